@@ -1,0 +1,103 @@
+//! Enumerations stored as short upper-case strings, so that a row read by
+//! hand (psql, sqlite3) says what it means and both engines store it alike.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Where a brand stands with the membership programme.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum BrandStatus {
+    /// Known to the platform, not (yet) admitted to the programme.
+    #[sea_orm(string_value = "PROSPECT")]
+    Prospect,
+    /// Admitted: may configure benefits and query its audience.
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    /// Admitted but failing a re-evaluation; has a deadline to recover.
+    #[sea_orm(string_value = "WATCHLIST")]
+    Watchlist,
+    /// Removed from the programme until re-admitted.
+    #[sea_orm(string_value = "SUSPENDED")]
+    Suspended,
+}
+
+/// Who a credential speaks for; see DESIGN.md, "Who uses it".
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    /// A brand's store staff: configures its own brand's benefits.
+    #[sea_orm(string_value = "BRAND_OPERATOR")]
+    BrandOperator,
+    /// A brand's analyst: privacy-protected aggregates of its own brand.
+    #[sea_orm(string_value = "BRAND_ANALYST")]
+    BrandAnalyst,
+    /// Platform onboarding reviewer: sees every brand's application.
+    #[sea_orm(string_value = "REVIEWER")]
+    Reviewer,
+    /// Platform staff: manages brands, credentials and policies.
+    #[sea_orm(string_value = "ADMIN")]
+    Admin,
+    /// A platform service (checkout, member subgraph).
+    #[sea_orm(string_value = "SERVICE")]
+    Service,
+}
+
+/// A member's self-declared gender; `Unknown` when not given.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum Gender {
+    /// Female.
+    #[sea_orm(string_value = "F")]
+    Female,
+    /// Male.
+    #[sea_orm(string_value = "M")]
+    Male,
+    /// Not declared.
+    #[sea_orm(string_value = "U")]
+    Unknown,
+}
+
+/// The tier of the member's city in the platform's city classification.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum CityTier {
+    /// Beijing, Shanghai, Guangzhou, Shenzhen.
+    #[sea_orm(string_value = "TIER1")]
+    Tier1,
+    /// The fifteen "new first-tier" cities.
+    #[sea_orm(string_value = "NEW_TIER1")]
+    NewTier1,
+    /// Second-tier cities.
+    #[sea_orm(string_value = "TIER2")]
+    Tier2,
+    /// Third-tier cities.
+    #[sea_orm(string_value = "TIER3")]
+    Tier3,
+    /// Fourth-tier cities.
+    #[sea_orm(string_value = "TIER4")]
+    Tier4,
+    /// Fifth-tier cities and below.
+    #[sea_orm(string_value = "TIER5")]
+    Tier5,
+}

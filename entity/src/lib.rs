@@ -1,0 +1,19 @@
+//! sea-orm entities: the rows brand-gateway stores, and nothing else.
+//!
+//! Entities are never GraphQL types and carry no business rules; the domain
+//! modules of the app crate read and write them, and the GraphQL layer maps
+//! domain values to its own types. Column enums that the database stores as
+//! short strings live in [`enums`].
+
+pub mod audit_log;
+pub mod brand;
+pub mod category;
+pub mod category_sales;
+pub mod credential;
+pub mod enums;
+pub mod member;
+pub mod member_interest;
+pub mod member_service;
+pub mod sku_price;
+pub mod social_mention;
+pub mod store_membership;

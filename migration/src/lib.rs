@@ -1,0 +1,17 @@
+//! Schema migrations, one module per step, applied in order by `serve` and
+//! `migrate`. The same migrations run on SQLite and PostgreSQL, so they use
+//! sea-query's portable builders and never engine-specific SQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_platform_data;
+
+/// The ordered list of migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_platform_data::Migration)]
+    }
+}

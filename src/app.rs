@@ -1,0 +1,154 @@
+//! Wiring: [`Application::build`] opens the database, migrates, builds the
+//! schema and binds the listener; [`Application::run_until_stopped`] serves
+//! until SIGINT/SIGTERM (or the given shutdown future), draining requests.
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::{
+    auth::TokenKeys,
+    config::Config,
+    graphql::{AppSchema, build_schema},
+    http::{Metrics, RateLimiter, router},
+};
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// The executable schema.
+    pub schema: AppSchema,
+    /// Token verification keys.
+    pub keys: TokenKeys,
+    /// Metric families.
+    pub metrics: Metrics,
+    /// Per-principal rate limiter.
+    pub rate_limiter: RateLimiter,
+    /// Longest a request may run.
+    pub request_timeout: Duration,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+}
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] crate::db::DbOpenError),
+    /// The token keys are unusable.
+    #[error("invalid token key: {0}")]
+    Keys(#[from] jsonwebtoken::errors::Error),
+    /// Metrics could not be registered.
+    #[error("cannot register metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why not.
+        source: std::io::Error,
+    },
+}
+
+/// A built, bound, not yet serving application.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens and migrates the database, builds the schema and binds.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let db = crate::db::connect_and_migrate(&config.database_url).await?;
+        Self::build_with_db(config, db).await
+    }
+
+    /// As [`Application::build`], on an already migrated connection.
+    pub async fn build_with_db(config: Config, db: DatabaseConnection) -> Result<Self, StartError> {
+        let state = AppState {
+            schema: build_schema(db.clone(), &config.limits),
+            db,
+            keys: TokenKeys::new(&config.auth)?,
+            metrics: Metrics::new()?,
+            rate_limiter: RateLimiter::new(config.rate_limit),
+            request_timeout: config.request_timeout,
+            max_body_bytes: config.max_body_bytes,
+        };
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        Ok(Self { listener, state })
+    }
+
+    /// The bound address (port 0 resolved).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state, e.g. to issue tokens against the same database.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let limiter = self.state.rate_limiter.clone();
+        let janitor = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limiter.shrink();
+            }
+        });
+        let result = axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await;
+        janitor.abort();
+        result
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

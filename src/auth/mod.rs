@@ -1,0 +1,94 @@
+//! Who is calling: bearer tokens, the credentials behind them, and the
+//! [`Principal`] every resolver receives. [`Principal::brand_scope`] is the
+//! one place that decides which brands a caller can see.
+
+mod credentials;
+mod token;
+
+pub use credentials::{IssueError, IssuedToken, authenticate, issue};
+pub use entity::enums::Role;
+pub use token::TokenKeys;
+
+use crate::error::{CodedError, ErrorCode};
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The credential (token `jti`) the caller presented.
+    pub credential_id: String,
+    /// Who holds the credential, for audit.
+    pub subject: String,
+    /// What the caller may do.
+    pub role: Role,
+    /// The caller's brand, for brand roles.
+    pub brand_id: Option<i64>,
+}
+
+/// Which brands' data a principal may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrandScope {
+    /// Exactly one brand; every other brand is as if it did not exist.
+    One(i64),
+    /// Every brand (platform roles).
+    All,
+}
+
+impl BrandScope {
+    /// Whether `brand_id` is visible in this scope.
+    pub fn allows(self, brand_id: i64) -> bool {
+        match self {
+            Self::One(own) => own == brand_id,
+            Self::All => true,
+        }
+    }
+}
+
+impl Principal {
+    /// The brands this principal may see. Brand roles always carry a brand
+    /// (credentials are issued that way), so a missing one sees nothing.
+    pub fn brand_scope(&self) -> BrandScope {
+        match self.role {
+            Role::BrandOperator | Role::BrandAnalyst => {
+                BrandScope::One(self.brand_id.unwrap_or(-1))
+            }
+            Role::Reviewer | Role::Admin | Role::Service => BrandScope::All,
+        }
+    }
+
+    /// Whether the role is a brand's own staff.
+    pub fn is_brand_role(&self) -> bool {
+        matches!(self.brand_scope(), BrandScope::One(_))
+    }
+}
+
+/// Why a request could not be authenticated.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No `Authorization` header.
+    #[error("missing bearer token: send `Authorization: Bearer <token>`")]
+    MissingToken,
+    /// A header that is not `Bearer <token>`.
+    #[error("malformed Authorization header: expected `Bearer <token>`")]
+    MalformedHeader,
+    /// The token's signature, algorithm or claims are wrong.
+    #[error("invalid bearer token")]
+    InvalidToken,
+    /// The token has expired.
+    #[error("the bearer token has expired")]
+    Expired,
+    /// The credential was revoked or never issued here.
+    #[error("the bearer token's credential is revoked or unknown")]
+    Revoked,
+    /// The credential store could not be read.
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+impl CodedError for AuthError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Db(_) => ErrorCode::Internal,
+            _ => ErrorCode::Unauthenticated,
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! JWT encoding and verification. HS256 tokens are signed with the
+//! configured secret; RS256 tokens (from a platform identity service) are
+//! verified with an optional public key. Nothing else is accepted.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::{AuthError, Role};
+use crate::config::AuthKeys;
+
+/// The claims brand-gateway reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Claims {
+    /// Holder.
+    pub sub: String,
+    /// Credential id.
+    pub jti: String,
+    /// Granted role.
+    pub role: Role,
+    /// Brand, for brand roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<i64>,
+    /// Issued at (seconds since the epoch).
+    pub iat: i64,
+    /// Expiry (seconds since the epoch).
+    pub exp: i64,
+}
+
+/// Prepared keys; built once per application.
+#[derive(Clone)]
+pub struct TokenKeys {
+    hs256_encoding: EncodingKey,
+    hs256_decoding: DecodingKey,
+    rs256_decoding: Option<DecodingKey>,
+}
+
+impl TokenKeys {
+    /// Prepares the keys; fails on an unreadable RS256 public key.
+    pub fn new(keys: &AuthKeys) -> Result<Self, jsonwebtoken::errors::Error> {
+        Ok(Self {
+            hs256_encoding: EncodingKey::from_secret(&keys.hs256_secret),
+            hs256_decoding: DecodingKey::from_secret(&keys.hs256_secret),
+            rs256_decoding: keys
+                .rs256_public_key_pem
+                .as_deref()
+                .map(DecodingKey::from_rsa_pem)
+                .transpose()?,
+        })
+    }
+
+    pub(crate) fn encode(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.hs256_encoding)
+    }
+
+    pub(crate) fn decode(&self, token: &str) -> Result<Claims, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::InvalidToken)?;
+        let key = match header.alg {
+            Algorithm::HS256 => &self.hs256_decoding,
+            Algorithm::RS256 => self
+                .rs256_decoding
+                .as_ref()
+                .ok_or(AuthError::InvalidToken)?,
+            _ => return Err(AuthError::InvalidToken),
+        };
+        let mut validation = Validation::new(header.alg);
+        validation.leeway = 30;
+        validation.set_required_spec_claims(&["exp", "sub", "jti"]);
+        jsonwebtoken::decode::<Claims>(token, key, &validation)
+            .map(|data| data.claims)
+            .map_err(|error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                _ => AuthError::InvalidToken,
+            })
+    }
+}

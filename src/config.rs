@@ -1,0 +1,354 @@
+//! Settings from flags and environment. `clap` structs hold the raw flags
+//! (each with its environment fallback); [`Config`] is the validated whole
+//! that [`crate::Application::build`] takes, so tests can build one directly.
+
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+
+/// The `brand-gateway` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "brand-gateway",
+    version,
+    about = "Partner GraphQL gateway of the membership programme",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `serve`'s flags, for when the subcommand is omitted.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Database flags.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Token key flags.
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    /// Write logs as JSON lines instead of human-readable text.
+    #[arg(long, env = "BRAND_GATEWAY_LOG_JSON", global = true)]
+    pub log_json: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrates first).
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Fill an empty database with synthetic platform data.
+    Seed(SeedArgs),
+    /// Load platform data from a directory of CSV files.
+    Import(ImportArgs),
+    /// Print the GraphQL schema (the committed `schema.graphql`).
+    Sdl,
+    /// Issue a credential and print its bearer token alone on stdout.
+    Token(TokenArgs),
+}
+
+/// Flags of `seed`.
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// Number of members to generate.
+    #[arg(long, default_value = "100000")]
+    pub members: u32,
+    /// Number of brands to generate.
+    #[arg(long, default_value = "40")]
+    pub brands: u32,
+    /// Random seed; the same seed and as-of day give the same data.
+    #[arg(long, default_value = "7")]
+    pub seed: u64,
+    /// The day the data is "as of" (Asia/Shanghai); default today.
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Delete existing platform data first instead of refusing.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+/// Flags of `import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Directory holding the CSV files (see README, "Importing data").
+    pub dir: PathBuf,
+    /// Delete existing platform data first instead of refusing.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+/// Flags of `token`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Role to grant.
+    #[arg(long, value_parser = parse_role)]
+    pub role: entity::enums::Role,
+    /// Brand id; required for BRAND_OPERATOR and BRAND_ANALYST.
+    #[arg(long)]
+    pub brand: Option<i64>,
+    /// Who holds it, for the audit log.
+    #[arg(long, default_value = "cli")]
+    pub subject: String,
+    /// Validity in hours.
+    #[arg(long, default_value = "24")]
+    pub hours: u32,
+}
+
+fn parse_role(raw: &str) -> Result<entity::enums::Role, String> {
+    use sea_orm::ActiveEnum as _;
+    entity::enums::Role::try_from_value(&raw.to_ascii_uppercase()).map_err(|_| {
+        "expected one of BRAND_OPERATOR, BRAND_ANALYST, REVIEWER, ADMIN, SERVICE".to_owned()
+    })
+}
+
+/// Flags every subcommand shares.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database to use: `sqlite://path?mode=rwc` or `postgres://…`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/brand-gateway.db?mode=rwc",
+        global = true
+    )]
+    pub database_url: String,
+}
+
+/// Where token-signing keys come from; shared by `serve` and `token`.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// HS256 signing secret (at least 32 bytes). When unset, the secret is
+    /// read from `--jwt-secret-file`, which is created on first use.
+    #[arg(
+        long,
+        env = "BRAND_GATEWAY_JWT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_secret: Option<String>,
+    /// File holding the HS256 secret when `--jwt-secret` is not given.
+    #[arg(
+        long,
+        env = "BRAND_GATEWAY_JWT_SECRET_FILE",
+        default_value = "data/jwt-secret",
+        global = true
+    )]
+    pub jwt_secret_file: PathBuf,
+    /// Optional PEM file with an RS256 public key; tokens signed by the
+    /// matching private key (e.g. by a platform identity service) are accepted too.
+    #[arg(long, env = "BRAND_GATEWAY_JWT_RS256_PUBLIC_KEY", global = true)]
+    pub jwt_rs256_public_key: Option<PathBuf>,
+}
+
+/// Flags of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BRAND_GATEWAY_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+    /// Seed a modest demo data set when the database is empty, and print
+    /// ready tokens for each role.
+    #[arg(long, env = "BRAND_GATEWAY_DEMO")]
+    pub demo: bool,
+    /// Requests per second each principal may make (token bucket refill).
+    #[arg(
+        long,
+        env = "BRAND_GATEWAY_RATE_LIMIT_PER_SECOND",
+        default_value = "20"
+    )]
+    pub rate_limit_per_second: NonZeroU32,
+    /// Burst size of each principal's token bucket.
+    #[arg(long, env = "BRAND_GATEWAY_RATE_LIMIT_BURST", default_value = "40")]
+    pub rate_limit_burst: NonZeroU32,
+    /// Longest a request may run before it is answered with 503, in seconds.
+    #[arg(long, env = "BRAND_GATEWAY_REQUEST_TIMEOUT_SECS", default_value = "30")]
+    pub request_timeout_secs: u64,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "BRAND_GATEWAY_MAX_BODY_BYTES", default_value = "65536")]
+    pub max_body_bytes: usize,
+    /// Deepest query accepted (introspection included).
+    #[arg(long, env = "BRAND_GATEWAY_MAX_DEPTH", default_value = "15")]
+    pub max_depth: usize,
+    /// Highest query complexity accepted; list fields cost their page size.
+    #[arg(long, env = "BRAND_GATEWAY_MAX_COMPLEXITY", default_value = "2000")]
+    pub max_complexity: usize,
+    /// Most aliased fields in one document.
+    #[arg(long, env = "BRAND_GATEWAY_MAX_ALIASES", default_value = "30")]
+    pub max_aliases: usize,
+    /// Most root fields in one operation.
+    #[arg(long, env = "BRAND_GATEWAY_MAX_ROOT_FIELDS", default_value = "20")]
+    pub max_root_fields: usize,
+}
+
+/// Limits applied to every GraphQL request.
+#[derive(Debug, Clone)]
+pub struct QueryLimits {
+    /// Deepest selection nesting.
+    pub max_depth: usize,
+    /// Highest total complexity.
+    pub max_complexity: usize,
+    /// Most aliases in a document.
+    pub max_aliases: usize,
+    /// Most root fields in an operation.
+    pub max_root_fields: usize,
+}
+
+/// Per-principal token bucket.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    /// Refill rate.
+    pub per_second: NonZeroU32,
+    /// Bucket size.
+    pub burst: NonZeroU32,
+}
+
+/// Keys that verify bearer tokens, and the one that signs development tokens.
+#[derive(Clone)]
+pub struct AuthKeys {
+    /// HS256 secret; signs and verifies.
+    pub hs256_secret: Vec<u8>,
+    /// RS256 public key in PEM; verifies only.
+    pub rs256_public_key_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for AuthKeys {
+    /// Secrets are never printed, not even in debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthKeys")
+            .field("hs256_secret", &"<redacted>")
+            .field("rs256_public_key", &self.rs256_public_key_pem.is_some())
+            .finish()
+    }
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The HS256 secret is too short to be safe.
+    #[error("the JWT secret must be at least 32 bytes long")]
+    WeakSecret,
+    /// A key file could not be read or created.
+    #[error("cannot use key file {path}: {source}")]
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+impl AuthArgs {
+    /// Resolves the signing keys, creating a random secret file on first use
+    /// so a fresh checkout needs no set-up.
+    pub fn load(&self) -> Result<AuthKeys, ConfigError> {
+        let hs256_secret = match &self.jwt_secret {
+            Some(secret) => secret.as_bytes().to_vec(),
+            None => read_or_create_secret(&self.jwt_secret_file)?,
+        };
+        if hs256_secret.len() < 32 {
+            return Err(ConfigError::WeakSecret);
+        }
+        let rs256_public_key_pem = self
+            .jwt_rs256_public_key
+            .as_ref()
+            .map(|path| {
+                std::fs::read(path).map_err(|source| ConfigError::KeyFile {
+                    path: path.clone(),
+                    source,
+                })
+            })
+            .transpose()?;
+        Ok(AuthKeys {
+            hs256_secret,
+            rs256_public_key_pem,
+        })
+    }
+}
+
+fn read_or_create_secret(path: &PathBuf) -> Result<Vec<u8>, ConfigError> {
+    let key_error = |source| ConfigError::KeyFile {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(secret) => Ok(secret.trim().as_bytes().to_vec()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            use base64::Engine as _;
+            use rand::RngCore as _;
+            let mut bytes = [0u8; 48];
+            // ThreadRng is a CSPRNG seeded from the operating system.
+            rand::rng().fill_bytes(&mut bytes);
+            let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(key_error)?;
+            }
+            write_private_file(path, &secret).map_err(key_error)?;
+            Ok(secret.into_bytes())
+        }
+        Err(error) => Err(key_error(error)),
+    }
+}
+
+#[cfg(unix)]
+fn write_private_file(path: &PathBuf, contents: &str) -> std::io::Result<()> {
+    use std::{io::Write as _, os::unix::fs::OpenOptionsExt as _};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private_file(path: &PathBuf, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+/// Everything [`crate::Application::build`] needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Database URL (SQLite or PostgreSQL).
+    pub database_url: String,
+    /// Listen address; port 0 picks a free one (tests).
+    pub listen: SocketAddr,
+    /// Token keys.
+    pub auth: AuthKeys,
+    /// GraphQL limits.
+    pub limits: QueryLimits,
+    /// Per-principal rate limit.
+    pub rate_limit: RateLimit,
+    /// Request timeout.
+    pub request_timeout: Duration,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// Builds the validated config from `serve`'s flags.
+    pub fn from_args(
+        database: &DatabaseArgs,
+        auth: &AuthArgs,
+        serve: &ServeArgs,
+    ) -> Result<Self, ConfigError> {
+        Ok(Self {
+            database_url: database.database_url.clone(),
+            listen: serve.listen,
+            auth: auth.load()?,
+            limits: QueryLimits {
+                max_depth: serve.max_depth,
+                max_complexity: serve.max_complexity,
+                max_aliases: serve.max_aliases,
+                max_root_fields: serve.max_root_fields,
+            },
+            rate_limit: RateLimit {
+                per_second: serve.rate_limit_per_second,
+                burst: serve.rate_limit_burst,
+            },
+            request_timeout: Duration::from_secs(serve.request_timeout_secs),
+            max_body_bytes: serve.max_body_bytes,
+        })
+    }
+}

@@ -1,0 +1,222 @@
+//! The `Brand` entity, brand lists and the caller's own identity.
+
+use async_graphql::{
+    ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject,
+    connection::{Connection, Edge, OpaqueCursor},
+};
+use chrono::{DateTime, Utc};
+use entity::{brand, category};
+
+use super::{ApiError, db, principal};
+use crate::{
+    brands::{self, BrandFilter},
+    error::ErrorCode,
+    pagination::{PageError, PageRequest},
+};
+
+/// Where a brand stands with the membership programme.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::BrandStatus")]
+pub enum BrandStatus {
+    /// Known to the platform, not (yet) admitted to the programme.
+    Prospect,
+    /// Admitted: may configure benefits and query its audience.
+    Active,
+    /// Admitted but failing a re-evaluation; has a deadline to recover.
+    Watchlist,
+    /// Removed from the programme until re-admitted.
+    Suspended,
+}
+
+/// What a caller may do, by who they are.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::Role")]
+pub enum Role {
+    /// A brand's store staff: configures its own brand's benefits.
+    BrandOperator,
+    /// A brand's analyst: privacy-protected aggregates of its own brand.
+    BrandAnalyst,
+    /// Platform onboarding reviewer: sees every brand's application.
+    Reviewer,
+    /// Platform staff: manages brands, credentials and policies.
+    Admin,
+    /// A platform service (checkout, member subgraph).
+    Service,
+}
+
+/// A product category brands compete in, such as beauty or sportswear.
+#[derive(SimpleObject)]
+pub struct Category {
+    /// Stable machine code, e.g. `BEAUTY`.
+    code: String,
+    /// Display name.
+    name: String,
+}
+
+impl From<category::Model> for Category {
+    fn from(model: category::Model) -> Self {
+        Self {
+            code: model.code,
+            name: model.name,
+        }
+    }
+}
+
+/// A brand in the membership programme. Brand principals see only their own.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Brand {
+    /// The brand's id; also its federation key.
+    id: ID,
+    /// Display name.
+    name: String,
+    /// Standing with the programme.
+    status: BrandStatus,
+    /// When the brand was registered.
+    created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    category_id: i64,
+}
+
+impl From<brand::Model> for Brand {
+    fn from(model: brand::Model) -> Self {
+        Self {
+            id: ID(model.id.to_string()),
+            name: model.name,
+            status: model.status.into(),
+            created_at: model.created_at,
+            category_id: model.category_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Brand {
+    /// The category the brand competes in.
+    async fn category(&self, ctx: &Context<'_>) -> Result<Category, ApiError> {
+        super::loaders(ctx)?
+            .categories
+            .load_one(self.category_id)
+            .await?
+            .map(Category::from)
+            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "brand without a category"))
+    }
+}
+
+/// Narrows `brands`.
+#[derive(InputObject, Default)]
+pub struct BrandFilterInput {
+    /// Only brands in the category with this code.
+    category: Option<String>,
+    /// Only brands with this status.
+    status: Option<BrandStatus>,
+}
+
+/// The caller as the gateway sees them.
+#[derive(SimpleObject)]
+pub struct Viewer {
+    /// Who holds the credential.
+    subject: String,
+    /// What the caller may do.
+    role: Role,
+    /// The caller's brand, for brand roles.
+    brand: Option<Brand>,
+}
+
+/// Parses a brand id; a malformed id names the argument.
+pub(super) fn parse_brand_id(id: &ID) -> Result<i64, ApiError> {
+    id.parse::<i64>()
+        .map_err(|_| ApiError::new(ErrorCode::BadUserInput, "`id` is not a brand id"))
+}
+
+fn decode_cursor(cursor: Option<String>) -> Result<Option<i64>, ApiError> {
+    use async_graphql::connection::CursorType as _;
+    cursor
+        .map(|raw| {
+            OpaqueCursor::<i64>::decode_cursor(&raw)
+                .map(|c| c.0)
+                .map_err(|_| PageError::Cursor.into())
+        })
+        .transpose()
+}
+
+/// Brand root fields.
+#[derive(Default)]
+pub struct BrandQuery;
+
+#[Object]
+impl BrandQuery {
+    /// The caller's own identity and brand.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer, ApiError> {
+        let principal = principal(ctx)?;
+        let brand = match principal.brand_id {
+            Some(id) => Some(
+                brands::get(db(ctx)?, principal.brand_scope(), id)
+                    .await?
+                    .into(),
+            ),
+            None => None,
+        };
+        Ok(Viewer {
+            subject: principal.subject.clone(),
+            role: principal.role.into(),
+            brand,
+        })
+    }
+
+    /// One brand by id. Another brand's id answers `NOT_FOUND` for brand roles.
+    async fn brand(&self, ctx: &Context<'_>, id: ID) -> Result<Brand, ApiError> {
+        let principal = principal(ctx)?;
+        Ok(
+            brands::get(db(ctx)?, principal.brand_scope(), parse_brand_id(&id)?)
+                .await?
+                .into(),
+        )
+    }
+
+    /// The brands the caller may see, in id order: its own for brand roles,
+    /// all for platform roles. Pass `first` (with `after`) or `last` (with
+    /// `before`), 1 to 100.
+    #[graphql(complexity = "first.or(last).unwrap_or(1).clamp(1, 100) as usize * child_complexity")]
+    async fn brands(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<BrandFilterInput>,
+    ) -> Result<Connection<OpaqueCursor<i64>, Brand>, ApiError> {
+        let principal = principal(ctx)?;
+        let request = PageRequest::new(first, decode_cursor(after)?, last, decode_cursor(before)?)?;
+        let filter = filter.unwrap_or_default();
+        let filter = BrandFilter {
+            category_code: filter.category,
+            status: filter.status.map(Into::into),
+        };
+        let page = brands::list(db(ctx)?, principal.brand_scope(), &filter, request).await?;
+        let mut connection = Connection::new(page.has_previous, page.has_next);
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|model| Edge::new(OpaqueCursor(model.id), Brand::from(model))),
+        );
+        Ok(connection)
+    }
+
+    /// Every product category, by code.
+    async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>, ApiError> {
+        principal(ctx)?;
+        Ok(brands::categories(db(ctx)?)
+            .await?
+            .into_iter()
+            .map(Category::from)
+            .collect())
+    }
+
+    /// Federation entity lookup; applies the same scope as `brand(id)`.
+    #[graphql(entity)]
+    async fn find_brand_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Brand, ApiError> {
+        self.brand(ctx, id).await
+    }
+}

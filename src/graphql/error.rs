@@ -1,0 +1,53 @@
+//! The only way an error reaches a GraphQL client. Resolvers return
+//! `Result<T, ApiError>`; `async-graphql`'s blanket conversion from any
+//! `Display` is switched off (feature `custom-error-conversion`), so a raw
+//! `DbErr` can't slip through with SQL in its message.
+
+use async_graphql::ErrorExtensions as _;
+
+use crate::error::{CodedError, ErrorCode};
+
+/// A client-safe error with a stable `extensions.code`.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with a code and a client-safe message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The caller's role may not use this field.
+    pub fn forbidden() -> Self {
+        Self::new(ErrorCode::Forbidden, "your role may not do this")
+    }
+}
+
+impl<E: CodedError> From<E> for ApiError {
+    /// Internal errors are logged here, once, inside the request span, and
+    /// reach the client only as a code and a generic message.
+    fn from(error: E) -> Self {
+        let code = error.code();
+        if code == ErrorCode::Internal {
+            tracing::error!(error = %error, "internal error in a resolver");
+        }
+        Self {
+            code,
+            message: error.client_message(),
+        }
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        async_graphql::Error::new(error.message).extend_with(|_, extensions| {
+            extensions.set("code", error.code.as_str());
+        })
+    }
+}

@@ -1,0 +1,69 @@
+//! The GraphQL schema: a thin layer over the domain modules. Roots are
+//! merged from one module per capability; every resolver takes the caller's
+//! [`Principal`] from the context and hands its scope to the domain.
+
+mod brands;
+mod error;
+mod limits;
+mod loaders;
+
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, MergedObject, SDLExportOptions, Schema,
+    SchemaBuilder,
+};
+use sea_orm::DatabaseConnection;
+
+pub use error::ApiError;
+pub use limits::ExecutionStarted;
+pub use loaders::Loaders;
+
+use crate::{auth::Principal, config::QueryLimits, error::ErrorCode};
+
+/// The query root, merged from every capability's root.
+#[derive(MergedObject, Default)]
+pub struct Query(brands::BrandQuery);
+
+/// The executable schema.
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription).enable_federation()
+}
+
+/// Builds the schema with its limits and the database handle.
+pub fn build_schema(db: DatabaseConnection, limits: &QueryLimits) -> AppSchema {
+    builder()
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(8)
+        .extension(limits::ShapeLimits {
+            max_aliases: limits.max_aliases,
+            max_root_fields: limits.max_root_fields,
+        })
+        .data(db)
+        .finish()
+}
+
+/// The SDL as a federation gateway sees it (`_service { sdl }`): the text
+/// committed as `schema.graphql`.
+pub fn sdl() -> String {
+    builder()
+        .finish()
+        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+}
+
+fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
+    ctx.data_opt::<Principal>()
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "authentication required"))
+}
+
+fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
+    ctx.data_opt::<DatabaseConnection>()
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error; it has been logged"))
+}
+
+fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders, ApiError> {
+    ctx.data_opt::<Loaders>()
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error; it has been logged"))
+}

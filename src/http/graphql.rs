@@ -1,0 +1,234 @@
+//! `/graphql` per the GraphQL-over-HTTP spec. The stock async-graphql-axum
+//! handler answers 200 to requests that fail to parse or validate; under
+//! `application/graphql-response+json` the spec wants a 4xx, and clients
+//! (and federation routers) rely on it. This handler also negotiates the
+//! media type, refuses mutations over GET, and counts errors by code.
+
+use std::collections::HashMap;
+
+use async_graphql::{
+    Request, Response as GqlResponse, Variables, http::GraphiQLSource, parser::types::OperationType,
+};
+use axum::{
+    Extension,
+    body::Bytes,
+    extract::{Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use super::{error_response, media};
+use crate::{
+    AppState,
+    auth::Principal,
+    error::ErrorCode,
+    graphql::{ExecutionStarted, Loaders},
+};
+
+/// The JSON body of a POST request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestBody {
+    query: String,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<serde_json::Value>,
+}
+
+/// POST /graphql.
+pub(super) async fn post(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let media = match media::negotiate(&headers) {
+        Ok(media) => media,
+        Err(response) => return response,
+    };
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadUserInput,
+            "send the request as `Content-Type: application/json`",
+        );
+    }
+    let body: RequestBody = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "the body is not a GraphQL request: expected JSON with a `query` string",
+            );
+        }
+    };
+    let mut request = Request::new(body.query);
+    if let Some(name) = body.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = body.variables.filter(|v| !v.is_null()) {
+        if !variables.is_object() {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "`variables` must be a JSON object",
+            );
+        }
+        request = request.variables(Variables::from_json(variables));
+    }
+    execute(&state, principal, request, media).await
+}
+
+/// GET /graphql: queries only, parameters in the query string.
+pub(super) async fn get(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let media = match media::negotiate(&headers) {
+        Ok(media) => media,
+        Err(response) => return response,
+    };
+    let Some(query) = params.get("query") else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "pass the GraphQL document in the `query` parameter",
+        );
+    };
+    let mut request = Request::new(query.clone());
+    if let Some(name) = params.get("operationName") {
+        request = request.operation_name(name.clone());
+    }
+    if let Some(raw) = params.get("variables") {
+        match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(variables) if variables.is_object() => {
+                request = request.variables(Variables::from_json(variables));
+            }
+            _ => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadUserInput,
+                    "`variables` must be a JSON object",
+                );
+            }
+        }
+    }
+    // Mutations must not ride on GET (caches, prefetchers, CSRF); decided on
+    // the parsed document, which is then reused for execution.
+    let operation_name = request.operation_name.clone();
+    if let Ok(document) = request.parsed_query() {
+        let operation = match &operation_name {
+            Some(name) => document
+                .operations
+                .iter()
+                .find(|(n, _)| n.is_some_and(|n| n == name.as_str())),
+            None => document.operations.iter().next(),
+        };
+        if operation.is_some_and(|(_, op)| op.node.ty != OperationType::Query) {
+            let mut response = error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::BadUserInput,
+                "only queries may be sent with GET; use POST",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+    }
+    execute(&state, principal, request, media).await
+}
+
+async fn execute(
+    state: &AppState,
+    principal: Principal,
+    request: Request,
+    media: media::Media,
+) -> Response {
+    let started = ExecutionStarted::default();
+    let request = request
+        .data(principal)
+        .data(Loaders::new(&state.db))
+        .data(started.clone());
+    let mut response = state.schema.execute(request).await;
+    let executed = started.get();
+    label_errors(&mut response, executed);
+    for error in &response.errors {
+        if let Some(code) = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .and_then(|v| match v {
+                async_graphql::Value::String(s) => Some(s.as_str()),
+                _ => None,
+            })
+        {
+            state.metrics.graphql_error(code);
+        }
+    }
+    let status = if !executed && media == media::Media::GraphqlResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, "cannot serialise a GraphQL response");
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                "internal error; it has been logged",
+            );
+        }
+    };
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(media.content_type()),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Gives every error a code: request errors from parsing, validation or
+/// the schema's depth/complexity limits carry none of their own.
+fn label_errors(response: &mut GqlResponse, executed: bool) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            let code = if executed {
+                ErrorCode::Internal
+            } else if error.message.contains("too complex")
+                || error.message.contains("nested too deep")
+            {
+                ErrorCode::QueryTooExpensive
+            } else {
+                ErrorCode::GraphqlValidationFailed
+            };
+            extensions.set("code", code.as_str());
+        }
+    }
+}
+
+/// GET /graphiql: the in-browser IDE. Paste a token into its headers pane.
+pub(super) async fn graphiql() -> impl IntoResponse {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("brand-gateway")
+            .finish(),
+    )
+}

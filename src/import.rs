@@ -1,0 +1,626 @@
+//! `import`: loads platform data from a directory of CSV files, one per
+//! table, in one transaction. Every row is checked (types, vocabularies,
+//! programme rules, references, duplicates) and the first bad one stops the
+//! import with its file, line and column; the database is left as it was.
+//!
+//! Files and columns (a header row is required; see README):
+//! `categories.csv` id,code,name · `brands.csv` id,name,category_code,status ·
+//! `members.csv` id,points,paid_member,black_card,birth_year,gender,city_tier,annual_spend_cents ·
+//! `member_interests.csv` member_id,interest · `member_services.csv` member_id,service ·
+//! `store_memberships.csv` brand_id,member_id,joined_on ·
+//! `category_sales.csv` brand_id,month,gmv_cents,refund_cents,orders ·
+//! `sku_prices.csv` brand_id,sku,day,price_cents,units ·
+//! `social_mentions.csv` brand_id,period_start,voluntary,paid.
+//! The first three are required, the rest optional.
+
+use std::{
+    collections::{HashMap, HashSet},
+    hash::Hash,
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use chrono::{Datelike as _, NaiveDate, Utc};
+use entity::{
+    brand, category, category_sales, enums::BrandStatus, member, member_interest, member_service,
+    sku_price, social_mention, store_membership,
+};
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, IntoActiveModel,
+    TransactionTrait as _,
+};
+use serde::{Deserialize, de::DeserializeOwned};
+
+use crate::{
+    error::{CodedError, ErrorCode},
+    platform::{self, MemberRuleError},
+    platform_data::{self, Batch, PlatformWriter, RowCounts},
+    progress::Progress,
+};
+
+/// What was imported and how long it took.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    /// Rows per table.
+    pub rows: RowCounts,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+}
+
+/// Why an import failed; nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// A required file is missing.
+    #[error("{0}: required file is missing")]
+    MissingFile(PathBuf),
+    /// A file could not be read.
+    #[error("{file}: {message}")]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A bad value, naming where it is.
+    #[error("{file}, line {line}, column `{column}`: {message}")]
+    Row {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line, the header being line 1.
+        line: u64,
+        /// The column's header name.
+        column: String,
+        /// What is wrong with the value.
+        message: String,
+    },
+    /// Platform data exists and `replace` was not asked for.
+    #[error("the database already holds platform data; pass --replace to overwrite it")]
+    NotEmpty,
+    /// Storage failed.
+    #[error("database error while importing: {0}")]
+    Db(#[from] DbErr),
+}
+
+impl CodedError for ImportError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotEmpty => ErrorCode::Conflict,
+            Self::Db(_) => ErrorCode::Internal,
+            _ => ErrorCode::BadUserInput,
+        }
+    }
+}
+
+/// A rejected value: which column and why.
+struct Reject {
+    column: &'static str,
+    message: String,
+}
+
+fn reject(column: &'static str, message: impl Into<String>) -> Reject {
+    Reject {
+        column,
+        message: message.into(),
+    }
+}
+
+/// Requires a unique key, naming the column that repeats it.
+fn unique<K: Hash + Eq>(seen: &mut HashSet<K>, key: K, column: &'static str) -> Result<(), Reject> {
+    if seen.insert(key) {
+        Ok(())
+    } else {
+        Err(reject(
+            column,
+            "duplicate row: this key already appeared earlier in the file",
+        ))
+    }
+}
+
+fn known<K: Hash + Eq>(
+    set: &HashSet<K>,
+    key: &K,
+    column: &'static str,
+    what: &str,
+) -> Result<(), Reject> {
+    if set.contains(key) {
+        Ok(())
+    } else {
+        Err(reject(column, format!("unknown {what}")))
+    }
+}
+
+fn non_negative(value: i64, column: &'static str) -> Result<i64, Reject> {
+    if value >= 0 {
+        Ok(value)
+    } else {
+        Err(reject(column, "must be 0 or more"))
+    }
+}
+
+fn parse_enum<E: sea_orm::ActiveEnum<Value = String>>(
+    raw: &str,
+    column: &'static str,
+) -> Result<E, Reject> {
+    E::try_from_value(&raw.to_owned()).map_err(|_| {
+        let allowed: Vec<String> = E::values();
+        reject(
+            column,
+            format!("`{raw}` is not one of {}", allowed.join(", ")),
+        )
+    })
+}
+
+#[derive(Deserialize)]
+struct CategoryRow {
+    id: i64,
+    code: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct BrandRow {
+    id: i64,
+    name: String,
+    category_code: String,
+    status: String,
+}
+
+#[derive(Deserialize)]
+struct MemberRow {
+    id: i64,
+    points: i32,
+    paid_member: bool,
+    black_card: bool,
+    birth_year: i32,
+    gender: String,
+    city_tier: String,
+    annual_spend_cents: i64,
+}
+
+#[derive(Deserialize)]
+struct MemberCodeRow {
+    member_id: i64,
+    #[serde(alias = "interest", alias = "service")]
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct StoreRow {
+    brand_id: i64,
+    member_id: i64,
+    joined_on: NaiveDate,
+}
+
+#[derive(Deserialize)]
+struct SalesRow {
+    brand_id: i64,
+    month: NaiveDate,
+    gmv_cents: i64,
+    refund_cents: i64,
+    orders: i64,
+}
+
+#[derive(Deserialize)]
+struct PriceRow {
+    brand_id: i64,
+    sku: String,
+    day: NaiveDate,
+    price_cents: i64,
+    units: i64,
+}
+
+#[derive(Deserialize)]
+struct MentionRow {
+    brand_id: i64,
+    period_start: NaiveDate,
+    voluntary: i64,
+    paid: i64,
+}
+
+/// Reads one CSV file row by row, validates each row into a model and
+/// writes it through `batch`. A missing optional file reads as empty.
+async fn load<R, M, A>(
+    txn: &DatabaseTransaction,
+    dir: &Path,
+    name: &'static str,
+    columns: &[&'static str],
+    required: bool,
+    batch: &mut Batch<M, A>,
+    mut validate: impl FnMut(R) -> Result<M, Reject>,
+) -> Result<(), ImportError>
+where
+    R: DeserializeOwned,
+    M: IntoActiveModel<A>,
+    A: ActiveModelTrait + Send,
+{
+    let file = dir.join(name);
+    if !file.exists() {
+        return if required {
+            Err(ImportError::MissingFile(file))
+        } else {
+            Ok(())
+        };
+    }
+    let read_error = |message: String| ImportError::Read {
+        file: file.clone(),
+        message,
+    };
+    let size = std::fs::metadata(&file)
+        .map_err(|e| read_error(e.to_string()))?
+        .len();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(&file)
+        .map_err(|e| read_error(e.to_string()))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| read_error(e.to_string()))?
+        .clone();
+    for column in columns {
+        if !headers.iter().any(|h| h == *column) {
+            return Err(ImportError::Row {
+                file,
+                line: 1,
+                column: (*column).to_owned(),
+                message: "missing column in the header row".to_owned(),
+            });
+        }
+    }
+    if let Some(extra) = headers.iter().find(|h| !columns.contains(h)) {
+        return Err(ImportError::Row {
+            file,
+            line: 1,
+            column: extra.to_owned(),
+            message: format!("unknown column; expected {}", columns.join(",")),
+        });
+    }
+    let mut progress = Progress::new(name, size);
+    let mut last_byte = 0;
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(error) => return Err(read_error(error.to_string())),
+        }
+        let line = record.position().map_or(0, csv::Position::line);
+        let row: R = record.deserialize(Some(&headers)).map_err(|error| {
+            let (column, message) = match error.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => (
+                    err.field()
+                        .and_then(|index| headers.get(index as usize))
+                        .unwrap_or("?"),
+                    match err.kind() {
+                        csv::DeserializeErrorKind::Message(m) => m.clone(),
+                        kind => kind.to_string(),
+                    },
+                ),
+                _ => ("?", error.to_string()),
+            };
+            ImportError::Row {
+                file: file.clone(),
+                line,
+                column: column.to_owned(),
+                message,
+            }
+        })?;
+        let model = validate(row).map_err(|r| ImportError::Row {
+            file: file.clone(),
+            line,
+            column: r.column.to_owned(),
+            message: r.message,
+        })?;
+        batch.push(model);
+        if batch.is_full() {
+            batch.flush(txn).await?;
+        }
+        let byte = reader.position().byte();
+        progress.advance(byte - last_byte);
+        last_byte = byte;
+    }
+    progress.finish();
+    batch.flush(txn).await?;
+    Ok(())
+}
+
+fn member_rule_column(error: &MemberRuleError) -> &'static str {
+    match error {
+        MemberRuleError::NegativePoints(_) => "points",
+        MemberRuleError::PaidBelowThreshold(_) => "paid_member",
+        MemberRuleError::BlackCardBelowThreshold(_) => "black_card",
+        MemberRuleError::NegativeSpend(_) => "annual_spend_cents",
+        MemberRuleError::ImplausibleBirthYear(_) => "birth_year",
+    }
+}
+
+/// Imports every file in `dir`.
+pub async fn run(
+    db: &DatabaseConnection,
+    dir: &Path,
+    replace: bool,
+) -> Result<ImportReport, ImportError> {
+    let start = Instant::now();
+    let txn = db.begin().await?;
+    if !platform_data::is_empty(&txn).await? {
+        if !replace {
+            return Err(ImportError::NotEmpty);
+        }
+        platform_data::clear(&txn).await?;
+    }
+    let mut writer = PlatformWriter::default();
+    let created_at = Utc::now();
+
+    let mut categories: HashMap<String, i64> = HashMap::new();
+    let mut category_ids = HashSet::new();
+    load(
+        &txn,
+        dir,
+        "categories.csv",
+        &["id", "code", "name"],
+        true,
+        &mut writer.categories,
+        |row: CategoryRow| {
+            unique(&mut category_ids, row.id, "id")?;
+            if row.code.is_empty() || !row.code.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            {
+                return Err(reject(
+                    "code",
+                    "use upper-case letters and underscores, e.g. BEAUTY",
+                ));
+            }
+            if categories.insert(row.code.clone(), row.id).is_some() {
+                return Err(reject("code", "duplicate category code"));
+            }
+            Ok(category::Model {
+                id: row.id,
+                code: row.code,
+                name: row.name,
+            })
+        },
+    )
+    .await?;
+
+    let mut brand_ids = HashSet::new();
+    let mut brand_names = HashSet::new();
+    load(
+        &txn,
+        dir,
+        "brands.csv",
+        &["id", "name", "category_code", "status"],
+        true,
+        &mut writer.brands,
+        |row: BrandRow| {
+            unique(&mut brand_ids, row.id, "id")?;
+            if row.name.is_empty() {
+                return Err(reject("name", "must not be empty"));
+            }
+            unique(&mut brand_names, row.name.clone(), "name")?;
+            let category_id = *categories
+                .get(&row.category_code)
+                .ok_or_else(|| reject("category_code", "unknown category code"))?;
+            Ok(brand::Model {
+                id: row.id,
+                name: row.name,
+                category_id,
+                status: parse_enum::<BrandStatus>(&row.status, "status")?,
+                created_at,
+            })
+        },
+    )
+    .await?;
+
+    let mut member_ids = HashSet::new();
+    load(
+        &txn,
+        dir,
+        "members.csv",
+        &[
+            "id",
+            "points",
+            "paid_member",
+            "black_card",
+            "birth_year",
+            "gender",
+            "city_tier",
+            "annual_spend_cents",
+        ],
+        true,
+        &mut writer.members,
+        |row: MemberRow| {
+            unique(&mut member_ids, row.id, "id")?;
+            platform::check_member(
+                row.points,
+                row.paid_member,
+                row.black_card,
+                row.birth_year,
+                row.annual_spend_cents,
+            )
+            .map_err(|e| reject(member_rule_column(&e), e.to_string()))?;
+            Ok(member::Model {
+                id: row.id,
+                points: row.points,
+                paid_member: row.paid_member,
+                black_card: row.black_card,
+                birth_year: row.birth_year,
+                gender: parse_enum(&row.gender, "gender")?,
+                city_tier: parse_enum(&row.city_tier, "city_tier")?,
+                annual_spend_cents: row.annual_spend_cents,
+            })
+        },
+    )
+    .await?;
+
+    let mut seen = HashSet::new();
+    load(
+        &txn,
+        dir,
+        "member_interests.csv",
+        &["member_id", "interest"],
+        false,
+        &mut writer.interests,
+        |row: MemberCodeRow| {
+            known(&member_ids, &row.member_id, "member_id", "member id")?;
+            if !platform::is_interest(&row.code) {
+                return Err(reject(
+                    "interest",
+                    format!(
+                        "unknown interest; use one of {}",
+                        platform::INTERESTS.join(", ")
+                    ),
+                ));
+            }
+            unique(&mut seen, (row.member_id, row.code.clone()), "interest")?;
+            Ok(member_interest::Model {
+                member_id: row.member_id,
+                interest: row.code,
+            })
+        },
+    )
+    .await?;
+
+    let mut seen = HashSet::new();
+    load(
+        &txn,
+        dir,
+        "member_services.csv",
+        &["member_id", "service"],
+        false,
+        &mut writer.services,
+        |row: MemberCodeRow| {
+            known(&member_ids, &row.member_id, "member_id", "member id")?;
+            if !platform::is_service(&row.code) {
+                return Err(reject(
+                    "service",
+                    format!(
+                        "unknown service; use one of {}",
+                        platform::SERVICES.join(", ")
+                    ),
+                ));
+            }
+            unique(&mut seen, (row.member_id, row.code.clone()), "service")?;
+            Ok(member_service::Model {
+                member_id: row.member_id,
+                service: row.code,
+            })
+        },
+    )
+    .await?;
+
+    let mut seen = HashSet::new();
+    load(
+        &txn,
+        dir,
+        "store_memberships.csv",
+        &["brand_id", "member_id", "joined_on"],
+        false,
+        &mut writer.store_memberships,
+        |row: StoreRow| {
+            known(&brand_ids, &row.brand_id, "brand_id", "brand id")?;
+            known(&member_ids, &row.member_id, "member_id", "member id")?;
+            unique(&mut seen, (row.brand_id, row.member_id), "member_id")?;
+            Ok(store_membership::Model {
+                brand_id: row.brand_id,
+                member_id: row.member_id,
+                joined_on: row.joined_on,
+            })
+        },
+    )
+    .await?;
+
+    let mut seen = HashSet::new();
+    load(
+        &txn,
+        dir,
+        "category_sales.csv",
+        &["brand_id", "month", "gmv_cents", "refund_cents", "orders"],
+        false,
+        &mut writer.sales,
+        |row: SalesRow| {
+            known(&brand_ids, &row.brand_id, "brand_id", "brand id")?;
+            if row.month.day() != 1 {
+                return Err(reject(
+                    "month",
+                    "use the first day of the month, e.g. 2026-10-01",
+                ));
+            }
+            unique(&mut seen, (row.brand_id, row.month), "month")?;
+            let gmv_cents = non_negative(row.gmv_cents, "gmv_cents")?;
+            let refund_cents = non_negative(row.refund_cents, "refund_cents")?;
+            if refund_cents > gmv_cents {
+                return Err(reject("refund_cents", "refunds exceed GMV"));
+            }
+            Ok(category_sales::Model {
+                brand_id: row.brand_id,
+                month: row.month,
+                gmv_cents,
+                refund_cents,
+                orders: non_negative(row.orders, "orders")?,
+            })
+        },
+    )
+    .await?;
+
+    let mut seen = HashSet::new();
+    load(
+        &txn,
+        dir,
+        "sku_prices.csv",
+        &["brand_id", "sku", "day", "price_cents", "units"],
+        false,
+        &mut writer.prices,
+        |row: PriceRow| {
+            known(&brand_ids, &row.brand_id, "brand_id", "brand id")?;
+            if row.sku.is_empty() {
+                return Err(reject("sku", "must not be empty"));
+            }
+            unique(&mut seen, (row.brand_id, row.sku.clone(), row.day), "day")?;
+            if row.price_cents <= 0 {
+                return Err(reject("price_cents", "must be more than 0"));
+            }
+            Ok(sku_price::Model {
+                brand_id: row.brand_id,
+                sku: row.sku,
+                day: row.day,
+                price_cents: row.price_cents,
+                units: non_negative(row.units, "units")?,
+            })
+        },
+    )
+    .await?;
+
+    let mut seen = HashSet::new();
+    load(
+        &txn,
+        dir,
+        "social_mentions.csv",
+        &["brand_id", "period_start", "voluntary", "paid"],
+        false,
+        &mut writer.mentions,
+        |row: MentionRow| {
+            known(&brand_ids, &row.brand_id, "brand_id", "brand id")?;
+            unique(&mut seen, (row.brand_id, row.period_start), "period_start")?;
+            Ok(social_mention::Model {
+                brand_id: row.brand_id,
+                period_start: row.period_start,
+                voluntary: non_negative(row.voluntary, "voluntary")?,
+                paid: non_negative(row.paid, "paid")?,
+            })
+        },
+    )
+    .await?;
+
+    let rows = writer.finish(&txn).await?;
+    crate::audit::record(
+        &txn,
+        "cli",
+        "data.imported",
+        "platform",
+        serde_json::json!({ "dir": dir.display().to_string(), "rows": rows }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ImportReport {
+        rows,
+        elapsed: start.elapsed(),
+    })
+}

@@ -1,0 +1,23 @@
+//! brand-gateway: the partner-facing GraphQL gateway of the membership
+//! programme. [`Application::build`] wires configuration, database, schema
+//! and HTTP router together; `main.rs` and the integration tests both use it.
+
+pub mod audit;
+pub mod auth;
+pub mod brands;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod import;
+pub mod pagination;
+pub mod platform;
+pub mod platform_data;
+pub mod progress;
+pub mod seed;
+pub mod telemetry;
+
+mod app;
+
+pub use app::{AppState, Application};

@@ -1,0 +1,138 @@
+//! The `brand-gateway` binary: parses the command line and hands off to
+//! the library. See `brand-gateway --help`.
+
+use std::process::ExitCode;
+
+use brand_gateway::{
+    Application,
+    auth::{self, Role, TokenKeys},
+    config::{Cli, Command, Config, SeedArgs},
+    db, graphql, import, platform, platform_data, seed,
+};
+use clap::Parser as _;
+
+/// Members in the data set `serve --demo` generates on an empty database.
+const DEMO_MEMBERS: u32 = 30_000;
+/// Brands in the demo data set.
+const DEMO_BRANDS: u32 = 24;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    brand_gateway::telemetry::init(cli.log_json);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn run(cli: Cli) -> Result<(), BoxError> {
+    let url = &cli.database.database_url;
+    match cli.command {
+        None => serve(&cli, &cli.serve).await,
+        Some(Command::Serve(ref args)) => serve(&cli, args).await,
+        Some(Command::Migrate) => {
+            db::connect_and_migrate(url).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Some(Command::Seed(ref args)) => {
+            let db = db::connect_and_migrate(url).await?;
+            print_seed_report(&seed::run(&db, &seed_options(args)).await?);
+            Ok(())
+        }
+        Some(Command::Import(ref args)) => {
+            let db = db::connect_and_migrate(url).await?;
+            let report = import::run(&db, &args.dir, args.replace).await?;
+            eprintln!(
+                "imported {} rows in {:.1} s: {}",
+                report.rows.total(),
+                report.elapsed.as_secs_f64(),
+                serde_json::to_string(&report.rows)?
+            );
+            Ok(())
+        }
+        Some(Command::Sdl) => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Some(Command::Token(ref args)) => {
+            let db = db::connect_and_migrate(url).await?;
+            let keys = TokenKeys::new(&cli.auth.load()?)?;
+            let issued =
+                auth::issue(&db, &keys, args.role, args.brand, &args.subject, args.hours).await?;
+            println!("{}", issued.token);
+            Ok(())
+        }
+    }
+}
+
+fn seed_options(args: &SeedArgs) -> seed::SeedOptions {
+    seed::SeedOptions {
+        members: args.members,
+        brands: args.brands,
+        seed: args.seed,
+        as_of: args.as_of.unwrap_or_else(platform::business_today),
+        replace: args.replace,
+    }
+}
+
+fn print_seed_report(report: &seed::SeedReport) {
+    let seconds = report.elapsed.as_secs_f64();
+    eprintln!(
+        "seeded {} rows ({} members) in {seconds:.1} s, {:.0} rows/s: {}",
+        report.rows.total(),
+        report.rows.members,
+        report.rows.total() as f64 / seconds.max(1e-9),
+        serde_json::to_string(&report.rows).unwrap_or_default()
+    );
+}
+
+async fn serve(cli: &Cli, args: &brand_gateway::config::ServeArgs) -> Result<(), BoxError> {
+    let config = Config::from_args(&cli.database, &cli.auth, args)?;
+    let db = db::connect_and_migrate(&config.database_url).await?;
+    if args.demo && platform_data::is_empty(&db).await? {
+        eprintln!(
+            "empty database: seeding demo data ({DEMO_MEMBERS} members, {DEMO_BRANDS} brands)…"
+        );
+        let options = seed::SeedOptions {
+            members: DEMO_MEMBERS,
+            brands: DEMO_BRANDS,
+            seed: 7,
+            as_of: platform::business_today(),
+            replace: false,
+        };
+        print_seed_report(&seed::run(&db, &options).await?);
+    }
+    let app = Application::build_with_db(config, db.clone()).await?;
+    let addr = app.local_addr()?;
+    if args.demo {
+        let keys = TokenKeys::new(&cli.auth.load()?)?;
+        eprintln!("\nDemo tokens (valid 24 h; send as `Authorization: Bearer <token>`):");
+        for (role, brand) in [
+            (Role::BrandAnalyst, Some(1)),
+            (Role::BrandOperator, Some(1)),
+            (Role::Reviewer, None),
+            (Role::Admin, None),
+            (Role::Service, None),
+        ] {
+            let issued = auth::issue(&db, &keys, role, brand, "demo", 24).await?;
+            let label = match brand {
+                Some(id) => format!("{role:?} (brand {id})"),
+                None => format!("{role:?}"),
+            };
+            eprintln!("  {label:<22} {}", issued.token);
+        }
+        eprintln!();
+    }
+    eprintln!("GraphiQL:  http://{addr}/graphiql");
+    eprintln!("GraphQL:   http://{addr}/graphql");
+    tracing::info!(%addr, "listening");
+    app.run_until_stopped().await?;
+    Ok(())
+}

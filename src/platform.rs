@@ -1,0 +1,176 @@
+//! The platform's member vocabulary: growth tiers derived from points, the
+//! eligibility rules of the paid membership and the black card, age and
+//! spend bands, and the fixed lists of interest and service codes. Seeding,
+//! import validation and (later) segments all use these, so each rule lives
+//! here once.
+
+use chrono::{Datelike as _, NaiveDate};
+
+/// Points needed for the paid membership (88VIP-like).
+pub const PAID_MEMBER_MIN_POINTS: i32 = 1000;
+/// Points needed for a black-card invitation (APASS-like).
+pub const BLACK_CARD_MIN_POINTS: i32 = 2500;
+
+/// The calendar the business runs on.
+pub const BUSINESS_TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+/// Today's date in the business calendar.
+pub fn business_today() -> NaiveDate {
+    chrono::Utc::now().with_timezone(&BUSINESS_TZ).date_naive()
+}
+
+/// Growth tier, from lowest to highest, derived from the points score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GrowthTier {
+    /// 0–399 points.
+    Bronze,
+    /// 400–999 points.
+    Silver,
+    /// 1000–1799 points: paid membership becomes available.
+    Gold,
+    /// 1800–2499 points.
+    Platinum,
+    /// 2500–3999 points: black-card invitations become possible.
+    Diamond,
+    /// 4000 points and more.
+    BlackDiamond,
+}
+
+impl GrowthTier {
+    /// Every tier, lowest first.
+    pub const ALL: [Self; 6] = [
+        Self::Bronze,
+        Self::Silver,
+        Self::Gold,
+        Self::Platinum,
+        Self::Diamond,
+        Self::BlackDiamond,
+    ];
+
+    /// The lowest points score of the tier.
+    pub fn min_points(self) -> i32 {
+        match self {
+            Self::Bronze => 0,
+            Self::Silver => 400,
+            Self::Gold => PAID_MEMBER_MIN_POINTS,
+            Self::Platinum => 1800,
+            Self::Diamond => BLACK_CARD_MIN_POINTS,
+            Self::BlackDiamond => 4000,
+        }
+    }
+
+    /// The tier a points score falls in.
+    pub fn from_points(points: i32) -> Self {
+        Self::ALL
+            .into_iter()
+            .rev()
+            .find(|tier| points >= tier.min_points())
+            .unwrap_or(Self::Bronze)
+    }
+}
+
+/// Why a member's dimensions contradict the programme's rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MemberRuleError {
+    /// Negative points do not exist.
+    #[error("points must be 0 or more, got {0}")]
+    NegativePoints(i32),
+    /// Paid membership needs enough points.
+    #[error("a paid member needs at least {PAID_MEMBER_MIN_POINTS} points, has {0}")]
+    PaidBelowThreshold(i32),
+    /// The black card needs enough points.
+    #[error("a black-card holder needs at least {BLACK_CARD_MIN_POINTS} points, has {0}")]
+    BlackCardBelowThreshold(i32),
+    /// Spend is never negative.
+    #[error("annual spend must be 0 or more, got {0}")]
+    NegativeSpend(i64),
+    /// The birth year is outside any plausible member's.
+    #[error("birth year {0} is outside 1900..=current year")]
+    ImplausibleBirthYear(i32),
+}
+
+/// Checks a member's dimensions against the eligibility rules.
+pub fn check_member(
+    points: i32,
+    paid_member: bool,
+    black_card: bool,
+    birth_year: i32,
+    annual_spend_cents: i64,
+) -> Result<(), MemberRuleError> {
+    if points < 0 {
+        return Err(MemberRuleError::NegativePoints(points));
+    }
+    if paid_member && points < PAID_MEMBER_MIN_POINTS {
+        return Err(MemberRuleError::PaidBelowThreshold(points));
+    }
+    if black_card && points < BLACK_CARD_MIN_POINTS {
+        return Err(MemberRuleError::BlackCardBelowThreshold(points));
+    }
+    if annual_spend_cents < 0 {
+        return Err(MemberRuleError::NegativeSpend(annual_spend_cents));
+    }
+    if !(1900..=business_today().year()).contains(&birth_year) {
+        return Err(MemberRuleError::ImplausibleBirthYear(birth_year));
+    }
+    Ok(())
+}
+
+/// Interest categories a member can show (multi-valued).
+pub const INTERESTS: &[&str] = &[
+    "BEAUTY",
+    "FASHION",
+    "SPORTS",
+    "OUTDOOR",
+    "DIGITAL",
+    "HOME",
+    "MOTHER_BABY",
+    "PETS",
+    "FOOD",
+    "TRAVEL",
+    "BOOKS",
+    "GAMING",
+    "LUXURY",
+    "HEALTH",
+];
+
+/// Ecosystem services a member can use (multi-valued).
+pub const SERVICES: &[&str] = &["FOOD_DELIVERY", "TRAVEL", "VIDEO", "MOVIE_TICKETS", "MAPS"];
+
+/// Whether `code` is a known interest.
+pub fn is_interest(code: &str) -> bool {
+    INTERESTS.contains(&code)
+}
+
+/// Whether `code` is a known ecosystem service.
+pub fn is_service(code: &str) -> bool {
+    SERVICES.contains(&code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_follow_points_thresholds() {
+        assert_eq!(GrowthTier::from_points(0), GrowthTier::Bronze);
+        assert_eq!(GrowthTier::from_points(399), GrowthTier::Bronze);
+        assert_eq!(GrowthTier::from_points(400), GrowthTier::Silver);
+        assert_eq!(GrowthTier::from_points(1000), GrowthTier::Gold);
+        assert_eq!(GrowthTier::from_points(2499), GrowthTier::Platinum);
+        assert_eq!(GrowthTier::from_points(2500), GrowthTier::Diamond);
+        assert_eq!(GrowthTier::from_points(9000), GrowthTier::BlackDiamond);
+    }
+
+    #[test]
+    fn paid_and_black_card_need_their_points() {
+        assert_eq!(
+            check_member(999, true, false, 1990, 0),
+            Err(MemberRuleError::PaidBelowThreshold(999))
+        );
+        assert_eq!(
+            check_member(2400, true, true, 1985, 0),
+            Err(MemberRuleError::BlackCardBelowThreshold(2400))
+        );
+        assert_eq!(check_member(2600, true, true, 1985, 1), Ok(()));
+    }
+}

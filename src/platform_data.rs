@@ -1,0 +1,218 @@
+//! Writing platform data in bulk, shared by `seed` and `import`: batched
+//! multi-row inserts sized to each engine's bind-parameter limit, inside
+//! the caller's transaction so a failed load leaves nothing behind.
+
+use entity::{
+    brand, category, category_sales, member, member_interest, member_service, sku_price,
+    social_mention, store_membership,
+};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, IntoActiveModel,
+    PaginatorTrait as _,
+};
+
+/// Bind parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535.
+const PARAMS_PER_STATEMENT: usize = 30_000;
+
+/// Tables in dependency order (parents first).
+const TABLES: [&str; 9] = [
+    "category",
+    "brand",
+    "member",
+    "member_interest",
+    "member_service",
+    "store_membership",
+    "category_sales",
+    "sku_price",
+    "social_mention",
+];
+
+/// Buffers rows of one table and inserts them in large batches.
+pub struct Batch<M: IntoActiveModel<A>, A: ActiveModelTrait> {
+    rows: Vec<A>,
+    capacity: usize,
+    written: u64,
+    _model: std::marker::PhantomData<M>,
+}
+
+impl<M, A> Batch<M, A>
+where
+    M: IntoActiveModel<A>,
+    A: ActiveModelTrait + Send,
+{
+    /// A buffer for a table with `columns` columns.
+    pub fn new(columns: usize) -> Self {
+        let capacity = PARAMS_PER_STATEMENT / columns;
+        Self {
+            rows: Vec::with_capacity(capacity),
+            capacity,
+            written: 0,
+            _model: std::marker::PhantomData,
+        }
+    }
+
+    /// Buffers a row; the caller flushes when [`Batch::is_full`], parents
+    /// before children so foreign keys hold at every statement.
+    pub fn push(&mut self, row: M) {
+        self.rows.push(row.into_active_model());
+    }
+
+    /// Whether the next statement is as large as it may be.
+    pub fn is_full(&self) -> bool {
+        self.rows.len() >= self.capacity
+    }
+
+    /// Inserts what is buffered; returns the rows written so far.
+    pub async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+        if !self.rows.is_empty() {
+            let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(self.capacity));
+            self.written += rows.len() as u64;
+            <A::Entity as EntityTrait>::insert_many(rows)
+                .exec_without_returning(db)
+                .await?;
+        }
+        Ok(self.written)
+    }
+}
+
+/// One batch per platform table.
+pub struct PlatformWriter {
+    /// Categories.
+    pub categories: Batch<category::Model, category::ActiveModel>,
+    /// Brands.
+    pub brands: Batch<brand::Model, brand::ActiveModel>,
+    /// Members.
+    pub members: Batch<member::Model, member::ActiveModel>,
+    /// Member interests.
+    pub interests: Batch<member_interest::Model, member_interest::ActiveModel>,
+    /// Member services.
+    pub services: Batch<member_service::Model, member_service::ActiveModel>,
+    /// Store memberships.
+    pub store_memberships: Batch<store_membership::Model, store_membership::ActiveModel>,
+    /// Monthly sales.
+    pub sales: Batch<category_sales::Model, category_sales::ActiveModel>,
+    /// Daily SKU prices.
+    pub prices: Batch<sku_price::Model, sku_price::ActiveModel>,
+    /// Weekly mentions.
+    pub mentions: Batch<social_mention::Model, social_mention::ActiveModel>,
+}
+
+/// Rows written per table, in [`TABLES`] order.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RowCounts {
+    /// Categories.
+    pub categories: u64,
+    /// Brands.
+    pub brands: u64,
+    /// Members.
+    pub members: u64,
+    /// Member interests.
+    pub interests: u64,
+    /// Member services.
+    pub services: u64,
+    /// Store memberships.
+    pub store_memberships: u64,
+    /// Monthly sales rows.
+    pub sales: u64,
+    /// Daily SKU price rows.
+    pub prices: u64,
+    /// Weekly mention rows.
+    pub mentions: u64,
+}
+
+impl RowCounts {
+    /// Every row written.
+    pub fn total(&self) -> u64 {
+        self.categories
+            + self.brands
+            + self.members
+            + self.interests
+            + self.services
+            + self.store_memberships
+            + self.sales
+            + self.prices
+            + self.mentions
+    }
+}
+
+impl Default for PlatformWriter {
+    fn default() -> Self {
+        Self {
+            categories: Batch::new(3),
+            brands: Batch::new(5),
+            members: Batch::new(8),
+            interests: Batch::new(2),
+            services: Batch::new(2),
+            store_memberships: Batch::new(3),
+            sales: Batch::new(5),
+            prices: Batch::new(5),
+            mentions: Batch::new(4),
+        }
+    }
+}
+
+impl PlatformWriter {
+    /// Flushes every table, parents first, once any of them is full.
+    pub async fn flush_if_full(&mut self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        let full = self.categories.is_full()
+            || self.brands.is_full()
+            || self.members.is_full()
+            || self.interests.is_full()
+            || self.services.is_full()
+            || self.store_memberships.is_full()
+            || self.sales.is_full()
+            || self.prices.is_full()
+            || self.mentions.is_full();
+        if full {
+            self.flush(db).await?;
+        }
+        Ok(())
+    }
+
+    /// Flushes every table, parents first; returns the rows written so far.
+    pub async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<RowCounts, DbErr> {
+        Ok(RowCounts {
+            categories: self.categories.flush(db).await?,
+            brands: self.brands.flush(db).await?,
+            members: self.members.flush(db).await?,
+            interests: self.interests.flush(db).await?,
+            services: self.services.flush(db).await?,
+            store_memberships: self.store_memberships.flush(db).await?,
+            sales: self.sales.flush(db).await?,
+            prices: self.prices.flush(db).await?,
+            mentions: self.mentions.flush(db).await?,
+        })
+    }
+
+    /// Flushes everything and brings id sequences past the explicit ids.
+    pub async fn finish(mut self, db: &impl ConnectionTrait) -> Result<RowCounts, DbErr> {
+        let counts = self.flush(db).await?;
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            for table in ["category", "brand"] {
+                db.execute_unprepared(&format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                     COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                ))
+                .await?;
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// Whether any platform data (brands or members) is present.
+pub async fn is_empty(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    Ok(brand::Entity::find().count(db).await? == 0 && member::Entity::find().count(db).await? == 0)
+}
+
+/// Deletes all platform data, children first, and the credentials of
+/// brands that go with it.
+pub async fn clear(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    db.execute_unprepared("DELETE FROM credential WHERE brand_id IS NOT NULL")
+        .await?;
+    for table in TABLES.iter().rev() {
+        db.execute_unprepared(&format!("DELETE FROM {table}"))
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! `seed`: fills an empty database with synthetic platform data, in one
+//! transaction, showing progress. The generator is in [`generate`]; rows go
+//! through the same bulk writer as `import`.
+
+pub mod generate;
+
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use entity::{brand, category, member_interest, member_service, store_membership};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait as _};
+
+use crate::{
+    error::{CodedError, ErrorCode},
+    platform_data::{self, PlatformWriter, RowCounts},
+    progress::Progress,
+};
+use generate::{CATEGORIES, Generator};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    /// Members to generate.
+    pub members: u32,
+    /// Brands to generate.
+    pub brands: u32,
+    /// Random seed.
+    pub seed: u64,
+    /// Last day of the generated history (Asia/Shanghai).
+    pub as_of: NaiveDate,
+    /// Replace existing platform data instead of refusing.
+    pub replace: bool,
+}
+
+/// What was generated and how long it took.
+#[derive(Debug, Clone)]
+pub struct SeedReport {
+    /// Rows per table.
+    pub rows: RowCounts,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+}
+
+/// Why seeding failed; the database is left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// Platform data exists and `replace` was not asked for.
+    #[error("the database already holds platform data; pass --replace to overwrite it")]
+    NotEmpty,
+    /// Sizes out of range.
+    #[error("{0}")]
+    BadSize(&'static str),
+    /// Storage failed.
+    #[error("database error while seeding: {0}")]
+    Db(#[from] DbErr),
+}
+
+impl CodedError for SeedError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotEmpty => ErrorCode::Conflict,
+            Self::BadSize(_) => ErrorCode::BadUserInput,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+/// Generates and stores the data set described by `options`.
+pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedReport, SeedError> {
+    if options.members == 0 || options.members > 50_000_000 {
+        return Err(SeedError::BadSize(
+            "--members must be between 1 and 50,000,000",
+        ));
+    }
+    if !(1..=10_000).contains(&options.brands) {
+        return Err(SeedError::BadSize("--brands must be between 1 and 10,000"));
+    }
+    let start = Instant::now();
+    let txn = db.begin().await?;
+    if !platform_data::is_empty(&txn).await? {
+        if !options.replace {
+            return Err(SeedError::NotEmpty);
+        }
+        platform_data::clear(&txn).await?;
+    }
+    let mut generator = Generator::new(options.seed, options.as_of);
+    let mut writer = PlatformWriter::default();
+    let created_at = Utc::now();
+
+    for (index, (code, name, _, _)) in CATEGORIES.iter().enumerate() {
+        writer.categories.push(category::Model {
+            id: index as i64 + 1,
+            code: (*code).to_owned(),
+            name: (*name).to_owned(),
+        });
+    }
+    let brands = generator.brands(options.brands);
+    for plan in &brands {
+        writer.brands.push(brand::Model {
+            id: plan.id,
+            name: plan.name.clone(),
+            category_id: plan.category as i64 + 1,
+            status: plan.status,
+            created_at,
+        });
+    }
+    let mut progress = Progress::new("brand history", brands.len() as u64);
+    for plan in &brands {
+        generator
+            .sales(plan)
+            .into_iter()
+            .for_each(|row| writer.sales.push(row));
+        generator
+            .prices(plan)
+            .into_iter()
+            .for_each(|row| writer.prices.push(row));
+        generator
+            .mentions(plan)
+            .into_iter()
+            .for_each(|row| writer.mentions.push(row));
+        writer.flush_if_full(&txn).await?;
+        progress.advance(1);
+    }
+    progress.finish();
+
+    let mut progress = Progress::new("members", u64::from(options.members));
+    for id in 1..=i64::from(options.members) {
+        let plan = generator.member(id, &brands);
+        writer.members.push(plan.member);
+        for interest in plan.interests {
+            writer.interests.push(member_interest::Model {
+                member_id: id,
+                interest: interest.to_owned(),
+            });
+        }
+        for service in plan.services {
+            writer.services.push(member_service::Model {
+                member_id: id,
+                service: service.to_owned(),
+            });
+        }
+        for (brand_id, joined_on) in plan.stores {
+            writer.store_memberships.push(store_membership::Model {
+                brand_id,
+                member_id: id,
+                joined_on,
+            });
+        }
+        writer.flush_if_full(&txn).await?;
+        if id % 10_000 == 0 {
+            progress.advance(10_000);
+        }
+    }
+    progress.advance(u64::from(options.members) % 10_000);
+    progress.finish();
+    let rows = writer.finish(&txn).await?;
+    crate::audit::record(
+        &txn,
+        "cli",
+        "data.seeded",
+        "platform",
+        serde_json::json!({
+            "members": options.members,
+            "brands": options.brands,
+            "seed": options.seed,
+            "as_of": options.as_of,
+            "rows": rows,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(SeedReport {
+        rows,
+        elapsed: start.elapsed(),
+    })
+}
