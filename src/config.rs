@@ -11,14 +11,13 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "brand-gateway",
     version,
-    about = "Partner GraphQL gateway of the membership programme",
-    args_conflicts_with_subcommands = true
+    about = "Partner GraphQL gateway of the membership programme"
 )]
 pub struct Cli {
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// `serve`'s flags, for when the subcommand is omitted.
+    /// `serve`'s flags, for when the subcommand is omitted (`brand-gateway --demo`).
     #[command(flatten)]
     pub serve: ServeArgs,
     /// Database flags.

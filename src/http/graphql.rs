@@ -46,7 +46,7 @@ pub(super) async fn post(
 ) -> Response {
     let media = match media::negotiate(&headers) {
         Ok(media) => media,
-        Err(response) => return response,
+        Err(not_acceptable) => return not_acceptable.into_response(),
     };
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -96,7 +96,7 @@ pub(super) async fn get(
 ) -> Response {
     let media = match media::negotiate(&headers) {
         Ok(media) => media,
-        Err(response) => return response,
+        Err(not_acceptable) => return not_acceptable.into_response(),
     };
     let Some(query) = params.get("query") else {
         return error_response(

@@ -4,7 +4,7 @@
 
 use axum::{
     http::{HeaderMap, StatusCode, header},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 
 use super::error_response;
@@ -29,8 +29,9 @@ impl Media {
 }
 
 /// Picks the response media type from `Accept` by quality, preferring
-/// `application/graphql-response+json` on ties. No `Accept` means JSON.
-pub(super) fn negotiate(headers: &HeaderMap) -> Result<Media, Response> {
+/// `application/graphql-response+json` on ties. No `Accept`, or only
+/// wildcards, means `application/json`.
+pub(super) fn negotiate(headers: &HeaderMap) -> Result<Media, NotAcceptable> {
     let Some(accept) = headers.get(header::ACCEPT) else {
         return Ok(Media::Json);
     };
@@ -44,10 +45,9 @@ pub(super) fn negotiate(headers: &HeaderMap) -> Result<Media, Response> {
             .find_map(|q| q.parse::<f32>().ok())
             .unwrap_or(1.0);
         let media = match essence.as_str() {
-            "application/graphql-response+json" | "application/*" | "*/*" => {
-                Media::GraphqlResponseJson
-            }
-            "application/json" => Media::Json,
+            "application/graphql-response+json" => Media::GraphqlResponseJson,
+            // Wildcards get the legacy form: what curl and older clients expect.
+            "application/json" | "application/*" | "*/*" => Media::Json,
             _ => continue,
         };
         if quality <= 0.0 {
@@ -64,11 +64,18 @@ pub(super) fn negotiate(headers: &HeaderMap) -> Result<Media, Response> {
             best = Some((quality, media));
         }
     }
-    best.map(|(_, media)| media).ok_or_else(|| {
+    best.map(|(_, media)| media).ok_or(NotAcceptable)
+}
+
+/// The client accepts no media type we can send: 406.
+pub(super) struct NotAcceptable;
+
+impl IntoResponse for NotAcceptable {
+    fn into_response(self) -> Response {
         error_response(
             StatusCode::NOT_ACCEPTABLE,
             ErrorCode::BadUserInput,
             "accept `application/graphql-response+json` or `application/json`",
         )
-    })
+    }
 }

@@ -1,1 +1,120 @@
-fn main() {}
+//! The integration suite: every test drives the real server over HTTP on
+//! 127.0.0.1 with a fresh database, once on SQLite and once on PostgreSQL.
+//! A custom harness (libtest-mimic) so the PostgreSQL cluster is started
+//! once before the tests and stopped after them, with libtest's output.
+
+mod auth;
+mod brands;
+mod data;
+mod federation;
+mod helpers;
+mod http;
+mod limits;
+mod postgres;
+mod schema;
+
+use std::{future::Future, pin::Pin, process::ExitCode};
+
+use helpers::Backend;
+use libtest_mimic::{Arguments, Trial};
+
+type TestFn = fn(Backend) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+macro_rules! tests {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        vec![$((
+            concat!(stringify!($module), "::", stringify!($name)),
+            (|backend| Box::pin($module::$name(backend))) as TestFn,
+        )),*]
+    };
+}
+
+/// Tests whose behaviour depends on the database: run on both engines.
+fn per_backend() -> Vec<(&'static str, TestFn)> {
+    tests![
+        auth::requests_without_a_token_get_401_saying_why,
+        auth::malformed_forged_and_expired_tokens_are_refused,
+        auth::revoked_credentials_stop_working_at_once,
+        auth::token_command_prints_only_a_working_token,
+        brands::a_brand_principal_sees_only_its_own_brand,
+        brands::another_brands_id_is_not_found_everywhere,
+        brands::platform_roles_page_through_every_brand,
+        brands::brands_filter_by_category_and_status,
+        brands::page_arguments_are_validated,
+        brands::internal_errors_are_masked,
+        data::seeding_is_deterministic_and_realistic,
+        data::seeding_refuses_a_database_with_data,
+        data::import_loads_csv_files,
+        data::a_bad_csv_row_names_file_line_and_column_and_changes_nothing,
+        http::readyz_checks_the_database,
+    ]
+}
+
+/// Tests of HTTP and GraphQL behaviour that no database choice changes.
+fn once() -> Vec<(&'static str, TestFn)> {
+    tests![
+        http::request_errors_are_400_under_graphql_response_json,
+        http::legacy_json_clients_get_200_for_request_errors,
+        http::unsupported_accept_and_content_types_are_refused,
+        http::get_serves_queries_but_not_mutations,
+        http::health_metrics_and_request_ids,
+        http::oversized_bodies_are_413,
+        http::rate_limit_answers_429_with_retry_after,
+        limits::deep_and_complex_queries_are_refused,
+        limits::alias_and_root_field_fan_out_is_refused,
+        limits::graphiql_introspection_fits_the_limits,
+        schema::committed_schema_matches_the_code,
+        federation::a_federation_gateway_fetches_our_brand_entities,
+    ]
+}
+
+fn trial(name: String, backend: Backend, test: TestFn) -> Trial {
+    Trial::test(name, move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(test(backend));
+        Ok(())
+    })
+}
+
+fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let cluster = match postgres::Cluster::start() {
+        Ok(cluster) => cluster,
+        Err(why) => {
+            eprintln!("PostgreSQL is installed but could not be started: {why}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match &cluster {
+        Some(cluster) => {
+            helpers::PG_ADMIN_URL
+                .set(cluster.admin_url().to_owned())
+                .ok();
+        }
+        None => eprintln!(
+            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+             !!! PostgreSQL leg SKIPPED: no PostgreSQL server binaries (initdb,   !!!\n\
+             !!! pg_ctl) found and TEST_DATABASE_URL is unset. Install PostgreSQL !!!\n\
+             !!! to run every test on both engines.                               !!!\n\
+             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+        ),
+    }
+    let mut trials = Vec::new();
+    for (name, test) in per_backend() {
+        trials.push(trial(format!("sqlite::{name}"), Backend::Sqlite, test));
+        trials.push(
+            trial(format!("postgres::{name}"), Backend::Postgres, test)
+                .with_ignored_flag(cluster.is_none()),
+        );
+    }
+    for (name, test) in once() {
+        trials.push(trial(format!("sqlite::{name}"), Backend::Sqlite, test));
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(cluster);
+    conclusion.exit_code()
+}

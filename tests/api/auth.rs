@@ -1,0 +1,158 @@
+//! Authentication: who gets in, who doesn't, and what they are told.
+
+use brand_gateway::auth::Role;
+use entity::credential;
+use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, EntityTrait as _};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, SECRET, TestApp, error_codes};
+
+const VIEWER: &str = "{ viewer { role brand { id } } }";
+
+async fn raw_post(app: &TestApp, authorization: Option<&str>) -> (u16, Option<String>, Value) {
+    let mut request = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": VIEWER }));
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    (status, challenge, response.json().await.expect("json"))
+}
+
+pub async fn requests_without_a_token_get_401_saying_why(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, challenge, body) = raw_post(&app, None).await;
+    assert_eq!(status, 401);
+    assert!(challenge.is_some_and(|c| c.starts_with("Bearer")));
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("missing bearer token")
+    );
+    app.stop().await;
+}
+
+fn forged_token(secret: &str, exp_offset_secs: i64, jti: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({
+        "sub": "mallory", "jti": jti, "role": "ADMIN",
+        "iat": now, "exp": now + exp_offset_secs,
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("encode")
+}
+
+pub async fn malformed_forged_and_expired_tokens_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let cases = [
+        (
+            "Basic dXNlcjpwYXNz".to_owned(),
+            "malformed Authorization header",
+        ),
+        ("Bearer not-a-jwt".to_owned(), "invalid bearer token"),
+        (
+            format!(
+                "Bearer {}",
+                forged_token("another-secret-that-is-long-enough-000000", 3600, "x")
+            ),
+            "invalid bearer token",
+        ),
+        // Signed with the right secret but never issued: no credential row.
+        (
+            format!(
+                "Bearer {}",
+                forged_token(SECRET, 3600, "00000000-0000-0000-0000-000000000000")
+            ),
+            "revoked or unknown",
+        ),
+        (
+            format!("Bearer {}", forged_token(SECRET, -3600, "y")),
+            "expired",
+        ),
+    ];
+    for (header, expected) in cases {
+        let (status, _, body) = raw_post(&app, Some(&header)).await;
+        assert_eq!(status, 401, "{header}: {body}");
+        assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{header}: {message}");
+    }
+    app.stop().await;
+}
+
+pub async fn revoked_credentials_stop_working_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let issued = brand_gateway::auth::issue(&app.db.db, &app.keys, Role::Reviewer, None, "rita", 1)
+        .await
+        .expect("issue");
+    let data = app.data(&issued.token, VIEWER, json!({})).await;
+    assert_eq!(data["viewer"]["role"], "REVIEWER");
+
+    let row = credential::Entity::find_by_id(issued.credential_id.clone())
+        .one(&app.db.db)
+        .await
+        .expect("query")
+        .expect("credential row");
+    let mut row: credential::ActiveModel = row.into();
+    row.revoked_at = Set(Some(chrono::Utc::now()));
+    row.update(&app.db.db).await.expect("revoke");
+
+    let (status, _, body) = raw_post(&app, Some(&format!("Bearer {}", issued.token))).await;
+    assert_eq!(status, 401);
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+    app.stop().await;
+}
+
+pub async fn token_command_prints_only_a_working_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_brand-gateway"))
+        .args(["token", "--role", "brand_analyst", "--brand", "3"])
+        .env("DATABASE_URL", &app.db.url)
+        .env("BRAND_GATEWAY_JWT_SECRET", SECRET)
+        .output()
+        .await
+        .expect("run token");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).expect("utf8");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "stdout must hold the token alone: {stdout:?}"
+    );
+    let data = app.data(lines[0], VIEWER, json!({})).await;
+    assert_eq!(
+        data["viewer"],
+        json!({ "role": "BRAND_ANALYST", "brand": { "id": "3" } })
+    );
+
+    // A brand role without a brand is refused with a clear message.
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_brand-gateway"))
+        .args(["token", "--role", "BRAND_OPERATOR"])
+        .env("DATABASE_URL", &app.db.url)
+        .env("BRAND_GATEWAY_JWT_SECRET", SECRET)
+        .output()
+        .await
+        .expect("run token");
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("needs --brand"));
+    app.stop().await;
+}

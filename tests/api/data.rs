@@ -1,0 +1,341 @@
+//! Platform data in: `seed` (deterministic, realistic) and `import` (CSV,
+//! all or nothing, errors that say where).
+
+use std::path::Path;
+
+use brand_gateway::{
+    auth::Role,
+    import,
+    seed::{self, SeedError, SeedOptions},
+};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement};
+use serde_json::json;
+
+use crate::helpers::{BRANDS, Backend, MEMBERS, TestApp, TestDb, as_of};
+
+/// One integer from `sql`, cast so SUM and AVG read alike on both engines.
+async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    let sql = format!("SELECT CAST(({sql}) AS BIGINT)");
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("query")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("an integer")
+}
+
+/// A fingerprint of the member data: equal data, equal fingerprint.
+async fn fingerprint(db: &DatabaseConnection) -> Vec<i64> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT COUNT(*) FROM member",
+        "SELECT SUM(points) FROM member",
+        "SELECT SUM(annual_spend_cents) FROM member",
+        "SELECT SUM(birth_year * id) FROM member",
+        "SELECT COUNT(*) FROM member_interest",
+        "SELECT COUNT(*) FROM store_membership",
+        "SELECT SUM(brand_id * member_id) FROM store_membership",
+        "SELECT SUM(gmv_cents) FROM category_sales",
+        "SELECT SUM(price_cents) FROM sku_price",
+        "SELECT SUM(voluntary) FROM social_mention",
+    ] {
+        out.push(scalar(db, sql).await);
+    }
+    out
+}
+
+pub async fn seeding_is_deterministic_and_realistic(backend: Backend) {
+    let first = TestDb::new(backend).await;
+    first.seed().await;
+    let second = TestDb::new(backend).await;
+    second.seed().await;
+    assert_eq!(fingerprint(&first.db).await, fingerprint(&second.db).await);
+
+    let db = &first.db;
+    assert_eq!(
+        scalar(db, "SELECT COUNT(*) FROM member").await,
+        i64::from(MEMBERS)
+    );
+    assert_eq!(
+        scalar(db, "SELECT COUNT(*) FROM brand").await,
+        i64::from(BRANDS)
+    );
+    // Programme rules hold for every generated member.
+    assert_eq!(
+        scalar(
+            db,
+            "SELECT COUNT(*) FROM member WHERE paid_member AND points < 1000"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            db,
+            "SELECT COUNT(*) FROM member WHERE black_card AND points < 2500"
+        )
+        .await,
+        0
+    );
+    // Paid members are a few percent.
+    let paid = scalar(db, "SELECT COUNT(*) FROM member WHERE paid_member").await;
+    assert!(
+        (20..=160).contains(&paid),
+        "paid members: {paid} of {MEMBERS}"
+    );
+    // A pyramid: each growth tier holds fewer members than the one below.
+    let mut tiers = Vec::new();
+    for (low, high) in [
+        (0, 399),
+        (400, 999),
+        (1000, 1799),
+        (1800, 2499),
+        (2500, 3999),
+        (4000, 1_000_000),
+    ] {
+        tiers.push(
+            scalar(
+                db,
+                &format!("SELECT COUNT(*) FROM member WHERE points BETWEEN {low} AND {high}"),
+            )
+            .await,
+        );
+    }
+    assert!(
+        tiers.windows(2).all(|w| w[0] > w[1]),
+        "members per tier: {tiers:?}"
+    );
+    // Spend rises with tier.
+    let low = scalar(
+        db,
+        "SELECT AVG(annual_spend_cents) FROM member WHERE points < 400",
+    )
+    .await;
+    let high = scalar(
+        db,
+        "SELECT AVG(annual_spend_cents) FROM member WHERE points >= 1800",
+    )
+    .await;
+    assert!(high > low * 4, "mean spend low {low}, high {high}");
+    // Several interests per member on average, every member at least one.
+    let interests = scalar(db, "SELECT COUNT(*) FROM member_interest").await;
+    assert!(interests > i64::from(MEMBERS) * 2);
+    assert_eq!(
+        scalar(db, "SELECT COUNT(*) FROM member m WHERE NOT EXISTS (SELECT 1 FROM member_interest i WHERE i.member_id = m.id)").await,
+        0
+    );
+    // Store overlap with paid members differs by brand.
+    let spread = scalar(
+        db,
+        "SELECT MAX(r) - MIN(r) FROM (SELECT s.brand_id, \
+         1000 * SUM(CASE WHEN m.paid_member THEN 1 ELSE 0 END) / COUNT(*) AS r \
+         FROM store_membership s JOIN member m ON m.id = s.member_id GROUP BY s.brand_id HAVING COUNT(*) >= 30) t",
+    )
+    .await;
+    assert!(
+        spread >= 30,
+        "paid share per store spread (per mille): {spread}"
+    );
+}
+
+pub async fn seeding_refuses_a_database_with_data(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.seed().await;
+    let options = SeedOptions {
+        members: 100,
+        brands: 3,
+        seed: 1,
+        as_of: as_of(),
+        replace: false,
+    };
+    let before = fingerprint(&db.db).await;
+    assert!(matches!(
+        seed::run(&db.db, &options).await,
+        Err(SeedError::NotEmpty)
+    ));
+    assert_eq!(fingerprint(&db.db).await, before);
+    let replaced = seed::run(
+        &db.db,
+        &SeedOptions {
+            replace: true,
+            ..options
+        },
+    )
+    .await
+    .expect("replace");
+    assert_eq!(replaced.rows.members, 100);
+    assert_eq!(scalar(&db.db, "SELECT COUNT(*) FROM brand").await, 3);
+}
+
+fn write(dir: &Path, name: &str, contents: &str) {
+    std::fs::write(dir.join(name), contents).expect("write csv");
+}
+
+/// A small, valid data set.
+fn write_valid_csv(dir: &Path) {
+    write(
+        dir,
+        "categories.csv",
+        "id,code,name\n1,BEAUTY,Beauty\n2,PETS,Pet Supplies\n",
+    );
+    write(
+        dir,
+        "brands.csv",
+        "id,name,category_code,status\n10,Lumiere,BEAUTY,ACTIVE\n11,Pawly,PETS,PROSPECT\n",
+    );
+    write(
+        dir,
+        "members.csv",
+        "id,points,paid_member,black_card,birth_year,gender,city_tier,annual_spend_cents\n\
+         1,120,false,false,1995,F,TIER2,150000\n\
+         2,2600,true,true,1984,M,TIER1,9000000\n\
+         3,1200,true,false,1990,U,NEW_TIER1,800000\n",
+    );
+    write(
+        dir,
+        "member_interests.csv",
+        "member_id,interest\n1,BEAUTY\n2,LUXURY\n2,TRAVEL\n3,PETS\n",
+    );
+    write(
+        dir,
+        "member_services.csv",
+        "member_id,service\n2,TRAVEL\n3,MAPS\n",
+    );
+    write(
+        dir,
+        "store_memberships.csv",
+        "brand_id,member_id,joined_on\n10,1,2025-03-01\n10,2,2026-01-15\n11,3,2026-06-30\n",
+    );
+    write(
+        dir,
+        "category_sales.csv",
+        "brand_id,month,gmv_cents,refund_cents,orders\n10,2026-10-01,5000000,200000,420\n",
+    );
+    write(
+        dir,
+        "sku_prices.csv",
+        "brand_id,sku,day,price_cents,units\n10,L-1,2026-11-01,19900,12\n10,L-1,2026-11-02,18900,20\n",
+    );
+    write(
+        dir,
+        "social_mentions.csv",
+        "brand_id,period_start,voluntary,paid\n10,2026-11-02,1200,300\n",
+    );
+}
+
+pub async fn import_loads_csv_files(backend: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    write_valid_csv(dir.path());
+    let db = TestDb::new(backend).await;
+    let report = import::run(&db.db, dir.path(), false)
+        .await
+        .expect("import");
+    assert_eq!(report.rows.members, 3);
+    assert_eq!(report.rows.total(), 2 + 2 + 3 + 4 + 2 + 3 + 1 + 2 + 1);
+
+    // Imported brands are served, and new ids continue past imported ones.
+    let app = TestApp::start(db, &[]).await;
+    let token = app.token(Role::Reviewer, None).await;
+    let data = app
+        .data(
+            &token,
+            "{ brands(first: 10) { edges { node { id name category { code } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["brands"]["edges"][0]["node"],
+        json!({ "id": "10", "name": "Lumiere", "category": { "code": "BEAUTY" } })
+    );
+    app.db
+        .db
+        .execute_unprepared("INSERT INTO category (code, name) VALUES ('HOME', 'Home')")
+        .await
+        .expect("a new row gets a fresh id");
+    assert_eq!(scalar(&app.db.db, "SELECT MAX(id) FROM category").await, 3);
+    app.stop().await;
+}
+
+pub async fn a_bad_csv_row_names_file_line_and_column_and_changes_nothing(backend: Backend) {
+    let cases: [(&str, &str, &str); 6] = [
+        (
+            "members.csv",
+            "id,points,paid_member,black_card,birth_year,gender,city_tier,annual_spend_cents\n1,120,false,false,1995,F,TIER2,1\n2,900,true,false,1990,M,TIER1,5\n",
+            "members.csv, line 3, column `paid_member`: a paid member needs at least 1000 points",
+        ),
+        (
+            "members.csv",
+            "id,points,paid_member,black_card,birth_year,gender,city_tier,annual_spend_cents\n1,abc,false,false,1995,F,TIER2,1\n",
+            "members.csv, line 2, column `points`",
+        ),
+        (
+            "members.csv",
+            "id,points,paid_member,black_card,birth_year,gender,city_tier,annual_spend_cents\n1,1,false,false,1995,F,TIER9,1\n",
+            "members.csv, line 2, column `city_tier`: `TIER9` is not one of",
+        ),
+        (
+            "member_interests.csv",
+            "member_id,interest\n1,BEAUTY\n1,BEAUTY\n",
+            "member_interests.csv, line 3, column `interest`: duplicate row",
+        ),
+        (
+            "store_memberships.csv",
+            "brand_id,member_id,joined_on\n10,1,2026-01-01\n99,1,2026-01-01\n",
+            "store_memberships.csv, line 3, column `brand_id`: unknown brand id",
+        ),
+        (
+            "brands.csv",
+            "id,name,category,status\n10,Lumiere,BEAUTY,ACTIVE\n",
+            "brands.csv, line 1, column `category_code`: missing column",
+        ),
+    ];
+    let db = TestDb::new(backend).await;
+    for (file, contents, expected) in cases {
+        let dir = tempfile::tempdir().expect("dir");
+        write_valid_csv(dir.path());
+        write(dir.path(), file, contents);
+        let error = import::run(&db.db, dir.path(), false)
+            .await
+            .expect_err("must fail");
+        let message = error.to_string();
+        assert!(
+            message.contains(expected),
+            "expected `{expected}` in `{message}`"
+        );
+        for table in [
+            "category",
+            "brand",
+            "member",
+            "member_interest",
+            "store_membership",
+            "audit_log",
+        ] {
+            assert_eq!(
+                scalar(&db.db, &format!("SELECT COUNT(*) FROM {table}")).await,
+                0,
+                "{table} after {file}"
+            );
+        }
+    }
+    // The command line says the same and exits non-zero.
+    let dir = tempfile::tempdir().expect("dir");
+    write_valid_csv(dir.path());
+    write(
+        dir.path(),
+        "member_services.csv",
+        "member_id,service\n1,TELEPORT\n",
+    );
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_brand-gateway"))
+        .arg("import")
+        .arg(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .await
+        .expect("run import");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("member_services.csv, line 2, column `service`: unknown service"),
+        "{stderr}"
+    );
+}

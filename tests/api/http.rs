@@ -1,0 +1,261 @@
+//! GraphQL over HTTP: status codes, media types, methods, and the plain
+//! HTTP endpoints around it.
+
+use brand_gateway::auth::Role;
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, error_codes};
+
+async fn post_raw(
+    app: &TestApp,
+    token: &str,
+    accept: Option<&str>,
+    content_type: &str,
+    body: &str,
+) -> (u16, String, String) {
+    let mut request = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body.to_owned());
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let media = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    (status, media, response.text().await.expect("body"))
+}
+
+pub async fn request_errors_are_400_under_graphql_response_json(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token(Role::Reviewer, None).await;
+    let accept = Some("application/graphql-response+json");
+    for (query, code) in [
+        ("{ viewer { role ", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ noSuchField }", "GRAPHQL_VALIDATION_FAILED"),
+    ] {
+        let body = json!({ "query": query }).to_string();
+        let (status, media, text) = post_raw(&app, &token, accept, "application/json", &body).await;
+        assert_eq!(status, 400, "{query}: {text}");
+        assert!(media.starts_with("application/graphql-response+json"));
+        let body: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert!(body.get("data").is_none() || body["data"].is_null());
+        assert_eq!(error_codes(&body), [code]);
+    }
+    // A field error after execution started is still 200 with partial data.
+    let body = json!({ "query": "{ viewer { role } brand(id: \"9999\") { id } }" }).to_string();
+    let (status, _, text) = post_raw(&app, &token, accept, "application/json", &body).await;
+    assert_eq!(status, 200, "{text}");
+    let body: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+    // Malformed JSON is a 400 whatever the media type.
+    let (status, _, _) = post_raw(&app, &token, accept, "application/json", "{not json").await;
+    assert_eq!(status, 400);
+    app.stop().await;
+}
+
+pub async fn legacy_json_clients_get_200_for_request_errors(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token(Role::Reviewer, None).await;
+    let body = json!({ "query": "{ noSuchField }" }).to_string();
+    for accept in [Some("application/json"), Some("*/*")] {
+        let (status, media, text) = post_raw(&app, &token, accept, "application/json", &body).await;
+        assert_eq!(status, 200, "{accept:?}: {text}");
+        assert!(media.starts_with("application/json"), "{media}");
+    }
+    // Quality values decide; ties prefer graphql-response+json.
+    let (status, media, _) = post_raw(
+        &app,
+        &token,
+        Some("application/json;q=0.9, application/graphql-response+json"),
+        "application/json",
+        &body,
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            media.starts_with("application/graphql-response+json")
+        ),
+        (400, true)
+    );
+    let (status, _, _) = post_raw(
+        &app,
+        &token,
+        Some("application/graphql-response+json;q=0.5, application/json"),
+        "application/json",
+        &body,
+    )
+    .await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}
+
+pub async fn unsupported_accept_and_content_types_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token(Role::Reviewer, None).await;
+    let body = json!({ "query": "{ viewer { role } }" }).to_string();
+    let (status, _, _) = post_raw(&app, &token, Some("text/html"), "application/json", &body).await;
+    assert_eq!(status, 406);
+    let (status, _, text) = post_raw(&app, &token, None, "text/plain", &body).await;
+    assert_eq!(status, 415, "{text}");
+    let (status, _, _) =
+        post_raw(&app, &token, None, "application/json; charset=utf-8", &body).await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}
+
+pub async fn get_serves_queries_but_not_mutations(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token(Role::BrandAnalyst, Some(4)).await;
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .bearer_auth(&token)
+        .query(&[
+            ("query", "query Me($id: ID!) { brand(id: $id) { id } }"),
+            ("variables", r#"{"id":"4"}"#),
+            ("operationName", "Me"),
+        ])
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["data"]["brand"]["id"], "4");
+
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .bearer_auth(&token)
+        .query(&[("query", "mutation { __typename }")])
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    app.stop().await;
+}
+
+pub async fn health_metrics_and_request_ids(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token(Role::BrandAnalyst, Some(1)).await;
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.headers().contains_key("x-request-id"));
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+
+    app.graphql(&token, "{ brand(id: \"2\") { id } }", json!({}))
+        .await;
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"http_requests_total{method="POST",path="/graphql",status="200"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"graphql_errors_total{code="NOT_FOUND"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("http_request_duration_seconds_bucket"));
+    let response = app
+        .client
+        .get(app.url("/graphiql"))
+        .send()
+        .await
+        .expect("graphiql");
+    assert!(response.text().await.expect("html").contains("graphiql"));
+    app.stop().await;
+}
+
+pub async fn readyz_checks_the_database(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(response.status().as_u16(), 200);
+    app.db.db.clone().close().await.expect("close pool");
+    let response = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(response.status().as_u16(), 503);
+    app.stop().await;
+}
+
+pub async fn oversized_bodies_are_413(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &["--max-body-bytes", "1024"]).await;
+    let token = app.token(Role::Reviewer, None).await;
+    let padding = " ".repeat(2048);
+    let body = json!({ "query": format!("{{ viewer {{ role }} }}{padding}") }).to_string();
+    let (status, _, _) = post_raw(&app, &token, None, "application/json", &body).await;
+    assert_eq!(status, 413);
+    app.stop().await;
+}
+
+pub async fn rate_limit_answers_429_with_retry_after(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        &["--rate-limit-per-second", "1", "--rate-limit-burst", "3"],
+    )
+    .await;
+    let limited = app.token(Role::BrandAnalyst, Some(1)).await;
+    let other = app.token(Role::BrandAnalyst, Some(2)).await;
+    for _ in 0..3 {
+        let (status, _) = app
+            .graphql(&limited, "{ viewer { role } }", json!({}))
+            .await;
+        assert_eq!(status, 200);
+    }
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&limited)
+        .json(&json!({ "query": "{ viewer { role } }" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 429);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=2).contains(&retry));
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(error_codes(&body), ["RATE_LIMITED"]);
+    // Buckets are per principal: another caller is unaffected.
+    let (status, _) = app.graphql(&other, "{ viewer { role } }", json!({})).await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}
