@@ -71,7 +71,7 @@ impl Application {
     /// As [`Application::build`], on an already migrated connection.
     pub async fn build_with_db(config: Config, db: DatabaseConnection) -> Result<Self, StartError> {
         let state = AppState {
-            schema: build_schema(db.clone(), &config.limits),
+            schema: build_schema(db.clone(), &config.limits, config.privacy),
             db,
             keys: TokenKeys::new(&config.auth)?,
             metrics: Metrics::new()?,

@@ -46,6 +46,8 @@ pub enum Command {
     Sdl,
     /// Issue a credential and print its bearer token alone on stdout.
     Token(TokenArgs),
+    /// Rebuild the audience cube into a new data epoch (seed and import do it too).
+    Refresh,
 }
 
 /// Flags of `seed`.
@@ -179,6 +181,18 @@ pub struct ServeArgs {
     /// Most root fields in one operation.
     #[arg(long, env = "BRAND_GATEWAY_MAX_ROOT_FIELDS", default_value = "20")]
     pub max_root_fields: usize,
+    /// ε per released audience table (decimal).
+    #[arg(long, env = "BRAND_GATEWAY_PRIVACY_EPSILON_PER_TABLE", default_value = "0.1", value_parser = crate::privacy::parse_epsilon)]
+    pub privacy_epsilon_per_table: u64,
+    /// ε a brand may spend per calendar day, Asia/Shanghai (decimal).
+    #[arg(long, env = "BRAND_GATEWAY_PRIVACY_DAILY_BUDGET", default_value = "1", value_parser = crate::privacy::parse_epsilon)]
+    pub privacy_daily_budget: u64,
+    /// ε a brand may spend in any 30 days (decimal).
+    #[arg(long, env = "BRAND_GATEWAY_PRIVACY_30_DAY_BUDGET", default_value = "10", value_parser = crate::privacy::parse_epsilon)]
+    pub privacy_30_day_budget: u64,
+    /// Audience cells whose noisy member count is below this are suppressed.
+    #[arg(long, env = "BRAND_GATEWAY_PRIVACY_MIN_CELL", default_value = "50", value_parser = clap::value_parser!(i64).range(1..))]
+    pub privacy_min_cell: i64,
 }
 
 /// Limits applied to every GraphQL request.
@@ -323,6 +337,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// Audience privacy settings.
+    pub privacy: crate::privacy::PrivacySettings,
 }
 
 impl Config {
@@ -348,6 +364,12 @@ impl Config {
             },
             request_timeout: Duration::from_secs(serve.request_timeout_secs),
             max_body_bytes: serve.max_body_bytes,
+            privacy: crate::privacy::PrivacySettings {
+                epsilon_per_table_micros: serve.privacy_epsilon_per_table,
+                daily_budget_micros: serve.privacy_daily_budget,
+                thirty_day_budget_micros: serve.privacy_30_day_budget,
+                min_cell: serve.privacy_min_cell,
+            },
         })
     }
 }

@@ -22,6 +22,8 @@ pub enum ErrorCode {
     Conflict,
     /// Too many requests for this principal; retry later.
     RateLimited,
+    /// The brand's privacy budget cannot pay for this question now.
+    PrivacyBudgetExhausted,
     /// The query is too deep, too complex or too wide.
     QueryTooExpensive,
     /// The request did not parse or validate as GraphQL.
@@ -40,6 +42,7 @@ impl ErrorCode {
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::Conflict => "CONFLICT",
             Self::RateLimited => "RATE_LIMITED",
+            Self::PrivacyBudgetExhausted => "PRIVACY_BUDGET_EXHAUSTED",
             Self::QueryTooExpensive => "QUERY_TOO_EXPENSIVE",
             Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             Self::Internal => "INTERNAL",

@@ -43,8 +43,10 @@ use crate::{
 pub struct ImportReport {
     /// Rows per table.
     pub rows: RowCounts,
-    /// Wall-clock time.
+    /// Wall-clock time of the data load.
     pub elapsed: Duration,
+    /// The audience cube built from it.
+    pub cube: crate::segments::cube::RefreshReport,
 }
 
 /// Why an import failed; nothing was written.
@@ -619,8 +621,7 @@ pub async fn run(
     )
     .await?;
     txn.commit().await?;
-    Ok(ImportReport {
-        rows,
-        elapsed: start.elapsed(),
-    })
+    let elapsed = start.elapsed();
+    let cube = crate::segments::cube::refresh(db, crate::platform::business_today()).await?;
+    Ok(ImportReport { rows, elapsed, cube })
 }

@@ -14,8 +14,10 @@ pub mod import;
 pub mod pagination;
 pub mod platform;
 pub mod platform_data;
+pub mod privacy;
 pub mod progress;
 pub mod seed;
+pub mod segments;
 pub mod telemetry;
 
 mod app;

@@ -7,7 +7,7 @@ use brand_gateway::{
     Application,
     auth::{self, Role, TokenKeys},
     config::{Cli, Command, Config, SeedArgs},
-    db, graphql, import, platform, platform_data, seed,
+    db, graphql, import, platform, platform_data, seed, segments,
 };
 use clap::Parser as _;
 
@@ -57,6 +57,17 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             );
             Ok(())
         }
+        Some(Command::Refresh) => {
+            let db = db::connect_and_migrate(url).await?;
+            let report = segments::cube::refresh(&db, platform::business_today()).await?;
+            eprintln!(
+                "data epoch {}: {} cube cells in {:.1} s",
+                report.epoch_id,
+                report.cells,
+                report.elapsed.as_secs_f64()
+            );
+            Ok(())
+        }
         Some(Command::Sdl) => {
             print!("{}", graphql::sdl());
             Ok(())
@@ -90,6 +101,12 @@ fn print_seed_report(report: &seed::SeedReport) {
         report.rows.members,
         report.rows.total() as f64 / seconds.max(1e-9),
         serde_json::to_string(&report.rows).unwrap_or_default()
+    );
+    eprintln!(
+        "audience cube: data epoch {}, {} cells in {:.1} s",
+        report.cube.epoch_id,
+        report.cube.cells,
+        report.cube.elapsed.as_secs_f64()
     );
 }
 

@@ -64,12 +64,16 @@ where
 
     /// Inserts what is buffered; returns the rows written so far.
     pub async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<u64, DbErr> {
-        if !self.rows.is_empty() {
-            let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(self.capacity));
-            self.written += rows.len() as u64;
+        let mut rows = std::mem::replace(&mut self.rows, Vec::with_capacity(self.capacity));
+        self.written += rows.len() as u64;
+        // A batch may overshoot its capacity by one caller's group of rows;
+        // each statement still stays under the parameter limit.
+        while !rows.is_empty() {
+            let rest = rows.split_off(rows.len().min(self.capacity));
             <A::Entity as EntityTrait>::insert_many(rows)
                 .exec_without_returning(db)
                 .await?;
+            rows = rest;
         }
         Ok(self.written)
     }

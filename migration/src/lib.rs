@@ -5,6 +5,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_platform_data;
+mod m20261124_000002_segments;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -12,6 +13,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_platform_data::Migration)]
+        vec![
+            Box::new(m20261124_000001_platform_data::Migration),
+            Box::new(m20261124_000002_segments::Migration),
+        ]
     }
 }

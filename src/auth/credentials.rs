@@ -7,8 +7,8 @@ use entity::{brand, credential};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait as _};
 
 use super::{
-    AuthError, Principal, Role,
-    token::{Claims, TokenKeys},
+    AuthError, Principal, Role, is_brand_role,
+    token::{Claims, Signer, TokenKeys},
 };
 use crate::error::{CodedError, ErrorCode};
 
@@ -67,8 +67,7 @@ pub async fn issue(
     subject: &str,
     valid_hours: u32,
 ) -> Result<IssuedToken, IssueError> {
-    let is_brand_role = matches!(role, Role::BrandOperator | Role::BrandAnalyst);
-    match (is_brand_role, brand_id) {
+    match (is_brand_role(role), brand_id) {
         (true, None) => {
             return Err(IssueError::BrandMismatch {
                 role,
@@ -129,13 +128,25 @@ pub async fn issue(
     })
 }
 
-/// Verifies a bearer token and loads its credential.
+/// Verifies a bearer token. Our own tokens must match a live credential
+/// row; identity-service tokens (RS256) carry the principal themselves.
 pub async fn authenticate(
     db: &DatabaseConnection,
     keys: &TokenKeys,
     token: &str,
 ) -> Result<Principal, AuthError> {
-    let claims = keys.decode(token)?;
+    let (claims, signer) = keys.decode(token)?;
+    if signer == Signer::IdentityService {
+        if is_brand_role(claims.role) != claims.brand.is_some() {
+            return Err(AuthError::InvalidToken);
+        }
+        return Ok(Principal {
+            credential_id: claims.jti,
+            subject: claims.sub,
+            role: claims.role,
+            brand_id: claims.brand,
+        });
+    }
     let credential = credential::Entity::find_by_id(claims.jti.clone())
         .one(db)
         .await?

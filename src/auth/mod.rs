@@ -33,31 +33,23 @@ pub enum BrandScope {
     All,
 }
 
-impl BrandScope {
-    /// Whether `brand_id` is visible in this scope.
-    pub fn allows(self, brand_id: i64) -> bool {
-        match self {
-            Self::One(own) => own == brand_id,
-            Self::All => true,
-        }
-    }
-}
-
 impl Principal {
     /// The brands this principal may see. Brand roles always carry a brand
     /// (credentials are issued that way), so a missing one sees nothing.
     pub fn brand_scope(&self) -> BrandScope {
-        match self.role {
-            Role::BrandOperator | Role::BrandAnalyst => {
-                BrandScope::One(self.brand_id.unwrap_or(-1))
-            }
-            Role::Reviewer | Role::Admin | Role::Service => BrandScope::All,
+        if is_brand_role(self.role) {
+            BrandScope::One(self.brand_id.unwrap_or(-1))
+        } else {
+            BrandScope::All
         }
     }
+}
 
-    /// Whether the role is a brand's own staff.
-    pub fn is_brand_role(&self) -> bool {
-        matches!(self.brand_scope(), BrandScope::One(_))
+/// Whether `role` is a brand's own staff (and so needs a brand).
+pub fn is_brand_role(role: Role) -> bool {
+    match role {
+        Role::BrandOperator | Role::BrandAnalyst => true,
+        Role::Reviewer | Role::Admin | Role::Service => false,
     }
 }
 

@@ -26,6 +26,16 @@ pub(crate) struct Claims {
     pub exp: i64,
 }
 
+/// Who signed a verified token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signer {
+    /// This gateway (HS256): backed by a credential row that can be revoked.
+    Gateway,
+    /// The platform identity service (RS256): trusted on its signature and
+    /// expiry alone; revocation is the issuer's job (short-lived tokens).
+    IdentityService,
+}
+
 /// Prepared keys; built once per application.
 #[derive(Clone)]
 pub struct TokenKeys {
@@ -52,21 +62,22 @@ impl TokenKeys {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.hs256_encoding)
     }
 
-    pub(crate) fn decode(&self, token: &str) -> Result<Claims, AuthError> {
+    /// Verifies signature and expiry, and says who signed the token.
+    pub(crate) fn decode(&self, token: &str) -> Result<(Claims, Signer), AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::InvalidToken)?;
-        let key = match header.alg {
-            Algorithm::HS256 => &self.hs256_decoding,
-            Algorithm::RS256 => self
-                .rs256_decoding
-                .as_ref()
-                .ok_or(AuthError::InvalidToken)?,
+        let (key, signer) = match header.alg {
+            Algorithm::HS256 => (&self.hs256_decoding, Signer::Gateway),
+            Algorithm::RS256 => (
+                self.rs256_decoding.as_ref().ok_or(AuthError::InvalidToken)?,
+                Signer::IdentityService,
+            ),
             _ => return Err(AuthError::InvalidToken),
         };
         let mut validation = Validation::new(header.alg);
         validation.leeway = 30;
         validation.set_required_spec_claims(&["exp", "sub", "jti"]);
         jsonwebtoken::decode::<Claims>(token, key, &validation)
-            .map(|data| data.claims)
+            .map(|data| (data.claims, signer))
             .map_err(|error| match error.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
                 _ => AuthError::InvalidToken,

@@ -7,11 +7,11 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use entity::{brand, category};
 
-use super::{ApiError, db, principal};
+use super::{ApiError, db, decode_cursor, principal};
 use crate::{
     brands::{self, BrandFilter},
     error::ErrorCode,
-    pagination::{PageError, PageRequest},
+    pagination::PageRequest,
 };
 
 /// Where a brand stands with the membership programme.
@@ -127,17 +127,6 @@ pub struct Viewer {
 pub(super) fn parse_brand_id(id: &ID) -> Result<i64, ApiError> {
     id.parse::<i64>()
         .map_err(|_| ApiError::new(ErrorCode::BadUserInput, "`id` is not a brand id"))
-}
-
-fn decode_cursor(cursor: Option<String>) -> Result<Option<i64>, ApiError> {
-    use async_graphql::connection::CursorType as _;
-    cursor
-        .map(|raw| {
-            OpaqueCursor::<i64>::decode_cursor(&raw)
-                .map(|c| c.0)
-                .map_err(|_| PageError::Cursor.into())
-        })
-        .transpose()
 }
 
 /// Brand root fields.

@@ -22,11 +22,6 @@ impl ApiError {
             message: message.into(),
         }
     }
-
-    /// The caller's role may not use this field.
-    pub fn forbidden() -> Self {
-        Self::new(ErrorCode::Forbidden, "your role may not do this")
-    }
 }
 
 impl<E: CodedError> From<E> for ApiError {

@@ -2,6 +2,7 @@
 //! merged from one module per capability; every resolver takes the caller's
 //! [`Principal`] from the context and hands its scope to the domain.
 
+mod audience;
 mod brands;
 mod error;
 mod limits;
@@ -17,11 +18,17 @@ pub use error::ApiError;
 pub use limits::ExecutionStarted;
 pub use loaders::Loaders;
 
-use crate::{auth::Principal, config::QueryLimits, error::ErrorCode};
+use crate::{
+    auth::Principal,
+    config::QueryLimits,
+    error::ErrorCode,
+    pagination::PageError,
+    privacy::PrivacySettings,
+};
 
 /// The query root, merged from every capability's root.
 #[derive(MergedObject, Default)]
-pub struct Query(brands::BrandQuery);
+pub struct Query(brands::BrandQuery, audience::AudienceQuery);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
@@ -31,7 +38,7 @@ fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
 }
 
 /// Builds the schema with its limits and the database handle.
-pub fn build_schema(db: DatabaseConnection, limits: &QueryLimits) -> AppSchema {
+pub fn build_schema(db: DatabaseConnection, limits: &QueryLimits, privacy: PrivacySettings) -> AppSchema {
     builder()
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -42,6 +49,7 @@ pub fn build_schema(db: DatabaseConnection, limits: &QueryLimits) -> AppSchema {
             max_root_fields: limits.max_root_fields,
         })
         .data(db)
+        .data(privacy)
         .finish()
 }
 
@@ -66,4 +74,21 @@ fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
 fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders, ApiError> {
     ctx.data_opt::<Loaders>()
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error; it has been logged"))
+}
+
+fn privacy_settings<'a>(ctx: &Context<'a>) -> Result<&'a PrivacySettings, ApiError> {
+    ctx.data_opt::<PrivacySettings>()
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error; it has been logged"))
+}
+
+/// Decodes an opaque Relay cursor into the key it wraps.
+fn decode_cursor(cursor: Option<String>) -> Result<Option<i64>, ApiError> {
+    use async_graphql::connection::{CursorType as _, OpaqueCursor};
+    cursor
+        .map(|raw| {
+            OpaqueCursor::<i64>::decode_cursor(&raw)
+                .map(|c| c.0)
+                .map_err(|_| PageError::Cursor.into())
+        })
+        .transpose()
 }

@@ -37,8 +37,10 @@ pub struct SeedOptions {
 pub struct SeedReport {
     /// Rows per table.
     pub rows: RowCounts,
-    /// Wall-clock time.
+    /// Wall-clock time of the data load.
     pub elapsed: Duration,
+    /// The audience cube built from it.
+    pub cube: crate::segments::cube::RefreshReport,
 }
 
 /// Why seeding failed; the database is left as it was.
@@ -169,8 +171,7 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     )
     .await?;
     txn.commit().await?;
-    Ok(SeedReport {
-        rows,
-        elapsed: start.elapsed(),
-    })
+    let elapsed = start.elapsed();
+    let cube = crate::segments::cube::refresh(db, options.as_of).await?;
+    Ok(SeedReport { rows, elapsed, cube })
 }

@@ -60,6 +60,8 @@ fn once() -> Vec<(&'static str, TestFn)> {
         http::health_metrics_and_request_ids,
         http::oversized_bodies_are_413,
         http::rate_limit_answers_429_with_retry_after,
+        http::slow_requests_time_out_with_503,
+        auth::identity_service_rs256_tokens_are_accepted_when_configured,
         limits::deep_and_complex_queries_are_refused,
         limits::alias_and_root_field_fan_out_is_refused,
         limits::graphiql_introspection_fits_the_limits,

@@ -1,0 +1,226 @@
+//! The per-brand privacy budget ledger. A debit happens inside the caller's
+//! transaction after [`lock`] has serialised that brand's debits (a row
+//! lock on PostgreSQL, the write lock on SQLite), so parallel requests can
+//! never overspend; noise is drawn only after the debit succeeded.
+
+use chrono::{DateTime, Duration, NaiveTime, TimeZone as _, Utc};
+use entity::privacy_ledger;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, QueryFilter as _,
+    QueryOrder as _,
+};
+
+use super::PrivacySettings;
+use crate::{
+    error::{CodedError, ErrorCode},
+    platform::BUSINESS_TZ,
+};
+
+/// Length of the rolling window.
+pub const ROLLING_WINDOW_DAYS: i64 = 30;
+
+/// A brand's budget at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetStatus {
+    /// ε allowed per calendar day (Asia/Shanghai), in millionths.
+    pub daily_limit: u64,
+    /// ε spent today, in millionths.
+    pub daily_spent: u64,
+    /// When today's budget resets (next midnight, Asia/Shanghai), UTC.
+    pub daily_resets_at: DateTime<Utc>,
+    /// ε allowed in any 30 days, in millionths.
+    pub rolling_limit: u64,
+    /// ε spent in the last 30 days, in millionths.
+    pub rolling_spent: u64,
+}
+
+impl BudgetStatus {
+    /// ε that can still be spent now, in millionths.
+    pub fn left(&self) -> u64 {
+        (self.daily_limit.saturating_sub(self.daily_spent)).min(self.rolling_limit.saturating_sub(self.rolling_spent))
+    }
+}
+
+/// Why a debit was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// Not enough budget left; says when enough will be back.
+    #[error(
+        "privacy budget exhausted: this question needs ε {needed}, {left} is left; the budget resets at {resets_at}"
+    )]
+    Exhausted {
+        /// ε needed (decimal).
+        needed: String,
+        /// ε left (decimal).
+        left: String,
+        /// When the binding window frees enough budget (UTC, RFC 3339).
+        resets_at: DateTime<Utc>,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl CodedError for LedgerError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Exhausted { .. } => ErrorCode::PrivacyBudgetExhausted,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+/// ε in millionths as a decimal string, e.g. `0.1`.
+pub fn format_epsilon(micros: u64) -> String {
+    let text = format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Start of the business day containing `now`, and the next one (UTC).
+fn business_day(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let day = now.with_timezone(&BUSINESS_TZ).date_naive();
+    let midnight = |d: chrono::NaiveDate| {
+        BUSINESS_TZ
+            .from_local_datetime(&d.and_time(NaiveTime::MIN))
+            .earliest()
+            .map_or(now, |t| t.with_timezone(&Utc))
+    };
+    (midnight(day), midnight(day + Duration::days(1)))
+}
+
+/// Serialises debits of one brand until the transaction ends. Must be the
+/// first statement of the transaction (a write, so SQLite takes its write
+/// lock before reading anything).
+pub async fn lock(txn: &impl ConnectionTrait, brand_id: i64) -> Result<(), DbErr> {
+    txn.execute_unprepared(&format!(
+        "INSERT INTO privacy_lock (brand_id, debits) VALUES ({brand_id}, 0) ON CONFLICT (brand_id) DO NOTHING"
+    ))
+    .await?;
+    txn.execute_unprepared(&format!("UPDATE privacy_lock SET debits = debits + 1 WHERE brand_id = {brand_id}"))
+        .await?;
+    Ok(())
+}
+
+async fn recent(db: &impl ConnectionTrait, brand_id: i64, now: DateTime<Utc>) -> Result<Vec<privacy_ledger::Model>, DbErr> {
+    privacy_ledger::Entity::find()
+        .filter(privacy_ledger::Column::BrandId.eq(brand_id))
+        .filter(privacy_ledger::Column::At.gt(now - Duration::days(ROLLING_WINDOW_DAYS)))
+        .order_by_asc(privacy_ledger::Column::At)
+        .all(db)
+        .await
+}
+
+fn summarise(entries: &[privacy_ledger::Model], settings: &PrivacySettings, now: DateTime<Utc>) -> BudgetStatus {
+    let (day_start, day_end) = business_day(now);
+    let spent = |from: DateTime<Utc>| -> u64 {
+        entries
+            .iter()
+            .filter(|e| e.at >= from)
+            .map(|e| e.epsilon_micros.max(0) as u64)
+            .sum()
+    };
+    BudgetStatus {
+        daily_limit: settings.daily_budget_micros,
+        daily_spent: spent(day_start),
+        daily_resets_at: day_end,
+        rolling_limit: settings.thirty_day_budget_micros,
+        rolling_spent: spent(now - Duration::days(ROLLING_WINDOW_DAYS)),
+    }
+}
+
+/// The brand's budget now.
+pub async fn status(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    settings: &PrivacySettings,
+    now: DateTime<Utc>,
+) -> Result<BudgetStatus, DbErr> {
+    Ok(summarise(&recent(db, brand_id, now).await?, settings, now))
+}
+
+/// Debits `epsilon_micros` from the brand, or refuses with the time the
+/// budget allows it again. Call after [`lock`], in the same transaction.
+pub async fn debit(
+    txn: &impl ConnectionTrait,
+    brand_id: i64,
+    epsilon_micros: u64,
+    epoch_id: i64,
+    question: &str,
+    settings: &PrivacySettings,
+    now: DateTime<Utc>,
+) -> Result<BudgetStatus, LedgerError> {
+    let entries = recent(txn, brand_id, now).await?;
+    let status = summarise(&entries, settings, now);
+    let daily_ok = status.daily_spent + epsilon_micros <= status.daily_limit;
+    let rolling_ok = status.rolling_spent + epsilon_micros <= status.rolling_limit;
+    if !daily_ok || !rolling_ok {
+        // The rolling window frees budget as old debits age out of it.
+        let mut rolling_reset = now;
+        let mut freed = 0u64;
+        for entry in &entries {
+            if status.rolling_spent - freed + epsilon_micros <= status.rolling_limit {
+                break;
+            }
+            freed += entry.epsilon_micros.max(0) as u64;
+            rolling_reset = entry.at + Duration::days(ROLLING_WINDOW_DAYS);
+        }
+        let fits_ever = epsilon_micros <= status.daily_limit.min(status.rolling_limit);
+        let resets_at = match (daily_ok, rolling_ok) {
+            _ if !fits_ever => DateTime::<Utc>::MAX_UTC,
+            (false, true) => status.daily_resets_at,
+            (true, false) => rolling_reset,
+            _ => status.daily_resets_at.max(rolling_reset),
+        };
+        return Err(LedgerError::Exhausted {
+            needed: format_epsilon(epsilon_micros),
+            left: format_epsilon(status.left()),
+            resets_at,
+        });
+    }
+    privacy_ledger::Entity::insert(privacy_ledger::ActiveModel {
+        brand_id: Set(brand_id),
+        at: Set(now),
+        epsilon_micros: Set(epsilon_micros as i64),
+        epoch_id: Set(epoch_id),
+        question: Set(question.to_owned()),
+        ..Default::default()
+    })
+    .exec(txn)
+    .await?;
+    Ok(BudgetStatus {
+        daily_spent: status.daily_spent + epsilon_micros,
+        rolling_spent: status.rolling_spent + epsilon_micros,
+        ..status
+    })
+}
+
+/// The brand's debits, newest first, `limit` at most, before id `before`.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    page: crate::pagination::PageRequest,
+) -> Result<crate::pagination::Page<privacy_ledger::Model>, DbErr> {
+    let select = privacy_ledger::Entity::find().filter(privacy_ledger::Column::BrandId.eq(brand_id));
+    crate::pagination::fetch_page(db, select, privacy_ledger::Column::Id, page).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epsilon_formats_as_a_short_decimal() {
+        assert_eq!(format_epsilon(100_000), "0.1");
+        assert_eq!(format_epsilon(1_000_000), "1");
+        assert_eq!(format_epsilon(1_250_000), "1.25");
+    }
+
+    #[test]
+    fn business_days_run_midnight_to_midnight_in_shanghai() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 17, 0, 0).single().expect("time");
+        let (start, end) = business_day(now);
+        // 17:00 UTC is 01:00 on the 25th in Shanghai.
+        assert_eq!(start, Utc.with_ymd_and_hms(2026, 11, 24, 16, 0, 0).single().expect("time"));
+        assert_eq!(end, Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).single().expect("time"));
+    }
+}

@@ -1,0 +1,202 @@
+//! The dimensions audiences are cut by, their value codes, and how each is
+//! computed from member rows when the cube is built. Values are small
+//! integers in the cube; codes (`GOLD`, `TIER1`, `AGE_30_34` …) on the wire.
+
+use crate::platform::{GrowthTier, INTERESTS, SERVICES};
+
+/// A dimension of the member population.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Dimension {
+    /// Growth tier from the points score.
+    GrowthTier,
+    /// Holds the paid membership.
+    PaidMember,
+    /// Holds the black card.
+    BlackCard,
+    /// Age this calendar year, banded.
+    AgeBand,
+    /// Declared gender.
+    Gender,
+    /// Tier of the member's city.
+    CityTier,
+    /// Trailing-year spend, banded.
+    SpendBand,
+    /// Interest category (multi-valued).
+    Interest,
+    /// Ecosystem service used (multi-valued).
+    Service,
+}
+
+/// Age bands: upper bound (exclusive) of age this year, and code.
+const AGE_BANDS: [(i32, &str); 6] = [
+    (25, "AGE_UNDER_25"),
+    (30, "AGE_25_29"),
+    (35, "AGE_30_34"),
+    (40, "AGE_35_39"),
+    (50, "AGE_40_49"),
+    (i32::MAX, "AGE_50_PLUS"),
+];
+
+/// Spend bands: upper bound (exclusive) in yuan, and code.
+const SPEND_BANDS: [(i64, &str); 5] = [
+    (1_000, "SPEND_UNDER_1K"),
+    (5_000, "SPEND_1K_5K"),
+    (20_000, "SPEND_5K_20K"),
+    (50_000, "SPEND_20K_50K"),
+    (i64::MAX, "SPEND_50K_PLUS"),
+];
+
+const TIERS: [&str; 6] = ["BRONZE", "SILVER", "GOLD", "PLATINUM", "DIAMOND", "BLACK_DIAMOND"];
+const BOOLEANS: [&str; 2] = ["NO", "YES"];
+const GENDERS: [(&str, &str); 3] = [("F", "FEMALE"), ("M", "MALE"), ("U", "UNDECLARED")];
+const CITY_TIERS: [&str; 6] = ["TIER1", "NEW_TIER1", "TIER2", "TIER3", "TIER4", "TIER5"];
+
+impl Dimension {
+    /// Every dimension.
+    pub const ALL: [Self; 9] = [
+        Self::GrowthTier,
+        Self::PaidMember,
+        Self::BlackCard,
+        Self::AgeBand,
+        Self::Gender,
+        Self::CityTier,
+        Self::SpendBand,
+        Self::Interest,
+        Self::Service,
+    ];
+
+    /// Whether a member can hold several values at once.
+    pub fn is_multi_valued(self) -> bool {
+        matches!(self, Self::Interest | Self::Service)
+    }
+
+    /// The cube's `multi_dim` for a multi-valued dimension.
+    pub(crate) fn multi_dim(self) -> i16 {
+        match self {
+            Self::Interest => 1,
+            Self::Service => 2,
+            _ => 0,
+        }
+    }
+
+    /// The cube column holding this dimension's value.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Self::GrowthTier => "tier",
+            Self::PaidMember => "paid",
+            Self::BlackCard => "black",
+            Self::AgeBand => "age_band",
+            Self::Gender => "gender",
+            Self::CityTier => "city_tier",
+            Self::SpendBand => "spend_band",
+            Self::Interest | Self::Service => "multi_value",
+        }
+    }
+
+    /// The value codes, in value order (value = index).
+    pub fn codes(self) -> Vec<&'static str> {
+        match self {
+            Self::GrowthTier => TIERS.to_vec(),
+            Self::PaidMember | Self::BlackCard => BOOLEANS.to_vec(),
+            Self::AgeBand => AGE_BANDS.iter().map(|(_, c)| *c).collect(),
+            Self::Gender => GENDERS.iter().map(|(_, c)| *c).collect(),
+            Self::CityTier => CITY_TIERS.to_vec(),
+            Self::SpendBand => SPEND_BANDS.iter().map(|(_, c)| *c).collect(),
+            Self::Interest => INTERESTS.to_vec(),
+            Self::Service => SERVICES.to_vec(),
+        }
+    }
+
+    /// The value of a code (case-insensitive), if it is one of this dimension's.
+    pub fn parse(self, code: &str) -> Option<i16> {
+        let code = code.trim().to_ascii_uppercase();
+        let alias = match (self, code.as_str()) {
+            (Self::PaidMember | Self::BlackCard, "TRUE") => "YES",
+            (Self::PaidMember | Self::BlackCard, "FALSE") => "NO",
+            _ => code.as_str(),
+        };
+        self.codes().iter().position(|c| *c == alias).map(|i| i as i16)
+    }
+
+    /// The code of a value.
+    pub fn code(self, value: i16) -> &'static str {
+        self.codes().get(value as usize).copied().unwrap_or("?")
+    }
+
+    /// How many values the dimension has.
+    pub fn cardinality(self) -> usize {
+        self.codes().len()
+    }
+}
+
+/// SQL expressions computing each single-valued dimension from a `member`
+/// row aliased `m`, for members' ages in the calendar year `year`. Only
+/// integer literals from this module are interpolated.
+pub(crate) fn member_value_sql(year: i32) -> [(&'static str, String); 7] {
+    let tier = {
+        let mut sql = String::from("CASE");
+        for (value, tier) in GrowthTier::ALL.iter().enumerate().rev() {
+            sql.push_str(&format!(" WHEN m.points >= {} THEN {value}", tier.min_points()));
+        }
+        sql.push_str(" ELSE 0 END");
+        sql
+    };
+    let age = {
+        let mut sql = String::from("CASE");
+        for (value, (upper, _)) in AGE_BANDS.iter().enumerate().take(AGE_BANDS.len() - 1) {
+            sql.push_str(&format!(" WHEN m.birth_year > {} THEN {value}", year - upper));
+        }
+        sql.push_str(&format!(" ELSE {} END", AGE_BANDS.len() - 1));
+        sql
+    };
+    let spend = {
+        let mut sql = String::from("CASE");
+        for (value, (upper, _)) in SPEND_BANDS.iter().enumerate().take(SPEND_BANDS.len() - 1) {
+            sql.push_str(&format!(" WHEN m.annual_spend_cents < {} THEN {value}", upper * 100));
+        }
+        sql.push_str(&format!(" ELSE {} END", SPEND_BANDS.len() - 1));
+        sql
+    };
+    let by_code = |column: &str, codes: &[&str]| {
+        let mut sql = format!("CASE m.{column}");
+        for (value, code) in codes.iter().enumerate() {
+            sql.push_str(&format!(" WHEN '{code}' THEN {value}"));
+        }
+        sql.push_str(" ELSE 0 END");
+        sql
+    };
+    let genders: Vec<&str> = GENDERS.iter().map(|(stored, _)| *stored).collect();
+    [
+        ("tier", tier),
+        ("paid", "CASE WHEN m.paid_member THEN 1 ELSE 0 END".to_owned()),
+        ("black", "CASE WHEN m.black_card THEN 1 ELSE 0 END".to_owned()),
+        ("age_band", age),
+        ("gender", by_code("gender", &genders)),
+        ("city_tier", by_code("city_tier", &CITY_TIERS)),
+        ("spend_band", spend),
+    ]
+}
+
+/// SQL mapping a multi-valued code column to its value index.
+pub(crate) fn code_value_sql(column: &str, dimension: Dimension) -> String {
+    let mut sql = format!("CASE {column}");
+    for (value, code) in dimension.codes().iter().enumerate() {
+        sql.push_str(&format!(" WHEN '{code}' THEN {value}"));
+    }
+    sql.push_str(" ELSE -1 END");
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_parse_case_insensitively_with_boolean_aliases() {
+        assert_eq!(Dimension::GrowthTier.parse("gold"), Some(2));
+        assert_eq!(Dimension::PaidMember.parse("true"), Some(1));
+        assert_eq!(Dimension::PaidMember.parse("No"), Some(0));
+        assert_eq!(Dimension::CityTier.parse("TIER9"), None);
+        assert_eq!(Dimension::Interest.code(0), "BEAUTY");
+    }
+}

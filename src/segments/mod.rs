@@ -1,0 +1,400 @@
+//! Audience segments: privacy-protected aggregates of platform members and
+//! of a brand's store members. [`ask`] validates a question, pays for the
+//! tables it has not released yet in this epoch (through the privacy
+//! engine's ledger, before any noise is drawn), releases them, stores them,
+//! and assembles the answer from released tables only.
+
+pub mod cube;
+pub mod dimensions;
+pub mod question;
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlErr, Statement, TransactionTrait as _};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    error::{CodedError, ErrorCode},
+    privacy::{self, NoiseInfo, PrivacySettings, answers, ledger},
+};
+pub use dimensions::Dimension;
+pub use question::{Cells, Metric, Population, Question, QuestionError, QuestionInput};
+
+/// Errors of audience questions.
+#[derive(Debug, thiserror::Error)]
+pub enum SegmentError {
+    /// The question is malformed.
+    #[error(transparent)]
+    Question(#[from] QuestionError),
+    /// The budget can't pay for it now.
+    #[error(transparent)]
+    Budget(#[from] ledger::LedgerError),
+    /// No cube has been built yet.
+    #[error("no audience data yet: run `brand-gateway refresh` (seed and import do it too)")]
+    NoEpoch,
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl CodedError for SegmentError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Question(e) => e.code(),
+            Self::Budget(e) => e.code(),
+            Self::NoEpoch => ErrorCode::NotFound,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+/// A kind of released table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+enum TableKind {
+    Members,
+    PaidMembers,
+    BlackCardMembers,
+    SpendSum,
+}
+
+/// A released (noisy) table as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Released {
+    values: Vec<i64>,
+    noise: NoiseInfo,
+}
+
+/// One cell of an answer. Suppressed cells carry no numbers at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerCell {
+    /// One (dimension, code) per breakdown dimension.
+    pub key: Vec<(Dimension, &'static str)>,
+    /// Hidden because its noisy member count is under the minimum.
+    pub suppressed: bool,
+    /// Noisy member count.
+    pub members: Option<i64>,
+    /// Share of the shown members of the answer.
+    pub share: Option<f64>,
+    /// Share of the cell's members who are paid members.
+    pub paid_member_share: Option<f64>,
+    /// Share of the cell's members who hold the black card.
+    pub black_card_share: Option<f64>,
+    /// Mean clamped annual spend, in fen.
+    pub mean_annual_spend_cents: Option<i64>,
+    /// Store share ÷ platform share × 100.
+    pub tgi: Option<f64>,
+}
+
+/// What an answer cost and how it was protected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerPrivacy {
+    /// ε this request spent (0 when every table was already released).
+    pub epsilon_spent_micros: u64,
+    /// Noise on member counts.
+    pub count_noise: NoiseInfo,
+    /// Noise on spend sums, when the mean was asked.
+    pub spend_noise: Option<NoiseInfo>,
+    /// Cells suppressed.
+    pub suppressed_cells: usize,
+    /// Cells at or above the minimum size.
+    pub min_cell: i64,
+    /// The brand's budget after this request.
+    pub budget: ledger::BudgetStatus,
+    /// The data epoch answered from.
+    pub epoch_id: i64,
+}
+
+/// An answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The normalised question's cells.
+    pub cells: Vec<AnswerCell>,
+    /// Sum of the shown cells' members (never includes suppressed cells).
+    pub shown_members: i64,
+    /// Metadata.
+    pub privacy: AnswerPrivacy,
+}
+
+/// True per-cell aggregates read from the cube.
+#[derive(Debug, Clone, Copy, Default)]
+struct TrueCell {
+    members: i64,
+    paid: i64,
+    black: i64,
+    spend: i64,
+}
+
+/// Reads the true aggregates of `cells` from the epoch's cube.
+async fn aggregate(
+    db: &impl ConnectionTrait,
+    epoch_id: i64,
+    population: i64,
+    cells: &Cells,
+) -> Result<HashMap<Vec<i16>, TrueCell>, DbErr> {
+    let multi = cells.multi_valued();
+    let mut conditions = vec![
+        format!("epoch_id = {epoch_id}"),
+        format!("population = {population}"),
+        format!("multi_dim = {}", multi.map_or(0, Dimension::multi_dim)),
+    ];
+    for (dimension, values) in &cells.filters {
+        let list = values.iter().map(i16::to_string).collect::<Vec<_>>().join(", ");
+        conditions.push(format!("{} IN ({list})", dimension.column()));
+    }
+    let group: Vec<&str> = cells.breakdown.iter().map(|d| d.column()).collect();
+    let select_keys = group
+        .iter()
+        .map(|c| format!("CAST({c} AS BIGINT)"))
+        .chain(std::iter::once("CAST(0 AS BIGINT)".to_owned()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {select_keys}, CAST(SUM(members) AS BIGINT), \
+         CAST(SUM(CASE WHEN paid = 1 THEN members ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN black = 1 THEN members ELSE 0 END) AS BIGINT), \
+         CAST(SUM(spend_sum) AS BIGINT) FROM segment_cell WHERE {}{}",
+        conditions.join(" AND "),
+        if group.is_empty() { String::new() } else { format!(" GROUP BY {}", group.join(", ")) }
+    );
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    let width = group.len();
+    let mut out = HashMap::new();
+    for row in rows {
+        let mut key = Vec::with_capacity(width);
+        for index in 0..width {
+            key.push(row.try_get_by_index::<i64>(index)? as i16);
+        }
+        let value = |offset: usize| row.try_get_by_index::<Option<i64>>(width + 1 + offset).map(Option::unwrap_or_default);
+        out.insert(
+            key,
+            TrueCell {
+                members: value(0)?,
+                paid: value(1)?,
+                black: value(2)?,
+                spend: value(3)?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// A table needed by a question: which cells, which kind, whose scope.
+#[derive(Debug, Clone)]
+struct Need {
+    cells: Cells,
+    kind: TableKind,
+    scope: i64,
+}
+
+impl Need {
+    fn question(&self) -> String {
+        format!("{}#{:?}", self.cells.canonical(), self.kind)
+    }
+}
+
+fn needs(question: &Question, brand_id: i64) -> Vec<Need> {
+    let scope = match question.cells.population {
+        Population::Platform => answers::PLATFORM_SCOPE,
+        Population::Store => brand_id,
+    };
+    let own = |kind| Need {
+        cells: question.cells.clone(),
+        kind,
+        scope,
+    };
+    let mut needs = vec![own(TableKind::Members)];
+    for metric in &question.metrics {
+        needs.push(match metric {
+            Metric::PaidMemberShare => own(TableKind::PaidMembers),
+            Metric::BlackCardShare => own(TableKind::BlackCardMembers),
+            Metric::MeanAnnualSpend => own(TableKind::SpendSum),
+            Metric::Tgi => Need {
+                cells: question.cells.on_platform(),
+                kind: TableKind::Members,
+                scope: answers::PLATFORM_SCOPE,
+            },
+        });
+    }
+    needs
+}
+
+/// Answers `input` for the analyst of `brand_id`.
+pub async fn ask(
+    db: &DatabaseConnection,
+    settings: &PrivacySettings,
+    brand_id: i64,
+    input: &QuestionInput,
+) -> Result<Answer, SegmentError> {
+    let question = Question::parse(input)?;
+    // A concurrent release of the same platform table by another brand
+    // makes our insert fail; the second attempt finds it stored.
+    match ask_once(db, settings, brand_id, &question).await {
+        Err(SegmentError::Db(error)) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            ask_once(db, settings, brand_id, &question).await
+        }
+        other => other,
+    }
+}
+
+async fn ask_once(
+    db: &DatabaseConnection,
+    settings: &PrivacySettings,
+    brand_id: i64,
+    question: &Question,
+) -> Result<Answer, SegmentError> {
+    let txn = db.begin().await?;
+    ledger::lock(&txn, brand_id).await?;
+    let epoch = cube::current_epoch(&txn).await?.ok_or(SegmentError::NoEpoch)?;
+    let needs = needs(question, brand_id);
+    let mut tables: HashMap<(i64, TableKind), Released> = HashMap::new();
+    let mut missing = Vec::new();
+    for need in &needs {
+        match answers::get(&txn, epoch.id, need.scope, &need.question()).await? {
+            Some(stored) => {
+                let released: Released = serde_json::from_str(&stored).map_err(|e| DbErr::Custom(e.to_string()))?;
+                tables.insert((need.scope, need.kind), released);
+            }
+            None => missing.push(need),
+        }
+    }
+    let now = Utc::now();
+    let cost = settings.epsilon_per_table_micros * missing.len() as u64;
+    let budget = if cost > 0 {
+        let description = format!("{}{:?}", question.cells.canonical(), question.metrics);
+        ledger::debit(&txn, brand_id, cost, epoch.id, &description, settings, now).await?
+    } else {
+        ledger::status(&txn, brand_id, settings, now).await?
+    };
+    // Noise is drawn only now, after the debit.
+    let cap = u64::try_from(epoch.multi_value_cap).unwrap_or(1).max(1);
+    for need in missing {
+        let population = if need.scope == answers::PLATFORM_SCOPE { 0 } else { brand_id };
+        let truth = aggregate(&txn, epoch.id, population, &need.cells).await?;
+        let values: Vec<i64> = need
+            .cells
+            .keys()
+            .iter()
+            .map(|key| {
+                let cell = truth.get(key).copied().unwrap_or_default();
+                match need.kind {
+                    TableKind::Members => cell.members,
+                    TableKind::PaidMembers => cell.paid,
+                    TableKind::BlackCardMembers => cell.black,
+                    TableKind::SpendSum => cell.spend,
+                }
+            })
+            .collect();
+        let per_member = if need.cells.overlapping() { cap } else { 1 };
+        let sensitivity = match need.kind {
+            TableKind::SpendSum => per_member * cube::SPEND_CLAMP_YUAN as u64,
+            _ => per_member,
+        };
+        let (noisy, noise) = privacy::release(
+            &privacy::Table {
+                values: &values,
+                sensitivity,
+            },
+            settings.epsilon_per_table_micros,
+        );
+        let released = Released { values: noisy, noise };
+        let stored = serde_json::to_string(&released).map_err(|e| DbErr::Custom(e.to_string()))?;
+        answers::put(&txn, epoch.id, need.scope, &need.question(), &stored).await?;
+        tables.insert((need.scope, need.kind), released);
+    }
+    txn.commit().await?;
+    Ok(assemble(question, &needs, &tables, settings, AnswerPrivacyParts {
+        epsilon_spent_micros: cost,
+        budget,
+        epoch_id: epoch.id,
+    }))
+}
+
+struct AnswerPrivacyParts {
+    epsilon_spent_micros: u64,
+    budget: ledger::BudgetStatus,
+    epoch_id: i64,
+}
+
+/// Builds the answer from released tables only: post-processing, no truth.
+fn assemble(
+    question: &Question,
+    needs: &[Need],
+    tables: &HashMap<(i64, TableKind), Released>,
+    settings: &PrivacySettings,
+    parts: AnswerPrivacyParts,
+) -> Answer {
+    let scope = needs[0].scope;
+    let table = |scope: i64, kind| tables.get(&(scope, kind));
+    let members = table(scope, TableKind::Members).expect("the members table is always released");
+    let platform = question
+        .metrics
+        .contains(&Metric::Tgi)
+        .then(|| table(answers::PLATFORM_SCOPE, TableKind::Members))
+        .flatten();
+    let shown: Vec<bool> = members.values.iter().map(|m| privacy::shown(*m, settings)).collect();
+    let shown_members: i64 = members.values.iter().zip(&shown).filter(|(_, s)| **s).map(|(m, _)| *m).sum();
+    let platform_shown: i64 = platform
+        .map(|p| p.values.iter().filter(|m| privacy::shown(**m, settings)).sum())
+        .unwrap_or(0);
+    let ratio = |num: i64, den: i64| (den > 0).then(|| (num as f64 / den as f64).clamp(0.0, 1.0));
+    let keys = question.cells.keys();
+    let cells = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let labels = question
+                .cells
+                .breakdown
+                .iter()
+                .zip(key)
+                .map(|(d, v)| (*d, d.code(*v)))
+                .collect();
+            if !shown[i] {
+                return AnswerCell {
+                    key: labels,
+                    suppressed: true,
+                    members: None,
+                    share: None,
+                    paid_member_share: None,
+                    black_card_share: None,
+                    mean_annual_spend_cents: None,
+                    tgi: None,
+                };
+            }
+            let m = members.values[i];
+            let share = ratio(m, shown_members);
+            let tgi = platform.and_then(|p| {
+                let platform_m = p.values[i];
+                let platform_share = ratio(platform_m, platform_shown).filter(|_| privacy::shown(platform_m, settings))?;
+                (platform_share > 0.0).then(|| share.unwrap_or(0.0) / platform_share * 100.0)
+            });
+            AnswerCell {
+                key: labels,
+                suppressed: false,
+                members: Some(m),
+                share,
+                paid_member_share: table(scope, TableKind::PaidMembers).and_then(|t| ratio(t.values[i], m)),
+                black_card_share: table(scope, TableKind::BlackCardMembers).and_then(|t| ratio(t.values[i], m)),
+                mean_annual_spend_cents: table(scope, TableKind::SpendSum)
+                    .map(|t| (t.values[i].max(0) * 100 / m.max(1)).min(cube::SPEND_CLAMP_YUAN * 100)),
+                tgi,
+            }
+        })
+        .collect::<Vec<_>>();
+    Answer {
+        shown_members,
+        privacy: AnswerPrivacy {
+            epsilon_spent_micros: parts.epsilon_spent_micros,
+            count_noise: members.noise,
+            spend_noise: table(scope, TableKind::SpendSum).map(|t| t.noise),
+            suppressed_cells: shown.iter().filter(|s| !**s).count(),
+            min_cell: settings.min_cell,
+            budget: parts.budget,
+            epoch_id: parts.epoch_id,
+        },
+        cells,
+    }
+}

@@ -1,0 +1,285 @@
+//! An audience question, validated and normalised: filter order, value
+//! order, letter case, boolean spellings, breakdown order and filters that
+//! allow every value all collapse to one canonical form, so rewriting a
+//! question can't dodge the stored answer.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::dimensions::Dimension;
+use crate::error::{CodedError, ErrorCode};
+
+/// Most breakdown dimensions per question.
+pub const MAX_BREAKDOWN: usize = 2;
+
+/// Whose members a question counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Population {
+    /// Every platform member.
+    Platform,
+    /// Members of the asking brand's own store.
+    Store,
+}
+
+/// Metrics beyond member counts and shares (always answered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Metric {
+    /// Share of the cell's members holding the paid membership.
+    PaidMemberShare,
+    /// Share of the cell's members holding the black card.
+    BlackCardShare,
+    /// Mean clamped annual spend.
+    MeanAnnualSpend,
+    /// Target group index: store share ÷ platform share × 100.
+    Tgi,
+}
+
+/// A question as the client wrote it.
+#[derive(Debug, Clone)]
+pub struct QuestionInput {
+    /// Whose members.
+    pub population: Population,
+    /// Per dimension, the value codes allowed (any of them).
+    pub filters: Vec<(Dimension, Vec<String>)>,
+    /// Dimensions to break the answer down by.
+    pub breakdown: Vec<Dimension>,
+    /// Extra metrics.
+    pub metrics: Vec<Metric>,
+}
+
+/// Why a question can't be answered as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuestionError {
+    /// A code that is not one of the dimension's values.
+    #[error("`{code}` is not a value of {dimension:?}; use one of {allowed}")]
+    UnknownValue {
+        /// The dimension.
+        dimension: Dimension,
+        /// The code given.
+        code: String,
+        /// The codes allowed.
+        allowed: String,
+    },
+    /// The same dimension filtered twice.
+    #[error("{0:?} is filtered more than once; list all its values in one filter")]
+    RepeatedFilter(Dimension),
+    /// A filter with no values.
+    #[error("the filter on {0:?} lists no values")]
+    EmptyFilter(Dimension),
+    /// Too many or repeated breakdown dimensions.
+    #[error("break down by at most {MAX_BREAKDOWN} different dimensions")]
+    Breakdown,
+    /// A multi-valued dimension filtered by several values.
+    #[error("filter {0:?} by one value: a member can hold several, so any-of counts would double count")]
+    MultiValueFilter(Dimension),
+    /// Interests and services in one question.
+    #[error("a question can use Interest or Service, not both")]
+    TwoMultiValued,
+    /// TGI compares the store with the platform.
+    #[error("TGI compares the store with the platform: ask it with population STORE")]
+    TgiNeedsStore,
+}
+
+impl CodedError for QuestionError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::BadUserInput
+    }
+}
+
+/// Which cells a question releases, without its metrics: the unit of noise
+/// and of storage. Two questions with the same cells share released tables.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Cells {
+    /// Whose members.
+    pub population: Population,
+    /// Allowed values per filtered dimension.
+    pub filters: BTreeMap<Dimension, BTreeSet<i16>>,
+    /// Breakdown dimensions, in canonical order.
+    pub breakdown: Vec<Dimension>,
+}
+
+/// A validated, normalised question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    /// The cells released.
+    pub cells: Cells,
+    /// Extra metrics.
+    pub metrics: BTreeSet<Metric>,
+}
+
+impl Question {
+    /// Validates and normalises.
+    pub fn parse(input: &QuestionInput) -> Result<Self, QuestionError> {
+        let mut filters = BTreeMap::new();
+        for (dimension, codes) in &input.filters {
+            if codes.is_empty() {
+                return Err(QuestionError::EmptyFilter(*dimension));
+            }
+            let values = codes
+                .iter()
+                .map(|code| {
+                    dimension.parse(code).ok_or_else(|| QuestionError::UnknownValue {
+                        dimension: *dimension,
+                        code: code.clone(),
+                        allowed: dimension.codes().join(", "),
+                    })
+                })
+                .collect::<Result<BTreeSet<i16>, _>>()?;
+            if filters.insert(*dimension, values).is_some() {
+                return Err(QuestionError::RepeatedFilter(*dimension));
+            }
+        }
+        let breakdown: BTreeSet<Dimension> = input.breakdown.iter().copied().collect();
+        if breakdown.len() != input.breakdown.len() || breakdown.len() > MAX_BREAKDOWN {
+            return Err(QuestionError::Breakdown);
+        }
+        for (dimension, values) in &filters {
+            if dimension.is_multi_valued() && values.len() > 1 {
+                return Err(QuestionError::MultiValueFilter(*dimension));
+            }
+        }
+        // A filter allowing every value of a single-valued dimension is no filter.
+        filters.retain(|dimension: &Dimension, values: &mut BTreeSet<i16>| {
+            dimension.is_multi_valued() || values.len() < dimension.cardinality()
+        });
+        let multi: BTreeSet<Dimension> = filters
+            .keys()
+            .chain(breakdown.iter())
+            .copied()
+            .filter(|d| d.is_multi_valued())
+            .collect();
+        if multi.len() > 1 {
+            return Err(QuestionError::TwoMultiValued);
+        }
+        let metrics: BTreeSet<Metric> = input.metrics.iter().copied().collect();
+        if metrics.contains(&Metric::Tgi) && input.population != Population::Store {
+            return Err(QuestionError::TgiNeedsStore);
+        }
+        Ok(Self {
+            cells: Cells {
+                population: input.population,
+                filters,
+                breakdown: breakdown.into_iter().collect(),
+            },
+            metrics,
+        })
+    }
+}
+
+impl Cells {
+    /// The canonical text of these cells (stable JSON).
+    pub fn canonical(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The multi-valued dimension the question uses, if any.
+    pub fn multi_valued(&self) -> Option<Dimension> {
+        self.filters
+            .keys()
+            .chain(self.breakdown.iter())
+            .copied()
+            .find(|d| d.is_multi_valued())
+    }
+
+    /// Whether a member can fall in several cells (multi-valued breakdown).
+    pub fn overlapping(&self) -> bool {
+        self.breakdown.iter().any(|d| d.is_multi_valued())
+    }
+
+    /// The same cells over the whole platform (TGI's denominator).
+    pub fn on_platform(&self) -> Self {
+        Self {
+            population: Population::Platform,
+            ..self.clone()
+        }
+    }
+
+    /// Every cell key (one value per breakdown dimension), in canonical
+    /// order, empty cells included: whether a cell is empty must not show.
+    pub fn keys(&self) -> Vec<Vec<i16>> {
+        let mut keys: Vec<Vec<i16>> = vec![Vec::new()];
+        for dimension in &self.breakdown {
+            let values: Vec<i16> = match self.filters.get(dimension) {
+                Some(allowed) => allowed.iter().copied().collect(),
+                None => (0..dimension.cardinality() as i16).collect(),
+            };
+            keys = keys
+                .into_iter()
+                .flat_map(|key| {
+                    values.iter().map(move |v| {
+                        let mut next = key.clone();
+                        next.push(*v);
+                        next
+                    })
+                })
+                .collect();
+        }
+        keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(filters: Vec<(Dimension, Vec<&str>)>, breakdown: Vec<Dimension>) -> QuestionInput {
+        QuestionInput {
+            population: Population::Store,
+            filters: filters
+                .into_iter()
+                .map(|(d, v)| (d, v.into_iter().map(str::to_owned).collect()))
+                .collect(),
+            breakdown,
+            metrics: vec![],
+        }
+    }
+
+    #[test]
+    fn rewritten_questions_normalise_to_the_same_cells() {
+        let a = Question::parse(&input(
+            vec![(Dimension::CityTier, vec!["TIER1", "new_tier1"]), (Dimension::PaidMember, vec!["true"])],
+            vec![Dimension::GrowthTier, Dimension::Gender],
+        ))
+        .expect("valid");
+        let b = Question::parse(&input(
+            vec![
+                (Dimension::PaidMember, vec!["YES"]),
+                (Dimension::CityTier, vec!["NEW_TIER1", "TIER1", "tier1"]),
+                (Dimension::AgeBand, Dimension::AgeBand.codes()),
+            ],
+            vec![Dimension::Gender, Dimension::GrowthTier],
+        ))
+        .expect("valid");
+        assert_eq!(a.cells.canonical(), b.cells.canonical());
+    }
+
+    #[test]
+    fn bad_questions_say_what_is_wrong() {
+        let error = Question::parse(&input(vec![(Dimension::CityTier, vec!["TIER9"])], vec![])).expect_err("bad");
+        assert!(error.to_string().contains("`TIER9` is not a value of CityTier"));
+        assert_eq!(
+            Question::parse(&input(vec![(Dimension::Interest, vec!["BEAUTY", "PETS"])], vec![])),
+            Err(QuestionError::MultiValueFilter(Dimension::Interest))
+        );
+        assert_eq!(
+            Question::parse(&input(vec![(Dimension::Interest, vec!["BEAUTY"])], vec![Dimension::Service])),
+            Err(QuestionError::TwoMultiValued)
+        );
+        assert_eq!(
+            Question::parse(&input(vec![], vec![Dimension::Gender, Dimension::CityTier, Dimension::AgeBand])),
+            Err(QuestionError::Breakdown)
+        );
+    }
+
+    #[test]
+    fn keys_cover_every_cell_including_filtered_breakdowns() {
+        let q = Question::parse(&input(
+            vec![(Dimension::CityTier, vec!["TIER1", "TIER2"])],
+            vec![Dimension::CityTier, Dimension::PaidMember],
+        ))
+        .expect("valid");
+        // Breakdown in canonical order: PaidMember before CityTier.
+        assert_eq!(q.cells.keys(), vec![vec![0, 0], vec![0, 2], vec![1, 0], vec![1, 2]]);
+    }
+}
