@@ -17,9 +17,15 @@ async fn main() {
         .find_map(|arg| arg.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
-    let db = brand_gateway::db::connect_and_migrate(&url).await.expect("database");
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        )
+    });
+    let db = brand_gateway::db::connect_and_migrate(&url)
+        .await
+        .expect("database");
     let options = SeedOptions {
         members,
         brands: 40,
@@ -31,6 +37,13 @@ async fn main() {
     let report = seed::run(&db, &options).await.expect("seed");
     let seconds = start.elapsed().as_secs_f64();
     let rows = report.rows.total();
-    println!("seed: {members} members, {rows} rows in {seconds:.2} s ({:.0} rows/s, {:.0} members/s)", rows as f64 / seconds, f64::from(members) / seconds);
-    println!("rows: {}", serde_json::to_string(&report.rows).expect("json"));
+    println!(
+        "seed: {members} members, {rows} rows in {seconds:.2} s ({:.0} rows/s, {:.0} members/s)",
+        rows as f64 / seconds,
+        f64::from(members) / seconds
+    );
+    println!(
+        "rows: {}",
+        serde_json::to_string(&report.rows).expect("json")
+    );
 }

@@ -61,6 +61,11 @@ pub trait CodedError: std::error::Error + Send + Sync + 'static {
     /// The stable code a client sees.
     fn code(&self) -> ErrorCode;
 
+    /// Extra `extensions` entries a client can act on (e.g. `resetsAt`).
+    fn details(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
     /// The message a client sees. Internal errors never show their own text.
     fn client_message(&self) -> String {
         match self.code() {

@@ -623,5 +623,9 @@ pub async fn run(
     txn.commit().await?;
     let elapsed = start.elapsed();
     let cube = crate::segments::cube::refresh(db, crate::platform::business_today()).await?;
-    Ok(ImportReport { rows, elapsed, cube })
+    Ok(ImportReport {
+        rows,
+        elapsed,
+        cube,
+    })
 }

@@ -139,9 +139,10 @@ async fn serve(cli: &Cli, args: &brand_gateway::config::ServeArgs) -> Result<(),
             (Role::Service, None),
         ] {
             let issued = auth::issue(&db, &keys, role, brand, "demo", 24).await?;
+            let role = sea_orm::ActiveEnum::to_value(&role);
             let label = match brand {
-                Some(id) => format!("{role:?} (brand {id})"),
-                None => format!("{role:?}"),
+                Some(id) => format!("{role} (brand {id})"),
+                None => role,
             };
             eprintln!("  {label:<22} {}", issued.token);
         }

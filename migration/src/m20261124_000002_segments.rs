@@ -35,10 +35,19 @@ impl MigrationTrait for Migration {
             .col(big_integer("population"))
             .col(small_integer("multi_dim"))
             .col(small_integer("multi_value"));
-        for dim in ["tier", "paid", "black", "age_band", "gender", "city_tier", "spend_band"] {
+        for dim in [
+            "tier",
+            "paid",
+            "black",
+            "age_band",
+            "gender",
+            "city_tier",
+            "spend_band",
+        ] {
             cell.col(small_integer(dim));
         }
-        cell.col(big_integer("members")).col(big_integer("spend_sum"));
+        cell.col(big_integer("members"))
+            .col(big_integer("spend_sum"));
         manager.create_table(cell.take()).await?;
         manager
             .create_index(
@@ -99,7 +108,12 @@ impl MigrationTrait for Migration {
                     .col(text("question"))
                     .col(text("answer"))
                     .col(timestamp_with_time_zone("created_at"))
-                    .primary_key(Index::create().col("epoch_id").col("scope").col("question_key"))
+                    .primary_key(
+                        Index::create()
+                            .col("epoch_id")
+                            .col("scope")
+                            .col("question_key"),
+                    )
                     .take(),
             )
             .await?;
@@ -107,8 +121,16 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["segment_answer", "privacy_lock", "privacy_ledger", "segment_cell", "data_epoch"] {
-            manager.drop_table(Table::drop().table(Alias::new(table)).take()).await?;
+        for table in [
+            "segment_answer",
+            "privacy_lock",
+            "privacy_ledger",
+            "segment_cell",
+            "data_epoch",
+        ] {
+            manager
+                .drop_table(Table::drop().table(Alias::new(table)).take())
+                .await?;
         }
         Ok(())
     }

@@ -68,7 +68,9 @@ impl TokenKeys {
         let (key, signer) = match header.alg {
             Algorithm::HS256 => (&self.hs256_decoding, Signer::Gateway),
             Algorithm::RS256 => (
-                self.rs256_decoding.as_ref().ok_or(AuthError::InvalidToken)?,
+                self.rs256_decoding
+                    .as_ref()
+                    .ok_or(AuthError::InvalidToken)?,
                 Signer::IdentityService,
             ),
             _ => return Err(AuthError::InvalidToken),

@@ -225,7 +225,8 @@ fn noise_fields(noise: &NoiseInfo) -> (f64, i64, i64) {
 impl From<segments::Answer> for AudienceAnswer {
     fn from(answer: segments::Answer) -> Self {
         let privacy = answer.privacy;
-        let (count_noise_scale, count_interval95, count_sensitivity) = noise_fields(&privacy.count_noise);
+        let (count_noise_scale, count_interval95, count_sensitivity) =
+            noise_fields(&privacy.count_noise);
         Self {
             cells: answer
                 .cells
@@ -285,7 +286,11 @@ impl AudienceQuery {
     /// number is noisy, small cells are suppressed, and new tables cost
     /// privacy budget; asking the same question again in the same data
     /// epoch returns the same answer for free.
-    async fn audience(&self, ctx: &Context<'_>, question: AudienceQuestion) -> Result<AudienceAnswer, ApiError> {
+    async fn audience(
+        &self,
+        ctx: &Context<'_>,
+        question: AudienceQuestion,
+    ) -> Result<AudienceAnswer, ApiError> {
         let brand = analyst_brand(principal(ctx)?)?;
         let input = segments::QuestionInput {
             population: question.population.into(),
@@ -298,14 +303,19 @@ impl AudienceQuery {
             metrics: question.metrics.into_iter().map(Into::into).collect(),
         };
         let settings = privacy_settings(ctx)?;
-        Ok(segments::ask(db(ctx)?, settings, brand, &input).await?.into())
+        Ok(segments::ask(db(ctx)?, settings, brand, &input)
+            .await?
+            .into())
     }
 
     /// Your brand's privacy budget now.
     async fn privacy_budget(&self, ctx: &Context<'_>) -> Result<PrivacyBudget, ApiError> {
         let brand = analyst_brand(principal(ctx)?)?;
         let settings = privacy_settings(ctx)?;
-        Ok(ledger::status(db(ctx)?, brand, settings, Utc::now()).await.map_err(ApiError::from)?.into())
+        Ok(ledger::status(db(ctx)?, brand, settings, Utc::now())
+            .await
+            .map_err(ApiError::from)?
+            .into())
     }
 
     /// Your brand's budget debits, oldest first. Pass `first` or `last`, 1 to 100.
@@ -320,7 +330,9 @@ impl AudienceQuery {
     ) -> Result<Connection<OpaqueCursor<i64>, PrivacySpend>, ApiError> {
         let brand = analyst_brand(principal(ctx)?)?;
         let request = PageRequest::new(first, decode_cursor(after)?, last, decode_cursor(before)?)?;
-        let page = ledger::history(db(ctx)?, brand, request).await.map_err(ApiError::from)?;
+        let page = ledger::history(db(ctx)?, brand, request)
+            .await
+            .map_err(ApiError::from)?;
         let mut connection = Connection::new(page.has_previous, page.has_next);
         connection.edges.extend(page.items.into_iter().map(|row| {
             Edge::new(

@@ -12,6 +12,7 @@ use crate::error::{CodedError, ErrorCode};
 pub struct ApiError {
     code: ErrorCode,
     message: String,
+    details: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -20,6 +21,7 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
+            details: Vec::new(),
         }
     }
 }
@@ -35,6 +37,7 @@ impl<E: CodedError> From<E> for ApiError {
         Self {
             code,
             message: error.client_message(),
+            details: error.details(),
         }
     }
 }
@@ -43,6 +46,9 @@ impl From<ApiError> for async_graphql::Error {
     fn from(error: ApiError) -> Self {
         async_graphql::Error::new(error.message).extend_with(|_, extensions| {
             extensions.set("code", error.code.as_str());
+            for (name, value) in &error.details {
+                extensions.set(*name, value.as_str());
+            }
         })
     }
 }

@@ -19,10 +19,7 @@ pub use limits::ExecutionStarted;
 pub use loaders::Loaders;
 
 use crate::{
-    auth::Principal,
-    config::QueryLimits,
-    error::ErrorCode,
-    pagination::PageError,
+    auth::Principal, config::QueryLimits, error::ErrorCode, pagination::PageError,
     privacy::PrivacySettings,
 };
 
@@ -38,7 +35,11 @@ fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
 }
 
 /// Builds the schema with its limits and the database handle.
-pub fn build_schema(db: DatabaseConnection, limits: &QueryLimits, privacy: PrivacySettings) -> AppSchema {
+pub fn build_schema(
+    db: DatabaseConnection,
+    limits: &QueryLimits,
+    privacy: PrivacySettings,
+) -> AppSchema {
     builder()
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)

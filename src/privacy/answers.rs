@@ -16,16 +16,29 @@ pub fn key(question: &str) -> String {
 }
 
 /// The stored answer, if this question was answered in this epoch.
-pub async fn get(db: &impl ConnectionTrait, epoch_id: i64, scope: i64, question: &str) -> Result<Option<String>, DbErr> {
-    Ok(segment_answer::Entity::find_by_id((epoch_id, scope, key(question)))
-        .one(db)
-        .await?
-        .map(|row| row.answer))
+pub async fn get(
+    db: &impl ConnectionTrait,
+    epoch_id: i64,
+    scope: i64,
+    question: &str,
+) -> Result<Option<String>, DbErr> {
+    Ok(
+        segment_answer::Entity::find_by_id((epoch_id, scope, key(question)))
+            .one(db)
+            .await?
+            .map(|row| row.answer),
+    )
 }
 
 /// Stores an answer. A concurrent release of the same question fails
 /// here with a unique violation; the caller then serves the stored one.
-pub async fn put(db: &impl ConnectionTrait, epoch_id: i64, scope: i64, question: &str, answer: &str) -> Result<(), DbErr> {
+pub async fn put(
+    db: &impl ConnectionTrait,
+    epoch_id: i64,
+    scope: i64,
+    question: &str,
+    answer: &str,
+) -> Result<(), DbErr> {
     segment_answer::Entity::insert(segment_answer::ActiveModel {
         epoch_id: Set(epoch_id),
         scope: Set(scope),

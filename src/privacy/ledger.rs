@@ -37,7 +37,8 @@ pub struct BudgetStatus {
 impl BudgetStatus {
     /// ε that can still be spent now, in millionths.
     pub fn left(&self) -> u64 {
-        (self.daily_limit.saturating_sub(self.daily_spent)).min(self.rolling_limit.saturating_sub(self.rolling_spent))
+        (self.daily_limit.saturating_sub(self.daily_spent))
+            .min(self.rolling_limit.saturating_sub(self.rolling_spent))
     }
 }
 
@@ -68,6 +69,13 @@ impl CodedError for LedgerError {
             Self::Db(_) => ErrorCode::Internal,
         }
     }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Exhausted { resets_at, .. } => vec![("resetsAt", resets_at.to_rfc3339())],
+            Self::Db(_) => Vec::new(),
+        }
+    }
 }
 
 /// ε in millionths as a decimal string, e.g. `0.1`.
@@ -96,12 +104,18 @@ pub async fn lock(txn: &impl ConnectionTrait, brand_id: i64) -> Result<(), DbErr
         "INSERT INTO privacy_lock (brand_id, debits) VALUES ({brand_id}, 0) ON CONFLICT (brand_id) DO NOTHING"
     ))
     .await?;
-    txn.execute_unprepared(&format!("UPDATE privacy_lock SET debits = debits + 1 WHERE brand_id = {brand_id}"))
-        .await?;
+    txn.execute_unprepared(&format!(
+        "UPDATE privacy_lock SET debits = debits + 1 WHERE brand_id = {brand_id}"
+    ))
+    .await?;
     Ok(())
 }
 
-async fn recent(db: &impl ConnectionTrait, brand_id: i64, now: DateTime<Utc>) -> Result<Vec<privacy_ledger::Model>, DbErr> {
+async fn recent(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<privacy_ledger::Model>, DbErr> {
     privacy_ledger::Entity::find()
         .filter(privacy_ledger::Column::BrandId.eq(brand_id))
         .filter(privacy_ledger::Column::At.gt(now - Duration::days(ROLLING_WINDOW_DAYS)))
@@ -110,7 +124,11 @@ async fn recent(db: &impl ConnectionTrait, brand_id: i64, now: DateTime<Utc>) ->
         .await
 }
 
-fn summarise(entries: &[privacy_ledger::Model], settings: &PrivacySettings, now: DateTime<Utc>) -> BudgetStatus {
+fn summarise(
+    entries: &[privacy_ledger::Model],
+    settings: &PrivacySettings,
+    now: DateTime<Utc>,
+) -> BudgetStatus {
     let (day_start, day_end) = business_day(now);
     let spent = |from: DateTime<Utc>| -> u64 {
         entries
@@ -200,7 +218,8 @@ pub async fn history(
     brand_id: i64,
     page: crate::pagination::PageRequest,
 ) -> Result<crate::pagination::Page<privacy_ledger::Model>, DbErr> {
-    let select = privacy_ledger::Entity::find().filter(privacy_ledger::Column::BrandId.eq(brand_id));
+    let select =
+        privacy_ledger::Entity::find().filter(privacy_ledger::Column::BrandId.eq(brand_id));
     crate::pagination::fetch_page(db, select, privacy_ledger::Column::Id, page).await
 }
 
@@ -217,10 +236,23 @@ mod tests {
 
     #[test]
     fn business_days_run_midnight_to_midnight_in_shanghai() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 24, 17, 0, 0).single().expect("time");
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 24, 17, 0, 0)
+            .single()
+            .expect("time");
         let (start, end) = business_day(now);
         // 17:00 UTC is 01:00 on the 25th in Shanghai.
-        assert_eq!(start, Utc.with_ymd_and_hms(2026, 11, 24, 16, 0, 0).single().expect("time"));
-        assert_eq!(end, Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).single().expect("time"));
+        assert_eq!(
+            start,
+            Utc.with_ymd_and_hms(2026, 11, 24, 16, 0, 0)
+                .single()
+                .expect("time")
+        );
+        assert_eq!(
+            end,
+            Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0)
+                .single()
+                .expect("time")
+        );
     }
 }

@@ -51,14 +51,22 @@ pub fn parse_epsilon(raw: &str) -> Result<u64, String> {
     let raw = raw.trim();
     let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
     if fraction.len() > 6 || (whole.is_empty() && fraction.is_empty()) {
-        return Err(format!("`{raw}`: use a decimal with at most 6 places, e.g. 0.1"));
+        return Err(format!(
+            "`{raw}`: use a decimal with at most 6 places, e.g. 0.1"
+        ));
     }
     let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
     if !digits(whole) || !digits(fraction) {
         return Err(format!("`{raw}` is not a positive decimal"));
     }
-    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| format!("`{raw}` is too large"))? };
-    let fraction: u64 = format!("{fraction:0<6}").parse().map_err(|_| format!("`{raw}` is not a decimal"))?;
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| format!("`{raw}` is too large"))?
+    };
+    let fraction: u64 = format!("{fraction:0<6}")
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a decimal"))?;
     let micros = whole
         .checked_mul(1_000_000)
         .and_then(|w| w.checked_add(fraction))
@@ -137,7 +145,9 @@ mod tests {
         let draws = 400_000;
         let mut counts = std::collections::BTreeMap::<i64, u64>::new();
         for _ in 0..draws {
-            *counts.entry(discrete_laplace(&mut rng, noise_scale)).or_default() += 1;
+            *counts
+                .entry(discrete_laplace(&mut rng, noise_scale))
+                .or_default() += 1;
         }
         let q = f64::exp(-epsilon);
         let expected = |y: i64| (1.0 - q) / (1.0 + q) * q.powi(y.abs() as i32);
@@ -145,18 +155,34 @@ mod tests {
             let observed = *counts.get(&y).unwrap_or(&0) as f64 / draws as f64;
             let p = expected(y);
             let sd = (p * (1.0 - p) / draws as f64).sqrt();
-            assert!((observed - p).abs() < 5.0 * sd, "P[{y}]: observed {observed}, expected {p}");
+            assert!(
+                (observed - p).abs() < 5.0 * sd,
+                "P[{y}]: observed {observed}, expected {p}"
+            );
         }
         let mut worst: f64 = 0.0;
         for y in -10..10 {
-            let (a, b) = (counts.get(&y).copied().unwrap_or(0), counts.get(&(y + 1)).copied().unwrap_or(0));
+            let (a, b) = (
+                counts.get(&y).copied().unwrap_or(0),
+                counts.get(&(y + 1)).copied().unwrap_or(0),
+            );
             if a >= 2_000 && b >= 2_000 {
                 worst = worst.max((a as f64 / b as f64).ln().abs());
             }
         }
-        assert!(worst <= epsilon * 1.15, "worst neighbouring log-ratio {worst} > ε {epsilon}");
-        assert!(worst >= epsilon * 0.85, "the noise is not as spread as claimed: {worst}");
-        let mean: f64 = counts.iter().map(|(y, n)| *y as f64 * *n as f64).sum::<f64>() / draws as f64;
+        assert!(
+            worst <= epsilon * 1.15,
+            "worst neighbouring log-ratio {worst} > ε {epsilon}"
+        );
+        assert!(
+            worst >= epsilon * 0.85,
+            "the noise is not as spread as claimed: {worst}"
+        );
+        let mean: f64 = counts
+            .iter()
+            .map(|(y, n)| *y as f64 * *n as f64)
+            .sum::<f64>()
+            / draws as f64;
         assert!(mean.abs() < 0.05, "biased noise: mean {mean}");
     }
 }

@@ -173,5 +173,9 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     txn.commit().await?;
     let elapsed = start.elapsed();
     let cube = crate::segments::cube::refresh(db, options.as_of).await?;
-    Ok(SeedReport { rows, elapsed, cube })
+    Ok(SeedReport {
+        rows,
+        elapsed,
+        cube,
+    })
 }

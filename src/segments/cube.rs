@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike as _, NaiveDate, Utc};
 use entity::data_epoch;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
-    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, TransactionTrait as _,
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _,
+    TransactionTrait as _,
 };
 
 use super::dimensions::{Dimension, code_value_sql, member_value_sql};
@@ -26,7 +27,15 @@ pub const SPEND_CLAMP_YUAN: i64 = 50_000;
 pub const MULTI_VALUE_CAP: i32 = 5;
 
 /// The cube columns of the single-valued dimensions, in table order.
-pub(crate) const BASE_COLUMNS: [&str; 7] = ["tier", "paid", "black", "age_band", "gender", "city_tier", "spend_band"];
+pub(crate) const BASE_COLUMNS: [&str; 7] = [
+    "tier",
+    "paid",
+    "black",
+    "age_band",
+    "gender",
+    "city_tier",
+    "spend_band",
+];
 
 /// What a refresh built.
 #[derive(Debug, Clone)]
@@ -82,7 +91,12 @@ pub async fn refresh(db: &DatabaseConnection, as_of: NaiveDate) -> Result<Refres
     // One source per (population, multi-valued dimension): the rows each
     // member contributes, with the population and the multi value.
     let mut sources = vec![
-        ("0".to_owned(), "0".to_owned(), "-1".to_owned(), "member m".to_owned()),
+        (
+            "0".to_owned(),
+            "0".to_owned(),
+            "-1".to_owned(),
+            "member m".to_owned(),
+        ),
         (
             "s.brand_id".to_owned(),
             "0".to_owned(),
@@ -99,7 +113,12 @@ pub async fn refresh(db: &DatabaseConnection, as_of: NaiveDate) -> Result<Refres
              FROM {table}) v JOIN member m ON m.id = v.member_id AND v.rn <= {multi_value_cap}"
         );
         let value = code_value_sql(&format!("v.{column}"), dimension);
-        sources.push(("0".to_owned(), dimension.multi_dim().to_string(), value.clone(), capped.clone()));
+        sources.push((
+            "0".to_owned(),
+            dimension.multi_dim().to_string(),
+            value.clone(),
+            capped.clone(),
+        ));
         sources.push((
             "s.brand_id".to_owned(),
             dimension.multi_dim().to_string(),
@@ -122,8 +141,14 @@ pub async fn refresh(db: &DatabaseConnection, as_of: NaiveDate) -> Result<Refres
         .filter(data_epoch::Column::Id.eq(epoch))
         .exec(&txn)
         .await?;
-    txn.execute_unprepared(&format!("DELETE FROM segment_cell WHERE epoch_id < {epoch}")).await?;
-    txn.execute_unprepared(&format!("DELETE FROM segment_answer WHERE epoch_id < {epoch}")).await?;
+    txn.execute_unprepared(&format!(
+        "DELETE FROM segment_cell WHERE epoch_id < {epoch}"
+    ))
+    .await?;
+    txn.execute_unprepared(&format!(
+        "DELETE FROM segment_answer WHERE epoch_id < {epoch}"
+    ))
+    .await?;
     txn.commit().await?;
     Ok(RefreshReport {
         epoch_id: epoch,

@@ -5,7 +5,9 @@
 use crate::platform::{GrowthTier, INTERESTS, SERVICES};
 
 /// A dimension of the member population.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Dimension {
     /// Growth tier from the points score.
     GrowthTier,
@@ -46,7 +48,14 @@ const SPEND_BANDS: [(i64, &str); 5] = [
     (i64::MAX, "SPEND_50K_PLUS"),
 ];
 
-const TIERS: [&str; 6] = ["BRONZE", "SILVER", "GOLD", "PLATINUM", "DIAMOND", "BLACK_DIAMOND"];
+const TIERS: [&str; 6] = [
+    "BRONZE",
+    "SILVER",
+    "GOLD",
+    "PLATINUM",
+    "DIAMOND",
+    "BLACK_DIAMOND",
+];
 const BOOLEANS: [&str; 2] = ["NO", "YES"];
 const GENDERS: [(&str, &str); 3] = [("F", "FEMALE"), ("M", "MALE"), ("U", "UNDECLARED")];
 const CITY_TIERS: [&str; 6] = ["TIER1", "NEW_TIER1", "TIER2", "TIER3", "TIER4", "TIER5"];
@@ -115,7 +124,10 @@ impl Dimension {
             (Self::PaidMember | Self::BlackCard, "FALSE") => "NO",
             _ => code.as_str(),
         };
-        self.codes().iter().position(|c| *c == alias).map(|i| i as i16)
+        self.codes()
+            .iter()
+            .position(|c| *c == alias)
+            .map(|i| i as i16)
     }
 
     /// The code of a value.
@@ -136,7 +148,10 @@ pub(crate) fn member_value_sql(year: i32) -> [(&'static str, String); 7] {
     let tier = {
         let mut sql = String::from("CASE");
         for (value, tier) in GrowthTier::ALL.iter().enumerate().rev() {
-            sql.push_str(&format!(" WHEN m.points >= {} THEN {value}", tier.min_points()));
+            sql.push_str(&format!(
+                " WHEN m.points >= {} THEN {value}",
+                tier.min_points()
+            ));
         }
         sql.push_str(" ELSE 0 END");
         sql
@@ -144,7 +159,10 @@ pub(crate) fn member_value_sql(year: i32) -> [(&'static str, String); 7] {
     let age = {
         let mut sql = String::from("CASE");
         for (value, (upper, _)) in AGE_BANDS.iter().enumerate().take(AGE_BANDS.len() - 1) {
-            sql.push_str(&format!(" WHEN m.birth_year > {} THEN {value}", year - upper));
+            sql.push_str(&format!(
+                " WHEN m.birth_year > {} THEN {value}",
+                year - upper
+            ));
         }
         sql.push_str(&format!(" ELSE {} END", AGE_BANDS.len() - 1));
         sql
@@ -152,7 +170,10 @@ pub(crate) fn member_value_sql(year: i32) -> [(&'static str, String); 7] {
     let spend = {
         let mut sql = String::from("CASE");
         for (value, (upper, _)) in SPEND_BANDS.iter().enumerate().take(SPEND_BANDS.len() - 1) {
-            sql.push_str(&format!(" WHEN m.annual_spend_cents < {} THEN {value}", upper * 100));
+            sql.push_str(&format!(
+                " WHEN m.annual_spend_cents < {} THEN {value}",
+                upper * 100
+            ));
         }
         sql.push_str(&format!(" ELSE {} END", SPEND_BANDS.len() - 1));
         sql
@@ -168,8 +189,14 @@ pub(crate) fn member_value_sql(year: i32) -> [(&'static str, String); 7] {
     let genders: Vec<&str> = GENDERS.iter().map(|(stored, _)| *stored).collect();
     [
         ("tier", tier),
-        ("paid", "CASE WHEN m.paid_member THEN 1 ELSE 0 END".to_owned()),
-        ("black", "CASE WHEN m.black_card THEN 1 ELSE 0 END".to_owned()),
+        (
+            "paid",
+            "CASE WHEN m.paid_member THEN 1 ELSE 0 END".to_owned(),
+        ),
+        (
+            "black",
+            "CASE WHEN m.black_card THEN 1 ELSE 0 END".to_owned(),
+        ),
         ("age_band", age),
         ("gender", by_code("gender", &genders)),
         ("city_tier", by_code("city_tier", &CITY_TIERS)),

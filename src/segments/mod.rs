@@ -11,7 +11,9 @@ pub mod question;
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlErr, Statement, TransactionTrait as _};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbErr, SqlErr, Statement, TransactionTrait as _,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -45,6 +47,13 @@ impl CodedError for SegmentError {
             Self::Budget(e) => e.code(),
             Self::NoEpoch => ErrorCode::NotFound,
             Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Budget(e) => e.details(),
+            _ => Vec::new(),
         }
     }
 }
@@ -139,7 +148,11 @@ async fn aggregate(
         format!("multi_dim = {}", multi.map_or(0, Dimension::multi_dim)),
     ];
     for (dimension, values) in &cells.filters {
-        let list = values.iter().map(i16::to_string).collect::<Vec<_>>().join(", ");
+        let list = values
+            .iter()
+            .map(i16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         conditions.push(format!("{} IN ({list})", dimension.column()));
     }
     let group: Vec<&str> = cells.breakdown.iter().map(|d| d.column()).collect();
@@ -155,7 +168,11 @@ async fn aggregate(
          CAST(SUM(CASE WHEN black = 1 THEN members ELSE 0 END) AS BIGINT), \
          CAST(SUM(spend_sum) AS BIGINT) FROM segment_cell WHERE {}{}",
         conditions.join(" AND "),
-        if group.is_empty() { String::new() } else { format!(" GROUP BY {}", group.join(", ")) }
+        if group.is_empty() {
+            String::new()
+        } else {
+            format!(" GROUP BY {}", group.join(", "))
+        }
     );
     let rows = db
         .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
@@ -167,7 +184,10 @@ async fn aggregate(
         for index in 0..width {
             key.push(row.try_get_by_index::<i64>(index)? as i16);
         }
-        let value = |offset: usize| row.try_get_by_index::<Option<i64>>(width + 1 + offset).map(Option::unwrap_or_default);
+        let value = |offset: usize| {
+            row.try_get_by_index::<Option<i64>>(width + 1 + offset)
+                .map(Option::unwrap_or_default)
+        };
         out.insert(
             key,
             TrueCell {
@@ -232,7 +252,9 @@ pub async fn ask(
     // A concurrent release of the same platform table by another brand
     // makes our insert fail; the second attempt finds it stored.
     match ask_once(db, settings, brand_id, &question).await {
-        Err(SegmentError::Db(error)) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+        Err(SegmentError::Db(error))
+            if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+        {
             ask_once(db, settings, brand_id, &question).await
         }
         other => other,
@@ -247,14 +269,17 @@ async fn ask_once(
 ) -> Result<Answer, SegmentError> {
     let txn = db.begin().await?;
     ledger::lock(&txn, brand_id).await?;
-    let epoch = cube::current_epoch(&txn).await?.ok_or(SegmentError::NoEpoch)?;
+    let epoch = cube::current_epoch(&txn)
+        .await?
+        .ok_or(SegmentError::NoEpoch)?;
     let needs = needs(question, brand_id);
     let mut tables: HashMap<(i64, TableKind), Released> = HashMap::new();
     let mut missing = Vec::new();
     for need in &needs {
         match answers::get(&txn, epoch.id, need.scope, &need.question()).await? {
             Some(stored) => {
-                let released: Released = serde_json::from_str(&stored).map_err(|e| DbErr::Custom(e.to_string()))?;
+                let released: Released =
+                    serde_json::from_str(&stored).map_err(|e| DbErr::Custom(e.to_string()))?;
                 tables.insert((need.scope, need.kind), released);
             }
             None => missing.push(need),
@@ -271,7 +296,11 @@ async fn ask_once(
     // Noise is drawn only now, after the debit.
     let cap = u64::try_from(epoch.multi_value_cap).unwrap_or(1).max(1);
     for need in missing {
-        let population = if need.scope == answers::PLATFORM_SCOPE { 0 } else { brand_id };
+        let population = if need.scope == answers::PLATFORM_SCOPE {
+            0
+        } else {
+            brand_id
+        };
         let truth = aggregate(&txn, epoch.id, population, &need.cells).await?;
         let values: Vec<i64> = need
             .cells
@@ -299,17 +328,26 @@ async fn ask_once(
             },
             settings.epsilon_per_table_micros,
         );
-        let released = Released { values: noisy, noise };
+        let released = Released {
+            values: noisy,
+            noise,
+        };
         let stored = serde_json::to_string(&released).map_err(|e| DbErr::Custom(e.to_string()))?;
         answers::put(&txn, epoch.id, need.scope, &need.question(), &stored).await?;
         tables.insert((need.scope, need.kind), released);
     }
     txn.commit().await?;
-    Ok(assemble(question, &needs, &tables, settings, AnswerPrivacyParts {
-        epsilon_spent_micros: cost,
-        budget,
-        epoch_id: epoch.id,
-    }))
+    Ok(assemble(
+        question,
+        &needs,
+        &tables,
+        settings,
+        AnswerPrivacyParts {
+            epsilon_spent_micros: cost,
+            budget,
+            epoch_id: epoch.id,
+        },
+    ))
 }
 
 struct AnswerPrivacyParts {
@@ -334,10 +372,25 @@ fn assemble(
         .contains(&Metric::Tgi)
         .then(|| table(answers::PLATFORM_SCOPE, TableKind::Members))
         .flatten();
-    let shown: Vec<bool> = members.values.iter().map(|m| privacy::shown(*m, settings)).collect();
-    let shown_members: i64 = members.values.iter().zip(&shown).filter(|(_, s)| **s).map(|(m, _)| *m).sum();
+    let shown: Vec<bool> = members
+        .values
+        .iter()
+        .map(|m| privacy::shown(*m, settings))
+        .collect();
+    let shown_members: i64 = members
+        .values
+        .iter()
+        .zip(&shown)
+        .filter(|(_, s)| **s)
+        .map(|(m, _)| *m)
+        .sum();
     let platform_shown: i64 = platform
-        .map(|p| p.values.iter().filter(|m| privacy::shown(**m, settings)).sum())
+        .map(|p| {
+            p.values
+                .iter()
+                .filter(|m| privacy::shown(**m, settings))
+                .sum()
+        })
         .unwrap_or(0);
     let ratio = |num: i64, den: i64| (den > 0).then(|| (num as f64 / den as f64).clamp(0.0, 1.0));
     let keys = question.cells.keys();
@@ -368,7 +421,8 @@ fn assemble(
             let share = ratio(m, shown_members);
             let tgi = platform.and_then(|p| {
                 let platform_m = p.values[i];
-                let platform_share = ratio(platform_m, platform_shown).filter(|_| privacy::shown(platform_m, settings))?;
+                let platform_share = ratio(platform_m, platform_shown)
+                    .filter(|_| privacy::shown(platform_m, settings))?;
                 (platform_share > 0.0).then(|| share.unwrap_or(0.0) / platform_share * 100.0)
             });
             AnswerCell {
@@ -376,10 +430,13 @@ fn assemble(
                 suppressed: false,
                 members: Some(m),
                 share,
-                paid_member_share: table(scope, TableKind::PaidMembers).and_then(|t| ratio(t.values[i], m)),
-                black_card_share: table(scope, TableKind::BlackCardMembers).and_then(|t| ratio(t.values[i], m)),
-                mean_annual_spend_cents: table(scope, TableKind::SpendSum)
-                    .map(|t| (t.values[i].max(0) * 100 / m.max(1)).min(cube::SPEND_CLAMP_YUAN * 100)),
+                paid_member_share: table(scope, TableKind::PaidMembers)
+                    .and_then(|t| ratio(t.values[i], m)),
+                black_card_share: table(scope, TableKind::BlackCardMembers)
+                    .and_then(|t| ratio(t.values[i], m)),
+                mean_annual_spend_cents: table(scope, TableKind::SpendSum).map(|t| {
+                    (t.values[i].max(0) * 100 / m.max(1)).min(cube::SPEND_CLAMP_YUAN * 100)
+                }),
                 tgi,
             }
         })

@@ -71,7 +71,9 @@ pub enum QuestionError {
     #[error("break down by at most {MAX_BREAKDOWN} different dimensions")]
     Breakdown,
     /// A multi-valued dimension filtered by several values.
-    #[error("filter {0:?} by one value: a member can hold several, so any-of counts would double count")]
+    #[error(
+        "filter {0:?} by one value: a member can hold several, so any-of counts would double count"
+    )]
     MultiValueFilter(Dimension),
     /// Interests and services in one question.
     #[error("a question can use Interest or Service, not both")]
@@ -119,11 +121,13 @@ impl Question {
             let values = codes
                 .iter()
                 .map(|code| {
-                    dimension.parse(code).ok_or_else(|| QuestionError::UnknownValue {
-                        dimension: *dimension,
-                        code: code.clone(),
-                        allowed: dimension.codes().join(", "),
-                    })
+                    dimension
+                        .parse(code)
+                        .ok_or_else(|| QuestionError::UnknownValue {
+                            dimension: *dimension,
+                            code: code.clone(),
+                            allowed: dimension.codes().join(", "),
+                        })
                 })
                 .collect::<Result<BTreeSet<i16>, _>>()?;
             if filters.insert(*dimension, values).is_some() {
@@ -238,7 +242,10 @@ mod tests {
     #[test]
     fn rewritten_questions_normalise_to_the_same_cells() {
         let a = Question::parse(&input(
-            vec![(Dimension::CityTier, vec!["TIER1", "new_tier1"]), (Dimension::PaidMember, vec!["true"])],
+            vec![
+                (Dimension::CityTier, vec!["TIER1", "new_tier1"]),
+                (Dimension::PaidMember, vec!["true"]),
+            ],
             vec![Dimension::GrowthTier, Dimension::Gender],
         ))
         .expect("valid");
@@ -256,18 +263,32 @@ mod tests {
 
     #[test]
     fn bad_questions_say_what_is_wrong() {
-        let error = Question::parse(&input(vec![(Dimension::CityTier, vec!["TIER9"])], vec![])).expect_err("bad");
-        assert!(error.to_string().contains("`TIER9` is not a value of CityTier"));
+        let error = Question::parse(&input(vec![(Dimension::CityTier, vec!["TIER9"])], vec![]))
+            .expect_err("bad");
+        assert!(
+            error
+                .to_string()
+                .contains("`TIER9` is not a value of CityTier")
+        );
         assert_eq!(
-            Question::parse(&input(vec![(Dimension::Interest, vec!["BEAUTY", "PETS"])], vec![])),
+            Question::parse(&input(
+                vec![(Dimension::Interest, vec!["BEAUTY", "PETS"])],
+                vec![]
+            )),
             Err(QuestionError::MultiValueFilter(Dimension::Interest))
         );
         assert_eq!(
-            Question::parse(&input(vec![(Dimension::Interest, vec!["BEAUTY"])], vec![Dimension::Service])),
+            Question::parse(&input(
+                vec![(Dimension::Interest, vec!["BEAUTY"])],
+                vec![Dimension::Service]
+            )),
             Err(QuestionError::TwoMultiValued)
         );
         assert_eq!(
-            Question::parse(&input(vec![], vec![Dimension::Gender, Dimension::CityTier, Dimension::AgeBand])),
+            Question::parse(&input(
+                vec![],
+                vec![Dimension::Gender, Dimension::CityTier, Dimension::AgeBand]
+            )),
             Err(QuestionError::Breakdown)
         );
     }
@@ -280,6 +301,9 @@ mod tests {
         ))
         .expect("valid");
         // Breakdown in canonical order: PaidMember before CityTier.
-        assert_eq!(q.cells.keys(), vec![vec![0, 0], vec![0, 2], vec![1, 0], vec![1, 2]]);
+        assert_eq!(
+            q.cells.keys(),
+            vec![vec![0, 0], vec![0, 2], vec![1, 0], vec![1, 2]]
+        );
     }
 }

@@ -158,7 +158,10 @@ pub async fn token_command_prints_only_a_working_token(backend: Backend) {
 }
 
 fn openssl(args: &[&str]) {
-    let status = std::process::Command::new("openssl").args(args).status().expect("openssl runs");
+    let status = std::process::Command::new("openssl")
+        .args(args)
+        .status()
+        .expect("openssl runs");
     assert!(status.success(), "openssl {args:?}");
 }
 
@@ -175,21 +178,39 @@ pub async fn identity_service_rs256_tokens_are_accepted_when_configured(backend:
     let dir = tempfile::tempdir().expect("dir");
     let path = |name: &str| dir.path().join(name).display().to_string();
     for name in ["idp", "other"] {
-        openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", &path(&format!("{name}.pem"))]);
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            &path(&format!("{name}.pem")),
+        ]);
     }
-    openssl(&["pkey", "-in", &path("idp.pem"), "-pubout", "-out", &path("idp.pub.pem")]);
+    openssl(&[
+        "pkey",
+        "-in",
+        &path("idp.pem"),
+        "-pubout",
+        "-out",
+        &path("idp.pub.pem"),
+    ]);
     let idp = std::fs::read(path("idp.pem")).expect("key");
     let other = std::fs::read(path("other.pem")).expect("key");
     let now = chrono::Utc::now().timestamp();
-    let claims = |role: &str, brand: Option<i64>| {
-        json!({ "sub": "idp-user", "jti": "idp-1", "role": role, "brand": brand, "iat": now, "exp": now + 600 })
-    };
+    let claims = |role: &str, brand: Option<i64>| json!({ "sub": "idp-user", "jti": "idp-1", "role": role, "brand": brand, "iat": now, "exp": now + 600 });
 
     let app = TestApp::spawn_with(backend, &["--jwt-rs256-public-key", &path("idp.pub.pem")]).await;
     let token = rs256_token(&idp, claims("BRAND_ANALYST", Some(1)));
     let data = app.data(&token, VIEWER, json!({})).await;
-    assert_eq!(data["viewer"], json!({ "role": "BRAND_ANALYST", "brand": { "id": "1" } }));
-    let (_, body) = app.graphql(&token, "{ brand(id: \"2\") { id } }", json!({})).await;
+    assert_eq!(
+        data["viewer"],
+        json!({ "role": "BRAND_ANALYST", "brand": { "id": "1" } })
+    );
+    let (_, body) = app
+        .graphql(&token, "{ brand(id: \"2\") { id } }", json!({}))
+        .await;
     assert_eq!(error_codes(&body), ["NOT_FOUND"]);
     for bad in [
         rs256_token(&other, claims("BRAND_ANALYST", Some(1))),

@@ -8,21 +8,10 @@ use brand_gateway::{
     import,
     seed::{self, SeedError, SeedOptions},
 };
-use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection};
 use serde_json::json;
 
-use crate::helpers::{BRANDS, Backend, MEMBERS, TestApp, TestDb, as_of};
-
-/// One integer from `sql`, cast so SUM and AVG read alike on both engines.
-async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
-    let sql = format!("SELECT CAST(({sql}) AS BIGINT)");
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .expect("query")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("an integer")
-}
+use crate::helpers::{BRANDS, Backend, MEMBERS, TestApp, TestDb, as_of, scalar};
 
 /// A fingerprint of the member data: equal data, equal fingerprint.
 async fn fingerprint(db: &DatabaseConnection) -> Vec<i64> {

@@ -18,7 +18,7 @@ use brand_gateway::{
 };
 use chrono::NaiveDate;
 use clap::Parser as _;
-use sea_orm::{ConnectionTrait as _, DatabaseConnection};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
 /// The database engine a test runs on.
@@ -255,4 +255,49 @@ pub fn error_codes(body: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The selection every audience test reads.
+pub const AUDIENCE: &str = r#"
+query($q: AudienceQuestion!) {
+  audience(question: $q) {
+    shownMembers
+    cells { key { dimension value } suppressed members share paidMemberShare blackCardShare meanAnnualSpendCents tgi }
+    privacy {
+      epsilonSpent countNoiseScale countInterval95 countSensitivity spendNoiseScale
+      suppressedCells minimumCellSize dataEpoch
+      budget { epsilonLeft dailyLimit dailySpent dailyResetsAt rollingLimit rollingSpent }
+    }
+  }
+}"#;
+
+impl TestApp {
+    /// Asks an audience question; returns status and body.
+    pub async fn ask(&self, token: &str, question: Value) -> (u16, Value) {
+        self.graphql(token, AUDIENCE, json!({ "q": question }))
+            .await
+    }
+
+    /// Asks and expects an answer.
+    pub async fn answer(&self, token: &str, question: Value) -> Value {
+        self.data(token, AUDIENCE, json!({ "q": question })).await["audience"].clone()
+    }
+
+    /// Builds a new data epoch, as `brand-gateway refresh` does.
+    pub async fn refresh(&self) {
+        brand_gateway::segments::cube::refresh(&self.db.db, as_of())
+            .await
+            .expect("refresh");
+    }
+}
+
+/// One integer from `sql`, cast so SUM and AVG read alike on both engines.
+pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    let sql = format!("SELECT CAST(({sql}) AS BIGINT)");
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("query")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("an integer")
 }

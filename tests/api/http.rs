@@ -266,7 +266,9 @@ pub async fn slow_requests_time_out_with_503(backend: Backend) {
     let token = app.token(Role::Reviewer, None).await;
     // Promise a body and send only part of it: the handler waits for the
     // rest until the timeout answers for it.
-    let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
     let head = format!(
         "POST /graphql HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {token}\r\n\
          content-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"query\":",
@@ -274,10 +276,13 @@ pub async fn slow_requests_time_out_with_503(backend: Backend) {
     );
     stream.write_all(head.as_bytes()).await.expect("write");
     let mut response = vec![0u8; 4096];
-    let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut response))
-        .await
-        .expect("answered within 10 s")
-        .expect("read");
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read(&mut response),
+    )
+    .await
+    .expect("answered within 10 s")
+    .expect("read");
     let text = String::from_utf8_lossy(&response[..read]);
     assert!(text.starts_with("HTTP/1.1 503"), "{text}");
     app.stop().await;

@@ -3,6 +3,7 @@
 //! A custom harness (libtest-mimic) so the PostgreSQL cluster is started
 //! once before the tests and stopped after them, with libtest's output.
 
+mod audience;
 mod auth;
 mod brands;
 mod data;
@@ -11,6 +12,7 @@ mod helpers;
 mod http;
 mod limits;
 mod postgres;
+mod privacy;
 mod schema;
 
 use std::{future::Future, pin::Pin, process::ExitCode};
@@ -21,16 +23,16 @@ use libtest_mimic::{Arguments, Trial};
 type TestFn = fn(Backend) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
 macro_rules! tests {
-    ($($module:ident :: $name:ident),* $(,)?) => {
+    ($($path:path),* $(,)?) => {
         vec![$((
-            concat!(stringify!($module), "::", stringify!($name)),
-            (|backend| Box::pin($module::$name(backend))) as TestFn,
+            stringify!($path).replace(' ', ""),
+            (|backend| Box::pin($path(backend))) as TestFn,
         )),*]
     };
 }
 
 /// Tests whose behaviour depends on the database: run on both engines.
-fn per_backend() -> Vec<(&'static str, TestFn)> {
+fn per_backend() -> Vec<(String, TestFn)> {
     tests![
         auth::requests_without_a_token_get_401_saying_why,
         auth::malformed_forged_and_expired_tokens_are_refused,
@@ -47,11 +49,21 @@ fn per_backend() -> Vec<(&'static str, TestFn)> {
         data::import_loads_csv_files,
         data::a_bad_csv_row_names_file_line_and_column_and_changes_nothing,
         http::readyz_checks_the_database,
+        audience::only_a_brands_own_analyst_gets_audience_answers,
+        audience::bad_questions_get_user_errors_naming_the_problem,
+        audience::answers_carry_metrics_and_privacy_metadata,
+        privacy::small_cohort::tiny_cohorts_are_suppressed_without_numbers,
+        privacy::averaging_by_repetition::repeated_questions_get_one_answer_and_one_debit,
+        privacy::differencing_overlapping_filters::differences_of_overlapping_answers_stay_noisy,
+        privacy::suppressed_cell_from_totals::totals_exclude_suppressed_cells_and_differences_stay_noisy,
+        privacy::rewriting_to_dodge_the_store::rewordings_read_the_same_released_tables,
+        privacy::budget_exhaustion_and_reset::an_exhausted_budget_says_when_it_resets,
+        privacy::parallel_queries_at_budget_edge::parallel_questions_never_overspend,
     ]
 }
 
 /// Tests of HTTP and GraphQL behaviour that no database choice changes.
-fn once() -> Vec<(&'static str, TestFn)> {
+fn once() -> Vec<(String, TestFn)> {
     tests![
         http::request_errors_are_400_under_graphql_response_json,
         http::legacy_json_clients_get_200_for_request_errors,
@@ -67,6 +79,7 @@ fn once() -> Vec<(&'static str, TestFn)> {
         limits::graphiql_introspection_fits_the_limits,
         schema::committed_schema_matches_the_code,
         federation::a_federation_gateway_fetches_our_brand_entities,
+        audience::utility_on_large_cells_meets_the_target,
     ]
 }
 

@@ -1,0 +1,328 @@
+//! Audience questions through the server: who may ask, what a bad question
+//! is told, what an answer holds, and how close it is to the truth.
+
+use brand_gateway::auth::Role;
+use sea_orm::{ConnectionTrait as _, Statement};
+use serde_json::json;
+
+use std::collections::HashMap;
+
+use brand_gateway::segments::Dimension;
+
+use crate::helpers::{Backend, TestApp, error_codes};
+
+/// The GraphQL enum name of a dimension.
+fn graphql_name(dimension: Dimension) -> &'static str {
+    match dimension {
+        Dimension::GrowthTier => "GROWTH_TIER",
+        Dimension::PaidMember => "PAID_MEMBER",
+        Dimension::BlackCard => "BLACK_CARD",
+        Dimension::AgeBand => "AGE_BAND",
+        Dimension::Gender => "GENDER",
+        Dimension::CityTier => "CITY_TIER",
+        Dimension::SpendBand => "SPEND_BAND",
+        Dimension::Interest => "INTEREST",
+        Dimension::Service => "SERVICE",
+    }
+}
+
+/// The cube column of a single-valued dimension.
+fn column(dimension: Dimension) -> &'static str {
+    match dimension {
+        Dimension::GrowthTier => "tier",
+        Dimension::PaidMember => "paid",
+        Dimension::BlackCard => "black",
+        Dimension::AgeBand => "age_band",
+        Dimension::Gender => "gender",
+        Dimension::CityTier => "city_tier",
+        Dimension::SpendBand => "spend_band",
+        Dimension::Interest | Dimension::Service => "multi_value",
+    }
+}
+
+pub async fn only_a_brands_own_analyst_gets_audience_answers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let question = json!({ "population": "STORE", "breakdown": ["GROWTH_TIER"] });
+    for role in [Role::BrandOperator] {
+        let token = app.token(role, Some(1)).await;
+        let (_, body) = app.ask(&token, question.clone()).await;
+        assert_eq!(error_codes(&body), ["FORBIDDEN"], "{role:?}: {body}");
+    }
+    for role in [Role::Reviewer, Role::Admin, Role::Service] {
+        let token = app.token(role, None).await;
+        let (_, body) = app.ask(&token, question.clone()).await;
+        assert_eq!(error_codes(&body), ["FORBIDDEN"], "{role:?}: {body}");
+        let (_, body) = app
+            .graphql(&token, "{ privacyBudget { epsilonLeft } }", json!({}))
+            .await;
+        assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+    }
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "{ audienceDimensions { dimension } }" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 401);
+
+    // Two brands' analysts: each sees its own store, pays from its own budget.
+    let first = app.token(Role::BrandAnalyst, Some(1)).await;
+    let second = app.token(Role::BrandAnalyst, Some(2)).await;
+    let a = app.answer(&first, question.clone()).await;
+    let b = app.answer(&second, question.clone()).await;
+    assert!((a["privacy"]["epsilonSpent"].as_f64().expect("ε") - 0.1).abs() < 1e-9);
+    assert!(
+        (b["privacy"]["epsilonSpent"].as_f64().expect("ε") - 0.1).abs() < 1e-9,
+        "brand 2 pays for its own store: {b}"
+    );
+    let truth = |brand: i64| {
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM store_membership WHERE brand_id = {brand}"
+        );
+        let db = app.db.db.clone();
+        async move {
+            db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .expect("query")
+                .expect("row")
+                .try_get_by_index::<i64>(0)
+                .expect("count")
+        }
+    };
+    let (size1, size2) = (truth(1).await, truth(2).await);
+    for (answer, size) in [(&a, size1), (&b, size2)] {
+        let total = answer["shownMembers"].as_i64().expect("total");
+        assert!(total <= size + 150, "answer {total} for a store of {size}");
+    }
+    let spends = app
+        .data(
+            &second,
+            "{ privacySpends(first: 10) { edges { node { epsilon question } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        spends["privacySpends"]["edges"]
+            .as_array()
+            .expect("edges")
+            .len(),
+        1
+    );
+    app.stop().await;
+}
+
+pub async fn bad_questions_get_user_errors_naming_the_problem(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token(Role::BrandAnalyst, Some(1)).await;
+    for (question, expected) in [
+        (
+            json!({ "population": "STORE", "filters": [{ "dimension": "CITY_TIER", "values": ["TIER9"] }] }),
+            "`TIER9` is not a value of CityTier",
+        ),
+        (
+            json!({ "population": "STORE", "breakdown": ["GENDER", "CITY_TIER", "AGE_BAND"] }),
+            "at most 2",
+        ),
+        (
+            json!({ "population": "PLATFORM", "metrics": ["TGI"] }),
+            "population STORE",
+        ),
+        (
+            json!({ "population": "STORE", "filters": [{ "dimension": "INTEREST", "values": ["BEAUTY", "PETS"] }] }),
+            "by one value",
+        ),
+        (
+            json!({ "population": "STORE", "filters": [{ "dimension": "INTEREST", "values": ["BEAUTY"] }], "breakdown": ["SERVICE"] }),
+            "not both",
+        ),
+        (
+            json!({ "population": "STORE", "filters": [{ "dimension": "GENDER", "values": [] }] }),
+            "lists no values",
+        ),
+    ] {
+        let (status, body) = app.ask(&token, question.clone()).await;
+        assert_eq!(status, 200);
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{question}: {body}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{message}");
+    }
+    // Bad questions cost nothing.
+    let budget = app
+        .data(&token, "{ privacyBudget { dailySpent } }", json!({}))
+        .await;
+    assert_eq!(budget["privacyBudget"]["dailySpent"], 0.0);
+    app.stop().await;
+}
+
+pub async fn answers_carry_metrics_and_privacy_metadata(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token(Role::BrandAnalyst, Some(1)).await;
+    let dims = app
+        .data(
+            &token,
+            "{ audienceDimensions { dimension values multiValued } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        dims["audienceDimensions"].as_array().expect("dims").len(),
+        9
+    );
+
+    let answer = app
+        .answer(
+            &token,
+            json!({ "population": "PLATFORM", "breakdown": ["PAID_MEMBER"], "metrics": ["PAID_MEMBER_SHARE", "BLACK_CARD_SHARE", "MEAN_ANNUAL_SPEND"] }),
+        )
+        .await;
+    let privacy = &answer["privacy"];
+    // Four tables: members, paid members, black-card members, spend sums.
+    assert!(
+        (privacy["epsilonSpent"].as_f64().expect("ε") - 0.4).abs() < 1e-9,
+        "{privacy}"
+    );
+    assert_eq!(privacy["countNoiseScale"], 10.0);
+    assert_eq!(privacy["countSensitivity"], 1);
+    assert_eq!(privacy["minimumCellSize"], 50);
+    assert!(privacy["countInterval95"].as_i64().expect("interval") >= 25);
+    assert!((privacy["budget"]["epsilonLeft"].as_f64().expect("left") - 0.6).abs() < 1e-9);
+    let cells = answer["cells"].as_array().expect("cells");
+    assert_eq!(cells.len(), 2);
+    let no = &cells[0];
+    let yes = &cells[1];
+    assert_eq!(
+        no["key"][0],
+        json!({ "dimension": "PAID_MEMBER", "value": "NO" })
+    );
+    assert!(no["paidMemberShare"].as_f64().expect("share") < 0.1, "{no}");
+    // ~75 paid members, each of two noisy counts within ±30 or so.
+    assert!(
+        yes["suppressed"] == true || yes["paidMemberShare"].as_f64().expect("share") > 0.2,
+        "{yes}"
+    );
+    let shares: f64 = cells.iter().filter_map(|c| c["share"].as_f64()).sum();
+    assert!((shares - 1.0).abs() < 1e-9);
+
+    // An interest breakdown: a member counts under up to 5 interests, so
+    // the noise is five times wider, and the answer says so.
+    let answer = app
+        .answer(
+            &token,
+            json!({ "population": "PLATFORM", "breakdown": ["INTEREST"] }),
+        )
+        .await;
+    assert_eq!(answer["privacy"]["countSensitivity"], 5);
+    assert_eq!(answer["privacy"]["countNoiseScale"], 50.0);
+    assert_eq!(answer["cells"].as_array().expect("cells").len(), 14);
+
+    // TGI: the store against the platform, on the same cells.
+    let answer = app
+        .answer(
+            &token,
+            json!({ "population": "STORE", "breakdown": ["PAID_MEMBER"], "metrics": ["TGI"] }),
+        )
+        .await;
+    let tgis: Vec<Option<f64>> = answer["cells"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .map(|c| c["tgi"].as_f64())
+        .collect();
+    assert!(tgis[0].is_some_and(|t| t > 0.0), "{answer}");
+    app.stop().await;
+}
+
+/// Relative error of member counts on cells of at least 1,000 members at
+/// default settings, measured against the true counts; the target is 5%.
+pub async fn utility_on_large_cells_meets_the_target(backend: Backend) {
+    let db = crate::helpers::TestDb::new(backend).await;
+    brand_gateway::seed::run(
+        &db.db,
+        &brand_gateway::seed::SeedOptions {
+            members: 60_000,
+            brands: 8,
+            seed: 11,
+            as_of: crate::helpers::as_of(),
+            replace: false,
+        },
+    )
+    .await
+    .expect("seed");
+    let app = TestApp::start(
+        db,
+        &[
+            "--privacy-daily-budget",
+            "100",
+            "--privacy-30-day-budget",
+            "1000",
+        ],
+    )
+    .await;
+    let token = app.token(Role::BrandAnalyst, Some(1)).await;
+    let mut errors = Vec::new();
+    for (first, second) in [
+        (Dimension::GrowthTier, Dimension::CityTier),
+        (Dimension::AgeBand, Dimension::Gender),
+        (Dimension::SpendBand, Dimension::PaidMember),
+    ] {
+        let answer = app
+            .answer(&token, json!({ "population": "PLATFORM", "breakdown": [graphql_name(first), graphql_name(second)] }))
+            .await;
+        let truth_sql = format!(
+            "SELECT CAST({a} AS BIGINT), CAST({b} AS BIGINT), CAST(SUM(members) AS BIGINT) FROM segment_cell \
+             WHERE population = 0 AND multi_dim = 0 GROUP BY {a}, {b}",
+            a = column(first),
+            b = column(second)
+        );
+        let truth: HashMap<(i64, i64), i64> = app
+            .db
+            .db
+            .query_all_raw(Statement::from_string(
+                app.db.db.get_database_backend(),
+                truth_sql,
+            ))
+            .await
+            .expect("truth")
+            .iter()
+            .map(|row| {
+                let get = |i| row.try_get_by_index::<i64>(i).expect("integer");
+                ((get(0), get(1)), get(2))
+            })
+            .collect();
+        for cell in answer["cells"].as_array().expect("cells") {
+            let Some(noisy) = cell["members"].as_i64() else {
+                continue;
+            };
+            let value = |d: Dimension| {
+                let code = cell["key"]
+                    .as_array()
+                    .expect("key")
+                    .iter()
+                    .find(|k| k["dimension"] == graphql_name(d))
+                    .and_then(|k| k["value"].as_str())
+                    .expect("key value");
+                i64::from(d.parse(code).expect("known code"))
+            };
+            let truth = truth
+                .get(&(value(first), value(second)))
+                .copied()
+                .unwrap_or(0);
+            if truth >= 1_000 {
+                errors.push((noisy - truth).abs() as f64 / truth as f64);
+            }
+        }
+    }
+    assert!(errors.len() >= 20, "too few large cells: {}", errors.len());
+    let mean = errors.iter().sum::<f64>() / errors.len() as f64;
+    let worst = errors.iter().copied().fold(0.0, f64::max);
+    println!(
+        "utility: {} cells >= 1000 members, mean relative error {:.3}%, worst {:.3}%",
+        errors.len(),
+        mean * 100.0,
+        worst * 100.0
+    );
+    assert!(mean <= 0.05, "mean relative error {mean}");
+    assert!(worst <= 0.05, "worst relative error {worst}");
+    app.stop().await;
+}

@@ -1,0 +1,83 @@
+#![doc = include_str!("readme.md")]
+
+use brand_gateway::auth::Role;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::ConnectionTrait as _;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, error_codes};
+
+fn question(i: usize) -> Value {
+    let cities = ["TIER1", "NEW_TIER1", "TIER2", "TIER3", "TIER4", "TIER5"];
+    let genders = ["FEMALE", "MALE", "UNDECLARED"];
+    json!({ "population": "STORE", "filters": [
+        { "dimension": "CITY_TIER", "values": [cities[i % 6]] },
+        { "dimension": "GENDER", "values": [genders[(i / 6) % 3]] }
+    ] })
+}
+
+async fn backdate(app: &TestApp, days: i64) {
+    let at = (Utc::now() - Duration::days(days)).to_rfc3339();
+    app.db
+        .db
+        .execute_unprepared(&format!("UPDATE privacy_ledger SET at = '{at}'"))
+        .await
+        .expect("backdate");
+}
+
+pub async fn an_exhausted_budget_says_when_it_resets(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &["--privacy-30-day-budget", "1.5"]).await;
+    let token = app.token(Role::BrandAnalyst, Some(1)).await;
+    for i in 0..10 {
+        app.answer(&token, question(i)).await;
+    }
+    let (_, body) = app.ask(&token, question(10)).await;
+    assert_eq!(error_codes(&body), ["PRIVACY_BUDGET_EXHAUSTED"], "{body}");
+    let resets_at: DateTime<Utc> = body["errors"][0]["extensions"]["resetsAt"]
+        .as_str()
+        .expect("resetsAt")
+        .parse()
+        .expect("RFC 3339");
+    let budget = app
+        .data(
+            &token,
+            "{ privacyBudget { epsilonLeft dailyResetsAt } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(budget["privacyBudget"]["epsilonLeft"], 0.0);
+    let daily: DateTime<Utc> = budget["privacyBudget"]["dailyResetsAt"]
+        .as_str()
+        .expect("time")
+        .parse()
+        .expect("time");
+    assert_eq!(resets_at, daily);
+    // Midnight in Shanghai is 16:00 UTC.
+    assert_eq!(resets_at.format("%H:%M:%S").to_string(), "16:00:00");
+    // Stored answers are still served.
+    let again = app.answer(&token, question(3)).await;
+    assert_eq!(again["privacy"]["epsilonSpent"], 0.0);
+    // Another brand's budget is its own.
+    let other = app.token(Role::BrandAnalyst, Some(2)).await;
+    app.answer(&other, question(10)).await;
+
+    // A day later the daily budget is back, but the 30-day limit (1.5) binds
+    // after five more tables, until the first debits leave the window.
+    backdate(&app, 2).await;
+    for i in 11..16 {
+        app.answer(&token, question(i)).await;
+    }
+    let (_, body) = app.ask(&token, question(16)).await;
+    assert_eq!(error_codes(&body), ["PRIVACY_BUDGET_EXHAUSTED"], "{body}");
+    let resets_at: DateTime<Utc> = body["errors"][0]["extensions"]["resetsAt"]
+        .as_str()
+        .expect("resetsAt")
+        .parse()
+        .expect("time");
+    let expected = Utc::now() + Duration::days(28);
+    assert!(
+        (resets_at - expected).num_minutes().abs() < 10,
+        "{resets_at} vs {expected}"
+    );
+    app.stop().await;
+}
