@@ -37,10 +37,12 @@ async fn main() {
     let report = seed::run(&db, &options).await.expect("seed");
     let seconds = start.elapsed().as_secs_f64();
     let rows = report.rows.total();
+    let load = report.elapsed.as_secs_f64();
     println!(
-        "seed: {members} members, {rows} rows in {seconds:.2} s ({:.0} rows/s, {:.0} members/s)",
-        rows as f64 / seconds,
-        f64::from(members) / seconds
+        "seed: {members} members, {rows} rows: load {load:.2} s ({:.0} rows/s), audience cube {:.2} s ({} cells), total {seconds:.2} s",
+        rows as f64 / load,
+        report.cube.elapsed.as_secs_f64(),
+        report.cube.cells
     );
     println!(
         "rows: {}",

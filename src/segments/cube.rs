@@ -26,15 +26,16 @@ pub const SPEND_CLAMP_YUAN: i64 = 50_000;
 /// is capped at this many cells, which bounds the table's sensitivity.
 pub const MULTI_VALUE_CAP: i32 = 5;
 
-/// The cube columns of the single-valued dimensions, in table order.
-pub(crate) const BASE_COLUMNS: [&str; 7] = [
-    "tier",
-    "paid",
-    "black",
-    "age_band",
-    "gender",
-    "city_tier",
-    "spend_band",
+/// The single-valued dimensions, in the cube's column order (the order of
+/// [`super::dimensions::member_value_sql`]).
+const BASE_DIMENSIONS: [Dimension; 7] = [
+    Dimension::GrowthTier,
+    Dimension::PaidMember,
+    Dimension::BlackCard,
+    Dimension::AgeBand,
+    Dimension::Gender,
+    Dimension::CityTier,
+    Dimension::SpendBand,
 ];
 
 /// What a refresh built.
@@ -78,63 +79,100 @@ pub async fn refresh(db: &DatabaseConnection, as_of: NaiveDate) -> Result<Refres
     .await?
     .last_insert_id;
 
+    // Each member's dimension values, computed once: every part of the cube
+    // joins this instead of evaluating the CASE expressions again.
+    // All seven single-valued dimensions packed into one integer, so each
+    // part of the cube groups (sorts) on one column instead of seven.
+    let radices: Vec<i64> = BASE_DIMENSIONS.iter().map(|d| d.cardinality() as i64).collect();
     let values = member_value_sql(as_of.year());
-    let value_list = values
+    let mut packed = String::from("0");
+    for ((_, sql), radix) in values.iter().zip(&radices).rev() {
+        packed = format!("({packed}) * {radix} + ({sql})");
+    }
+    txn.execute_unprepared(
+        "CREATE TEMPORARY TABLE cube_member (member_id BIGINT PRIMARY KEY, cell BIGINT NOT NULL, spend BIGINT NOT NULL)",
+    )
+    .await?;
+    txn.execute_unprepared(&format!(
+        "INSERT INTO cube_member (member_id, cell, spend) SELECT m.id, {packed}, \
+         CASE WHEN m.annual_spend_cents / 100 > {SPEND_CLAMP_YUAN} THEN {SPEND_CLAMP_YUAN} \
+         ELSE m.annual_spend_cents / 100 END FROM member m"
+    ))
+    .await?;
+    let mut divisor = 1;
+    let unpacked = radices
         .iter()
-        .map(|(column, sql)| format!("{sql} AS {column}"))
+        .map(|radix| {
+            let term = format!("(g.cell / {divisor}) % {radix}");
+            divisor *= radix;
+            term
+        })
         .collect::<Vec<_>>()
         .join(", ");
-    let columns = BASE_COLUMNS.join(", ");
-    let spend = format!(
-        "CASE WHEN m.annual_spend_cents / 100 > {SPEND_CLAMP_YUAN} THEN {SPEND_CLAMP_YUAN} ELSE m.annual_spend_cents / 100 END"
-    );
+    let columns = BASE_DIMENSIONS.map(Dimension::column).join(", ");
+    let mut temporary = vec!["cube_member".to_owned()];
+
     // One source per (population, multi-valued dimension): the rows each
     // member contributes, with the population and the multi value.
     let mut sources = vec![
+        ("0", "0".to_owned(), "-1".to_owned(), "cube_member c".to_owned()),
         (
-            "0".to_owned(),
+            "s.brand_id",
             "0".to_owned(),
             "-1".to_owned(),
-            "member m".to_owned(),
-        ),
-        (
-            "s.brand_id".to_owned(),
-            "0".to_owned(),
-            "-1".to_owned(),
-            "store_membership s JOIN member m ON m.id = s.member_id".to_owned(),
+            "store_membership s JOIN cube_member c ON c.member_id = s.member_id".to_owned(),
         ),
     ];
     for (dimension, table, column) in [
         (Dimension::Interest, "member_interest", "interest"),
         (Dimension::Service, "member_service", "service"),
     ] {
-        let capped = format!(
-            "(SELECT member_id, {column}, ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY {column}) AS rn \
-             FROM {table}) v JOIN member m ON m.id = v.member_id AND v.rn <= {multi_value_cap}"
-        );
+        let rows = capped(&txn, table, column, multi_value_cap, &mut temporary).await?;
         let value = code_value_sql(&format!("v.{column}"), dimension);
+        let from = format!("{rows} v JOIN cube_member c ON c.member_id = v.member_id");
+        sources.push(("0", dimension.multi_dim().to_string(), value.clone(), from.clone()));
         sources.push((
-            "0".to_owned(),
-            dimension.multi_dim().to_string(),
-            value.clone(),
-            capped.clone(),
-        ));
-        sources.push((
-            "s.brand_id".to_owned(),
+            "s.brand_id",
             dimension.multi_dim().to_string(),
             value,
-            format!("{capped} JOIN store_membership s ON s.member_id = m.id"),
+            format!(
+                "store_membership s JOIN {rows} v ON v.member_id = s.member_id \
+                 JOIN cube_member c ON c.member_id = s.member_id"
+            ),
         ));
     }
     let mut cells = 0;
+    let mut progress = crate::progress::Progress::new("audience cube", sources.len() as u64);
     for (population, multi_dim, multi_value, from) in sources {
+        let step = Instant::now();
+        // Constants stay out of GROUP BY (SQLite reads an integer there as a
+        // column position).
+        let group = [population, multi_value.as_str()]
+            .into_iter()
+            .filter(|term| term.parse::<i64>().is_err())
+            .chain(std::iter::once("c.cell"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "INSERT INTO segment_cell (epoch_id, population, multi_dim, multi_value, {columns}, members, spend_sum) \
-             SELECT {epoch}, population, {multi_dim}, multi_value, {columns}, COUNT(*), SUM(spend) FROM \
-             (SELECT {population} AS population, {multi_value} AS multi_value, {value_list}, {spend} AS spend FROM {from}) c \
-             GROUP BY population, multi_value, {columns}"
+             SELECT {epoch}, g.population, {multi_dim}, g.multi_value, {unpacked}, g.members, g.spend FROM \
+             (SELECT {population} AS population, {multi_value} AS multi_value, c.cell AS cell, \
+             COUNT(*) AS members, SUM(c.spend) AS spend FROM {from} GROUP BY {group}) g"
         );
-        cells += txn.execute_unprepared(&sql).await?.rows_affected();
+        let written = txn.execute_unprepared(&sql).await?.rows_affected();
+        tracing::debug!(
+            population,
+            multi_dim,
+            written,
+            elapsed_ms = step.elapsed().as_millis() as u64,
+            "cube part built"
+        );
+        cells += written;
+        progress.advance(1);
+    }
+    progress.finish();
+    for table in temporary {
+        txn.execute_unprepared(&format!("DROP TABLE {table}")).await?;
     }
     data_epoch::Entity::update_many()
         .col_expr(data_epoch::Column::Ready, true.into())
@@ -155,4 +193,36 @@ pub async fn refresh(db: &DatabaseConnection, as_of: NaiveDate) -> Result<Refres
         cells,
         elapsed: start.elapsed(),
     })
+}
+
+/// The (member, value) rows of a multi-valued table with at most `cap`
+/// values per member: the table itself when no member has more (the usual
+/// case, and much cheaper), else a temporary table of the first `cap`
+/// values in code order.
+async fn capped(
+    txn: &impl ConnectionTrait,
+    table: &str,
+    column: &str,
+    cap: i32,
+    temporary: &mut Vec<String>,
+) -> Result<String, DbErr> {
+    let over_cap = txn
+        .query_one_raw(sea_orm::Statement::from_string(
+            txn.get_database_backend(),
+            format!("SELECT member_id FROM {table} GROUP BY member_id HAVING COUNT(*) > {cap} LIMIT 1"),
+        ))
+        .await?
+        .is_some();
+    if !over_cap {
+        return Ok(table.to_owned());
+    }
+    let name = format!("cube_{table}");
+    txn.execute_unprepared(&format!(
+        "CREATE TEMPORARY TABLE {name} AS SELECT member_id, {column} FROM \
+         (SELECT member_id, {column}, ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY {column}) AS rn FROM {table}) r \
+         WHERE rn <= {cap}"
+    ))
+    .await?;
+    temporary.push(name.clone());
+    Ok(name)
 }
