@@ -4,11 +4,11 @@
 
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, SimpleObject,
-    connection::{Connection, Edge, OpaqueCursor},
+    connection::{Connection, OpaqueCursor},
 };
 use chrono::{DateTime, Utc};
 
-use super::{ApiError, db, decode_cursor, principal, privacy_settings};
+use super::{ApiError, connection, db, decode_cursor, principal, privacy_settings};
 use crate::{
     auth::{Principal, Role},
     error::ErrorCode,
@@ -333,19 +333,16 @@ impl AudienceQuery {
         let page = ledger::history(db(ctx)?, brand, request)
             .await
             .map_err(ApiError::from)?;
-        let mut connection = Connection::new(page.has_previous, page.has_next);
-        connection.edges.extend(page.items.into_iter().map(|row| {
-            Edge::new(
-                OpaqueCursor(row.id),
-                PrivacySpend {
-                    id: ID(row.id.to_string()),
-                    at: row.at,
-                    epsilon: epsilon(row.epsilon_micros.max(0) as u64),
-                    question: row.question,
-                },
-            )
-        }));
-        Ok(connection)
+        Ok(connection(
+            page,
+            |row| row.id,
+            |row| PrivacySpend {
+                id: ID(row.id.to_string()),
+                at: row.at,
+                epsilon: epsilon(row.epsilon_micros.max(0) as u64),
+                question: row.question,
+            },
+        ))
     }
 
     /// The dimensions questions can use, with their value codes.

@@ -2,12 +2,12 @@
 
 use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject,
-    connection::{Connection, Edge, OpaqueCursor},
+    connection::{Connection, OpaqueCursor},
 };
 use chrono::{DateTime, Utc};
 use entity::{brand, category};
 
-use super::{ApiError, db, decode_cursor, principal};
+use super::{ApiError, connection, db, decode_cursor, principal};
 use crate::{
     brands::{self, BrandFilter},
     error::ErrorCode,
@@ -184,13 +184,7 @@ impl BrandQuery {
             status: filter.status.map(Into::into),
         };
         let page = brands::list(db(ctx)?, principal.brand_scope(), &filter, request).await?;
-        let mut connection = Connection::new(page.has_previous, page.has_next);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|model| Edge::new(OpaqueCursor(model.id), Brand::from(model))),
-        );
-        Ok(connection)
+        Ok(connection(page, |model| model.id, Brand::from))
     }
 
     /// Every product category, by code.

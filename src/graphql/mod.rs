@@ -93,3 +93,20 @@ fn decode_cursor(cursor: Option<String>) -> Result<Option<i64>, ApiError> {
         })
         .transpose()
 }
+
+/// A Relay connection over one page of keyset-paginated items.
+fn connection<M, T: async_graphql::OutputType>(
+    page: crate::pagination::Page<M>,
+    key: impl Fn(&M) -> i64,
+    node: impl Fn(M) -> T,
+) -> async_graphql::connection::Connection<async_graphql::connection::OpaqueCursor<i64>, T> {
+    let mut connection =
+        async_graphql::connection::Connection::new(page.has_previous, page.has_next);
+    connection.edges.extend(page.items.into_iter().map(|item| {
+        async_graphql::connection::Edge::new(
+            async_graphql::connection::OpaqueCursor(key(&item)),
+            node(item),
+        )
+    }));
+    connection
+}

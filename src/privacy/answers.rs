@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use entity::segment_answer;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait as _};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait as _, Statement};
 use sha2::{Digest as _, Sha256};
 
 /// The scope of answers shared by every brand (platform-wide questions).
@@ -50,4 +50,46 @@ pub async fn put(
     .exec_without_returning(db)
     .await
     .map(drop)
+}
+
+/// A stored answer of the current epoch.
+pub struct Stored {
+    /// The epoch it belongs to (the current one).
+    pub epoch_id: i64,
+    /// Its scope.
+    pub scope: i64,
+    /// Its question key.
+    pub key: String,
+    /// The answer.
+    pub answer: String,
+}
+
+/// The stored answers to `questions` in the current data epoch, in one
+/// query (the hot path of repeated questions).
+pub async fn get_current(
+    db: &impl ConnectionTrait,
+    questions: &[&str],
+) -> Result<Vec<Stored>, DbErr> {
+    // Keys are hex digests made here, so they are safe to inline.
+    let keys = questions
+        .iter()
+        .map(|q| format!("'{}'", key(q)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT epoch_id, scope, question_key, answer FROM segment_answer \
+         WHERE epoch_id = (SELECT MAX(id) FROM data_epoch WHERE ready) AND question_key IN ({keys})"
+    );
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Stored {
+                epoch_id: row.try_get_by_index(0)?,
+                scope: row.try_get_by_index(1)?,
+                key: row.try_get_by_index(2)?,
+                answer: row.try_get_by_index(3)?,
+            })
+        })
+        .collect()
 }

@@ -83,7 +83,10 @@ pub async fn refresh(db: &DatabaseConnection, as_of: NaiveDate) -> Result<Refres
     // joins this instead of evaluating the CASE expressions again.
     // All seven single-valued dimensions packed into one integer, so each
     // part of the cube groups (sorts) on one column instead of seven.
-    let radices: Vec<i64> = BASE_DIMENSIONS.iter().map(|d| d.cardinality() as i64).collect();
+    let radices: Vec<i64> = BASE_DIMENSIONS
+        .iter()
+        .map(|d| d.cardinality() as i64)
+        .collect();
     let values = member_value_sql(as_of.year());
     let mut packed = String::from("0");
     for ((_, sql), radix) in values.iter().zip(&radices).rev() {
@@ -115,7 +118,12 @@ pub async fn refresh(db: &DatabaseConnection, as_of: NaiveDate) -> Result<Refres
     // One source per (population, multi-valued dimension): the rows each
     // member contributes, with the population and the multi value.
     let mut sources = vec![
-        ("0", "0".to_owned(), "-1".to_owned(), "cube_member c".to_owned()),
+        (
+            "0",
+            "0".to_owned(),
+            "-1".to_owned(),
+            "cube_member c".to_owned(),
+        ),
         (
             "s.brand_id",
             "0".to_owned(),
@@ -130,7 +138,12 @@ pub async fn refresh(db: &DatabaseConnection, as_of: NaiveDate) -> Result<Refres
         let rows = capped(&txn, table, column, multi_value_cap, &mut temporary).await?;
         let value = code_value_sql(&format!("v.{column}"), dimension);
         let from = format!("{rows} v JOIN cube_member c ON c.member_id = v.member_id");
-        sources.push(("0", dimension.multi_dim().to_string(), value.clone(), from.clone()));
+        sources.push((
+            "0",
+            dimension.multi_dim().to_string(),
+            value.clone(),
+            from.clone(),
+        ));
         sources.push((
             "s.brand_id",
             dimension.multi_dim().to_string(),
@@ -172,7 +185,8 @@ pub async fn refresh(db: &DatabaseConnection, as_of: NaiveDate) -> Result<Refres
     }
     progress.finish();
     for table in temporary {
-        txn.execute_unprepared(&format!("DROP TABLE {table}")).await?;
+        txn.execute_unprepared(&format!("DROP TABLE {table}"))
+            .await?;
     }
     data_epoch::Entity::update_many()
         .col_expr(data_epoch::Column::Ready, true.into())
@@ -209,7 +223,9 @@ async fn capped(
     let over_cap = txn
         .query_one_raw(sea_orm::Statement::from_string(
             txn.get_database_backend(),
-            format!("SELECT member_id FROM {table} GROUP BY member_id HAVING COUNT(*) > {cap} LIMIT 1"),
+            format!(
+                "SELECT member_id FROM {table} GROUP BY member_id HAVING COUNT(*) > {cap} LIMIT 1"
+            ),
         ))
         .await?
         .is_some();

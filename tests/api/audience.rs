@@ -249,16 +249,7 @@ pub async fn utility_on_large_cells_meets_the_target(backend: Backend) {
     )
     .await
     .expect("seed");
-    let app = TestApp::start(
-        db,
-        &[
-            "--privacy-daily-budget",
-            "100",
-            "--privacy-30-day-budget",
-            "1000",
-        ],
-    )
-    .await;
+    let app = TestApp::start(db, crate::helpers::GENEROUS_BUDGET).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     let mut errors = Vec::new();
     for (first, second) in [

@@ -42,6 +42,14 @@ pub fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 20).expect("valid date")
 }
 
+/// `serve` flags for tests that ask many new questions on purpose.
+pub const GENEROUS_BUDGET: &[&str] = &[
+    "--privacy-daily-budget",
+    "100",
+    "--privacy-30-day-budget",
+    "1000",
+];
+
 /// A fresh, empty, migrated database.
 pub struct TestDb {
     /// Its URL.
