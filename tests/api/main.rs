@@ -52,6 +52,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         audience::only_a_brands_own_analyst_gets_audience_answers,
         audience::bad_questions_get_user_errors_naming_the_problem,
         audience::answers_carry_metrics_and_privacy_metadata,
+        audience::utility_on_large_cells_meets_the_target,
         privacy::small_cohort::tiny_cohorts_are_suppressed_without_numbers,
         privacy::averaging_by_repetition::repeated_questions_get_one_answer_and_one_debit,
         privacy::differencing_overlapping_filters::differences_of_overlapping_answers_stay_noisy,
@@ -79,7 +80,6 @@ fn once() -> Vec<(String, TestFn)> {
         limits::graphiql_introspection_fits_the_limits,
         schema::committed_schema_matches_the_code,
         federation::a_federation_gateway_fetches_our_brand_entities,
-        audience::utility_on_large_cells_meets_the_target,
     ]
 }
 

