@@ -1,4 +1,5 @@
-//! Audience cube build time against plain `GROUP BY`s over the same rows.
+//! Seeding throughput, and the audience cube's build time against plain
+//! `GROUP BY`s over the same rows.
 //!
 //! `cargo bench --bench cube` (1,000,000 members) or
 //! `cargo bench --bench cube -- 10000000`. Seeds a fresh SQLite file (or the

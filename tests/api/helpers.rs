@@ -291,6 +291,21 @@ impl TestApp {
         self.data(token, AUDIENCE, json!({ "q": question })).await["audience"].clone()
     }
 
+    /// How many debits the analyst's privacy ledger holds.
+    pub async fn spend_count(&self, token: &str) -> usize {
+        let data = self
+            .data(
+                token,
+                "{ privacySpends(first: 100) { edges { node { epsilon } } } }",
+                json!({}),
+            )
+            .await;
+        data["privacySpends"]["edges"]
+            .as_array()
+            .expect("edges")
+            .len()
+    }
+
     /// Builds a new data epoch, as `brand-gateway refresh` does.
     pub async fn refresh(&self) {
         brand_gateway::segments::cube::refresh(&self.db.db, as_of())

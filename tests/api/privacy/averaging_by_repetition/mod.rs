@@ -29,20 +29,7 @@ pub async fn repeated_questions_get_one_answer_and_one_debit(backend: Backend) {
         let again = task.await.expect("task");
         assert_eq!(again["cells"], first["cells"]);
     }
-    let spends = app
-        .data(
-            &token,
-            "{ privacySpends(first: 100) { edges { node { epsilon } } } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        spends["privacySpends"]["edges"]
-            .as_array()
-            .expect("edges")
-            .len(),
-        1
-    );
+    assert_eq!(app.spend_count(&token).await, 1);
     if let Ok(app) = Arc::try_unwrap(app) {
         app.stop().await;
     }
