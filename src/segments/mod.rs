@@ -485,10 +485,18 @@ fn assemble(
                 suppressed: false,
                 members: Some(m),
                 share,
-                paid_member_share: table(scope, TableKind::PaidMembers)
-                    .and_then(|t| ratio(t.values[i], m)),
-                black_card_share: table(scope, TableKind::BlackCardMembers)
-                    .and_then(|t| ratio(t.values[i], m)),
+                paid_member_share: table(scope, TableKind::PaidMembers).and_then(|t| {
+                    question
+                        .cells
+                        .known_share(key, Dimension::PaidMember)
+                        .or_else(|| ratio(t.values[i], m))
+                }),
+                black_card_share: table(scope, TableKind::BlackCardMembers).and_then(|t| {
+                    question
+                        .cells
+                        .known_share(key, Dimension::BlackCard)
+                        .or_else(|| ratio(t.values[i], m))
+                }),
                 mean_annual_spend_cents: table(scope, TableKind::SpendSum).map(|t| {
                     (t.values[i].max(0) * 100 / m.max(1)).min(cube::SPEND_CLAMP_YUAN * 100)
                 }),

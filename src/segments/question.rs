@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dimensions::Dimension;
 use crate::error::{CodedError, ErrorCode};
+use crate::platform::GrowthTier;
 
 /// Most breakdown dimensions per question.
 pub const MAX_BREAKDOWN: usize = 2;
@@ -199,6 +200,40 @@ impl Cells {
         }
     }
 
+    /// The values of `dimension` a member of the cell `key` can have:
+    /// its breakdown value, else its filter, else every value.
+    fn allowed(&self, key: &[i16], dimension: Dimension) -> BTreeSet<i16> {
+        if let Some(index) = self.breakdown.iter().position(|d| *d == dimension) {
+            return key.get(index).copied().into_iter().collect();
+        }
+        self.filters
+            .get(&dimension)
+            .cloned()
+            .unwrap_or_else(|| (0..dimension.cardinality() as i16).collect())
+    }
+
+    /// The paid-member or black-card share of a cell when the cell's
+    /// definition and the programme's public rules fix it (a cell of paid
+    /// members is all paid members; nobody below GOLD can be one, nobody
+    /// below DIAMOND holds the black card). Using public facts is
+    /// post-processing: it costs no privacy and removes pure noise.
+    pub fn known_share(&self, key: &[i16], holding: Dimension) -> Option<f64> {
+        let lowest_tier = match holding {
+            Dimension::PaidMember => GrowthTier::Gold,
+            Dimension::BlackCard => GrowthTier::Diamond,
+            _ => return None,
+        };
+        let holds = self.allowed(key, holding);
+        let tiers = self.allowed(key, Dimension::GrowthTier);
+        if holds == BTreeSet::from([1]) {
+            Some(1.0)
+        } else if holds == BTreeSet::from([0]) || tiers.iter().all(|t| *t < lowest_tier as i16) {
+            Some(0.0)
+        } else {
+            None
+        }
+    }
+
     /// Every cell key (one value per breakdown dimension), in canonical
     /// order, empty cells included: whether a cell is empty must not show.
     pub fn keys(&self) -> Vec<Vec<i16>> {
@@ -291,6 +326,30 @@ mod tests {
             )),
             Err(QuestionError::Breakdown)
         );
+    }
+
+    #[test]
+    fn shares_fixed_by_the_cell_or_the_rules_are_known() {
+        let q = Question::parse(&input(
+            vec![],
+            vec![Dimension::GrowthTier, Dimension::BlackCard],
+        ))
+        .expect("valid");
+        // SILVER members can't be paid members, nor black-card holders.
+        assert_eq!(
+            q.cells.known_share(&[1, 0], Dimension::PaidMember),
+            Some(0.0)
+        );
+        assert_eq!(
+            q.cells.known_share(&[3, 1], Dimension::BlackCard),
+            Some(1.0)
+        );
+        assert_eq!(
+            q.cells.known_share(&[3, 0], Dimension::BlackCard),
+            Some(0.0)
+        );
+        assert_eq!(q.cells.known_share(&[3, 0], Dimension::PaidMember), None);
+        assert_eq!(q.cells.known_share(&[5, 1], Dimension::PaidMember), None);
     }
 
     #[test]
