@@ -392,6 +392,10 @@ pub async fn run(
         true,
         &mut writer.brands,
         |row: BrandRow| {
+            if row.id < 1 {
+                // 0 names the platform population in the audience cube.
+                return Err(reject("id", "brand ids start at 1"));
+            }
             unique(&mut brand_ids, row.id, "id")?;
             if row.name.is_empty() {
                 return Err(reject("name", "must not be empty"));

@@ -246,7 +246,12 @@ pub async fn import_loads_csv_files(backend: Backend) {
 }
 
 pub async fn a_bad_csv_row_names_file_line_and_column_and_changes_nothing(backend: Backend) {
-    let cases: [(&str, &str, &str); 6] = [
+    let cases: [(&str, &str, &str); 7] = [
+        (
+            "brands.csv",
+            "id,name,category_code,status\n0,Lumiere,BEAUTY,ACTIVE\n",
+            "brands.csv, line 2, column `id`: brand ids start at 1",
+        ),
         (
             "members.csv",
             "id,points,paid_member,black_card,birth_year,gender,city_tier,annual_spend_cents\n1,120,false,false,1995,F,TIER2,1\n2,900,true,false,1990,M,TIER1,5\n",
