@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod brands;
 pub mod config;
+pub mod criteria;
 pub mod db;
 pub mod error;
 pub mod graphql;

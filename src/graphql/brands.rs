@@ -4,12 +4,13 @@ use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject,
     connection::{Connection, OpaqueCursor},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{brand, category};
 
 use super::{ApiError, connection, db, decode_cursor, principal};
 use crate::{
     brands::{self, BrandFilter},
+    criteria,
     error::ErrorCode,
     pagination::PageRequest,
 };
@@ -90,8 +91,93 @@ impl From<brand::Model> for Brand {
     }
 }
 
+/// One named aggregate a measure was computed from.
+#[derive(SimpleObject)]
+pub struct MeasureInput {
+    /// What it is, e.g. `brandNetGmvCents`.
+    name: String,
+    /// Its value.
+    value: f64,
+}
+
+/// One entry measure of a brand, with everything needed to check it.
+#[derive(SimpleObject)]
+pub struct Measure {
+    /// The value; null when undefined (see `undefinedReason`).
+    value: Option<f64>,
+    /// Why the value is undefined, e.g. no sales in the category.
+    undefined_reason: Option<String>,
+    /// The aggregates it was computed from.
+    inputs: Vec<MeasureInput>,
+    /// First day covered (Asia/Shanghai).
+    period_from: NaiveDate,
+    /// Last day covered (Asia/Shanghai).
+    period_to: NaiveDate,
+    /// Share of the category's brands whose value is at most this one.
+    category_percentile: Option<f64>,
+}
+
+impl From<criteria::Measure> for Measure {
+    fn from(measure: criteria::Measure) -> Self {
+        Self {
+            value: measure.value,
+            undefined_reason: measure.reason.map(str::to_owned),
+            inputs: measure
+                .inputs
+                .into_iter()
+                .map(|(name, value)| MeasureInput {
+                    name: name.to_owned(),
+                    value,
+                })
+                .collect(),
+            period_from: measure.period.from,
+            period_to: measure.period.to,
+            category_percentile: measure.percentile,
+        }
+    }
+}
+
+/// The four measures brands are admitted on, computed from platform data.
+#[derive(SimpleObject)]
+pub struct EntryMeasures {
+    /// Net GMV ÷ the category's net GMV, the 12 months ending with the as-of month.
+    market_share: Measure,
+    /// Herfindahl–Hirschman index of the category over the same months (0–10,000).
+    category_hhi: Option<f64>,
+    /// Voluntary mentions ÷ all brands' voluntary mentions in the category, last 90 days.
+    voluntary_mention_share: Measure,
+    /// GMV-weighted mean coefficient of variation of daily SKU prices, last 90 days; lower is better.
+    price_volatility: Measure,
+    /// GMV-weighted share of days a SKU sold below 0.7 × its 90-day median price.
+    deep_discount_days: Measure,
+    /// Paid members ÷ store members, with the category's ratio, the lift and a Wilson lower bound.
+    super_member_ratio: Measure,
+    /// Version of the formulas used.
+    formula_version: String,
+}
+
 #[ComplexObject]
 impl Brand {
+    /// The brand's entry measures as of a day (default today, Asia/Shanghai).
+    async fn entry_measures(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+    ) -> Result<EntryMeasures, ApiError> {
+        let id = parse_brand_id(&self.id)?;
+        let as_of = as_of.unwrap_or_else(crate::platform::business_today);
+        let measures = criteria::evaluate(db(ctx)?, id, as_of).await?;
+        Ok(EntryMeasures {
+            market_share: measures.market_share.into(),
+            category_hhi: measures.category_hhi,
+            voluntary_mention_share: measures.voluntary_mention_share.into(),
+            price_volatility: measures.price_volatility.into(),
+            deep_discount_days: measures.deep_discount_days.into(),
+            super_member_ratio: measures.super_member_ratio.into(),
+            formula_version: measures.formula_version.to_owned(),
+        })
+    }
+
     /// The category the brand competes in.
     async fn category(&self, ctx: &Context<'_>) -> Result<Category, ApiError> {
         super::loaders(ctx)?

@@ -6,6 +6,7 @@
 mod audience;
 mod auth;
 mod brands;
+mod criteria;
 mod data;
 mod federation;
 mod helpers;
@@ -53,6 +54,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         audience::bad_questions_get_user_errors_naming_the_problem,
         audience::answers_carry_metrics_and_privacy_metadata,
         audience::utility_on_large_cells_meets_the_target,
+        criteria::measures_match_hand_computed_cases,
         privacy::small_cohort::tiny_cohorts_are_suppressed_without_numbers,
         privacy::averaging_by_repetition::repeated_questions_get_one_answer_and_one_debit,
         privacy::differencing_overlapping_filters::differences_of_overlapping_answers_stay_noisy,

@@ -1,0 +1,347 @@
+//! Brand entry criteria: the four measures the programme admits brands on,
+//! each with its value, the aggregate inputs it used, its period, its
+//! formula version and the brand's percentile in its category. Plain Rust
+//! over the platform data; the formulas are in [`formulas`].
+
+pub mod formulas;
+
+use std::collections::HashMap;
+
+use chrono::{Datelike as _, Duration, Months, NaiveDate};
+use entity::{brand, category_sales, sku_price, social_mention};
+use sea_orm::{
+    ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, QueryFilter as _, Statement,
+};
+
+use crate::error::{CodedError, ErrorCode};
+use formulas::{PricePoint, SkuSeries};
+
+/// Version of the formulas below; stored with every evaluation.
+pub const FORMULA_VERSION: &str = "criteria-2026.11";
+
+/// Days of mentions and prices the measures look back over.
+pub const LOOKBACK_DAYS: i64 = 90;
+
+/// Errors of measure computation.
+#[derive(Debug, thiserror::Error)]
+pub enum CriteriaError {
+    /// No such brand (or not visible; the caller scopes first).
+    #[error("brand not found")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl CodedError for CriteriaError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound => ErrorCode::NotFound,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+/// The inclusive days a measure covers (Asia/Shanghai calendar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+}
+
+/// One measure of one brand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measure {
+    /// The value; `None` when undefined (no sales in the category, no store
+    /// members …); `reason` then says why.
+    pub value: Option<f64>,
+    /// Why the value is undefined.
+    pub reason: Option<&'static str>,
+    /// The aggregates it was computed from, by name.
+    pub inputs: Vec<(&'static str, f64)>,
+    /// The period covered.
+    pub period: Period,
+    /// Share of the category's brands whose value is at most this one (0–1).
+    pub percentile: Option<f64>,
+}
+
+/// The four measures, plus context reviewers read beside them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measures {
+    /// Net GMV share of the category, trailing 12 months.
+    pub market_share: Measure,
+    /// Herfindahl–Hirschman index of the category (0–10,000) over the same period.
+    pub category_hhi: Option<f64>,
+    /// Voluntary mentions ÷ all brands' voluntary mentions in the category, 90 days.
+    pub voluntary_mention_share: Measure,
+    /// GMV-weighted mean coefficient of variation of daily SKU prices, 90 days.
+    pub price_volatility: Measure,
+    /// GMV-weighted share of SKU days sold below 0.7 × the SKU's 90-day median.
+    pub deep_discount_days: Measure,
+    /// Paid members ÷ store members.
+    pub super_member_ratio: Measure,
+    /// The formula version.
+    pub formula_version: &'static str,
+}
+
+/// Percentile of `value` among `all` (share of values at most it).
+fn percentile(value: Option<f64>, all: &[Option<f64>]) -> Option<f64> {
+    let value = value?;
+    let defined: Vec<f64> = all.iter().flatten().copied().collect();
+    (!defined.is_empty())
+        .then(|| defined.iter().filter(|v| **v <= value).count() as f64 / defined.len() as f64)
+}
+
+fn measure(
+    brand: i64,
+    brands: &[i64],
+    values: &HashMap<i64, formulas::Ratio>,
+    period: Period,
+    names: (&'static str, &'static str),
+    undefined: &'static str,
+) -> Measure {
+    let ratio = values.get(&brand).copied().unwrap_or_default();
+    let all: Vec<Option<f64>> = brands
+        .iter()
+        .map(|b| values.get(b).and_then(|r| r.value()))
+        .collect();
+    Measure {
+        value: ratio.value(),
+        reason: ratio.value().is_none().then_some(undefined),
+        inputs: vec![(names.0, ratio.part), (names.1, ratio.whole)],
+        period,
+        percentile: percentile(ratio.value(), &all),
+    }
+}
+
+/// Computes the four measures of `brand_id` as of `as_of`.
+pub async fn evaluate(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    as_of: NaiveDate,
+) -> Result<Measures, CriteriaError> {
+    let brand = brand::Entity::find_by_id(brand_id)
+        .one(db)
+        .await?
+        .ok_or(CriteriaError::NotFound)?;
+    let brands: Vec<i64> = brand::Entity::find()
+        .filter(brand::Column::CategoryId.eq(brand.category_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+
+    // Market share: net GMV over the 12 months ending with the as-of month.
+    let last_month = as_of.with_day0(0).unwrap_or(as_of);
+    let first_month = last_month
+        .checked_sub_months(Months::new(11))
+        .unwrap_or(last_month);
+    let sales_period = Period {
+        from: first_month,
+        to: as_of,
+    };
+    let sales = category_sales::Entity::find()
+        .filter(category_sales::Column::BrandId.is_in(brands.clone()))
+        .filter(category_sales::Column::Month.between(first_month, last_month))
+        .all(db)
+        .await?;
+    let mut net: HashMap<i64, i64> = HashMap::new();
+    for row in &sales {
+        *net.entry(row.brand_id).or_default() += row.gmv_cents - row.refund_cents;
+    }
+    let category_net: i64 = net.values().sum();
+    let shares: HashMap<i64, formulas::Ratio> = brands
+        .iter()
+        .map(|b| {
+            (
+                *b,
+                formulas::Ratio::new(net.get(b).copied().unwrap_or(0) as f64, category_net as f64),
+            )
+        })
+        .collect();
+    let market_share = measure(
+        brand_id,
+        &brands,
+        &shares,
+        sales_period,
+        ("brandNetGmvCents", "categoryNetGmvCents"),
+        "the category has no net sales in the period",
+    );
+    let category_hhi = formulas::hhi(
+        &brands
+            .iter()
+            .map(|b| net.get(b).copied().unwrap_or(0) as f64)
+            .collect::<Vec<_>>(),
+    );
+
+    // Mentions over the last 90 days.
+    let lookback = Period {
+        from: as_of - Duration::days(LOOKBACK_DAYS - 1),
+        to: as_of,
+    };
+    let mentions = social_mention::Entity::find()
+        .filter(social_mention::Column::BrandId.is_in(brands.clone()))
+        .filter(social_mention::Column::PeriodStart.between(lookback.from, lookback.to))
+        .all(db)
+        .await?;
+    let mut voluntary: HashMap<i64, (i64, i64)> = HashMap::new();
+    for row in &mentions {
+        let entry = voluntary.entry(row.brand_id).or_default();
+        entry.0 += row.voluntary;
+        entry.1 += row.paid;
+    }
+    let category_voluntary: i64 = voluntary.values().map(|(v, _)| v).sum();
+    let mention_shares: HashMap<i64, formulas::Ratio> = brands
+        .iter()
+        .map(|b| {
+            let own = voluntary.get(b).map_or(0, |(v, _)| *v);
+            (
+                *b,
+                formulas::Ratio::new(own as f64, category_voluntary as f64),
+            )
+        })
+        .collect();
+    let mut voluntary_mention_share = measure(
+        brand_id,
+        &brands,
+        &mention_shares,
+        lookback,
+        ("brandVoluntaryMentions", "categoryVoluntaryMentions"),
+        "nobody in the category has voluntary mentions in the period",
+    );
+    let (own_voluntary, own_paid) = voluntary.get(&brand_id).copied().unwrap_or_default();
+    voluntary_mention_share
+        .inputs
+        .push(("brandPaidMentions", own_paid as f64));
+    if own_voluntary + own_paid > 0 {
+        voluntary_mention_share.inputs.push((
+            "brandVoluntaryFraction",
+            own_voluntary as f64 / (own_voluntary + own_paid) as f64,
+        ));
+    }
+
+    // Prices over the last 90 days, per SKU.
+    let prices = sku_price::Entity::find()
+        .filter(sku_price::Column::BrandId.is_in(brands.clone()))
+        .filter(sku_price::Column::Day.between(lookback.from, lookback.to))
+        .all(db)
+        .await?;
+    let mut series: HashMap<i64, HashMap<String, SkuSeries>> = HashMap::new();
+    for row in prices {
+        series
+            .entry(row.brand_id)
+            .or_default()
+            .entry(row.sku)
+            .or_default()
+            .push(PricePoint {
+                price_cents: row.price_cents,
+                units: row.units,
+            });
+    }
+    let volatility: HashMap<i64, formulas::Weighted> = brands
+        .iter()
+        .map(|b| {
+            (
+                *b,
+                formulas::price_volatility(
+                    series
+                        .get(b)
+                        .map(|s| s.values().collect())
+                        .unwrap_or_default(),
+                ),
+            )
+        })
+        .collect();
+    let price_measure = |pick: fn(&formulas::Weighted) -> Option<f64>, name: &'static str| {
+        let own = volatility.get(&brand_id).cloned().unwrap_or_default();
+        let all: Vec<Option<f64>> = brands
+            .iter()
+            .map(|b| volatility.get(b).and_then(pick))
+            .collect();
+        Measure {
+            value: pick(&own),
+            reason: pick(&own).is_none().then_some("no SKU sold in the period"),
+            inputs: vec![
+                (name, pick(&own).unwrap_or(0.0)),
+                ("skus", own.skus as f64),
+                ("gmvCents", own.gmv_cents),
+            ],
+            period: lookback,
+            percentile: percentile(pick(&own), &all),
+        }
+    };
+    let price_volatility = price_measure(|w| w.cv, "gmvWeightedCv");
+    let deep_discount_days = price_measure(|w| w.deep_discount, "gmvWeightedDeepDiscountDayShare");
+
+    // Super-member ratio: distinct store members who are paid members.
+    let list = brands
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT s.brand_id, CAST(COUNT(*) AS BIGINT), CAST(SUM(CASE WHEN m.paid_member THEN 1 ELSE 0 END) AS BIGINT) \
+         FROM store_membership s JOIN member m ON m.id = s.member_id WHERE s.brand_id IN ({list}) GROUP BY s.brand_id"
+    );
+    let mut stores: HashMap<i64, (i64, i64)> = HashMap::new();
+    for row in db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?
+    {
+        stores.insert(
+            row.try_get_by_index(0)?,
+            (row.try_get_by_index(1)?, row.try_get_by_index(2)?),
+        );
+    }
+    let ratios: HashMap<i64, formulas::Ratio> = brands
+        .iter()
+        .map(|b| {
+            let (members, paid) = stores.get(b).copied().unwrap_or_default();
+            (*b, formulas::Ratio::new(paid as f64, members as f64))
+        })
+        .collect();
+    let mut super_member_ratio = measure(
+        brand_id,
+        &brands,
+        &ratios,
+        Period {
+            from: as_of,
+            to: as_of,
+        },
+        ("paidStoreMembers", "storeMembers"),
+        "the store has no members",
+    );
+    let (category_members, category_paid) = stores
+        .values()
+        .fold((0, 0), |acc, (m, p)| (acc.0 + m, acc.1 + p));
+    let (own_members, own_paid) = stores.get(&brand_id).copied().unwrap_or_default();
+    if category_members > 0 {
+        let category_ratio = category_paid as f64 / category_members as f64;
+        super_member_ratio
+            .inputs
+            .push(("categoryRatio", category_ratio));
+        if let Some(value) = super_member_ratio.value.filter(|_| category_ratio > 0.0) {
+            super_member_ratio
+                .inputs
+                .push(("lift", value / category_ratio));
+        }
+    }
+    if let Some(lower) = formulas::wilson_lower_bound(own_paid, own_members) {
+        super_member_ratio
+            .inputs
+            .push(("wilsonLowerBound95", lower));
+    }
+
+    Ok(Measures {
+        market_share,
+        category_hhi,
+        voluntary_mention_share,
+        price_volatility,
+        deep_discount_days,
+        super_member_ratio,
+        formula_version: FORMULA_VERSION,
+    })
+}

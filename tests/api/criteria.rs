@@ -1,0 +1,155 @@
+//! Entry measures against small, hand-computed cases, loaded through
+//! `import` so every input is known.
+
+use std::path::Path;
+
+use brand_gateway::{auth::Role, import};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, TestDb, error_codes};
+
+const MEASURES: &str = r#"
+query($id: ID!) { brand(id: $id) { entryMeasures(asOf: "2026-11-20") {
+  formulaVersion categoryHhi
+  marketShare { ...M } voluntaryMentionShare { ...M } priceVolatility { ...M }
+  deepDiscountDays { ...M } superMemberRatio { ...M }
+} } }
+fragment M on Measure { value undefinedReason inputs { name value } periodFrom periodTo categoryPercentile }"#;
+
+fn write(dir: &Path, name: &str, contents: &str) {
+    std::fs::write(dir.join(name), contents).expect("write csv");
+}
+
+/// Two beauty brands with sales, mentions, prices and stores; a third
+/// beauty brand with nothing; a pet brand alone in its category with nothing.
+fn write_case(dir: &Path) {
+    write(
+        dir,
+        "categories.csv",
+        "id,code,name\n1,BEAUTY,Beauty\n2,PETS,Pets\n",
+    );
+    write(
+        dir,
+        "brands.csv",
+        "id,name,category_code,status\n10,Lumiere,BEAUTY,ACTIVE\n11,Rosa,BEAUTY,PROSPECT\n12,Pawly,PETS,PROSPECT\n13,Quiet,BEAUTY,PROSPECT\n",
+    );
+    write(
+        dir,
+        "members.csv",
+        "id,points,paid_member,black_card,birth_year,gender,city_tier,annual_spend_cents\n\
+         1,100,false,false,1990,F,TIER1,100\n2,1500,true,false,1990,F,TIER1,100\n3,2600,true,true,1985,M,TIER2,100\n",
+    );
+    write(
+        dir,
+        "store_memberships.csv",
+        "brand_id,member_id,joined_on\n10,1,2026-01-01\n10,2,2026-01-01\n10,3,2026-01-01\n11,1,2026-02-01\n",
+    );
+    // The 12 months end with November 2026; October 2025 is outside.
+    write(
+        dir,
+        "category_sales.csv",
+        "brand_id,month,gmv_cents,refund_cents,orders\n\
+         10,2026-10-01,1000,100,3\n10,2026-11-01,600,0,2\n11,2026-11-01,500,0,1\n11,2025-10-01,99999,0,9\n",
+    );
+    // 90 days back from 2026-11-20 start on 2026-08-23; July is outside.
+    write(
+        dir,
+        "social_mentions.csv",
+        "brand_id,period_start,voluntary,paid\n10,2026-11-02,300,100\n11,2026-10-01,100,0\n11,2026-07-01,5000,0\n",
+    );
+    write(
+        dir,
+        "sku_prices.csv",
+        "brand_id,sku,day,price_cents,units\n\
+         10,A,2026-11-01,100,1\n10,A,2026-11-02,100,1\n10,B,2026-11-01,100,2\n10,B,2026-11-02,50,4\n\
+         11,C,2026-11-01,990,3\n",
+    );
+}
+
+fn input(measure: &Value, name: &str) -> f64 {
+    measure["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .find(|i| i["name"] == name)
+        .and_then(|i| i["value"].as_f64())
+        .unwrap_or_else(|| panic!("no input {name} in {measure}"))
+}
+
+fn close(value: &Value, expected: f64) -> bool {
+    value.as_f64().is_some_and(|v| (v - expected).abs() < 1e-4)
+}
+
+pub async fn measures_match_hand_computed_cases(backend: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    write_case(dir.path());
+    let db = TestDb::new(backend).await;
+    import::run(&db.db, dir.path(), false)
+        .await
+        .expect("import");
+    let app = TestApp::start(db, &[]).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+
+    let m = &app.data(&reviewer, MEASURES, json!({ "id": "10" })).await["brand"]["entryMeasures"];
+    // Market share: net 900 + 600 of the category's 2,000; HHI 75² + 25² + 0².
+    assert!(close(&m["marketShare"]["value"], 0.75), "{m}");
+    assert_eq!(input(&m["marketShare"], "categoryNetGmvCents"), 2_000.0);
+    assert_eq!(m["marketShare"]["periodFrom"], "2025-12-01");
+    assert_eq!(m["marketShare"]["periodTo"], "2026-11-20");
+    assert!(close(&m["marketShare"]["categoryPercentile"], 1.0));
+    assert!(close(&m["categoryHhi"], 6_250.0));
+    // Mentions: 300 of 400 voluntary; July is outside the 90 days.
+    assert!(close(&m["voluntaryMentionShare"]["value"], 0.75));
+    assert_eq!(
+        input(&m["voluntaryMentionShare"], "brandVoluntaryFraction"),
+        0.75
+    );
+    assert_eq!(m["voluntaryMentionShare"]["periodFrom"], "2026-08-23");
+    // Prices: SKU A flat (GMV 200), SKU B 100 → 50 (CV 1/3, half the days deep; GMV 400).
+    assert!(close(
+        &m["priceVolatility"]["value"],
+        (1.0 / 3.0) * 400.0 / 600.0
+    ));
+    assert!(close(&m["deepDiscountDays"]["value"], 0.5 * 400.0 / 600.0));
+    // Super members: 2 of 3; category 2 of 4 → lift 4/3; Wilson lower bound of 2/3.
+    assert!(close(&m["superMemberRatio"]["value"], 2.0 / 3.0));
+    assert_eq!(input(&m["superMemberRatio"], "categoryRatio"), 0.5);
+    assert!((input(&m["superMemberRatio"], "lift") - 4.0 / 3.0).abs() < 1e-9);
+    assert!((input(&m["superMemberRatio"], "wilsonLowerBound95") - 0.2077).abs() < 1e-3);
+    assert_eq!(m["formulaVersion"], "criteria-2026.11");
+
+    // A single SKU sold on a single day has no variation.
+    let m = &app.data(&reviewer, MEASURES, json!({ "id": "11" })).await["brand"]["entryMeasures"];
+    assert!(close(&m["priceVolatility"]["value"], 0.0));
+    assert!(close(&m["superMemberRatio"]["value"], 0.0));
+
+    // A brand with nothing: zero share, undefined volatility and ratio, with reasons.
+    let m = &app.data(&reviewer, MEASURES, json!({ "id": "13" })).await["brand"]["entryMeasures"];
+    assert!(close(&m["marketShare"]["value"], 0.0));
+    assert!(m["priceVolatility"]["value"].is_null());
+    assert_eq!(
+        m["priceVolatility"]["undefinedReason"],
+        "no SKU sold in the period"
+    );
+    assert!(m["superMemberRatio"]["value"].is_null());
+    assert_eq!(
+        m["superMemberRatio"]["undefinedReason"],
+        "the store has no members"
+    );
+
+    // An empty category: no share can be defined.
+    let m = &app.data(&reviewer, MEASURES, json!({ "id": "12" })).await["brand"]["entryMeasures"];
+    assert!(m["marketShare"]["value"].is_null());
+    assert_eq!(
+        m["marketShare"]["undefinedReason"],
+        "the category has no net sales in the period"
+    );
+    assert!(m["categoryHhi"].is_null());
+
+    // A brand sees its own measures and not another's.
+    let own = app.token(Role::BrandOperator, Some(11)).await;
+    app.data(&own, MEASURES, json!({ "id": "11" })).await;
+    let (_, body) = app.graphql(&own, MEASURES, json!({ "id": "10" })).await;
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+    app.stop().await;
+}
