@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_platform_data;
 mod m20261124_000002_segments;
+mod m20261124_000003_criteria;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_platform_data::Migration),
             Box::new(m20261124_000002_segments::Migration),
+            Box::new(m20261124_000003_criteria::Migration),
         ]
     }
 }

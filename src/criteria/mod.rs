@@ -3,7 +3,9 @@
 //! formula version and the brand's percentile in its category. Plain Rust
 //! over the platform data; the formulas are in [`formulas`].
 
+pub mod evaluation;
 pub mod formulas;
+pub mod policy;
 
 use std::collections::HashMap;
 

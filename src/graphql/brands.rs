@@ -158,6 +158,25 @@ pub struct EntryMeasures {
 
 #[ComplexObject]
 impl Brand {
+    /// The brand's evaluations, oldest first. Pass `first` or `last`, 1 to 100.
+    #[graphql(complexity = "first.or(last).unwrap_or(1).clamp(1, 100) as usize * child_complexity")]
+    async fn evaluations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<OpaqueCursor<i64>, super::criteria::Evaluation>, ApiError> {
+        let request = PageRequest::new(first, decode_cursor(after)?, last, decode_cursor(before)?)?;
+        let page = criteria::evaluation::list(db(ctx)?, parse_brand_id(&self.id)?, request).await?;
+        Ok(connection(
+            page,
+            |e| e.id,
+            super::criteria::Evaluation::from,
+        ))
+    }
+
     /// The brand's entry measures as of a day (default today, Asia/Shanghai).
     async fn entry_measures(
         &self,

@@ -4,13 +4,13 @@
 
 mod audience;
 mod brands;
+mod criteria;
 mod error;
 mod limits;
 mod loaders;
 
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, MergedObject, SDLExportOptions, Schema,
-    SchemaBuilder,
+    Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder,
 };
 use sea_orm::DatabaseConnection;
 
@@ -25,13 +25,21 @@ use crate::{
 
 /// The query root, merged from every capability's root.
 #[derive(MergedObject, Default)]
-pub struct Query(brands::BrandQuery, audience::AudienceQuery);
+pub struct Query(
+    brands::BrandQuery,
+    audience::AudienceQuery,
+    criteria::CriteriaQuery,
+);
+
+/// The mutation root, merged from every capability's mutations.
+#[derive(MergedObject, Default)]
+pub struct Mutation(criteria::CriteriaMutation);
 
 /// The executable schema.
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription).enable_federation()
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).enable_federation()
 }
 
 /// Builds the schema with its limits and the database handle.

@@ -153,3 +153,165 @@ pub async fn measures_match_hand_computed_cases(backend: Backend) {
     assert_eq!(error_codes(&body), ["NOT_FOUND"]);
     app.stop().await;
 }
+
+const SET_POLICY: &str = r#"
+mutation($input: SetCriteriaPolicyInput!) { setCriteriaPolicy(input: $input) {
+  policy { category version minMarketShare createdBy }
+  userErrors { field message code }
+} }"#;
+
+const EVALUATE: &str = r#"
+mutation($id: ID!) { evaluateBrand(brandId: $id, asOf: "2026-11-20") {
+  evaluation { id brandId passed policyVersion formulaVersion verdicts { measure value judgedValue judgedOn comparison threshold passed margin whatIf } }
+  userErrors { field message code }
+} }"#;
+
+const EVALUATION: &str = r#"
+query($id: ID!) { evaluation(id: $id) { id passed policyVersion verdicts { measure passed threshold whatIf } } }"#;
+
+fn policy(expected: i32, min_market_share: f64) -> Value {
+    json!({ "input": {
+        "category": "BEAUTY", "expectedVersion": expected, "minMarketShare": min_market_share,
+        "minVoluntaryMentionShare": 0.1, "maxPriceVolatility": 0.5, "minSuperMemberRatio": 0.1, "maxDeepDiscountDays": 0.5
+    } })
+}
+
+fn verdict<'a>(evaluation: &'a Value, measure: &str) -> &'a Value {
+    evaluation["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .find(|v| v["measure"] == measure)
+        .expect("verdict")
+}
+
+pub async fn policies_are_versioned_and_evaluations_immutable(backend: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    write_case(dir.path());
+    let db = TestDb::new(backend).await;
+    import::run(&db.db, dir.path(), false)
+        .await
+        .expect("import");
+    let app = std::sync::Arc::new(TestApp::start(db, &[]).await);
+    let admin = app.token(Role::Admin, None).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+
+    let defaults = app
+        .data(
+            &reviewer,
+            "{ criteriaPolicy(category: \"BEAUTY\") { version minMarketShare } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        defaults["criteriaPolicy"],
+        json!({ "version": 0, "minMarketShare": 0.01 })
+    );
+
+    // Invalid input comes back as user errors naming the field.
+    for (variables, field, code) in [
+        (policy(0, 1.5), "minMarketShare", "BAD_USER_INPUT"),
+        (
+            json!({ "input": { "category": "NOPE", "expectedVersion": 0, "minMarketShare": 0.1, "minVoluntaryMentionShare": 0.1,
+            "maxPriceVolatility": 0.5, "minSuperMemberRatio": 0.1, "maxDeepDiscountDays": 0.5 } }),
+            "category",
+            "NOT_FOUND",
+        ),
+    ] {
+        let data = app.data(&admin, SET_POLICY, variables).await;
+        let errors = &data["setCriteriaPolicy"]["userErrors"];
+        assert_eq!(errors[0]["field"], json!(["input", field]), "{data}");
+        assert_eq!(errors[0]["code"], code);
+        assert!(data["setCriteriaPolicy"]["policy"].is_null());
+    }
+    // Only admins set policies; only reviewers and admins evaluate.
+    let (_, body) = app.graphql(&reviewer, SET_POLICY, policy(0, 0.8)).await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+    let operator = app.token(Role::BrandOperator, Some(10)).await;
+    let (_, body) = app
+        .graphql(&operator, EVALUATE, json!({ "id": "10" }))
+        .await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+
+    // Two admins change version 0 at once: exactly one wins.
+    let tasks: Vec<_> = [0.8, 0.9]
+        .into_iter()
+        .map(|share| {
+            let (app, admin) = (app.clone(), admin.clone());
+            tokio::spawn(async move { app.data(&admin, SET_POLICY, policy(0, share)).await })
+        })
+        .collect();
+    let mut won = Vec::new();
+    for task in tasks {
+        let data = task.await.expect("task");
+        let payload = &data["setCriteriaPolicy"];
+        if payload["policy"].is_null() {
+            assert_eq!(payload["userErrors"][0]["code"], "CONFLICT", "{data}");
+            assert_eq!(
+                payload["userErrors"][0]["field"],
+                json!(["input", "expectedVersion"])
+            );
+        } else {
+            won.push(payload["policy"]["minMarketShare"].as_f64().expect("share"));
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one concurrent change wins");
+    let winner = won[0];
+
+    // Evaluated against version 1: 75% market share fails the winner's bar.
+    let data = app.data(&reviewer, EVALUATE, json!({ "id": "10" })).await;
+    let first = data["evaluateBrand"]["evaluation"].clone();
+    assert_eq!(first["policyVersion"], 1);
+    assert_eq!(first["passed"], false);
+    let share = verdict(&first, "marketShare");
+    assert_eq!(share["passed"], false);
+    assert!((share["margin"].as_f64().expect("margin") - (0.75 - winner)).abs() < 1e-9);
+    assert_eq!(
+        share["whatIf"],
+        format!("needs market share ≥ {:.2}%, has 75.00%", winner * 100.0)
+    );
+    let ratio = verdict(&first, "superMemberRatio");
+    assert_eq!(ratio["judgedOn"], "wilsonLowerBound95");
+    assert_eq!(ratio["passed"], true);
+
+    // Version 2 lowers the bar; the brand now passes, the first evaluation doesn't change.
+    let data = app.data(&admin, SET_POLICY, policy(1, 0.5)).await;
+    assert_eq!(data["setCriteriaPolicy"]["policy"]["version"], 2);
+    let second =
+        app.data(&reviewer, EVALUATE, json!({ "id": "10" })).await["evaluateBrand"]["evaluation"]
+            .clone();
+    assert_eq!(second["policyVersion"], 2);
+    assert_eq!(second["passed"], true, "{second}");
+    let again = app
+        .data(&reviewer, EVALUATION, json!({ "id": first["id"] }))
+        .await;
+    assert_eq!(again["evaluation"]["policyVersion"], 1);
+    assert_eq!(again["evaluation"]["passed"], false);
+
+    // The brand sees its own evaluations, and nobody else's.
+    let own = app
+        .data(
+            &operator,
+            "{ brand(id: \"10\") { evaluations(first: 10) { edges { node { id passed } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        own["brand"]["evaluations"]["edges"]
+            .as_array()
+            .expect("edges")
+            .len(),
+        2
+    );
+    let other = app.data(&reviewer, EVALUATE, json!({ "id": "11" })).await["evaluateBrand"]["evaluation"]["id"].clone();
+    let (_, body) = app
+        .graphql(&operator, EVALUATION, json!({ "id": other }))
+        .await;
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+    // An unknown brand is a user error.
+    let data = app.data(&reviewer, EVALUATE, json!({ "id": "999" })).await;
+    assert_eq!(data["evaluateBrand"]["userErrors"][0]["code"], "NOT_FOUND");
+    if let Ok(app) = std::sync::Arc::try_unwrap(app) {
+        app.stop().await;
+    }
+}

@@ -55,6 +55,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         audience::answers_carry_metrics_and_privacy_metadata,
         audience::utility_on_large_cells_meets_the_target,
         criteria::measures_match_hand_computed_cases,
+        criteria::policies_are_versioned_and_evaluations_immutable,
         privacy::small_cohort::tiny_cohorts_are_suppressed_without_numbers,
         privacy::averaging_by_repetition::repeated_questions_get_one_answer_and_one_debit,
         privacy::differencing_overlapping_filters::differences_of_overlapping_answers_stay_noisy,

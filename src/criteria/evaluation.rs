@@ -1,0 +1,321 @@
+//! Evaluations: the measures of a brand on a day judged against its
+//! category's policy in force, stored as an immutable snapshot (inputs,
+//! formulas' version, thresholds, verdicts with margins and what-ifs).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{brand, evaluation};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, QueryFilter as _,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{CriteriaError, Measure, evaluate, policy};
+use crate::{
+    auth::BrandScope,
+    brands::scoped,
+    pagination::{Page, PageRequest, fetch_page},
+};
+
+/// Whether a measure must reach or stay under its threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Comparison {
+    /// value ≥ threshold.
+    AtLeast,
+    /// value ≤ threshold.
+    AtMost,
+}
+
+/// One measure judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The measure, e.g. `marketShare`.
+    pub measure: String,
+    /// Its value (null when undefined).
+    pub value: Option<f64>,
+    /// What was compared with the threshold: the value, or for the
+    /// super-member ratio its 95% Wilson lower bound.
+    pub judged_value: Option<f64>,
+    /// `value` or `wilsonLowerBound95`.
+    pub judged_on: String,
+    /// The direction of the threshold.
+    pub comparison: Comparison,
+    /// The threshold.
+    pub threshold: f64,
+    /// Whether it passed (an undefined value fails).
+    pub passed: bool,
+    /// How far past the threshold (positive) or short of it (negative).
+    pub margin: Option<f64>,
+    /// For a failure, what it would take, e.g. "needs market share ≥ 1.00%, has 0.80%".
+    pub what_if: Option<String>,
+    /// Why the value is undefined.
+    pub undefined_reason: Option<String>,
+    /// The aggregates it was computed from.
+    pub inputs: Vec<(String, f64)>,
+    /// First day covered.
+    pub period_from: NaiveDate,
+    /// Last day covered.
+    pub period_to: NaiveDate,
+    /// The brand's percentile in its category.
+    pub percentile: Option<f64>,
+}
+
+/// Everything an evaluation saw and decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The formulas' version.
+    pub formula_version: String,
+    /// The policy version applied.
+    pub policy_version: i32,
+    /// The thresholds applied.
+    pub thresholds: policy::Thresholds,
+    /// The category's HHI over the market-share period.
+    pub category_hhi: Option<f64>,
+    /// One verdict per measure.
+    pub verdicts: Vec<Verdict>,
+}
+
+/// A stored evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Its id.
+    pub id: i64,
+    /// The brand.
+    pub brand_id: i64,
+    /// The day measured.
+    pub as_of: NaiveDate,
+    /// Every measure passed.
+    pub passed: bool,
+    /// The snapshot.
+    pub snapshot: Snapshot,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Who asked for it.
+    pub created_by: String,
+}
+
+fn label(measure: &str) -> &'static str {
+    match measure {
+        "marketShare" => "market share",
+        "voluntaryMentionShare" => "voluntary mention share",
+        "priceVolatility" => "price volatility",
+        "deepDiscountDays" => "deep-discount days",
+        _ => "super-member ratio",
+    }
+}
+
+fn show(measure: &str, value: f64) -> String {
+    if measure == "priceVolatility" {
+        format!("{value:.4}")
+    } else {
+        format!("{:.2}%", value * 100.0)
+    }
+}
+
+fn judge(
+    name: &str,
+    measure: Measure,
+    threshold: f64,
+    comparison: Comparison,
+    on_lower_bound: bool,
+) -> Verdict {
+    let lower_bound = measure
+        .inputs
+        .iter()
+        .find(|(n, _)| *n == "wilsonLowerBound95")
+        .map(|(_, v)| *v);
+    let judged_value = if on_lower_bound {
+        lower_bound
+    } else {
+        measure.value
+    };
+    let margin = judged_value.map(|v| match comparison {
+        Comparison::AtLeast => v - threshold,
+        Comparison::AtMost => threshold - v,
+    });
+    let passed = margin.is_some_and(|m| m >= 0.0);
+    let sign = match comparison {
+        Comparison::AtLeast => "≥",
+        Comparison::AtMost => "≤",
+    };
+    let what_if = (!passed).then(|| {
+        let has = judged_value.map_or_else(|| "none".to_owned(), |v| show(name, v));
+        let basis = if on_lower_bound {
+            " (95% Wilson lower bound)"
+        } else {
+            ""
+        };
+        format!(
+            "needs {} {sign} {}{basis}, has {has}",
+            label(name),
+            show(name, threshold)
+        )
+    });
+    Verdict {
+        measure: name.to_owned(),
+        value: measure.value,
+        judged_value,
+        judged_on: if on_lower_bound {
+            "wilsonLowerBound95"
+        } else {
+            "value"
+        }
+        .to_owned(),
+        comparison,
+        threshold,
+        passed,
+        margin,
+        what_if,
+        undefined_reason: measure.reason.map(str::to_owned),
+        inputs: measure
+            .inputs
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v))
+            .collect(),
+        period_from: measure.period.from,
+        period_to: measure.period.to,
+        percentile: measure.percentile,
+    }
+}
+
+fn from_row(row: evaluation::Model) -> Result<Evaluation, DbErr> {
+    Ok(Evaluation {
+        id: row.id,
+        brand_id: row.brand_id,
+        as_of: row.as_of,
+        passed: row.passed,
+        snapshot: serde_json::from_str(&row.snapshot).map_err(|e| DbErr::Custom(e.to_string()))?,
+        created_at: row.created_at,
+        created_by: row.created_by,
+    })
+}
+
+/// Measures `brand_id` on `as_of`, judges it against its category's policy
+/// in force, and stores the snapshot.
+pub async fn run(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    as_of: NaiveDate,
+    actor: &str,
+) -> Result<Evaluation, CriteriaError> {
+    let brand = brand::Entity::find_by_id(brand_id)
+        .one(db)
+        .await?
+        .ok_or(CriteriaError::NotFound)?;
+    let policy = policy::current(db, brand.category_id).await?;
+    let measures = evaluate(db, brand_id, as_of).await?;
+    let t = policy.thresholds;
+    let verdicts = vec![
+        judge(
+            "marketShare",
+            measures.market_share,
+            t.min_market_share,
+            Comparison::AtLeast,
+            false,
+        ),
+        judge(
+            "voluntaryMentionShare",
+            measures.voluntary_mention_share,
+            t.min_voluntary_mention_share,
+            Comparison::AtLeast,
+            false,
+        ),
+        judge(
+            "priceVolatility",
+            measures.price_volatility,
+            t.max_price_volatility,
+            Comparison::AtMost,
+            false,
+        ),
+        judge(
+            "deepDiscountDays",
+            measures.deep_discount_days,
+            t.max_deep_discount_days,
+            Comparison::AtMost,
+            false,
+        ),
+        judge(
+            "superMemberRatio",
+            measures.super_member_ratio,
+            t.min_super_member_ratio,
+            Comparison::AtLeast,
+            true,
+        ),
+    ];
+    let passed = verdicts.iter().all(|v| v.passed);
+    let snapshot = Snapshot {
+        formula_version: measures.formula_version.to_owned(),
+        policy_version: policy.version,
+        thresholds: t,
+        category_hhi: measures.category_hhi,
+        verdicts,
+    };
+    let created_at = Utc::now();
+    let text = serde_json::to_string(&snapshot).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let id = evaluation::Entity::insert(evaluation::ActiveModel {
+        brand_id: Set(brand_id),
+        as_of: Set(as_of),
+        policy_version: Set(policy.version),
+        passed: Set(passed),
+        snapshot: Set(text),
+        created_at: Set(created_at),
+        created_by: Set(actor.to_owned()),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?
+    .last_insert_id;
+    crate::audit::record(
+        db,
+        actor,
+        "evaluation.created",
+        &format!("brand:{brand_id}"),
+        serde_json::json!({ "evaluation": id, "passed": passed, "policy_version": policy.version }),
+    )
+    .await?;
+    Ok(Evaluation {
+        id,
+        brand_id,
+        as_of,
+        passed,
+        snapshot,
+        created_at,
+        created_by: actor.to_owned(),
+    })
+}
+
+/// One evaluation, if the caller may see its brand.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    scope: BrandScope,
+    id: i64,
+) -> Result<Evaluation, CriteriaError> {
+    let row = scoped(
+        evaluation::Entity::find_by_id(id),
+        evaluation::Column::BrandId,
+        scope,
+    )
+    .one(db)
+    .await?
+    .ok_or(CriteriaError::NotFound)?;
+    Ok(from_row(row)?)
+}
+
+/// A page of a brand's evaluations, oldest first (the caller has already
+/// checked it may see the brand).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    page: PageRequest,
+) -> Result<Page<Evaluation>, CriteriaError> {
+    let select = evaluation::Entity::find().filter(evaluation::Column::BrandId.eq(brand_id));
+    let page = fetch_page(db, select, evaluation::Column::Id, page).await?;
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(from_row)
+            .collect::<Result<_, _>>()?,
+        has_next: page.has_next,
+        has_previous: page.has_previous,
+    })
+}

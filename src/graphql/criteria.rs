@@ -1,0 +1,360 @@
+//! Entry-criteria policies and evaluations. Mutations answer invalid input
+//! with `userErrors` in their payload; only a missing role is a GraphQL error.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{ApiError, brands::parse_brand_id, db, principal};
+use crate::{
+    auth::{Principal, Role},
+    criteria::{
+        CriteriaError, evaluation,
+        policy::{self, PolicyError, Thresholds},
+    },
+    error::{CodedError as _, ErrorCode},
+};
+
+/// A problem with a mutation's input, naming the field.
+#[derive(SimpleObject)]
+pub struct UserError {
+    /// Path of the input field, e.g. `["input", "minMarketShare"]`.
+    field: Vec<String>,
+    /// What is wrong.
+    message: String,
+    /// Stable code: BAD_USER_INPUT, NOT_FOUND or CONFLICT.
+    code: String,
+}
+
+/// A category's entry thresholds, one version.
+#[derive(SimpleObject)]
+pub struct CriteriaPolicy {
+    /// The category's code.
+    category: String,
+    /// Version; 0 is the built-in default.
+    version: i32,
+    /// Least market share.
+    min_market_share: f64,
+    /// Least voluntary mention share.
+    min_voluntary_mention_share: f64,
+    /// Most price volatility.
+    max_price_volatility: f64,
+    /// Least super-member ratio, judged on its 95% Wilson lower bound.
+    min_super_member_ratio: f64,
+    /// Most share of deep-discount days.
+    max_deep_discount_days: f64,
+    /// Who set it.
+    created_by: String,
+    /// When it was set (null for the default).
+    created_at: Option<DateTime<Utc>>,
+}
+
+impl CriteriaPolicy {
+    fn new(category: &str, policy: policy::Policy) -> Self {
+        let t = policy.thresholds;
+        Self {
+            category: category.to_owned(),
+            version: policy.version,
+            min_market_share: t.min_market_share,
+            min_voluntary_mention_share: t.min_voluntary_mention_share,
+            max_price_volatility: t.max_price_volatility,
+            min_super_member_ratio: t.min_super_member_ratio,
+            max_deep_discount_days: t.max_deep_discount_days,
+            created_by: policy.created_by,
+            created_at: policy.created_at,
+        }
+    }
+}
+
+/// A new version of a category's thresholds.
+#[derive(InputObject)]
+pub struct SetCriteriaPolicyInput {
+    /// The category's code.
+    category: String,
+    /// The version this change is based on (optimistic concurrency).
+    expected_version: i32,
+    /// Least market share (0–1).
+    min_market_share: f64,
+    /// Least voluntary mention share (0–1).
+    min_voluntary_mention_share: f64,
+    /// Most price volatility (0–10).
+    max_price_volatility: f64,
+    /// Least super-member ratio (0–1).
+    min_super_member_ratio: f64,
+    /// Most share of deep-discount days (0–1).
+    max_deep_discount_days: f64,
+}
+
+/// The result of `setCriteriaPolicy`.
+#[derive(SimpleObject)]
+pub struct SetCriteriaPolicyPayload {
+    /// The new version, when set.
+    policy: Option<CriteriaPolicy>,
+    /// Why it was not set.
+    user_errors: Vec<UserError>,
+}
+
+/// Direction of a threshold.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::criteria::evaluation::Comparison")]
+pub enum Comparison {
+    /// The value must be at least the threshold.
+    AtLeast,
+    /// The value must be at most the threshold.
+    AtMost,
+}
+
+/// One named input of a measure.
+#[derive(SimpleObject)]
+pub struct VerdictInput {
+    /// What it is.
+    name: String,
+    /// Its value.
+    value: f64,
+}
+
+/// One measure judged against its threshold.
+#[derive(SimpleObject)]
+pub struct Verdict {
+    /// marketShare, voluntaryMentionShare, priceVolatility, deepDiscountDays or superMemberRatio.
+    measure: String,
+    /// The measure's value (null when undefined).
+    value: Option<f64>,
+    /// What was compared: the value, or the super-member ratio's Wilson lower bound.
+    judged_value: Option<f64>,
+    /// `value` or `wilsonLowerBound95`.
+    judged_on: String,
+    /// Direction of the threshold.
+    comparison: Comparison,
+    /// The threshold.
+    threshold: f64,
+    /// Passed (an undefined value fails).
+    passed: bool,
+    /// Distance past (positive) or short of (negative) the threshold.
+    margin: Option<f64>,
+    /// For a failure, what it would take.
+    what_if: Option<String>,
+    /// Why the value is undefined.
+    undefined_reason: Option<String>,
+    /// The aggregates used.
+    inputs: Vec<VerdictInput>,
+    /// First day covered.
+    period_from: NaiveDate,
+    /// Last day covered.
+    period_to: NaiveDate,
+    /// The brand's percentile in its category.
+    category_percentile: Option<f64>,
+}
+
+/// An immutable evaluation of a brand against its category's policy.
+#[derive(SimpleObject)]
+pub struct Evaluation {
+    /// Its id.
+    id: ID,
+    /// The brand's id.
+    brand_id: ID,
+    /// The day measured.
+    as_of: NaiveDate,
+    /// Every measure passed.
+    passed: bool,
+    /// The policy version applied; later policy changes never alter this.
+    policy_version: i32,
+    /// The formulas' version.
+    formula_version: String,
+    /// The category's HHI over the market-share period.
+    category_hhi: Option<f64>,
+    /// One verdict per measure.
+    verdicts: Vec<Verdict>,
+    /// When.
+    created_at: DateTime<Utc>,
+    /// Who asked for it.
+    created_by: String,
+}
+
+impl From<evaluation::Evaluation> for Evaluation {
+    fn from(e: evaluation::Evaluation) -> Self {
+        Self {
+            id: ID(e.id.to_string()),
+            brand_id: ID(e.brand_id.to_string()),
+            as_of: e.as_of,
+            passed: e.passed,
+            policy_version: e.snapshot.policy_version,
+            formula_version: e.snapshot.formula_version,
+            category_hhi: e.snapshot.category_hhi,
+            verdicts: e
+                .snapshot
+                .verdicts
+                .into_iter()
+                .map(|v| Verdict {
+                    measure: v.measure,
+                    value: v.value,
+                    judged_value: v.judged_value,
+                    judged_on: v.judged_on,
+                    comparison: v.comparison.into(),
+                    threshold: v.threshold,
+                    passed: v.passed,
+                    margin: v.margin,
+                    what_if: v.what_if,
+                    undefined_reason: v.undefined_reason,
+                    inputs: v
+                        .inputs
+                        .into_iter()
+                        .map(|(name, value)| VerdictInput { name, value })
+                        .collect(),
+                    period_from: v.period_from,
+                    period_to: v.period_to,
+                    category_percentile: v.percentile,
+                })
+                .collect(),
+            created_at: e.created_at,
+            created_by: e.created_by,
+        }
+    }
+}
+
+/// The result of `evaluateBrand`.
+#[derive(SimpleObject)]
+pub struct EvaluateBrandPayload {
+    /// The new evaluation.
+    evaluation: Option<Evaluation>,
+    /// Why there is none.
+    user_errors: Vec<UserError>,
+}
+
+fn require(principal: &Principal, roles: &[Role], what: &str) -> Result<(), ApiError> {
+    if roles.contains(&principal.role) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("{what} is for {roles:?}"),
+        ))
+    }
+}
+
+fn user_error(field: &str, error: &impl crate::error::CodedError) -> UserError {
+    UserError {
+        field: vec!["input".to_owned(), field.to_owned()],
+        message: error.client_message(),
+        code: error.code().as_str().to_owned(),
+    }
+}
+
+/// Criteria root fields.
+#[derive(Default)]
+pub struct CriteriaQuery;
+
+#[Object]
+impl CriteriaQuery {
+    /// The entry thresholds in force for a category (public to every role).
+    async fn criteria_policy(
+        &self,
+        ctx: &Context<'_>,
+        category: String,
+    ) -> Result<CriteriaPolicy, ApiError> {
+        principal(ctx)?;
+        let policy = policy::current_by_code(db(ctx)?, &category).await?;
+        Ok(CriteriaPolicy::new(&category, policy))
+    }
+
+    /// One evaluation; another brand's answers NOT_FOUND for brand roles.
+    async fn evaluation(&self, ctx: &Context<'_>, id: ID) -> Result<Evaluation, ApiError> {
+        let principal = principal(ctx)?;
+        let id = id
+            .parse::<i64>()
+            .map_err(|_| ApiError::new(ErrorCode::BadUserInput, "`id` is not an evaluation id"))?;
+        Ok(evaluation::get(db(ctx)?, principal.brand_scope(), id)
+            .await?
+            .into())
+    }
+}
+
+/// Criteria mutations.
+#[derive(Default)]
+pub struct CriteriaMutation;
+
+#[Object]
+impl CriteriaMutation {
+    /// Appends a new version of a category's thresholds (ADMIN). Past
+    /// evaluations keep the version they used.
+    async fn set_criteria_policy(
+        &self,
+        ctx: &Context<'_>,
+        input: SetCriteriaPolicyInput,
+    ) -> Result<SetCriteriaPolicyPayload, ApiError> {
+        let principal = principal(ctx)?;
+        require(principal, &[Role::Admin], "setting criteria policies")?;
+        let thresholds = Thresholds {
+            min_market_share: input.min_market_share,
+            min_voluntary_mention_share: input.min_voluntary_mention_share,
+            max_price_volatility: input.max_price_volatility,
+            min_super_member_ratio: input.min_super_member_ratio,
+            max_deep_discount_days: input.max_deep_discount_days,
+        };
+        match policy::set(
+            db(ctx)?,
+            &input.category,
+            thresholds,
+            input.expected_version,
+            &principal.subject,
+        )
+        .await
+        {
+            Ok(policy) => Ok(SetCriteriaPolicyPayload {
+                policy: Some(CriteriaPolicy::new(&input.category, policy)),
+                user_errors: Vec::new(),
+            }),
+            Err(error) => {
+                let field = match &error {
+                    PolicyError::UnknownCategory(_) => "category",
+                    PolicyError::OutOfRange { field, .. } => field,
+                    PolicyError::Conflict { .. } => "expectedVersion",
+                    PolicyError::Db(_) => return Err(error.into()),
+                };
+                Ok(SetCriteriaPolicyPayload {
+                    policy: None,
+                    user_errors: vec![user_error(field, &error)],
+                })
+            }
+        }
+    }
+
+    /// Measures a brand now (or as of a day) and judges it against its
+    /// category's policy in force, storing an immutable evaluation
+    /// (REVIEWER, ADMIN).
+    async fn evaluate_brand(
+        &self,
+        ctx: &Context<'_>,
+        brand_id: ID,
+        as_of: Option<NaiveDate>,
+    ) -> Result<EvaluateBrandPayload, ApiError> {
+        let principal = principal(ctx)?;
+        require(
+            principal,
+            &[Role::Reviewer, Role::Admin],
+            "evaluating brands",
+        )?;
+        let as_of = as_of.unwrap_or_else(crate::platform::business_today);
+        match evaluation::run(
+            db(ctx)?,
+            parse_brand_id(&brand_id)?,
+            as_of,
+            &principal.subject,
+        )
+        .await
+        {
+            Ok(evaluation) => Ok(EvaluateBrandPayload {
+                evaluation: Some(evaluation.into()),
+                user_errors: Vec::new(),
+            }),
+            Err(error @ CriteriaError::NotFound) => Ok(EvaluateBrandPayload {
+                evaluation: None,
+                user_errors: vec![UserError {
+                    field: vec!["brandId".to_owned()],
+                    message: error.client_message(),
+                    code: error.code().as_str().to_owned(),
+                }],
+            }),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
