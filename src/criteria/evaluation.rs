@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{CriteriaError, Measure, evaluate, policy};
+use super::{CriteriaError, Measure, evaluate_brand, policy};
 use crate::{
     auth::BrandScope,
     brands::scoped,
@@ -202,7 +202,7 @@ pub async fn run(
         .await?
         .ok_or(CriteriaError::NotFound)?;
     let policy = policy::current(db, brand.category_id).await?;
-    let measures = evaluate(db, brand_id, as_of).await?;
+    let measures = evaluate_brand(db, &brand, as_of).await?;
     let t = policy.thresholds;
     let verdicts = vec![
         judge(

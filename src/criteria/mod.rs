@@ -128,6 +128,16 @@ pub async fn evaluate(
         .one(db)
         .await?
         .ok_or(CriteriaError::NotFound)?;
+    evaluate_brand(db, &brand, as_of).await
+}
+
+/// As [`evaluate`], for a brand already read.
+pub async fn evaluate_brand(
+    db: &impl ConnectionTrait,
+    brand: &brand::Model,
+    as_of: NaiveDate,
+) -> Result<Measures, CriteriaError> {
+    let brand_id = brand.id;
     let brands: Vec<i64> = brand::Entity::find()
         .filter(brand::Column::CategoryId.eq(brand.category_id))
         .all(db)

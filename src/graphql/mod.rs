@@ -75,19 +75,23 @@ fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "authentication required"))
 }
 
-fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
-    ctx.data_opt::<DatabaseConnection>()
+/// Request or schema data the server always provides; missing means a
+/// wiring bug, reported as an internal error rather than a panic.
+fn provided<'a, T: std::any::Any + Send + Sync>(ctx: &Context<'a>) -> Result<&'a T, ApiError> {
+    ctx.data_opt::<T>()
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error; it has been logged"))
+}
+
+fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
+    provided(ctx)
 }
 
 fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders, ApiError> {
-    ctx.data_opt::<Loaders>()
-        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error; it has been logged"))
+    provided(ctx)
 }
 
 fn privacy_settings<'a>(ctx: &Context<'a>) -> Result<&'a PrivacySettings, ApiError> {
-    ctx.data_opt::<PrivacySettings>()
-        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error; it has been logged"))
+    provided(ctx)
 }
 
 /// Decodes an opaque Relay cursor into the key it wraps.

@@ -15,21 +15,6 @@ pub fn key(question: &str) -> String {
     hex::encode(Sha256::digest(question.as_bytes()))
 }
 
-/// The stored answer, if this question was answered in this epoch.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    epoch_id: i64,
-    scope: i64,
-    question: &str,
-) -> Result<Option<String>, DbErr> {
-    Ok(
-        segment_answer::Entity::find_by_id((epoch_id, scope, key(question)))
-            .one(db)
-            .await?
-            .map(|row| row.answer),
-    )
-}
-
 /// Stores an answer. A concurrent release of the same question fails
 /// here with a unique violation; the caller then serves the stored one.
 pub async fn put(
@@ -52,9 +37,9 @@ pub async fn put(
     .map(drop)
 }
 
-/// A stored answer of the current epoch.
+/// A stored answer.
 pub struct Stored {
-    /// The epoch it belongs to (the current one).
+    /// The epoch it belongs to.
     pub epoch_id: i64,
     /// Its scope.
     pub scope: i64,
@@ -64,11 +49,12 @@ pub struct Stored {
     pub answer: String,
 }
 
-/// The stored answers to `questions` in the current data epoch, in one
-/// query (the hot path of repeated questions).
-pub async fn get_current(
+/// The stored answers to `questions` in one query: in epoch `epoch_id`, or
+/// in the current data epoch when `None` (the hot path of repeated questions).
+pub async fn get_many(
     db: &impl ConnectionTrait,
-    questions: &[&str],
+    epoch_id: Option<i64>,
+    questions: &[String],
 ) -> Result<Vec<Stored>, DbErr> {
     // Keys are hex digests made here, so they are safe to inline.
     let keys = questions
@@ -76,9 +62,13 @@ pub async fn get_current(
         .map(|q| format!("'{}'", key(q)))
         .collect::<Vec<_>>()
         .join(", ");
+    let epoch = epoch_id.map_or_else(
+        || "(SELECT MAX(id) FROM data_epoch WHERE ready)".to_owned(),
+        |id| id.to_string(),
+    );
     let sql = format!(
         "SELECT epoch_id, scope, question_key, answer FROM segment_answer \
-         WHERE epoch_id = (SELECT MAX(id) FROM data_epoch WHERE ready) AND question_key IN ({keys})"
+         WHERE epoch_id = {epoch} AND question_key IN ({keys})"
     );
     db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
         .await?

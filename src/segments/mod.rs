@@ -241,51 +241,39 @@ fn needs(question: &Question, brand_id: i64) -> Vec<Need> {
     needs
 }
 
-/// Every needed table, if all are stored for the current epoch.
-async fn all_stored(
+/// The released tables a question needs that are already stored, in one
+/// query: in epoch `epoch_id`, or in the current epoch when `None`. Also
+/// returns the epoch the stored tables belong to, and the missing needs.
+async fn stored<'a>(
     db: &impl ConnectionTrait,
-    needs: &[Need],
-) -> Result<Option<(i64, HashMap<(i64, TableKind), Released>)>, DbErr> {
-    let questions: Vec<String> = needs.iter().map(Need::question).collect();
-    let refs: Vec<&str> = questions.iter().map(String::as_str).collect();
-    let stored = answers::get_current(db, &refs).await?;
-    let mut tables = HashMap::new();
-    let mut epoch_id = None;
-    for (need, question) in needs.iter().zip(&questions) {
-        let key = answers::key(question);
-        let Some(row) = stored
-            .iter()
-            .find(|s| s.scope == need.scope && s.key == key)
-        else {
-            return Ok(None);
-        };
-        let released: Released =
-            serde_json::from_str(&row.answer).map_err(|e| DbErr::Custom(e.to_string()))?;
-        tables.insert((need.scope, need.kind), released);
-        epoch_id = Some(row.epoch_id);
-    }
-    Ok(epoch_id.map(|epoch| (epoch, tables)))
-}
-
-/// The needed tables already released in `epoch_id`, and the missing ones.
-async fn stored_tables<'a>(
-    db: &impl ConnectionTrait,
-    epoch_id: i64,
+    epoch_id: Option<i64>,
     needs: &'a [Need],
-) -> Result<(HashMap<(i64, TableKind), Released>, Vec<&'a Need>), DbErr> {
+) -> Result<
+    (
+        Option<i64>,
+        HashMap<(i64, TableKind), Released>,
+        Vec<&'a Need>,
+    ),
+    DbErr,
+> {
+    let questions: Vec<String> = needs.iter().map(Need::question).collect();
+    let rows = answers::get_many(db, epoch_id, &questions).await?;
     let mut tables = HashMap::new();
     let mut missing = Vec::new();
-    for need in needs {
-        match answers::get(db, epoch_id, need.scope, &need.question()).await? {
-            Some(stored) => {
+    let mut epoch = epoch_id;
+    for (need, question) in needs.iter().zip(&questions) {
+        let key = answers::key(question);
+        match rows.iter().find(|s| s.scope == need.scope && s.key == key) {
+            Some(row) => {
                 let released: Released =
-                    serde_json::from_str(&stored).map_err(|e| DbErr::Custom(e.to_string()))?;
+                    serde_json::from_str(&row.answer).map_err(|e| DbErr::Custom(e.to_string()))?;
                 tables.insert((need.scope, need.kind), released);
+                epoch = Some(row.epoch_id);
             }
             None => missing.push(need),
         }
     }
-    Ok((tables, missing))
+    Ok((epoch, tables, missing))
 }
 
 /// Answers `input` for the analyst of `brand_id`.
@@ -318,7 +306,9 @@ async fn ask_once(
     // in one query. Serving it costs nothing and writes nothing, so it
     // takes no lock.
     let needs = needs(question, brand_id);
-    if let Some((epoch_id, tables)) = all_stored(db, &needs).await? {
+    if let (Some(epoch_id), tables, missing) = stored(db, None, &needs).await?
+        && missing.is_empty()
+    {
         let budget = ledger::status(db, brand_id, settings, Utc::now()).await?;
         return Ok(assemble(
             question,
@@ -339,7 +329,7 @@ async fn ask_once(
     let epoch = cube::current_epoch(&txn)
         .await?
         .ok_or(SegmentError::NoEpoch)?;
-    let (mut tables, missing) = stored_tables(&txn, epoch.id, &needs).await?;
+    let (_, mut tables, missing) = stored(&txn, Some(epoch.id), &needs).await?;
     let now = Utc::now();
     let cost = settings.epsilon_per_table_micros * missing.len() as u64;
     let budget = if cost > 0 {
