@@ -11,7 +11,7 @@ use crate::{
         CriteriaError, evaluation,
         policy::{self, PolicyError, Thresholds},
     },
-    error::{CodedError as _, ErrorCode},
+    error::ErrorCode,
 };
 
 /// A problem with a mutation's input, naming the field.
@@ -231,9 +231,9 @@ fn require(principal: &Principal, roles: &[Role], what: &str) -> Result<(), ApiE
     }
 }
 
-fn user_error(field: &str, error: &impl crate::error::CodedError) -> UserError {
+fn user_error(field: &[&str], error: &impl crate::error::CodedError) -> UserError {
     UserError {
-        field: vec!["input".to_owned(), field.to_owned()],
+        field: field.iter().map(|f| (*f).to_owned()).collect(),
         message: error.client_message(),
         code: error.code().as_str().to_owned(),
     }
@@ -312,7 +312,7 @@ impl CriteriaMutation {
                 };
                 Ok(SetCriteriaPolicyPayload {
                     policy: None,
-                    user_errors: vec![user_error(field, &error)],
+                    user_errors: vec![user_error(&["input", field], &error)],
                 })
             }
         }
@@ -348,11 +348,7 @@ impl CriteriaMutation {
             }),
             Err(error @ CriteriaError::NotFound) => Ok(EvaluateBrandPayload {
                 evaluation: None,
-                user_errors: vec![UserError {
-                    field: vec!["brandId".to_owned()],
-                    message: error.client_message(),
-                    code: error.code().as_str().to_owned(),
-                }],
+                user_errors: vec![user_error(&["brandId"], &error)],
             }),
             Err(error) => Err(error.into()),
         }

@@ -6,7 +6,7 @@ use std::path::Path;
 use brand_gateway::{auth::Role, import};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestDb, error_codes};
+use crate::helpers::{Backend, TestApp, TestDb, error_codes, write};
 
 const MEASURES: &str = r#"
 query($id: ID!) { brand(id: $id) { entryMeasures(asOf: "2026-11-20") {
@@ -15,10 +15,6 @@ query($id: ID!) { brand(id: $id) { entryMeasures(asOf: "2026-11-20") {
   deepDiscountDays { ...M } superMemberRatio { ...M }
 } } }
 fragment M on Measure { value undefinedReason inputs { name value } periodFrom periodTo categoryPercentile }"#;
-
-fn write(dir: &Path, name: &str, contents: &str) {
-    std::fs::write(dir.join(name), contents).expect("write csv");
-}
 
 /// Two beauty brands with sales, mentions, prices and stores; a third
 /// beauty brand with nothing; a pet brand alone in its category with nothing.

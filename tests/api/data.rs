@@ -11,7 +11,7 @@ use brand_gateway::{
 use sea_orm::{ConnectionTrait as _, DatabaseConnection};
 use serde_json::json;
 
-use crate::helpers::{BRANDS, Backend, MEMBERS, TestApp, TestDb, as_of, scalar};
+use crate::helpers::{BRANDS, Backend, MEMBERS, TestApp, TestDb, as_of, scalar, write};
 
 /// A fingerprint of the member data: equal data, equal fingerprint.
 async fn fingerprint(db: &DatabaseConnection) -> Vec<i64> {
@@ -154,10 +154,6 @@ pub async fn seeding_refuses_a_database_with_data(backend: Backend) {
     .expect("replace");
     assert_eq!(replaced.rows.members, 100);
     assert_eq!(scalar(&db.db, "SELECT COUNT(*) FROM brand").await, 3);
-}
-
-fn write(dir: &Path, name: &str, contents: &str) {
-    std::fs::write(dir.join(name), contents).expect("write csv");
 }
 
 /// A small, valid data set.

@@ -324,3 +324,8 @@ pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
         .expect("a row");
     row.try_get_by_index::<i64>(0).expect("an integer")
 }
+
+/// Writes one CSV file of an import test case.
+pub fn write(dir: &std::path::Path, name: &str, contents: &str) {
+    std::fs::write(dir.join(name), contents).expect("write csv");
+}
