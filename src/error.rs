@@ -20,6 +20,8 @@ pub enum ErrorCode {
     BadUserInput,
     /// The request changed something that changed underneath it.
     Conflict,
+    /// The workflow does not allow this step from where the object stands.
+    IllegalTransition,
     /// Too many requests for this principal; retry later.
     RateLimited,
     /// The brand's privacy budget cannot pay for this question now.
@@ -41,6 +43,7 @@ impl ErrorCode {
             Self::NotFound => "NOT_FOUND",
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::Conflict => "CONFLICT",
+            Self::IllegalTransition => "ILLEGAL_TRANSITION",
             Self::RateLimited => "RATE_LIMITED",
             Self::PrivacyBudgetExhausted => "PRIVACY_BUDGET_EXHAUSTED",
             Self::QueryTooExpensive => "QUERY_TOO_EXPENSIVE",

@@ -101,3 +101,49 @@ pub enum CityTier {
     #[sea_orm(string_value = "TIER5")]
     Tier5,
 }
+
+/// Where a brand's application to the programme stands; see
+/// `src/onboarding` for the transitions between these.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ApplicationState {
+    /// Written by the brand, not yet sent.
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    /// Sent; automatic screening runs next.
+    #[sea_orm(string_value = "SUBMITTED")]
+    Submitted,
+    /// Screened; waiting for (or with) a reviewer.
+    #[sea_orm(string_value = "IN_REVIEW")]
+    InReview,
+    /// The brand must answer a question before a deadline.
+    #[sea_orm(string_value = "NEEDS_INFO")]
+    NeedsInfo,
+    /// The brand missed the deadline to answer.
+    #[sea_orm(string_value = "EXPIRED")]
+    Expired,
+    /// Admitted; the brand is ACTIVE and re-evaluated on a schedule.
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    /// Admitted on probation until a date.
+    #[sea_orm(string_value = "APPROVED_WITH_CONDITIONS")]
+    ApprovedWithConditions,
+    /// Refused, with reason codes; may be appealed once within 30 days.
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    /// The brand appealed a rejection; a different reviewer decides.
+    #[sea_orm(string_value = "APPEALED")]
+    Appealed,
+    /// The appeal failed; the rejection stands.
+    #[sea_orm(string_value = "UPHELD")]
+    Upheld,
+    /// Admitted but failing a re-evaluation; must recover before a deadline.
+    #[sea_orm(string_value = "WATCHLIST")]
+    Watchlist,
+    /// Removed from the programme after a missed watchlist deadline.
+    #[sea_orm(string_value = "SUSPENDED")]
+    Suspended,
+}

@@ -5,6 +5,8 @@
 //! domain values to its own types. Column enums that the database stores as
 //! short strings live in [`enums`].
 
+pub mod application;
+pub mod application_event;
 pub mod audit_log;
 pub mod brand;
 pub mod category;

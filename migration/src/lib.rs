@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_platform_data;
 mod m20261124_000002_segments;
 mod m20261124_000003_criteria;
+mod m20261124_000004_onboarding;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_platform_data::Migration),
             Box::new(m20261124_000002_segments::Migration),
             Box::new(m20261124_000003_criteria::Migration),
+            Box::new(m20261124_000004_onboarding::Migration),
         ]
     }
 }

@@ -1,0 +1,125 @@
+//! The scheduled side of the workflow: expiries, re-evaluations at their
+//! date (quarterly, probation end, watchlist deadline) and warnings 30 days
+//! before a deadline. Idempotent: a second run at the same instant finds
+//! nothing to do, and two concurrent runs cannot apply one step twice (each
+//! step is version-checked; the loser skips it).
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{application, enums::ApplicationState as State};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    TransactionTrait as _,
+    sea_query::{Expr, ExprTrait as _},
+};
+
+use super::{Action, OnboardingError, Step, append, commit, reevaluate_row, rules};
+
+/// The actor due steps are recorded under.
+pub const SCHEDULER: &str = "scheduler";
+
+/// What one run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DueReport {
+    /// NEEDS_INFO applications expired.
+    pub expired: u32,
+    /// Admitted brands re-evaluated (of which some moved).
+    pub reevaluated: u32,
+    /// Brands suspended after a missed watchlist deadline.
+    pub suspended: u32,
+    /// Warnings recorded.
+    pub warned: u32,
+    /// Steps another writer got to first.
+    pub skipped: u32,
+}
+
+/// Runs every step due at `now`.
+pub async fn run(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<DueReport, OnboardingError> {
+    let mut report = DueReport::default();
+    let due = application::Entity::find()
+        .filter(application::Column::DueAt.lte(now))
+        .filter(application::Column::State.is_in([
+            State::NeedsInfo,
+            State::Approved,
+            State::ApprovedWithConditions,
+            State::Watchlist,
+        ]))
+        .order_by_asc(application::Column::Id)
+        .all(db)
+        .await?;
+    for current in due {
+        let result = if current.state == State::NeedsInfo {
+            let mut step = Step::to(Action::Expire, State::Expired);
+            step.note = Some("no answer before the deadline".to_owned());
+            commit(db, &current, vec![step], Default::default(), SCHEDULER, now).await
+        } else {
+            reevaluate_row(db, &current, SCHEDULER, now).await
+        };
+        match result {
+            Ok(after) => match after.state {
+                State::Expired => report.expired += 1,
+                State::Suspended => {
+                    report.reevaluated += 1;
+                    report.suspended += 1;
+                }
+                _ => report.reevaluated += 1,
+            },
+            Err(OnboardingError::Conflict { .. }) => report.skipped += 1,
+            Err(error) => return Err(error),
+        }
+    }
+    report.warned = warn(db, now).await?;
+    Ok(report)
+}
+
+/// Records one warning per deadline that is [`rules::WARNING_DAYS`] away or
+/// less. The warned deadline is kept on the row, so a deadline is warned
+/// about once; warnings do not bump the version (they change no state).
+async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, OnboardingError> {
+    let horizon = now + Duration::days(rules::WARNING_DAYS);
+    let candidates = application::Entity::find()
+        .filter(application::Column::DueAt.gt(now))
+        .filter(application::Column::DueAt.lte(horizon))
+        .filter(application::Column::State.is_in(Action::Warn.from_states().to_vec()))
+        .order_by_asc(application::Column::Id)
+        .all(db)
+        .await?;
+    let mut warned = 0;
+    for current in candidates {
+        let Some(due_at) = current
+            .due_at
+            .filter(|due| current.warned_due_at != Some(*due))
+        else {
+            continue;
+        };
+        let txn = db.begin().await?;
+        let marked = application::Entity::update_many()
+            .set(application::ActiveModel {
+                warned_due_at: Set(Some(due_at)),
+                ..Default::default()
+            })
+            .filter(application::Column::Id.eq(current.id))
+            .filter(application::Column::Version.eq(current.version))
+            .filter(
+                Expr::col(application::Column::WarnedDueAt)
+                    .is_null()
+                    .or(Expr::col(application::Column::WarnedDueAt)
+                        .ne(Expr::col(application::Column::DueAt))),
+            )
+            .exec(&txn)
+            .await?;
+        if marked.rows_affected == 0 {
+            continue;
+        }
+        let kind = rules::due_kind(current.state).map_or("deadline", rules::DueKind::describe);
+        let mut step = Step::to(Action::Warn, current.state).due(due_at);
+        step.note = Some(format!("{kind} at {}", due_at.to_rfc3339()));
+        append(&txn, current.id, Some(current.state), &step, SCHEDULER, now).await?;
+        txn.commit().await?;
+        warned += 1;
+    }
+    Ok(warned)
+}

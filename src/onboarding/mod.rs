@@ -1,0 +1,886 @@
+//! The onboarding workflow: a brand applies, screening measures it, a
+//! reviewer decides, the brand may appeal once, and an admitted brand is
+//! re-evaluated until it is suspended or stays. Plain Rust over the
+//! `application` and `application_event` tables; the rules are in
+//! [`rules`], the scheduled side in [`due`].
+//!
+//! Every change is one transaction whose first statement is a conditional
+//! `UPDATE … WHERE version = expected`, so of two concurrent decisions
+//! exactly one lands and the other gets [`OnboardingError::Conflict`]; the
+//! same transaction appends the events and moves the brand's status.
+
+pub mod due;
+pub mod rules;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    application, application_event, brand,
+    enums::{ApplicationState as State, BrandStatus},
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait as _, QueryFilter as _, QueryOrder as _, SqlErr, TransactionTrait as _,
+};
+
+pub use rules::{Action, DueKind};
+
+use crate::{
+    auth::BrandScope,
+    brands::scoped,
+    criteria::{CriteriaError, evaluation},
+    error::{CodedError, ErrorCode},
+    pagination::{Page, PageRequest, fetch_page},
+};
+
+/// Longest statement, answer or note, in characters.
+pub const MAX_TEXT_CHARS: usize = 4000;
+
+/// Why an application was refused, or why it was moved automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReasonCode {
+    /// Market share below the category's threshold.
+    MarketShareLow,
+    /// Voluntary mention share below the threshold.
+    MentionShareLow,
+    /// Price volatility above the threshold.
+    PriceVolatile,
+    /// Too many deep-discount days.
+    DeepDiscounting,
+    /// Super-member ratio (its Wilson lower bound) below the threshold.
+    SuperMemberRatioLow,
+    /// A measure could not be computed from the platform's data.
+    IncompleteData,
+    /// A risk the measures do not show (counterfeits, complaints …).
+    BrandRisk,
+    /// Anything else; the note says what.
+    Other,
+}
+
+impl ReasonCode {
+    const ALL: [Self; 8] = [
+        Self::MarketShareLow,
+        Self::MentionShareLow,
+        Self::PriceVolatile,
+        Self::DeepDiscounting,
+        Self::SuperMemberRatioLow,
+        Self::IncompleteData,
+        Self::BrandRisk,
+        Self::Other,
+    ];
+
+    /// The stored name, e.g. `MARKET_SHARE_LOW`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MarketShareLow => "MARKET_SHARE_LOW",
+            Self::MentionShareLow => "MENTION_SHARE_LOW",
+            Self::PriceVolatile => "PRICE_VOLATILE",
+            Self::DeepDiscounting => "DEEP_DISCOUNTING",
+            Self::SuperMemberRatioLow => "SUPER_MEMBER_RATIO_LOW",
+            Self::IncompleteData => "INCOMPLETE_DATA",
+            Self::BrandRisk => "BRAND_RISK",
+            Self::Other => "OTHER",
+        }
+    }
+
+    /// Parses a stored list (comma-separated); unknown names are skipped.
+    pub fn parse_list(stored: &str) -> Vec<Self> {
+        stored
+            .split(',')
+            .filter_map(|name| Self::ALL.into_iter().find(|c| c.as_str() == name))
+            .collect()
+    }
+
+    fn join(codes: &[Self]) -> String {
+        codes
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The reasons an evaluation failed, one per failing measure (an
+    /// undefined measure adds [`ReasonCode::IncompleteData`] once).
+    pub fn of(evaluation: &evaluation::Evaluation) -> Vec<Self> {
+        let mut codes = Vec::new();
+        for verdict in evaluation.snapshot.verdicts.iter().filter(|v| !v.passed) {
+            let code = match verdict.measure.as_str() {
+                "marketShare" => Self::MarketShareLow,
+                "voluntaryMentionShare" => Self::MentionShareLow,
+                "priceVolatility" => Self::PriceVolatile,
+                "deepDiscountDays" => Self::DeepDiscounting,
+                _ => Self::SuperMemberRatioLow,
+            };
+            codes.push(code);
+            if verdict.value.is_none() && !codes.contains(&Self::IncompleteData) {
+                codes.push(Self::IncompleteData);
+            }
+        }
+        codes
+    }
+}
+
+/// Why a workflow step was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum OnboardingError {
+    /// No such application or brand, or not visible to the caller.
+    #[error("application not found")]
+    NotFound,
+    /// The step does not start from the application's state.
+    #[error("cannot {action} an application that is {state}; allowed from: {allowed}", action = .action.as_str(), state = state_name(*.state), allowed = allowed(*.action))]
+    IllegalTransition {
+        /// The refused step.
+        action: Action,
+        /// Where the application stands.
+        state: State,
+    },
+    /// The application changed since the caller read it.
+    #[error("the application is at version {current}, not {expected}: read it again and retry")]
+    Conflict {
+        /// The version the caller based the step on.
+        expected: i32,
+        /// The version now.
+        current: i32,
+    },
+    /// The brand already has an open application.
+    #[error("the brand already has an open application ({0})")]
+    AlreadyOpen(i64),
+    /// Another reviewer holds the application.
+    #[error("claimed by another reviewer ({0})")]
+    ClaimedByOther(String),
+    /// A decision needs the application claimed by the decider first.
+    #[error("claim the application before deciding it")]
+    NotClaimed,
+    /// The reviewer who rejected may not decide (or claim) the appeal.
+    #[error("an appeal is decided by a different reviewer than the one who rejected")]
+    SameReviewer,
+    /// More than 30 days since the rejection.
+    #[error("the appeal window closed at {0}")]
+    AppealWindowClosed(DateTime<Utc>),
+    /// The one appeal was used.
+    #[error("this application was already appealed once")]
+    AlreadyAppealed,
+    /// Bad input, naming the field.
+    #[error("`{field}` {message}")]
+    Invalid {
+        /// The input field.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Measuring failed.
+    #[error(transparent)]
+    Criteria(#[from] CriteriaError),
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+fn state_name(state: State) -> String {
+    serde_json::to_value(state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn allowed(action: Action) -> String {
+    let states: Vec<String> = action
+        .from_states()
+        .iter()
+        .map(|s| state_name(*s))
+        .collect();
+    states.join(", ")
+}
+
+impl CodedError for OnboardingError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound => ErrorCode::NotFound,
+            Self::IllegalTransition { .. }
+            | Self::NotClaimed
+            | Self::SameReviewer
+            | Self::AppealWindowClosed(_)
+            | Self::AlreadyAppealed => ErrorCode::IllegalTransition,
+            Self::Conflict { .. } | Self::AlreadyOpen(_) | Self::ClaimedByOther(_) => {
+                ErrorCode::Conflict
+            }
+            Self::Invalid { .. } => ErrorCode::BadUserInput,
+            Self::Criteria(error) => error.code(),
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl OnboardingError {
+    /// The input field a client should look at, for user errors.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::Invalid { field, .. } => field,
+            Self::Conflict { .. } => "expectedVersion",
+            _ => "applicationId",
+        }
+    }
+}
+
+/// Checks a required free text.
+fn text(field: &'static str, value: &str) -> Result<String, OnboardingError> {
+    let value = value.trim();
+    let chars = value.chars().count();
+    if chars == 0 || chars > MAX_TEXT_CHARS {
+        return Err(OnboardingError::Invalid {
+            field,
+            message: format!("must be 1 to {MAX_TEXT_CHARS} characters"),
+        });
+    }
+    Ok(value.to_owned())
+}
+
+/// One event to append.
+struct Step {
+    action: Action,
+    to: State,
+    reasons: Vec<ReasonCode>,
+    note: Option<String>,
+    evaluation_id: Option<i64>,
+    due_at: Option<DateTime<Utc>>,
+}
+
+impl Step {
+    fn to(action: Action, to: State) -> Self {
+        Self {
+            action,
+            to,
+            reasons: Vec::new(),
+            note: None,
+            evaluation_id: None,
+            due_at: None,
+        }
+    }
+
+    fn due(mut self, due_at: DateTime<Utc>) -> Self {
+        self.due_at = Some(due_at);
+        self
+    }
+}
+
+/// Row fields a step sets besides state, deadline, version and evaluation.
+#[derive(Default)]
+struct Marks {
+    claimed_by: Option<Option<String>>,
+    decided_by: Option<String>,
+    appealed: bool,
+    submitted_at: Option<DateTime<Utc>>,
+}
+
+/// Refuses a step based on a stale version or from the wrong state.
+fn check(
+    current: &application::Model,
+    expected: i32,
+    action: Action,
+) -> Result<(), OnboardingError> {
+    if current.version != expected {
+        return Err(OnboardingError::Conflict {
+            expected,
+            current: current.version,
+        });
+    }
+    if !action.allowed_from(current.state) {
+        return Err(OnboardingError::IllegalTransition {
+            action,
+            state: current.state,
+        });
+    }
+    Ok(())
+}
+
+/// Applies `steps` to `current` in one transaction: the conditional update
+/// first (the version check that makes concurrent steps exclusive), then
+/// the events, then the brand's status.
+async fn commit(
+    db: &DatabaseConnection,
+    current: &application::Model,
+    steps: Vec<Step>,
+    marks: Marks,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<application::Model, OnboardingError> {
+    let Some(last) = steps.last() else {
+        return Ok(current.clone());
+    };
+    let state = last.to;
+    let moved = state != current.state;
+    let mut row = application::ActiveModel {
+        state: Set(state),
+        version: Set(current.version + 1),
+        updated_at: Set(now),
+        open_brand_id: Set(rules::is_open(state).then_some(current.brand_id)),
+        ..Default::default()
+    };
+    row.due_at = Set(last.due_at);
+    if moved {
+        row.claimed_by = Set(None);
+    }
+    if let Some(id) = steps.iter().rev().find_map(|s| s.evaluation_id) {
+        row.evaluation_id = Set(Some(id));
+    }
+    if let Some(claimed_by) = marks.claimed_by {
+        row.claimed_by = Set(claimed_by);
+    }
+    if let Some(decided_by) = marks.decided_by {
+        row.decided_by = Set(Some(decided_by));
+    }
+    if marks.appealed {
+        row.appealed = Set(true);
+    }
+    if let Some(at) = marks
+        .submitted_at
+        .filter(|_| current.submitted_at.is_none())
+    {
+        row.submitted_at = Set(Some(at));
+    }
+    let txn = db.begin().await?;
+    let updated = application::Entity::update_many()
+        .set(row)
+        .filter(application::Column::Id.eq(current.id))
+        .filter(application::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await;
+    let updated = match updated {
+        Ok(result) => result.rows_affected,
+        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            let open = open_application(&txn, current.brand_id).await?;
+            return Err(OnboardingError::AlreadyOpen(open.map_or(0, |a| a.id)));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    if updated == 0 {
+        let now_version = application::Entity::find_by_id(current.id)
+            .one(&txn)
+            .await?
+            .map_or(current.version, |a| a.version);
+        return Err(OnboardingError::Conflict {
+            expected: current.version,
+            current: now_version,
+        });
+    }
+    let mut from = current.state;
+    for step in steps {
+        append(&txn, current.id, Some(from), &step, actor, now).await?;
+        from = step.to;
+    }
+    if let Some(status) = rules::brand_status(state).filter(|_| moved) {
+        set_brand_status(&txn, current.brand_id, status).await?;
+    }
+    txn.commit().await?;
+    application::Entity::find_by_id(current.id)
+        .one(db)
+        .await?
+        .ok_or(OnboardingError::NotFound)
+}
+
+async fn append(
+    db: &impl ConnectionTrait,
+    application_id: i64,
+    from: Option<State>,
+    step: &Step,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    application_event::Entity::insert(application_event::ActiveModel {
+        application_id: Set(application_id),
+        at: Set(at),
+        actor: Set(actor.to_owned()),
+        action: Set(step.action.as_str().to_owned()),
+        from_state: Set(from),
+        to_state: Set(step.to),
+        reason_codes: Set(ReasonCode::join(&step.reasons)),
+        note: Set(step.note.clone()),
+        evaluation_id: Set(step.evaluation_id),
+        due_at: Set(step.due_at),
+        ..Default::default()
+    })
+    .exec(db)
+    .await
+    .map(drop)
+}
+
+async fn set_brand_status(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    status: BrandStatus,
+) -> Result<(), DbErr> {
+    brand::Entity::update_many()
+        .set(brand::ActiveModel {
+            status: Set(status),
+            ..Default::default()
+        })
+        .filter(brand::Column::Id.eq(brand_id))
+        .exec(db)
+        .await
+        .map(drop)
+}
+
+async fn open_application(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+) -> Result<Option<application::Model>, DbErr> {
+    application::Entity::find()
+        .filter(application::Column::OpenBrandId.eq(brand_id))
+        .one(db)
+        .await
+}
+
+/// One application, if the caller may see its brand.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    scope: BrandScope,
+    id: i64,
+) -> Result<application::Model, OnboardingError> {
+    scoped(
+        application::Entity::find_by_id(id),
+        application::Column::BrandId,
+        scope,
+    )
+    .one(db)
+    .await?
+    .ok_or(OnboardingError::NotFound)
+}
+
+/// Creates a draft for the caller's brand; a brand has at most one open
+/// application (a rejected, expired, upheld or suspended one is closed).
+pub async fn create(
+    db: &DatabaseConnection,
+    brand_id: i64,
+    statement: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<application::Model, OnboardingError> {
+    let statement = text("statement", statement)?;
+    let brand = brand::Entity::find_by_id(brand_id)
+        .one(db)
+        .await?
+        .ok_or(OnboardingError::NotFound)?;
+    if let Some(open) = open_application(db, brand_id).await? {
+        return Err(OnboardingError::AlreadyOpen(open.id));
+    }
+    let txn = db.begin().await?;
+    let inserted = application::Entity::insert(application::ActiveModel {
+        brand_id: Set(brand_id),
+        category_id: Set(brand.category_id),
+        open_brand_id: Set(Some(brand_id)),
+        state: Set(State::Draft),
+        version: Set(1),
+        statement: Set(statement),
+        claimed_by: Set(None),
+        decided_by: Set(None),
+        appealed: Set(false),
+        due_at: Set(None),
+        warned_due_at: Set(None),
+        evaluation_id: Set(None),
+        created_by: Set(actor.to_owned()),
+        created_at: Set(now),
+        submitted_at: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await;
+    let id = match inserted {
+        Ok(result) => result.last_insert_id,
+        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            drop(txn);
+            let open = open_application(db, brand_id).await?;
+            return Err(OnboardingError::AlreadyOpen(open.map_or(0, |a| a.id)));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    append(
+        &txn,
+        id,
+        None,
+        &Step::to(Action::Create, State::Draft),
+        actor,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    get(db, BrandScope::All, id).await
+}
+
+/// Screening after a submission or an answer: the brand is evaluated; a
+/// measure that cannot be computed asks the brand for information, anything
+/// else goes to a reviewer with the evaluation attached.
+async fn screen(
+    db: &DatabaseConnection,
+    current: &application::Model,
+    first: Step,
+    marks: Marks,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<application::Model, OnboardingError> {
+    let evaluation = evaluation::run(db, current.brand_id, rules::business_day(now), actor).await?;
+    let undefined: Vec<&str> = evaluation
+        .snapshot
+        .verdicts
+        .iter()
+        .filter_map(|v| v.undefined_reason.as_deref())
+        .collect();
+    let mut screened = if undefined.is_empty() {
+        Step::to(Action::Screen, State::InReview)
+    } else {
+        let mut step = Step::to(Action::Screen, State::NeedsInfo)
+            .due(rules::deadline_after_days(now, rules::DEFAULT_INFO_DAYS));
+        step.reasons = vec![ReasonCode::IncompleteData];
+        step.note = Some(format!(
+            "automatic screening could not compute every measure: {}",
+            undefined.join("; ")
+        ));
+        step
+    };
+    screened.evaluation_id = Some(evaluation.id);
+    commit(db, current, vec![first, screened], marks, "screening", now).await
+}
+
+/// The brand sends its draft; screening runs at once.
+pub async fn submit(
+    db: &DatabaseConnection,
+    scope: BrandScope,
+    id: i64,
+    expected_version: i32,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<application::Model, OnboardingError> {
+    let current = get(db, scope, id).await?;
+    check(&current, expected_version, Action::Submit)?;
+    let marks = Marks {
+        submitted_at: Some(now),
+        ..Marks::default()
+    };
+    let mut submitted = Step::to(Action::Submit, State::Submitted);
+    submitted.note = Some(format!("submitted by {actor}"));
+    screen(db, &current, submitted, marks, actor, now).await
+}
+
+/// The brand answers a request for information; the application is
+/// submitted again and screened again.
+pub async fn respond(
+    db: &DatabaseConnection,
+    scope: BrandScope,
+    id: i64,
+    expected_version: i32,
+    answer: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<application::Model, OnboardingError> {
+    let answer = text("answer", answer)?;
+    let current = get(db, scope, id).await?;
+    check(&current, expected_version, Action::Respond)?;
+    let mut responded = Step::to(Action::Respond, State::Submitted);
+    responded.note = Some(answer);
+    screen(db, &current, responded, Marks::default(), actor, now).await
+}
+
+/// A reviewer takes an application in review, or an appeal.
+pub async fn claim(
+    db: &DatabaseConnection,
+    id: i64,
+    expected_version: i32,
+    reviewer: &str,
+    now: DateTime<Utc>,
+) -> Result<application::Model, OnboardingError> {
+    let current = get(db, BrandScope::All, id).await?;
+    check(&current, expected_version, Action::Claim)?;
+    if let Some(holder) = current.claimed_by.as_deref().filter(|h| *h != reviewer) {
+        return Err(OnboardingError::ClaimedByOther(holder.to_owned()));
+    }
+    if current.state == State::Appealed && current.decided_by.as_deref() == Some(reviewer) {
+        return Err(OnboardingError::SameReviewer);
+    }
+    let marks = Marks {
+        claimed_by: Some(Some(reviewer.to_owned())),
+        ..Marks::default()
+    };
+    let step = Step {
+        due_at: current.due_at,
+        ..Step::to(Action::Claim, current.state)
+    };
+    commit(db, &current, vec![step], marks, reviewer, now).await
+}
+
+/// What a reviewer decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Approve, ApproveWithConditions, Reject, RequestInfo or Uphold.
+    pub action: Action,
+    /// Why (required to reject or uphold).
+    pub reasons: Vec<ReasonCode>,
+    /// The reviewer's note: the question for RequestInfo, the conditions
+    /// for ApproveWithConditions.
+    pub note: Option<String>,
+    /// Probation length, for ApproveWithConditions (1–365).
+    pub probation_days: Option<u32>,
+    /// Days the brand has to answer, for RequestInfo (1–90, default 14).
+    pub info_days: Option<u32>,
+}
+
+fn invalid(field: &'static str, message: &str) -> OnboardingError {
+    OnboardingError::Invalid {
+        field,
+        message: message.to_owned(),
+    }
+}
+
+/// Validates a decision and turns it into the step it makes.
+fn decision_step(decision: &Decision, now: DateTime<Utc>) -> Result<Step, OnboardingError> {
+    let note = decision
+        .note
+        .as_deref()
+        .map(|n| text("note", n))
+        .transpose()?;
+    if decision.probation_days.is_some() && decision.action != Action::ApproveWithConditions {
+        return Err(invalid(
+            "probationDays",
+            "is only for APPROVE_WITH_CONDITIONS",
+        ));
+    }
+    if decision.info_days.is_some() && decision.action != Action::RequestInfo {
+        return Err(invalid("infoDeadlineDays", "is only for REQUEST_INFO"));
+    }
+    let mut step = match decision.action {
+        Action::Approve => {
+            Step::to(Action::Approve, State::Approved).due(rules::next_reevaluation(now))
+        }
+        Action::ApproveWithConditions => {
+            let days = decision.probation_days.ok_or_else(|| {
+                invalid("probationDays", "is required to approve with conditions")
+            })?;
+            if !(1..=365).contains(&days) {
+                return Err(invalid("probationDays", "must be 1 to 365"));
+            }
+            if note.is_none() {
+                return Err(invalid("note", "must state the conditions"));
+            }
+            Step::to(Action::ApproveWithConditions, State::ApprovedWithConditions)
+                .due(rules::deadline_after_days(now, days))
+        }
+        Action::Reject | Action::Uphold => {
+            if decision.reasons.is_empty() {
+                return Err(invalid("reasonCodes", "needs at least one reason code"));
+            }
+            Step::to(
+                decision.action,
+                if decision.action == Action::Reject {
+                    State::Rejected
+                } else {
+                    State::Upheld
+                },
+            )
+        }
+        Action::RequestInfo => {
+            let days = decision.info_days.unwrap_or(rules::DEFAULT_INFO_DAYS);
+            if !(1..=90).contains(&days) {
+                return Err(invalid("infoDeadlineDays", "must be 1 to 90"));
+            }
+            if note.is_none() {
+                return Err(invalid("note", "must ask the question"));
+            }
+            Step::to(Action::RequestInfo, State::NeedsInfo)
+                .due(rules::deadline_after_days(now, days))
+        }
+        _ => return Err(invalid("decision", "is not a decision")),
+    };
+    if decision.action == Action::Reject {
+        step.due_at = Some(rules::deadline_after_days(now, rules::APPEAL_WINDOW_DAYS));
+    }
+    step.reasons.clone_from(&decision.reasons);
+    step.note = note;
+    Ok(step)
+}
+
+/// A reviewer decides an application they hold (in review, or an appeal
+/// they did not reject themselves).
+pub async fn decide(
+    db: &DatabaseConnection,
+    id: i64,
+    expected_version: i32,
+    decision: &Decision,
+    reviewer: &str,
+    now: DateTime<Utc>,
+) -> Result<application::Model, OnboardingError> {
+    let step = decision_step(decision, now)?;
+    let current = get(db, BrandScope::All, id).await?;
+    check(&current, expected_version, decision.action)?;
+    if current.claimed_by.as_deref() != Some(reviewer) {
+        return Err(match current.claimed_by {
+            Some(holder) => OnboardingError::ClaimedByOther(holder),
+            None => OnboardingError::NotClaimed,
+        });
+    }
+    let step = Step {
+        evaluation_id: current.evaluation_id,
+        ..step
+    };
+    let marks = Marks {
+        decided_by: Some(reviewer.to_owned()),
+        ..Marks::default()
+    };
+    commit(db, &current, vec![step], marks, reviewer, now).await
+}
+
+/// The brand appeals a rejection: once, within the window.
+pub async fn appeal(
+    db: &DatabaseConnection,
+    scope: BrandScope,
+    id: i64,
+    expected_version: i32,
+    note: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<application::Model, OnboardingError> {
+    let note = text("note", note)?;
+    let current = get(db, scope, id).await?;
+    check(&current, expected_version, Action::Appeal)?;
+    if current.appealed {
+        return Err(OnboardingError::AlreadyAppealed);
+    }
+    if let Some(closed) = current.due_at.filter(|due| *due <= now) {
+        return Err(OnboardingError::AppealWindowClosed(closed));
+    }
+    let mut step = Step::to(Action::Appeal, State::Appealed);
+    step.note = Some(note);
+    let marks = Marks {
+        appealed: true,
+        ..Marks::default()
+    };
+    commit(db, &current, vec![step], marks, actor, now).await
+}
+
+/// Measures an admitted brand again and moves it by the result: a pass
+/// keeps (or restores) APPROVED with the next quarterly date; a failure puts
+/// it on the WATCHLIST, or, on the watchlist past its deadline, SUSPENDS it.
+/// During probation, an early pass leaves the probation running.
+pub(crate) async fn reevaluate_row(
+    db: &DatabaseConnection,
+    current: &application::Model,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<application::Model, OnboardingError> {
+    let evaluation = evaluation::run(db, current.brand_id, rules::business_day(now), actor).await?;
+    let due_passed = current.due_at.is_some_and(|due| due <= now);
+    let step = match (current.state, evaluation.passed) {
+        (State::ApprovedWithConditions, true) if !due_passed => Step {
+            due_at: current.due_at,
+            ..Step::to(Action::Reevaluate, State::ApprovedWithConditions)
+        },
+        (_, true) => {
+            Step::to(Action::Reevaluate, State::Approved).due(rules::next_reevaluation(now))
+        }
+        (State::Watchlist, false) if due_passed => Step::to(Action::Reevaluate, State::Suspended),
+        (State::Watchlist, false) => Step {
+            due_at: current.due_at,
+            ..Step::to(Action::Reevaluate, State::Watchlist)
+        },
+        (_, false) => Step::to(Action::Reevaluate, State::Watchlist)
+            .due(rules::deadline_after_days(now, rules::WATCHLIST_DAYS)),
+    };
+    let step = Step {
+        reasons: ReasonCode::of(&evaluation),
+        evaluation_id: Some(evaluation.id),
+        ..step
+    };
+    commit(db, current, vec![step], Marks::default(), actor, now).await
+}
+
+/// A reviewer or admin re-evaluates an admitted brand on demand.
+pub async fn reevaluate(
+    db: &DatabaseConnection,
+    id: i64,
+    expected_version: i32,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<application::Model, OnboardingError> {
+    let current = get(db, BrandScope::All, id).await?;
+    check(&current, expected_version, Action::Reevaluate)?;
+    reevaluate_row(db, &current, actor, now).await
+}
+
+/// Narrows the application list (the reviewer queue).
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationFilter {
+    /// Only these states (empty: all).
+    pub states: Vec<State>,
+    /// Only this category id.
+    pub category_id: Option<i64>,
+    /// Only applications first submitted at or before this instant (age).
+    pub submitted_before: Option<DateTime<Utc>>,
+    /// Only applications whose deadline falls at or before this instant.
+    pub due_before: Option<DateTime<Utc>>,
+    /// Only claimed (true) or unclaimed (false) ones.
+    pub claimed: Option<bool>,
+}
+
+/// A page of the applications the caller may see, oldest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: BrandScope,
+    filter: &ApplicationFilter,
+    page: PageRequest,
+) -> Result<Page<application::Model>, OnboardingError> {
+    let mut select = scoped(
+        application::Entity::find(),
+        application::Column::BrandId,
+        scope,
+    );
+    if !filter.states.is_empty() {
+        select = select.filter(application::Column::State.is_in(filter.states.clone()));
+    }
+    if let Some(category) = filter.category_id {
+        select = select.filter(application::Column::CategoryId.eq(category));
+    }
+    if let Some(before) = filter.submitted_before {
+        select = select.filter(application::Column::SubmittedAt.lte(before));
+    }
+    if let Some(before) = filter.due_before {
+        select = select.filter(application::Column::DueAt.lte(before));
+    }
+    select = match filter.claimed {
+        Some(true) => select.filter(application::Column::ClaimedBy.is_not_null()),
+        Some(false) => select.filter(application::Column::ClaimedBy.is_null()),
+        None => select,
+    };
+    Ok(fetch_page(db, select, application::Column::Id, page).await?)
+}
+
+/// The events of many applications, in order, in one query.
+pub async fn events_of(
+    db: &impl ConnectionTrait,
+    application_ids: &[i64],
+) -> Result<HashMap<i64, Vec<application_event::Model>>, DbErr> {
+    let rows = application_event::Entity::find()
+        .filter(application_event::Column::ApplicationId.is_in(application_ids.iter().copied()))
+        .order_by_asc(application_event::Column::Id)
+        .all(db)
+        .await?;
+    let mut by_application: HashMap<i64, Vec<_>> = HashMap::new();
+    for row in rows {
+        by_application
+            .entry(row.application_id)
+            .or_default()
+            .push(row);
+    }
+    Ok(by_application)
+}
+
+/// The latest application of each of many brands, in one query.
+pub async fn latest_of(
+    db: &impl ConnectionTrait,
+    brand_ids: &[i64],
+) -> Result<HashMap<i64, application::Model>, DbErr> {
+    let rows = application::Entity::find()
+        .filter(application::Column::BrandId.is_in(brand_ids.iter().copied()))
+        .order_by_asc(application::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|row| (row.brand_id, row)).collect())
+}

@@ -1,0 +1,245 @@
+//! The state machine's rules as data: which action may start from which
+//! states, where deadlines fall, what a state means for the brand's status.
+//! Pure functions, so the whole table is unit-tested without a database.
+
+use chrono::{DateTime, Days, Months, NaiveDate, Utc};
+use entity::enums::{ApplicationState as State, BrandStatus};
+
+use crate::platform::BUSINESS_TZ;
+
+/// Days a brand has to answer a request for information, unless the
+/// reviewer says otherwise.
+pub const DEFAULT_INFO_DAYS: u32 = 14;
+/// Days after a rejection within which the brand may appeal (once).
+pub const APPEAL_WINDOW_DAYS: u32 = 30;
+/// Days a brand on the watchlist has to pass a re-evaluation.
+pub const WATCHLIST_DAYS: u32 = 90;
+/// Months between scheduled re-evaluations of an admitted brand (quarterly).
+pub const REEVALUATION_MONTHS: u32 = 3;
+/// Days before a deadline at which a warning is recorded.
+pub const WARNING_DAYS: i64 = 30;
+
+/// Something that moves an application (or, for claims and warnings,
+/// marks it without moving it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// The brand creates a draft.
+    Create,
+    /// The brand sends its draft.
+    Submit,
+    /// Automatic screening after a submission.
+    Screen,
+    /// The brand answers a request for information.
+    Respond,
+    /// A reviewer takes an application in review or appeal.
+    Claim,
+    /// A reviewer admits the brand.
+    Approve,
+    /// A reviewer admits the brand on probation.
+    ApproveWithConditions,
+    /// A reviewer refuses, with reason codes.
+    Reject,
+    /// A reviewer asks the brand a question, with a deadline.
+    RequestInfo,
+    /// The brand appeals a rejection.
+    Appeal,
+    /// A second reviewer confirms a rejection on appeal.
+    Uphold,
+    /// The admitted brand is measured again (schedule, probation end or on demand).
+    Reevaluate,
+    /// A NEEDS_INFO deadline passed unanswered.
+    Expire,
+    /// A deadline is 30 days away or less.
+    Warn,
+}
+
+impl Action {
+    /// The stored and displayed name, e.g. `REQUEST_INFO`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "CREATE",
+            Self::Submit => "SUBMIT",
+            Self::Screen => "SCREEN",
+            Self::Respond => "RESPOND",
+            Self::Claim => "CLAIM",
+            Self::Approve => "APPROVE",
+            Self::ApproveWithConditions => "APPROVE_WITH_CONDITIONS",
+            Self::Reject => "REJECT",
+            Self::RequestInfo => "REQUEST_INFO",
+            Self::Appeal => "APPEAL",
+            Self::Uphold => "UPHOLD",
+            Self::Reevaluate => "REEVALUATE",
+            Self::Expire => "EXPIRE",
+            Self::Warn => "WARN",
+        }
+    }
+
+    /// The states this action may start from.
+    pub fn from_states(self) -> &'static [State] {
+        use State::*;
+        match self {
+            Self::Create => &[],
+            Self::Submit => &[Draft],
+            Self::Screen => &[Submitted],
+            Self::Respond | Self::Expire => &[NeedsInfo],
+            Self::Claim => &[InReview, Appealed],
+            Self::Approve => &[InReview, Appealed],
+            Self::ApproveWithConditions | Self::Reject | Self::RequestInfo => &[InReview],
+            Self::Appeal => &[Rejected],
+            Self::Uphold => &[Appealed],
+            Self::Reevaluate => &[Approved, ApprovedWithConditions, Watchlist],
+            Self::Warn => &[
+                NeedsInfo,
+                Approved,
+                ApprovedWithConditions,
+                Watchlist,
+                Rejected,
+            ],
+        }
+    }
+
+    /// Whether the action may start from `state`.
+    pub fn allowed_from(self, state: State) -> bool {
+        self.from_states().contains(&state)
+    }
+}
+
+/// Whether an application in `state` holds its brand's one open slot. A
+/// closed application can only be followed by a new one (an appeal reopens
+/// a rejection).
+pub fn is_open(state: State) -> bool {
+    !matches!(
+        state,
+        State::Rejected | State::Expired | State::Upheld | State::Suspended
+    )
+}
+
+/// The brand status an application state implies, if it implies one.
+pub fn brand_status(state: State) -> Option<BrandStatus> {
+    match state {
+        State::Approved | State::ApprovedWithConditions => Some(BrandStatus::Active),
+        State::Watchlist => Some(BrandStatus::Watchlist),
+        State::Suspended => Some(BrandStatus::Suspended),
+        _ => None,
+    }
+}
+
+/// What the deadline of a state means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueKind {
+    /// The brand must answer by then, or the application expires.
+    InfoDeadline,
+    /// Probation ends; the brand is re-evaluated.
+    ProbationEnd,
+    /// The next scheduled re-evaluation.
+    Reevaluation,
+    /// The brand must pass a re-evaluation by then, or is suspended.
+    WatchlistDeadline,
+    /// The last moment to appeal.
+    AppealWindowEnd,
+}
+
+impl DueKind {
+    /// A phrase for notes, e.g. "info deadline".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::InfoDeadline => "the deadline to answer (then the application expires)",
+            Self::ProbationEnd => "the end of probation (then a re-evaluation)",
+            Self::Reevaluation => "the scheduled re-evaluation",
+            Self::WatchlistDeadline => "the watchlist deadline (then suspension unless it passes)",
+            Self::AppealWindowEnd => "the end of the appeal window",
+        }
+    }
+}
+
+/// What `state`'s deadline means, for states that have one.
+pub fn due_kind(state: State) -> Option<DueKind> {
+    match state {
+        State::NeedsInfo => Some(DueKind::InfoDeadline),
+        State::ApprovedWithConditions => Some(DueKind::ProbationEnd),
+        State::Approved => Some(DueKind::Reevaluation),
+        State::Watchlist => Some(DueKind::WatchlistDeadline),
+        State::Rejected => Some(DueKind::AppealWindowEnd),
+        _ => None,
+    }
+}
+
+/// The business day (Asia/Shanghai) of an instant.
+pub fn business_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&BUSINESS_TZ).date_naive()
+}
+
+/// Midnight (Asia/Shanghai) at the start of `day`, in UTC.
+fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(BUSINESS_TZ).earliest())
+        .map_or_else(
+            || day.and_time(chrono::NaiveTime::MIN).and_utc(),
+            |t| t.with_timezone(&Utc),
+        )
+}
+
+/// The end of the `days`-th business day after `now`: a deadline given in
+/// days includes the whole last day in Shanghai.
+pub fn deadline_after_days(now: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    let last = business_day(now) + Days::new(u64::from(days));
+    start_of(last + Days::new(1))
+}
+
+/// The next scheduled re-evaluation: the start of the business day
+/// [`REEVALUATION_MONTHS`] after `now`.
+pub fn next_reevaluation(now: DateTime<Utc>) -> DateTime<Utc> {
+    let day = business_day(now);
+    start_of(
+        day.checked_add_months(Months::new(REEVALUATION_MONTHS))
+            .unwrap_or(day),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_is_reachable_and_closed_states_are_final() {
+        use sea_orm::Iterable as _;
+        let actions = [
+            Action::Submit,
+            Action::Screen,
+            Action::Respond,
+            Action::Claim,
+            Action::Approve,
+            Action::ApproveWithConditions,
+            Action::Reject,
+            Action::RequestInfo,
+            Action::Appeal,
+            Action::Uphold,
+            Action::Reevaluate,
+            Action::Expire,
+        ];
+        for state in State::iter() {
+            let leaves = actions.iter().any(|a| a.allowed_from(state));
+            let final_state = matches!(state, State::Expired | State::Upheld | State::Suspended);
+            assert_eq!(!leaves, final_state, "{state:?}");
+        }
+        assert!(!Action::Approve.allowed_from(State::Draft));
+        assert!(!Action::Appeal.allowed_from(State::Upheld));
+        assert!(!Action::Uphold.allowed_from(State::InReview));
+    }
+
+    #[test]
+    fn deadlines_end_with_a_shanghai_day() {
+        // 2026-11-24 20:00 UTC is already 25 November in Shanghai.
+        let now = "2026-11-24T20:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("time");
+        assert_eq!(
+            deadline_after_days(now, 14).to_rfc3339(),
+            "2026-12-09T16:00:00+00:00"
+        );
+        assert_eq!(
+            next_reevaluation(now).to_rfc3339(),
+            "2027-02-24T16:00:00+00:00"
+        );
+    }
+}
