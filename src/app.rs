@@ -31,6 +31,8 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// How often due onboarding steps run; `None` never.
+    pub due_interval: Option<Duration>,
 }
 
 /// Why the application could not start.
@@ -69,15 +71,21 @@ impl Application {
     }
 
     /// As [`Application::build`], on an already migrated connection.
-    pub async fn build_with_db(config: Config, db: DatabaseConnection) -> Result<Self, StartError> {
+    pub async fn build_with_db(
+        config: Config,
+        mut db: DatabaseConnection,
+    ) -> Result<Self, StartError> {
+        let metrics = Metrics::new()?;
+        metrics.count_statements(&mut db);
         let state = AppState {
             schema: build_schema(db.clone(), &config.limits, config.privacy),
             db,
             keys: TokenKeys::new(&config.auth)?,
-            metrics: Metrics::new()?,
+            metrics,
             rate_limiter: RateLimiter::new(config.rate_limit),
             request_timeout: config.request_timeout,
             max_body_bytes: config.max_body_bytes,
+            due_interval: config.due_interval,
         };
         let listener =
             TcpListener::bind(config.listen)
@@ -112,16 +120,37 @@ impl Application {
                 limiter.shrink();
             }
         });
+        let scheduler = self
+            .state
+            .due_interval
+            .map(|period| tokio::spawn(run_due_every(self.state.db.clone(), period)));
         let result = axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown)
             .await;
         janitor.abort();
+        if let Some(scheduler) = scheduler {
+            scheduler.abort();
+        }
         result
     }
 
     /// Serves until SIGINT or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
+    }
+}
+
+/// Runs the due onboarding steps every `period`, first after one period.
+/// A failed run is logged and retried at the next tick; the steps are
+/// idempotent, so an overlap with `brand-gateway run-due` is harmless.
+async fn run_due_every(db: DatabaseConnection, period: Duration) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        tick.tick().await;
+        match crate::onboarding::due::run(&db, chrono::Utc::now()).await {
+            Ok(report) => tracing::info!(?report, "due onboarding steps ran"),
+            Err(error) => tracing::error!(%error, "due onboarding steps failed"),
+        }
     }
 }
 

@@ -108,6 +108,15 @@ pub async fn categories_by_id(
         .await
 }
 
+/// Brands by id, for batching under an object the caller may already see
+/// (an application's brand).
+pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<Vec<brand::Model>, DbErr> {
+    brand::Entity::find()
+        .filter(brand::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
+}
+
 /// All categories, by code.
 pub async fn categories(db: &DatabaseConnection) -> Result<Vec<category::Model>, DbErr> {
     category::Entity::find()

@@ -48,6 +48,10 @@ pub enum Command {
     Token(TokenArgs),
     /// Rebuild the audience cube into a new data epoch (seed and import do it too).
     Refresh,
+    /// Run the onboarding steps that are due now (expiries, scheduled
+    /// re-evaluations, suspensions, 30-day warnings) and exit. Idempotent;
+    /// `serve` also runs it every `--due-interval-secs`.
+    RunDue,
 }
 
 /// Flags of `seed`.
@@ -193,6 +197,10 @@ pub struct ServeArgs {
     /// Audience cells whose noisy member count is below this are suppressed.
     #[arg(long, env = "BRAND_GATEWAY_PRIVACY_MIN_CELL", default_value = "50", value_parser = clap::value_parser!(i64).range(1..))]
     pub privacy_min_cell: i64,
+    /// Seconds between runs of the due onboarding steps inside the server
+    /// (first run one interval after start); 0 turns the task off.
+    #[arg(long, env = "BRAND_GATEWAY_DUE_INTERVAL_SECS", default_value = "3600")]
+    pub due_interval_secs: u64,
 }
 
 /// Limits applied to every GraphQL request.
@@ -339,6 +347,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Audience privacy settings.
     pub privacy: crate::privacy::PrivacySettings,
+    /// How often the server runs due onboarding steps; `None` never.
+    pub due_interval: Option<Duration>,
 }
 
 impl Config {
@@ -370,6 +380,8 @@ impl Config {
                 thirty_day_budget_micros: serve.privacy_30_day_budget,
                 min_cell: serve.privacy_min_cell,
             },
+            due_interval: (serve.due_interval_secs > 0)
+                .then(|| Duration::from_secs(serve.due_interval_secs)),
         })
     }
 }

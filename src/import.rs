@@ -627,6 +627,8 @@ pub async fn run(
     txn.commit().await?;
     let elapsed = start.elapsed();
     let cube = crate::segments::cube::refresh(db, crate::platform::business_today()).await?;
+    let standings = crate::onboarding::adopt_existing(db, chrono::Utc::now()).await?;
+    tracing::info!(standings, "recorded the standing of admitted brands");
     Ok(ImportReport {
         rows,
         elapsed,

@@ -7,7 +7,7 @@ use brand_gateway::{
     Application,
     auth::{self, Role, TokenKeys},
     config::{Cli, Command, Config, SeedArgs},
-    db, graphql, import, platform, platform_data, seed, segments,
+    db, graphql, import, onboarding, platform, platform_data, seed, segments,
 };
 use clap::Parser as _;
 
@@ -65,6 +65,15 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 report.epoch_id,
                 report.cells,
                 report.elapsed.as_secs_f64()
+            );
+            Ok(())
+        }
+        Some(Command::RunDue) => {
+            let db = db::connect_and_migrate(url).await?;
+            let report = onboarding::due::run(&db, chrono::Utc::now()).await?;
+            eprintln!(
+                "due onboarding steps: {} expired, {} re-evaluated ({} suspended), {} warned, {} skipped",
+                report.expired, report.reevaluated, report.suspended, report.warned, report.skipped
             );
             Ok(())
         }

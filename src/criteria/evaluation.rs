@@ -300,6 +300,21 @@ pub async fn get(
     Ok(from_row(row)?)
 }
 
+/// Evaluations by id, for batching under objects the caller may already
+/// see (an application's latest evaluation).
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Evaluation>, DbErr> {
+    evaluation::Entity::find()
+        .filter(evaluation::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| from_row(row).map(|e| (e.id, e)))
+        .collect()
+}
+
 /// A page of a brand's evaluations, oldest first (the caller has already
 /// checked it may see the brand).
 pub async fn list(

@@ -197,6 +197,19 @@ impl Brand {
         })
     }
 
+    /// The brand's latest application: its standing with the programme
+    /// (state, deadline, history). Null if it never applied.
+    async fn standing(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<super::onboarding::Application>, ApiError> {
+        Ok(super::loaders(ctx)?
+            .standings
+            .load_one(parse_brand_id(&self.id)?)
+            .await?
+            .map(Into::into))
+    }
+
     /// The category the brand competes in.
     async fn category(&self, ctx: &Context<'_>) -> Result<Category, ApiError> {
         super::loaders(ctx)?
@@ -230,8 +243,7 @@ pub struct Viewer {
 
 /// Parses a brand id; a malformed id names the argument.
 pub(super) fn parse_brand_id(id: &ID) -> Result<i64, ApiError> {
-    id.parse::<i64>()
-        .map_err(|_| ApiError::new(ErrorCode::BadUserInput, "`id` is not a brand id"))
+    super::parse_id(id, "a brand")
 }
 
 /// Brand root fields.

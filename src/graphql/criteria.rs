@@ -4,26 +4,14 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{ApiError, brands::parse_brand_id, db, principal};
+use super::{ApiError, UserError, brands::parse_brand_id, db, principal, require, user_error};
 use crate::{
-    auth::{Principal, Role},
+    auth::Role,
     criteria::{
         CriteriaError, evaluation,
         policy::{self, PolicyError, Thresholds},
     },
-    error::ErrorCode,
 };
-
-/// A problem with a mutation's input, naming the field.
-#[derive(SimpleObject)]
-pub struct UserError {
-    /// Path of the input field, e.g. `["input", "minMarketShare"]`.
-    field: Vec<String>,
-    /// What is wrong.
-    message: String,
-    /// Stable code: BAD_USER_INPUT, NOT_FOUND or CONFLICT.
-    code: String,
-}
 
 /// A category's entry thresholds, one version.
 #[derive(SimpleObject)]
@@ -220,25 +208,6 @@ pub struct EvaluateBrandPayload {
     user_errors: Vec<UserError>,
 }
 
-fn require(principal: &Principal, roles: &[Role], what: &str) -> Result<(), ApiError> {
-    if roles.contains(&principal.role) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            ErrorCode::Forbidden,
-            format!("{what} is for {roles:?}"),
-        ))
-    }
-}
-
-fn user_error(field: &[&str], error: &impl crate::error::CodedError) -> UserError {
-    UserError {
-        field: field.iter().map(|f| (*f).to_owned()).collect(),
-        message: error.client_message(),
-        code: error.code().as_str().to_owned(),
-    }
-}
-
 /// Criteria root fields.
 #[derive(Default)]
 pub struct CriteriaQuery;
@@ -259,9 +228,7 @@ impl CriteriaQuery {
     /// One evaluation; another brand's answers NOT_FOUND for brand roles.
     async fn evaluation(&self, ctx: &Context<'_>, id: ID) -> Result<Evaluation, ApiError> {
         let principal = principal(ctx)?;
-        let id = id
-            .parse::<i64>()
-            .map_err(|_| ApiError::new(ErrorCode::BadUserInput, "`id` is not an evaluation id"))?;
+        let id = super::parse_id(&id, "an evaluation")?;
         Ok(evaluation::get(db(ctx)?, principal.brand_scope(), id)
             .await?
             .into())

@@ -1,13 +1,18 @@
 //! Per-request data loaders. They are built for each request (never stored
-//! in the schema), so no cache is shared across requests or brands.
+//! in the schema), so no cache is shared across requests or brands. Each
+//! loader batches one kind of lookup by id into one query; the callers
+//! have already checked the caller may see the parent object.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, marker::PhantomData, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::category;
+use entity::{application, application_event, brand, category};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::error::{CodedError, ErrorCode};
+use crate::{
+    criteria::evaluation::{self, Evaluation},
+    error::{CodedError, ErrorCode},
+};
 
 /// A batched load failed; shared by every key of the batch.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -20,34 +25,140 @@ impl CodedError for LoadError {
     }
 }
 
-/// Loads categories by id, one query per batch.
-pub struct CategoryLoader {
-    db: DatabaseConnection,
+/// One kind of batched lookup: many ids, one query.
+pub trait Batch: Send + Sync + 'static {
+    /// What one id loads.
+    type Value: Clone + Send + Sync + 'static;
+
+    /// Loads the values of `ids` (missing ids are simply absent).
+    fn load(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> impl Future<Output = Result<HashMap<i64, Self::Value>, DbErr>> + Send;
 }
 
-impl Loader<i64> for CategoryLoader {
-    type Value = category::Model;
+/// A [`Loader`] over a [`Batch`].
+pub struct ByKey<B> {
+    db: DatabaseConnection,
+    batch: PhantomData<B>,
+}
+
+impl<B: Batch> Loader<i64> for ByKey<B> {
+    type Value = B::Value;
     type Error = LoadError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = crate::brands::categories_by_id(&self.db, keys)
+        B::load(&self.db, keys)
             .await
-            .map_err(|e| LoadError(Arc::new(e)))?;
+            .map_err(|e| LoadError(Arc::new(e)))
+    }
+}
+
+/// Categories by id.
+pub struct Categories;
+
+impl Batch for Categories {
+    type Value = category::Model;
+
+    async fn load(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        let rows = crate::brands::categories_by_id(db, ids).await?;
         Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+/// Brands by id.
+pub struct Brands;
+
+impl Batch for Brands {
+    type Value = brand::Model;
+
+    async fn load(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        let rows = crate::brands::by_ids(db, ids).await?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+/// Evaluations by id.
+pub struct Evaluations;
+
+impl Batch for Evaluations {
+    type Value = Evaluation;
+
+    async fn load(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        evaluation::by_ids(db, ids).await
+    }
+}
+
+/// An application's events by application id.
+pub struct Events;
+
+impl Batch for Events {
+    type Value = Vec<application_event::Model>;
+
+    async fn load(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        crate::onboarding::events_of(db, ids).await
+    }
+}
+
+/// A brand's latest application by brand id.
+pub struct Standings;
+
+impl Batch for Standings {
+    type Value = application::Model;
+
+    async fn load(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        crate::onboarding::latest_of(db, ids).await
     }
 }
 
 /// The loaders one request uses.
 pub struct Loaders {
     /// Categories by id.
-    pub categories: DataLoader<CategoryLoader>,
+    pub categories: DataLoader<ByKey<Categories>>,
+    /// Brands by id.
+    pub brands: DataLoader<ByKey<Brands>>,
+    /// Evaluations by id.
+    pub evaluations: DataLoader<ByKey<Evaluations>>,
+    /// Application events by application id.
+    pub events: DataLoader<ByKey<Events>>,
+    /// Latest application by brand id.
+    pub standings: DataLoader<ByKey<Standings>>,
+}
+
+fn loader<B: Batch>(db: &DatabaseConnection) -> DataLoader<ByKey<B>> {
+    DataLoader::new(
+        ByKey {
+            db: db.clone(),
+            batch: PhantomData,
+        },
+        tokio::spawn,
+    )
 }
 
 impl Loaders {
     /// Fresh loaders for one request.
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
-            categories: DataLoader::new(CategoryLoader { db: db.clone() }, tokio::spawn),
+            categories: loader(db),
+            brands: loader(db),
+            evaluations: loader(db),
+            events: loader(db),
+            standings: loader(db),
         }
     }
 }

@@ -8,6 +8,7 @@ mod criteria;
 mod error;
 mod limits;
 mod loaders;
+mod onboarding;
 
 use async_graphql::{
     Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder,
@@ -19,7 +20,10 @@ pub use limits::ExecutionStarted;
 pub use loaders::Loaders;
 
 use crate::{
-    auth::Principal, config::QueryLimits, error::ErrorCode, pagination::PageError,
+    auth::{Principal, Role},
+    config::QueryLimits,
+    error::ErrorCode,
+    pagination::PageError,
     privacy::PrivacySettings,
 };
 
@@ -29,11 +33,12 @@ pub struct Query(
     brands::BrandQuery,
     audience::AudienceQuery,
     criteria::CriteriaQuery,
+    onboarding::OnboardingQuery,
 );
 
 /// The mutation root, merged from every capability's mutations.
 #[derive(MergedObject, Default)]
-pub struct Mutation(criteria::CriteriaMutation);
+pub struct Mutation(criteria::CriteriaMutation, onboarding::OnboardingMutation);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -68,6 +73,48 @@ pub fn sdl() -> String {
     builder()
         .finish()
         .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+}
+
+/// A problem with a mutation's input, naming the field.
+#[derive(async_graphql::SimpleObject)]
+pub struct UserError {
+    /// Path of the input field, e.g. `["input", "minMarketShare"]`.
+    field: Vec<String>,
+    /// What is wrong.
+    message: String,
+    /// Stable code: BAD_USER_INPUT, NOT_FOUND, CONFLICT or ILLEGAL_TRANSITION.
+    code: String,
+}
+
+/// Refuses a caller whose role may not do `what` at all.
+fn require(principal: &Principal, roles: &[Role], what: &str) -> Result<(), ApiError> {
+    if roles.contains(&principal.role) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("{what} is for {roles:?}"),
+        ))
+    }
+}
+
+/// A domain refusal as a user error naming the input field.
+fn user_error(field: &[&str], error: &impl crate::error::CodedError) -> UserError {
+    UserError {
+        field: field.iter().map(|f| (*f).to_owned()).collect(),
+        message: error.client_message(),
+        code: error.code().as_str().to_owned(),
+    }
+}
+
+/// Parses a numeric id; a malformed one names what it should have been.
+fn parse_id(id: &async_graphql::ID, what: &str) -> Result<i64, ApiError> {
+    id.parse::<i64>().map_err(|_| {
+        ApiError::new(
+            ErrorCode::BadUserInput,
+            format!("`{}` is not {what} id", id.0),
+        )
+    })
 }
 
 fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {

@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests, latency and GraphQL errors by code. Each
+//! Prometheus metrics: requests, latency, GraphQL errors by code and SQL
+//! statements executed. Each
 //! application owns its registry (no global), so tests can run many apps in
 //! one process.
 
@@ -11,7 +12,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use prometheus::{
-    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder as _, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::AppState;
@@ -23,6 +25,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     graphql_errors: IntCounterVec,
+    db_statements: IntCounter,
 }
 
 impl Metrics {
@@ -47,6 +50,11 @@ impl Metrics {
             Opts::new("graphql_errors_total", "GraphQL errors by extensions.code"),
             &["code"],
         )?;
+        let db_statements = IntCounter::new(
+            "db_statements_total",
+            "SQL statements the server executed (request and background work)",
+        )?;
+        registry.register(Box::new(db_statements.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(graphql_errors.clone()))?;
@@ -55,7 +63,16 @@ impl Metrics {
             requests,
             latency,
             graphql_errors,
+            db_statements,
         })
+    }
+
+    /// Counts every statement `db` executes from now on (clones made later
+    /// share the callback), so a test or an operator can see how many
+    /// statements a request costs.
+    pub fn count_statements(&self, db: &mut sea_orm::DatabaseConnection) {
+        let counter = self.db_statements.clone();
+        db.set_metric_callback(move |_| counter.inc());
     }
 
     /// Counts one GraphQL error.

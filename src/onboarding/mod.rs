@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    application, application_event, brand,
+    application, application_event, brand, category,
     enums::{ApplicationState as State, BrandStatus},
 };
 use sea_orm::{
@@ -158,9 +158,6 @@ pub enum OnboardingError {
     /// More than 30 days since the rejection.
     #[error("the appeal window closed at {0}")]
     AppealWindowClosed(DateTime<Utc>),
-    /// The one appeal was used.
-    #[error("this application was already appealed once")]
-    AlreadyAppealed,
     /// Bad input, naming the field.
     #[error("`{field}` {message}")]
     Invalid {
@@ -200,8 +197,7 @@ impl CodedError for OnboardingError {
             Self::IllegalTransition { .. }
             | Self::NotClaimed
             | Self::SameReviewer
-            | Self::AppealWindowClosed(_)
-            | Self::AlreadyAppealed => ErrorCode::IllegalTransition,
+            | Self::AppealWindowClosed(_) => ErrorCode::IllegalTransition,
             Self::Conflict { .. } | Self::AlreadyOpen(_) | Self::ClaimedByOther(_) => {
                 ErrorCode::Conflict
             }
@@ -244,6 +240,8 @@ struct Step {
     note: Option<String>,
     evaluation_id: Option<i64>,
     due_at: Option<DateTime<Utc>>,
+    /// Who took the step when not the caller (automatic screening).
+    by: Option<&'static str>,
 }
 
 impl Step {
@@ -255,6 +253,7 @@ impl Step {
             note: None,
             evaluation_id: None,
             due_at: None,
+            by: None,
         }
     }
 
@@ -390,7 +389,7 @@ async fn append(
     application_event::Entity::insert(application_event::ActiveModel {
         application_id: Set(application_id),
         at: Set(at),
-        actor: Set(actor.to_owned()),
+        actor: Set(step.by.unwrap_or(actor).to_owned()),
         action: Set(step.action.as_str().to_owned()),
         from_state: Set(from),
         to_state: Set(step.to),
@@ -508,6 +507,81 @@ pub async fn create(
     get(db, BrandScope::All, id).await
 }
 
+/// Gives every brand that has a programme status but no application one
+/// that records its standing (for data loaded by `seed` or `import`):
+/// ACTIVE brands are APPROVED with their first scheduled re-evaluation
+/// spread over the coming quarter, WATCHLIST brands get the watchlist
+/// deadline, SUSPENDED ones a closed record. Prospects get nothing: they
+/// apply. Returns how many were recorded.
+pub async fn adopt_existing(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let known: std::collections::HashSet<i64> = application::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.brand_id)
+        .collect();
+    let brands = brand::Entity::find()
+        .filter(brand::Column::Status.ne(BrandStatus::Prospect))
+        .order_by_asc(brand::Column::Id)
+        .all(db)
+        .await?;
+    let txn = db.begin().await?;
+    let mut adopted = 0;
+    for brand in brands.into_iter().filter(|b| !known.contains(&b.id)) {
+        let (state, due_at) = match brand.status {
+            BrandStatus::Watchlist => (
+                State::Watchlist,
+                Some(rules::deadline_after_days(now, rules::WATCHLIST_DAYS)),
+            ),
+            BrandStatus::Suspended => (State::Suspended, None),
+            _ => (
+                State::Approved,
+                // Deterministic spread so a quarter's re-evaluations don't all fall on one day.
+                Some(rules::deadline_after_days(
+                    now,
+                    1 + (brand.id.rem_euclid(90)) as u32,
+                )),
+            ),
+        };
+        let id = application::Entity::insert(application::ActiveModel {
+            brand_id: Set(brand.id),
+            category_id: Set(brand.category_id),
+            open_brand_id: Set(rules::is_open(state).then_some(brand.id)),
+            state: Set(state),
+            version: Set(1),
+            statement: Set("admitted before onboarding was recorded here".to_owned()),
+            claimed_by: Set(None),
+            decided_by: Set(None),
+            appealed: Set(false),
+            due_at: Set(due_at),
+            warned_due_at: Set(None),
+            evaluation_id: Set(None),
+            created_by: Set(IMPORTER.to_owned()),
+            created_at: Set(now),
+            submitted_at: Set(None),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?
+        .last_insert_id;
+        let step = Step {
+            due_at,
+            ..Step::to(Action::Import, state)
+        };
+        append(&txn, id, None, &step, IMPORTER, now).await?;
+        adopted += 1;
+    }
+    txn.commit().await?;
+    Ok(adopted)
+}
+
+/// The actor of automatic screening steps.
+pub const SCREENING: &str = "screening";
+
+/// The actor of standings recorded by [`adopt_existing`].
+pub const IMPORTER: &str = "import";
+
 /// Screening after a submission or an answer: the brand is evaluated; a
 /// measure that cannot be computed asks the brand for information, anything
 /// else goes to a reviewer with the evaluation attached.
@@ -520,12 +594,17 @@ async fn screen(
     now: DateTime<Utc>,
 ) -> Result<application::Model, OnboardingError> {
     let evaluation = evaluation::run(db, current.brand_id, rules::business_day(now), actor).await?;
-    let undefined: Vec<&str> = evaluation
+    let mut undefined: Vec<&str> = Vec::new();
+    for reason in evaluation
         .snapshot
         .verdicts
         .iter()
         .filter_map(|v| v.undefined_reason.as_deref())
-        .collect();
+    {
+        if !undefined.contains(&reason) {
+            undefined.push(reason);
+        }
+    }
     let mut screened = if undefined.is_empty() {
         Step::to(Action::Screen, State::InReview)
     } else {
@@ -539,7 +618,8 @@ async fn screen(
         step
     };
     screened.evaluation_id = Some(evaluation.id);
-    commit(db, current, vec![first, screened], marks, "screening", now).await
+    screened.by = Some(SCREENING);
+    commit(db, current, vec![first, screened], marks, actor, now).await
 }
 
 /// The brand sends its draft; screening runs at once.
@@ -557,8 +637,7 @@ pub async fn submit(
         submitted_at: Some(now),
         ..Marks::default()
     };
-    let mut submitted = Step::to(Action::Submit, State::Submitted);
-    submitted.note = Some(format!("submitted by {actor}"));
+    let submitted = Step::to(Action::Submit, State::Submitted);
     screen(db, &current, submitted, marks, actor, now).await
 }
 
@@ -740,10 +819,8 @@ pub async fn appeal(
 ) -> Result<application::Model, OnboardingError> {
     let note = text("note", note)?;
     let current = get(db, scope, id).await?;
+    // Once: an appeal ends APPROVED or UPHELD, never REJECTED again.
     check(&current, expected_version, Action::Appeal)?;
-    if current.appealed {
-        return Err(OnboardingError::AlreadyAppealed);
-    }
     if let Some(closed) = current.due_at.filter(|due| *due <= now) {
         return Err(OnboardingError::AppealWindowClosed(closed));
     }
@@ -810,8 +887,8 @@ pub async fn reevaluate(
 pub struct ApplicationFilter {
     /// Only these states (empty: all).
     pub states: Vec<State>,
-    /// Only this category id.
-    pub category_id: Option<i64>,
+    /// Only this category (by code).
+    pub category_code: Option<String>,
     /// Only applications first submitted at or before this instant (age).
     pub submitted_before: Option<DateTime<Utc>>,
     /// Only applications whose deadline falls at or before this instant.
@@ -835,8 +912,16 @@ pub async fn list(
     if !filter.states.is_empty() {
         select = select.filter(application::Column::State.is_in(filter.states.clone()));
     }
-    if let Some(category) = filter.category_id {
-        select = select.filter(application::Column::CategoryId.eq(category));
+    if let Some(code) = &filter.category_code {
+        select = select.filter(
+            application::Column::CategoryId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(category::Column::Id)
+                    .from(category::Entity)
+                    .and_where(category::Column::Code.eq(code.as_str()))
+                    .take(),
+            ),
+        );
     }
     if let Some(before) = filter.submitted_before {
         select = select.filter(application::Column::SubmittedAt.lte(before));

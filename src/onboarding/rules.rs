@@ -25,6 +25,8 @@ pub const WARNING_DAYS: i64 = 30;
 pub enum Action {
     /// The brand creates a draft.
     Create,
+    /// A standing loaded with platform data (admitted before this system).
+    Import,
     /// The brand sends its draft.
     Submit,
     /// Automatic screening after a submission.
@@ -58,6 +60,7 @@ impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Create => "CREATE",
+            Self::Import => "IMPORT",
             Self::Submit => "SUBMIT",
             Self::Screen => "SCREEN",
             Self::Respond => "RESPOND",
@@ -78,7 +81,7 @@ impl Action {
     pub fn from_states(self) -> &'static [State] {
         use State::*;
         match self {
-            Self::Create => &[],
+            Self::Create | Self::Import => &[],
             Self::Submit => &[Draft],
             Self::Screen => &[Submitted],
             Self::Respond | Self::Expire => &[NeedsInfo],

@@ -173,6 +173,8 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     txn.commit().await?;
     let elapsed = start.elapsed();
     let cube = crate::segments::cube::refresh(db, options.as_of).await?;
+    let standings = crate::onboarding::adopt_existing(db, chrono::Utc::now()).await?;
+    tracing::info!(standings, "recorded the standing of admitted brands");
     Ok(SeedReport {
         rows,
         elapsed,

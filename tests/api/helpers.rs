@@ -217,7 +217,12 @@ impl TestApp {
 
     /// Issues a credential and returns its token.
     pub async fn token(&self, role: Role, brand: Option<i64>) -> String {
-        auth::issue(&self.db.db, &self.keys, role, brand, "test", 1)
+        self.token_as(role, brand, "test").await
+    }
+
+    /// Issues a credential for a named subject (e.g. two different reviewers).
+    pub async fn token_as(&self, role: Role, brand: Option<i64>, subject: &str) -> String {
+        auth::issue(&self.db.db, &self.keys, role, brand, subject, 1)
             .await
             .expect("issue token")
             .token

@@ -12,6 +12,7 @@ mod federation;
 mod helpers;
 mod http;
 mod limits;
+mod onboarding;
 mod postgres;
 mod privacy;
 mod schema;
@@ -56,6 +57,10 @@ fn per_backend() -> Vec<(String, TestFn)> {
         audience::utility_on_large_cells_meets_the_target,
         criteria::measures_match_hand_computed_cases,
         criteria::policies_are_versioned_and_evaluations_immutable,
+        onboarding::every_legal_transition_records_its_event,
+        onboarding::refusals_name_the_rule_and_the_field,
+        onboarding::probation_expiry_and_warnings_run_once,
+        onboarding::concurrent_claims_and_decisions_have_one_winner,
         privacy::small_cohort::tiny_cohorts_are_suppressed_without_numbers,
         privacy::averaging_by_repetition::repeated_questions_get_one_answer_and_one_debit,
         privacy::differencing_overlapping_filters::differences_of_overlapping_answers_stay_noisy,

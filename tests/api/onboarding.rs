@@ -1,0 +1,802 @@
+//! The onboarding workflow through the real server: every transition, the
+//! refusals, concurrent decisions, the due runner (`brand-gateway run-due`),
+//! the reviewer queue and cross-brand access. The data set is imported and
+//! dated relative to today, so screening always sees it inside its windows.
+
+use brand_gateway::{auth::Role, import};
+use chrono::{Datelike as _, Duration, Utc};
+use entity::application;
+use futures_util::future::join_all;
+use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, TestDb, error_codes, scalar, write};
+
+const FIELDS: &str = r#"
+fragment A on Application {
+  id state version dueAt dueKind claimedBy decidedBy appealed submittedAt
+  brand { id status }
+  latestEvaluation { id passed }
+  events { action fromState toState reasonCodes note actor evaluationId dueAt }
+}"#;
+
+/// Lumiere (10) and Rosa (11) have full data in BEAUTY; Pawly (12) is alone
+/// in PETS with nothing; Olde (13) was admitted before (ACTIVE).
+async fn case(backend: Backend) -> TestApp {
+    let dir = tempfile::tempdir().expect("dir");
+    let today = brand_gateway::platform::business_today();
+    let month = today.with_day(1).expect("first of month");
+    let week = today - Duration::days(7);
+    let yesterday = today - Duration::days(1);
+    write(
+        dir.path(),
+        "categories.csv",
+        "id,code,name\n1,BEAUTY,Beauty\n2,PETS,Pets\n",
+    );
+    write(
+        dir.path(),
+        "brands.csv",
+        "id,name,category_code,status\n10,Lumiere,BEAUTY,PROSPECT\n11,Rosa,BEAUTY,PROSPECT\n\
+         12,Pawly,PETS,PROSPECT\n13,Olde,BEAUTY,ACTIVE\n",
+    );
+    write(
+        dir.path(),
+        "members.csv",
+        "id,points,paid_member,black_card,birth_year,gender,city_tier,annual_spend_cents\n\
+         1,100,false,false,1990,F,TIER1,100\n2,1500,true,false,1990,F,TIER1,100\n3,2600,true,true,1985,M,TIER2,100\n",
+    );
+    write(
+        dir.path(),
+        "store_memberships.csv",
+        "brand_id,member_id,joined_on\n10,1,2026-01-01\n10,2,2026-01-01\n10,3,2026-01-01\n11,1,2026-02-01\n11,2,2026-02-01\n",
+    );
+    write(
+        dir.path(),
+        "category_sales.csv",
+        &format!(
+            "brand_id,month,gmv_cents,refund_cents,orders\n10,{month},1000,100,3\n11,{month},500,0,1\n"
+        ),
+    );
+    write(
+        dir.path(),
+        "social_mentions.csv",
+        &format!("brand_id,period_start,voluntary,paid\n10,{week},300,100\n11,{week},100,0\n"),
+    );
+    write(
+        dir.path(),
+        "sku_prices.csv",
+        &format!(
+            "brand_id,sku,day,price_cents,units\n10,A,{yesterday},100,1\n11,C,{yesterday},990,3\n"
+        ),
+    );
+    let db = TestDb::new(backend).await;
+    import::run(&db.db, dir.path(), false)
+        .await
+        .expect("import");
+    TestApp::start(db, &[]).await
+}
+
+/// Calls one application mutation; returns the application (or null) and
+/// the user errors as `(code, field)`.
+async fn call(
+    app: &TestApp,
+    token: &str,
+    field: &str,
+    params: &str,
+    args: &str,
+    variables: Value,
+) -> (Value, Vec<(String, String)>) {
+    let query = format!(
+        "mutation({params}) {{ r: {field}({args}) {{ application {{ ...A }} userErrors {{ field message code }} }} }} {FIELDS}"
+    );
+    let data = app.data(token, &query, variables).await;
+    let errors = data["r"]["userErrors"]
+        .as_array()
+        .expect("userErrors")
+        .iter()
+        .map(|e| {
+            (
+                e["code"].as_str().unwrap_or_default().to_owned(),
+                e["field"]
+                    .as_array()
+                    .and_then(|f| f.last())
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    (data["r"]["application"].clone(), errors)
+}
+
+fn version(application: &Value) -> i64 {
+    application["version"].as_i64().expect("version")
+}
+
+fn id(application: &Value) -> String {
+    application["id"].as_str().expect("id").to_owned()
+}
+
+async fn create(app: &TestApp, token: &str) -> (Value, Vec<(String, String)>) {
+    call(
+        app,
+        token,
+        "createApplication",
+        "$s: String!",
+        "statement: $s",
+        json!({ "s": "We sell skin care." }),
+    )
+    .await
+}
+
+/// submit, claim and reevaluate take just the id and the version.
+async fn step(
+    app: &TestApp,
+    token: &str,
+    field: &str,
+    application: &Value,
+) -> (Value, Vec<(String, String)>) {
+    call(
+        app,
+        token,
+        field,
+        "$id: ID!, $v: Int!",
+        "applicationId: $id, expectedVersion: $v",
+        json!({ "id": id(application), "v": version(application) }),
+    )
+    .await
+}
+
+/// respond (answer) and appeal (note) take a text too.
+async fn with_text(
+    app: &TestApp,
+    token: &str,
+    field: &str,
+    arg: &str,
+    application: &Value,
+) -> (Value, Vec<(String, String)>) {
+    call(
+        app,
+        token,
+        field,
+        "$id: ID!, $v: Int!, $t: String!",
+        &format!("applicationId: $id, expectedVersion: $v, {arg}: $t"),
+        json!({ "id": id(application), "v": version(application), "t": "Our store numbers are attached." }),
+    )
+    .await
+}
+
+async fn decide(
+    app: &TestApp,
+    token: &str,
+    application: &Value,
+    decision: Value,
+) -> (Value, Vec<(String, String)>) {
+    let mut input =
+        json!({ "applicationId": id(application), "expectedVersion": version(application) });
+    input
+        .as_object_mut()
+        .expect("object")
+        .extend(decision.as_object().expect("object").clone());
+    call(
+        app,
+        token,
+        "decideApplication",
+        "$i: DecideApplicationInput!",
+        "input: $i",
+        json!({ "i": input }),
+    )
+    .await
+}
+
+/// Asserts a step landed and returns the application after it.
+fn landed((application, errors): (Value, Vec<(String, String)>)) -> Value {
+    assert!(errors.is_empty(), "user errors: {errors:?}");
+    assert!(application.is_object(), "no application");
+    application
+}
+
+/// Asserts a step was refused with `code` on `field`.
+fn refused((application, errors): (Value, Vec<(String, String)>), code: &str, field: &str) {
+    assert!(application.is_null(), "{application}");
+    assert_eq!(errors, [(code.to_owned(), field.to_owned())]);
+}
+
+fn actions(application: &Value) -> Vec<String> {
+    application["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn last_event(application: &Value) -> Value {
+    application["events"]
+        .as_array()
+        .and_then(|e| e.last())
+        .cloned()
+        .expect("an event")
+}
+
+/// Sets BEAUTY's thresholds so every brand with data passes (lenient) or
+/// none does (strict: 90% market share).
+async fn policy(app: &TestApp, strict: bool) {
+    let admin = app.token(Role::Admin, None).await;
+    let current = app
+        .data(
+            &admin,
+            r#"{ criteriaPolicy(category: "BEAUTY") { version } }"#,
+            json!({}),
+        )
+        .await["criteriaPolicy"]["version"]
+        .as_i64()
+        .expect("version");
+    let data = app
+        .data(
+            &admin,
+            "mutation($i: SetCriteriaPolicyInput!) { setCriteriaPolicy(input: $i) { userErrors { message } } }",
+            json!({ "i": {
+                "category": "BEAUTY", "expectedVersion": current,
+                "minMarketShare": if strict { 0.9 } else { 0.0 }, "minVoluntaryMentionShare": 0.0,
+                "maxPriceVolatility": 10.0, "minSuperMemberRatio": 0.0, "maxDeepDiscountDays": 1.0,
+            } }),
+        )
+        .await;
+    assert_eq!(data["setCriteriaPolicy"]["userErrors"], json!([]));
+}
+
+/// Moves an application's deadline (standing in for the passage of time).
+async fn set_due(app: &TestApp, application: &Value, due: chrono::DateTime<Utc>) {
+    let id: i64 = id(application).parse().expect("numeric id");
+    application::Entity::update_many()
+        .col_expr(application::Column::DueAt, Expr::value(due))
+        .filter(application::Column::Id.eq(id))
+        .exec(&app.db.db)
+        .await
+        .expect("move the deadline");
+}
+
+/// Runs `brand-gateway run-due` against the app's database; returns its report line.
+async fn run_due(app: &TestApp) -> String {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_brand-gateway"))
+        .arg("run-due")
+        .env("DATABASE_URL", &app.db.url)
+        .output()
+        .await
+        .expect("run run-due");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    stderr
+        .lines()
+        .find(|l| l.starts_with("due onboarding steps"))
+        .unwrap_or_else(|| panic!("no report in {stderr}"))
+        .to_owned()
+}
+
+async fn read(app: &TestApp, token: &str, application: &Value) -> Value {
+    let query = format!("query($id: ID!) {{ application(id: $id) {{ ...A }} }} {FIELDS}");
+    app.data(token, &query, json!({ "id": id(application) }))
+        .await["application"]
+        .clone()
+}
+
+pub async fn every_legal_transition_records_its_event(backend: Backend) {
+    let app = case(backend).await;
+    let op = app.token_as(Role::BrandOperator, Some(11), "rosa-op").await;
+    let alice = app.token_as(Role::Reviewer, None, "alice").await;
+    let bob = app.token_as(Role::Reviewer, None, "bob").await;
+    policy(&app, false).await;
+
+    let draft = landed(create(&app, &op).await);
+    assert_eq!(draft["state"], "DRAFT");
+    assert_eq!(draft["version"], 1);
+    assert_eq!(actions(&draft), ["CREATE"]);
+    assert_eq!(draft["brand"]["status"], "PROSPECT");
+
+    // Submission screens at once: full data goes to a reviewer.
+    let screened = landed(step(&app, &op, "submitApplication", &draft).await);
+    assert_eq!(screened["state"], "IN_REVIEW");
+    assert_eq!(actions(&screened), ["CREATE", "SUBMIT", "SCREEN"]);
+    let events = screened["events"].as_array().expect("events");
+    assert_eq!(
+        (
+            events[1]["fromState"].as_str(),
+            events[1]["toState"].as_str()
+        ),
+        (Some("DRAFT"), Some("SUBMITTED"))
+    );
+    assert_eq!(
+        (
+            events[2]["fromState"].as_str(),
+            events[2]["toState"].as_str()
+        ),
+        (Some("SUBMITTED"), Some("IN_REVIEW"))
+    );
+    assert_eq!(events[1]["actor"], "rosa-op");
+    assert_eq!(events[2]["actor"], "screening");
+    assert_eq!(
+        events[2]["evaluationId"],
+        screened["latestEvaluation"]["id"]
+    );
+    assert_eq!(screened["latestEvaluation"]["passed"], true);
+    assert!(screened["submittedAt"].is_string());
+
+    let claimed = landed(step(&app, &alice, "claimApplication", &screened).await);
+    assert_eq!(claimed["claimedBy"], "alice");
+    assert_eq!(last_event(&claimed)["action"], "CLAIM");
+
+    let asked = landed(
+        decide(&app, &alice, &claimed, json!({ "decision": "REQUEST_INFO", "note": "Send store numbers.", "infoDeadlineDays": 7 })).await,
+    );
+    assert_eq!(asked["state"], "NEEDS_INFO");
+    assert_eq!(asked["dueKind"], "INFO_DEADLINE");
+    assert!(asked["claimedBy"].is_null());
+    let due: chrono::DateTime<Utc> = asked["dueAt"].as_str().expect("due").parse().expect("time");
+    assert!(
+        due > Utc::now() + Duration::days(7) && due <= Utc::now() + Duration::days(8),
+        "{due}"
+    );
+    assert_eq!(last_event(&asked)["note"], "Send store numbers.");
+
+    let answered = landed(with_text(&app, &op, "respondToInfoRequest", "answer", &asked).await);
+    assert_eq!(answered["state"], "IN_REVIEW");
+    assert!(answered["dueAt"].is_null());
+    assert!(actions(&answered).ends_with(&["RESPOND".to_owned(), "SCREEN".to_owned()]));
+
+    let claimed = landed(step(&app, &alice, "claimApplication", &answered).await);
+    let rejected = landed(
+        decide(&app, &alice, &claimed, json!({ "decision": "REJECT", "reasonCodes": ["BRAND_RISK"], "note": "Counterfeit reports." })).await,
+    );
+    assert_eq!(rejected["state"], "REJECTED");
+    assert_eq!(rejected["dueKind"], "APPEAL_WINDOW_END");
+    assert_eq!(rejected["decidedBy"], "alice");
+    assert_eq!(last_event(&rejected)["reasonCodes"], json!(["BRAND_RISK"]));
+
+    let appealed = landed(with_text(&app, &op, "appealApplication", "note", &rejected).await);
+    assert_eq!(appealed["state"], "APPEALED");
+    assert_eq!(appealed["appealed"], true);
+    // The reviewer who rejected may not take the appeal.
+    refused(
+        step(&app, &alice, "claimApplication", &appealed).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    let claimed = landed(step(&app, &bob, "claimApplication", &appealed).await);
+    let approved = landed(decide(&app, &bob, &claimed, json!({ "decision": "APPROVE" })).await);
+    assert_eq!(approved["state"], "APPROVED");
+    assert_eq!(approved["brand"]["status"], "ACTIVE");
+    assert_eq!(approved["dueKind"], "REEVALUATION");
+    assert_eq!(approved["decidedBy"], "bob");
+
+    // On-demand re-evaluations move an admitted brand both ways.
+    policy(&app, true).await;
+    let watched = landed(step(&app, &alice, "reevaluateApplication", &approved).await);
+    assert_eq!(watched["state"], "WATCHLIST");
+    assert_eq!(watched["brand"]["status"], "WATCHLIST");
+    assert_eq!(watched["dueKind"], "WATCHLIST_DEADLINE");
+    assert_eq!(
+        last_event(&watched)["reasonCodes"],
+        json!(["MARKET_SHARE_LOW"])
+    );
+    assert_eq!(watched["latestEvaluation"]["passed"], false);
+    policy(&app, false).await;
+    let recovered = landed(step(&app, &alice, "reevaluateApplication", &watched).await);
+    assert_eq!(recovered["state"], "APPROVED");
+    assert_eq!(recovered["brand"]["status"], "ACTIVE");
+    policy(&app, true).await;
+    let watched = landed(step(&app, &alice, "reevaluateApplication", &recovered).await);
+    // Still failing at the watchlist deadline: suspended by the due runner.
+    set_due(&app, &watched, Utc::now() - Duration::minutes(1)).await;
+    let report = run_due(&app).await;
+    assert!(report.contains("1 re-evaluated (1 suspended)"), "{report}");
+    let suspended = read(&app, &op, &watched).await;
+    assert_eq!(suspended["state"], "SUSPENDED");
+    assert_eq!(suspended["brand"]["status"], "SUSPENDED");
+    assert_eq!(last_event(&suspended)["actor"], "scheduler");
+
+    // A suspended brand applies again; this time the appeal is upheld.
+    let again = landed(create(&app, &op).await);
+    let again = landed(step(&app, &op, "submitApplication", &again).await);
+    assert_eq!(
+        again["latestEvaluation"]["passed"], false,
+        "screening records the failure for the reviewer"
+    );
+    let again = landed(step(&app, &alice, "claimApplication", &again).await);
+    let rejected = landed(
+        decide(
+            &app,
+            &alice,
+            &again,
+            json!({ "decision": "REJECT", "reasonCodes": ["MARKET_SHARE_LOW"] }),
+        )
+        .await,
+    );
+    set_due(&app, &rejected, Utc::now() - Duration::minutes(1)).await;
+    refused(
+        with_text(&app, &op, "appealApplication", "note", &rejected).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    set_due(&app, &rejected, Utc::now() + Duration::days(1)).await;
+    let appealed = landed(with_text(&app, &op, "appealApplication", "note", &rejected).await);
+    let claimed = landed(step(&app, &bob, "claimApplication", &appealed).await);
+    refused(
+        decide(&app, &bob, &claimed, json!({ "decision": "UPHOLD" })).await,
+        "BAD_USER_INPUT",
+        "reasonCodes",
+    );
+    let upheld = landed(
+        decide(
+            &app,
+            &bob,
+            &claimed,
+            json!({ "decision": "UPHOLD", "reasonCodes": ["MARKET_SHARE_LOW"] }),
+        )
+        .await,
+    );
+    assert_eq!(upheld["state"], "UPHELD");
+    refused(
+        with_text(&app, &op, "appealApplication", "note", &upheld).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+
+    // Events are append-only: the first application's history is intact.
+    let history = read(&app, &op, &draft).await;
+    assert_eq!(
+        actions(&history),
+        [
+            "CREATE",
+            "SUBMIT",
+            "SCREEN",
+            "CLAIM",
+            "REQUEST_INFO",
+            "RESPOND",
+            "SCREEN",
+            "CLAIM",
+            "REJECT",
+            "APPEAL",
+            "CLAIM",
+            "APPROVE",
+            "REEVALUATE",
+            "REEVALUATE",
+            "REEVALUATE",
+            "REEVALUATE"
+        ]
+    );
+    app.stop().await;
+}
+
+pub async fn refusals_name_the_rule_and_the_field(backend: Backend) {
+    let app = case(backend).await;
+    let op = app
+        .token_as(Role::BrandOperator, Some(10), "lumiere-op")
+        .await;
+    let alice = app.token_as(Role::Reviewer, None, "alice").await;
+    let bob = app.token_as(Role::Reviewer, None, "bob").await;
+    policy(&app, false).await;
+
+    refused(
+        call(
+            &app,
+            &op,
+            "createApplication",
+            "$s: String!",
+            "statement: $s",
+            json!({ "s": "  " }),
+        )
+        .await,
+        "BAD_USER_INPUT",
+        "statement",
+    );
+    let draft = landed(create(&app, &op).await);
+    refused(create(&app, &op).await, "CONFLICT", "applicationId");
+    refused(
+        with_text(&app, &op, "appealApplication", "note", &draft).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    refused(
+        with_text(&app, &op, "respondToInfoRequest", "answer", &draft).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    refused(
+        step(&app, &alice, "claimApplication", &draft).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    refused(
+        step(&app, &alice, "reevaluateApplication", &draft).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    let (_, errors) = call(
+        &app,
+        &op,
+        "submitApplication",
+        "$id: ID!",
+        "applicationId: $id, expectedVersion: 7",
+        json!({ "id": id(&draft) }),
+    )
+    .await;
+    assert_eq!(
+        errors,
+        [("CONFLICT".to_owned(), "expectedVersion".to_owned())]
+    );
+
+    let review = landed(step(&app, &op, "submitApplication", &draft).await);
+    refused(
+        step(&app, &op, "submitApplication", &review).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    // The message says where it stands and where the step may start.
+    let body = app
+        .graphql(
+            &op,
+            "mutation($id: ID!, $v: Int!) { submitApplication(applicationId: $id, expectedVersion: $v) { userErrors { message } } }",
+            json!({ "id": id(&review), "v": version(&review) }),
+        )
+        .await
+        .1;
+    assert_eq!(
+        body["data"]["submitApplication"]["userErrors"][0]["message"],
+        "cannot SUBMIT an application that is IN_REVIEW; allowed from: DRAFT"
+    );
+    refused(
+        decide(&app, &alice, &review, json!({ "decision": "APPROVE" })).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    refused(
+        decide(
+            &app,
+            &alice,
+            &review,
+            json!({ "decision": "UPHOLD", "reasonCodes": ["OTHER"] }),
+        )
+        .await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    let claimed = landed(step(&app, &alice, "claimApplication", &review).await);
+    refused(
+        step(&app, &bob, "claimApplication", &claimed).await,
+        "CONFLICT",
+        "applicationId",
+    );
+    refused(
+        decide(&app, &bob, &claimed, json!({ "decision": "APPROVE" })).await,
+        "CONFLICT",
+        "applicationId",
+    );
+    refused(
+        decide(&app, &alice, &claimed, json!({ "decision": "REJECT" })).await,
+        "BAD_USER_INPUT",
+        "reasonCodes",
+    );
+    refused(
+        decide(
+            &app,
+            &alice,
+            &claimed,
+            json!({ "decision": "APPROVE_WITH_CONDITIONS", "probationDays": 60 }),
+        )
+        .await,
+        "BAD_USER_INPUT",
+        "note",
+    );
+    refused(
+        decide(
+            &app,
+            &alice,
+            &claimed,
+            json!({ "decision": "APPROVE_WITH_CONDITIONS", "probationDays": 0, "note": "x" }),
+        )
+        .await,
+        "BAD_USER_INPUT",
+        "probationDays",
+    );
+    refused(
+        decide(
+            &app,
+            &alice,
+            &claimed,
+            json!({ "decision": "REJECT", "reasonCodes": ["OTHER"], "probationDays": 5 }),
+        )
+        .await,
+        "BAD_USER_INPUT",
+        "probationDays",
+    );
+    refused(
+        decide(
+            &app,
+            &alice,
+            &claimed,
+            json!({ "decision": "REQUEST_INFO", "note": "?", "infoDeadlineDays": 91 }),
+        )
+        .await,
+        "BAD_USER_INPUT",
+        "infoDeadlineDays",
+    );
+    // Nothing refused left a trace.
+    assert_eq!(
+        actions(&read(&app, &op, &claimed).await),
+        ["CREATE", "SUBMIT", "SCREEN", "CLAIM"]
+    );
+    app.stop().await;
+}
+
+pub async fn probation_expiry_and_warnings_run_once(backend: Backend) {
+    let app = case(backend).await;
+    let lumiere = app
+        .token_as(Role::BrandOperator, Some(10), "lumiere-op")
+        .await;
+    let pawly = app
+        .token_as(Role::BrandOperator, Some(12), "pawly-op")
+        .await;
+    let olde = app.token_as(Role::BrandOperator, Some(13), "olde-op").await;
+    let alice = app.token_as(Role::Reviewer, None, "alice").await;
+    policy(&app, false).await;
+
+    // Olde was ACTIVE in the imported data: its standing was recorded, with
+    // its first quarterly re-evaluation 14 days out (1 + 13 mod 90).
+    let standing = app
+        .data(
+            &olde,
+            &format!("{{ viewer {{ brand {{ standing {{ ...A }} }} }} }} {FIELDS}"),
+            json!({}),
+        )
+        .await["viewer"]["brand"]["standing"]
+        .clone();
+    assert_eq!(standing["state"], "APPROVED");
+    assert_eq!(actions(&standing), ["IMPORT"]);
+
+    let draft = landed(create(&app, &lumiere).await);
+    let review = landed(step(&app, &lumiere, "submitApplication", &draft).await);
+    let claimed = landed(step(&app, &alice, "claimApplication", &review).await);
+    let probation = landed(
+        decide(&app, &alice, &claimed, json!({ "decision": "APPROVE_WITH_CONDITIONS", "probationDays": 60, "note": "No deep discounts." })).await,
+    );
+    assert_eq!(probation["state"], "APPROVED_WITH_CONDITIONS");
+    assert_eq!(probation["dueKind"], "PROBATION_END");
+    assert_eq!(probation["brand"]["status"], "ACTIVE");
+    // An early pass leaves the probation running.
+    let early = landed(step(&app, &alice, "reevaluateApplication", &probation).await);
+    assert_eq!(early["state"], "APPROVED_WITH_CONDITIONS");
+    assert_eq!(early["dueAt"], probation["dueAt"]);
+
+    // Pawly has no data: screening asks for information, with a deadline.
+    let draft = landed(create(&app, &pawly).await);
+    let asked = landed(step(&app, &pawly, "submitApplication", &draft).await);
+    assert_eq!(asked["state"], "NEEDS_INFO");
+    assert_eq!(
+        last_event(&asked)["reasonCodes"],
+        json!(["INCOMPLETE_DATA"])
+    );
+    assert!(
+        last_event(&asked)["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no net sales"),
+        "{asked}"
+    );
+
+    // Two deadlines lie within 30 days (Olde's re-evaluation, Pawly's
+    // answer): one warning each, however often the runner runs.
+    let report = run_due(&app).await;
+    assert!(
+        report.contains("0 expired, 0 re-evaluated (0 suspended), 2 warned, 0 skipped"),
+        "{report}"
+    );
+    let report = run_due(&app).await;
+    assert!(
+        report.contains("0 expired, 0 re-evaluated (0 suspended), 0 warned"),
+        "{report}"
+    );
+    let warned = read(&app, &pawly, &asked).await;
+    assert_eq!(actions(&warned).iter().filter(|a| *a == "WARN").count(), 1);
+    assert_eq!(last_event(&warned)["dueAt"], asked["dueAt"]);
+    assert_eq!(last_event(&warned)["toState"], "NEEDS_INFO");
+
+    // Deadlines pass: probation ends with a passing re-evaluation, the
+    // unanswered request expires. A second run changes nothing.
+    set_due(&app, &early, Utc::now() - Duration::minutes(1)).await;
+    set_due(&app, &asked, Utc::now() - Duration::minutes(1)).await;
+    let report = run_due(&app).await;
+    assert!(
+        report.contains("1 expired, 1 re-evaluated (0 suspended)"),
+        "{report}"
+    );
+    let events_before = scalar(&app.db.db, "SELECT COUNT(*) FROM application_event").await;
+    let report = run_due(&app).await;
+    assert!(
+        report.contains("0 expired, 0 re-evaluated (0 suspended), 0 warned"),
+        "{report}"
+    );
+    assert_eq!(
+        scalar(&app.db.db, "SELECT COUNT(*) FROM application_event").await,
+        events_before
+    );
+
+    let admitted = read(&app, &lumiere, &early).await;
+    assert_eq!(admitted["state"], "APPROVED");
+    assert_eq!(admitted["dueKind"], "REEVALUATION");
+    assert_eq!(last_event(&admitted)["actor"], "scheduler");
+    let expired = read(&app, &pawly, &asked).await;
+    assert_eq!(expired["state"], "EXPIRED");
+    refused(
+        with_text(&app, &pawly, "respondToInfoRequest", "answer", &expired).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    // An expired application is closed: the brand may apply again.
+    landed(create(&app, &pawly).await);
+    app.stop().await;
+}
+
+pub async fn concurrent_claims_and_decisions_have_one_winner(backend: Backend) {
+    let app = case(backend).await;
+    let op = app.token_as(Role::BrandOperator, Some(11), "rosa-op").await;
+    let draft = landed(create(&app, &op).await);
+    let review = landed(step(&app, &op, "submitApplication", &draft).await);
+
+    let mut reviewers = Vec::new();
+    for n in 0..8 {
+        reviewers.push(
+            app.token_as(Role::Reviewer, None, &format!("reviewer-{n}"))
+                .await,
+        );
+    }
+    let claims = join_all(
+        reviewers
+            .iter()
+            .map(|t| step(&app, t, "claimApplication", &review)),
+    )
+    .await;
+    let winners: Vec<&Value> = claims
+        .iter()
+        .filter(|(a, _)| a.is_object())
+        .map(|(a, _)| a)
+        .collect();
+    assert_eq!(winners.len(), 1, "{claims:?}");
+    for (_, errors) in claims.iter().filter(|(a, _)| a.is_null()) {
+        assert_eq!(
+            errors,
+            &[("CONFLICT".to_owned(), "expectedVersion".to_owned())]
+        );
+    }
+    let claimed = winners[0].clone();
+    let holder = reviewers[claims
+        .iter()
+        .position(|(a, _)| a.is_object())
+        .expect("winner")]
+    .clone();
+
+    let decisions = [
+        json!({ "decision": "APPROVE" }),
+        json!({ "decision": "REJECT", "reasonCodes": ["OTHER"] }),
+    ];
+    let results =
+        join_all((0..8).map(|n| decide(&app, &holder, &claimed, decisions[n % 2].clone()))).await;
+    assert_eq!(
+        results.iter().filter(|(a, _)| a.is_object()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .filter(|(a, _)| a.is_null())
+            .all(|(_, e)| e[0].0 == "CONFLICT")
+    );
+    let after = read(&app, &op, &claimed).await;
+    let decided = actions(&after)
+        .iter()
+        .filter(|a| *a == "APPROVE" || *a == "REJECT")
+        .count();
+    assert_eq!(decided, 1, "{after}");
+    app.stop().await;
+}
