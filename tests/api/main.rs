@@ -61,6 +61,8 @@ fn per_backend() -> Vec<(String, TestFn)> {
         onboarding::refusals_name_the_rule_and_the_field,
         onboarding::probation_expiry_and_warnings_run_once,
         onboarding::concurrent_claims_and_decisions_have_one_winner,
+        onboarding::another_brands_application_is_not_found,
+        onboarding::the_queue_filters_pages_and_batches,
         privacy::small_cohort::tiny_cohorts_are_suppressed_without_numbers,
         privacy::averaging_by_repetition::repeated_questions_get_one_answer_and_one_debit,
         privacy::differencing_overlapping_filters::differences_of_overlapping_answers_stay_noisy,

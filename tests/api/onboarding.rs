@@ -800,3 +800,325 @@ pub async fn concurrent_claims_and_decisions_have_one_winner(backend: Backend) {
     assert_eq!(decided, 1, "{after}");
     app.stop().await;
 }
+
+pub async fn another_brands_application_is_not_found(backend: Backend) {
+    let app = case(backend).await;
+    let rosa = app.token_as(Role::BrandOperator, Some(11), "rosa-op").await;
+    let lumiere = app
+        .token_as(Role::BrandOperator, Some(10), "lumiere-op")
+        .await;
+    let lumiere_analyst = app.token(Role::BrandAnalyst, Some(10)).await;
+    let rosa_analyst = app.token(Role::BrandAnalyst, Some(11)).await;
+    let draft = landed(create(&app, &rosa).await);
+
+    // Every field and mutation, tried with Rosa's application id by Lumiere.
+    for token in [&lumiere, &lumiere_analyst] {
+        let query = format!("query($id: ID!) {{ application(id: $id) {{ ...A }} }} {FIELDS}");
+        let (_, body) = app
+            .graphql(token, &query, json!({ "id": id(&draft) }))
+            .await;
+        assert_eq!(error_codes(&body), ["NOT_FOUND"], "{body}");
+        let (_, body) = app
+            .graphql(
+                token,
+                "query($r: [_Any!]!) { _entities(representations: $r) { ... on Application { id statement } } }",
+                json!({ "r": [{ "__typename": "Application", "id": id(&draft) }] }),
+            )
+            .await;
+        assert_eq!(error_codes(&body), ["NOT_FOUND"], "{body}");
+        assert!(!body.to_string().contains("skin care"), "leaked: {body}");
+        let list = app
+            .data(
+                token,
+                "{ applications(first: 100) { edges { node { id brand { id } } } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(list["applications"]["edges"], json!([]), "{list}");
+    }
+    refused(
+        step(&app, &lumiere, "submitApplication", &draft).await,
+        "NOT_FOUND",
+        "applicationId",
+    );
+    refused(
+        with_text(&app, &lumiere, "respondToInfoRequest", "answer", &draft).await,
+        "NOT_FOUND",
+        "applicationId",
+    );
+    refused(
+        with_text(&app, &lumiere, "appealApplication", "note", &draft).await,
+        "NOT_FOUND",
+        "applicationId",
+    );
+    assert_eq!(
+        read(&app, &rosa, &draft).await["version"],
+        1,
+        "nothing changed"
+    );
+
+    // Rosa's analyst reads its own application but may not act on it; the
+    // other roles may not act as a brand.
+    assert_eq!(read(&app, &rosa_analyst, &draft).await["state"], "DRAFT");
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let admin = app.token(Role::Admin, None).await;
+    let service = app.token(Role::Service, None).await;
+    for token in [&rosa_analyst, &reviewer, &admin] {
+        let (_, body) = app
+            .graphql(
+                token,
+                "mutation { createApplication(statement: \"x\") { userErrors { code } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(error_codes(&body), ["FORBIDDEN"], "{body}");
+    }
+    for token in [&rosa, &rosa_analyst, &admin] {
+        let (_, body) = app
+            .graphql(
+                token,
+                "mutation($id: ID!) { claimApplication(applicationId: $id, expectedVersion: 1) { userErrors { code } } }",
+                json!({ "id": id(&draft) }),
+            )
+            .await;
+        assert_eq!(error_codes(&body), ["FORBIDDEN"], "{body}");
+    }
+    let (_, body) = app
+        .graphql(
+            &service,
+            "{ applications(first: 1) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"], "{body}");
+    // Platform roles see it; a malformed id names what it should be.
+    assert_eq!(read(&app, &reviewer, &draft).await["brand"]["id"], "11");
+    let (_, body) = app
+        .graphql(&reviewer, "{ application(id: \"x\") { id } }", json!({}))
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+    app.stop().await;
+}
+
+async fn statements(app: &TestApp) -> f64 {
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("db_statements_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no db_statements_total in {text}"))
+}
+
+const QUEUE: &str = r#"
+query($first: Int, $after: String, $last: Int, $before: String, $f: ApplicationFilterInput) {
+  applications(first: $first, after: $after, last: $last, before: $before, filter: $f) {
+    pageInfo { hasNextPage hasPreviousPage endCursor startCursor }
+    edges { node {
+      id state claimedBy dueAt submittedAt
+      brand { id name status category { code } }
+      latestEvaluation { passed verdicts { measure passed whatIf } }
+      events { action toState }
+    } }
+  }
+}"#;
+
+fn ids(data: &Value) -> Vec<String> {
+    data["applications"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+pub async fn the_queue_filters_pages_and_batches(backend: Backend) {
+    // More brands than the standard set, so several are prospects.
+    let db = TestDb::new(backend).await;
+    brand_gateway::seed::run(
+        &db.db,
+        &brand_gateway::seed::SeedOptions {
+            members: crate::helpers::MEMBERS,
+            brands: 30,
+            seed: 42,
+            as_of: crate::helpers::as_of(),
+            replace: false,
+        },
+    )
+    .await
+    .expect("seed");
+    let app = TestApp::start(db, &[]).await;
+    let reviewer = app.token_as(Role::Reviewer, None, "alice").await;
+    // Admitted brands got their standing from the seed; every prospect applies.
+    let all = app.data(&reviewer, QUEUE, json!({ "first": 50 })).await;
+    let adopted = ids(&all).len();
+    let prospects = app
+        .data(
+            &reviewer,
+            "{ brands(first: 100, filter: {status: PROSPECT}) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await["brands"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            e["node"]["id"]
+                .as_str()
+                .expect("id")
+                .parse::<i64>()
+                .expect("id")
+        })
+        .collect::<Vec<_>>();
+    assert!(
+        adopted >= 4 && prospects.len() >= 4,
+        "{adopted} adopted, {} prospects",
+        prospects.len()
+    );
+    let mut submitted = Vec::new();
+    for brand in &prospects {
+        let op = app.token(Role::BrandOperator, Some(*brand)).await;
+        let draft = landed(create(&app, &op).await);
+        submitted.push(landed(step(&app, &op, "submitApplication", &draft).await));
+    }
+    let all = app.data(&reviewer, QUEUE, json!({ "first": 50 })).await;
+    assert_eq!(ids(&all).len(), adopted + prospects.len());
+
+    // Screening stored an evaluation for each: the queue shows them.
+    for node in all["applications"]["edges"].as_array().expect("edges") {
+        let screened = node["node"]["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["action"] == "SCREEN");
+        assert_eq!(
+            screened,
+            node["node"]["latestEvaluation"].is_object(),
+            "{node}"
+        );
+    }
+
+    // Filters: state, claimed, category, deadline, age.
+    let in_review: Vec<&Value> = submitted
+        .iter()
+        .filter(|a| a["state"] == "IN_REVIEW")
+        .collect();
+    let first = in_review
+        .first()
+        .copied()
+        .expect("a screened application in review");
+    landed(step(&app, &reviewer, "claimApplication", first).await);
+    let review = app
+        .data(
+            &reviewer,
+            QUEUE,
+            json!({ "first": 50, "f": { "states": ["IN_REVIEW"], "claimed": false } }),
+        )
+        .await;
+    assert_eq!(ids(&review).len(), in_review.len() - 1);
+    assert!(!ids(&review).contains(&id(first)));
+    let mine = app
+        .data(
+            &reviewer,
+            QUEUE,
+            json!({ "first": 50, "f": { "claimed": true } }),
+        )
+        .await;
+    assert_eq!(ids(&mine), [id(first)]);
+    let category = first_category(&all, &id(first));
+    let by_category = app
+        .data(
+            &reviewer,
+            QUEUE,
+            json!({ "first": 50, "f": { "category": category } }),
+        )
+        .await;
+    for edge in by_category["applications"]["edges"]
+        .as_array()
+        .expect("edges")
+    {
+        assert_eq!(edge["node"]["brand"]["category"]["code"], category);
+    }
+    assert!(ids(&by_category).contains(&id(first)));
+    let soon = (Utc::now() + Duration::days(20)).to_rfc3339();
+    let due = app
+        .data(
+            &reviewer,
+            QUEUE,
+            json!({ "first": 50, "f": { "dueBefore": soon } }),
+        )
+        .await;
+    let expected_due = all["applications"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| {
+            e["node"]["dueAt"].as_str().is_some_and(|d| {
+                d.parse::<chrono::DateTime<Utc>>().expect("time") <= Utc::now() + Duration::days(20)
+            })
+        })
+        .count();
+    assert!(expected_due > 0);
+    assert_eq!(ids(&due).len(), expected_due);
+    let old = app
+        .data(&reviewer, QUEUE, json!({ "first": 50, "f": { "submittedBefore": (Utc::now() - Duration::days(1)).to_rfc3339() } }))
+        .await;
+    assert_eq!(
+        ids(&old),
+        Vec::<String>::new(),
+        "everything was submitted just now"
+    );
+
+    // Relay pages, forwards and backwards, cover the queue once.
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app
+            .data(&reviewer, QUEUE, json!({ "first": 3, "after": after }))
+            .await;
+        seen.extend(ids(&page));
+        if page["applications"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["applications"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, ids(&all));
+    let tail = app.data(&reviewer, QUEUE, json!({ "last": 2 })).await;
+    assert_eq!(ids(&tail), ids(&all)[ids(&all).len() - 2..]);
+
+    // The statement count per request does not grow with the page size:
+    // brands, categories, evaluations and events load in one query each.
+    // (The last two were screened, so they load evaluations too.)
+    let before = statements(&app).await;
+    app.data(&reviewer, QUEUE, json!({ "last": 2 })).await;
+    let small = statements(&app).await - before;
+    let before = statements(&app).await;
+    let big = app.data(&reviewer, QUEUE, json!({ "first": 50 })).await;
+    let large = statements(&app).await - before;
+    assert!(ids(&big).len() >= 10);
+    assert_eq!(
+        small,
+        large,
+        "2 items: {small} statements, {} items: {large}",
+        ids(&big).len()
+    );
+    assert!(large <= 8.0, "{large} statements");
+    app.stop().await;
+}
+
+fn first_category(all: &Value, application: &str) -> String {
+    all["applications"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .find(|e| e["node"]["id"] == application)
+        .and_then(|e| e["node"]["brand"]["category"]["code"].as_str())
+        .expect("category")
+        .to_owned()
+}
