@@ -1,6 +1,7 @@
 //! A real Apollo Federation v2 gateway (Node, pinned in
 //! tests/federation/package.json) composes our SDL with a second subgraph
-//! that extends `Brand`, and fetches our entities through `_entities`.
+//! that extends `Brand` and `Application`, and fetches our entities through
+//! `_entities`.
 
 use std::path::Path;
 
@@ -35,6 +36,10 @@ async fn ensure_packages() {
 pub async fn a_federation_gateway_fetches_our_brand_entities(backend: Backend) {
     ensure_packages().await;
     let app = TestApp::spawn(backend).await;
+    let applications = json!({
+        "application1": standing(&app, 1).await,
+        "application2": standing(&app, 2).await,
+    });
     let tokens = json!({
         "reviewer": app.token(Role::Reviewer, None).await,
         "brand1": app.token(Role::BrandAnalyst, Some(1)).await,
@@ -48,6 +53,7 @@ pub async fn a_federation_gateway_fetches_our_brand_entities(backend: Backend) {
             concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"),
         )
         .env("TOKENS", tokens.to_string())
+        .env("APPLICATIONS", applications.to_string())
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(std::time::Duration::from_secs(120), output)
@@ -100,5 +106,53 @@ pub async fn a_federation_gateway_fetches_our_brand_entities(backend: Backend) {
         "{}",
         results["brand1"]["brand2"]
     );
+
+    // Applications are entities too, with the same scope.
+    let own = &results["brand1"]["application1"];
+    assert!(own.get("errors").is_none(), "{own}");
+    assert_eq!(own["data"]["applicationChecklist"]["brand"]["id"], "1");
+    assert!(
+        own["data"]["applicationChecklist"]["checklist"]
+            .as_str()
+            .is_some(),
+        "{own}"
+    );
+    let other = &results["brand1"]["application2"];
+    assert!(other.to_string().contains("NOT_FOUND"), "{other}");
+    assert!(
+        !other.to_string().contains("statement\":\""),
+        "leaked: {other}"
+    );
+    let seen = &results["reviewer"]["application2"];
+    assert_eq!(
+        seen["data"]["applicationChecklist"]["brand"]["id"], "2",
+        "{seen}"
+    );
     app.stop().await;
+}
+
+/// The id of a brand's application: its recorded standing, or a new draft.
+async fn standing(app: &TestApp, brand: i64) -> String {
+    let operator = app.token(Role::BrandOperator, Some(brand)).await;
+    let data = app
+        .data(
+            &operator,
+            "{ viewer { brand { standing { id } } } }",
+            json!({}),
+        )
+        .await;
+    if let Some(id) = data["viewer"]["brand"]["standing"]["id"].as_str() {
+        return id.to_owned();
+    }
+    let data = app
+        .data(
+            &operator,
+            "mutation { createApplication(statement: \"We apply.\") { application { id } } }",
+            json!({}),
+        )
+        .await;
+    data["createApplication"]["application"]["id"]
+        .as_str()
+        .expect("created")
+        .to_owned()
 }

@@ -4,7 +4,8 @@
 // each query's result on stdout; the Rust test asserts on it.
 //
 // Env: BRAND_GATEWAY_URL (our /graphql), BRAND_GATEWAY_SDL (path to our
-// SDL), TOKENS (JSON object: label -> bearer token).
+// SDL), TOKENS (JSON object: label -> bearer token), APPLICATIONS (JSON
+// object: label -> application id, fetched through our `Application` key).
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { composeServices } from '@apollo/composition';
@@ -16,17 +17,24 @@ import { graphql, parse } from 'graphql';
 const ourUrl = process.env.BRAND_GATEWAY_URL;
 const ourSdl = readFileSync(process.env.BRAND_GATEWAY_SDL, 'utf8');
 const tokens = JSON.parse(process.env.TOKENS);
+const applications = JSON.parse(process.env.APPLICATIONS);
 
-// The second subgraph: partner notes kept by another team, keyed by brand.
+// The second subgraph: partner notes kept by another team, keyed by brand,
+// and a reviewer checklist keyed by application.
 const notesTypeDefs = parse(`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
   type Brand @key(fields: "id") {
     id: ID!
     partnerNote: String!
   }
+  type Application @key(fields: "id") {
+    id: ID!
+    checklist: String!
+  }
   type Query {
     featuredBrands: [Brand!]!
     brandNote(id: ID!): Brand
+    applicationChecklist(id: ID!): Application
   }
 `);
 const notesSchema = buildSubgraphSchema({
@@ -35,6 +43,11 @@ const notesSchema = buildSubgraphSchema({
     Query: {
       featuredBrands: () => [{ id: '1' }, { id: '2' }],
       brandNote: (_, { id }) => ({ id }),
+      applicationChecklist: (_, { id }) => ({ id }),
+    },
+    Application: {
+      __resolveReference: (ref) => ref,
+      checklist: (application) => `checklist for application ${application.id}`,
     },
     Brand: {
       __resolveReference: (ref) => ref,
@@ -82,6 +95,9 @@ const queries = {
   brand1: `{ brandNote(id: "1") { id name partnerNote } }`,
   brand2: `{ brandNote(id: "2") { id name partnerNote } }`,
 };
+for (const [label, id] of Object.entries(applications)) {
+  queries[label] = `{ applicationChecklist(id: "${id}") { id state statement brand { id } checklist } }`;
+}
 const results = {};
 for (const [label, token] of Object.entries(tokens)) {
   results[label] = {};
