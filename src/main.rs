@@ -11,11 +11,6 @@ use brand_gateway::{
 };
 use clap::Parser as _;
 
-/// Members in the data set `serve --demo` generates on an empty database.
-const DEMO_MEMBERS: u32 = 30_000;
-/// Brands in the demo data set.
-const DEMO_BRANDS: u32 = 24;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -119,34 +114,71 @@ fn print_seed_report(report: &seed::SeedReport) {
     );
 }
 
+/// The brand of the oldest application waiting in review, so the demo can
+/// print a token for the applicant's side of the walkthrough.
+async fn first_applicant(db: &sea_orm::DatabaseConnection) -> Result<Option<i64>, BoxError> {
+    let filter = onboarding::ApplicationFilter {
+        states: vec![entity::enums::ApplicationState::InReview],
+        ..Default::default()
+    };
+    let page = onboarding::list(
+        db,
+        auth::BrandScope::All,
+        &filter,
+        brand_gateway::pagination::PageRequest::Forward {
+            size: 1,
+            after: None,
+        },
+    )
+    .await?;
+    Ok(page.items.first().map(|a| a.brand_id))
+}
+
 async fn serve(cli: &Cli, args: &brand_gateway::config::ServeArgs) -> Result<(), BoxError> {
     let config = Config::from_args(&cli.database, &cli.auth, args)?;
     let db = db::connect_and_migrate(&config.database_url).await?;
     if args.demo && platform_data::is_empty(&db).await? {
+        let options = seed::demo::options();
         eprintln!(
-            "empty database: seeding demo data ({DEMO_MEMBERS} members, {DEMO_BRANDS} brands)…"
+            "empty database: seeding demo data ({} members, {} brands)…",
+            options.members, options.brands
         );
-        let options = seed::SeedOptions {
-            members: DEMO_MEMBERS,
-            brands: DEMO_BRANDS,
-            seed: 7,
-            as_of: platform::business_today(),
-            replace: false,
-        };
         print_seed_report(&seed::run(&db, &options).await?);
+        let staged = seed::demo::stage(&db).await?;
+        eprintln!("demo applications (screened against today's data):");
+        for s in &staged {
+            let verdict = match (s.boundary, s.passed) {
+                (true, true) => "passes; market share exactly at its threshold",
+                (true, false) => "market share exactly at its threshold; fails another measure",
+                (false, true) => "passes every measure",
+                (false, false) => "fails a measure",
+            };
+            eprintln!(
+                "  application {:>3}  brand {:>3} {:<28} {:<10} {verdict}",
+                s.application_id,
+                s.brand_id,
+                s.brand_name,
+                sea_orm::ActiveEnum::to_value(&s.state),
+            );
+        }
     }
     let app = Application::build_with_db(config, db.clone()).await?;
     let addr = app.local_addr()?;
     if args.demo {
         let keys = TokenKeys::new(&cli.auth.load()?)?;
         eprintln!("\nDemo tokens (valid 24 h; send as `Authorization: Bearer <token>`):");
+        let applicant = first_applicant(&db).await?;
         for (role, brand) in [
             (Role::BrandAnalyst, Some(1)),
             (Role::BrandOperator, Some(1)),
+            (Role::BrandOperator, applicant),
             (Role::Reviewer, None),
             (Role::Admin, None),
             (Role::Service, None),
         ] {
+            if role == Role::BrandOperator && brand.is_none() {
+                continue;
+            }
             let issued = auth::issue(&db, &keys, role, brand, "demo", 24).await?;
             let role = sea_orm::ActiveEnum::to_value(&role);
             let label = match brand {

@@ -2,6 +2,7 @@
 //! transaction, showing progress. The generator is in [`generate`]; rows go
 //! through the same bulk writer as `import`.
 
+pub mod demo;
 pub mod generate;
 
 use std::time::{Duration, Instant};

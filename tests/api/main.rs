@@ -90,6 +90,7 @@ fn once() -> Vec<(String, TestFn)> {
         limits::graphiql_introspection_fits_the_limits,
         schema::committed_schema_matches_the_code,
         federation::a_federation_gateway_fetches_our_brand_entities,
+        onboarding::the_demo_queue_has_a_pass_a_failure_and_a_boundary,
     ]
 }
 

@@ -1122,3 +1122,49 @@ fn first_category(all: &Value, application: &str) -> String {
         .expect("category")
         .to_owned()
 }
+
+pub async fn the_demo_queue_has_a_pass_a_failure_and_a_boundary(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    brand_gateway::seed::run(&db.db, &brand_gateway::seed::demo::options())
+        .await
+        .expect("seed");
+    let staged = brand_gateway::seed::demo::stage(&db.db)
+        .await
+        .expect("stage");
+    let app = TestApp::start(db, &[]).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    assert!(staged.iter().any(|s| s.passed && !s.boundary), "{staged:?}");
+    assert!(staged.iter().any(|s| !s.passed), "{staged:?}");
+    let boundary = staged
+        .iter()
+        .find(|s| s.boundary)
+        .expect("a boundary applicant");
+    // Through the API: the boundary applicant's market share equals its
+    // threshold, margin zero, and it passes that measure.
+    let data = app
+        .data(
+            &reviewer,
+            "query($id: ID!) { application(id: $id) { state latestEvaluation { verdicts { measure value threshold margin passed } } } }",
+            json!({ "id": boundary.application_id.to_string() }),
+        )
+        .await;
+    let verdicts = data["application"]["latestEvaluation"]["verdicts"]
+        .as_array()
+        .expect("verdicts");
+    let share = verdicts
+        .iter()
+        .find(|v| v["measure"] == "marketShare")
+        .expect("market share");
+    assert_eq!(share["value"], share["threshold"], "{share}");
+    assert_eq!(share["margin"], 0.0);
+    assert_eq!(share["passed"], true);
+    let queue = app
+        .data(
+            &reviewer,
+            QUEUE,
+            json!({ "first": 50, "f": { "states": ["IN_REVIEW", "NEEDS_INFO"] } }),
+        )
+        .await;
+    assert_eq!(ids(&queue).len(), staged.len());
+    app.stop().await;
+}
