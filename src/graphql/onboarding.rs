@@ -17,7 +17,7 @@ use super::{
 use crate::{
     auth::{Principal, Role},
     error::{CodedError as _, ErrorCode},
-    onboarding::{self, Action, ApplicationFilter, Decision, OnboardingError},
+    onboarding::{self, Action, ApplicationFilter, Caller, Decision, OnboardingError},
     pagination::PageRequest,
 };
 
@@ -332,12 +332,7 @@ fn application_id(id: &ID) -> Result<i64, ApiError> {
     parse_id(id, "an application")
 }
 
-fn operator_brand(principal: &Principal) -> Result<i64, ApiError> {
-    require(principal, BRAND_OPERATOR, "applying for the programme")?;
-    principal
-        .brand_id
-        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden, "this credential has no brand"))
-}
+const APPLYING: &str = "applying for the programme";
 
 /// Application root fields.
 #[derive(Default)]
@@ -404,6 +399,23 @@ impl OnboardingQuery {
 #[derive(Default)]
 pub struct OnboardingMutation;
 
+/// The parts every step starts from: the database, the caller (after the
+/// role check) and the principal behind it.
+fn step_context<'a>(
+    ctx: &Context<'a>,
+    roles: &[Role],
+    what: &str,
+) -> Result<(&'a sea_orm::DatabaseConnection, Caller, &'a Principal), ApiError> {
+    let principal = principal(ctx)?;
+    require(principal, roles, what)?;
+    let caller = Caller {
+        scope: principal.brand_scope(),
+        subject: principal.subject.clone(),
+        now: Utc::now(),
+    };
+    Ok((db(ctx)?, caller, principal))
+}
+
 #[Object]
 impl OnboardingMutation {
     /// Starts a draft application for the caller's brand (BRAND_OPERATOR).
@@ -413,11 +425,11 @@ impl OnboardingMutation {
         ctx: &Context<'_>,
         statement: String,
     ) -> Result<ApplicationPayload, ApiError> {
-        let principal = principal(ctx)?;
-        let brand = operator_brand(principal)?;
-        payload(
-            onboarding::create(db(ctx)?, brand, &statement, &principal.subject, Utc::now()).await,
-        )
+        let (db, caller, principal) = step_context(ctx, BRAND_OPERATOR, APPLYING)?;
+        let brand = principal
+            .brand_id
+            .ok_or_else(|| ApiError::new(ErrorCode::Forbidden, "this credential has no brand"))?;
+        payload(onboarding::create(db, &caller, brand, &statement).await)
     }
 
     /// Sends a draft (BRAND_OPERATOR); screening evaluates the brand at once
@@ -429,20 +441,9 @@ impl OnboardingMutation {
         application_id: ID,
         expected_version: i32,
     ) -> Result<ApplicationPayload, ApiError> {
-        let principal = principal(ctx)?;
-        operator_brand(principal)?;
+        let (db, caller, _) = step_context(ctx, BRAND_OPERATOR, APPLYING)?;
         let id = self::application_id(&application_id)?;
-        payload(
-            onboarding::submit(
-                db(ctx)?,
-                principal.brand_scope(),
-                id,
-                expected_version,
-                &principal.subject,
-                Utc::now(),
-            )
-            .await,
-        )
+        payload(onboarding::submit(db, &caller, id, expected_version).await)
     }
 
     /// Answers a request for information (BRAND_OPERATOR); the application
@@ -454,21 +455,9 @@ impl OnboardingMutation {
         expected_version: i32,
         answer: String,
     ) -> Result<ApplicationPayload, ApiError> {
-        let principal = principal(ctx)?;
-        operator_brand(principal)?;
+        let (db, caller, _) = step_context(ctx, BRAND_OPERATOR, APPLYING)?;
         let id = self::application_id(&application_id)?;
-        payload(
-            onboarding::respond(
-                db(ctx)?,
-                principal.brand_scope(),
-                id,
-                expected_version,
-                &answer,
-                &principal.subject,
-                Utc::now(),
-            )
-            .await,
-        )
+        payload(onboarding::respond(db, &caller, id, expected_version, &answer).await)
     }
 
     /// Appeals a rejection, once, within 30 days (BRAND_OPERATOR).
@@ -479,21 +468,9 @@ impl OnboardingMutation {
         expected_version: i32,
         note: String,
     ) -> Result<ApplicationPayload, ApiError> {
-        let principal = principal(ctx)?;
-        operator_brand(principal)?;
+        let (db, caller, _) = step_context(ctx, BRAND_OPERATOR, APPLYING)?;
         let id = self::application_id(&application_id)?;
-        payload(
-            onboarding::appeal(
-                db(ctx)?,
-                principal.brand_scope(),
-                id,
-                expected_version,
-                &note,
-                &principal.subject,
-                Utc::now(),
-            )
-            .await,
-        )
+        payload(onboarding::appeal(db, &caller, id, expected_version, &note).await)
     }
 
     /// Takes an application in review or in appeal (REVIEWER).
@@ -503,19 +480,9 @@ impl OnboardingMutation {
         application_id: ID,
         expected_version: i32,
     ) -> Result<ApplicationPayload, ApiError> {
-        let principal = principal(ctx)?;
-        require(principal, REVIEWER, "claiming applications")?;
+        let (db, caller, _) = step_context(ctx, REVIEWER, "claiming applications")?;
         let id = self::application_id(&application_id)?;
-        payload(
-            onboarding::claim(
-                db(ctx)?,
-                id,
-                expected_version,
-                &principal.subject,
-                Utc::now(),
-            )
-            .await,
-        )
+        payload(onboarding::claim(db, &caller, id, expected_version).await)
     }
 
     /// Decides an application the caller holds (REVIEWER).
@@ -524,8 +491,7 @@ impl OnboardingMutation {
         ctx: &Context<'_>,
         input: DecideApplicationInput,
     ) -> Result<ApplicationPayload, ApiError> {
-        let principal = principal(ctx)?;
-        require(principal, REVIEWER, "deciding applications")?;
+        let (db, caller, _) = step_context(ctx, REVIEWER, "deciding applications")?;
         let id = application_id(&input.application_id)?;
         let decision = Decision {
             action: input.decision.into(),
@@ -534,17 +500,7 @@ impl OnboardingMutation {
             probation_days: input.probation_days,
             info_days: input.info_deadline_days,
         };
-        payload(
-            onboarding::decide(
-                db(ctx)?,
-                id,
-                input.expected_version,
-                &decision,
-                &principal.subject,
-                Utc::now(),
-            )
-            .await,
-        )
+        payload(onboarding::decide(db, &caller, id, input.expected_version, &decision).await)
     }
 
     /// Re-evaluates an admitted brand now (REVIEWER, ADMIN): a failure puts
@@ -555,22 +511,9 @@ impl OnboardingMutation {
         application_id: ID,
         expected_version: i32,
     ) -> Result<ApplicationPayload, ApiError> {
-        let principal = principal(ctx)?;
-        require(
-            principal,
-            &[Role::Reviewer, Role::Admin],
-            "re-evaluating brands",
-        )?;
+        let (db, caller, _) =
+            step_context(ctx, &[Role::Reviewer, Role::Admin], "re-evaluating brands")?;
         let id = self::application_id(&application_id)?;
-        payload(
-            onboarding::reevaluate(
-                db(ctx)?,
-                id,
-                expected_version,
-                &principal.subject,
-                Utc::now(),
-            )
-            .await,
-        )
+        payload(onboarding::reevaluate(db, &caller, id, expected_version).await)
     }
 }

@@ -34,6 +34,19 @@ use crate::{
     pagination::{Page, PageRequest, fetch_page},
 };
 
+/// Who takes a step and when: the caller's scope (a brand principal sees
+/// only its own applications, as if no other existed), its subject for the
+/// events, and the instant.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Which brands' applications the caller may see.
+    pub scope: BrandScope,
+    /// Recorded as the actor of the events.
+    pub subject: String,
+    /// When the step happens.
+    pub now: DateTime<Utc>,
+}
+
 /// Longest statement, answer or note, in characters.
 pub const MAX_TEXT_CHARS: usize = 4000;
 
@@ -430,6 +443,41 @@ async fn open_application(
         .await
 }
 
+/// Inserts a new application in `start.to` with its first event.
+async fn insert(
+    db: &impl ConnectionTrait,
+    brand: &brand::Model,
+    statement: String,
+    start: &Step,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, DbErr> {
+    let id = application::Entity::insert(application::ActiveModel {
+        brand_id: Set(brand.id),
+        category_id: Set(brand.category_id),
+        open_brand_id: Set(rules::is_open(start.to).then_some(brand.id)),
+        state: Set(start.to),
+        version: Set(1),
+        statement: Set(statement),
+        claimed_by: Set(None),
+        decided_by: Set(None),
+        appealed: Set(false),
+        due_at: Set(start.due_at),
+        warned_due_at: Set(None),
+        evaluation_id: Set(None),
+        created_by: Set(actor.to_owned()),
+        created_at: Set(now),
+        submitted_at: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?
+    .last_insert_id;
+    append(db, id, None, start, actor, now).await?;
+    Ok(id)
+}
+
 /// One application, if the caller may see its brand.
 pub async fn get(
     db: &impl ConnectionTrait,
@@ -450,59 +498,33 @@ pub async fn get(
 /// application (a rejected, expired, upheld or suspended one is closed).
 pub async fn create(
     db: &DatabaseConnection,
+    caller: &Caller,
     brand_id: i64,
     statement: &str,
-    actor: &str,
-    now: DateTime<Utc>,
 ) -> Result<application::Model, OnboardingError> {
     let statement = text("statement", statement)?;
-    let brand = brand::Entity::find_by_id(brand_id)
-        .one(db)
-        .await?
-        .ok_or(OnboardingError::NotFound)?;
+    let brand = scoped(
+        brand::Entity::find_by_id(brand_id),
+        brand::Column::Id,
+        caller.scope,
+    )
+    .one(db)
+    .await?
+    .ok_or(OnboardingError::NotFound)?;
     if let Some(open) = open_application(db, brand_id).await? {
         return Err(OnboardingError::AlreadyOpen(open.id));
     }
     let txn = db.begin().await?;
-    let inserted = application::Entity::insert(application::ActiveModel {
-        brand_id: Set(brand_id),
-        category_id: Set(brand.category_id),
-        open_brand_id: Set(Some(brand_id)),
-        state: Set(State::Draft),
-        version: Set(1),
-        statement: Set(statement),
-        claimed_by: Set(None),
-        decided_by: Set(None),
-        appealed: Set(false),
-        due_at: Set(None),
-        warned_due_at: Set(None),
-        evaluation_id: Set(None),
-        created_by: Set(actor.to_owned()),
-        created_at: Set(now),
-        submitted_at: Set(None),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .exec(&txn)
-    .await;
-    let id = match inserted {
-        Ok(result) => result.last_insert_id,
+    let start = Step::to(Action::Create, State::Draft);
+    let id = match insert(&txn, &brand, statement, &start, &caller.subject, caller.now).await {
+        Ok(id) => id,
         Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             drop(txn);
-            let open = open_application(db, brand_id).await?;
+            let open = open_application(db, brand.id).await?;
             return Err(OnboardingError::AlreadyOpen(open.map_or(0, |a| a.id)));
         }
         Err(error) => return Err(error.into()),
     };
-    append(
-        &txn,
-        id,
-        None,
-        &Step::to(Action::Create, State::Draft),
-        actor,
-        now,
-    )
-    .await?;
     txn.commit().await?;
     get(db, BrandScope::All, id).await
 }
@@ -543,33 +565,19 @@ pub async fn adopt_existing(db: &DatabaseConnection, now: DateTime<Utc>) -> Resu
                 )),
             ),
         };
-        let id = application::Entity::insert(application::ActiveModel {
-            brand_id: Set(brand.id),
-            category_id: Set(brand.category_id),
-            open_brand_id: Set(rules::is_open(state).then_some(brand.id)),
-            state: Set(state),
-            version: Set(1),
-            statement: Set("admitted before onboarding was recorded here".to_owned()),
-            claimed_by: Set(None),
-            decided_by: Set(None),
-            appealed: Set(false),
-            due_at: Set(due_at),
-            warned_due_at: Set(None),
-            evaluation_id: Set(None),
-            created_by: Set(IMPORTER.to_owned()),
-            created_at: Set(now),
-            submitted_at: Set(None),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .exec(&txn)
-        .await?
-        .last_insert_id;
         let step = Step {
             due_at,
             ..Step::to(Action::Import, state)
         };
-        append(&txn, id, None, &step, IMPORTER, now).await?;
+        insert(
+            &txn,
+            &brand,
+            "admitted before onboarding was recorded here".to_owned(),
+            &step,
+            IMPORTER,
+            now,
+        )
+        .await?;
         adopted += 1;
     }
     txn.commit().await?;
@@ -587,13 +595,14 @@ pub const IMPORTER: &str = "import";
 /// else goes to a reviewer with the evaluation attached.
 async fn screen(
     db: &DatabaseConnection,
+    caller: &Caller,
     current: &application::Model,
     first: Step,
     marks: Marks,
-    actor: &str,
-    now: DateTime<Utc>,
 ) -> Result<application::Model, OnboardingError> {
-    let evaluation = evaluation::run(db, current.brand_id, rules::business_day(now), actor).await?;
+    let now = caller.now;
+    let evaluation =
+        evaluation::run(db, current.brand_id, rules::business_day(now), SCREENING).await?;
     let mut undefined: Vec<&str> = Vec::new();
     for reason in evaluation
         .snapshot
@@ -619,56 +628,60 @@ async fn screen(
     };
     screened.evaluation_id = Some(evaluation.id);
     screened.by = Some(SCREENING);
-    commit(db, current, vec![first, screened], marks, actor, now).await
+    commit(
+        db,
+        current,
+        vec![first, screened],
+        marks,
+        &caller.subject,
+        now,
+    )
+    .await
 }
 
 /// The brand sends its draft; screening runs at once.
 pub async fn submit(
     db: &DatabaseConnection,
-    scope: BrandScope,
+    caller: &Caller,
     id: i64,
     expected_version: i32,
-    actor: &str,
-    now: DateTime<Utc>,
 ) -> Result<application::Model, OnboardingError> {
-    let current = get(db, scope, id).await?;
+    let current = get(db, caller.scope, id).await?;
     check(&current, expected_version, Action::Submit)?;
     let marks = Marks {
-        submitted_at: Some(now),
+        submitted_at: Some(caller.now),
         ..Marks::default()
     };
     let submitted = Step::to(Action::Submit, State::Submitted);
-    screen(db, &current, submitted, marks, actor, now).await
+    screen(db, caller, &current, submitted, marks).await
 }
 
 /// The brand answers a request for information; the application is
 /// submitted again and screened again.
 pub async fn respond(
     db: &DatabaseConnection,
-    scope: BrandScope,
+    caller: &Caller,
     id: i64,
     expected_version: i32,
     answer: &str,
-    actor: &str,
-    now: DateTime<Utc>,
 ) -> Result<application::Model, OnboardingError> {
     let answer = text("answer", answer)?;
-    let current = get(db, scope, id).await?;
+    let current = get(db, caller.scope, id).await?;
     check(&current, expected_version, Action::Respond)?;
     let mut responded = Step::to(Action::Respond, State::Submitted);
     responded.note = Some(answer);
-    screen(db, &current, responded, Marks::default(), actor, now).await
+    screen(db, caller, &current, responded, Marks::default()).await
 }
 
 /// A reviewer takes an application in review, or an appeal.
 pub async fn claim(
     db: &DatabaseConnection,
+    caller: &Caller,
     id: i64,
     expected_version: i32,
-    reviewer: &str,
-    now: DateTime<Utc>,
 ) -> Result<application::Model, OnboardingError> {
-    let current = get(db, BrandScope::All, id).await?;
+    let reviewer = caller.subject.as_str();
+    let current = get(db, caller.scope, id).await?;
     check(&current, expected_version, Action::Claim)?;
     if let Some(holder) = current.claimed_by.as_deref().filter(|h| *h != reviewer) {
         return Err(OnboardingError::ClaimedByOther(holder.to_owned()));
@@ -684,7 +697,7 @@ pub async fn claim(
         due_at: current.due_at,
         ..Step::to(Action::Claim, current.state)
     };
-    commit(db, &current, vec![step], marks, reviewer, now).await
+    commit(db, &current, vec![step], marks, reviewer, caller.now).await
 }
 
 /// What a reviewer decides.
@@ -781,14 +794,14 @@ fn decision_step(decision: &Decision, now: DateTime<Utc>) -> Result<Step, Onboar
 /// they did not reject themselves).
 pub async fn decide(
     db: &DatabaseConnection,
+    caller: &Caller,
     id: i64,
     expected_version: i32,
     decision: &Decision,
-    reviewer: &str,
-    now: DateTime<Utc>,
 ) -> Result<application::Model, OnboardingError> {
-    let step = decision_step(decision, now)?;
-    let current = get(db, BrandScope::All, id).await?;
+    let reviewer = caller.subject.as_str();
+    let step = decision_step(decision, caller.now)?;
+    let current = get(db, caller.scope, id).await?;
     check(&current, expected_version, decision.action)?;
     if current.claimed_by.as_deref() != Some(reviewer) {
         return Err(match current.claimed_by {
@@ -804,24 +817,22 @@ pub async fn decide(
         decided_by: Some(reviewer.to_owned()),
         ..Marks::default()
     };
-    commit(db, &current, vec![step], marks, reviewer, now).await
+    commit(db, &current, vec![step], marks, reviewer, caller.now).await
 }
 
 /// The brand appeals a rejection: once, within the window.
 pub async fn appeal(
     db: &DatabaseConnection,
-    scope: BrandScope,
+    caller: &Caller,
     id: i64,
     expected_version: i32,
     note: &str,
-    actor: &str,
-    now: DateTime<Utc>,
 ) -> Result<application::Model, OnboardingError> {
     let note = text("note", note)?;
-    let current = get(db, scope, id).await?;
+    let current = get(db, caller.scope, id).await?;
     // Once: an appeal ends APPROVED or UPHELD, never REJECTED again.
     check(&current, expected_version, Action::Appeal)?;
-    if let Some(closed) = current.due_at.filter(|due| *due <= now) {
+    if let Some(closed) = current.due_at.filter(|due| *due <= caller.now) {
         return Err(OnboardingError::AppealWindowClosed(closed));
     }
     let mut step = Step::to(Action::Appeal, State::Appealed);
@@ -830,7 +841,7 @@ pub async fn appeal(
         appealed: true,
         ..Marks::default()
     };
-    commit(db, &current, vec![step], marks, actor, now).await
+    commit(db, &current, vec![step], marks, &caller.subject, caller.now).await
 }
 
 /// Measures an admitted brand again and moves it by the result: a pass
@@ -872,14 +883,13 @@ pub(crate) async fn reevaluate_row(
 /// A reviewer or admin re-evaluates an admitted brand on demand.
 pub async fn reevaluate(
     db: &DatabaseConnection,
+    caller: &Caller,
     id: i64,
     expected_version: i32,
-    actor: &str,
-    now: DateTime<Utc>,
 ) -> Result<application::Model, OnboardingError> {
-    let current = get(db, BrandScope::All, id).await?;
+    let current = get(db, caller.scope, id).await?;
     check(&current, expected_version, Action::Reevaluate)?;
-    reevaluate_row(db, &current, actor, now).await
+    reevaluate_row(db, &current, &caller.subject, caller.now).await
 }
 
 /// Narrows the application list (the reviewer queue).

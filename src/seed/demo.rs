@@ -95,23 +95,19 @@ pub async fn stage(db: &DatabaseConnection) -> Result<Vec<Staged>, DemoError> {
     let mut staged = Vec::new();
     let now = Utc::now();
     for prospect in prospects {
+        let caller = onboarding::Caller {
+            scope: BrandScope::One(prospect.id),
+            subject: DEMO_ACTOR.to_owned(),
+            now,
+        };
         let draft = onboarding::create(
             db,
+            &caller,
             prospect.id,
             &format!("{} asks to join the membership programme.", prospect.name),
-            DEMO_ACTOR,
-            now,
         )
         .await?;
-        let screened = onboarding::submit(
-            db,
-            BrandScope::One(prospect.id),
-            draft.id,
-            draft.version,
-            DEMO_ACTOR,
-            now,
-        )
-        .await?;
+        let screened = onboarding::submit(db, &caller, draft.id, draft.version).await?;
         let passed = match screened.evaluation_id {
             Some(id) => evaluation::get(db, BrandScope::All, id).await?.passed,
             None => false,

@@ -572,55 +572,32 @@ pub async fn refusals_name_the_rule_and_the_field(backend: Backend) {
         "CONFLICT",
         "applicationId",
     );
-    refused(
-        decide(&app, &alice, &claimed, json!({ "decision": "REJECT" })).await,
-        "BAD_USER_INPUT",
-        "reasonCodes",
-    );
-    refused(
-        decide(
-            &app,
-            &alice,
-            &claimed,
+    for (decision, field) in [
+        (json!({ "decision": "REJECT" }), "reasonCodes"),
+        (
             json!({ "decision": "APPROVE_WITH_CONDITIONS", "probationDays": 60 }),
-        )
-        .await,
-        "BAD_USER_INPUT",
-        "note",
-    );
-    refused(
-        decide(
-            &app,
-            &alice,
-            &claimed,
+            "note",
+        ),
+        (
             json!({ "decision": "APPROVE_WITH_CONDITIONS", "probationDays": 0, "note": "x" }),
-        )
-        .await,
-        "BAD_USER_INPUT",
-        "probationDays",
-    );
-    refused(
-        decide(
-            &app,
-            &alice,
-            &claimed,
+            "probationDays",
+        ),
+        (
             json!({ "decision": "REJECT", "reasonCodes": ["OTHER"], "probationDays": 5 }),
-        )
-        .await,
-        "BAD_USER_INPUT",
-        "probationDays",
-    );
-    refused(
-        decide(
-            &app,
-            &alice,
-            &claimed,
+            "probationDays",
+        ),
+        (
             json!({ "decision": "REQUEST_INFO", "note": "?", "infoDeadlineDays": 91 }),
-        )
-        .await,
-        "BAD_USER_INPUT",
-        "infoDeadlineDays",
-    );
+            "infoDeadlineDays",
+        ),
+        (json!({ "decision": "REQUEST_INFO", "note": " " }), "note"),
+    ] {
+        refused(
+            decide(&app, &alice, &claimed, decision).await,
+            "BAD_USER_INPUT",
+            field,
+        );
+    }
     // Nothing refused left a trace.
     assert_eq!(
         actions(&read(&app, &op, &claimed).await),
