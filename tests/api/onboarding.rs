@@ -603,6 +603,22 @@ pub async fn refusals_name_the_rule_and_the_field(backend: Backend) {
         actions(&read(&app, &op, &claimed).await),
         ["CREATE", "SUBMIT", "SCREEN", "CLAIM"]
     );
+    // A plain approval from review; a failing re-evaluation then watches it.
+    let approved = landed(decide(&app, &alice, &claimed, json!({ "decision": "APPROVE" })).await);
+    assert_eq!(approved["state"], "APPROVED");
+    assert_eq!(approved["brand"]["status"], "ACTIVE");
+    refused(
+        step(&app, &alice, "claimApplication", &approved).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    policy(&app, true).await;
+    let watched = landed(step(&app, &alice, "reevaluateApplication", &approved).await);
+    assert_eq!(watched["state"], "WATCHLIST");
+    // Still failing before the deadline: it stays, the deadline does not move.
+    let again = landed(step(&app, &alice, "reevaluateApplication", &watched).await);
+    assert_eq!(again["state"], "WATCHLIST");
+    assert_eq!(again["dueAt"], watched["dueAt"]);
     app.stop().await;
 }
 
@@ -644,6 +660,19 @@ pub async fn probation_expiry_and_warnings_run_once(backend: Backend) {
     let early = landed(step(&app, &alice, "reevaluateApplication", &probation).await);
     assert_eq!(early["state"], "APPROVED_WITH_CONDITIONS");
     assert_eq!(early["dueAt"], probation["dueAt"]);
+    // An early failure does not wait for the end of probation.
+    let rosa = app.token_as(Role::BrandOperator, Some(11), "rosa-op").await;
+    let other = landed(create(&app, &rosa).await);
+    let other = landed(step(&app, &rosa, "submitApplication", &other).await);
+    let other = landed(step(&app, &alice, "claimApplication", &other).await);
+    let other = landed(
+        decide(&app, &alice, &other, json!({ "decision": "APPROVE_WITH_CONDITIONS", "probationDays": 30, "note": "Grow the store." })).await,
+    );
+    policy(&app, true).await;
+    let failed = landed(step(&app, &alice, "reevaluateApplication", &other).await);
+    assert_eq!(failed["state"], "WATCHLIST");
+    assert_eq!(failed["dueKind"], "WATCHLIST_DEADLINE");
+    policy(&app, false).await;
 
     // Pawly has no data: screening asks for information, with a deadline.
     let draft = landed(create(&app, &pawly).await);
