@@ -12,6 +12,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod import;
+pub mod benefits;
 pub mod onboarding;
 pub mod pagination;
 pub mod platform;

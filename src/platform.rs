@@ -20,7 +20,10 @@ pub fn business_today() -> NaiveDate {
 }
 
 /// Growth tier, from lowest to highest, derived from the points score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum GrowthTier {
     /// 0–399 points.
     Bronze,

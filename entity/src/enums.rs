@@ -147,3 +147,36 @@ pub enum ApplicationState {
     #[sea_orm(string_value = "SUSPENDED")]
     Suspended,
 }
+
+/// Where a benefit stands in its lifecycle; see `src/benefits`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BenefitState {
+    /// Being written by the brand.
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    /// Sent for review.
+    #[sea_orm(string_value = "PENDING_REVIEW")]
+    PendingReview,
+    /// Refused by a reviewer; the brand edits it back into a draft.
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    /// Approved, waiting for its start.
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    /// Live: members get it.
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    /// Stopped for now by the brand or by the usage policy.
+    #[sea_orm(string_value = "PAUSED")]
+    Paused,
+    /// Past its end, or ended by the brand.
+    #[sea_orm(string_value = "ENDED")]
+    Ended,
+    /// Retired for low use (or by the brand); final.
+    #[sea_orm(string_value = "RETIRED")]
+    Retired,
+}

@@ -8,6 +8,9 @@
 pub mod application;
 pub mod application_event;
 pub mod audit_log;
+pub mod benefit;
+pub mod benefit_event;
+pub mod benefit_revision;
 pub mod brand;
 pub mod category;
 pub mod category_sales;
@@ -20,6 +23,7 @@ pub mod member;
 pub mod member_interest;
 pub mod member_service;
 pub mod privacy_ledger;
+pub mod redemption;
 pub mod segment_answer;
 pub mod sku_price;
 pub mod social_mention;

@@ -8,6 +8,7 @@ mod m20261124_000001_platform_data;
 mod m20261124_000002_segments;
 mod m20261124_000003_criteria;
 mod m20261124_000004_onboarding;
+mod m20261124_000005_benefits;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_segments::Migration),
             Box::new(m20261124_000003_criteria::Migration),
             Box::new(m20261124_000004_onboarding::Migration),
+            Box::new(m20261124_000005_benefits::Migration),
         ]
     }
 }

@@ -39,6 +39,14 @@ const AGE_BANDS: [(i32, &str); 6] = [
     (i32::MAX, "AGE_50_PLUS"),
 ];
 
+/// The age-band code of an age (years this calendar year).
+pub fn age_band(age: i32) -> &'static str {
+    AGE_BANDS
+        .iter()
+        .find(|(upper, _)| age < *upper)
+        .map_or("AGE_50_PLUS", |(_, code)| code)
+}
+
 /// Spend bands: upper bound (exclusive) in yuan, and code.
 const SPEND_BANDS: [(i64, &str); 5] = [
     (1_000, "SPEND_UNDER_1K"),

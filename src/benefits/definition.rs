@@ -1,0 +1,453 @@
+//! What a benefit is: its kind and value, whom it targets (segment
+//! dimensions only, never member ids), how it stacks, when it runs and what
+//! it may cost. Stored as JSON in each immutable revision; validated here,
+//! with errors naming the input field.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    platform::{GrowthTier, is_interest},
+    segments::dimensions::Dimension,
+};
+
+/// Most money one fixed coupon may be worth: ¥10,000.
+pub const MAX_COUPON_CENTS: i64 = 1_000_000;
+/// Most items in a list field (SKUs, locations, interests).
+pub const MAX_LIST: usize = 200;
+
+/// The kinds of benefit, with their parameters. Money is in fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Kind {
+    /// A percentage off every order, no threshold (1–50%).
+    PercentOff {
+        /// Percent off.
+        percent: i64,
+    },
+    /// Money off an order of at least a threshold.
+    FixedCoupon {
+        /// Money off, in fen (¥1 – ¥10,000).
+        amount_cents: i64,
+        /// Smallest order it applies to, in fen (at least the amount).
+        threshold_cents: i64,
+    },
+    /// Returns shipped back free.
+    FreeReturnShipping,
+    /// A gift in a window around the member's birthday.
+    BirthdayGift {
+        /// What the gift is.
+        gift: String,
+        /// Days before the birthday the window opens (0–30).
+        days_before: i64,
+        /// Days after the birthday it closes (0–30).
+        days_after: i64,
+    },
+    /// A service for members with given interests.
+    InterestService {
+        /// What the service is.
+        service: String,
+        /// Interest categories it is for (at least one).
+        interests: Vec<String>,
+    },
+    /// An event at stores, in a time slot, for a limited number.
+    OfflineExperience {
+        /// What it is.
+        title: String,
+        /// Store locations (at least one).
+        locations: Vec<String>,
+        /// Slot start (UTC).
+        slot_start: DateTime<Utc>,
+        /// Slot end (UTC).
+        slot_end: DateTime<Utc>,
+        /// Places (1–10,000).
+        capacity: i64,
+    },
+    /// Early access to member-only SKUs.
+    EarlyAccess {
+        /// Hours before the public (1–168).
+        hours_early: i64,
+        /// The SKUs (at least one).
+        skus: Vec<String>,
+    },
+    /// Points earned at a multiple, in tenths (11 = 1.1×, up to 100 = 10×).
+    PointsMultiplier {
+        /// Multiplier × 10.
+        multiplier_tenths: i64,
+    },
+}
+
+/// A kind without its parameters, for stacking rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum KindCode {
+    /// [`Kind::PercentOff`].
+    PercentOff,
+    /// [`Kind::FixedCoupon`].
+    FixedCoupon,
+    /// [`Kind::FreeReturnShipping`].
+    FreeReturnShipping,
+    /// [`Kind::BirthdayGift`].
+    BirthdayGift,
+    /// [`Kind::InterestService`].
+    InterestService,
+    /// [`Kind::OfflineExperience`].
+    OfflineExperience,
+    /// [`Kind::EarlyAccess`].
+    EarlyAccess,
+    /// [`Kind::PointsMultiplier`].
+    PointsMultiplier,
+}
+
+impl Kind {
+    /// The kind's code.
+    pub fn code(&self) -> KindCode {
+        match self {
+            Self::PercentOff { .. } => KindCode::PercentOff,
+            Self::FixedCoupon { .. } => KindCode::FixedCoupon,
+            Self::FreeReturnShipping => KindCode::FreeReturnShipping,
+            Self::BirthdayGift { .. } => KindCode::BirthdayGift,
+            Self::InterestService { .. } => KindCode::InterestService,
+            Self::OfflineExperience { .. } => KindCode::OfflineExperience,
+            Self::EarlyAccess { .. } => KindCode::EarlyAccess,
+            Self::PointsMultiplier { .. } => KindCode::PointsMultiplier,
+        }
+    }
+
+    /// The headline value best-of compares and upgrades replace: percent,
+    /// coupon fen, or multiplier tenths; none for the other kinds.
+    pub fn value(&self) -> Option<i64> {
+        match self {
+            Self::PercentOff { percent } => Some(*percent),
+            Self::FixedCoupon { amount_cents, .. } => Some(*amount_cents),
+            Self::PointsMultiplier { multiplier_tenths } => Some(*multiplier_tenths),
+            _ => None,
+        }
+    }
+
+    /// The allowed range of the headline value, and its field name.
+    fn value_range(&self) -> Option<(&'static str, std::ops::RangeInclusive<i64>)> {
+        match self {
+            Self::PercentOff { .. } => Some(("kind.percentOff.percent", 1..=50)),
+            Self::FixedCoupon { .. } => {
+                Some(("kind.fixedCoupon.amountCents", 100..=MAX_COUPON_CENTS))
+            }
+            Self::PointsMultiplier { .. } => {
+                Some(("kind.pointsMultiplier.multiplierTenths", 11..=100))
+            }
+            _ => None,
+        }
+    }
+
+    /// The money a redemption grants on an order of `order_cents`: the
+    /// percentage (rounded down to the fen) or the coupon when the order
+    /// reaches its threshold; `None` when the order does not qualify.
+    pub fn money_off(&self, value: i64, order_cents: i64) -> Option<i64> {
+        match self {
+            Self::PercentOff { .. } => Some(order_cents * value / 100),
+            Self::FixedCoupon {
+                threshold_cents, ..
+            } => (order_cents >= *threshold_cents).then_some(value),
+            _ => Some(0),
+        }
+    }
+}
+
+/// Whom a benefit is for, by segment dimensions only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Targeting {
+    /// Lowest growth tier.
+    pub min_tier: Option<GrowthTier>,
+    /// Paid members only (true), non-paid only (false), or either.
+    pub paid_member: Option<bool>,
+    /// Black-card holders only (true), others only (false), or either.
+    pub black_card: Option<bool>,
+    /// Any of these interests (empty: any).
+    pub interests: Vec<String>,
+    /// Any of these age bands (empty: any).
+    pub age_bands: Vec<String>,
+    /// Any of these city tiers (empty: any).
+    pub city_tiers: Vec<String>,
+}
+
+/// How a benefit combines with the others a member qualifies for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StackMode {
+    /// Applies alone: nothing else applies beside it.
+    Exclusive,
+    /// Applies beside benefits of the kinds it lists (and that list it).
+    Combinable,
+    /// Of the same kind, only the most valuable applies.
+    BestOf,
+}
+
+/// Stacking rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stacking {
+    /// The mode.
+    pub mode: StackMode,
+    /// Kinds it combines with (COMBINABLE and BEST_OF).
+    pub combines_with: Vec<KindCode>,
+    /// Higher wins a conflict (0–1000).
+    pub priority: i64,
+}
+
+/// A better value for a better segment, e.g. "paid members at PLATINUM or
+/// above get 10% instead of 5%".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Upgrade {
+    /// Lowest growth tier for the upgrade.
+    pub min_tier: Option<GrowthTier>,
+    /// The upgrade needs the paid membership.
+    pub paid_member: bool,
+    /// The upgrade needs the black card.
+    pub black_card: bool,
+    /// The upgraded headline value (same unit as the kind's).
+    pub value: i64,
+}
+
+/// When it runs (entered in Asia/Shanghai time, stored in UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Schedule {
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End, if it has one.
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+/// What it may cost.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Budget {
+    /// Most redemptions in all.
+    pub total_redemptions: Option<i64>,
+    /// Most redemptions per member.
+    pub per_member: Option<i64>,
+    /// Most money in all, in fen.
+    pub total_money_cents: Option<i64>,
+}
+
+/// A whole benefit definition: what one revision holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Definition {
+    /// What members see.
+    pub name: String,
+    /// More words.
+    pub description: Option<String>,
+    /// The kind and its parameters.
+    pub kind: Kind,
+    /// Whom it is for.
+    pub targeting: Targeting,
+    /// How it stacks.
+    pub stacking: Stacking,
+    /// A better value for a better segment.
+    pub upgrade: Option<Upgrade>,
+    /// When it runs.
+    pub schedule: Schedule,
+    /// What it may cost.
+    pub budget: Budget,
+}
+
+/// A definition field that is wrong, by its input path (`kind.percentOff.percent`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}` {message}")]
+pub struct Invalid {
+    /// Dotted input path.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> Invalid {
+    Invalid {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn within(field: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> Result<(), Invalid> {
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("must be {} to {}, got {value}", range.start(), range.end()),
+        ))
+    }
+}
+
+fn words(field: &str, value: &str, max: usize) -> Result<(), Invalid> {
+    let chars = value.trim().chars().count();
+    if chars == 0 || chars > max {
+        return Err(invalid(field, format!("must be 1 to {max} characters")));
+    }
+    Ok(())
+}
+
+fn list(field: &str, values: &[String], required: bool) -> Result<(), Invalid> {
+    if required && values.is_empty() {
+        return Err(invalid(field, "needs at least one value"));
+    }
+    if values.len() > MAX_LIST {
+        return Err(invalid(field, format!("takes at most {MAX_LIST} values")));
+    }
+    for value in values {
+        words(field, value, 64)?;
+    }
+    Ok(())
+}
+
+fn codes(field: &str, values: &[String], dimension: Dimension) -> Result<(), Invalid> {
+    for value in values {
+        if dimension.parse(value).is_none() {
+            return Err(invalid(
+                field,
+                format!("`{value}` is not one of {}", dimension.codes().join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Definition {
+    /// Checks every field; the first problem names its input path.
+    pub fn check(&self, now: DateTime<Utc>) -> Result<(), Invalid> {
+        words("name", &self.name, 80)?;
+        if let Some(description) = &self.description {
+            words("description", description, 2000)?;
+        }
+        self.check_kind()?;
+        let t = &self.targeting;
+        for interest in &t.interests {
+            if !is_interest(interest) {
+                return Err(invalid(
+                    "targeting.interests",
+                    format!("`{interest}` is not an interest category"),
+                ));
+            }
+        }
+        codes("targeting.ageBands", &t.age_bands, Dimension::AgeBand)?;
+        codes("targeting.cityTiers", &t.city_tiers, Dimension::CityTier)?;
+        let s = &self.stacking;
+        within("stacking.priority", s.priority, 0..=1000)?;
+        if s.mode == StackMode::Exclusive && !s.combines_with.is_empty() {
+            return Err(invalid(
+                "stacking.combinesWith",
+                "must be empty for an EXCLUSIVE benefit",
+            ));
+        }
+        if let Some(upgrade) = &self.upgrade {
+            let Some((field, range)) = self.kind.value_range() else {
+                return Err(invalid(
+                    "upgrade",
+                    "only percent-off, coupon and points-multiplier benefits have a value to upgrade",
+                ));
+            };
+            within("upgrade.value", upgrade.value, range)?;
+            let base = self.kind.value().unwrap_or_default();
+            if upgrade.value <= base {
+                return Err(invalid(
+                    "upgrade.value",
+                    format!("must be more than the base value {base} (`{field}`)"),
+                ));
+            }
+            if upgrade.min_tier.is_none() && !upgrade.paid_member && !upgrade.black_card {
+                return Err(invalid(
+                    "upgrade",
+                    "needs a condition: minTier, paidMember or blackCard",
+                ));
+            }
+        }
+        if let Some(ends_at) = self.schedule.ends_at {
+            if ends_at <= self.schedule.starts_at {
+                return Err(invalid("schedule.endsAt", "must be after startsAt"));
+            }
+            if ends_at <= now {
+                return Err(invalid("schedule.endsAt", "is already past"));
+            }
+        }
+        let b = &self.budget;
+        for (field, value) in [
+            ("budget.totalRedemptions", b.total_redemptions),
+            ("budget.perMember", b.per_member),
+            ("budget.totalMoneyCents", b.total_money_cents),
+        ] {
+            if let Some(value) = value {
+                within(field, value, 1..=i64::from(i32::MAX) * 100)?;
+            }
+        }
+        if let (Some(per), Some(total)) = (b.per_member, b.total_redemptions)
+            && per > total
+        {
+            return Err(invalid(
+                "budget.perMember",
+                "cannot exceed budget.totalRedemptions",
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_kind(&self) -> Result<(), Invalid> {
+        if let (Some((field, range)), Some(value)) = (self.kind.value_range(), self.kind.value()) {
+            within(field, value, range)?;
+        }
+        match &self.kind {
+            Kind::FixedCoupon {
+                amount_cents,
+                threshold_cents,
+            } if threshold_cents < amount_cents => Err(invalid(
+                "kind.fixedCoupon.thresholdCents",
+                "must be at least amountCents",
+            )),
+            Kind::BirthdayGift {
+                gift,
+                days_before,
+                days_after,
+            } => {
+                words("kind.birthdayGift.gift", gift, 80)?;
+                within("kind.birthdayGift.daysBefore", *days_before, 0..=30)?;
+                within("kind.birthdayGift.daysAfter", *days_after, 0..=30)
+            }
+            Kind::InterestService { service, interests } => {
+                words("kind.interestService.service", service, 80)?;
+                list("kind.interestService.interests", interests, true)?;
+                match interests.iter().find(|i| !is_interest(i)) {
+                    Some(bad) => Err(invalid(
+                        "kind.interestService.interests",
+                        format!("`{bad}` is not an interest category"),
+                    )),
+                    None => Ok(()),
+                }
+            }
+            Kind::OfflineExperience {
+                title,
+                locations,
+                slot_start,
+                slot_end,
+                capacity,
+            } => {
+                words("kind.offlineExperience.title", title, 80)?;
+                list("kind.offlineExperience.locations", locations, true)?;
+                within("kind.offlineExperience.capacity", *capacity, 1..=10_000)?;
+                if slot_end <= slot_start {
+                    return Err(invalid(
+                        "kind.offlineExperience.slotEnd",
+                        "must be after slotStart",
+                    ));
+                }
+                Ok(())
+            }
+            Kind::EarlyAccess { hours_early, skus } => {
+                within("kind.earlyAccess.hoursEarly", *hours_early, 1..=168)?;
+                list("kind.earlyAccess.skus", skus, true)
+            }
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,684 @@
+//! Exclusive member benefits: typed definitions ([`definition`]), stacking
+//! and cell analysis ([`stacking`]), the lifecycle with revisions and
+//! review (here), redemptions under budgets ([`redemption`]).
+//!
+//! Lifecycle: DRAFT → PENDING_REVIEW → APPROVED → ACTIVE ⇄ PAUSED → ENDED;
+//! PENDING_REVIEW → REJECTED → (edit) DRAFT; RETIRED from any live state.
+//! Editing a live benefit writes a new revision that waits for review while
+//! the live one stays live. Every change bumps `version` in a conditional
+//! UPDATE (a stale edit is refused, never applied over another) and appends
+//! a `benefit_event`.
+
+pub mod definition;
+pub mod redemption;
+pub mod stacking;
+
+use chrono::{DateTime, Utc};
+use entity::{benefit, benefit_event, benefit_revision, enums::BenefitState as State};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait as _, QueryFilter as _, QueryOrder as _, TransactionTrait as _,
+};
+
+use crate::{
+    auth::BrandScope,
+    brands::scoped,
+    error::{CodedError, ErrorCode},
+    onboarding::Caller,
+    pagination::{Page, PageRequest, fetch_page},
+};
+use definition::{Definition, Invalid};
+
+/// A lifecycle step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Write a new revision.
+    Edit,
+    /// Send a draft for review.
+    Submit,
+    /// A reviewer approves the pending revision.
+    Approve,
+    /// A reviewer rejects it.
+    Reject,
+    /// Stop it for now.
+    Pause,
+    /// Start it again.
+    Resume,
+    /// Stop it for good.
+    End,
+    /// Retire it (final).
+    Retire,
+}
+
+impl Action {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Edit => "EDIT",
+            Self::Submit => "SUBMIT",
+            Self::Approve => "APPROVE",
+            Self::Reject => "REJECT",
+            Self::Pause => "PAUSE",
+            Self::Resume => "RESUME",
+            Self::End => "END",
+            Self::Retire => "RETIRE",
+        }
+    }
+
+    /// The states it may start from (review also needs something pending).
+    pub fn from_states(self) -> &'static [State] {
+        use State::*;
+        match self {
+            Self::Edit => &[Draft, Rejected, Approved, Active, Paused],
+            Self::Submit => &[Draft],
+            Self::Approve | Self::Reject => &[PendingReview, Approved, Active, Paused],
+            Self::Pause => &[Active],
+            Self::Resume => &[Paused],
+            Self::End => &[Approved, Active, Paused],
+            Self::Retire => &[Approved, Active, Paused, Ended],
+        }
+    }
+}
+
+/// Whether members can hold the benefit's live revision in `state`.
+fn is_live(state: State) -> bool {
+    matches!(state, State::Approved | State::Active | State::Paused)
+}
+
+fn state_name(state: State) -> String {
+    serde_json::to_value(state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Why a benefit step was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BenefitError {
+    /// No such benefit, or not the caller's brand's.
+    #[error("benefit not found")]
+    NotFound,
+    /// A definition field is wrong.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The step does not start from the benefit's state.
+    #[error("cannot {} a benefit that is {}{}", .action.as_str(), state_name(*.state), if *.pending { " with a revision pending" } else { "" })]
+    IllegalTransition {
+        /// The step.
+        action: Action,
+        /// Where the benefit stands.
+        state: State,
+        /// Whether a revision is pending review.
+        pending: bool,
+    },
+    /// The benefit changed since the caller read it.
+    #[error("the benefit is at version {current}, not {expected}: read it again and retry")]
+    Conflict {
+        /// The version the caller based the step on.
+        expected: i32,
+        /// The version now.
+        current: i32,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl CodedError for BenefitError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound => ErrorCode::NotFound,
+            Self::Invalid(_) => ErrorCode::BadUserInput,
+            Self::IllegalTransition { .. } => ErrorCode::IllegalTransition,
+            Self::Conflict { .. } => ErrorCode::Conflict,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl BenefitError {
+    /// The input path a client should look at.
+    pub fn field(&self) -> String {
+        match self {
+            Self::Invalid(invalid) => format!("input.{}", invalid.field),
+            Self::Conflict { .. } => "expectedVersion".to_owned(),
+            _ => "benefitId".to_owned(),
+        }
+    }
+}
+
+/// A benefit with the definitions it needs shown.
+#[derive(Debug, Clone)]
+pub struct Benefit {
+    /// The row.
+    pub row: benefit::Model,
+    /// The latest revision's definition.
+    pub current: Definition,
+    /// The live revision's definition, once one was approved.
+    pub live: Option<Definition>,
+}
+
+fn parse(revision: &benefit_revision::Model) -> Result<Definition, DbErr> {
+    serde_json::from_str(&revision.definition).map_err(|e| DbErr::Custom(e.to_string()))
+}
+
+async fn revision(
+    db: &impl ConnectionTrait,
+    benefit_id: i64,
+    number: i64,
+) -> Result<benefit_revision::Model, DbErr> {
+    benefit_revision::Entity::find()
+        .filter(benefit_revision::Column::BenefitId.eq(benefit_id))
+        .filter(benefit_revision::Column::Number.eq(number))
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("revision {number} of benefit {benefit_id}")))
+}
+
+/// Reads the definitions of a benefit row.
+pub async fn load(db: &impl ConnectionTrait, row: benefit::Model) -> Result<Benefit, DbErr> {
+    let current = parse(&revision(db, row.id, row.current_revision).await?)?;
+    let live = match row.live_revision {
+        Some(n) if n == row.current_revision => Some(current.clone()),
+        Some(n) => Some(parse(&revision(db, row.id, n).await?)?),
+        None => None,
+    };
+    Ok(Benefit { row, current, live })
+}
+
+/// One benefit row, if the caller may see its brand.
+pub async fn get_row(
+    db: &impl ConnectionTrait,
+    scope: BrandScope,
+    id: i64,
+) -> Result<benefit::Model, BenefitError> {
+    scoped(benefit::Entity::find_by_id(id), benefit::Column::BrandId, scope)
+        .one(db)
+        .await?
+        .ok_or(BenefitError::NotFound)
+}
+
+/// One benefit with its definitions, if the caller may see it.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    scope: BrandScope,
+    id: i64,
+) -> Result<Benefit, BenefitError> {
+    Ok(load(db, get_row(db, scope, id).await?).await?)
+}
+
+/// A page of a brand's benefits (the caller has checked it may see the brand).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: BrandScope,
+    states: &[State],
+    page: PageRequest,
+) -> Result<Page<Benefit>, BenefitError> {
+    let mut select = scoped(benefit::Entity::find(), benefit::Column::BrandId, scope);
+    if !states.is_empty() {
+        select = select.filter(benefit::Column::State.is_in(states.to_vec()));
+    }
+    let page = fetch_page(db, select, benefit::Column::Id, page).await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for row in page.items {
+        items.push(load(db, row).await?);
+    }
+    Ok(Page {
+        items,
+        has_next: page.has_next,
+        has_previous: page.has_previous,
+    })
+}
+
+/// Every benefit of one brand in the given states, with definitions.
+pub async fn of_brand(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    states: &[State],
+) -> Result<Vec<Benefit>, DbErr> {
+    let rows = benefit::Entity::find()
+        .filter(benefit::Column::BrandId.eq(brand_id))
+        .filter(benefit::Column::State.is_in(states.to_vec()))
+        .order_by_asc(benefit::Column::Id)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(load(db, row).await?);
+    }
+    Ok(out)
+}
+
+/// A benefit's revisions, oldest first.
+pub async fn revisions(
+    db: &impl ConnectionTrait,
+    benefit_id: i64,
+) -> Result<Vec<(benefit_revision::Model, Definition)>, DbErr> {
+    let rows = benefit_revision::Entity::find()
+        .filter(benefit_revision::Column::BenefitId.eq(benefit_id))
+        .order_by_asc(benefit_revision::Column::Number)
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|row| parse(&row).map(|d| (row, d)))
+        .collect()
+}
+
+/// A benefit's events, oldest first.
+pub async fn events(
+    db: &impl ConnectionTrait,
+    benefit_id: i64,
+) -> Result<Vec<benefit_event::Model>, DbErr> {
+    benefit_event::Entity::find()
+        .filter(benefit_event::Column::BenefitId.eq(benefit_id))
+        .order_by_asc(benefit_event::Column::Id)
+        .all(db)
+        .await
+}
+
+/// One changed field between two definitions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    /// Dotted path, e.g. `kind.percent` or `budget.perMember`.
+    pub field: String,
+    /// The value before (JSON), null when absent.
+    pub before: Option<String>,
+    /// The value after (JSON), null when absent.
+    pub after: Option<String>,
+}
+
+fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                flatten(&path, v, out);
+            }
+        }
+        serde_json::Value::Null => {}
+        other => out.push((prefix.to_owned(), other.to_string())),
+    }
+}
+
+/// The field-level difference between two definitions.
+pub fn diff(before: &Definition, after: &Definition) -> Vec<FieldChange> {
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    flatten("", &serde_json::to_value(before).unwrap_or_default(), &mut a);
+    flatten("", &serde_json::to_value(after).unwrap_or_default(), &mut b);
+    let mut fields: Vec<&String> = a.iter().chain(b.iter()).map(|(k, _)| k).collect();
+    fields.sort();
+    fields.dedup();
+    fields
+        .into_iter()
+        .filter_map(|field| {
+            let old = a.iter().find(|(k, _)| k == field).map(|(_, v)| v.clone());
+            let new = b.iter().find(|(k, _)| k == field).map(|(_, v)| v.clone());
+            (old != new).then(|| FieldChange {
+                field: field.clone(),
+                before: old,
+                after: new,
+            })
+        })
+        .collect()
+}
+
+async fn append_event(
+    db: &impl ConnectionTrait,
+    benefit_id: i64,
+    (from, to): (State, State),
+    action: &str,
+    (revision, note): (Option<i64>, Option<String>),
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    benefit_event::Entity::insert(benefit_event::ActiveModel {
+        benefit_id: Set(benefit_id),
+        at: Set(at),
+        actor: Set(actor.to_owned()),
+        action: Set(action.to_owned()),
+        from_state: Set(from),
+        to_state: Set(to),
+        revision: Set(revision.and_then(|n| i32::try_from(n).ok())),
+        note: Set(note),
+        ..Default::default()
+    })
+    .exec(db)
+    .await
+    .map(drop)
+}
+
+async fn insert_revision(
+    db: &impl ConnectionTrait,
+    benefit_id: i64,
+    number: i64,
+    definition: &Definition,
+    review: &str,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    benefit_revision::Entity::insert(benefit_revision::ActiveModel {
+        benefit_id: Set(benefit_id),
+        number: Set(i32::try_from(number).unwrap_or(i32::MAX)),
+        definition: Set(serde_json::to_string(definition).map_err(|e| DbErr::Custom(e.to_string()))?),
+        review: Set(review.to_owned()),
+        created_by: Set(actor.to_owned()),
+        created_at: Set(at),
+        ..Default::default()
+    })
+    .exec(db)
+    .await
+    .map(drop)
+}
+
+async fn set_review(
+    db: &impl ConnectionTrait,
+    benefit_id: i64,
+    number: i64,
+    review: &str,
+) -> Result<(), DbErr> {
+    benefit_revision::Entity::update_many()
+        .set(benefit_revision::ActiveModel {
+            review: Set(review.to_owned()),
+            ..Default::default()
+        })
+        .filter(benefit_revision::Column::BenefitId.eq(benefit_id))
+        .filter(benefit_revision::Column::Number.eq(number))
+        .exec(db)
+        .await
+        .map(drop)
+}
+
+/// Creates a draft benefit for a brand (the caller's scope must include it).
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    brand_id: i64,
+    definition: &Definition,
+) -> Result<Benefit, BenefitError> {
+    definition.check(caller.now)?;
+    let txn = db.begin().await?;
+    let id = benefit::Entity::insert(benefit::ActiveModel {
+        brand_id: Set(brand_id),
+        state: Set(State::Draft),
+        version: Set(1),
+        current_revision: Set(1),
+        live_revision: Set(None),
+        revision_pending: Set(false),
+        redemptions: Set(0),
+        spent_cents: Set(0),
+        activated_at: Set(None),
+        flagged_at: Set(None),
+        created_by: Set(caller.subject.clone()),
+        created_at: Set(caller.now),
+        updated_at: Set(caller.now),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?
+    .last_insert_id;
+    insert_revision(&txn, id, 1, definition, "DRAFT", &caller.subject, caller.now).await?;
+    append_event(
+        &txn,
+        id,
+        (State::Draft, State::Draft),
+        "CREATE",
+        (Some(1), None),
+        &caller.subject,
+        caller.now,
+    )
+    .await?;
+    txn.commit().await?;
+    get(db, BrandScope::All, id).await
+}
+
+/// Refuses a step on a stale version or from the wrong state.
+fn check(row: &benefit::Model, expected: i32, action: Action) -> Result<(), BenefitError> {
+    if row.version != expected {
+        return Err(BenefitError::Conflict {
+            expected,
+            current: row.version,
+        });
+    }
+    let review_of_live = matches!(action, Action::Approve | Action::Reject) && is_live(row.state);
+    let allowed = action.from_states().contains(&row.state)
+        && (!review_of_live || row.revision_pending)
+        && !(action == Action::Edit && row.state == State::PendingReview);
+    if allowed {
+        Ok(())
+    } else {
+        Err(BenefitError::IllegalTransition {
+            action,
+            state: row.state,
+            pending: row.revision_pending,
+        })
+    }
+}
+
+/// The row changes of one step.
+#[derive(Default)]
+struct Change {
+    state: Option<State>,
+    current_revision: Option<i64>,
+    live_revision: Option<i64>,
+    revision_pending: Option<bool>,
+    activated_at: Option<DateTime<Utc>>,
+    flagged_at: Option<Option<DateTime<Utc>>>,
+}
+
+/// Applies a step: the conditional UPDATE first (so of two concurrent
+/// steps one lands), then whatever `then` writes, then the event.
+async fn commit(
+    db: &DatabaseConnection,
+    row: &benefit::Model,
+    action: &str,
+    change: Change,
+    revision_note: (Option<i64>, Option<String>),
+    writes: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<(), DbErr>,
+    caller: &Caller,
+) -> Result<Benefit, BenefitError> {
+    let (actor, now) = (caller.subject.as_str(), caller.now);
+    let to = change.state.unwrap_or(row.state);
+    let mut update = benefit::ActiveModel {
+        state: Set(to),
+        version: Set(row.version + 1),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    if let Some(n) = change.current_revision {
+        update.current_revision = Set(n);
+    }
+    if let Some(n) = change.live_revision {
+        update.live_revision = Set(Some(n));
+    }
+    if let Some(p) = change.revision_pending {
+        update.revision_pending = Set(p);
+    }
+    if let Some(at) = change.activated_at.filter(|_| row.activated_at.is_none()) {
+        update.activated_at = Set(Some(at));
+    }
+    if let Some(flag) = change.flagged_at {
+        update.flagged_at = Set(flag);
+    }
+    let txn = db.begin().await?;
+    let updated = benefit::Entity::update_many()
+        .set(update)
+        .filter(benefit::Column::Id.eq(row.id))
+        .filter(benefit::Column::Version.eq(row.version))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if updated == 0 {
+        let current = benefit::Entity::find_by_id(row.id)
+            .one(&txn)
+            .await?
+            .map_or(row.version, |b| b.version);
+        return Err(BenefitError::Conflict {
+            expected: row.version,
+            current,
+        });
+    }
+    writes(&txn).await?;
+    append_event(&txn, row.id, (row.state, to), action, revision_note, actor, now).await?;
+    txn.commit().await?;
+    get(db, BrandScope::All, row.id).await
+}
+
+/// Writes a new revision. A draft (or rejected) benefit is edited in
+/// place as a draft; a live one keeps its live revision and the new one
+/// waits for review. The event notes the changed fields.
+pub async fn edit(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    expected_version: i32,
+    definition: &Definition,
+) -> Result<Benefit, BenefitError> {
+    definition.check(caller.now)?;
+    let current = get(db, caller.scope, id).await?;
+    check(&current.row, expected_version, Action::Edit)?;
+    let number = current.row.current_revision + 1;
+    let live = is_live(current.row.state);
+    let changed = diff(&current.current, definition);
+    if changed.is_empty() {
+        return Err(BenefitError::Invalid(Invalid {
+            field: "definition".to_owned(),
+            message: "changes nothing".to_owned(),
+        }));
+    }
+    let note = changed
+        .iter()
+        .map(|c| c.field.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let change = Change {
+        state: (!live).then_some(State::Draft),
+        current_revision: Some(number),
+        revision_pending: live.then_some(true),
+        ..Change::default()
+    };
+    let superseded = (live && current.row.revision_pending).then_some(current.row.current_revision);
+    let review = if live { "PENDING" } else { "DRAFT" };
+    commit(
+        db,
+        &current.row,
+        Action::Edit.as_str(),
+        change,
+        (Some(number), Some(format!("changed: {note}"))),
+        async |txn| {
+            if let Some(old) = superseded {
+                set_review(txn, id, old, "SUPERSEDED").await?;
+            }
+            insert_revision(txn, id, number, definition, review, &caller.subject, caller.now).await
+        },
+        caller,
+    )
+    .await
+}
+
+/// A lifecycle step without a new definition: submit, pause, resume, end,
+/// retire (brand operator), approve or reject (reviewer).
+pub async fn step(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    expected_version: i32,
+    action: Action,
+    note: Option<String>,
+) -> Result<Benefit, BenefitError> {
+    let current = get(db, caller.scope, id).await?;
+    check(&current.row, expected_version, action)?;
+    let row = &current.row;
+    let number = row.current_revision;
+    let now = caller.now;
+    let mut review = None;
+    let change = match action {
+        Action::Submit => {
+            review = Some("PENDING");
+            Change {
+                state: Some(State::PendingReview),
+                ..Change::default()
+            }
+        }
+        Action::Approve => {
+            review = Some("APPROVED");
+            let starts = current.current.schedule.starts_at;
+            let state = if row.state == State::PendingReview {
+                Some(if starts <= now { State::Active } else { State::Approved })
+            } else {
+                None
+            };
+            Change {
+                activated_at: (state == Some(State::Active)).then_some(now),
+                state,
+                live_revision: Some(number),
+                revision_pending: Some(false),
+                ..Change::default()
+            }
+        }
+        Action::Reject => {
+            if note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+                return Err(BenefitError::Invalid(Invalid {
+                    field: "note".to_owned(),
+                    message: "must give the reasons".to_owned(),
+                }));
+            }
+            review = Some("REJECTED");
+            if row.state == State::PendingReview {
+                Change {
+                    state: Some(State::Rejected),
+                    ..Change::default()
+                }
+            } else {
+                Change {
+                    current_revision: row.live_revision,
+                    revision_pending: Some(false),
+                    ..Change::default()
+                }
+            }
+        }
+        Action::Pause => Change {
+            state: Some(State::Paused),
+            ..Change::default()
+        },
+        Action::Resume => Change {
+            state: Some(State::Active),
+            flagged_at: Some(None),
+            ..Change::default()
+        },
+        Action::End => Change {
+            state: Some(State::Ended),
+            ..Change::default()
+        },
+        Action::Retire => Change {
+            state: Some(State::Retired),
+            ..Change::default()
+        },
+        Action::Edit => unreachable_edit()?,
+    };
+    commit(
+        db,
+        row,
+        action.as_str(),
+        change,
+        (Some(number), note),
+        async |txn| match review {
+            Some(review) => set_review(txn, id, number, review).await,
+            None => Ok(()),
+        },
+        caller,
+    )
+    .await
+}
+
+/// [`step`] never edits; [`edit`] does.
+fn unreachable_edit() -> Result<Change, BenefitError> {
+    Err(BenefitError::Invalid(Invalid {
+        field: "action".to_owned(),
+        message: "editing goes through `edit`".to_owned(),
+    }))
+}

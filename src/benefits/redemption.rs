@@ -1,0 +1,458 @@
+//! Eligibility and redemption for the platform's checkout (SERVICE role),
+//! by member reference. Budgets hold under any concurrency: a redemption's
+//! transaction first bumps the benefit's counters with a conditional UPDATE
+//! (which also serialises redemptions of one benefit: a row lock on
+//! PostgreSQL, the write lock on SQLite), then checks the member's cap, then
+//! inserts the redemption under its idempotency key. A replayed key returns
+//! the stored outcome and counts once.
+
+use chrono::{DateTime, Datelike as _, Utc};
+use entity::{benefit, enums::BenefitState, member, member_interest, redemption};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait as _, PaginatorTrait as _, QueryFilter as _, SqlErr, TransactionTrait as _,
+    sea_query::{Expr, ExprTrait as _},
+};
+
+use super::{
+    BenefitError, get,
+    definition::{Definition, Kind},
+    stacking::upgrade_applies,
+};
+use crate::{
+    auth::BrandScope,
+    platform::{BUSINESS_TZ, GrowthTier},
+    segments::dimensions::age_band,
+};
+
+/// Why a member does or does not get a benefit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Granted.
+    Granted,
+    /// The benefit is not ACTIVE.
+    NotActive,
+    /// Outside the benefit's schedule.
+    OutsideSchedule,
+    /// The member is not in the targeted segment.
+    NotTargeted,
+    /// The order is below the coupon's threshold.
+    BelowThreshold,
+    /// The member used it as often as allowed.
+    MemberCapReached,
+    /// No redemptions (or places) left.
+    BudgetExhausted,
+    /// Not enough money left in the budget.
+    MoneyBudgetExhausted,
+}
+
+impl Outcome {
+    /// The stored and displayed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Granted => "GRANTED",
+            Self::NotActive => "NOT_ACTIVE",
+            Self::OutsideSchedule => "OUTSIDE_SCHEDULE",
+            Self::NotTargeted => "NOT_TARGETED",
+            Self::BelowThreshold => "BELOW_THRESHOLD",
+            Self::MemberCapReached => "MEMBER_CAP_REACHED",
+            Self::BudgetExhausted => "BUDGET_EXHAUSTED",
+            Self::MoneyBudgetExhausted => "MONEY_BUDGET_EXHAUSTED",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(stored: &str) -> Self {
+        [
+            Self::Granted,
+            Self::NotActive,
+            Self::OutsideSchedule,
+            Self::NotTargeted,
+            Self::BelowThreshold,
+            Self::MemberCapReached,
+            Self::BudgetExhausted,
+            Self::MoneyBudgetExhausted,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == stored)
+        .unwrap_or(Self::NotActive)
+    }
+}
+
+/// Why a redemption request is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum RedeemError {
+    /// The benefit does not exist.
+    #[error(transparent)]
+    Benefit(#[from] BenefitError),
+    /// No member with that reference.
+    #[error("no member with reference {0}")]
+    UnknownMember(i64),
+    /// Bad input, naming the field.
+    #[error("`{field}` {message}")]
+    Invalid {
+        /// The input field.
+        field: &'static str,
+        /// What is wrong.
+        message: &'static str,
+    },
+    /// The idempotency key was used for a different request.
+    #[error("idempotency key already used for another member or amount")]
+    KeyReused,
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl crate::error::CodedError for RedeemError {
+    fn code(&self) -> crate::error::ErrorCode {
+        use crate::error::ErrorCode;
+        match self {
+            Self::Benefit(error) => error.code(),
+            Self::UnknownMember(_) => ErrorCode::NotFound,
+            Self::Invalid { .. } => ErrorCode::BadUserInput,
+            Self::KeyReused => ErrorCode::Conflict,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl RedeemError {
+    /// The input field a client should look at.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::Benefit(_) => "benefitId",
+            Self::UnknownMember(_) => "memberRef",
+            Self::Invalid { field, .. } => field,
+            Self::KeyReused => "idempotencyKey",
+            Self::Db(_) => "",
+        }
+    }
+}
+
+/// What eligibility decided for one member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Eligibility {
+    /// Granted, or why not (budget checks happen at redemption).
+    pub outcome: Outcome,
+    /// The headline value the member would get (upgraded or not).
+    pub value: Option<i64>,
+    /// The upgrade applies.
+    pub upgraded: bool,
+    /// The money off this order, in fen.
+    pub amount_cents: i64,
+}
+
+/// A recorded redemption.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redemption {
+    /// The row.
+    pub row: redemption::Model,
+    /// This call replayed an earlier one with the same key.
+    pub replayed: bool,
+}
+
+/// The segment dimensions of one member, read from platform data.
+struct Member {
+    tier: GrowthTier,
+    paid: bool,
+    black_card: bool,
+    age_band: &'static str,
+    city_tier: String,
+    interests: Vec<String>,
+}
+
+async fn member(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<Member, RedeemError> {
+    let row = member::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(RedeemError::UnknownMember(id))?;
+    let interests = member_interest::Entity::find()
+        .filter(member_interest::Column::MemberId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.interest)
+        .collect();
+    let year = now.with_timezone(&BUSINESS_TZ).year();
+    Ok(Member {
+        tier: GrowthTier::from_points(row.points),
+        paid: row.paid_member,
+        black_card: row.black_card,
+        age_band: age_band(year - row.birth_year),
+        city_tier: sea_orm::ActiveEnum::to_value(&row.city_tier),
+        interests,
+    })
+}
+
+/// Eligibility of a member for a definition on an order, before budgets.
+fn judge(
+    state: BenefitState,
+    definition: &Definition,
+    member: &Member,
+    order_cents: i64,
+    now: DateTime<Utc>,
+) -> Eligibility {
+    let upgraded = definition
+        .upgrade
+        .as_ref()
+        .is_some_and(|u| upgrade_applies(u, member.tier, member.paid, member.black_card));
+    let value = match (&definition.upgrade, upgraded) {
+        (Some(u), true) => Some(u.value),
+        _ => definition.kind.value(),
+    };
+    let refuse = |outcome| Eligibility {
+        outcome,
+        value,
+        upgraded,
+        amount_cents: 0,
+    };
+    if state != BenefitState::Active {
+        return refuse(Outcome::NotActive);
+    }
+    let s = &definition.schedule;
+    if now < s.starts_at || s.ends_at.is_some_and(|end| now >= end) {
+        return refuse(Outcome::OutsideSchedule);
+    }
+    let t = &definition.targeting;
+    let any = |wanted: &[String], has: &[&str]| {
+        wanted.is_empty() || wanted.iter().any(|w| has.iter().any(|h| w.eq_ignore_ascii_case(h)))
+    };
+    let interests: Vec<&str> = member.interests.iter().map(String::as_str).collect();
+    let targeted = t.min_tier.is_none_or(|min| member.tier >= min)
+        && t.paid_member.is_none_or(|p| p == member.paid)
+        && t.black_card.is_none_or(|b| b == member.black_card)
+        && any(&t.interests, &interests)
+        && any(&t.age_bands, &[member.age_band])
+        && any(&t.city_tiers, &[member.city_tier.as_str()])
+        && match &definition.kind {
+            Kind::InterestService { interests: wanted, .. } => any(wanted, &interests),
+            _ => true,
+        };
+    if !targeted {
+        return refuse(Outcome::NotTargeted);
+    }
+    match definition
+        .kind
+        .money_off(value.unwrap_or_default(), order_cents)
+    {
+        Some(amount_cents) => Eligibility {
+            outcome: Outcome::Granted,
+            value,
+            upgraded,
+            amount_cents,
+        },
+        None => refuse(Outcome::BelowThreshold),
+    }
+}
+
+/// Whether a member gets a benefit on an order (budgets are checked only
+/// when redeeming).
+pub async fn eligibility(
+    db: &DatabaseConnection,
+    benefit_id: i64,
+    member_id: i64,
+    order_cents: i64,
+    now: DateTime<Utc>,
+) -> Result<Eligibility, RedeemError> {
+    let benefit = get(db, BrandScope::All, benefit_id).await?;
+    let member = member(db, member_id, now).await?;
+    Ok(match &benefit.live {
+        Some(live) => judge(benefit.row.state, live, &member, order_cents, now),
+        None => judge(BenefitState::Draft, &benefit.current, &member, order_cents, now),
+    })
+}
+
+async fn replay(
+    db: &impl ConnectionTrait,
+    benefit_id: i64,
+    key: &str,
+    member_id: i64,
+    order_cents: i64,
+) -> Result<Option<Redemption>, RedeemError> {
+    let Some(row) = redemption::Entity::find()
+        .filter(redemption::Column::BenefitId.eq(benefit_id))
+        .filter(redemption::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if row.member_id != member_id || row.order_cents != order_cents {
+        return Err(RedeemError::KeyReused);
+    }
+    Ok(Some(Redemption {
+        row,
+        replayed: true,
+    }))
+}
+
+/// The request of one redemption.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// The benefit.
+    pub benefit_id: i64,
+    /// The member.
+    pub member_id: i64,
+    /// The caller's key for this attempt.
+    pub idempotency_key: &'a str,
+    /// The order amount, in fen.
+    pub order_cents: i64,
+    /// The service recording it.
+    pub service: &'a str,
+    /// When.
+    pub now: DateTime<Utc>,
+}
+
+/// Records a redemption attempt (granted or refused) exactly once per key.
+pub async fn redeem(db: &DatabaseConnection, request: &Request<'_>) -> Result<Redemption, RedeemError> {
+    let key = request.idempotency_key.trim();
+    if key.is_empty() || key.len() > 128 {
+        return Err(RedeemError::Invalid {
+            field: "idempotencyKey",
+            message: "must be 1 to 128 characters",
+        });
+    }
+    if request.order_cents < 0 {
+        return Err(RedeemError::Invalid {
+            field: "orderCents",
+            message: "must be 0 or more",
+        });
+    }
+    let (id, member_id) = (request.benefit_id, request.member_id);
+    if let Some(done) = replay(db, id, key, member_id, request.order_cents).await? {
+        return Ok(done);
+    }
+    let benefit = get(db, BrandScope::All, id).await?;
+    let member = member(db, member_id, request.now).await?;
+    let (state, definition) = match &benefit.live {
+        Some(live) => (benefit.row.state, live),
+        None => (BenefitState::Draft, &benefit.current),
+    };
+    let judged = judge(state, definition, &member, request.order_cents, request.now);
+    let outcome = if judged.outcome == Outcome::Granted {
+        grant(db, request, key, definition, judged.amount_cents).await?
+    } else {
+        Err(judged.outcome)
+    };
+    let refusal = match outcome {
+        Ok(done) => return Ok(done),
+        Err(refusal) => refusal,
+    };
+    match insert(db, request, key, refusal, 0).await {
+        Ok(row) => Ok(Redemption {
+            row,
+            replayed: false,
+        }),
+        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            replay(db, id, key, member_id, request.order_cents)
+                .await?
+                .ok_or(RedeemError::Db(error))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    request: &Request<'_>,
+    key: &str,
+    outcome: Outcome,
+    amount_cents: i64,
+) -> Result<redemption::Model, DbErr> {
+    let id = redemption::Entity::insert(redemption::ActiveModel {
+        benefit_id: Set(request.benefit_id),
+        member_id: Set(request.member_id),
+        idempotency_key: Set(key.to_owned()),
+        granted: Set(outcome == Outcome::Granted),
+        outcome: Set(outcome.as_str().to_owned()),
+        order_cents: Set(request.order_cents),
+        amount_cents: Set(amount_cents),
+        service: Set(request.service.to_owned()),
+        created_at: Set(request.now),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?
+    .last_insert_id;
+    redemption::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("redemption {id}")))
+}
+
+/// The granting transaction; `Err(outcome)` when a budget refuses.
+async fn grant(
+    db: &DatabaseConnection,
+    request: &Request<'_>,
+    key: &str,
+    definition: &Definition,
+    amount_cents: i64,
+) -> Result<Result<Redemption, Outcome>, RedeemError> {
+    let budget = &definition.budget;
+    let places = match &definition.kind {
+        Kind::OfflineExperience { capacity, .. } => Some(*capacity),
+        _ => None,
+    };
+    let cap = match (budget.total_redemptions, places) {
+        (Some(a), Some(b)) => Some(Ord::min(a, b)),
+        (a, b) => a.or(b),
+    };
+    let txn = db.begin().await?;
+    let mut bump = benefit::Entity::update_many()
+        .col_expr(
+            benefit::Column::Redemptions,
+            Expr::col(benefit::Column::Redemptions).add(1),
+        )
+        .col_expr(
+            benefit::Column::SpentCents,
+            Expr::col(benefit::Column::SpentCents).add(amount_cents),
+        )
+        .filter(benefit::Column::Id.eq(request.benefit_id))
+        .filter(benefit::Column::State.eq(BenefitState::Active));
+    if let Some(cap) = cap {
+        bump = bump.filter(benefit::Column::Redemptions.lt(cap));
+    }
+    if let Some(money) = budget.total_money_cents {
+        bump = bump.filter(benefit::Column::SpentCents.lte(money - amount_cents));
+    }
+    if bump.exec(&txn).await?.rows_affected == 0 {
+        drop(txn);
+        let row = benefit::Entity::find_by_id(request.benefit_id).one(db).await?;
+        let outcome = match row {
+            Some(row) if row.state != BenefitState::Active => Outcome::NotActive,
+            Some(row) if cap.is_some_and(|cap| row.redemptions >= cap) => Outcome::BudgetExhausted,
+            _ => Outcome::MoneyBudgetExhausted,
+        };
+        return Ok(Err(outcome));
+    }
+    if let Some(per_member) = budget.per_member {
+        let used = redemption::Entity::find()
+            .filter(redemption::Column::BenefitId.eq(request.benefit_id))
+            .filter(redemption::Column::MemberId.eq(request.member_id))
+            .filter(redemption::Column::Granted.eq(true))
+            .count(&txn)
+            .await?;
+        if used >= u64::try_from(per_member).unwrap_or(u64::MAX) {
+            drop(txn);
+            return Ok(Err(Outcome::MemberCapReached));
+        }
+    }
+    match insert(&txn, request, key, Outcome::Granted, amount_cents).await {
+        Ok(row) => {
+            txn.commit().await?;
+            Ok(Ok(Redemption {
+                row,
+                replayed: false,
+            }))
+        }
+        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            drop(txn);
+            let done = replay(db, request.benefit_id, key, request.member_id, request.order_cents)
+                .await?
+                .ok_or(RedeemError::Db(error))?;
+            Ok(Ok(done))
+        }
+        Err(error) => Err(error.into()),
+    }
+}

@@ -1,0 +1,433 @@
+//! Cell analysis: for every segment cell (growth tier × paid member × black
+//! card, optionally × age band, city tier or interest), which of a brand's
+//! benefits a member there gets after targeting, upgrades and stacking, what
+//! each one lost to, the conflicts between rules, and the benefits that are
+//! dead (never targeted anywhere, or always overridden). Pure functions.
+
+use serde::Serialize;
+
+use super::definition::{Definition, KindCode, StackMode, Targeting, Upgrade};
+use crate::{platform::GrowthTier, segments::dimensions::Dimension};
+
+/// Extra dimensions a cell analysis may add to the programme axes.
+pub const EXTRA_DIMENSIONS: [Dimension; 3] =
+    [Dimension::AgeBand, Dimension::CityTier, Dimension::Interest];
+
+/// A cell of members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    /// Growth tier.
+    pub tier: GrowthTier,
+    /// Paid members.
+    pub paid: bool,
+    /// Black-card holders.
+    pub black_card: bool,
+    /// Values of the extra dimensions asked for.
+    pub extras: Vec<(Dimension, String)>,
+}
+
+/// A benefit taking part in the analysis.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    /// The benefit's id.
+    pub id: i64,
+    /// Its definition.
+    pub definition: &'a Definition,
+}
+
+/// A benefit a cell gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The benefit.
+    pub id: i64,
+    /// Its headline value in this cell (upgraded or not).
+    pub value: Option<i64>,
+    /// The upgrade applies here.
+    pub upgraded: bool,
+    /// Dimensions the benefit targets that the analysis does not split
+    /// by: only the cell's members who match them get it.
+    pub partial: Vec<Dimension>,
+}
+
+/// Why a matching benefit does not apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverrideReason {
+    /// An exclusive benefit applies.
+    ExclusiveApplies,
+    /// A higher-priority benefit applies and this one is exclusive.
+    HigherPriorityApplies,
+    /// Another best-of benefit of the same kind is worth more here.
+    BestOfLower,
+    /// A higher-priority benefit applies that it may not combine with.
+    NotCombinable,
+}
+
+/// A matching benefit that does not apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overridden {
+    /// The benefit.
+    pub id: i64,
+    /// What it lost to.
+    pub by: i64,
+    /// Why.
+    pub reason: OverrideReason,
+}
+
+/// Two benefits whose rules contradict each other in a cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The one that applies.
+    pub kept: i64,
+    /// The one that lost.
+    pub lost: i64,
+    /// In words.
+    pub reason: String,
+}
+
+/// What one cell gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellOutcome {
+    /// The cell.
+    pub cell: Cell,
+    /// The benefits that apply, highest priority first.
+    pub applied: Vec<Applied>,
+    /// Those that match but lose.
+    pub overridden: Vec<Overridden>,
+    /// Contradicting rules.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Why a benefit is dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadReason {
+    /// No cell matches its targeting.
+    NeverTargeted,
+    /// It matches somewhere but always loses.
+    AlwaysOverridden,
+}
+
+/// The whole analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analysis {
+    /// One outcome per cell.
+    pub cells: Vec<CellOutcome>,
+    /// Dead benefits.
+    pub dead: Vec<(i64, DeadReason)>,
+}
+
+/// Whether a cell's members match a targeting: `None` for no, else the
+/// dimensions it narrows that the cell does not split by.
+fn matches(t: &Targeting, cell: &Cell) -> Option<Vec<Dimension>> {
+    if t.min_tier.is_some_and(|min| cell.tier < min)
+        || t.paid_member.is_some_and(|p| p != cell.paid)
+        || t.black_card.is_some_and(|b| b != cell.black_card)
+    {
+        return None;
+    }
+    let mut partial = Vec::new();
+    for (dimension, wanted) in [
+        (Dimension::Interest, &t.interests),
+        (Dimension::AgeBand, &t.age_bands),
+        (Dimension::CityTier, &t.city_tiers),
+    ] {
+        if wanted.is_empty() {
+            continue;
+        }
+        match cell.extras.iter().find(|(d, _)| *d == dimension) {
+            Some((_, value)) if wanted.iter().any(|w| w.eq_ignore_ascii_case(value)) => {}
+            Some(_) => return None,
+            None => partial.push(dimension),
+        }
+    }
+    Some(partial)
+}
+
+/// Whether a cell earns an upgrade.
+pub fn upgrade_applies(upgrade: &Upgrade, tier: GrowthTier, paid: bool, black_card: bool) -> bool {
+    upgrade.min_tier.is_none_or(|min| tier >= min)
+        && (!upgrade.paid_member || paid)
+        && (!upgrade.black_card || black_card)
+}
+
+fn combinable(a: &Definition, b: &Definition) -> bool {
+    a.stacking.combines_with.contains(&b.kind.code())
+        && b.stacking.combines_with.contains(&a.kind.code())
+}
+
+/// What one cell gets from `candidates`.
+pub fn resolve(candidates: &[Candidate<'_>], cell: &Cell) -> CellOutcome {
+    let mut matched: Vec<(Candidate<'_>, Applied)> = candidates
+        .iter()
+        .filter_map(|c| {
+            let partial = matches(&c.definition.targeting, cell)?;
+            let upgraded = c
+                .definition
+                .upgrade
+                .as_ref()
+                .is_some_and(|u| upgrade_applies(u, cell.tier, cell.paid, cell.black_card));
+            let value = match (&c.definition.upgrade, upgraded) {
+                (Some(u), true) => Some(u.value),
+                _ => c.definition.kind.value(),
+            };
+            Some((
+                *c,
+                Applied {
+                    id: c.id,
+                    value,
+                    upgraded,
+                    partial,
+                },
+            ))
+        })
+        .collect();
+    let mut overridden = Vec::new();
+    // Best-of: per kind, only the most valuable (then highest priority,
+    // then oldest) stays in the running.
+    let best: Vec<(KindCode, i64)> = {
+        let mut best: Vec<(KindCode, (i64, i64, i64), i64)> = Vec::new();
+        for (c, a) in matched
+            .iter()
+            .filter(|(c, _)| c.definition.stacking.mode == StackMode::BestOf)
+        {
+            let rank = (a.value.unwrap_or(0), c.definition.stacking.priority, -c.id);
+            let code = c.definition.kind.code();
+            match best.iter_mut().find(|(k, _, _)| *k == code) {
+                Some(entry) if entry.1 < rank => *entry = (code, rank, c.id),
+                Some(_) => {}
+                None => best.push((code, rank, c.id)),
+            }
+        }
+        best.into_iter().map(|(k, _, id)| (k, id)).collect()
+    };
+    matched.retain(|(c, _)| {
+        if c.definition.stacking.mode != StackMode::BestOf {
+            return true;
+        }
+        let code = c.definition.kind.code();
+        match best.iter().find(|(k, _)| *k == code) {
+            Some((_, winner)) if *winner != c.id => {
+                overridden.push(Overridden {
+                    id: c.id,
+                    by: *winner,
+                    reason: OverrideReason::BestOfLower,
+                });
+                false
+            }
+            _ => true,
+        }
+    });
+    matched.sort_by_key(|(c, _)| (-c.definition.stacking.priority, c.id));
+    let mut applied: Vec<(Candidate<'_>, Applied)> = Vec::new();
+    let mut conflicts = Vec::new();
+    for (c, a) in matched {
+        let mode = c.definition.stacking.mode;
+        let blocker = if let Some((x, _)) = applied
+            .iter()
+            .find(|(x, _)| x.definition.stacking.mode == StackMode::Exclusive)
+        {
+            if mode == StackMode::Exclusive {
+                conflicts.push(Conflict {
+                    kept: x.id,
+                    lost: c.id,
+                    reason: "two exclusive benefits match; the higher priority applies".to_owned(),
+                });
+            }
+            Some((x.id, OverrideReason::ExclusiveApplies))
+        } else if let Some((x, _)) = applied.first().filter(|_| mode == StackMode::Exclusive) {
+            Some((x.id, OverrideReason::HigherPriorityApplies))
+        } else if let Some((x, _)) = applied
+            .iter()
+            .find(|(x, _)| !combinable(x.definition, c.definition))
+        {
+            conflicts.push(Conflict {
+                kept: x.id,
+                lost: c.id,
+                reason: format!(
+                    "{:?} and {:?} do not list each other's kind in combinesWith",
+                    x.definition.kind.code(),
+                    c.definition.kind.code()
+                ),
+            });
+            Some((x.id, OverrideReason::NotCombinable))
+        } else {
+            None
+        };
+        match blocker {
+            Some((by, reason)) => overridden.push(Overridden {
+                id: c.id,
+                by,
+                reason,
+            }),
+            None => applied.push((c, a)),
+        }
+    }
+    CellOutcome {
+        cell: cell.clone(),
+        applied: applied.into_iter().map(|(_, a)| a).collect(),
+        overridden,
+        conflicts,
+    }
+}
+
+/// Every cell of the programme axes (skipping combinations the programme's
+/// rules exclude: paid below GOLD, black card below DIAMOND), crossed with
+/// the values of `extras`.
+pub fn cells(extras: &[Dimension]) -> Vec<Cell> {
+    let mut cells = Vec::new();
+    for tier in GrowthTier::ALL {
+        for paid in [false, true] {
+            for black_card in [false, true] {
+                if (paid && tier < GrowthTier::Gold) || (black_card && tier < GrowthTier::Diamond)
+                {
+                    continue;
+                }
+                cells.push(Cell {
+                    tier,
+                    paid,
+                    black_card,
+                    extras: Vec::new(),
+                });
+            }
+        }
+    }
+    for dimension in extras {
+        cells = cells
+            .into_iter()
+            .flat_map(|cell| {
+                dimension.codes().into_iter().map(move |code| {
+                    let mut cell = cell.clone();
+                    cell.extras.push((*dimension, code.to_owned()));
+                    cell
+                })
+            })
+            .collect();
+    }
+    cells
+}
+
+/// Analyses `candidates` over every cell.
+pub fn analyse(candidates: &[Candidate<'_>], extras: &[Dimension]) -> Analysis {
+    let cells: Vec<CellOutcome> = cells(extras)
+        .iter()
+        .map(|cell| resolve(candidates, cell))
+        .collect();
+    let dead = candidates
+        .iter()
+        .filter_map(|c| {
+            let applies = cells.iter().any(|o| o.applied.iter().any(|a| a.id == c.id));
+            let loses = cells
+                .iter()
+                .any(|o| o.overridden.iter().any(|x| x.id == c.id));
+            match (applies, loses) {
+                (true, _) => None,
+                (false, true) => Some((c.id, DeadReason::AlwaysOverridden)),
+                (false, false) => Some((c.id, DeadReason::NeverTargeted)),
+            }
+        })
+        .collect();
+    Analysis { cells, dead }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::benefits::definition::{Budget, Kind, Schedule, Stacking};
+
+    fn benefit(kind: Kind, mode: StackMode, combines: &[KindCode], priority: i64) -> Definition {
+        Definition {
+            name: "b".to_owned(),
+            description: None,
+            kind,
+            targeting: Targeting::default(),
+            stacking: Stacking {
+                mode,
+                combines_with: combines.to_vec(),
+                priority,
+            },
+            upgrade: None,
+            schedule: Schedule {
+                starts_at: chrono::DateTime::UNIX_EPOCH,
+                ends_at: None,
+            },
+            budget: Budget::default(),
+        }
+    }
+
+    fn cell(tier: GrowthTier, paid: bool, black_card: bool) -> Cell {
+        Cell {
+            tier,
+            paid,
+            black_card,
+            extras: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_programme_has_fourteen_cells() {
+        // BRONZE, SILVER: 1 each; GOLD, PLATINUM: 2 each; DIAMOND, BLACK_DIAMOND: 4 each.
+        assert_eq!(cells(&[]).len(), 14);
+        assert_eq!(cells(&[Dimension::CityTier]).len(), 14 * 6);
+    }
+
+    /// A hand-checked matrix: 5% off for everyone (best-of), 10% off for
+    /// paid members (best-of), a ¥20 coupon that combines with percent-off,
+    /// free returns (exclusive, priority 50) for black-card holders, and a
+    /// 2× points multiplier that combines with nothing.
+    #[test]
+    fn stacking_matrix() {
+        use GrowthTier::*;
+        let five = benefit(Kind::PercentOff { percent: 5 }, StackMode::BestOf, &[KindCode::FixedCoupon], 10);
+        let mut ten = benefit(Kind::PercentOff { percent: 10 }, StackMode::BestOf, &[KindCode::FixedCoupon], 10);
+        ten.targeting.paid_member = Some(true);
+        let coupon = benefit(
+            Kind::FixedCoupon { amount_cents: 2000, threshold_cents: 19900 },
+            StackMode::Combinable,
+            &[KindCode::PercentOff],
+            5,
+        );
+        let mut returns = benefit(Kind::FreeReturnShipping, StackMode::Exclusive, &[], 50);
+        returns.targeting.black_card = Some(true);
+        let points = benefit(Kind::PointsMultiplier { multiplier_tenths: 20 }, StackMode::Combinable, &[], 1);
+        let all = [
+            Candidate { id: 1, definition: &five },
+            Candidate { id: 2, definition: &ten },
+            Candidate { id: 3, definition: &coupon },
+            Candidate { id: 4, definition: &returns },
+            Candidate { id: 5, definition: &points },
+        ];
+        let applied = |c: Cell| -> Vec<i64> { resolve(&all, &c).applied.iter().map(|a| a.id).collect() };
+        assert_eq!(applied(cell(Bronze, false, false)), [1, 3]);
+        assert_eq!(applied(cell(Gold, true, false)), [2, 3]);
+        assert_eq!(applied(cell(Diamond, true, true)), [4]);
+        let outcome = resolve(&all, &cell(Gold, true, false));
+        assert!(outcome.overridden.contains(&Overridden { id: 1, by: 2, reason: OverrideReason::BestOfLower }));
+        assert!(outcome.overridden.contains(&Overridden { id: 5, by: 2, reason: OverrideReason::NotCombinable }));
+        assert_eq!(outcome.conflicts.len(), 1);
+        let analysis = analyse(&all, &[]);
+        assert_eq!(analysis.dead, [(5, DeadReason::AlwaysOverridden)]);
+    }
+
+    #[test]
+    fn upgrades_and_partial_targeting() {
+        use GrowthTier::*;
+        let mut five = benefit(Kind::PercentOff { percent: 5 }, StackMode::Combinable, &[], 0);
+        five.upgrade = Some(Upgrade { min_tier: Some(Platinum), paid_member: true, black_card: false, value: 10 });
+        five.targeting.interests = vec!["BEAUTY".to_owned()];
+        let all = [Candidate { id: 1, definition: &five }];
+        let gold = resolve(&all, &cell(Gold, true, false));
+        assert_eq!((gold.applied[0].value, gold.applied[0].upgraded), (Some(5), false));
+        assert_eq!(gold.applied[0].partial, [Dimension::Interest]);
+        let platinum = resolve(&all, &cell(Platinum, true, false));
+        assert_eq!((platinum.applied[0].value, platinum.applied[0].upgraded), (Some(10), true));
+        let by_interest = analyse(&all, &[Dimension::Interest]);
+        let beauty = by_interest.cells.iter().filter(|o| !o.applied.is_empty()).count();
+        assert_eq!(beauty, 14, "one interest value per programme cell");
+        let mut nobody = benefit(Kind::FreeReturnShipping, StackMode::Combinable, &[], 0);
+        nobody.targeting.paid_member = Some(true);
+        nobody.targeting.min_tier = Some(Bronze);
+        nobody.targeting.black_card = Some(true);
+        nobody.targeting.age_bands = vec!["AGE_UNDER_25".to_owned()];
+        let cand = [Candidate { id: 9, definition: &nobody }];
+        assert!(analyse(&cand, &[]).dead.is_empty(), "black-card paid members exist at DIAMOND");
+    }
+}
