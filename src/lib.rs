@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod benefits;
 pub mod brands;
 pub mod config;
 pub mod criteria;
@@ -12,7 +13,6 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod import;
-pub mod benefits;
 pub mod onboarding;
 pub mod pagination;
 pub mod platform;

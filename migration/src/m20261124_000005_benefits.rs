@@ -109,11 +109,36 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, table, cols, unique) in [
-            ("idx_benefit_brand", "benefit", &["brand_id", "id"][..], false),
-            ("idx_benefit_revision_number", "benefit_revision", &["benefit_id", "number"][..], true),
-            ("idx_benefit_event_benefit", "benefit_event", &["benefit_id", "id"][..], false),
-            ("idx_redemption_key", "redemption", &["benefit_id", "idempotency_key"][..], true),
-            ("idx_redemption_member", "redemption", &["benefit_id", "member_id"][..], false),
+            (
+                "idx_benefit_brand",
+                "benefit",
+                &["brand_id", "id"][..],
+                false,
+            ),
+            (
+                "idx_benefit_revision_number",
+                "benefit_revision",
+                &["benefit_id", "number"][..],
+                true,
+            ),
+            (
+                "idx_benefit_event_benefit",
+                "benefit_event",
+                &["benefit_id", "id"][..],
+                false,
+            ),
+            (
+                "idx_redemption_key",
+                "redemption",
+                &["benefit_id", "idempotency_key"][..],
+                true,
+            ),
+            (
+                "idx_redemption_member",
+                "redemption",
+                &["benefit_id", "member_id"][..],
+                false,
+            ),
         ] {
             let mut index = Index::create();
             index.name(name).table(Alias::new(table));

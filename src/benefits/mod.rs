@@ -111,6 +111,12 @@ pub enum BenefitError {
         /// Whether a revision is pending review.
         pending: bool,
     },
+    /// A rejection without its reasons.
+    #[error("a rejection must give the reasons in `note`")]
+    NoteRequired,
+    /// An edit identical to the latest revision.
+    #[error("the edit changes nothing")]
+    Unchanged,
     /// The benefit changed since the caller read it.
     #[error("the benefit is at version {current}, not {expected}: read it again and retry")]
     Conflict {
@@ -128,7 +134,7 @@ impl CodedError for BenefitError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::NotFound => ErrorCode::NotFound,
-            Self::Invalid(_) => ErrorCode::BadUserInput,
+            Self::Invalid(_) | Self::NoteRequired | Self::Unchanged => ErrorCode::BadUserInput,
             Self::IllegalTransition { .. } => ErrorCode::IllegalTransition,
             Self::Conflict { .. } => ErrorCode::Conflict,
             Self::Db(_) => ErrorCode::Internal,
@@ -142,6 +148,8 @@ impl BenefitError {
         match self {
             Self::Invalid(invalid) => format!("input.{}", invalid.field),
             Self::Conflict { .. } => "expectedVersion".to_owned(),
+            Self::NoteRequired => "note".to_owned(),
+            Self::Unchanged => "input".to_owned(),
             _ => "benefitId".to_owned(),
         }
     }
@@ -192,10 +200,14 @@ pub async fn get_row(
     scope: BrandScope,
     id: i64,
 ) -> Result<benefit::Model, BenefitError> {
-    scoped(benefit::Entity::find_by_id(id), benefit::Column::BrandId, scope)
-        .one(db)
-        .await?
-        .ok_or(BenefitError::NotFound)
+    scoped(
+        benefit::Entity::find_by_id(id),
+        benefit::Column::BrandId,
+        scope,
+    )
+    .one(db)
+    .await?
+    .ok_or(BenefitError::NotFound)
 }
 
 /// One benefit with its definitions, if the caller may see it.
@@ -219,15 +231,38 @@ pub async fn list(
         select = select.filter(benefit::Column::State.is_in(states.to_vec()));
     }
     let page = fetch_page(db, select, benefit::Column::Id, page).await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for row in page.items {
-        items.push(load(db, row).await?);
-    }
     Ok(Page {
-        items,
+        items: load_many(db, page.items).await?,
         has_next: page.has_next,
         has_previous: page.has_previous,
     })
+}
+
+/// Reads the definitions of many benefit rows in one query.
+async fn load_many(
+    db: &impl ConnectionTrait,
+    rows: Vec<benefit::Model>,
+) -> Result<Vec<Benefit>, DbErr> {
+    let revisions = benefit_revision::Entity::find()
+        .filter(benefit_revision::Column::BenefitId.is_in(rows.iter().map(|r| r.id)))
+        .all(db)
+        .await?;
+    let find = |row: &benefit::Model, number: i64| {
+        revisions
+            .iter()
+            .find(|r| r.benefit_id == row.id && i64::from(r.number) == number)
+            .ok_or_else(|| {
+                DbErr::RecordNotFound(format!("revision {number} of benefit {}", row.id))
+            })
+            .and_then(parse)
+    };
+    rows.into_iter()
+        .map(|row| {
+            let current = find(&row, row.current_revision)?;
+            let live = row.live_revision.map(|n| find(&row, n)).transpose()?;
+            Ok(Benefit { row, current, live })
+        })
+        .collect()
 }
 
 /// Every benefit of one brand in the given states, with definitions.
@@ -242,11 +277,7 @@ pub async fn of_brand(
         .order_by_asc(benefit::Column::Id)
         .all(db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(load(db, row).await?);
-    }
-    Ok(out)
+    load_many(db, rows).await
 }
 
 /// A benefit's revisions, oldest first.
@@ -308,7 +339,11 @@ fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, Strin
 pub fn diff(before: &Definition, after: &Definition) -> Vec<FieldChange> {
     let mut a = Vec::new();
     let mut b = Vec::new();
-    flatten("", &serde_json::to_value(before).unwrap_or_default(), &mut a);
+    flatten(
+        "",
+        &serde_json::to_value(before).unwrap_or_default(),
+        &mut a,
+    );
     flatten("", &serde_json::to_value(after).unwrap_or_default(), &mut b);
     let mut fields: Vec<&String> = a.iter().chain(b.iter()).map(|(k, _)| k).collect();
     fields.sort();
@@ -364,7 +399,9 @@ async fn insert_revision(
     benefit_revision::Entity::insert(benefit_revision::ActiveModel {
         benefit_id: Set(benefit_id),
         number: Set(i32::try_from(number).unwrap_or(i32::MAX)),
-        definition: Set(serde_json::to_string(definition).map_err(|e| DbErr::Custom(e.to_string()))?),
+        definition: Set(
+            serde_json::to_string(definition).map_err(|e| DbErr::Custom(e.to_string()))?
+        ),
         review: Set(review.to_owned()),
         created_by: Set(actor.to_owned()),
         created_at: Set(at),
@@ -421,7 +458,16 @@ pub async fn create(
     .exec(&txn)
     .await?
     .last_insert_id;
-    insert_revision(&txn, id, 1, definition, "DRAFT", &caller.subject, caller.now).await?;
+    insert_revision(
+        &txn,
+        id,
+        1,
+        definition,
+        "DRAFT",
+        &caller.subject,
+        caller.now,
+    )
+    .await?;
     append_event(
         &txn,
         id,
@@ -523,7 +569,16 @@ async fn commit(
         });
     }
     writes(&txn).await?;
-    append_event(&txn, row.id, (row.state, to), action, revision_note, actor, now).await?;
+    append_event(
+        &txn,
+        row.id,
+        (row.state, to),
+        action,
+        revision_note,
+        actor,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     get(db, BrandScope::All, row.id).await
 }
@@ -545,10 +600,7 @@ pub async fn edit(
     let live = is_live(current.row.state);
     let changed = diff(&current.current, definition);
     if changed.is_empty() {
-        return Err(BenefitError::Invalid(Invalid {
-            field: "definition".to_owned(),
-            message: "changes nothing".to_owned(),
-        }));
+        return Err(BenefitError::Unchanged);
     }
     let note = changed
         .iter()
@@ -573,7 +625,16 @@ pub async fn edit(
             if let Some(old) = superseded {
                 set_review(txn, id, old, "SUPERSEDED").await?;
             }
-            insert_revision(txn, id, number, definition, review, &caller.subject, caller.now).await
+            insert_revision(
+                txn,
+                id,
+                number,
+                definition,
+                review,
+                &caller.subject,
+                caller.now,
+            )
+            .await
         },
         caller,
     )
@@ -608,7 +669,11 @@ pub async fn step(
             review = Some("APPROVED");
             let starts = current.current.schedule.starts_at;
             let state = if row.state == State::PendingReview {
-                Some(if starts <= now { State::Active } else { State::Approved })
+                Some(if starts <= now {
+                    State::Active
+                } else {
+                    State::Approved
+                })
             } else {
                 None
             };
@@ -622,10 +687,7 @@ pub async fn step(
         }
         Action::Reject => {
             if note.as_deref().is_none_or(|n| n.trim().is_empty()) {
-                return Err(BenefitError::Invalid(Invalid {
-                    field: "note".to_owned(),
-                    message: "must give the reasons".to_owned(),
-                }));
+                return Err(BenefitError::NoteRequired);
             }
             review = Some("REJECTED");
             if row.state == State::PendingReview {
@@ -658,7 +720,14 @@ pub async fn step(
             state: Some(State::Retired),
             ..Change::default()
         },
-        Action::Edit => unreachable_edit()?,
+        // Editing writes a revision: that is `edit`, not a bare step.
+        Action::Edit => {
+            return Err(BenefitError::IllegalTransition {
+                action,
+                state: row.state,
+                pending: row.revision_pending,
+            });
+        }
     };
     commit(
         db,
@@ -673,12 +742,4 @@ pub async fn step(
         caller,
     )
     .await
-}
-
-/// [`step`] never edits; [`edit`] does.
-fn unreachable_edit() -> Result<Change, BenefitError> {
-    Err(BenefitError::Invalid(Invalid {
-        field: "action".to_owned(),
-        message: "editing goes through `edit`".to_owned(),
-    }))
 }

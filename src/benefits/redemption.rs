@@ -9,14 +9,16 @@
 use chrono::{DateTime, Datelike as _, Utc};
 use entity::{benefit, enums::BenefitState, member, member_interest, redemption};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait as _, PaginatorTrait as _, QueryFilter as _, SqlErr, TransactionTrait as _,
+    ActiveValue::Set,
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
+    PaginatorTrait as _, QueryFilter as _, SqlErr, TransactionTrait as _,
     sea_query::{Expr, ExprTrait as _},
 };
 
 use super::{
-    BenefitError, get,
+    BenefitError,
     definition::{Definition, Kind},
+    get,
     stacking::upgrade_applies,
 };
 use crate::{
@@ -162,7 +164,11 @@ struct Member {
     interests: Vec<String>,
 }
 
-async fn member(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<Member, RedeemError> {
+async fn member(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Member, RedeemError> {
     let row = member::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -216,7 +222,10 @@ fn judge(
     }
     let t = &definition.targeting;
     let any = |wanted: &[String], has: &[&str]| {
-        wanted.is_empty() || wanted.iter().any(|w| has.iter().any(|h| w.eq_ignore_ascii_case(h)))
+        wanted.is_empty()
+            || wanted
+                .iter()
+                .any(|w| has.iter().any(|h| w.eq_ignore_ascii_case(h)))
     };
     let interests: Vec<&str> = member.interests.iter().map(String::as_str).collect();
     let targeted = t.min_tier.is_none_or(|min| member.tier >= min)
@@ -226,7 +235,9 @@ fn judge(
         && any(&t.age_bands, &[member.age_band])
         && any(&t.city_tiers, &[member.city_tier.as_str()])
         && match &definition.kind {
-            Kind::InterestService { interests: wanted, .. } => any(wanted, &interests),
+            Kind::InterestService {
+                interests: wanted, ..
+            } => any(wanted, &interests),
             _ => true,
         };
     if !targeted {
@@ -259,7 +270,13 @@ pub async fn eligibility(
     let member = member(db, member_id, now).await?;
     Ok(match &benefit.live {
         Some(live) => judge(benefit.row.state, live, &member, order_cents, now),
-        None => judge(BenefitState::Draft, &benefit.current, &member, order_cents, now),
+        None => judge(
+            BenefitState::Draft,
+            &benefit.current,
+            &member,
+            order_cents,
+            now,
+        ),
     })
 }
 
@@ -305,7 +322,10 @@ pub struct Request<'a> {
 }
 
 /// Records a redemption attempt (granted or refused) exactly once per key.
-pub async fn redeem(db: &DatabaseConnection, request: &Request<'_>) -> Result<Redemption, RedeemError> {
+pub async fn redeem(
+    db: &DatabaseConnection,
+    request: &Request<'_>,
+) -> Result<Redemption, RedeemError> {
     let key = request.idempotency_key.trim();
     if key.is_empty() || key.len() > 128 {
         return Err(RedeemError::Invalid {
@@ -418,7 +438,9 @@ async fn grant(
     }
     if bump.exec(&txn).await?.rows_affected == 0 {
         drop(txn);
-        let row = benefit::Entity::find_by_id(request.benefit_id).one(db).await?;
+        let row = benefit::Entity::find_by_id(request.benefit_id)
+            .one(db)
+            .await?;
         let outcome = match row {
             Some(row) if row.state != BenefitState::Active => Outcome::NotActive,
             Some(row) if cap.is_some_and(|cap| row.redemptions >= cap) => Outcome::BudgetExhausted,
@@ -448,9 +470,15 @@ async fn grant(
         }
         Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             drop(txn);
-            let done = replay(db, request.benefit_id, key, request.member_id, request.order_cents)
-                .await?
-                .ok_or(RedeemError::Db(error))?;
+            let done = replay(
+                db,
+                request.benefit_id,
+                key,
+                request.member_id,
+                request.order_cents,
+            )
+            .await?
+            .ok_or(RedeemError::Db(error))?;
             Ok(Ok(done))
         }
         Err(error) => Err(error.into()),

@@ -277,8 +277,7 @@ pub fn cells(extras: &[Dimension]) -> Vec<Cell> {
     for tier in GrowthTier::ALL {
         for paid in [false, true] {
             for black_card in [false, true] {
-                if (paid && tier < GrowthTier::Gold) || (black_card && tier < GrowthTier::Diamond)
-                {
+                if (paid && tier < GrowthTier::Gold) || (black_card && tier < GrowthTier::Diamond) {
                     continue;
                 }
                 cells.push(Cell {
@@ -376,32 +375,76 @@ mod tests {
     #[test]
     fn stacking_matrix() {
         use GrowthTier::*;
-        let five = benefit(Kind::PercentOff { percent: 5 }, StackMode::BestOf, &[KindCode::FixedCoupon], 10);
-        let mut ten = benefit(Kind::PercentOff { percent: 10 }, StackMode::BestOf, &[KindCode::FixedCoupon], 10);
+        let five = benefit(
+            Kind::PercentOff { percent: 5 },
+            StackMode::BestOf,
+            &[KindCode::FixedCoupon],
+            10,
+        );
+        let mut ten = benefit(
+            Kind::PercentOff { percent: 10 },
+            StackMode::BestOf,
+            &[KindCode::FixedCoupon],
+            10,
+        );
         ten.targeting.paid_member = Some(true);
         let coupon = benefit(
-            Kind::FixedCoupon { amount_cents: 2000, threshold_cents: 19900 },
+            Kind::FixedCoupon {
+                amount_cents: 2000,
+                threshold_cents: 19900,
+            },
             StackMode::Combinable,
             &[KindCode::PercentOff],
             5,
         );
         let mut returns = benefit(Kind::FreeReturnShipping, StackMode::Exclusive, &[], 50);
         returns.targeting.black_card = Some(true);
-        let points = benefit(Kind::PointsMultiplier { multiplier_tenths: 20 }, StackMode::Combinable, &[], 1);
+        let points = benefit(
+            Kind::PointsMultiplier {
+                multiplier_tenths: 20,
+            },
+            StackMode::Combinable,
+            &[],
+            1,
+        );
         let all = [
-            Candidate { id: 1, definition: &five },
-            Candidate { id: 2, definition: &ten },
-            Candidate { id: 3, definition: &coupon },
-            Candidate { id: 4, definition: &returns },
-            Candidate { id: 5, definition: &points },
+            Candidate {
+                id: 1,
+                definition: &five,
+            },
+            Candidate {
+                id: 2,
+                definition: &ten,
+            },
+            Candidate {
+                id: 3,
+                definition: &coupon,
+            },
+            Candidate {
+                id: 4,
+                definition: &returns,
+            },
+            Candidate {
+                id: 5,
+                definition: &points,
+            },
         ];
-        let applied = |c: Cell| -> Vec<i64> { resolve(&all, &c).applied.iter().map(|a| a.id).collect() };
+        let applied =
+            |c: Cell| -> Vec<i64> { resolve(&all, &c).applied.iter().map(|a| a.id).collect() };
         assert_eq!(applied(cell(Bronze, false, false)), [1, 3]);
         assert_eq!(applied(cell(Gold, true, false)), [2, 3]);
         assert_eq!(applied(cell(Diamond, true, true)), [4]);
         let outcome = resolve(&all, &cell(Gold, true, false));
-        assert!(outcome.overridden.contains(&Overridden { id: 1, by: 2, reason: OverrideReason::BestOfLower }));
-        assert!(outcome.overridden.contains(&Overridden { id: 5, by: 2, reason: OverrideReason::NotCombinable }));
+        assert!(outcome.overridden.contains(&Overridden {
+            id: 1,
+            by: 2,
+            reason: OverrideReason::BestOfLower
+        }));
+        assert!(outcome.overridden.contains(&Overridden {
+            id: 5,
+            by: 2,
+            reason: OverrideReason::NotCombinable
+        }));
         assert_eq!(outcome.conflicts.len(), 1);
         let analysis = analyse(&all, &[]);
         assert_eq!(analysis.dead, [(5, DeadReason::AlwaysOverridden)]);
@@ -410,24 +453,53 @@ mod tests {
     #[test]
     fn upgrades_and_partial_targeting() {
         use GrowthTier::*;
-        let mut five = benefit(Kind::PercentOff { percent: 5 }, StackMode::Combinable, &[], 0);
-        five.upgrade = Some(Upgrade { min_tier: Some(Platinum), paid_member: true, black_card: false, value: 10 });
+        let mut five = benefit(
+            Kind::PercentOff { percent: 5 },
+            StackMode::Combinable,
+            &[],
+            0,
+        );
+        five.upgrade = Some(Upgrade {
+            min_tier: Some(Platinum),
+            paid_member: true,
+            black_card: false,
+            value: 10,
+        });
         five.targeting.interests = vec!["BEAUTY".to_owned()];
-        let all = [Candidate { id: 1, definition: &five }];
+        let all = [Candidate {
+            id: 1,
+            definition: &five,
+        }];
         let gold = resolve(&all, &cell(Gold, true, false));
-        assert_eq!((gold.applied[0].value, gold.applied[0].upgraded), (Some(5), false));
+        assert_eq!(
+            (gold.applied[0].value, gold.applied[0].upgraded),
+            (Some(5), false)
+        );
         assert_eq!(gold.applied[0].partial, [Dimension::Interest]);
         let platinum = resolve(&all, &cell(Platinum, true, false));
-        assert_eq!((platinum.applied[0].value, platinum.applied[0].upgraded), (Some(10), true));
+        assert_eq!(
+            (platinum.applied[0].value, platinum.applied[0].upgraded),
+            (Some(10), true)
+        );
         let by_interest = analyse(&all, &[Dimension::Interest]);
-        let beauty = by_interest.cells.iter().filter(|o| !o.applied.is_empty()).count();
+        let beauty = by_interest
+            .cells
+            .iter()
+            .filter(|o| !o.applied.is_empty())
+            .count();
         assert_eq!(beauty, 14, "one interest value per programme cell");
         let mut nobody = benefit(Kind::FreeReturnShipping, StackMode::Combinable, &[], 0);
         nobody.targeting.paid_member = Some(true);
         nobody.targeting.min_tier = Some(Bronze);
         nobody.targeting.black_card = Some(true);
         nobody.targeting.age_bands = vec!["AGE_UNDER_25".to_owned()];
-        let cand = [Candidate { id: 9, definition: &nobody }];
-        assert!(analyse(&cand, &[]).dead.is_empty(), "black-card paid members exist at DIAMOND");
+        let cand = [Candidate {
+            id: 9,
+            definition: &nobody,
+        }];
+        assert!(
+            analyse(&cand, &[]).dead.is_empty(),
+            "black-card paid members exist at DIAMOND"
+        );
     }
 }

@@ -4,7 +4,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{ApiError, UserError, brands::parse_brand_id, db, principal, require, user_error};
+use super::{ApiError, UserError, brands::parse_brand_id, db, principal, require};
 use crate::{
     auth::Role,
     criteria::{
@@ -279,7 +279,7 @@ impl CriteriaMutation {
                 };
                 Ok(SetCriteriaPolicyPayload {
                     policy: None,
-                    user_errors: vec![user_error(&["input", field], &error)],
+                    user_errors: vec![UserError::at(&format!("input.{field}"), &error)],
                 })
             }
         }
@@ -315,7 +315,7 @@ impl CriteriaMutation {
             }),
             Err(error @ CriteriaError::NotFound) => Ok(EvaluateBrandPayload {
                 evaluation: None,
-                user_errors: vec![user_error(&["brandId"], &error)],
+                user_errors: vec![UserError::at("brandId", &error)],
             }),
             Err(error) => Err(error.into()),
         }

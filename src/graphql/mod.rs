@@ -3,6 +3,7 @@
 //! [`Principal`] from the context and hands its scope to the domain.
 
 mod audience;
+mod benefits;
 mod brands;
 mod criteria;
 mod error;
@@ -34,11 +35,16 @@ pub struct Query(
     audience::AudienceQuery,
     criteria::CriteriaQuery,
     onboarding::OnboardingQuery,
+    benefits::BenefitQuery,
 );
 
 /// The mutation root, merged from every capability's mutations.
 #[derive(MergedObject, Default)]
-pub struct Mutation(criteria::CriteriaMutation, onboarding::OnboardingMutation);
+pub struct Mutation(
+    criteria::CriteriaMutation,
+    onboarding::OnboardingMutation,
+    benefits::BenefitMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -98,12 +104,15 @@ fn require(principal: &Principal, roles: &[Role], what: &str) -> Result<(), ApiE
     }
 }
 
-/// A domain refusal as a user error naming the input field.
-fn user_error(field: &[&str], error: &impl crate::error::CodedError) -> UserError {
-    UserError {
-        field: field.iter().map(|f| (*f).to_owned()).collect(),
-        message: error.client_message(),
-        code: error.code().as_str().to_owned(),
+impl UserError {
+    /// A domain refusal as a user error naming the input field by its
+    /// dotted path (`input.kind.percentOff.percent`).
+    fn at(path: &str, error: &impl crate::error::CodedError) -> Self {
+        Self {
+            field: path.split('.').map(str::to_owned).collect(),
+            message: error.client_message(),
+            code: error.code().as_str().to_owned(),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use entity::{application, application_event};
 
 use super::{
     ApiError, UserError, brands::Brand, connection, criteria::Evaluation, db, decode_cursor,
-    loaders, parse_id, principal, require, user_error,
+    loaders, parse_id, principal, require,
 };
 use crate::{
     auth::{Principal, Role},
@@ -314,7 +314,7 @@ fn payload(
         Err(error) if error.code() == ErrorCode::Internal => Err(error.into()),
         Err(error) => Ok(ApplicationPayload {
             application: None,
-            user_errors: vec![user_error(&[error.field()], &error)],
+            user_errors: vec![UserError::at(error.field(), &error)],
         }),
     }
 }
