@@ -596,7 +596,12 @@ pub async fn edit(
     definition.check(caller.now)?;
     let current = get(db, caller.scope, id).await?;
     check(&current.row, expected_version, Action::Edit)?;
-    let number = current.row.current_revision + 1;
+    // After a rejected edit of a live benefit, the current revision is the
+    // live one again while the rejected one keeps its number.
+    let number = revisions(db, id)
+        .await?
+        .last()
+        .map_or(1, |(row, _)| i64::from(row.number) + 1);
     let live = is_live(current.row.state);
     let changed = diff(&current.current, definition);
     if changed.is_empty() {

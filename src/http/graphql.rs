@@ -204,12 +204,19 @@ async fn execute(
 }
 
 /// Gives every error a code: request errors from parsing, validation or
-/// the schema's depth/complexity limits carry none of their own.
+/// the schema's depth/complexity limits carry none of their own, nor do
+/// argument values async-graphql cannot coerce while executing (its
+/// messages say "Failed to parse" or "occurred while parsing").
 fn label_errors(response: &mut GqlResponse, executed: bool) {
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
-            let code = if executed {
+            let code = if executed
+                && (error.message.starts_with("Failed to parse")
+                    || error.message.contains("occurred while parsing"))
+            {
+                ErrorCode::BadUserInput
+            } else if executed {
                 ErrorCode::Internal
             } else if error.message.contains("too complex")
                 || error.message.contains("nested too deep")

@@ -5,6 +5,7 @@
 
 mod audience;
 mod auth;
+mod benefits;
 mod brands;
 mod criteria;
 mod data;
@@ -63,6 +64,11 @@ fn per_backend() -> Vec<(String, TestFn)> {
         onboarding::concurrent_claims_and_decisions_have_one_winner,
         onboarding::another_brands_application_is_not_found,
         onboarding::the_queue_filters_pages_and_batches,
+        benefits::every_kind_validates_and_names_the_field,
+        benefits::lifecycle_revisions_and_review,
+        benefits::stacking_outcomes_match_the_hand_checked_matrix,
+        benefits::budgets_hold_under_concurrent_redemptions,
+        benefits::another_brands_benefit_is_not_found,
         privacy::small_cohort::tiny_cohorts_are_suppressed_without_numbers,
         privacy::averaging_by_repetition::repeated_questions_get_one_answer_and_one_debit,
         privacy::differencing_overlapping_filters::differences_of_overlapping_answers_stay_noisy,
@@ -107,6 +113,13 @@ fn trial(name: String, backend: Backend, test: TestFn) -> Trial {
 }
 
 fn main() -> ExitCode {
+    // Server logs on stderr when asked for, e.g. `RUST_LOG=error cargo test`.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .init();
+    }
     let args = Arguments::from_args();
     let cluster = match postgres::Cluster::start() {
         Ok(cluster) => cluster,

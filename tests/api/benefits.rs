@@ -1,0 +1,912 @@
+//! Exclusive benefits through the real server: validation of every kind,
+//! the lifecycle with revisions and review, stacking on a hand-checked
+//! matrix, budgets under 1,000 concurrent redemptions, idempotency and
+//! cross-brand access.
+
+use std::sync::Arc;
+
+use brand_gateway::auth::Role;
+use chrono::{Duration, Utc};
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, error_codes, scalar};
+
+const FIELDS: &str = r#"
+fragment B on Benefit {
+  id state version currentRevision liveRevision revisionPending redemptions spentCents
+  brand { id }
+  definition { name kind value parameters stacking { mode priority } schedule { startsAt startsAtLocal } }
+  liveDefinition { value }
+  events { action fromState toState revision note actor }
+}"#;
+
+/// Shanghai wall-clock time `days` from now, as the API takes it.
+fn local(days: i64) -> String {
+    (Utc::now() + Duration::days(days))
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .naive_local()
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+/// A valid definition of the given kind, running from yesterday for 30 days.
+fn input(kind: Value) -> Value {
+    json!({
+        "name": "Member price",
+        "kind": kind,
+        "stacking": { "mode": "COMBINABLE", "combinesWith": [], "priority": 10 },
+        "schedule": { "startsAt": local(-1), "endsAt": local(30) },
+    })
+}
+
+fn with(mut value: Value, path: &[&str], leaf: Value) -> Value {
+    let mut at = &mut value;
+    for key in &path[..path.len() - 1] {
+        at = at
+            .as_object_mut()
+            .expect("object")
+            .entry(key.to_string())
+            .or_insert_with(|| json!({}));
+    }
+    at[path[path.len() - 1]] = leaf;
+    value
+}
+
+type Outcome = (Value, Vec<(String, String)>);
+
+async fn call(
+    app: &TestApp,
+    token: &str,
+    field: &str,
+    params: &str,
+    args: &str,
+    variables: Value,
+) -> Outcome {
+    let query = format!(
+        "mutation({params}) {{ r: {field}({args}) {{ benefit {{ ...B }} userErrors {{ field message code }} }} }} {FIELDS}"
+    );
+    let data = app.data(token, &query, variables).await;
+    let errors = data["r"]["userErrors"]
+        .as_array()
+        .expect("userErrors")
+        .iter()
+        .map(|e| {
+            let path: Vec<&str> = e["field"]
+                .as_array()
+                .expect("field")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            (
+                e["code"].as_str().unwrap_or_default().to_owned(),
+                path.join("."),
+            )
+        })
+        .collect();
+    (data["r"]["benefit"].clone(), errors)
+}
+
+async fn create(app: &TestApp, token: &str, input: Value) -> Outcome {
+    call(
+        app,
+        token,
+        "createBenefit",
+        "$i: BenefitInput!",
+        "input: $i",
+        json!({ "i": input }),
+    )
+    .await
+}
+
+async fn edit(app: &TestApp, token: &str, benefit: &Value, input: Value) -> Outcome {
+    call(
+        app,
+        token,
+        "editBenefit",
+        "$id: ID!, $v: Int!, $i: BenefitInput!",
+        "benefitId: $id, expectedVersion: $v, input: $i",
+        json!({ "id": benefit["id"], "v": benefit["version"], "i": input }),
+    )
+    .await
+}
+
+/// submit, pause, end: the id and the version.
+async fn step(app: &TestApp, token: &str, field: &str, benefit: &Value) -> Outcome {
+    call(
+        app,
+        token,
+        field,
+        "$id: ID!, $v: Int!",
+        "benefitId: $id, expectedVersion: $v",
+        json!({ "id": benefit["id"], "v": benefit["version"] }),
+    )
+    .await
+}
+
+async fn review(
+    app: &TestApp,
+    token: &str,
+    benefit: &Value,
+    approve: bool,
+    note: Option<&str>,
+) -> Outcome {
+    call(
+        app,
+        token,
+        "reviewBenefit",
+        "$id: ID!, $v: Int!, $a: Boolean!, $n: String",
+        "benefitId: $id, expectedVersion: $v, approve: $a, note: $n",
+        json!({ "id": benefit["id"], "v": benefit["version"], "a": approve, "n": note }),
+    )
+    .await
+}
+
+fn landed((benefit, errors): Outcome) -> Value {
+    assert!(errors.is_empty(), "user errors: {errors:?}");
+    assert!(benefit.is_object(), "no benefit");
+    benefit
+}
+
+fn refused((benefit, errors): Outcome, code: &str, field: &str) {
+    assert!(benefit.is_null(), "{benefit}");
+    assert_eq!(errors, [(code.to_owned(), field.to_owned())]);
+}
+
+/// Creates, submits and approves; returns the live benefit.
+async fn live(app: &TestApp, operator: &str, reviewer: &str, input: Value) -> Value {
+    let draft = landed(create(app, operator, input).await);
+    let pending = landed(step(app, operator, "submitBenefit", &draft).await);
+    landed(review(app, reviewer, &pending, true, None).await)
+}
+
+fn actions(benefit: &Value) -> Vec<String> {
+    benefit["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+pub async fn every_kind_validates_and_names_the_field(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let slot = json!({ "title": "Spring tasting", "locations": ["Shanghai IFC"], "slotStart": local(5), "slotEnd": local(6), "capacity": 40 });
+    let kinds = [
+        json!({ "percentOff": { "percent": 5 } }),
+        json!({ "fixedCoupon": { "amountCents": 2000, "thresholdCents": 19900 } }),
+        json!({ "freeReturnShipping": true }),
+        json!({ "birthdayGift": { "gift": "Travel kit", "daysBefore": 7, "daysAfter": 7 } }),
+        json!({ "interestService": { "service": "Skin consultation", "interests": ["BEAUTY"] } }),
+        json!({ "offlineExperience": slot }),
+        json!({ "earlyAccess": { "hoursEarly": 24, "skus": ["SKU-1", "SKU-2"] } }),
+        json!({ "pointsMultiplier": { "multiplierTenths": 20 } }),
+    ];
+    let expected = [
+        "PERCENT_OFF",
+        "FIXED_COUPON",
+        "FREE_RETURN_SHIPPING",
+        "BIRTHDAY_GIFT",
+        "INTEREST_SERVICE",
+        "OFFLINE_EXPERIENCE",
+        "EARLY_ACCESS",
+        "POINTS_MULTIPLIER",
+    ];
+    for (kind, code) in kinds.iter().zip(expected) {
+        let benefit = landed(create(&app, &op, input(kind.clone())).await);
+        assert_eq!(benefit["definition"]["kind"], code);
+        assert_eq!(benefit["state"], "DRAFT");
+    }
+
+    let pct = input(kinds[0].clone());
+    let bad: Vec<(Value, &str)> = vec![
+        (
+            input(json!({ "percentOff": { "percent": 0 } })),
+            "input.kind.percentOff.percent",
+        ),
+        (
+            input(json!({ "percentOff": { "percent": 51 } })),
+            "input.kind.percentOff.percent",
+        ),
+        (
+            input(json!({ "fixedCoupon": { "amountCents": 50, "thresholdCents": 100 } })),
+            "input.kind.fixedCoupon.amountCents",
+        ),
+        (
+            input(json!({ "fixedCoupon": { "amountCents": 2000, "thresholdCents": 1000 } })),
+            "input.kind.fixedCoupon.thresholdCents",
+        ),
+        (
+            input(json!({ "birthdayGift": { "gift": "Kit", "daysBefore": 31, "daysAfter": 0 } })),
+            "input.kind.birthdayGift.daysBefore",
+        ),
+        (
+            input(json!({ "interestService": { "service": "S", "interests": [] } })),
+            "input.kind.interestService.interests",
+        ),
+        (
+            input(json!({ "interestService": { "service": "S", "interests": ["ASTROLOGY"] } })),
+            "input.kind.interestService.interests",
+        ),
+        (
+            input(json!({ "offlineExperience": with(slot.clone(), &["capacity"], json!(0)) })),
+            "input.kind.offlineExperience.capacity",
+        ),
+        (
+            input(
+                json!({ "offlineExperience": with(slot.clone(), &["slotEnd"], json!(local(4))) }),
+            ),
+            "input.kind.offlineExperience.slotEnd",
+        ),
+        (
+            input(json!({ "earlyAccess": { "hoursEarly": 0, "skus": ["A"] } })),
+            "input.kind.earlyAccess.hoursEarly",
+        ),
+        (
+            input(json!({ "earlyAccess": { "hoursEarly": 2, "skus": [] } })),
+            "input.kind.earlyAccess.skus",
+        ),
+        (
+            input(json!({ "pointsMultiplier": { "multiplierTenths": 10 } })),
+            "input.kind.pointsMultiplier.multiplierTenths",
+        ),
+        (with(pct.clone(), &["name"], json!(" ")), "input.name"),
+        (
+            with(pct.clone(), &["targeting", "ageBands"], json!(["AGE_12"])),
+            "input.targeting.ageBands",
+        ),
+        (
+            with(pct.clone(), &["targeting", "cityTiers"], json!(["TIER9"])),
+            "input.targeting.cityTiers",
+        ),
+        (
+            with(
+                pct.clone(),
+                &["targeting", "interests"],
+                json!(["ASTROLOGY"]),
+            ),
+            "input.targeting.interests",
+        ),
+        (
+            with(pct.clone(), &["stacking", "priority"], json!(1001)),
+            "input.stacking.priority",
+        ),
+        (
+            with(
+                with(pct.clone(), &["stacking", "mode"], json!("EXCLUSIVE")),
+                &["stacking", "combinesWith"],
+                json!(["FIXED_COUPON"]),
+            ),
+            "input.stacking.combinesWith",
+        ),
+        (
+            with(
+                input(kinds[2].clone()),
+                &["upgrade"],
+                json!({ "paidMember": true, "value": 5 }),
+            ),
+            "input.upgrade",
+        ),
+        (
+            with(
+                pct.clone(),
+                &["upgrade"],
+                json!({ "paidMember": true, "value": 5 }),
+            ),
+            "input.upgrade.value",
+        ),
+        (
+            with(pct.clone(), &["upgrade"], json!({ "value": 8 })),
+            "input.upgrade",
+        ),
+        (
+            with(pct.clone(), &["schedule", "endsAt"], json!(local(-2))),
+            "input.schedule.endsAt",
+        ),
+        (
+            with(
+                pct.clone(),
+                &["budget"],
+                json!({ "totalRedemptions": 5, "perMember": 6 }),
+            ),
+            "input.budget.perMember",
+        ),
+        (
+            with(pct.clone(), &["budget"], json!({ "totalMoneyCents": 0 })),
+            "input.budget.totalMoneyCents",
+        ),
+    ];
+    for (input, field) in bad {
+        refused(create(&app, &op, input).await, "BAD_USER_INPUT", field);
+    }
+    // Exactly one kind: two is a GraphQL validation error.
+    let (status, body) = app
+        .graphql(
+            &op,
+            "mutation($i: BenefitInput!) { createBenefit(input: $i) { userErrors { code } } }",
+            json!({ "i": input(json!({ "percentOff": { "percent": 5 }, "freeReturnShipping": true })) }),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        scalar(&app.db.db, "SELECT COUNT(*) FROM benefit").await,
+        8,
+        "nothing invalid was stored"
+    );
+    app.stop().await;
+}
+
+pub async fn lifecycle_revisions_and_review(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.token_as(Role::BrandOperator, Some(1), "store-op").await;
+    let reviewer = app.token_as(Role::Reviewer, None, "carol").await;
+    let five = input(json!({ "percentOff": { "percent": 5 } }));
+    let six = input(json!({ "percentOff": { "percent": 6 } }));
+    let eight = input(json!({ "percentOff": { "percent": 8 } }));
+
+    let draft = landed(create(&app, &op, five.clone()).await);
+    let draft = landed(edit(&app, &op, &draft, six.clone()).await);
+    assert_eq!(
+        (draft["state"].as_str(), draft["currentRevision"].as_i64()),
+        (Some("DRAFT"), Some(2))
+    );
+    refused(
+        edit(&app, &op, &draft, six.clone()).await,
+        "BAD_USER_INPUT",
+        "input",
+    );
+    let pending = landed(step(&app, &op, "submitBenefit", &draft).await);
+    assert_eq!(pending["state"], "PENDING_REVIEW");
+    refused(
+        edit(&app, &op, &pending, five.clone()).await,
+        "ILLEGAL_TRANSITION",
+        "benefitId",
+    );
+    refused(
+        step(&app, &op, "pauseBenefit", &pending).await,
+        "ILLEGAL_TRANSITION",
+        "benefitId",
+    );
+    refused(
+        review(&app, &reviewer, &pending, false, None).await,
+        "BAD_USER_INPUT",
+        "note",
+    );
+    let rejected = landed(
+        review(
+            &app,
+            &reviewer,
+            &pending,
+            false,
+            Some("5% at most in this category"),
+        )
+        .await,
+    );
+    assert_eq!(rejected["state"], "REJECTED");
+    let draft = landed(edit(&app, &op, &rejected, five.clone()).await);
+    assert_eq!(draft["state"], "DRAFT");
+    let pending = landed(step(&app, &op, "submitBenefit", &draft).await);
+    let active = landed(review(&app, &reviewer, &pending, true, None).await);
+    assert_eq!(active["state"], "ACTIVE", "its start has come");
+    assert_eq!(active["liveRevision"], 3);
+
+    // Editing a live benefit: the new revision waits, the live one stays.
+    let edited = landed(edit(&app, &op, &active, eight.clone()).await);
+    assert_eq!(edited["state"], "ACTIVE");
+    assert_eq!(edited["revisionPending"], true);
+    assert_eq!(
+        (
+            edited["definition"]["value"].as_i64(),
+            edited["liveDefinition"]["value"].as_i64()
+        ),
+        (Some(8), Some(5))
+    );
+    let diff = app
+        .data(&op, r#"query($id: ID!) { benefit(id: $id) { diff(from: 3, to: 4) { field before after } } }"#, json!({ "id": edited["id"] }))
+        .await;
+    assert_eq!(
+        diff["benefit"]["diff"],
+        json!([{ "field": "kind.percent", "before": "5", "after": "8" }])
+    );
+    // A stale edit is refused, not applied over the newer one.
+    refused(
+        edit(&app, &op, &active, six.clone()).await,
+        "CONFLICT",
+        "expectedVersion",
+    );
+    let kept = landed(review(&app, &reviewer, &edited, false, Some("too deep")).await);
+    assert_eq!(
+        (
+            kept["liveRevision"].as_i64(),
+            kept["currentRevision"].as_i64()
+        ),
+        (Some(3), Some(3))
+    );
+    assert_eq!(kept["revisionPending"], false);
+    let edited = landed(edit(&app, &op, &kept, eight.clone()).await);
+    let upgraded = landed(review(&app, &reviewer, &edited, true, None).await);
+    assert_eq!(
+        (
+            upgraded["liveRevision"].as_i64(),
+            upgraded["liveDefinition"]["value"].as_i64()
+        ),
+        (Some(5), Some(8))
+    );
+    refused(
+        review(&app, &reviewer, &upgraded, true, None).await,
+        "ILLEGAL_TRANSITION",
+        "benefitId",
+    );
+
+    let paused = landed(step(&app, &op, "pauseBenefit", &upgraded).await);
+    assert_eq!(paused["state"], "PAUSED");
+    let resumed = landed(step(&app, &op, "resumeBenefit", &paused).await);
+    assert_eq!(resumed["state"], "ACTIVE");
+    let ended = landed(step(&app, &op, "endBenefit", &resumed).await);
+    assert_eq!(ended["state"], "ENDED");
+    refused(
+        step(&app, &op, "resumeBenefit", &ended).await,
+        "ILLEGAL_TRANSITION",
+        "benefitId",
+    );
+    let retired = landed(step(&app, &op, "retireBenefit", &ended).await);
+    assert_eq!(retired["state"], "RETIRED");
+    refused(
+        edit(&app, &op, &retired, six.clone()).await,
+        "ILLEGAL_TRANSITION",
+        "benefitId",
+    );
+    assert_eq!(
+        actions(&retired),
+        [
+            "CREATE", "EDIT", "SUBMIT", "REJECT", "EDIT", "SUBMIT", "APPROVE", "EDIT", "REJECT",
+            "EDIT", "APPROVE", "PAUSE", "RESUME", "END", "RETIRE"
+        ]
+    );
+    let events = retired["events"].as_array().expect("events");
+    assert!(
+        events
+            .iter()
+            .all(|e| e["actor"] == "store-op" || e["actor"] == "carol")
+    );
+    assert_eq!(events[1]["note"], "changed: kind.percent");
+
+    // A start still to come: approved, not active.
+    let later = with(five.clone(), &["schedule", "startsAt"], json!(local(3)));
+    let scheduled = live(&app, &op, &reviewer, later).await;
+    assert_eq!(scheduled["state"], "APPROVED");
+    assert_eq!(
+        scheduled["definition"]["schedule"]["startsAtLocal"],
+        local(3)
+    );
+
+    // Roles: reviewers don't configure, operators don't review.
+    let (_, body) = app
+        .graphql(
+            &reviewer,
+            "mutation($i: BenefitInput!) { createBenefit(input: $i) { userErrors { code } } }",
+            json!({ "i": five }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+    let (_, body) = app
+        .graphql(
+            &op,
+            "mutation($id: ID!) { reviewBenefit(benefitId: $id, expectedVersion: 1, approve: true) { userErrors { code } } }",
+            json!({ "id": scheduled["id"] }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+    app.stop().await;
+}
+
+const ANALYSIS: &str = r#"
+query($extra: [Dimension!]! = []) { benefitCellAnalysis(extraDimensions: $extra) {
+  cells { tier paidMember blackCard extras { dimension value }
+          applied { benefitId value upgraded partialOn } overridden { benefitId by reason } conflicts { kept lost } }
+  dead { benefitId reason }
+} }"#;
+
+/// The matrix of `src/benefits/stacking.rs`'s unit test, through the API:
+/// 5% off for all (best-of, upgraded to 7% for paid PLATINUM+), 10% off
+/// for paid members (best-of), a ¥20 coupon that combines with percent-off,
+/// free returns (exclusive, priority 50) for black-card holders, a 2×
+/// points multiplier that combines with nothing.
+pub async fn stacking_outcomes_match_the_hand_checked_matrix(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let stacking = |mode: &str, with: &[&str], priority: i64| json!({ "mode": mode, "combinesWith": with, "priority": priority });
+    let mut five = input(json!({ "percentOff": { "percent": 5 } }));
+    five["stacking"] = stacking("BEST_OF", &["FIXED_COUPON"], 10);
+    five["upgrade"] = json!({ "minTier": "PLATINUM", "paidMember": true, "value": 7 });
+    let mut ten = input(json!({ "percentOff": { "percent": 10 } }));
+    ten["stacking"] = stacking("BEST_OF", &["FIXED_COUPON"], 10);
+    ten["targeting"] = json!({ "paidMember": true });
+    let mut coupon =
+        input(json!({ "fixedCoupon": { "amountCents": 2000, "thresholdCents": 19900 } }));
+    coupon["stacking"] = stacking("COMBINABLE", &["PERCENT_OFF"], 5);
+    let mut returns = input(json!({ "freeReturnShipping": true }));
+    returns["stacking"] = stacking("EXCLUSIVE", &[], 50);
+    returns["targeting"] = json!({ "blackCard": true });
+    let mut points = input(json!({ "pointsMultiplier": { "multiplierTenths": 20 } }));
+    points["stacking"] = stacking("COMBINABLE", &[], 1);
+    let mut ids = Vec::new();
+    for definition in [five, ten, coupon, returns, points] {
+        ids.push(
+            live(&app, &op, &reviewer, definition).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let [five, ten, coupon, returns, points] = [0, 1, 2, 3, 4].map(|i| ids[i].clone());
+    let analysis = app.data(&op, ANALYSIS, json!({})).await["benefitCellAnalysis"].clone();
+    let cells = analysis["cells"].as_array().expect("cells");
+    assert_eq!(cells.len(), 14);
+    let cell = |tier: &str, paid: bool, black: bool| {
+        cells
+            .iter()
+            .find(|c| c["tier"] == tier && c["paidMember"] == paid && c["blackCard"] == black)
+            .cloned()
+            .expect("cell")
+    };
+    let applied = |c: &Value| -> Vec<(String, i64)> {
+        c["applied"]
+            .as_array()
+            .expect("applied")
+            .iter()
+            .map(|a| {
+                (
+                    a["benefitId"].as_str().unwrap_or_default().to_owned(),
+                    a["value"].as_i64().unwrap_or(-1),
+                )
+            })
+            .collect()
+    };
+    // Hand-checked: (tier, paid, black card) → what applies, with values.
+    assert_eq!(
+        applied(&cell("BRONZE", false, false)),
+        [(five.clone(), 5), (coupon.clone(), 2000)]
+    );
+    assert_eq!(
+        applied(&cell("GOLD", false, false)),
+        [(five.clone(), 5), (coupon.clone(), 2000)]
+    );
+    assert_eq!(
+        applied(&cell("GOLD", true, false)),
+        [(ten.clone(), 10), (coupon.clone(), 2000)]
+    );
+    assert_eq!(
+        applied(&cell("PLATINUM", true, false)),
+        [(ten.clone(), 10), (coupon.clone(), 2000)]
+    );
+    assert_eq!(
+        applied(&cell("DIAMOND", false, true)),
+        [(returns.clone(), -1)]
+    );
+    assert_eq!(
+        applied(&cell("BLACK_DIAMOND", true, true)),
+        [(returns.clone(), -1)]
+    );
+    let gold_paid = cell("GOLD", true, false);
+    assert!(
+        gold_paid["overridden"]
+            .as_array()
+            .expect("list")
+            .contains(&json!({ "benefitId": five, "by": ten, "reason": "BEST_OF_LOWER" }))
+    );
+    assert!(
+        gold_paid["overridden"]
+            .as_array()
+            .expect("list")
+            .contains(&json!({ "benefitId": points, "by": ten, "reason": "NOT_COMBINABLE" }))
+    );
+    assert_eq!(
+        gold_paid["conflicts"],
+        json!([{ "kept": ten, "lost": points }])
+    );
+    assert_eq!(
+        analysis["dead"],
+        json!([{ "benefitId": points, "reason": "ALWAYS_OVERRIDDEN" }])
+    );
+
+    // With an extra dimension, a city-tier-targeted benefit is exact per
+    // cell instead of partial.
+    let by_city = app
+        .data(&op, ANALYSIS, json!({ "extra": ["CITY_TIER"] }))
+        .await;
+    assert_eq!(
+        by_city["benefitCellAnalysis"]["cells"]
+            .as_array()
+            .expect("cells")
+            .len(),
+        14 * 6
+    );
+    let (_, body) = app
+        .graphql(&op, ANALYSIS, json!({ "extra": ["GENDER"] }))
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+    app.stop().await;
+}
+
+const REDEEM: &str = r#"
+mutation($i: RedeemBenefitInput!) { redeemBenefit(input: $i) {
+  redemption { id granted outcome amountCents replayed } userErrors { field code }
+} }"#;
+
+async fn redeem(
+    app: &TestApp,
+    token: &str,
+    benefit: &str,
+    member: i64,
+    key: &str,
+    order: i64,
+) -> Value {
+    app.data(
+        token,
+        REDEEM,
+        json!({ "i": { "benefitId": benefit, "memberRef": member.to_string(), "idempotencyKey": key, "orderCents": order } }),
+    )
+    .await["redeemBenefit"]
+        .clone()
+}
+
+pub async fn budgets_hold_under_concurrent_redemptions(backend: Backend) {
+    let app = Arc::new(
+        TestApp::spawn_with(
+            backend,
+            &[
+                "--rate-limit-per-second",
+                "100000",
+                "--rate-limit-burst",
+                "100000",
+            ],
+        )
+        .await,
+    );
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let checkout = app.token_as(Role::Service, None, "checkout").await;
+    let mut definition = input(json!({ "percentOff": { "percent": 5 } }));
+    definition["budget"] = json!({ "totalRedemptions": 100, "perMember": 1 });
+    let benefit = live(&app, &op, &reviewer, definition).await;
+    let id = benefit["id"].as_str().expect("id").to_owned();
+
+    // 1,000 members redeem at once; the budget is 100.
+    let results = join_all((1..=1000).map(|member| {
+        let (app, checkout, id) = (app.clone(), checkout.clone(), id.clone());
+        tokio::spawn(async move {
+            redeem(
+                &app,
+                &checkout,
+                &id,
+                member,
+                &format!("order-{member}"),
+                10_000,
+            )
+            .await
+        })
+    }))
+    .await;
+    let results: Vec<Value> = results.into_iter().map(|r| r.expect("task")).collect();
+    let granted = results
+        .iter()
+        .filter(|r| r["redemption"]["granted"] == true)
+        .count();
+    assert_eq!(granted, 100, "exactly the budget is granted");
+    assert!(
+        results
+            .iter()
+            .filter(|r| r["redemption"]["granted"] == false)
+            .all(|r| r["redemption"]["outcome"] == "BUDGET_EXHAUSTED")
+    );
+    assert_eq!(
+        scalar(&app.db.db, "SELECT COUNT(*) FROM redemption WHERE granted").await,
+        100
+    );
+    assert_eq!(
+        scalar(&app.db.db, "SELECT redemptions FROM benefit").await,
+        100
+    );
+    // 5% of ¥100 per order.
+    assert_eq!(
+        scalar(&app.db.db, "SELECT spent_cents FROM benefit").await,
+        100 * 500
+    );
+
+    // A replayed key returns the first result and counts once; a key
+    // reused for another request is a conflict.
+    let first = results
+        .iter()
+        .find(|r| r["redemption"]["granted"] == true)
+        .expect("a grant");
+    let member: i64 = results
+        .iter()
+        .position(|r| r == first)
+        .map(|i| i as i64 + 1)
+        .expect("index");
+    let again = redeem(
+        &app,
+        &checkout,
+        &id,
+        member,
+        &format!("order-{member}"),
+        10_000,
+    )
+    .await;
+    assert_eq!(again["redemption"]["id"], first["redemption"]["id"]);
+    assert_eq!(again["redemption"]["replayed"], true);
+    assert_eq!(
+        scalar(&app.db.db, "SELECT COUNT(*) FROM redemption").await,
+        1000
+    );
+    let reused = redeem(
+        &app,
+        &checkout,
+        &id,
+        member + 1,
+        &format!("order-{member}"),
+        10_000,
+    )
+    .await;
+    assert_eq!(
+        reused["userErrors"],
+        json!([{ "field": ["input", "idempotencyKey"], "code": "CONFLICT" }])
+    );
+
+    // Per-member cap and money budget, on a second benefit.
+    let mut coupon =
+        input(json!({ "fixedCoupon": { "amountCents": 2000, "thresholdCents": 10000 } }));
+    coupon["budget"] = json!({ "perMember": 1, "totalMoneyCents": 5000 });
+    let coupon = live(&app, &op, &reviewer, coupon).await;
+    let cid = coupon["id"].as_str().expect("id");
+    let below = redeem(&app, &checkout, cid, 7, "c-0", 9_999).await;
+    assert_eq!(below["redemption"]["outcome"], "BELOW_THRESHOLD");
+    assert_eq!(
+        redeem(&app, &checkout, cid, 7, "c-1", 10_000).await["redemption"]["granted"],
+        true
+    );
+    assert_eq!(
+        redeem(&app, &checkout, cid, 7, "c-2", 10_000).await["redemption"]["outcome"],
+        "MEMBER_CAP_REACHED"
+    );
+    assert_eq!(
+        redeem(&app, &checkout, cid, 8, "c-3", 10_000).await["redemption"]["granted"],
+        true
+    );
+    assert_eq!(
+        redeem(&app, &checkout, cid, 9, "c-4", 10_000).await["redemption"]["outcome"],
+        "MONEY_BUDGET_EXHAUSTED"
+    );
+    let unknown = redeem(&app, &checkout, cid, 999_999, "c-5", 10_000).await;
+    assert_eq!(
+        unknown["userErrors"],
+        json!([{ "field": ["input", "memberRef"], "code": "NOT_FOUND" }])
+    );
+
+    // Eligibility is for the checkout only, and says why.
+    let eligibility = app
+        .data(
+            &checkout,
+            "query($id: ID!) { benefitEligibility(benefitId: $id, memberRef: \"7\", orderCents: 50000) { eligible outcome amountCents } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        eligibility["benefitEligibility"],
+        json!({ "eligible": true, "outcome": "GRANTED", "amountCents": 2500 })
+    );
+    let (_, body) = app
+        .graphql(&op, "query($id: ID!) { benefitEligibility(benefitId: $id, memberRef: \"7\", orderCents: 1) { eligible } }", json!({ "id": id }))
+        .await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+    match Arc::try_unwrap(app) {
+        Ok(app) => app.stop().await,
+        Err(_) => panic!("app still shared"),
+    }
+}
+
+pub async fn another_brands_benefit_is_not_found(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let own = app.token(Role::BrandOperator, Some(1)).await;
+    let other = app.token(Role::BrandOperator, Some(2)).await;
+    let other_analyst = app.token(Role::BrandAnalyst, Some(2)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let benefit = live(
+        &app,
+        &own,
+        &reviewer,
+        input(json!({ "percentOff": { "percent": 5 } })),
+    )
+    .await;
+    let five = input(json!({ "percentOff": { "percent": 6 } }));
+    for token in [&other, &other_analyst] {
+        let (_, body) = app
+            .graphql(
+                token,
+                &format!("query($id: ID!) {{ benefit(id: $id) {{ ...B }} }} {FIELDS}"),
+                json!({ "id": benefit["id"] }),
+            )
+            .await;
+        assert_eq!(error_codes(&body), ["NOT_FOUND"], "{body}");
+        let (_, body) = app
+            .graphql(
+                token,
+                "query($r: [_Any!]!) { _entities(representations: $r) { ... on Benefit { id definition { name } } } }",
+                json!({ "r": [{ "__typename": "Benefit", "id": benefit["id"] }] }),
+            )
+            .await;
+        assert_eq!(error_codes(&body), ["NOT_FOUND"], "{body}");
+        assert!(!body.to_string().contains("Member price"), "leaked: {body}");
+        let list = app
+            .data(
+                token,
+                "{ benefits(first: 100) { edges { node { id } } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(list["benefits"]["edges"], json!([]));
+        let (_, body) = app
+            .graphql(
+                token,
+                ANALYSIS
+                    .replace(
+                        "extraDimensions: $extra",
+                        "brandId: \"1\", extraDimensions: $extra",
+                    )
+                    .as_str(),
+                json!({}),
+            )
+            .await;
+        assert_eq!(error_codes(&body), ["NOT_FOUND"], "{body}");
+    }
+    refused(
+        edit(&app, &other, &benefit, five).await,
+        "NOT_FOUND",
+        "benefitId",
+    );
+    for field in [
+        "pauseBenefit",
+        "endBenefit",
+        "retireBenefit",
+        "submitBenefit",
+    ] {
+        refused(
+            step(&app, &other, field, &benefit).await,
+            "NOT_FOUND",
+            "benefitId",
+        );
+    }
+    // The owner's analyst reads it; the reviewer sees every brand's.
+    let analyst = app.token(Role::BrandAnalyst, Some(1)).await;
+    let read = app
+        .data(
+            &analyst,
+            "query($id: ID!) { benefit(id: $id) { state brand { id } } }",
+            json!({ "id": benefit["id"] }),
+        )
+        .await;
+    assert_eq!(
+        read["benefit"],
+        json!({ "state": "ACTIVE", "brand": { "id": "1" } })
+    );
+    let read = app
+        .data(
+            &reviewer,
+            "query($id: ID!) { benefit(id: $id) { state } }",
+            json!({ "id": benefit["id"] }),
+        )
+        .await;
+    assert_eq!(read["benefit"]["state"], "ACTIVE");
+    let (_, body) = app
+        .graphql(
+            &analyst,
+            "mutation($i: BenefitInput!) { createBenefit(input: $i) { userErrors { code } } }",
+            json!({ "i": input(json!({ "freeReturnShipping": true })) }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+    app.stop().await;
+}
