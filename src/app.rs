@@ -140,16 +140,16 @@ impl Application {
     }
 }
 
-/// Runs the due onboarding steps every `period`, first after one period.
+/// Runs the due steps (onboarding and benefits) every `period`, first after one period.
 /// A failed run is logged and retried at the next tick; the steps are
 /// idempotent, so an overlap with `brand-gateway run-due` is harmless.
 async fn run_due_every(db: DatabaseConnection, period: Duration) {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tick.tick().await;
-        match crate::onboarding::due::run(&db, chrono::Utc::now()).await {
-            Ok(report) => tracing::info!(?report, "due onboarding steps ran"),
-            Err(error) => tracing::error!(%error, "due onboarding steps failed"),
+        match crate::due::run(&db, chrono::Utc::now()).await {
+            Ok(report) => tracing::info!(?report, "due steps ran"),
+            Err(error) => tracing::error!(%error, "due steps failed"),
         }
     }
 }

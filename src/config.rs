@@ -48,9 +48,10 @@ pub enum Command {
     Token(TokenArgs),
     /// Rebuild the audience cube into a new data epoch (seed and import do it too).
     Refresh,
-    /// Run the onboarding steps that are due now (expiries, scheduled
-    /// re-evaluations, suspensions, 30-day warnings) and exit. Idempotent;
-    /// `serve` also runs it every `--due-interval-secs`.
+    /// Run the steps that are due now (onboarding expiries, re-evaluations,
+    /// suspensions and 30-day warnings; benefit starts, ends and the usage
+    /// policy) and exit. Idempotent; `serve` also runs it every
+    /// `--due-interval-secs`.
     RunDue,
 }
 

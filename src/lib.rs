@@ -9,6 +9,7 @@ pub mod brands;
 pub mod config;
 pub mod criteria;
 pub mod db;
+pub mod due;
 pub mod error;
 pub mod graphql;
 pub mod http;

@@ -65,11 +65,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         }
         Some(Command::RunDue) => {
             let db = db::connect_and_migrate(url).await?;
-            let report = onboarding::due::run(&db, chrono::Utc::now()).await?;
-            eprintln!(
-                "due onboarding steps: {} expired, {} re-evaluated ({} suspended), {} warned, {} skipped",
-                report.expired, report.reevaluated, report.suspended, report.warned, report.skipped
-            );
+            eprintln!("{}", brand_gateway::due::run(&db, chrono::Utc::now()).await?);
             Ok(())
         }
         Some(Command::Sdl) => {

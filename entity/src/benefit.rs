@@ -32,6 +32,11 @@ pub struct Model {
     pub activated_at: Option<DateTimeUtc>,
     /// When the usage policy flagged it as under-used (UTC).
     pub flagged_at: Option<DateTimeUtc>,
+    /// When the usage policy paused it (UTC); retirement follows unless the
+    /// brand resumes it.
+    pub policy_paused_at: Option<DateTimeUtc>,
+    /// Until when the usage policy leaves it alone after the brand's appeal (UTC).
+    pub grace_until: Option<DateTimeUtc>,
     /// Who created it.
     pub created_by: String,
     /// When (UTC).

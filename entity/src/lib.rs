@@ -20,6 +20,7 @@ pub mod data_epoch;
 pub mod enums;
 pub mod evaluation;
 pub mod member;
+pub mod member_centre;
 pub mod member_interest;
 pub mod member_service;
 pub mod privacy_ledger;

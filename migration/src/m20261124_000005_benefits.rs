@@ -1,6 +1,6 @@
 //! Exclusive member benefits: the benefit (lifecycle, live and pending
 //! revisions, budget counters), its immutable revisions, its audit events,
-//! and redemptions keyed for idempotency.
+//! redemptions keyed for idempotency, and each brand's member centre.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -31,6 +31,8 @@ impl MigrationTrait for Migration {
                     .col(big_integer("spent_cents"))
                     .col(timestamp_with_time_zone_null("activated_at"))
                     .col(timestamp_with_time_zone_null("flagged_at"))
+                    .col(timestamp_with_time_zone_null("policy_paused_at"))
+                    .col(timestamp_with_time_zone_null("grace_until"))
                     .col(string_len("created_by", 128))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("updated_at"))
@@ -108,6 +110,24 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("member_centre")
+                    .col(big_integer("brand_id"))
+                    .col(string_len("tier", 16))
+                    .col(integer("position"))
+                    .col(big_integer("benefit_id"))
+                    .primary_key(Index::create().col("brand_id").col("tier").col("position"))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from("member_centre", "benefit_id")
+                            .to("benefit", "id")
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .take(),
+            )
+            .await?;
         for (name, table, cols, unique) in [
             (
                 "idx_benefit_brand",
@@ -154,7 +174,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["redemption", "benefit_event", "benefit_revision", "benefit"] {
+        for table in [
+            "member_centre",
+            "redemption",
+            "benefit_event",
+            "benefit_revision",
+            "benefit",
+        ] {
             manager
                 .drop_table(Table::drop().table(Alias::new(table)).take())
                 .await?;

@@ -9,7 +9,10 @@
 //! UPDATE (a stale edit is refused, never applied over another) and appends
 //! a `benefit_event`.
 
+pub mod centre;
 pub mod definition;
+pub mod due;
+pub mod reach;
 pub mod redemption;
 pub mod stacking;
 
@@ -450,6 +453,8 @@ pub async fn create(
         spent_cents: Set(0),
         activated_at: Set(None),
         flagged_at: Set(None),
+        policy_paused_at: Set(None),
+        grace_until: Set(None),
         created_by: Set(caller.subject.clone()),
         created_at: Set(caller.now),
         updated_at: Set(caller.now),
@@ -514,6 +519,8 @@ struct Change {
     revision_pending: Option<bool>,
     activated_at: Option<DateTime<Utc>>,
     flagged_at: Option<Option<DateTime<Utc>>>,
+    policy_paused_at: Option<Option<DateTime<Utc>>>,
+    grace_until: Option<Option<DateTime<Utc>>>,
 }
 
 /// Applies a step: the conditional UPDATE first (so of two concurrent
@@ -549,6 +556,12 @@ async fn commit(
     }
     if let Some(flag) = change.flagged_at {
         update.flagged_at = Set(flag);
+    }
+    if let Some(at) = change.policy_paused_at {
+        update.policy_paused_at = Set(at);
+    }
+    if let Some(until) = change.grace_until {
+        update.grace_until = Set(until);
     }
     let txn = db.begin().await?;
     let updated = benefit::Entity::update_many()
@@ -712,9 +725,15 @@ pub async fn step(
             state: Some(State::Paused),
             ..Change::default()
         },
+        // Resuming a benefit the usage policy paused is the brand's appeal:
+        // the policy leaves it alone for a new grace period.
         Action::Resume => Change {
             state: Some(State::Active),
             flagged_at: Some(None),
+            policy_paused_at: Some(None),
+            grace_until: row
+                .policy_paused_at
+                .map(|_| Some(now + chrono::Duration::days(due::GRACE_DAYS))),
             ..Change::default()
         },
         Action::End => Change {

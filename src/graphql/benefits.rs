@@ -10,13 +10,15 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use entity::benefit_event;
 
 use super::{
-    ApiError, UserError, audience::Dimension as DimensionName, brands::Brand, connection, db,
-    decode_cursor, loaders, parse_id, principal, require,
+    ApiError, UserError,
+    audience::{AudienceAnswer, Dimension as DimensionName, Population},
+    brands::Brand,
+    connection, db, decode_cursor, loaders, parse_id, principal, privacy_settings, require,
 };
 use crate::{
     auth::{BrandScope, Principal, Role},
     benefits::{
-        self, Action, BenefitError,
+        self, Action, BenefitError, centre, due, reach,
         definition::{self, Definition},
         redemption, stacking,
     },
@@ -24,7 +26,7 @@ use crate::{
     onboarding::Caller,
     pagination::PageRequest,
     platform::BUSINESS_TZ,
-    segments::Dimension as Dim,
+    segments::{self, Dimension as Dim},
 };
 
 /// Where a benefit stands.
@@ -864,6 +866,79 @@ impl From<stacking::Analysis> for CellAnalysis {
     }
 }
 
+/// How much a benefit is used. Redemptions are the brand's own
+/// transactions; the eligible-member count behind the usage rate comes from
+/// the privacy engine (the benefit's platform reach, noisy and budgeted).
+#[derive(SimpleObject)]
+pub struct BenefitUsage {
+    /// Redemptions granted.
+    redemptions: i64,
+    /// Distinct members granted it.
+    unique_redeemers: i64,
+    /// Money granted, in fen.
+    spent_cents: i64,
+    /// Eligible platform members (noisy: the shown members of the reach answer).
+    eligible_members: i64,
+    /// Unique redeemers ÷ eligible members; null when no cell is shown.
+    usage_rate: Option<f64>,
+    /// The least usage rate the programme keeps a benefit at.
+    policy_min_usage_rate: f64,
+    /// The reach answer the rate was computed from (its privacy metadata).
+    reach: AudienceAnswer,
+}
+
+/// One tier of a member centre.
+#[derive(SimpleObject)]
+pub struct MemberCentreTier {
+    /// The tier.
+    tier: GrowthTier,
+    /// Its benefits, in display order.
+    benefit_ids: Vec<ID>,
+}
+
+/// What one programme cell sees in the member centre.
+#[derive(SimpleObject)]
+pub struct MemberCentreCell {
+    /// Growth tier.
+    tier: GrowthTier,
+    /// Paid members.
+    paid_member: bool,
+    /// Black-card holders.
+    black_card: bool,
+    /// Centre benefits shown (active and applying after stacking), in order.
+    shown: Vec<AppliedBenefit>,
+    /// Centre benefits of the tier that this cell does not get.
+    hidden: Vec<ID>,
+}
+
+/// The result of `setMemberCentre`.
+#[derive(SimpleObject)]
+pub struct MemberCentrePayload {
+    /// Every tier after the change.
+    tiers: Option<Vec<MemberCentreTier>>,
+    /// Why it was refused.
+    user_errors: Vec<UserError>,
+}
+
+fn centre_tiers(centre: centre::Centre) -> Vec<MemberCentreTier> {
+    centre
+        .into_iter()
+        .map(|(tier, ids)| MemberCentreTier {
+            tier: tier.into(),
+            benefit_ids: ids.into_iter().map(gid).collect(),
+        })
+        .collect()
+}
+
+/// The caller's own brand, for brand roles (platform roles get FORBIDDEN:
+/// these answers spend or shape one brand's own budget and store).
+fn own_brand(principal: &Principal, roles: &[Role], what: &str) -> Result<i64, ApiError> {
+    require(principal, roles, what)?;
+    principal
+        .brand_id
+        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden, "this credential has no brand"))
+}
+
 /// The result of a benefit mutation.
 #[derive(SimpleObject)]
 pub struct BenefitPayload {
@@ -1091,6 +1166,82 @@ impl BenefitQuery {
         })
     }
 
+    /// How many members each targeted cell (growth tier × paid member)
+    /// holds, through the privacy engine: noisy, small cells suppressed,
+    /// paid from the brand's budget, the same answer again for free (brand
+    /// roles, their own benefits).
+    async fn benefit_reach_preview(
+        &self,
+        ctx: &Context<'_>,
+        benefit_id: ID,
+        #[graphql(default_with = "Population::Platform")] population: Population,
+    ) -> Result<AudienceAnswer, ApiError> {
+        let principal = principal(ctx)?;
+        let brand = own_brand(principal, &[Role::BrandOperator, Role::BrandAnalyst], "reach previews")?;
+        let benefit = benefits::get(db(ctx)?, principal.brand_scope(), self::benefit_id(&benefit_id)?).await?;
+        let question = reach::question(&benefit.current, population.into())
+            .map_err(|e| ApiError::new(ErrorCode::BadUserInput, e.to_string()))?;
+        Ok(segments::ask(db(ctx)?, privacy_settings(ctx)?, brand, &question)
+            .await?
+            .into())
+    }
+
+    /// A live benefit's usage: redemptions and the usage rate the
+    /// retirement policy judges (brand roles, their own benefits).
+    async fn benefit_usage(&self, ctx: &Context<'_>, benefit_id: ID) -> Result<BenefitUsage, ApiError> {
+        let principal = principal(ctx)?;
+        let brand = own_brand(principal, &[Role::BrandOperator, Role::BrandAnalyst], "benefit usage")?;
+        let db = db(ctx)?;
+        let benefit = benefits::get(db, principal.brand_scope(), self::benefit_id(&benefit_id)?).await?;
+        let definition = benefit.live.as_ref().unwrap_or(&benefit.current);
+        let question = reach::question(definition, segments::Population::Platform)
+            .map_err(|e| ApiError::new(ErrorCode::BadUserInput, e.to_string()))?;
+        let answer = segments::ask(db, privacy_settings(ctx)?, brand, &question).await?;
+        let redeemers = due::unique_redeemers(db, benefit.row.id).await?;
+        let eligible = answer.shown_members;
+        Ok(BenefitUsage {
+            redemptions: benefit.row.redemptions,
+            unique_redeemers: redeemers,
+            spent_cents: benefit.row.spent_cents,
+            eligible_members: eligible,
+            usage_rate: (eligible > 0).then(|| redeemers as f64 / eligible as f64),
+            policy_min_usage_rate: due::MIN_USAGE_RATE,
+            reach: answer.into(),
+        })
+    }
+
+    /// The caller's brand's member centre, every tier (brand roles).
+    async fn member_centre(&self, ctx: &Context<'_>) -> Result<Vec<MemberCentreTier>, ApiError> {
+        let brand = own_brand(principal(ctx)?, &[Role::BrandOperator, Role::BrandAnalyst], "member centres")?;
+        Ok(centre_tiers(centre::get(db(ctx)?, brand).await?))
+    }
+
+    /// What each programme cell sees in the caller's brand's member centre
+    /// (brand roles).
+    async fn member_centre_preview(&self, ctx: &Context<'_>) -> Result<Vec<MemberCentreCell>, ApiError> {
+        let brand = own_brand(principal(ctx)?, &[Role::BrandOperator, Role::BrandAnalyst], "member centres")?;
+        Ok(centre::preview(db(ctx)?, brand)
+            .await?
+            .into_iter()
+            .map(|view| MemberCentreCell {
+                tier: view.cell.tier.into(),
+                paid_member: view.cell.paid,
+                black_card: view.cell.black_card,
+                shown: view
+                    .shown
+                    .into_iter()
+                    .map(|(id, value)| AppliedBenefit {
+                        benefit_id: gid(id),
+                        value,
+                        upgraded: false,
+                        partial_on: Vec::new(),
+                    })
+                    .collect(),
+                hidden: view.hidden.into_iter().map(gid).collect(),
+            })
+            .collect())
+    }
+
     /// Federation entity lookup; applies the same scope as `benefit(id)`.
     #[graphql(entity)]
     async fn find_benefit_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Benefit, ApiError> {
@@ -1286,6 +1437,33 @@ impl BenefitMutation {
             note,
         )
         .await
+    }
+
+    /// Sets the ordered benefits the caller's store shows to members of one
+    /// tier (BRAND_OPERATOR). Each must be the brand's, live, and able to
+    /// reach that tier.
+    async fn set_member_centre(
+        &self,
+        ctx: &Context<'_>,
+        tier: GrowthTier,
+        benefit_ids: Vec<ID>,
+    ) -> Result<MemberCentrePayload, ApiError> {
+        let brand = own_brand(principal(ctx)?, OPERATOR, CONFIGURING)?;
+        let ids = benefit_ids
+            .iter()
+            .map(benefit_id)
+            .collect::<Result<Vec<_>, _>>()?;
+        match centre::set(db(ctx)?, brand, tier.into(), &ids).await {
+            Ok(centre) => Ok(MemberCentrePayload {
+                tiers: Some(centre_tiers(centre)),
+                user_errors: Vec::new(),
+            }),
+            Err(error) if error.code() == ErrorCode::Internal => Err(error.into()),
+            Err(error) => Ok(MemberCentrePayload {
+                tiers: None,
+                user_errors: vec![UserError::at("benefitIds", &error)],
+            }),
+        }
     }
 
     /// Records a redemption for a member (SERVICE: the checkout). Budgets
