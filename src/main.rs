@@ -65,7 +65,10 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         }
         Some(Command::RunDue) => {
             let db = db::connect_and_migrate(url).await?;
-            eprintln!("{}", brand_gateway::due::run(&db, chrono::Utc::now()).await?);
+            eprintln!(
+                "{}",
+                brand_gateway::due::run(&db, chrono::Utc::now()).await?
+            );
             Ok(())
         }
         Some(Command::Sdl) => {

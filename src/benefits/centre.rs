@@ -10,8 +10,9 @@ use sea_orm::{
 };
 
 use super::{
-    BenefitError, of_brand,
+    BenefitError,
     definition::Invalid,
+    of_brand,
     stacking::{self, Candidate, Cell},
 };
 use crate::platform::GrowthTier;
@@ -68,7 +69,12 @@ pub async fn set(
     if benefit_ids.len() > MAX_PER_TIER {
         return Err(invalid(format!("takes at most {MAX_PER_TIER} benefits")));
     }
-    let live = of_brand(db, brand_id, &[State::Approved, State::Active, State::Paused]).await?;
+    let live = of_brand(
+        db,
+        brand_id,
+        &[State::Approved, State::Active, State::Paused],
+    )
+    .await?;
     for (i, id) in benefit_ids.iter().enumerate() {
         if benefit_ids[..i].contains(id) {
             return Err(invalid(format!("lists benefit {id} twice")));
@@ -153,7 +159,11 @@ pub async fn preview(db: &impl ConnectionTrait, brand_id: i64) -> Result<Vec<Cel
             let shown = shown
                 .into_iter()
                 .map(|id| {
-                    let value = outcome.applied.iter().find(|a| a.id == id).and_then(|a| a.value);
+                    let value = outcome
+                        .applied
+                        .iter()
+                        .find(|a| a.id == id)
+                        .and_then(|a| a.value);
                     (id, value)
                 })
                 .collect();

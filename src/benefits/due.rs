@@ -14,10 +14,14 @@ use sea_orm::{
     sea_query::{ExprTrait as _, Query},
 };
 
-use super::{Benefit, BenefitError, Change, commit, definition::{Definition, Kind}, load_many};
+use super::{
+    Benefit, BenefitError, Change, commit,
+    definition::{Definition, Kind},
+    load_many,
+};
 use crate::{
-    onboarding::{Caller, due::SCHEDULER},
     auth::BrandScope,
+    onboarding::{Caller, due::SCHEDULER},
     platform::BUSINESS_TZ,
     segments::dimensions::age_band_bounds,
 };
@@ -67,10 +71,13 @@ pub async fn eligible_members(
         select = select.filter(member::Column::BlackCard.eq(black));
     }
     if !t.city_tiers.is_empty() {
-        let tiers: Vec<String> = t.city_tiers.iter().map(|c| c.to_ascii_uppercase()).collect();
-        select = select.filter(
-            sea_orm::sea_query::Expr::col(member::Column::CityTier).is_in(tiers),
-        );
+        let tiers: Vec<String> = t
+            .city_tiers
+            .iter()
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        select =
+            select.filter(sea_orm::sea_query::Expr::col(member::Column::CityTier).is_in(tiers));
     }
     if !t.age_bands.is_empty() {
         let year = now.with_timezone(&BUSINESS_TZ).year();
@@ -186,7 +193,9 @@ async fn decide(
             state: Some(State::Ended),
             ..Change::default()
         };
-        return Ok(Some((change, "its schedule ended".to_owned(), |r| &mut r.ended)));
+        return Ok(Some((change, "its schedule ended".to_owned(), |r| {
+            &mut r.ended
+        })));
     }
     match row.state {
         State::Approved if live.schedule.starts_at <= now => Ok(Some((
@@ -208,7 +217,9 @@ async fn decide(
                     state: Some(State::Retired),
                     ..Change::default()
                 },
-                format!("retired for low usage: not resumed within {NOTICE_DAYS} days of its pause"),
+                format!(
+                    "retired for low usage: not resumed within {NOTICE_DAYS} days of its pause"
+                ),
                 |r| &mut r.retired,
             )))
         }

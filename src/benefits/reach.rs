@@ -49,7 +49,10 @@ pub fn question(
         }
     }
     let mut interests = t.interests.clone();
-    if let Kind::InterestService { interests: kind, .. } = &definition.kind {
+    if let Kind::InterestService {
+        interests: kind, ..
+    } = &definition.kind
+    {
         if interests.is_empty() {
             interests.clone_from(kind);
         } else {

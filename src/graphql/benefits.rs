@@ -18,9 +18,9 @@ use super::{
 use crate::{
     auth::{BrandScope, Principal, Role},
     benefits::{
-        self, Action, BenefitError, centre, due, reach,
+        self, Action, BenefitError, centre,
         definition::{self, Definition},
-        redemption, stacking,
+        due, reach, redemption, stacking,
     },
     error::{CodedError as _, ErrorCode},
     onboarding::Caller,
@@ -1177,22 +1177,42 @@ impl BenefitQuery {
         #[graphql(default_with = "Population::Platform")] population: Population,
     ) -> Result<AudienceAnswer, ApiError> {
         let principal = principal(ctx)?;
-        let brand = own_brand(principal, &[Role::BrandOperator, Role::BrandAnalyst], "reach previews")?;
-        let benefit = benefits::get(db(ctx)?, principal.brand_scope(), self::benefit_id(&benefit_id)?).await?;
+        let brand = own_brand(
+            principal,
+            &[Role::BrandOperator, Role::BrandAnalyst],
+            "reach previews",
+        )?;
+        let benefit = benefits::get(
+            db(ctx)?,
+            principal.brand_scope(),
+            self::benefit_id(&benefit_id)?,
+        )
+        .await?;
         let question = reach::question(&benefit.current, population.into())
             .map_err(|e| ApiError::new(ErrorCode::BadUserInput, e.to_string()))?;
-        Ok(segments::ask(db(ctx)?, privacy_settings(ctx)?, brand, &question)
-            .await?
-            .into())
+        Ok(
+            segments::ask(db(ctx)?, privacy_settings(ctx)?, brand, &question)
+                .await?
+                .into(),
+        )
     }
 
     /// A live benefit's usage: redemptions and the usage rate the
     /// retirement policy judges (brand roles, their own benefits).
-    async fn benefit_usage(&self, ctx: &Context<'_>, benefit_id: ID) -> Result<BenefitUsage, ApiError> {
+    async fn benefit_usage(
+        &self,
+        ctx: &Context<'_>,
+        benefit_id: ID,
+    ) -> Result<BenefitUsage, ApiError> {
         let principal = principal(ctx)?;
-        let brand = own_brand(principal, &[Role::BrandOperator, Role::BrandAnalyst], "benefit usage")?;
+        let brand = own_brand(
+            principal,
+            &[Role::BrandOperator, Role::BrandAnalyst],
+            "benefit usage",
+        )?;
         let db = db(ctx)?;
-        let benefit = benefits::get(db, principal.brand_scope(), self::benefit_id(&benefit_id)?).await?;
+        let benefit =
+            benefits::get(db, principal.brand_scope(), self::benefit_id(&benefit_id)?).await?;
         let definition = benefit.live.as_ref().unwrap_or(&benefit.current);
         let question = reach::question(definition, segments::Population::Platform)
             .map_err(|e| ApiError::new(ErrorCode::BadUserInput, e.to_string()))?;
@@ -1212,14 +1232,25 @@ impl BenefitQuery {
 
     /// The caller's brand's member centre, every tier (brand roles).
     async fn member_centre(&self, ctx: &Context<'_>) -> Result<Vec<MemberCentreTier>, ApiError> {
-        let brand = own_brand(principal(ctx)?, &[Role::BrandOperator, Role::BrandAnalyst], "member centres")?;
+        let brand = own_brand(
+            principal(ctx)?,
+            &[Role::BrandOperator, Role::BrandAnalyst],
+            "member centres",
+        )?;
         Ok(centre_tiers(centre::get(db(ctx)?, brand).await?))
     }
 
     /// What each programme cell sees in the caller's brand's member centre
     /// (brand roles).
-    async fn member_centre_preview(&self, ctx: &Context<'_>) -> Result<Vec<MemberCentreCell>, ApiError> {
-        let brand = own_brand(principal(ctx)?, &[Role::BrandOperator, Role::BrandAnalyst], "member centres")?;
+    async fn member_centre_preview(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<MemberCentreCell>, ApiError> {
+        let brand = own_brand(
+            principal(ctx)?,
+            &[Role::BrandOperator, Role::BrandAnalyst],
+            "member centres",
+        )?;
         Ok(centre::preview(db(ctx)?, brand)
             .await?
             .into_iter()

@@ -49,7 +49,9 @@ pub fn age_band(age: i32) -> &'static str {
 
 /// The ages (inclusive lower, exclusive upper) of an age-band code.
 pub fn age_band_bounds(code: &str) -> Option<(i32, i32)> {
-    let index = AGE_BANDS.iter().position(|(_, c)| c.eq_ignore_ascii_case(code))?;
+    let index = AGE_BANDS
+        .iter()
+        .position(|(_, c)| c.eq_ignore_ascii_case(code))?;
     let lower = index.checked_sub(1).map_or(0, |i| AGE_BANDS[i].0);
     Some((lower, AGE_BANDS[index].0))
 }

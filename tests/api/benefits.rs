@@ -910,3 +910,385 @@ pub async fn another_brands_benefit_is_not_found(backend: Backend) {
     assert_eq!(error_codes(&body), ["FORBIDDEN"]);
     app.stop().await;
 }
+
+async fn run_due(app: &TestApp) -> String {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_brand-gateway"))
+        .arg("run-due")
+        .env("DATABASE_URL", &app.db.url)
+        .output()
+        .await
+        .expect("run run-due");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    stderr
+        .lines()
+        .find(|l| l.starts_with("due benefit steps"))
+        .unwrap_or_else(|| panic!("no report in {stderr}"))
+        .to_owned()
+}
+
+/// Moves a benefit's clock-driven columns (standing in for time passing).
+async fn backdate(app: &TestApp, benefit: &Value, column: &str, days: i64) {
+    use entity::benefit;
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
+    let id: i64 = benefit["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("numeric");
+    let column = match column {
+        "activated_at" => benefit::Column::ActivatedAt,
+        "flagged_at" => benefit::Column::FlaggedAt,
+        _ => benefit::Column::PolicyPausedAt,
+    };
+    benefit::Entity::update_many()
+        .col_expr(column, Expr::value(Utc::now() - Duration::days(days)))
+        .filter(benefit::Column::Id.eq(id))
+        .exec(&app.db.db)
+        .await
+        .expect("backdate");
+}
+
+async fn read(app: &TestApp, token: &str, benefit: &Value) -> Value {
+    app.data(
+        token,
+        &format!("query($id: ID!) {{ benefit(id: $id) {{ ...B }} }} {FIELDS}"),
+        json!({ "id": benefit["id"] }),
+    )
+    .await["benefit"]
+        .clone()
+}
+
+pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let checkout = app.token(Role::Service, None).await;
+
+    // Approved for a start in the future, then the start comes.
+    let scheduled = live(
+        &app,
+        &op,
+        &reviewer,
+        with(
+            input(json!({ "percentOff": { "percent": 5 } })),
+            &["schedule", "startsAt"],
+            json!(local(2)),
+        ),
+    )
+    .await;
+    assert_eq!(scheduled["state"], "APPROVED");
+    assert!(run_due(&app).await.contains("0 activated"));
+    {
+        use entity::benefit_revision;
+        use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+        // Its live definition's start moves to the past.
+        let id: i64 = scheduled["id"].as_str().expect("id").parse().expect("id");
+        let row = benefit_revision::Entity::find()
+            .filter(benefit_revision::Column::BenefitId.eq(id))
+            .one(&app.db.db)
+            .await
+            .expect("query")
+            .expect("revision");
+        let mut definition: Value = serde_json::from_str(&row.definition).expect("json");
+        definition["schedule"]["startsAt"] =
+            json!((Utc::now() - Duration::minutes(1)).to_rfc3339());
+        benefit_revision::Entity::update_many()
+            .col_expr(
+                benefit_revision::Column::Definition,
+                sea_orm::sea_query::Expr::value(definition.to_string()),
+            )
+            .filter(benefit_revision::Column::Id.eq(row.id))
+            .exec(&app.db.db)
+            .await
+            .expect("update");
+    }
+    let report = run_due(&app).await;
+    assert!(report.contains("1 activated"), "{report}");
+    assert_eq!(read(&app, &op, &scheduled).await["state"], "ACTIVE");
+
+    // Under-used for 30 days: flagged, paused after 7 days' notice, retired
+    // after 7 more unless resumed. The policy runs once per step.
+    let idle = live(
+        &app,
+        &op,
+        &reviewer,
+        input(json!({ "pointsMultiplier": { "multiplierTenths": 20 } })),
+    )
+    .await;
+    let used = live(
+        &app,
+        &op,
+        &reviewer,
+        input(json!({ "freeReturnShipping": true })),
+    )
+    .await;
+    for member in 1..=40 {
+        let r = redeem(
+            &app,
+            &checkout,
+            used["id"].as_str().expect("id"),
+            member,
+            &format!("k{member}"),
+            100,
+        )
+        .await;
+        assert_eq!(r["redemption"]["granted"], true, "{r}");
+    }
+    for benefit in [&idle, &used, &scheduled] {
+        backdate(&app, benefit, "activated_at", 31).await;
+    }
+    let report = run_due(&app).await;
+    assert!(
+        report.contains("2 flagged"),
+        "the idle one and the scheduled one: {report}"
+    );
+    assert!(
+        run_due(&app).await.contains("0 flagged, 0 paused"),
+        "a second run does nothing"
+    );
+    let flagged = read(&app, &op, &idle).await;
+    let notice = flagged["events"]
+        .as_array()
+        .and_then(|e| e.last())
+        .cloned()
+        .expect("event");
+    assert_eq!(notice["action"], "FLAG");
+    assert!(
+        notice["note"]
+            .as_str()
+            .expect("note")
+            .contains("will be paused on"),
+        "{notice}"
+    );
+    assert_eq!(read(&app, &op, &used).await["state"], "ACTIVE");
+
+    for benefit in [&idle, &scheduled] {
+        backdate(&app, benefit, "flagged_at", 8).await;
+    }
+    assert!(run_due(&app).await.contains("2 paused"));
+    let paused = read(&app, &op, &idle).await;
+    assert_eq!(paused["state"], "PAUSED");
+    // The brand appeals one by resuming it: a new grace period.
+    let appealed = landed(
+        step(
+            &app,
+            &op,
+            "resumeBenefit",
+            &read(&app, &op, &scheduled).await,
+        )
+        .await,
+    );
+    assert_eq!(appealed["state"], "ACTIVE");
+    for benefit in [&idle, &scheduled] {
+        backdate(&app, benefit, "policy_paused_at", 8).await;
+    }
+    let report = run_due(&app).await;
+    assert!(
+        report.contains("1 retired") && report.contains("0 flagged"),
+        "{report}"
+    );
+    assert_eq!(read(&app, &op, &idle).await["state"], "RETIRED");
+    assert_eq!(
+        read(&app, &op, &scheduled).await["state"],
+        "ACTIVE",
+        "in its grace period"
+    );
+    app.stop().await;
+}
+
+const REACH: &str = r#"
+query($id: ID!) { benefitReachPreview(benefitId: $id) {
+  shownMembers cells { key { dimension value } suppressed members }
+  privacy { epsilonSpent suppressedCells budget { dailySpent } }
+} }"#;
+
+pub async fn reach_usage_and_the_member_centre(backend: Backend) {
+    let app = TestApp::spawn_with(backend, crate::helpers::GENEROUS_BUDGET).await;
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let other = app.token(Role::BrandOperator, Some(2)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let checkout = app.token(Role::Service, None).await;
+    let mut everyone = input(json!({ "percentOff": { "percent": 5 } }));
+    everyone["stacking"]["combinesWith"] = json!(["FIXED_COUPON"]);
+    let everyone = live(&app, &op, &reviewer, everyone).await;
+    let mut paid =
+        input(json!({ "fixedCoupon": { "amountCents": 2000, "thresholdCents": 19900 } }));
+    paid["targeting"] = json!({ "paidMember": true });
+    paid["stacking"]["combinesWith"] = json!(["PERCENT_OFF"]);
+    let paid = live(&app, &op, &reviewer, paid).await;
+
+    // Reach goes through the privacy engine: cells by tier × paid, noisy,
+    // small ones suppressed, paid once, free the second time.
+    let first =
+        app.data(&op, REACH, json!({ "id": paid["id"] })).await["benefitReachPreview"].clone();
+    assert!(
+        first["privacy"]["epsilonSpent"].as_f64().expect("eps") > 0.0,
+        "{first}"
+    );
+    let cells = first["cells"].as_array().expect("cells");
+    assert!(
+        cells.iter().all(|c| c["key"][1]["value"] == "YES"),
+        "paid members only: {first}"
+    );
+    assert!(
+        cells
+            .iter()
+            .any(|c| c["suppressed"] == true && c["members"].is_null()),
+        "{first}"
+    );
+    let again =
+        app.data(&op, REACH, json!({ "id": paid["id"] })).await["benefitReachPreview"].clone();
+    assert_eq!(again["privacy"]["epsilonSpent"], 0.0);
+    assert_eq!(again["cells"], first["cells"]);
+    let (_, body) = app
+        .graphql(&other, REACH, json!({ "id": paid["id"] }))
+        .await;
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+    let (_, body) = app
+        .graphql(&reviewer, REACH, json!({ "id": paid["id"] }))
+        .await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+
+    // Usage: redeemers over the noisy eligible count of the same release.
+    for member in 1..=30 {
+        redeem(
+            &app,
+            &checkout,
+            everyone["id"].as_str().expect("id"),
+            member,
+            &format!("u{member}"),
+            1000,
+        )
+        .await;
+    }
+    let usage = app
+        .data(&op, "query($id: ID!) { benefitUsage(benefitId: $id) { redemptions uniqueRedeemers spentCents eligibleMembers usageRate policyMinUsageRate } }", json!({ "id": everyone["id"] }))
+        .await["benefitUsage"]
+        .clone();
+    assert_eq!(
+        (
+            usage["redemptions"].as_i64(),
+            usage["uniqueRedeemers"].as_i64(),
+            usage["spentCents"].as_i64()
+        ),
+        (Some(30), Some(30), Some(30 * 50))
+    );
+    let eligible = usage["eligibleMembers"].as_f64().expect("eligible");
+    // 2,000 members, noise scale 10 per cell at ε 0.1: far inside ±500.
+    assert!((eligible - 2000.0).abs() < 500.0, "{usage}");
+    assert!((usage["usageRate"].as_f64().expect("rate") - 30.0 / eligible).abs() < 1e-9);
+
+    // The member centre: per tier, ordered, validated; the preview shows
+    // what each cell gets.
+    let set = |tier: &str, ids: Vec<Value>| {
+        let app = &app;
+        let op = op.clone();
+        let tier = tier.to_owned();
+        async move {
+            app.data(
+                &op,
+                "mutation($t: GrowthTier!, $ids: [ID!]!) { setMemberCentre(tier: $t, benefitIds: $ids) { tiers { tier benefitIds } userErrors { field code message } } }",
+                json!({ "t": tier, "ids": ids }),
+            )
+            .await["setMemberCentre"]
+                .clone()
+        }
+    };
+    let refused_paid = set("SILVER", vec![paid["id"].clone()]).await;
+    assert_eq!(
+        refused_paid["userErrors"][0]["field"],
+        json!(["benefitIds"])
+    );
+    assert!(
+        refused_paid["userErrors"][0]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("cannot reach any SILVER member")
+    );
+    let foreign = live(
+        &app,
+        &other,
+        &reviewer,
+        input(json!({ "freeReturnShipping": true })),
+    )
+    .await;
+    assert_eq!(
+        set("GOLD", vec![foreign["id"].clone()]).await["userErrors"][0]["code"],
+        "BAD_USER_INPUT"
+    );
+    let ok = set("GOLD", vec![paid["id"].clone(), everyone["id"].clone()]).await;
+    assert_eq!(ok["userErrors"], json!([]));
+    let gold = ok["tiers"]
+        .as_array()
+        .expect("tiers")
+        .iter()
+        .find(|t| t["tier"] == "GOLD")
+        .cloned()
+        .expect("gold");
+    assert_eq!(gold["benefitIds"], json!([paid["id"], everyone["id"]]));
+    let preview = app
+        .data(&op, "{ memberCentrePreview { tier paidMember blackCard shown { benefitId value } hidden } }", json!({}))
+        .await["memberCentrePreview"]
+        .clone();
+    let cell = |paid_member: bool| {
+        preview
+            .as_array()
+            .expect("cells")
+            .iter()
+            .find(|c| c["tier"] == "GOLD" && c["paidMember"] == paid_member)
+            .cloned()
+            .expect("cell")
+    };
+    assert_eq!(
+        cell(true)["shown"],
+        json!([{ "benefitId": paid["id"], "value": 2000 }, { "benefitId": everyone["id"], "value": 5 }])
+    );
+    assert_eq!(
+        cell(false)["shown"],
+        json!([{ "benefitId": everyone["id"], "value": 5 }])
+    );
+    assert_eq!(cell(false)["hidden"], json!([paid["id"]]));
+    let theirs = app
+        .data(&other, "{ memberCentre { tier benefitIds } }", json!({}))
+        .await;
+    assert!(
+        theirs["memberCentre"]
+            .as_array()
+            .expect("tiers")
+            .iter()
+            .all(|t| t["benefitIds"] == json!([]))
+    );
+    app.stop().await;
+}
+
+pub async fn concurrent_edits_have_one_winner(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let draft = landed(create(&app, &op, input(json!({ "percentOff": { "percent": 5 } }))).await);
+    let edits = join_all((6..=13).map(|percent| {
+        edit(
+            &app,
+            &op,
+            &draft,
+            input(json!({ "percentOff": { "percent": percent } })),
+        )
+    }))
+    .await;
+    let won: Vec<&Value> = edits
+        .iter()
+        .filter(|(b, _)| b.is_object())
+        .map(|(b, _)| b)
+        .collect();
+    assert_eq!(won.len(), 1, "{edits:?}");
+    assert!(
+        edits
+            .iter()
+            .filter(|(b, _)| b.is_null())
+            .all(|(_, e)| e[0].0 == "CONFLICT")
+    );
+    let after = read(&app, &op, &draft).await;
+    assert_eq!(after["currentRevision"], 2);
+    assert_eq!(after["definition"]["value"], won[0]["definition"]["value"]);
+    app.stop().await;
+}
