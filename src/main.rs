@@ -144,6 +144,10 @@ async fn serve(cli: &Cli, args: &brand_gateway::config::ServeArgs) -> Result<(),
         );
         print_seed_report(&seed::run(&db, &options).await?);
         let staged = seed::demo::stage(&db).await?;
+        let offered = seed::demo::stage_benefits(&db).await?;
+        eprintln!(
+            "demo benefits: {offered} across the admitted brands (live, scheduled, in review, draft)"
+        );
         eprintln!("demo applications (screened against today's data):");
         for s in &staged {
             let verdict = match (s.boundary, s.passed) {

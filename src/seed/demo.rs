@@ -12,9 +12,16 @@ use sea_orm::{
 
 use crate::{
     auth::BrandScope,
+    benefits::{
+        self, Action, BenefitError, centre,
+        definition::{
+            Budget, Definition, Kind, KindCode, Schedule, StackMode, Stacking, Targeting, Upgrade,
+        },
+        redemption::{self, RedeemError},
+    },
     criteria::{CriteriaError, evaluate_brand, evaluation, policy},
-    onboarding::{self, OnboardingError},
-    platform::business_today,
+    onboarding::{self, Caller, OnboardingError},
+    platform::{GrowthTier, business_today},
 };
 
 /// The data set `serve --demo` seeds into an empty database.
@@ -43,6 +50,12 @@ pub enum DemoError {
     /// Measuring failed.
     #[error(transparent)]
     Criteria(#[from] CriteriaError),
+    /// A benefit step failed.
+    #[error(transparent)]
+    Benefit(#[from] BenefitError),
+    /// A demo redemption failed.
+    #[error(transparent)]
+    Redeem(#[from] RedeemError),
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -95,7 +108,7 @@ pub async fn stage(db: &DatabaseConnection) -> Result<Vec<Staged>, DemoError> {
     let mut staged = Vec::new();
     let now = Utc::now();
     for prospect in prospects {
-        let caller = onboarding::Caller {
+        let caller = Caller {
             scope: BrandScope::One(prospect.id),
             subject: DEMO_ACTOR.to_owned(),
             now,
@@ -122,4 +135,235 @@ pub async fn stage(db: &DatabaseConnection) -> Result<Vec<Staged>, DemoError> {
         });
     }
     Ok(staged)
+}
+
+/// How far through review a demo benefit goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Approved (active, or scheduled when its start is to come).
+    Live,
+    /// Submitted, waiting for a reviewer.
+    InReview,
+    /// Still a draft.
+    Draft,
+}
+
+/// The benefits a demo brand offers, varied by brand so the demo shows
+/// every kind, every stacking mode and several lifecycle states.
+fn demo_benefits(
+    brand_id: i64,
+    name: &str,
+    now: chrono::DateTime<Utc>,
+) -> Vec<(Definition, Stage)> {
+    let schedule = |days_from: i64, days: i64| Schedule {
+        starts_at: now + chrono::Duration::days(days_from),
+        ends_at: Some(now + chrono::Duration::days(days_from + days)),
+    };
+    let stacking = |mode, combines_with: &[KindCode], priority| Stacking {
+        mode,
+        combines_with: combines_with.to_vec(),
+        priority,
+    };
+    let definition = |name: String, kind, targeting, stacking, schedule| Definition {
+        name,
+        description: None,
+        kind,
+        targeting,
+        stacking,
+        upgrade: None,
+        schedule,
+        budget: Budget::default(),
+    };
+    let mut everyone = definition(
+        format!("{name} member price"),
+        Kind::PercentOff { percent: 5 },
+        Targeting::default(),
+        stacking(
+            StackMode::BestOf,
+            &[
+                KindCode::FixedCoupon,
+                KindCode::PointsMultiplier,
+                KindCode::BirthdayGift,
+                KindCode::EarlyAccess,
+            ],
+            10,
+        ),
+        schedule(-40, 365),
+    );
+    everyone.upgrade = Some(Upgrade {
+        min_tier: Some(GrowthTier::Platinum),
+        paid_member: true,
+        black_card: false,
+        value: 8,
+    });
+    let mut coupon = definition(
+        format!("{name} ¥30 off ¥299 for 88VIP"),
+        Kind::FixedCoupon {
+            amount_cents: 3000,
+            threshold_cents: 29900,
+        },
+        Targeting {
+            paid_member: Some(true),
+            ..Targeting::default()
+        },
+        stacking(
+            StackMode::Combinable,
+            &[KindCode::PercentOff, KindCode::BirthdayGift],
+            5,
+        ),
+        schedule(-40, 90),
+    );
+    coupon.budget = Budget {
+        total_redemptions: Some(5000),
+        per_member: Some(2),
+        total_money_cents: Some(15_000_000),
+    };
+    let black_card = definition(
+        format!("{name} private preview"),
+        Kind::OfflineExperience {
+            title: "Private preview evening".to_owned(),
+            locations: vec!["Shanghai, Jing'an flagship".to_owned()],
+            slot_start: now + chrono::Duration::days(20),
+            slot_end: now + chrono::Duration::days(20) + chrono::Duration::hours(3),
+            capacity: 30,
+        },
+        Targeting {
+            black_card: Some(true),
+            ..Targeting::default()
+        },
+        stacking(StackMode::Exclusive, &[], 100),
+        schedule(-1, 30),
+    );
+    let birthday = definition(
+        format!("{name} birthday gift"),
+        Kind::BirthdayGift {
+            gift: "Travel-size set".to_owned(),
+            days_before: 7,
+            days_after: 7,
+        },
+        Targeting {
+            min_tier: Some(GrowthTier::Gold),
+            ..Targeting::default()
+        },
+        stacking(
+            StackMode::Combinable,
+            &[KindCode::PercentOff, KindCode::FixedCoupon],
+            1,
+        ),
+        schedule(-10, 365),
+    );
+    let early = definition(
+        format!("{name} early access"),
+        Kind::EarlyAccess {
+            hours_early: 24,
+            skus: vec![
+                format!("SKU-{brand_id}-NEW-1"),
+                format!("SKU-{brand_id}-NEW-2"),
+            ],
+        },
+        Targeting {
+            min_tier: Some(GrowthTier::Platinum),
+            ..Targeting::default()
+        },
+        stacking(StackMode::Combinable, &[KindCode::PercentOff], 20),
+        schedule(7, 14),
+    );
+    let points = definition(
+        format!("{name} double points"),
+        Kind::PointsMultiplier {
+            multiplier_tenths: 20,
+        },
+        Targeting::default(),
+        stacking(StackMode::Combinable, &[KindCode::PercentOff], 2),
+        schedule(3, 30),
+    );
+    let mut all = vec![
+        (everyone, Stage::Live),
+        (coupon, Stage::Live),
+        (birthday, Stage::Live),
+    ];
+    match brand_id % 3 {
+        0 => all.push((black_card, Stage::Live)),
+        1 => all.push((early, Stage::InReview)),
+        _ => all.push((points, Stage::Draft)),
+    }
+    all
+}
+
+/// Gives every admitted demo brand a spread of benefits (live, scheduled,
+/// in review, draft), records some redemptions of brand 1's, and fills
+/// brand 1's member centre. Returns how many benefits it created.
+pub async fn stage_benefits(db: &DatabaseConnection) -> Result<usize, DemoError> {
+    let now = Utc::now();
+    let brands = brand::Entity::find()
+        .filter(brand::Column::Status.eq(BrandStatus::Active))
+        .order_by_asc(brand::Column::Id)
+        .all(db)
+        .await?;
+    let reviewer = Caller {
+        scope: BrandScope::All,
+        subject: "demo-reviewer".to_owned(),
+        now,
+    };
+    let mut created = 0;
+    let mut first_brand: Vec<(i64, Definition)> = Vec::new();
+    for brand in &brands {
+        let operator = Caller {
+            scope: BrandScope::One(brand.id),
+            subject: DEMO_ACTOR.to_owned(),
+            now,
+        };
+        for (definition, stage) in demo_benefits(brand.id, &brand.name, now) {
+            let mut b = benefits::create(db, &operator, brand.id, &definition).await?;
+            created += 1;
+            if stage != Stage::Draft {
+                b = benefits::step(db, &operator, b.row.id, b.row.version, Action::Submit, None)
+                    .await?;
+            }
+            if stage == Stage::Live {
+                b = benefits::step(
+                    db,
+                    &reviewer,
+                    b.row.id,
+                    b.row.version,
+                    Action::Approve,
+                    None,
+                )
+                .await?;
+            }
+            if brand.id == brands[0].id {
+                first_brand.push((b.row.id, definition));
+            }
+        }
+    }
+    // Brand 1's checkout history and member centre.
+    if let Some(first) = brands.first() {
+        let live: Vec<i64> = first_brand.iter().take(3).map(|(id, _)| *id).collect();
+        for member in 1..=150 {
+            for benefit_id in &live {
+                let request = redemption::Request {
+                    benefit_id: *benefit_id,
+                    member_id: member,
+                    idempotency_key: &format!("demo-{benefit_id}-{member}"),
+                    order_cents: 30_000,
+                    service: "demo-checkout",
+                    now,
+                };
+                redemption::redeem(db, &request).await?;
+            }
+        }
+        for tier in GrowthTier::ALL {
+            let shown: Vec<i64> = first_brand
+                .iter()
+                .take(3)
+                .filter(|(_, d)| {
+                    d.targeting.min_tier.is_none_or(|min| tier >= min)
+                        && (d.targeting.paid_member != Some(true) || tier >= GrowthTier::Gold)
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            centre::set(db, first.id, tier, &shown).await?;
+        }
+    }
+    Ok(created)
 }

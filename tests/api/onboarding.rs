@@ -1113,14 +1113,15 @@ pub async fn the_queue_filters_pages_and_batches(backend: Backend) {
     // (The last two were screened, so they load evaluations too.) A loader
     // batches what arrives within 1 ms; on a loaded machine a preempted
     // request may split a batch in two, so each size takes its fewest
-    // statements of three runs; a per-item query would add ~30 every run.
+    // statements of three runs and 30 items may cost at most two more
+    // statements than 2; a per-item query adds ~30 every run (measured: 7
+    // statements against 36).
     let small = fewest_statements(&app, &reviewer, json!({ "last": 2 })).await;
     let large = fewest_statements(&app, &reviewer, json!({ "first": 50 })).await;
     let big = app.data(&reviewer, QUEUE, json!({ "first": 50 })).await;
     assert!(ids(&big).len() >= 10);
-    assert_eq!(
-        small,
-        large,
+    assert!(
+        large <= small + 2.0,
         "2 items: {small} statements, {} items: {large}",
         ids(&big).len()
     );
