@@ -7,6 +7,7 @@
 //! `categories.csv` id,code,name · `brands.csv` id,name,category_code,status ·
 //! `members.csv` id,points,paid_member,black_card,birth_year,gender,city_tier,annual_spend_cents ·
 //! `member_interests.csv` member_id,interest · `member_services.csv` member_id,service ·
+//! `paid_renewals.csv` member_id,due_on,renewed ·
 //! `store_memberships.csv` brand_id,member_id,joined_on ·
 //! `category_sales.csv` brand_id,month,gmv_cents,refund_cents,orders ·
 //! `sku_prices.csv` brand_id,sku,day,price_cents,units ·
@@ -23,7 +24,7 @@ use std::{
 use chrono::{Datelike as _, NaiveDate, Utc};
 use entity::{
     brand, category, category_sales, enums::BrandStatus, member, member_interest, member_service,
-    sku_price, social_mention, store_membership,
+    paid_renewal, sku_price, social_mention, store_membership,
 };
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, IntoActiveModel,
@@ -184,6 +185,13 @@ struct MemberCodeRow {
     member_id: i64,
     #[serde(alias = "interest", alias = "service")]
     code: String,
+}
+
+#[derive(Deserialize)]
+struct RenewalRow {
+    member_id: i64,
+    due_on: NaiveDate,
+    renewed: bool,
 }
 
 #[derive(Deserialize)]
@@ -416,6 +424,7 @@ pub async fn run(
     .await?;
 
     let mut member_ids = HashSet::new();
+    let mut paid_ids = HashSet::new();
     load(
         &txn,
         dir,
@@ -442,6 +451,9 @@ pub async fn run(
                 row.annual_spend_cents,
             )
             .map_err(|e| reject(member_rule_column(&e), e.to_string()))?;
+            if row.paid_member {
+                paid_ids.insert(row.id);
+            }
             Ok(member::Model {
                 id: row.id,
                 points: row.points,
@@ -451,6 +463,32 @@ pub async fn run(
                 gender: parse_enum(&row.gender, "gender")?,
                 city_tier: parse_enum(&row.city_tier, "city_tier")?,
                 annual_spend_cents: row.annual_spend_cents,
+            })
+        },
+    )
+    .await?;
+
+    let mut seen = HashSet::new();
+    load(
+        &txn,
+        dir,
+        "paid_renewals.csv",
+        &["member_id", "due_on", "renewed"],
+        false,
+        &mut writer.renewals,
+        |row: RenewalRow| {
+            known(&member_ids, &row.member_id, "member_id", "member id")?;
+            if !paid_ids.contains(&row.member_id) {
+                return Err(reject(
+                    "member_id",
+                    "only a paid member has a paid-membership renewal",
+                ));
+            }
+            unique(&mut seen, row.member_id, "member_id")?;
+            Ok(paid_renewal::Model {
+                member_id: row.member_id,
+                due_on: row.due_on,
+                renewed: row.renewed,
             })
         },
     )

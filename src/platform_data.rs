@@ -3,8 +3,8 @@
 //! the caller's transaction so a failed load leaves nothing behind.
 
 use entity::{
-    brand, category, category_sales, member, member_interest, member_service, sku_price,
-    social_mention, store_membership,
+    brand, category, category_sales, member, member_interest, member_service, paid_renewal,
+    sku_price, social_mention, store_membership,
 };
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, IntoActiveModel,
@@ -15,12 +15,13 @@ use sea_orm::{
 const PARAMS_PER_STATEMENT: usize = 30_000;
 
 /// Tables in dependency order (parents first).
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 10] = [
     "category",
     "brand",
     "member",
     "member_interest",
     "member_service",
+    "paid_renewal",
     "store_membership",
     "category_sales",
     "sku_price",
@@ -91,6 +92,8 @@ pub struct PlatformWriter {
     pub interests: Batch<member_interest::Model, member_interest::ActiveModel>,
     /// Member services.
     pub services: Batch<member_service::Model, member_service::ActiveModel>,
+    /// Paid members' renewal decisions.
+    pub renewals: Batch<paid_renewal::Model, paid_renewal::ActiveModel>,
     /// Store memberships.
     pub store_memberships: Batch<store_membership::Model, store_membership::ActiveModel>,
     /// Monthly sales.
@@ -114,6 +117,8 @@ pub struct RowCounts {
     pub interests: u64,
     /// Member services.
     pub services: u64,
+    /// Paid renewal decisions.
+    pub renewals: u64,
     /// Store memberships.
     pub store_memberships: u64,
     /// Monthly sales rows.
@@ -132,6 +137,7 @@ impl RowCounts {
             + self.members
             + self.interests
             + self.services
+            + self.renewals
             + self.store_memberships
             + self.sales
             + self.prices
@@ -147,6 +153,7 @@ impl Default for PlatformWriter {
             members: Batch::new(8),
             interests: Batch::new(2),
             services: Batch::new(2),
+            renewals: Batch::new(3),
             store_memberships: Batch::new(3),
             sales: Batch::new(5),
             prices: Batch::new(5),
@@ -163,6 +170,7 @@ impl PlatformWriter {
             || self.members.is_full()
             || self.interests.is_full()
             || self.services.is_full()
+            || self.renewals.is_full()
             || self.store_memberships.is_full()
             || self.sales.is_full()
             || self.prices.is_full()
@@ -181,6 +189,7 @@ impl PlatformWriter {
             members: self.members.flush(db).await?,
             interests: self.interests.flush(db).await?,
             services: self.services.flush(db).await?,
+            renewals: self.renewals.flush(db).await?,
             store_memberships: self.store_memberships.flush(db).await?,
             sales: self.sales.flush(db).await?,
             prices: self.prices.flush(db).await?,

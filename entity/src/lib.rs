@@ -23,6 +23,7 @@ pub mod member;
 pub mod member_centre;
 pub mod member_interest;
 pub mod member_service;
+pub mod paid_renewal;
 pub mod privacy_ledger;
 pub mod redemption;
 pub mod segment_answer;

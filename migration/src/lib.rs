@@ -9,6 +9,7 @@ mod m20261124_000002_segments;
 mod m20261124_000003_criteria;
 mod m20261124_000004_onboarding;
 mod m20261124_000005_benefits;
+mod m20261124_000006_paid_renewals;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_criteria::Migration),
             Box::new(m20261124_000004_onboarding::Migration),
             Box::new(m20261124_000005_benefits::Migration),
+            Box::new(m20261124_000006_paid_renewals::Migration),
         ]
     }
 }

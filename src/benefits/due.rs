@@ -59,6 +59,11 @@ pub async fn eligible_members(
     definition: &Definition,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
+    eligible(definition, now).count(db).await
+}
+
+/// The platform members a definition targets, as a query to narrow further.
+pub fn eligible(definition: &Definition, now: DateTime<Utc>) -> sea_orm::Select<member::Entity> {
     let t = &definition.targeting;
     let mut select = member::Entity::find();
     if let Some(min) = t.min_tier {
@@ -112,7 +117,7 @@ pub async fn eligible_members(
             ),
         );
     }
-    select.count(db).await
+    select
 }
 
 /// Distinct members granted the benefit.

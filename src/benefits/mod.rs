@@ -14,6 +14,7 @@ pub mod definition;
 pub mod due;
 pub mod reach;
 pub mod redemption;
+pub mod renewal;
 pub mod stacking;
 
 use chrono::{DateTime, Utc};

@@ -11,7 +11,7 @@ use entity::benefit_event;
 
 use super::{
     ApiError, UserError,
-    audience::{AudienceAnswer, Dimension as DimensionName, Population},
+    audience::{AudienceAnswer, Dimension as DimensionName, Population, PrivacyBudget},
     brands::Brand,
     connection, db, decode_cursor, loaders, parse_id, principal, privacy_settings, require,
 };
@@ -20,7 +20,7 @@ use crate::{
     benefits::{
         self, Action, BenefitError, centre,
         definition::{self, Definition},
-        due, reach, redemption, stacking,
+        due, reach, redemption, renewal, stacking,
     },
     error::{CodedError as _, ErrorCode},
     onboarding::Caller,
@@ -887,6 +887,45 @@ pub struct BenefitUsage {
     reach: AudienceAnswer,
 }
 
+/// One group's renewal decisions (noisy; null when under the minimum cell size).
+#[derive(SimpleObject)]
+pub struct RenewalGroup {
+    /// Renewal decisions.
+    decisions: Option<i64>,
+    /// Renewals.
+    renewed: Option<i64>,
+    /// Renewals ÷ decisions.
+    rate: Option<f64>,
+}
+
+impl From<renewal::Group> for RenewalGroup {
+    fn from(g: renewal::Group) -> Self {
+        Self {
+            decisions: g.decisions,
+            renewed: g.renewed,
+            rate: g.rate,
+        }
+    }
+}
+
+/// Renewal of paid members who used a benefit against eligible paid members
+/// who did not, released through the privacy engine.
+#[derive(SimpleObject)]
+pub struct RenewalComparison {
+    /// Paid members granted the benefit.
+    used: RenewalGroup,
+    /// Eligible paid members never granted it.
+    did_not_use: RenewalGroup,
+    /// ε this request spent; 0 when served again (until new redemptions).
+    epsilon_spent: f64,
+    /// Discrete Laplace scale on the four counts (Δ/ε, Δ = 2).
+    noise_scale: f64,
+    /// 95% of counts are within this much of the truth.
+    interval95: i64,
+    /// Your budget after this request.
+    budget: PrivacyBudget,
+}
+
 /// One tier of a member centre.
 #[derive(SimpleObject)]
 pub struct MemberCentreTier {
@@ -1227,6 +1266,35 @@ impl BenefitQuery {
             usage_rate: (eligible > 0).then(|| redeemers as f64 / eligible as f64),
             policy_min_usage_rate: due::MIN_USAGE_RATE,
             reach: answer.into(),
+        })
+    }
+
+    /// Renewal rate of paid members who used the benefit against eligible
+    /// paid members who did not (brand roles, their own benefits; noisy,
+    /// budgeted, the same answer again until new redemptions).
+    async fn benefit_renewal(
+        &self,
+        ctx: &Context<'_>,
+        benefit_id: ID,
+    ) -> Result<RenewalComparison, ApiError> {
+        let principal = principal(ctx)?;
+        let brand = own_brand(
+            principal,
+            &[Role::BrandOperator, Role::BrandAnalyst],
+            "renewal analytics",
+        )?;
+        let db = db(ctx)?;
+        let benefit =
+            benefits::get(db, principal.brand_scope(), self::benefit_id(&benefit_id)?).await?;
+        let answer =
+            renewal::renewal(db, privacy_settings(ctx)?, brand, &benefit, Utc::now()).await?;
+        Ok(RenewalComparison {
+            used: answer.used.into(),
+            did_not_use: answer.not_used.into(),
+            epsilon_spent: answer.epsilon_spent_micros as f64 / 1e6,
+            noise_scale: answer.noise.scale,
+            interval95: answer.noise.interval95,
+            budget: answer.budget.into(),
         })
     }
 

@@ -87,9 +87,12 @@ pub struct MemberPlan {
     pub stores: Vec<(i64, NaiveDate)>,
 }
 
-/// The generator: one RNG stream and the as-of day.
+/// The generator: one RNG stream for the data set, a second one for the
+/// paid renewals (so adding them left every other row as it was), and the
+/// as-of day.
 pub struct Generator {
     rng: ChaCha8Rng,
+    renewals: ChaCha8Rng,
     as_of: NaiveDate,
 }
 
@@ -98,7 +101,21 @@ impl Generator {
     pub fn new(seed: u64, as_of: NaiveDate) -> Self {
         Self {
             rng: ChaCha8Rng::seed_from_u64(seed),
+            renewals: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f7e_7ea1),
             as_of,
+        }
+    }
+
+    /// A paid member's latest renewal decision: due in the past year,
+    /// renewed about three times in four, more often the more they spend.
+    pub fn renewal(&mut self, member: &entity::member::Model) -> entity::paid_renewal::Model {
+        let rng = &mut self.renewals;
+        let spend_yuan = member.annual_spend_cents as f64 / 100.0;
+        let p = 0.68 + 0.22 * (spend_yuan / 20_000.0).min(1.0);
+        entity::paid_renewal::Model {
+            member_id: member.id,
+            due_on: self.as_of - chrono::Duration::days(rng.random_range(0..365)),
+            renewed: rng.random_bool(p),
         }
     }
 

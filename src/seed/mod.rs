@@ -129,6 +129,9 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     let mut progress = Progress::new("members", u64::from(options.members));
     for id in 1..=i64::from(options.members) {
         let plan = generator.member(id, &brands);
+        if plan.member.paid_member {
+            writer.renewals.push(generator.renewal(&plan.member));
+        }
         writer.members.push(plan.member);
         for interest in plan.interests {
             writer.interests.push(member_interest::Model {

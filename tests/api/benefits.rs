@@ -1292,3 +1292,98 @@ pub async fn concurrent_edits_have_one_winner(backend: Backend) {
     assert_eq!(after["definition"]["value"], won[0]["definition"]["value"]);
     app.stop().await;
 }
+
+const RENEWAL: &str = r#"
+query($id: ID!) { benefitRenewal(benefitId: $id) {
+  used { decisions renewed rate } didNotUse { decisions renewed rate }
+  epsilonSpent noiseScale interval95 budget { dailySpent }
+} }"#;
+
+pub async fn renewal_rates_leave_only_through_the_privacy_engine(backend: Backend) {
+    // ε 5 per table keeps the noise small enough to compare with the truth.
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            "--privacy-epsilon-per-table",
+            "5",
+            "--privacy-daily-budget",
+            "100",
+            "--privacy-30-day-budget",
+            "1000",
+            "--rate-limit-burst",
+            "1000",
+        ],
+    )
+    .await;
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let other = app.token(Role::BrandOperator, Some(2)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let checkout = app.token(Role::Service, None).await;
+    let benefit = live(
+        &app,
+        &op,
+        &reviewer,
+        input(json!({ "freeReturnShipping": true })),
+    )
+    .await;
+    let id = benefit["id"].as_str().expect("id").to_owned();
+    let paid = scalar(&app.db.db, "SELECT COUNT(*) FROM paid_renewal").await;
+    assert_eq!(
+        paid,
+        scalar(&app.db.db, "SELECT COUNT(*) FROM member WHERE paid_member").await,
+        "the seed gives every paid member a decision"
+    );
+    // The first 55 paid members use it.
+    let mut users = Vec::new();
+    for member in 1..=2000 {
+        if users.len() == 55 {
+            break;
+        }
+        let is_paid = scalar(
+            &app.db.db,
+            &format!("SELECT COUNT(*) FROM member WHERE id = {member} AND paid_member"),
+        )
+        .await;
+        if is_paid == 1 {
+            redeem(&app, &checkout, &id, member, &format!("r{member}"), 100).await;
+            users.push(member);
+        }
+    }
+    let list = users
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let used_renewed = scalar(
+        &app.db.db,
+        &format!("SELECT COUNT(*) FROM paid_renewal WHERE renewed AND member_id IN ({list})"),
+    )
+    .await;
+    let first = app.data(&op, RENEWAL, json!({ "id": id })).await["benefitRenewal"].clone();
+    assert_eq!(first["epsilonSpent"], 5.0);
+    assert_eq!(first["noiseScale"], 0.4, "Δ 2 / ε 5");
+    let decisions = first["used"]["decisions"].as_i64().expect("shown");
+    assert!((decisions - 55).abs() <= 5, "{first}");
+    let rate = first["used"]["rate"].as_f64().expect("rate");
+    assert!(
+        (rate - used_renewed as f64 / 55.0).abs() < 0.1,
+        "{first} vs {used_renewed}/55"
+    );
+    // The others are the paid members left: fewer than 50, so suppressed.
+    let others = paid - 55;
+    assert_eq!(
+        first["didNotUse"]["decisions"].is_null(),
+        others < 45,
+        "{others} others: {first}"
+    );
+    // Asked again: the same numbers, nothing spent.
+    let again = app.data(&op, RENEWAL, json!({ "id": id })).await["benefitRenewal"].clone();
+    assert_eq!(again["epsilonSpent"], 0.0);
+    assert_eq!(again["used"], first["used"]);
+    // Another brand can't ask about it; platform roles don't spend brands' budgets.
+    let (_, body) = app.graphql(&other, RENEWAL, json!({ "id": id })).await;
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+    let (_, body) = app.graphql(&reviewer, RENEWAL, json!({ "id": id })).await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+    app.stop().await;
+}

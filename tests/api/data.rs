@@ -206,6 +206,11 @@ fn write_valid_csv(dir: &Path) {
         "social_mentions.csv",
         "brand_id,period_start,voluntary,paid\n10,2026-11-02,1200,300\n",
     );
+    write(
+        dir,
+        "paid_renewals.csv",
+        "member_id,due_on,renewed\n2,2026-06-01,true\n",
+    );
 }
 
 pub async fn import_loads_csv_files(backend: Backend) {
@@ -216,7 +221,8 @@ pub async fn import_loads_csv_files(backend: Backend) {
         .await
         .expect("import");
     assert_eq!(report.rows.members, 3);
-    assert_eq!(report.rows.total(), 2 + 2 + 3 + 4 + 2 + 3 + 1 + 2 + 1);
+    assert_eq!(report.rows.renewals, 1);
+    assert_eq!(report.rows.total(), 2 + 2 + 3 + 4 + 2 + 1 + 3 + 1 + 2 + 1);
 
     // Imported brands are served, and new ids continue past imported ones.
     let app = TestApp::start(db, &[]).await;
@@ -242,7 +248,12 @@ pub async fn import_loads_csv_files(backend: Backend) {
 }
 
 pub async fn a_bad_csv_row_names_file_line_and_column_and_changes_nothing(backend: Backend) {
-    let cases: [(&str, &str, &str); 7] = [
+    let cases: [(&str, &str, &str); 8] = [
+        (
+            "paid_renewals.csv",
+            "member_id,due_on,renewed\n1,2026-05-01,true\n",
+            "paid_renewals.csv, line 2, column `member_id`: only a paid member has a paid-membership renewal",
+        ),
         (
             "brands.csv",
             "id,name,category_code,status\n0,Lumiere,BEAUTY,ACTIVE\n",
@@ -296,6 +307,7 @@ pub async fn a_bad_csv_row_names_file_line_and_column_and_changes_nothing(backen
             "category",
             "brand",
             "member",
+            "paid_renewal",
             "member_interest",
             "store_membership",
             "audit_log",

@@ -72,6 +72,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         benefits::schedules_and_the_usage_policy_run_once,
         benefits::reach_usage_and_the_member_centre,
         benefits::concurrent_edits_have_one_winner,
+        benefits::renewal_rates_leave_only_through_the_privacy_engine,
         privacy::small_cohort::tiny_cohorts_are_suppressed_without_numbers,
         privacy::averaging_by_repetition::repeated_questions_get_one_answer_and_one_debit,
         privacy::differencing_overlapping_filters::differences_of_overlapping_answers_stay_noisy,

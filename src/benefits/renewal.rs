@@ -1,0 +1,223 @@
+//! Renewal rate of paid members who used a benefit against eligible paid
+//! members who did not, from the platform's renewal decisions. The four
+//! counts (decisions and renewals per group) leave only through the
+//! privacy engine: one table, each member in one group moving two cells by
+//! one (Δ = 2), discrete Laplace noise at the table ε debited from the
+//! brand's budget, groups under the minimum cell size suppressed, and the
+//! answer stored per data epoch and redemption count, so asking again
+//! costs nothing and learns nothing new.
+
+use chrono::{DateTime, Utc};
+use entity::{member, paid_renewal, redemption};
+use sea_orm::{
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
+    PaginatorTrait as _, QueryFilter as _, TransactionTrait as _, sea_query::Query,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{Benefit, due::eligible};
+use crate::{
+    error::{CodedError, ErrorCode},
+    privacy::{
+        NoiseInfo, PrivacySettings, Table, answers,
+        ledger::{self, BudgetStatus, LedgerError},
+        release, shown,
+    },
+    segments::cube,
+};
+
+/// One group's released numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    /// Renewal decisions (noisy); null when suppressed.
+    pub decisions: Option<i64>,
+    /// Renewals (noisy); null when suppressed.
+    pub renewed: Option<i64>,
+    /// Renewals ÷ decisions; null when suppressed.
+    pub rate: Option<f64>,
+}
+
+/// The stored part of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Released {
+    used: Group,
+    not_used: Group,
+    noise: NoiseInfo,
+}
+
+/// The answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenewalAnswer {
+    /// Paid members who were granted the benefit.
+    pub used: Group,
+    /// Eligible paid members who were not.
+    pub not_used: Group,
+    /// ε this request spent (0 when served from the stored answer).
+    pub epsilon_spent_micros: u64,
+    /// The noise.
+    pub noise: NoiseInfo,
+    /// The brand's budget after the request.
+    pub budget: BudgetStatus,
+}
+
+/// Why no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum RenewalError {
+    /// The budget can't pay (or storage failed under the lock).
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// No data epoch exists yet (nothing was seeded or imported).
+    #[error("no platform data has been loaded yet")]
+    NoData,
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl CodedError for RenewalError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Ledger(error) => error.code(),
+            Self::NoData => ErrorCode::NotFound,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Ledger(error) => error.details(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn group(decisions: i64, renewed: i64, settings: &PrivacySettings) -> Group {
+    if shown(decisions, settings) {
+        Group {
+            decisions: Some(decisions),
+            renewed: Some(renewed.clamp(0, decisions)),
+            rate: Some(renewed.clamp(0, decisions) as f64 / decisions as f64),
+        }
+    } else {
+        Group {
+            decisions: None,
+            renewed: None,
+            rate: None,
+        }
+    }
+}
+
+/// The true counts: (used decisions, used renewals, other decisions,
+/// other renewals).
+async fn counts(
+    db: &impl ConnectionTrait,
+    benefit: &Benefit,
+    now: DateTime<Utc>,
+) -> Result<[i64; 4], DbErr> {
+    let redeemers = || {
+        Query::select()
+            .column(redemption::Column::MemberId)
+            .from(redemption::Entity)
+            .and_where(redemption::Column::BenefitId.eq(benefit.row.id))
+            .and_where(redemption::Column::Granted.eq(true))
+            .take()
+    };
+    let renewed_members = || {
+        Query::select()
+            .column(paid_renewal::Column::MemberId)
+            .from(paid_renewal::Entity)
+            .and_where(paid_renewal::Column::Renewed.eq(true))
+            .take()
+    };
+    let decided_members = || {
+        Query::select()
+            .column(paid_renewal::Column::MemberId)
+            .from(paid_renewal::Entity)
+            .take()
+    };
+    let used = paid_renewal::Entity::find()
+        .filter(paid_renewal::Column::MemberId.in_subquery(redeemers()));
+    let used_decisions = used.clone().count(db).await?;
+    let used_renewed = used
+        .filter(paid_renewal::Column::Renewed.eq(true))
+        .count(db)
+        .await?;
+    let definition = benefit.live.as_ref().unwrap_or(&benefit.current);
+    let others = eligible(definition, now)
+        .filter(member::Column::PaidMember.eq(true))
+        .filter(member::Column::Id.in_subquery(decided_members()))
+        .filter(member::Column::Id.not_in_subquery(redeemers()));
+    let other_decisions = others.clone().count(db).await?;
+    let other_renewed = others
+        .filter(member::Column::Id.in_subquery(renewed_members()))
+        .count(db)
+        .await?;
+    Ok(
+        [used_decisions, used_renewed, other_decisions, other_renewed]
+            .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+    )
+}
+
+/// Answers the renewal comparison for a benefit of `brand_id`.
+pub async fn renewal(
+    db: &DatabaseConnection,
+    settings: &PrivacySettings,
+    brand_id: i64,
+    benefit: &Benefit,
+    now: DateTime<Utc>,
+) -> Result<RenewalAnswer, RenewalError> {
+    let question = format!(
+        "renewal:benefit={}:redemptions={}",
+        benefit.row.id, benefit.row.redemptions
+    );
+    let epoch = cube::current_epoch(db).await?.ok_or(RenewalError::NoData)?;
+    let stored = |rows: Vec<answers::Stored>| {
+        rows.into_iter()
+            .find(|r| r.scope == brand_id)
+            .and_then(|r| serde_json::from_str::<Released>(&r.answer).ok())
+    };
+    if let Some(released) =
+        stored(answers::get_many(db, Some(epoch.id), std::slice::from_ref(&question)).await?)
+    {
+        let budget = ledger::status(db, brand_id, settings, now).await?;
+        return Ok(answer(released, 0, budget));
+    }
+    let txn = db.begin().await?;
+    ledger::lock(&txn, brand_id).await?;
+    if let Some(released) =
+        stored(answers::get_many(&txn, Some(epoch.id), std::slice::from_ref(&question)).await?)
+    {
+        txn.commit().await?;
+        let budget = ledger::status(db, brand_id, settings, now).await?;
+        return Ok(answer(released, 0, budget));
+    }
+    let epsilon = settings.epsilon_per_table_micros;
+    let budget = ledger::debit(&txn, brand_id, epsilon, epoch.id, &question, settings, now).await?;
+    let truth = counts(&txn, benefit, now).await?;
+    let (noisy, noise) = release(
+        &Table {
+            values: &truth,
+            sensitivity: 2,
+        },
+        epsilon,
+    );
+    let released = Released {
+        used: group(noisy[0], noisy[1], settings),
+        not_used: group(noisy[2], noisy[3], settings),
+        noise,
+    };
+    let text = serde_json::to_string(&released).map_err(|e| DbErr::Custom(e.to_string()))?;
+    answers::put(&txn, epoch.id, brand_id, &question, &text).await?;
+    txn.commit().await?;
+    Ok(answer(released, epsilon, budget))
+}
+
+fn answer(released: Released, epsilon_spent_micros: u64, budget: BudgetStatus) -> RenewalAnswer {
+    RenewalAnswer {
+        used: released.used,
+        not_used: released.not_used,
+        epsilon_spent_micros,
+        noise: released.noise,
+        budget,
+    }
+}
