@@ -24,6 +24,31 @@ pub struct Principal {
     pub brand_id: Option<i64>,
 }
 
+/// Who takes a workflow step and when: the caller's scope (a brand
+/// principal sees only its own objects, as if no other existed), its subject
+/// for the audit trail, and the instant. Domain steps take this instead of a
+/// [`Principal`], so schedulers and the demo can act too.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Which brands' objects the caller may see.
+    pub scope: BrandScope,
+    /// Recorded as the actor of events.
+    pub subject: String,
+    /// When the step happens.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Caller {
+    /// The principal of a request, acting now.
+    pub fn now(principal: &Principal) -> Self {
+        Self {
+            scope: principal.brand_scope(),
+            subject: principal.subject.clone(),
+            now: chrono::Utc::now(),
+        }
+    }
+}
+
 /// Which brands' data a principal may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BrandScope {

@@ -20,8 +20,8 @@ use super::{
     load_many,
 };
 use crate::{
-    auth::BrandScope,
-    onboarding::{Caller, due::SCHEDULER},
+    auth::{BrandScope, Caller},
+    onboarding::due::SCHEDULER,
     platform::BUSINESS_TZ,
     segments::dimensions::age_band_bounds,
 };

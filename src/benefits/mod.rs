@@ -17,6 +17,8 @@ pub mod redemption;
 pub mod renewal;
 pub mod stacking;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{benefit, benefit_event, benefit_revision, enums::BenefitState as State};
 use sea_orm::{
@@ -25,10 +27,9 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::BrandScope,
+    auth::{BrandScope, Caller},
     brands::scoped,
     error::{CodedError, ErrorCode},
-    onboarding::Caller,
     pagination::{Page, PageRequest, fetch_page},
 };
 use definition::{Definition, Invalid};
@@ -284,31 +285,52 @@ pub async fn of_brand(
     load_many(db, rows).await
 }
 
+/// The revisions of many benefits, oldest first, in one query.
+pub async fn revisions_of(
+    db: &impl ConnectionTrait,
+    benefit_ids: &[i64],
+) -> Result<HashMap<i64, Vec<(benefit_revision::Model, Definition)>>, DbErr> {
+    let rows = benefit_revision::Entity::find()
+        .filter(benefit_revision::Column::BenefitId.is_in(benefit_ids.iter().copied()))
+        .order_by_asc(benefit_revision::Column::Number)
+        .all(db)
+        .await?;
+    let mut out: HashMap<i64, Vec<_>> = HashMap::new();
+    for row in rows {
+        let definition = parse(&row)?;
+        out.entry(row.benefit_id)
+            .or_default()
+            .push((row, definition));
+    }
+    Ok(out)
+}
+
 /// A benefit's revisions, oldest first.
 pub async fn revisions(
     db: &impl ConnectionTrait,
     benefit_id: i64,
 ) -> Result<Vec<(benefit_revision::Model, Definition)>, DbErr> {
-    let rows = benefit_revision::Entity::find()
-        .filter(benefit_revision::Column::BenefitId.eq(benefit_id))
-        .order_by_asc(benefit_revision::Column::Number)
-        .all(db)
-        .await?;
-    rows.into_iter()
-        .map(|row| parse(&row).map(|d| (row, d)))
-        .collect()
+    Ok(revisions_of(db, &[benefit_id])
+        .await?
+        .remove(&benefit_id)
+        .unwrap_or_default())
 }
 
-/// A benefit's events, oldest first.
-pub async fn events(
+/// The events of many benefits, oldest first, in one query.
+pub async fn events_of(
     db: &impl ConnectionTrait,
-    benefit_id: i64,
-) -> Result<Vec<benefit_event::Model>, DbErr> {
-    benefit_event::Entity::find()
-        .filter(benefit_event::Column::BenefitId.eq(benefit_id))
+    benefit_ids: &[i64],
+) -> Result<HashMap<i64, Vec<benefit_event::Model>>, DbErr> {
+    let rows = benefit_event::Entity::find()
+        .filter(benefit_event::Column::BenefitId.is_in(benefit_ids.iter().copied()))
         .order_by_asc(benefit_event::Column::Id)
         .all(db)
-        .await
+        .await?;
+    let mut out: HashMap<i64, Vec<_>> = HashMap::new();
+    for row in rows {
+        out.entry(row.benefit_id).or_default().push(row);
+    }
+    Ok(out)
 }
 
 /// One changed field between two definitions.

@@ -16,14 +16,13 @@ use super::{
     connection, db, decode_cursor, loaders, parse_id, principal, privacy_settings, require,
 };
 use crate::{
-    auth::{BrandScope, Principal, Role},
+    auth::{BrandScope, Caller, Principal, Role},
     benefits::{
         self, Action, BenefitError, centre,
         definition::{self, Definition},
         due, reach, redemption, renewal, stacking,
     },
     error::{CodedError as _, ErrorCode},
-    onboarding::Caller,
     pagination::PageRequest,
     platform::BUSINESS_TZ,
     segments::{self, Dimension as Dim},
@@ -71,6 +70,33 @@ pub enum BenefitKind {
     EarlyAccess,
     /// Points at a multiple.
     PointsMultiplier,
+}
+
+/// A lifecycle step a brand takes.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum BenefitTransition {
+    /// Send a draft for review.
+    Submit,
+    /// Stop an active benefit for now.
+    Pause,
+    /// Start a paused benefit again.
+    Resume,
+    /// Stop it for good (it stays readable).
+    End,
+    /// Retire it; final.
+    Retire,
+}
+
+impl From<BenefitTransition> for Action {
+    fn from(t: BenefitTransition) -> Self {
+        match t {
+            BenefitTransition::Submit => Self::Submit,
+            BenefitTransition::Pause => Self::Pause,
+            BenefitTransition::Resume => Self::Resume,
+            BenefitTransition::End => Self::End,
+            BenefitTransition::Retire => Self::Retire,
+        }
+    }
 }
 
 /// How a benefit combines with others.
@@ -642,8 +668,11 @@ impl Benefit {
 
     /// Every revision, oldest first.
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<BenefitRevision>, ApiError> {
-        Ok(benefits::revisions(db(ctx)?, self.row_id)
+        Ok(loaders(ctx)?
+            .benefit_revisions
+            .load_one(self.row_id)
             .await?
+            .unwrap_or_default()
             .into_iter()
             .map(|(row, definition)| BenefitRevision {
                 number: row.number,
@@ -662,7 +691,11 @@ impl Benefit {
         from: i32,
         to: i32,
     ) -> Result<Vec<FieldChange>, ApiError> {
-        let revisions = benefits::revisions(db(ctx)?, self.row_id).await?;
+        let revisions = loaders(ctx)?
+            .benefit_revisions
+            .load_one(self.row_id)
+            .await?
+            .unwrap_or_default();
         let find = |n: i32, name: &str| {
             revisions
                 .iter()
@@ -687,8 +720,11 @@ impl Benefit {
 
     /// Every change, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<BenefitEvent>, ApiError> {
-        Ok(benefits::events(db(ctx)?, self.row_id)
+        Ok(loaders(ctx)?
+            .benefit_events
+            .load_one(self.row_id)
             .await?
+            .unwrap_or_default()
             .into_iter()
             .map(Into::into)
             .collect())
@@ -1069,14 +1105,6 @@ fn benefit_id(id: &ID) -> Result<i64, ApiError> {
     parse_id(id, "a benefit")
 }
 
-fn caller(principal: &Principal) -> Caller {
-    Caller {
-        scope: principal.brand_scope(),
-        subject: principal.subject.clone(),
-        now: Utc::now(),
-    }
-}
-
 /// Benefit root fields.
 #[derive(Default)]
 pub struct BenefitQuery;
@@ -1367,7 +1395,7 @@ impl BenefitMutation {
         payload(
             benefits::step(
                 db(ctx)?,
-                &caller(principal),
+                &Caller::now(principal),
                 id,
                 expected_version,
                 action,
@@ -1391,7 +1419,7 @@ impl BenefitMutation {
         let brand = principal
             .brand_id
             .ok_or_else(|| ApiError::new(ErrorCode::Forbidden, "this credential has no brand"))?;
-        payload(benefits::create(db(ctx)?, &caller(principal), brand, &input.into()).await)
+        payload(benefits::create(db(ctx)?, &Caller::now(principal), brand, &input.into()).await)
     }
 
     /// Writes a new revision (BRAND_OPERATOR). A live benefit keeps its live
@@ -1409,7 +1437,7 @@ impl BenefitMutation {
         payload(
             benefits::edit(
                 db(ctx)?,
-                &caller(principal),
+                &Caller::now(principal),
                 id,
                 expected_version,
                 &input.into(),
@@ -1418,20 +1446,29 @@ impl BenefitMutation {
         )
     }
 
-    /// Sends a draft for review (BRAND_OPERATOR).
-    async fn submit_benefit(
+    /// Moves a benefit through its lifecycle (BRAND_OPERATOR; ADMIN may
+    /// also retire): SUBMIT a draft for review, PAUSE an active one,
+    /// RESUME a paused one (also the brand's appeal against a low-usage
+    /// pause), END it, or RETIRE it for good.
+    async fn transition_benefit(
         &self,
         ctx: &Context<'_>,
         benefit_id: ID,
         expected_version: i32,
+        action: BenefitTransition,
+        note: Option<String>,
     ) -> Result<BenefitPayload, ApiError> {
+        let roles: &[Role] = match action {
+            BenefitTransition::Retire => &[Role::BrandOperator, Role::Admin],
+            _ => OPERATOR,
+        };
         Self::lifecycle(
             ctx,
-            OPERATOR,
+            roles,
             &benefit_id,
             expected_version,
-            Action::Submit,
-            None,
+            action.into(),
+            note,
         )
         .await
     }
@@ -1458,81 +1495,6 @@ impl BenefitMutation {
             &benefit_id,
             expected_version,
             action,
-            note,
-        )
-        .await
-    }
-
-    /// Stops an active benefit for now (BRAND_OPERATOR).
-    async fn pause_benefit(
-        &self,
-        ctx: &Context<'_>,
-        benefit_id: ID,
-        expected_version: i32,
-    ) -> Result<BenefitPayload, ApiError> {
-        Self::lifecycle(
-            ctx,
-            OPERATOR,
-            &benefit_id,
-            expected_version,
-            Action::Pause,
-            None,
-        )
-        .await
-    }
-
-    /// Starts a paused benefit again (BRAND_OPERATOR); also the brand's
-    /// answer to a low-usage pause.
-    async fn resume_benefit(
-        &self,
-        ctx: &Context<'_>,
-        benefit_id: ID,
-        expected_version: i32,
-        note: Option<String>,
-    ) -> Result<BenefitPayload, ApiError> {
-        Self::lifecycle(
-            ctx,
-            OPERATOR,
-            &benefit_id,
-            expected_version,
-            Action::Resume,
-            note,
-        )
-        .await
-    }
-
-    /// Ends a benefit (BRAND_OPERATOR).
-    async fn end_benefit(
-        &self,
-        ctx: &Context<'_>,
-        benefit_id: ID,
-        expected_version: i32,
-    ) -> Result<BenefitPayload, ApiError> {
-        Self::lifecycle(
-            ctx,
-            OPERATOR,
-            &benefit_id,
-            expected_version,
-            Action::End,
-            None,
-        )
-        .await
-    }
-
-    /// Retires a benefit for good (BRAND_OPERATOR, ADMIN).
-    async fn retire_benefit(
-        &self,
-        ctx: &Context<'_>,
-        benefit_id: ID,
-        expected_version: i32,
-        note: Option<String>,
-    ) -> Result<BenefitPayload, ApiError> {
-        Self::lifecycle(
-            ctx,
-            &[Role::BrandOperator, Role::Admin],
-            &benefit_id,
-            expected_version,
-            Action::Retire,
             note,
         )
         .await

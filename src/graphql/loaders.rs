@@ -126,6 +126,37 @@ impl Batch for Standings {
     }
 }
 
+/// A benefit's revisions (with definitions) by benefit id.
+pub struct BenefitRevisions;
+
+impl Batch for BenefitRevisions {
+    type Value = Vec<(
+        entity::benefit_revision::Model,
+        crate::benefits::definition::Definition,
+    )>;
+
+    async fn load(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        crate::benefits::revisions_of(db, ids).await
+    }
+}
+
+/// A benefit's events by benefit id.
+pub struct BenefitEvents;
+
+impl Batch for BenefitEvents {
+    type Value = Vec<entity::benefit_event::Model>;
+
+    async fn load(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        crate::benefits::events_of(db, ids).await
+    }
+}
+
 /// The loaders one request uses.
 pub struct Loaders {
     /// Categories by id.
@@ -138,6 +169,10 @@ pub struct Loaders {
     pub events: DataLoader<ByKey<Events>>,
     /// Latest application by brand id.
     pub standings: DataLoader<ByKey<Standings>>,
+    /// Benefit revisions by benefit id.
+    pub benefit_revisions: DataLoader<ByKey<BenefitRevisions>>,
+    /// Benefit events by benefit id.
+    pub benefit_events: DataLoader<ByKey<BenefitEvents>>,
 }
 
 fn loader<B: Batch>(db: &DatabaseConnection) -> DataLoader<ByKey<B>> {
@@ -159,6 +194,8 @@ impl Loaders {
             evaluations: loader(db),
             events: loader(db),
             standings: loader(db),
+            benefit_revisions: loader(db),
+            benefit_events: loader(db),
         }
     }
 }

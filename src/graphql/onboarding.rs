@@ -15,9 +15,9 @@ use super::{
     loaders, parse_id, principal, require,
 };
 use crate::{
-    auth::{Principal, Role},
+    auth::{Caller, Principal, Role},
     error::{CodedError as _, ErrorCode},
-    onboarding::{self, Action, ApplicationFilter, Caller, Decision, OnboardingError},
+    onboarding::{self, Action, ApplicationFilter, Decision, OnboardingError},
     pagination::PageRequest,
 };
 
@@ -408,12 +408,7 @@ fn step_context<'a>(
 ) -> Result<(&'a sea_orm::DatabaseConnection, Caller, &'a Principal), ApiError> {
     let principal = principal(ctx)?;
     require(principal, roles, what)?;
-    let caller = Caller {
-        scope: principal.brand_scope(),
-        subject: principal.subject.clone(),
-        now: Utc::now(),
-    };
-    Ok((db(ctx)?, caller, principal))
+    Ok((db(ctx)?, Caller::now(principal), principal))
 }
 
 #[Object]

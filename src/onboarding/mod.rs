@@ -27,25 +27,12 @@ use sea_orm::{
 pub use rules::{Action, DueKind};
 
 use crate::{
-    auth::BrandScope,
+    auth::{BrandScope, Caller},
     brands::scoped,
     criteria::{CriteriaError, evaluation},
     error::{CodedError, ErrorCode},
     pagination::{Page, PageRequest, fetch_page},
 };
-
-/// Who takes a step and when: the caller's scope (a brand principal sees
-/// only its own applications, as if no other existed), its subject for the
-/// events, and the instant.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// Which brands' applications the caller may see.
-    pub scope: BrandScope,
-    /// Recorded as the actor of the events.
-    pub subject: String,
-    /// When the step happens.
-    pub now: DateTime<Utc>,
-}
 
 /// Longest statement, answer or note, in characters.
 pub const MAX_TEXT_CHARS: usize = 4000;

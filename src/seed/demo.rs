@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::BrandScope,
+    auth::{BrandScope, Caller},
     benefits::{
         self, Action, BenefitError, centre,
         definition::{
@@ -20,7 +20,7 @@ use crate::{
         redemption::{self, RedeemError},
     },
     criteria::{CriteriaError, evaluate_brand, evaluation, policy},
-    onboarding::{self, Caller, OnboardingError},
+    onboarding::{self, OnboardingError},
     platform::{GrowthTier, business_today},
 };
 

@@ -111,15 +111,15 @@ async fn edit(app: &TestApp, token: &str, benefit: &Value, input: Value) -> Outc
     .await
 }
 
-/// submit, pause, end: the id and the version.
-async fn step(app: &TestApp, token: &str, field: &str, benefit: &Value) -> Outcome {
+/// A lifecycle step (SUBMIT, PAUSE, RESUME, END, RETIRE).
+async fn step(app: &TestApp, token: &str, action: &str, benefit: &Value) -> Outcome {
     call(
         app,
         token,
-        field,
-        "$id: ID!, $v: Int!",
-        "benefitId: $id, expectedVersion: $v",
-        json!({ "id": benefit["id"], "v": benefit["version"] }),
+        "transitionBenefit",
+        "$id: ID!, $v: Int!, $a: BenefitTransition!",
+        "benefitId: $id, expectedVersion: $v, action: $a",
+        json!({ "id": benefit["id"], "v": benefit["version"], "a": action }),
     )
     .await
 }
@@ -156,7 +156,7 @@ fn refused((benefit, errors): Outcome, code: &str, field: &str) {
 /// Creates, submits and approves; returns the live benefit.
 async fn live(app: &TestApp, operator: &str, reviewer: &str, input: Value) -> Value {
     let draft = landed(create(app, operator, input).await);
-    let pending = landed(step(app, operator, "submitBenefit", &draft).await);
+    let pending = landed(step(app, operator, "SUBMIT", &draft).await);
     landed(review(app, reviewer, &pending, true, None).await)
 }
 
@@ -356,7 +356,7 @@ pub async fn lifecycle_revisions_and_review(backend: Backend) {
         "BAD_USER_INPUT",
         "input",
     );
-    let pending = landed(step(&app, &op, "submitBenefit", &draft).await);
+    let pending = landed(step(&app, &op, "SUBMIT", &draft).await);
     assert_eq!(pending["state"], "PENDING_REVIEW");
     refused(
         edit(&app, &op, &pending, five.clone()).await,
@@ -364,7 +364,7 @@ pub async fn lifecycle_revisions_and_review(backend: Backend) {
         "benefitId",
     );
     refused(
-        step(&app, &op, "pauseBenefit", &pending).await,
+        step(&app, &op, "PAUSE", &pending).await,
         "ILLEGAL_TRANSITION",
         "benefitId",
     );
@@ -386,7 +386,7 @@ pub async fn lifecycle_revisions_and_review(backend: Backend) {
     assert_eq!(rejected["state"], "REJECTED");
     let draft = landed(edit(&app, &op, &rejected, five.clone()).await);
     assert_eq!(draft["state"], "DRAFT");
-    let pending = landed(step(&app, &op, "submitBenefit", &draft).await);
+    let pending = landed(step(&app, &op, "SUBMIT", &draft).await);
     let active = landed(review(&app, &reviewer, &pending, true, None).await);
     assert_eq!(active["state"], "ACTIVE", "its start has come");
     assert_eq!(active["liveRevision"], 3);
@@ -439,18 +439,18 @@ pub async fn lifecycle_revisions_and_review(backend: Backend) {
         "benefitId",
     );
 
-    let paused = landed(step(&app, &op, "pauseBenefit", &upgraded).await);
+    let paused = landed(step(&app, &op, "PAUSE", &upgraded).await);
     assert_eq!(paused["state"], "PAUSED");
-    let resumed = landed(step(&app, &op, "resumeBenefit", &paused).await);
+    let resumed = landed(step(&app, &op, "RESUME", &paused).await);
     assert_eq!(resumed["state"], "ACTIVE");
-    let ended = landed(step(&app, &op, "endBenefit", &resumed).await);
+    let ended = landed(step(&app, &op, "END", &resumed).await);
     assert_eq!(ended["state"], "ENDED");
     refused(
-        step(&app, &op, "resumeBenefit", &ended).await,
+        step(&app, &op, "RESUME", &ended).await,
         "ILLEGAL_TRANSITION",
         "benefitId",
     );
-    let retired = landed(step(&app, &op, "retireBenefit", &ended).await);
+    let retired = landed(step(&app, &op, "RETIRE", &ended).await);
     assert_eq!(retired["state"], "RETIRED");
     refused(
         edit(&app, &op, &retired, six.clone()).await,
@@ -867,12 +867,7 @@ pub async fn another_brands_benefit_is_not_found(backend: Backend) {
         "NOT_FOUND",
         "benefitId",
     );
-    for field in [
-        "pauseBenefit",
-        "endBenefit",
-        "retireBenefit",
-        "submitBenefit",
-    ] {
+    for field in ["PAUSE", "END", "RETIRE", "SUBMIT"] {
         refused(
             step(&app, &other, field, &benefit).await,
             "NOT_FOUND",
@@ -1070,15 +1065,7 @@ pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
     let paused = read(&app, &op, &idle).await;
     assert_eq!(paused["state"], "PAUSED");
     // The brand appeals one by resuming it: a new grace period.
-    let appealed = landed(
-        step(
-            &app,
-            &op,
-            "resumeBenefit",
-            &read(&app, &op, &scheduled).await,
-        )
-        .await,
-    );
+    let appealed = landed(step(&app, &op, "RESUME", &read(&app, &op, &scheduled).await).await);
     assert_eq!(appealed["state"], "ACTIVE");
     for benefit in [&idle, &scheduled] {
         backdate(&app, benefit, "policy_paused_at", 8).await;
