@@ -906,22 +906,6 @@ pub async fn another_brands_benefit_is_not_found(backend: Backend) {
     app.stop().await;
 }
 
-async fn run_due(app: &TestApp) -> String {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_brand-gateway"))
-        .arg("run-due")
-        .env("DATABASE_URL", &app.db.url)
-        .output()
-        .await
-        .expect("run run-due");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{stderr}");
-    stderr
-        .lines()
-        .find(|l| l.starts_with("due benefit steps"))
-        .unwrap_or_else(|| panic!("no report in {stderr}"))
-        .to_owned()
-}
-
 /// Moves a benefit's clock-driven columns (standing in for time passing).
 async fn backdate(app: &TestApp, benefit: &Value, column: &str, days: i64) {
     use entity::benefit;
@@ -973,7 +957,11 @@ pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
     )
     .await;
     assert_eq!(scheduled["state"], "APPROVED");
-    assert!(run_due(&app).await.contains("0 activated"));
+    assert!(
+        app.run_due("due benefit steps")
+            .await
+            .contains("0 activated")
+    );
     {
         use entity::benefit_revision;
         use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
@@ -998,7 +986,7 @@ pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
             .await
             .expect("update");
     }
-    let report = run_due(&app).await;
+    let report = app.run_due("due benefit steps").await;
     assert!(report.contains("1 activated"), "{report}");
     assert_eq!(read(&app, &op, &scheduled).await["state"], "ACTIVE");
 
@@ -1033,13 +1021,15 @@ pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
     for benefit in [&idle, &used, &scheduled] {
         backdate(&app, benefit, "activated_at", 31).await;
     }
-    let report = run_due(&app).await;
+    let report = app.run_due("due benefit steps").await;
     assert!(
         report.contains("2 flagged"),
         "the idle one and the scheduled one: {report}"
     );
     assert!(
-        run_due(&app).await.contains("0 flagged, 0 paused"),
+        app.run_due("due benefit steps")
+            .await
+            .contains("0 flagged, 0 paused"),
         "a second run does nothing"
     );
     let flagged = read(&app, &op, &idle).await;
@@ -1061,7 +1051,7 @@ pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
     for benefit in [&idle, &scheduled] {
         backdate(&app, benefit, "flagged_at", 8).await;
     }
-    assert!(run_due(&app).await.contains("2 paused"));
+    assert!(app.run_due("due benefit steps").await.contains("2 paused"));
     let paused = read(&app, &op, &idle).await;
     assert_eq!(paused["state"], "PAUSED");
     // The brand appeals one by resuming it: a new grace period.
@@ -1070,7 +1060,7 @@ pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
     for benefit in [&idle, &scheduled] {
         backdate(&app, benefit, "policy_paused_at", 8).await;
     }
-    let report = run_due(&app).await;
+    let report = app.run_due("due benefit steps").await;
     assert!(
         report.contains("1 retired") && report.contains("0 flagged"),
         "{report}"

@@ -319,6 +319,27 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Runs `brand-gateway run-due` against this app's database and returns
+    /// its report line that starts with `prefix` (`due onboarding steps`,
+    /// `due benefit steps`).
+    pub async fn run_due(&self, prefix: &str) -> String {
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_brand-gateway"))
+            .arg("run-due")
+            .env("DATABASE_URL", &self.db.url)
+            .output()
+            .await
+            .expect("run run-due");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        stderr
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` report in {stderr}"))
+            .to_owned()
+    }
+}
+
 /// One integer from `sql`, cast so SUM and AVG read alike on both engines.
 pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
     let sql = format!("SELECT CAST(({sql}) AS BIGINT)");

@@ -257,23 +257,6 @@ async fn set_due(app: &TestApp, application: &Value, due: chrono::DateTime<Utc>)
         .expect("move the deadline");
 }
 
-/// Runs `brand-gateway run-due` against the app's database; returns its report line.
-async fn run_due(app: &TestApp) -> String {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_brand-gateway"))
-        .arg("run-due")
-        .env("DATABASE_URL", &app.db.url)
-        .output()
-        .await
-        .expect("run run-due");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{stderr}");
-    stderr
-        .lines()
-        .find(|l| l.starts_with("due onboarding steps"))
-        .unwrap_or_else(|| panic!("no report in {stderr}"))
-        .to_owned()
-}
-
 async fn read(app: &TestApp, token: &str, application: &Value) -> Value {
     let query = format!("query($id: ID!) {{ application(id: $id) {{ ...A }} }} {FIELDS}");
     app.data(token, &query, json!({ "id": id(application) }))
@@ -388,7 +371,7 @@ pub async fn every_legal_transition_records_its_event(backend: Backend) {
     let watched = landed(step(&app, &alice, "reevaluateApplication", &recovered).await);
     // Still failing at the watchlist deadline: suspended by the due runner.
     set_due(&app, &watched, Utc::now() - Duration::minutes(1)).await;
-    let report = run_due(&app).await;
+    let report = app.run_due("due onboarding steps").await;
     assert!(report.contains("1 re-evaluated (1 suspended)"), "{report}");
     let suspended = read(&app, &op, &watched).await;
     assert_eq!(suspended["state"], "SUSPENDED");
@@ -692,12 +675,12 @@ pub async fn probation_expiry_and_warnings_run_once(backend: Backend) {
 
     // Two deadlines lie within 30 days (Olde's re-evaluation, Pawly's
     // answer): one warning each, however often the runner runs.
-    let report = run_due(&app).await;
+    let report = app.run_due("due onboarding steps").await;
     assert!(
         report.contains("0 expired, 0 re-evaluated (0 suspended), 2 warned, 0 skipped"),
         "{report}"
     );
-    let report = run_due(&app).await;
+    let report = app.run_due("due onboarding steps").await;
     assert!(
         report.contains("0 expired, 0 re-evaluated (0 suspended), 0 warned"),
         "{report}"
@@ -711,13 +694,13 @@ pub async fn probation_expiry_and_warnings_run_once(backend: Backend) {
     // unanswered request expires. A second run changes nothing.
     set_due(&app, &early, Utc::now() - Duration::minutes(1)).await;
     set_due(&app, &asked, Utc::now() - Duration::minutes(1)).await;
-    let report = run_due(&app).await;
+    let report = app.run_due("due onboarding steps").await;
     assert!(
         report.contains("1 expired, 1 re-evaluated (0 suspended)"),
         "{report}"
     );
     let events_before = scalar(&app.db.db, "SELECT COUNT(*) FROM application_event").await;
-    let report = run_due(&app).await;
+    let report = app.run_due("due onboarding steps").await;
     assert!(
         report.contains("0 expired, 0 re-evaluated (0 suspended), 0 warned"),
         "{report}"
