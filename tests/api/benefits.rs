@@ -906,6 +906,36 @@ pub async fn another_brands_benefit_is_not_found(backend: Backend) {
     app.stop().await;
 }
 
+/// Moves a benefit's live schedule (standing in for time passing).
+async fn move_schedule(app: &TestApp, benefit: &Value, field: &str, to: chrono::DateTime<Utc>) {
+    use entity::benefit_revision;
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
+    let id: i64 = benefit["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("numeric");
+    let number = benefit["liveRevision"].as_i64().expect("a live revision");
+    let row = benefit_revision::Entity::find()
+        .filter(benefit_revision::Column::BenefitId.eq(id))
+        .filter(benefit_revision::Column::Number.eq(number))
+        .one(&app.db.db)
+        .await
+        .expect("query")
+        .expect("revision");
+    let mut definition: Value = serde_json::from_str(&row.definition).expect("json");
+    definition["schedule"][field] = json!(to.to_rfc3339());
+    benefit_revision::Entity::update_many()
+        .col_expr(
+            benefit_revision::Column::Definition,
+            Expr::value(definition.to_string()),
+        )
+        .filter(benefit_revision::Column::Id.eq(row.id))
+        .exec(&app.db.db)
+        .await
+        .expect("update");
+}
+
 /// Moves a benefit's clock-driven columns (standing in for time passing).
 async fn backdate(app: &TestApp, benefit: &Value, column: &str, days: i64) {
     use entity::benefit;
@@ -962,33 +992,38 @@ pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
             .await
             .contains("0 activated")
     );
-    {
-        use entity::benefit_revision;
-        use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
-        // Its live definition's start moves to the past.
-        let id: i64 = scheduled["id"].as_str().expect("id").parse().expect("id");
-        let row = benefit_revision::Entity::find()
-            .filter(benefit_revision::Column::BenefitId.eq(id))
-            .one(&app.db.db)
-            .await
-            .expect("query")
-            .expect("revision");
-        let mut definition: Value = serde_json::from_str(&row.definition).expect("json");
-        definition["schedule"]["startsAt"] =
-            json!((Utc::now() - Duration::minutes(1)).to_rfc3339());
-        benefit_revision::Entity::update_many()
-            .col_expr(
-                benefit_revision::Column::Definition,
-                sea_orm::sea_query::Expr::value(definition.to_string()),
-            )
-            .filter(benefit_revision::Column::Id.eq(row.id))
-            .exec(&app.db.db)
-            .await
-            .expect("update");
-    }
+    // Its start comes.
+    move_schedule(
+        &app,
+        &scheduled,
+        "startsAt",
+        Utc::now() - Duration::minutes(1),
+    )
+    .await;
     let report = app.run_due("due benefit steps").await;
     assert!(report.contains("1 activated"), "{report}");
     assert_eq!(read(&app, &op, &scheduled).await["state"], "ACTIVE");
+
+    // A benefit whose end comes is ENDED by the runner, once.
+    let ending = live(
+        &app,
+        &op,
+        &reviewer,
+        input(json!({ "percentOff": { "percent": 3 } })),
+    )
+    .await;
+    move_schedule(&app, &ending, "endsAt", Utc::now() - Duration::minutes(1)).await;
+    assert!(app.run_due("due benefit steps").await.contains("1 ended"));
+    assert!(app.run_due("due benefit steps").await.contains("0 ended"));
+    let ended = read(&app, &op, &ending).await;
+    assert_eq!(ended["state"], "ENDED");
+    assert_eq!(
+        ended["events"]
+            .as_array()
+            .and_then(|e| e.last())
+            .map(|e| e["actor"].clone()),
+        Some(json!("scheduler"))
+    );
 
     // Under-used for 30 days: flagged, paused after 7 days' notice, retired
     // after 7 more unless resumed. The policy runs once per step.
