@@ -305,17 +305,6 @@ pub async fn revisions_of(
     Ok(out)
 }
 
-/// A benefit's revisions, oldest first.
-pub async fn revisions(
-    db: &impl ConnectionTrait,
-    benefit_id: i64,
-) -> Result<Vec<(benefit_revision::Model, Definition)>, DbErr> {
-    Ok(revisions_of(db, &[benefit_id])
-        .await?
-        .remove(&benefit_id)
-        .unwrap_or_default())
-}
-
 /// The events of many benefits, oldest first, in one query.
 pub async fn events_of(
     db: &impl ConnectionTrait,
@@ -634,10 +623,12 @@ pub async fn edit(
     check(&current.row, expected_version, Action::Edit)?;
     // After a rejected edit of a live benefit, the current revision is the
     // live one again while the rejected one keeps its number.
-    let number = revisions(db, id)
+    let number = benefit_revision::Entity::find()
+        .filter(benefit_revision::Column::BenefitId.eq(id))
+        .order_by_desc(benefit_revision::Column::Number)
+        .one(db)
         .await?
-        .last()
-        .map_or(1, |(row, _)| i64::from(row.number) + 1);
+        .map_or(1, |row| i64::from(row.number) + 1);
     let live = is_live(current.row.state);
     let changed = diff(&current.current, definition);
     if changed.is_empty() {

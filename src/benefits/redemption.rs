@@ -62,23 +62,6 @@ impl Outcome {
             Self::MoneyBudgetExhausted => "MONEY_BUDGET_EXHAUSTED",
         }
     }
-
-    /// Parses a stored name.
-    pub fn parse(stored: &str) -> Self {
-        [
-            Self::Granted,
-            Self::NotActive,
-            Self::OutsideSchedule,
-            Self::NotTargeted,
-            Self::BelowThreshold,
-            Self::MemberCapReached,
-            Self::BudgetExhausted,
-            Self::MoneyBudgetExhausted,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == stored)
-        .unwrap_or(Self::NotActive)
-    }
 }
 
 /// Why a redemption request is unusable.
