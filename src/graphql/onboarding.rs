@@ -480,6 +480,21 @@ impl OnboardingMutation {
         payload(onboarding::claim(db, &caller, id, expected_version).await)
     }
 
+    /// Gives a claim back (REVIEWER holding it, or ADMIN taking it from a
+    /// reviewer who is away).
+    async fn release_application(
+        &self,
+        ctx: &Context<'_>,
+        application_id: ID,
+        expected_version: i32,
+    ) -> Result<ApplicationPayload, ApiError> {
+        let (db, caller, principal) =
+            step_context(ctx, &[Role::Reviewer, Role::Admin], "releasing claims")?;
+        let id = self::application_id(&application_id)?;
+        let take_over = principal.role == Role::Admin;
+        payload(onboarding::release(db, &caller, id, expected_version, take_over).await)
+    }
+
     /// Decides an application the caller holds (REVIEWER).
     async fn decide_application(
         &self,

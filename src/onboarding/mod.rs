@@ -149,8 +149,9 @@ pub enum OnboardingError {
     /// Another reviewer holds the application.
     #[error("claimed by another reviewer ({0})")]
     ClaimedByOther(String),
-    /// A decision needs the application claimed by the decider first.
-    #[error("claim the application before deciding it")]
+    /// A decision needs the application claimed by the decider first (and
+    /// a release needs a claim to give back).
+    #[error("the application is not claimed: claim it before deciding it")]
     NotClaimed,
     /// The reviewer who rejected may not decide (or claim) the appeal.
     #[error("an appeal is decided by a different reviewer than the one who rejected")]
@@ -685,6 +686,36 @@ pub async fn claim(
         ..Step::to(Action::Claim, current.state)
     };
     commit(db, &current, vec![step], marks, reviewer, caller.now).await
+}
+
+/// Gives a claim back so another reviewer can take the application: the
+/// holder may, and so may an admin (`take_over`) when the holder is away.
+pub async fn release(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    expected_version: i32,
+    take_over: bool,
+) -> Result<application::Model, OnboardingError> {
+    let current = get(db, caller.scope, id).await?;
+    check(&current, expected_version, Action::Release)?;
+    let holder = current
+        .claimed_by
+        .clone()
+        .ok_or(OnboardingError::NotClaimed)?;
+    if holder != caller.subject && !take_over {
+        return Err(OnboardingError::ClaimedByOther(holder));
+    }
+    let marks = Marks {
+        claimed_by: Some(None),
+        ..Marks::default()
+    };
+    let step = Step {
+        due_at: current.due_at,
+        note: Some(format!("released the claim of {holder}")),
+        ..Step::to(Action::Release, current.state)
+    };
+    commit(db, &current, vec![step], marks, &caller.subject, caller.now).await
 }
 
 /// What a reviewer decides.

@@ -35,6 +35,8 @@ pub enum Action {
     Respond,
     /// A reviewer takes an application in review or appeal.
     Claim,
+    /// The holder (or an admin, taking over) gives the claim back.
+    Release,
     /// A reviewer admits the brand.
     Approve,
     /// A reviewer admits the brand on probation.
@@ -65,6 +67,7 @@ impl Action {
             Self::Screen => "SCREEN",
             Self::Respond => "RESPOND",
             Self::Claim => "CLAIM",
+            Self::Release => "RELEASE",
             Self::Approve => "APPROVE",
             Self::ApproveWithConditions => "APPROVE_WITH_CONDITIONS",
             Self::Reject => "REJECT",
@@ -85,7 +88,7 @@ impl Action {
             Self::Submit => &[Draft],
             Self::Screen => &[Submitted],
             Self::Respond | Self::Expire => &[NeedsInfo],
-            Self::Claim => &[InReview, Appealed],
+            Self::Claim | Self::Release => &[InReview, Appealed],
             Self::Approve => &[InReview, Appealed],
             Self::ApproveWithConditions | Self::Reject | Self::RequestInfo => &[InReview],
             Self::Appeal => &[Rejected],

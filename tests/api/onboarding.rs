@@ -555,6 +555,26 @@ pub async fn refusals_name_the_rule_and_the_field(backend: Backend) {
         "CONFLICT",
         "applicationId",
     );
+    // Only the holder releases a claim; an admin may take it back from an
+    // absent reviewer; a claim that isn't there can't be released.
+    refused(
+        step(&app, &bob, "releaseApplication", &claimed).await,
+        "CONFLICT",
+        "applicationId",
+    );
+    let released = landed(step(&app, &alice, "releaseApplication", &claimed).await);
+    assert!(released["claimedBy"].is_null());
+    assert_eq!(last_event(&released)["note"], "released the claim of alice");
+    refused(
+        step(&app, &alice, "releaseApplication", &released).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    let admin = app.token_as(Role::Admin, None, "root").await;
+    let taken = landed(step(&app, &bob, "claimApplication", &released).await);
+    let freed = landed(step(&app, &admin, "releaseApplication", &taken).await);
+    assert_eq!(last_event(&freed)["actor"], "root");
+    let claimed = landed(step(&app, &alice, "claimApplication", &freed).await);
     for (decision, field) in [
         (json!({ "decision": "REJECT" }), "reasonCodes"),
         (
@@ -584,7 +604,9 @@ pub async fn refusals_name_the_rule_and_the_field(backend: Backend) {
     // Nothing refused left a trace.
     assert_eq!(
         actions(&read(&app, &op, &claimed).await),
-        ["CREATE", "SUBMIT", "SCREEN", "CLAIM"]
+        [
+            "CREATE", "SUBMIT", "SCREEN", "CLAIM", "RELEASE", "CLAIM", "RELEASE", "CLAIM"
+        ]
     );
     // A plain approval from review; a failing re-evaluation then watches it.
     let approved = landed(decide(&app, &alice, &claimed, json!({ "decision": "APPROVE" })).await);
