@@ -15,7 +15,7 @@ use super::{
     of_brand,
     stacking::{self, Candidate, Cell},
 };
-use crate::platform::GrowthTier;
+use crate::{platform::GrowthTier, segments::Dimension};
 
 /// Most benefits one tier's centre shows.
 pub const MAX_PER_TIER: usize = 20;
@@ -23,11 +23,9 @@ pub const MAX_PER_TIER: usize = 20;
 /// One tier's ordered benefit ids.
 pub type Centre = Vec<(GrowthTier, Vec<i64>)>;
 
+/// A tier's code, as the audience dimension spells it (`GOLD`).
 fn tier_code(tier: GrowthTier) -> String {
-    serde_json::to_value(tier)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    Dimension::GrowthTier.code(tier as i16).to_owned()
 }
 
 /// The brand's centre, every tier (empty tiers included), lowest first.

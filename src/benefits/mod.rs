@@ -90,11 +90,9 @@ fn is_live(state: State) -> bool {
     matches!(state, State::Approved | State::Active | State::Paused)
 }
 
+/// A state's stored (and wire) name, e.g. `PENDING_REVIEW`.
 fn state_name(state: State) -> String {
-    serde_json::to_value(state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    sea_orm::ActiveEnum::to_value(&state)
 }
 
 /// Why a benefit step was refused.

@@ -13,7 +13,8 @@ use super::{
     ApiError, UserError,
     audience::{AudienceAnswer, Dimension as DimensionName, Population, PrivacyBudget},
     brands::Brand,
-    connection, db, decode_cursor, loaders, parse_id, principal, privacy_settings, require,
+    connection, db, decode_cursor, loaders, outcome, parse_id, principal, privacy_settings,
+    require,
 };
 use crate::{
     auth::{BrandScope, Caller, Principal, Role},
@@ -22,7 +23,7 @@ use crate::{
         definition::{self, Definition},
         due, reach, redemption, renewal, stacking,
     },
-    error::{CodedError as _, ErrorCode},
+    error::ErrorCode,
     pagination::PageRequest,
     platform::BUSINESS_TZ,
     segments::{self, Dimension as Dim},
@@ -1024,17 +1025,11 @@ pub struct BenefitPayload {
 }
 
 fn payload(result: Result<benefits::Benefit, BenefitError>) -> Result<BenefitPayload, ApiError> {
-    match result {
-        Ok(b) => Ok(BenefitPayload {
-            benefit: Some(b.into()),
-            user_errors: Vec::new(),
-        }),
-        Err(error) if error.code() == ErrorCode::Internal => Err(error.into()),
-        Err(error) => Ok(BenefitPayload {
-            benefit: None,
-            user_errors: vec![UserError::at(&error.field(), &error)],
-        }),
-    }
+    let (benefit, user_errors) = outcome(result, BenefitError::field)?;
+    Ok(BenefitPayload {
+        benefit: benefit.map(Into::into),
+        user_errors,
+    })
 }
 
 /// What eligibility decided.
@@ -1514,17 +1509,12 @@ impl BenefitMutation {
             .iter()
             .map(benefit_id)
             .collect::<Result<Vec<_>, _>>()?;
-        match centre::set(db(ctx)?, brand, tier.into(), &ids).await {
-            Ok(centre) => Ok(MemberCentrePayload {
-                tiers: Some(centre_tiers(centre)),
-                user_errors: Vec::new(),
-            }),
-            Err(error) if error.code() == ErrorCode::Internal => Err(error.into()),
-            Err(error) => Ok(MemberCentrePayload {
-                tiers: None,
-                user_errors: vec![UserError::at("benefitIds", &error)],
-            }),
-        }
+        let result = centre::set(db(ctx)?, brand, tier.into(), &ids).await;
+        let (centre, user_errors) = outcome(result, |_| "benefitIds".to_owned())?;
+        Ok(MemberCentrePayload {
+            tiers: centre.map(centre_tiers),
+            user_errors,
+        })
     }
 
     /// Records a redemption for a member (SERVICE: the checkout). Budgets
@@ -1545,23 +1535,18 @@ impl BenefitMutation {
             service: &principal.subject,
             now: Utc::now(),
         };
-        match redemption::redeem(db(ctx)?, &request).await {
-            Ok(done) => Ok(RedeemPayload {
-                redemption: Some(Redemption {
-                    id: gid(done.row.id),
-                    granted: done.row.granted,
-                    outcome: done.row.outcome,
-                    amount_cents: done.row.amount_cents,
-                    replayed: done.replayed,
-                    created_at: done.row.created_at,
-                }),
-                user_errors: Vec::new(),
+        let result = redemption::redeem(db(ctx)?, &request).await;
+        let (done, user_errors) = outcome(result, |e| format!("input.{}", e.field()))?;
+        Ok(RedeemPayload {
+            redemption: done.map(|done| Redemption {
+                id: gid(done.row.id),
+                granted: done.row.granted,
+                outcome: done.row.outcome,
+                amount_cents: done.row.amount_cents,
+                replayed: done.replayed,
+                created_at: done.row.created_at,
             }),
-            Err(error) if error.code() == ErrorCode::Internal => Err(error.into()),
-            Err(error) => Ok(RedeemPayload {
-                redemption: None,
-                user_errors: vec![UserError::at(&format!("input.{}", error.field()), &error)],
-            }),
-        }
+            user_errors,
+        })
     }
 }

@@ -4,11 +4,11 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{ApiError, UserError, brands::parse_brand_id, db, principal, require};
+use super::{ApiError, UserError, brands::parse_brand_id, db, outcome, principal, require};
 use crate::{
     auth::Role,
     criteria::{
-        CriteriaError, evaluation,
+        evaluation,
         policy::{self, PolicyError, Thresholds},
     },
 };
@@ -257,32 +257,26 @@ impl CriteriaMutation {
             min_super_member_ratio: input.min_super_member_ratio,
             max_deep_discount_days: input.max_deep_discount_days,
         };
-        match policy::set(
+        let result = policy::set(
             db(ctx)?,
             &input.category,
             thresholds,
             input.expected_version,
             &principal.subject,
         )
-        .await
-        {
-            Ok(policy) => Ok(SetCriteriaPolicyPayload {
-                policy: Some(CriteriaPolicy::new(&input.category, policy)),
-                user_errors: Vec::new(),
-            }),
-            Err(error) => {
-                let field = match &error {
-                    PolicyError::UnknownCategory(_) => "category",
-                    PolicyError::OutOfRange { field, .. } => field,
-                    PolicyError::Conflict { .. } => "expectedVersion",
-                    PolicyError::Db(_) => return Err(error.into()),
-                };
-                Ok(SetCriteriaPolicyPayload {
-                    policy: None,
-                    user_errors: vec![UserError::at(&format!("input.{field}"), &error)],
-                })
-            }
-        }
+        .await;
+        let (policy, user_errors) = outcome(result, |error| {
+            let field = match error {
+                PolicyError::OutOfRange { field, .. } => field,
+                PolicyError::Conflict { .. } => "expectedVersion",
+                PolicyError::UnknownCategory(_) | PolicyError::Db(_) => "category",
+            };
+            format!("input.{field}")
+        })?;
+        Ok(SetCriteriaPolicyPayload {
+            policy: policy.map(|p| CriteriaPolicy::new(&input.category, p)),
+            user_errors,
+        })
     }
 
     /// Measures a brand now (or as of a day) and judges it against its
@@ -301,23 +295,17 @@ impl CriteriaMutation {
             "evaluating brands",
         )?;
         let as_of = as_of.unwrap_or_else(crate::platform::business_today);
-        match evaluation::run(
+        let result = evaluation::run(
             db(ctx)?,
             parse_brand_id(&brand_id)?,
             as_of,
             &principal.subject,
         )
-        .await
-        {
-            Ok(evaluation) => Ok(EvaluateBrandPayload {
-                evaluation: Some(evaluation.into()),
-                user_errors: Vec::new(),
-            }),
-            Err(error @ CriteriaError::NotFound) => Ok(EvaluateBrandPayload {
-                evaluation: None,
-                user_errors: vec![UserError::at("brandId", &error)],
-            }),
-            Err(error) => Err(error.into()),
-        }
+        .await;
+        let (evaluation, user_errors) = outcome(result, |_| "brandId".to_owned())?;
+        Ok(EvaluateBrandPayload {
+            evaluation: evaluation.map(Into::into),
+            user_errors,
+        })
     }
 }

@@ -104,6 +104,20 @@ fn require(principal: &Principal, roles: &[Role], what: &str) -> Result<(), ApiE
     }
 }
 
+/// Splits a domain result for a mutation payload: the value, or a user
+/// error at the input path `path` names; internal failures stay (masked)
+/// GraphQL errors. Every mutation payload goes through this one place.
+fn outcome<T, E: crate::error::CodedError>(
+    result: Result<T, E>,
+    path: impl FnOnce(&E) -> String,
+) -> Result<(Option<T>, Vec<UserError>), ApiError> {
+    match result {
+        Ok(value) => Ok((Some(value), Vec::new())),
+        Err(error) if error.code() == ErrorCode::Internal => Err(error.into()),
+        Err(error) => Ok((None, vec![UserError::at(&path(&error), &error)])),
+    }
+}
+
 impl UserError {
     /// A domain refusal as a user error naming the input field by its
     /// dotted path (`input.kind.percentOff.percent`).

@@ -12,11 +12,11 @@ use entity::{application, application_event};
 
 use super::{
     ApiError, UserError, brands::Brand, connection, criteria::Evaluation, db, decode_cursor,
-    loaders, parse_id, principal, require,
+    loaders, outcome, parse_id, principal, require,
 };
 use crate::{
     auth::{Caller, Principal, Role},
-    error::{CodedError as _, ErrorCode},
+    error::ErrorCode,
     onboarding::{self, Action, ApplicationFilter, Decision, OnboardingError},
     pagination::PageRequest,
 };
@@ -306,17 +306,11 @@ pub struct ApplicationPayload {
 fn payload(
     result: Result<application::Model, OnboardingError>,
 ) -> Result<ApplicationPayload, ApiError> {
-    match result {
-        Ok(row) => Ok(ApplicationPayload {
-            application: Some(row.into()),
-            user_errors: Vec::new(),
-        }),
-        Err(error) if error.code() == ErrorCode::Internal => Err(error.into()),
-        Err(error) => Ok(ApplicationPayload {
-            application: None,
-            user_errors: vec![UserError::at(error.field(), &error)],
-        }),
-    }
+    let (row, user_errors) = outcome(result, |e| e.field().to_owned())?;
+    Ok(ApplicationPayload {
+        application: row.map(Into::into),
+        user_errors,
+    })
 }
 
 const BRAND_OPERATOR: &[Role] = &[Role::BrandOperator];

@@ -175,11 +175,9 @@ pub enum OnboardingError {
     Db(#[from] DbErr),
 }
 
+/// A state's stored (and wire) name, e.g. `IN_REVIEW`.
 fn state_name(state: State) -> String {
-    serde_json::to_value(state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    sea_orm::ActiveEnum::to_value(&state)
 }
 
 fn allowed(action: Action) -> String {

@@ -566,30 +566,41 @@ pub async fn stacking_outcomes_match_the_hand_checked_matrix(backend: Backend) {
             .collect()
     };
     // Hand-checked: (tier, paid, black card) → what applies, with values.
-    assert_eq!(
-        applied(&cell("BRONZE", false, false)),
-        [(five.clone(), 5), (coupon.clone(), 2000)]
-    );
-    assert_eq!(
-        applied(&cell("GOLD", false, false)),
-        [(five.clone(), 5), (coupon.clone(), 2000)]
-    );
-    assert_eq!(
-        applied(&cell("GOLD", true, false)),
-        [(ten.clone(), 10), (coupon.clone(), 2000)]
-    );
-    assert_eq!(
-        applied(&cell("PLATINUM", true, false)),
-        [(ten.clone(), 10), (coupon.clone(), 2000)]
-    );
-    assert_eq!(
-        applied(&cell("DIAMOND", false, true)),
-        [(returns.clone(), -1)]
-    );
-    assert_eq!(
-        applied(&cell("BLACK_DIAMOND", true, true)),
-        [(returns.clone(), -1)]
-    );
+    let matrix = [
+        (
+            "BRONZE",
+            false,
+            false,
+            vec![(five.clone(), 5), (coupon.clone(), 2000)],
+        ),
+        (
+            "GOLD",
+            false,
+            false,
+            vec![(five.clone(), 5), (coupon.clone(), 2000)],
+        ),
+        (
+            "GOLD",
+            true,
+            false,
+            vec![(ten.clone(), 10), (coupon.clone(), 2000)],
+        ),
+        (
+            "PLATINUM",
+            true,
+            false,
+            vec![(ten.clone(), 10), (coupon.clone(), 2000)],
+        ),
+        ("DIAMOND", false, true, vec![(returns.clone(), -1)]),
+        ("BLACK_DIAMOND", true, true, vec![(returns.clone(), -1)]),
+    ];
+    for (tier, paid, black, expected) in matrix {
+        assert_eq!(
+            applied(&cell(tier, paid, black)),
+            expected,
+            "{tier} paid={paid} black={black}"
+        );
+    }
     let gold_paid = cell("GOLD", true, false);
     assert!(
         gold_paid["overridden"]
