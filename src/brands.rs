@@ -108,10 +108,14 @@ pub async fn categories_by_id(
         .await
 }
 
-/// Brands by id, for batching under an object the caller may already see
-/// (an application's brand).
-pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<Vec<brand::Model>, DbErr> {
-    brand::Entity::find()
+/// The brands with these ids the caller may see, in one query (loaders
+/// batch every brand lookup of a request through it).
+pub async fn by_ids(
+    db: &DatabaseConnection,
+    scope: BrandScope,
+    ids: &[i64],
+) -> Result<Vec<brand::Model>, DbErr> {
+    scoped(brand::Entity::find(), brand::Column::Id, scope)
         .filter(brand::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await

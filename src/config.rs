@@ -186,6 +186,16 @@ pub struct ServeArgs {
     /// Most root fields in one operation.
     #[arg(long, env = "BRAND_GATEWAY_MAX_ROOT_FIELDS", default_value = "20")]
     pub max_root_fields: usize,
+    /// Most selections a document may expand to once fragment spreads are
+    /// expanded (bounds validation work; checked in one linear pass).
+    #[arg(long, env = "BRAND_GATEWAY_MAX_SELECTIONS", default_value = "2000")]
+    pub max_selections: usize,
+    /// Longest chain of fragments spreading fragments.
+    #[arg(long, env = "BRAND_GATEWAY_MAX_FRAGMENT_DEPTH", default_value = "10")]
+    pub max_fragment_depth: usize,
+    /// Most representations one `_entities` call may ask for.
+    #[arg(long, env = "BRAND_GATEWAY_MAX_ENTITIES", default_value = "100")]
+    pub max_entities: usize,
     /// ε per released audience table (decimal).
     #[arg(long, env = "BRAND_GATEWAY_PRIVACY_EPSILON_PER_TABLE", default_value = "0.1", value_parser = crate::privacy::parse_epsilon)]
     pub privacy_epsilon_per_table: u64,
@@ -215,6 +225,12 @@ pub struct QueryLimits {
     pub max_aliases: usize,
     /// Most root fields in an operation.
     pub max_root_fields: usize,
+    /// Most selections once fragments are expanded.
+    pub max_selections: usize,
+    /// Longest chain of fragment spreads.
+    pub max_fragment_depth: usize,
+    /// Most representations per `_entities` call.
+    pub max_entities: usize,
 }
 
 /// Per-principal token bucket.
@@ -368,6 +384,9 @@ impl Config {
                 max_complexity: serve.max_complexity,
                 max_aliases: serve.max_aliases,
                 max_root_fields: serve.max_root_fields,
+                max_selections: serve.max_selections,
+                max_fragment_depth: serve.max_fragment_depth,
+                max_entities: serve.max_entities,
             },
             rate_limit: RateLimit {
                 per_second: serve.rate_limit_per_second,

@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+/// What a client is told about an internal failure; the detail is logged.
+pub const INTERNAL_MESSAGE: &str = "internal error; it has been logged";
+
 /// A stable, documented code that clients branch on (`extensions.code`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
@@ -28,7 +31,9 @@ pub enum ErrorCode {
     PrivacyBudgetExhausted,
     /// The query is too deep, too complex or too wide.
     QueryTooExpensive,
-    /// The request did not parse or validate as GraphQL.
+    /// The request is not valid GraphQL syntax.
+    GraphqlParseFailed,
+    /// The request parsed but does not validate against the schema.
     GraphqlValidationFailed,
     /// Something went wrong on our side; details are in our logs only.
     Internal,
@@ -47,6 +52,7 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::PrivacyBudgetExhausted => "PRIVACY_BUDGET_EXHAUSTED",
             Self::QueryTooExpensive => "QUERY_TOO_EXPENSIVE",
+            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             Self::Internal => "INTERNAL",
         }
@@ -72,7 +78,7 @@ pub trait CodedError: std::error::Error + Send + Sync + 'static {
     /// The message a client sees. Internal errors never show their own text.
     fn client_message(&self) -> String {
         match self.code() {
-            ErrorCode::Internal => "internal error; it has been logged".to_owned(),
+            ErrorCode::Internal => INTERNAL_MESSAGE.to_owned(),
             _ => self.to_string(),
         }
     }

@@ -4,7 +4,7 @@
 //! import validation and (later) segments all use these, so each rule lives
 //! here once.
 
-use chrono::{Datelike as _, NaiveDate};
+use chrono::{DateTime, Datelike as _, NaiveDate, NaiveDateTime, Offset as _, TimeZone as _, Utc};
 
 /// Points needed for the paid membership (88VIP-like).
 pub const PAID_MEMBER_MIN_POINTS: i32 = 1000;
@@ -17,6 +17,25 @@ pub const BUSINESS_TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 /// Today's date in the business calendar.
 pub fn business_today() -> NaiveDate {
     chrono::Utc::now().with_timezone(&BUSINESS_TZ).date_naive()
+}
+
+/// A business-calendar wall-clock time as an instant. A time the zone
+/// skips (none in Shanghai since 1991) takes the zone's offset at that
+/// moment.
+pub fn from_business_local(local: NaiveDateTime) -> DateTime<Utc> {
+    local
+        .and_local_timezone(BUSINESS_TZ)
+        .earliest()
+        .map(|at| at.with_timezone(&Utc))
+        .unwrap_or_else(|| {
+            let offset = BUSINESS_TZ.offset_from_utc_datetime(&local).fix();
+            local.checked_sub_offset(offset).unwrap_or(local).and_utc()
+        })
+}
+
+/// An instant as a business-calendar wall-clock time.
+pub fn to_business_local(at: DateTime<Utc>) -> NaiveDateTime {
+    at.with_timezone(&BUSINESS_TZ).naive_local()
 }
 
 /// Growth tier, from lowest to highest, derived from the points score.

@@ -268,6 +268,20 @@ async fn load_many(
         .collect()
 }
 
+/// The benefits with these ids the caller may see, with definitions, in
+/// two queries whatever the count (federation batches entity lookups).
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    scope: BrandScope,
+    ids: &[i64],
+) -> Result<Vec<Benefit>, DbErr> {
+    let rows = scoped(benefit::Entity::find(), benefit::Column::BrandId, scope)
+        .filter(benefit::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    load_many(db, rows).await
+}
+
 /// Every benefit of one brand in the given states, with definitions.
 pub async fn of_brand(
     db: &impl ConnectionTrait,

@@ -305,6 +305,12 @@ pub struct Request<'a> {
 }
 
 /// Records a redemption attempt (granted or refused) exactly once per key.
+#[tracing::instrument(skip_all, fields(
+    benefit = request.benefit_id,
+    member = request.member_id,
+    key = request.idempotency_key,
+    order_cents = request.order_cents,
+))]
 pub async fn redeem(
     db: &DatabaseConnection,
     request: &Request<'_>,

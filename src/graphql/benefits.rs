@@ -6,7 +6,7 @@ use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, Json, Object, OneofObject, SimpleObject,
     connection::{Connection, OpaqueCursor},
 };
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use entity::benefit_event;
 
 use super::{
@@ -15,6 +15,7 @@ use super::{
     brands::Brand,
     connection, db, decode_cursor, loaders, outcome, parse_id, principal, privacy_settings,
     require,
+    scalars::LocalDateTime,
 };
 use crate::{
     auth::{BrandScope, Caller, Principal, Role},
@@ -25,7 +26,6 @@ use crate::{
     },
     error::ErrorCode,
     pagination::PageRequest,
-    platform::BUSINESS_TZ,
     segments::{self, Dimension as Dim},
 };
 
@@ -174,9 +174,9 @@ pub struct OfflineExperienceInput {
     /// Store locations.
     locations: Vec<String>,
     /// Slot start, Asia/Shanghai local time.
-    slot_start: NaiveDateTime,
+    slot_start: LocalDateTime,
     /// Slot end, Asia/Shanghai local time.
-    slot_end: NaiveDateTime,
+    slot_end: LocalDateTime,
     /// Places (1–10,000).
     capacity: i64,
 }
@@ -270,9 +270,9 @@ pub struct UpgradeInput {
 #[derive(InputObject)]
 pub struct ScheduleInput {
     /// Start, e.g. `2026-12-01T00:00:00`.
-    starts_at: NaiveDateTime,
+    starts_at: LocalDateTime,
     /// End, if any.
-    ends_at: Option<NaiveDateTime>,
+    ends_at: Option<LocalDateTime>,
 }
 
 /// What it may cost.
@@ -307,20 +307,12 @@ pub struct BenefitInput {
     budget: Option<BudgetInput>,
 }
 
-/// A Shanghai wall-clock time as UTC; a time that does not exist locally
-/// (none in Shanghai today) falls back to reading it as UTC+8.
-fn from_local(local: NaiveDateTime) -> DateTime<Utc> {
-    local
-        .and_local_timezone(BUSINESS_TZ)
-        .earliest()
-        .map_or_else(
-            || local.and_utc() - chrono::Duration::hours(8),
-            |t| t.with_timezone(&Utc),
-        )
+fn from_local(local: LocalDateTime) -> DateTime<Utc> {
+    crate::platform::from_business_local(local.0)
 }
 
-fn to_local(at: DateTime<Utc>) -> NaiveDateTime {
-    at.with_timezone(&BUSINESS_TZ).naive_local()
+fn to_local(at: DateTime<Utc>) -> LocalDateTime {
+    LocalDateTime(crate::platform::to_business_local(at))
 }
 
 impl From<BenefitInput> for Definition {
@@ -449,9 +441,9 @@ pub struct Schedule {
     /// End (UTC).
     ends_at: Option<DateTime<Utc>>,
     /// Start, Asia/Shanghai local time.
-    starts_at_local: NaiveDateTime,
+    starts_at_local: LocalDateTime,
     /// End, Asia/Shanghai local time.
-    ends_at_local: Option<NaiveDateTime>,
+    ends_at_local: Option<LocalDateTime>,
 }
 
 /// What it may cost.
@@ -1364,10 +1356,19 @@ impl BenefitQuery {
             .collect())
     }
 
-    /// Federation entity lookup; applies the same scope as `benefit(id)`.
+    /// Federation entity lookup, batched; the same roles as `benefit(id)`,
+    /// and `null` (with a `NOT_FOUND` error at its index) for a benefit the
+    /// caller does not see.
     #[graphql(entity)]
-    async fn find_benefit_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Benefit, ApiError> {
-        self.benefit(ctx, id).await
+    async fn find_benefit_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<Benefit>, ApiError> {
+        require(principal(ctx)?, READERS, "reading benefits")?;
+        Ok(super::entities::load(&loaders(ctx)?.benefits, &id)
+            .await?
+            .map(Benefit::from))
     }
 }
 

@@ -4,10 +4,10 @@ use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject,
     connection::{Connection, OpaqueCursor},
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::{brand, category};
 
-use super::{ApiError, connection, db, decode_cursor, principal};
+use super::{ApiError, connection, db, decode_cursor, loaders, principal, scalars::Date};
 use crate::{
     brands::{self, BrandFilter},
     criteria,
@@ -110,9 +110,9 @@ pub struct Measure {
     /// The aggregates it was computed from.
     inputs: Vec<MeasureInput>,
     /// First day covered (Asia/Shanghai).
-    period_from: NaiveDate,
+    period_from: Date,
     /// Last day covered (Asia/Shanghai).
-    period_to: NaiveDate,
+    period_to: Date,
     /// Share of the category's brands whose value is at most this one.
     category_percentile: Option<f64>,
 }
@@ -130,8 +130,8 @@ impl From<criteria::Measure> for Measure {
                     value,
                 })
                 .collect(),
-            period_from: measure.period.from,
-            period_to: measure.period.to,
+            period_from: Date(measure.period.from),
+            period_to: Date(measure.period.to),
             category_percentile: measure.percentile,
         }
     }
@@ -181,10 +181,10 @@ impl Brand {
     async fn entry_measures(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
     ) -> Result<EntryMeasures, ApiError> {
         let id = parse_brand_id(&self.id)?;
-        let as_of = as_of.unwrap_or_else(crate::platform::business_today);
+        let as_of = as_of.map_or_else(crate::platform::business_today, |day| day.0);
         let measures = criteria::evaluate(db(ctx)?, id, as_of).await?;
         Ok(EntryMeasures {
             market_share: measures.market_share.into(),
@@ -314,9 +314,13 @@ impl BrandQuery {
             .collect())
     }
 
-    /// Federation entity lookup; applies the same scope as `brand(id)`.
+    /// Federation entity lookup, batched; `null` (with a `NOT_FOUND`
+    /// error at its index) for a brand the caller does not see.
     #[graphql(entity)]
-    async fn find_brand_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Brand, ApiError> {
-        self.brand(ctx, id).await
+    async fn find_brand_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Brand>, ApiError> {
+        principal(ctx)?;
+        Ok(super::entities::load(&loaders(ctx)?.brands, &id)
+            .await?
+            .map(Brand::from))
     }
 }

@@ -2,9 +2,11 @@
 //! with `userErrors` in their payload; only a missing role is a GraphQL error.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
-use super::{ApiError, UserError, brands::parse_brand_id, db, outcome, principal, require};
+use super::{
+    ApiError, UserError, brands::parse_brand_id, db, outcome, principal, require, scalars::Date,
+};
 use crate::{
     auth::Role,
     criteria::{
@@ -126,9 +128,9 @@ pub struct Verdict {
     /// The aggregates used.
     inputs: Vec<VerdictInput>,
     /// First day covered.
-    period_from: NaiveDate,
+    period_from: Date,
     /// Last day covered.
-    period_to: NaiveDate,
+    period_to: Date,
     /// The brand's percentile in its category.
     category_percentile: Option<f64>,
 }
@@ -141,7 +143,7 @@ pub struct Evaluation {
     /// The brand's id.
     brand_id: ID,
     /// The day measured.
-    as_of: NaiveDate,
+    as_of: Date,
     /// Every measure passed.
     passed: bool,
     /// The policy version applied; later policy changes never alter this.
@@ -163,7 +165,7 @@ impl From<evaluation::Evaluation> for Evaluation {
         Self {
             id: ID(e.id.to_string()),
             brand_id: ID(e.brand_id.to_string()),
-            as_of: e.as_of,
+            as_of: Date(e.as_of),
             passed: e.passed,
             policy_version: e.snapshot.policy_version,
             formula_version: e.snapshot.formula_version,
@@ -188,8 +190,8 @@ impl From<evaluation::Evaluation> for Evaluation {
                         .into_iter()
                         .map(|(name, value)| VerdictInput { name, value })
                         .collect(),
-                    period_from: v.period_from,
-                    period_to: v.period_to,
+                    period_from: Date(v.period_from),
+                    period_to: Date(v.period_to),
                     category_percentile: v.percentile,
                 })
                 .collect(),
@@ -286,7 +288,7 @@ impl CriteriaMutation {
         &self,
         ctx: &Context<'_>,
         brand_id: ID,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
     ) -> Result<EvaluateBrandPayload, ApiError> {
         let principal = principal(ctx)?;
         require(
@@ -294,7 +296,7 @@ impl CriteriaMutation {
             &[Role::Reviewer, Role::Admin],
             "evaluating brands",
         )?;
-        let as_of = as_of.unwrap_or_else(crate::platform::business_today);
+        let as_of = as_of.map_or_else(crate::platform::business_today, |day| day.0);
         let result = evaluation::run(
             db(ctx)?,
             parse_brand_id(&brand_id)?,

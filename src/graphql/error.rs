@@ -5,7 +5,7 @@
 
 use async_graphql::ErrorExtensions as _;
 
-use crate::error::{CodedError, ErrorCode};
+use crate::error::{CodedError, ErrorCode, INTERNAL_MESSAGE};
 
 /// A client-safe error with a stable `extensions.code`.
 #[derive(Debug)]
@@ -16,11 +16,28 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An error with a code and a client-safe message.
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    /// An error a client can act on, with a client-safe message in the
+    /// contract's names. An internal code goes through [`ApiError::internal`]
+    /// instead, so its text is logged, never sent.
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        if code == ErrorCode::Internal {
+            return Self::internal(message.into());
+        }
         Self {
             code,
             message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    /// Something is wrong on our side: `context` is logged here, inside
+    /// the request span, and the client gets only the code and a generic
+    /// message. The one way to build an internal error.
+    pub(crate) fn internal(context: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %context, "internal error in a resolver");
+        Self {
+            code: ErrorCode::Internal,
+            message: INTERNAL_MESSAGE.to_owned(),
             details: Vec::new(),
         }
     }
@@ -32,7 +49,7 @@ impl<E: CodedError> From<E> for ApiError {
     fn from(error: E) -> Self {
         let code = error.code();
         if code == ErrorCode::Internal {
-            tracing::error!(error = %error, "internal error in a resolver");
+            return Self::internal(error);
         }
         Self {
             code,

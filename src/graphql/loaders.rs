@@ -1,7 +1,10 @@
 //! Per-request data loaders. They are built for each request (never stored
 //! in the schema), so no cache is shared across requests or brands. Each
-//! loader batches one kind of lookup by id into one query; the callers
-//! have already checked the caller may see the parent object.
+//! loader batches one kind of lookup by id into one query. Lookups of
+//! brand-owned objects by their own id (brands, applications, benefits:
+//! what `_entities` asks for) are restricted to the caller's scope in SQL;
+//! lookups by a parent's id (events, revisions) follow a parent the caller
+//! was already allowed to see.
 
 use std::{collections::HashMap, marker::PhantomData, sync::Arc};
 
@@ -10,6 +13,8 @@ use entity::{application, application_event, brand, category};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::{
+    auth::BrandScope,
+    benefits::Benefit,
     criteria::evaluation::{self, Evaluation},
     error::{CodedError, ErrorCode},
 };
@@ -30,9 +35,11 @@ pub trait Batch: Send + Sync + 'static {
     /// What one id loads.
     type Value: Clone + Send + Sync + 'static;
 
-    /// Loads the values of `ids` (missing ids are simply absent).
+    /// Loads the values of `ids` the caller may see (missing ids are
+    /// simply absent).
     fn load(
         db: &DatabaseConnection,
+        scope: BrandScope,
         ids: &[i64],
     ) -> impl Future<Output = Result<HashMap<i64, Self::Value>, DbErr>> + Send;
 }
@@ -40,6 +47,7 @@ pub trait Batch: Send + Sync + 'static {
 /// A [`Loader`] over a [`Batch`].
 pub struct ByKey<B> {
     db: DatabaseConnection,
+    scope: BrandScope,
     batch: PhantomData<B>,
 }
 
@@ -48,7 +56,7 @@ impl<B: Batch> Loader<i64> for ByKey<B> {
     type Error = LoadError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        B::load(&self.db, keys)
+        B::load(&self.db, self.scope, keys)
             .await
             .map_err(|e| LoadError(Arc::new(e)))
     }
@@ -62,6 +70,7 @@ impl Batch for Categories {
 
     async fn load(
         db: &DatabaseConnection,
+        _: BrandScope,
         ids: &[i64],
     ) -> Result<HashMap<i64, Self::Value>, DbErr> {
         let rows = crate::brands::categories_by_id(db, ids).await?;
@@ -77,9 +86,10 @@ impl Batch for Brands {
 
     async fn load(
         db: &DatabaseConnection,
+        scope: BrandScope,
         ids: &[i64],
     ) -> Result<HashMap<i64, Self::Value>, DbErr> {
-        let rows = crate::brands::by_ids(db, ids).await?;
+        let rows = crate::brands::by_ids(db, scope, ids).await?;
         Ok(rows.into_iter().map(|row| (row.id, row)).collect())
     }
 }
@@ -92,6 +102,7 @@ impl Batch for Evaluations {
 
     async fn load(
         db: &DatabaseConnection,
+        _: BrandScope,
         ids: &[i64],
     ) -> Result<HashMap<i64, Self::Value>, DbErr> {
         evaluation::by_ids(db, ids).await
@@ -106,6 +117,7 @@ impl Batch for Events {
 
     async fn load(
         db: &DatabaseConnection,
+        _: BrandScope,
         ids: &[i64],
     ) -> Result<HashMap<i64, Self::Value>, DbErr> {
         crate::onboarding::events_of(db, ids).await
@@ -120,6 +132,7 @@ impl Batch for Standings {
 
     async fn load(
         db: &DatabaseConnection,
+        _: BrandScope,
         ids: &[i64],
     ) -> Result<HashMap<i64, Self::Value>, DbErr> {
         crate::onboarding::latest_of(db, ids).await
@@ -137,6 +150,7 @@ impl Batch for BenefitRevisions {
 
     async fn load(
         db: &DatabaseConnection,
+        _: BrandScope,
         ids: &[i64],
     ) -> Result<HashMap<i64, Self::Value>, DbErr> {
         crate::benefits::revisions_of(db, ids).await
@@ -151,9 +165,42 @@ impl Batch for BenefitEvents {
 
     async fn load(
         db: &DatabaseConnection,
+        _: BrandScope,
         ids: &[i64],
     ) -> Result<HashMap<i64, Self::Value>, DbErr> {
         crate::benefits::events_of(db, ids).await
+    }
+}
+
+/// Applications by id.
+pub struct Applications;
+
+impl Batch for Applications {
+    type Value = application::Model;
+
+    async fn load(
+        db: &DatabaseConnection,
+        scope: BrandScope,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        let rows = crate::onboarding::by_ids(db, scope, ids).await?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+/// Benefits (with their current and live definitions) by id.
+pub struct Benefits;
+
+impl Batch for Benefits {
+    type Value = Benefit;
+
+    async fn load(
+        db: &DatabaseConnection,
+        scope: BrandScope,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        let rows = crate::benefits::by_ids(db, scope, ids).await?;
+        Ok(rows.into_iter().map(|b| (b.row.id, b)).collect())
     }
 }
 
@@ -163,6 +210,10 @@ pub struct Loaders {
     pub categories: DataLoader<ByKey<Categories>>,
     /// Brands by id.
     pub brands: DataLoader<ByKey<Brands>>,
+    /// Applications by id.
+    pub applications: DataLoader<ByKey<Applications>>,
+    /// Benefits by id.
+    pub benefits: DataLoader<ByKey<Benefits>>,
     /// Evaluations by id.
     pub evaluations: DataLoader<ByKey<Evaluations>>,
     /// Application events by application id.
@@ -175,10 +226,11 @@ pub struct Loaders {
     pub benefit_events: DataLoader<ByKey<BenefitEvents>>,
 }
 
-fn loader<B: Batch>(db: &DatabaseConnection) -> DataLoader<ByKey<B>> {
+fn loader<B: Batch>(db: &DatabaseConnection, scope: BrandScope) -> DataLoader<ByKey<B>> {
     DataLoader::new(
         ByKey {
             db: db.clone(),
+            scope,
             batch: PhantomData,
         },
         tokio::spawn,
@@ -186,16 +238,18 @@ fn loader<B: Batch>(db: &DatabaseConnection) -> DataLoader<ByKey<B>> {
 }
 
 impl Loaders {
-    /// Fresh loaders for one request.
-    pub fn new(db: &DatabaseConnection) -> Self {
+    /// Fresh loaders for one request by a caller who sees `scope`.
+    pub fn new(db: &DatabaseConnection, scope: BrandScope) -> Self {
         Self {
-            categories: loader(db),
-            brands: loader(db),
-            evaluations: loader(db),
-            events: loader(db),
-            standings: loader(db),
-            benefit_revisions: loader(db),
-            benefit_events: loader(db),
+            categories: loader(db, scope),
+            brands: loader(db, scope),
+            applications: loader(db, scope),
+            benefits: loader(db, scope),
+            evaluations: loader(db, scope),
+            events: loader(db, scope),
+            standings: loader(db, scope),
+            benefit_revisions: loader(db, scope),
+            benefit_events: loader(db, scope),
         }
     }
 }

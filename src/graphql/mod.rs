@@ -6,10 +6,12 @@ mod audience;
 mod benefits;
 mod brands;
 mod criteria;
+mod entities;
 mod error;
 mod limits;
 mod loaders;
 mod onboarding;
+mod scalars;
 
 use async_graphql::{
     Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder,
@@ -17,7 +19,7 @@ use async_graphql::{
 use sea_orm::DatabaseConnection;
 
 pub use error::ApiError;
-pub use limits::ExecutionStarted;
+pub(crate) use limits::ExecutionStarted;
 pub use loaders::Loaders;
 
 use crate::{
@@ -59,14 +61,14 @@ pub fn build_schema(
     limits: &QueryLimits,
     privacy: PrivacySettings,
 ) -> AppSchema {
+    // Depth, complexity and directive limits are ours (`limits`), checked
+    // before async-graphql's own walks; its recursion guard stays as a
+    // backstop.
     builder()
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(32)
-        .limit_directives(8)
-        .extension(limits::ShapeLimits {
-            max_aliases: limits.max_aliases,
-            max_root_fields: limits.max_root_fields,
+        .extension(limits::RequestLimits(limits.clone()))
+        .extension(entities::EntityLimits {
+            max_representations: limits.max_entities,
         })
         .data(db)
         .data(privacy)
@@ -97,9 +99,11 @@ fn require(principal: &Principal, roles: &[Role], what: &str) -> Result<(), ApiE
     if roles.contains(&principal.role) {
         Ok(())
     } else {
+        // The contract's spelling (`BRAND_OPERATOR`), as stored.
+        let names: Vec<String> = roles.iter().map(sea_orm::ActiveEnum::to_value).collect();
         Err(ApiError::new(
             ErrorCode::Forbidden,
-            format!("{what} is for {roles:?}"),
+            format!("{what} is for {}", names.join(", ")),
         ))
     }
 }
@@ -148,8 +152,12 @@ fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
 /// Request or schema data the server always provides; missing means a
 /// wiring bug, reported as an internal error rather than a panic.
 fn provided<'a, T: std::any::Any + Send + Sync>(ctx: &Context<'a>) -> Result<&'a T, ApiError> {
-    ctx.data_opt::<T>()
-        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error; it has been logged"))
+    ctx.data_opt::<T>().ok_or_else(|| {
+        ApiError::internal(format!(
+            "{} missing from the context",
+            std::any::type_name::<T>()
+        ))
+    })
 }
 
 fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {

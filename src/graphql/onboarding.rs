@@ -378,14 +378,19 @@ impl OnboardingQuery {
         Ok(connection(page, |row| row.id, Application::from))
     }
 
-    /// Federation entity lookup; applies the same scope as `application(id)`.
+    /// Federation entity lookup, batched; the same roles as
+    /// `application(id)`, and `null` (with a `NOT_FOUND` error at its
+    /// index) for an application the caller does not see.
     #[graphql(entity)]
     async fn find_application_by_id(
         &self,
         ctx: &Context<'_>,
         id: ID,
-    ) -> Result<Application, ApiError> {
-        self.application(ctx, id).await
+    ) -> Result<Option<Application>, ApiError> {
+        require(principal(ctx)?, READERS, "reading applications")?;
+        Ok(super::entities::load(&loaders(ctx)?.applications, &id)
+            .await?
+            .map(Application::from))
     }
 }
 

@@ -12,7 +12,7 @@ use super::error_response;
 use crate::{
     AppState,
     auth::{self, AuthError},
-    error::{CodedError as _, ErrorCode},
+    error::{CodedError as _, ErrorCode, INTERNAL_MESSAGE},
 };
 
 /// Authenticates the request or answers 401 with a message saying why.
@@ -27,6 +27,12 @@ pub(super) async fn authenticate(
     };
     match result {
         Ok(principal) => {
+            let span = tracing::Span::current();
+            span.record("role", sea_orm::ActiveEnum::to_value(&principal.role).as_str());
+            span.record("credential", principal.credential_id.as_str());
+            if let Some(brand) = principal.brand_id {
+                span.record("brand", brand);
+            }
             request.extensions_mut().insert(principal);
             next.run(request).await
         }
@@ -35,7 +41,7 @@ pub(super) async fn authenticate(
             error_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Internal,
-                "internal error; it has been logged",
+                INTERNAL_MESSAGE,
             )
         }
         Err(error) => {

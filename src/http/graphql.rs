@@ -22,7 +22,7 @@ use super::{error_response, media};
 use crate::{
     AppState,
     auth::Principal,
-    error::ErrorCode,
+    error::{ErrorCode, INTERNAL_MESSAGE},
     graphql::{ExecutionStarted, Loaders},
 };
 
@@ -155,10 +155,19 @@ async fn execute(
     request: Request,
     media: media::Media,
 ) -> Response {
+    let mut request = request;
+    let operation = request.operation_name.clone().or_else(|| {
+        let document = request.parsed_query().ok()?;
+        let (name, _) = document.operations.iter().next()?;
+        name.map(ToString::to_string)
+    });
+    if let Some(name) = operation {
+        tracing::Span::current().record("operation", name.as_str());
+    }
     let started = ExecutionStarted::default();
     let request = request
+        .data(Loaders::new(&state.db, principal.brand_scope()))
         .data(principal)
-        .data(Loaders::new(&state.db))
         .data(started.clone());
     let mut response = state.schema.execute(request).await;
     let executed = started.get();
@@ -188,7 +197,7 @@ async fn execute(
             return error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 ErrorCode::Internal,
-                "internal error; it has been logged",
+                INTERNAL_MESSAGE,
             );
         }
     };
@@ -203,30 +212,26 @@ async fn execute(
         .into_response()
 }
 
-/// Gives every error a code: request errors from parsing, validation or
-/// the schema's depth/complexity limits carry none of their own, nor do
-/// argument values async-graphql cannot coerce while executing (its
-/// messages say "Failed to parse" or "occurred while parsing").
+/// Gives every error a code by the phase it came from. Parse,
+/// validation, limit and argument-coercion errors are coded where they
+/// arise (`graphql::limits`); what is still uncoded failed before
+/// execution (an unknown operation name, say: a request error) or, once
+/// executing, is something of ours that escaped the resolvers' own
+/// errors, which is logged and masked.
 fn label_errors(response: &mut GqlResponse, executed: bool) {
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            let code = if executed
-                && (error.message.starts_with("Failed to parse")
-                    || error.message.contains("occurred while parsing"))
-            {
-                ErrorCode::BadUserInput
-            } else if executed {
-                ErrorCode::Internal
-            } else if error.message.contains("too complex")
-                || error.message.contains("nested too deep")
-            {
-                ErrorCode::QueryTooExpensive
-            } else {
-                ErrorCode::GraphqlValidationFailed
-            };
-            extensions.set("code", code.as_str());
+        if extensions.get("code").is_some() {
+            continue;
         }
+        let code = if executed {
+            tracing::error!(message = %error.message, path = ?error.path, "uncoded error in a response");
+            error.message = INTERNAL_MESSAGE.to_owned();
+            ErrorCode::Internal
+        } else {
+            ErrorCode::GraphqlValidationFailed
+        };
+        extensions.set("code", code.as_str());
     }
 }
 

@@ -29,7 +29,10 @@ use tower_http::{
 pub use metrics::Metrics;
 pub use rate_limit::RateLimiter;
 
-use crate::{AppState, error::ErrorCode};
+use crate::{
+    AppState,
+    error::{ErrorCode, INTERNAL_MESSAGE},
+};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -74,7 +77,18 @@ pub fn router(state: AppState) -> Router {
                         .get(REQUEST_ID)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or_default();
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+                    // Who and what, recorded once known: the principal by
+                    // `auth`, the operation by the GraphQL handler.
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id,
+                        role = tracing::field::Empty,
+                        brand = tracing::field::Empty,
+                        credential = tracing::field::Empty,
+                        operation = tracing::field::Empty,
+                    )
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CatchPanicLayer::custom(|_| {
@@ -82,7 +96,7 @@ pub fn router(state: AppState) -> Router {
                     error_response(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         ErrorCode::Internal,
-                        "internal error; it has been logged",
+                        INTERNAL_MESSAGE,
                     )
                 })),
         )

@@ -480,6 +480,22 @@ pub async fn get(
     .ok_or(OnboardingError::NotFound)
 }
 
+/// The applications with these ids the caller may see, in one query.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    scope: BrandScope,
+    ids: &[i64],
+) -> Result<Vec<application::Model>, DbErr> {
+    scoped(
+        application::Entity::find(),
+        application::Column::BrandId,
+        scope,
+    )
+    .filter(application::Column::Id.is_in(ids.iter().copied()))
+    .all(db)
+    .await
+}
+
 /// Creates a draft for the caller's brand; a brand has at most one open
 /// application (a rejected, expired, upheld or suspended one is closed).
 pub async fn create(

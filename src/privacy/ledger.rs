@@ -158,6 +158,7 @@ pub async fn status(
 
 /// Debits `epsilon_micros` from the brand, or refuses with the time the
 /// budget allows it again. Call after [`lock`], in the same transaction.
+#[tracing::instrument(skip(txn, question, settings))]
 pub async fn debit(
     txn: &impl ConnectionTrait,
     brand_id: i64,

@@ -277,6 +277,7 @@ async fn stored<'a>(
 }
 
 /// Answers `input` for the analyst of `brand_id`.
+#[tracing::instrument(skip_all, fields(brand = brand_id))]
 pub async fn ask(
     db: &DatabaseConnection,
     settings: &PrivacySettings,

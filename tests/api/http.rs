@@ -37,7 +37,7 @@ pub async fn request_errors_are_400_under_graphql_response_json(backend: Backend
     let token = app.token(Role::Reviewer, None).await;
     let accept = Some("application/graphql-response+json");
     for (query, code) in [
-        ("{ viewer { role ", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ viewer { role ", "GRAPHQL_PARSE_FAILED"),
         ("{ noSuchField }", "GRAPHQL_VALIDATION_FAILED"),
     ] {
         let body = json!({ "query": query }).to_string();

@@ -10,6 +10,7 @@ mod brands;
 mod criteria;
 mod data;
 mod federation;
+mod hardening;
 mod helpers;
 mod http;
 mod limits;
@@ -73,6 +74,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         benefits::reach_usage_and_the_member_centre,
         benefits::concurrent_edits_have_one_winner,
         benefits::renewal_rates_leave_only_through_the_privacy_engine,
+        hardening::entities_are_capped_batched_and_missed_one_by_one,
         privacy::small_cohort::tiny_cohorts_are_suppressed_without_numbers,
         privacy::averaging_by_repetition::repeated_questions_get_one_answer_and_one_debit,
         privacy::differencing_overlapping_filters::differences_of_overlapping_answers_stay_noisy,
@@ -98,6 +100,9 @@ fn once() -> Vec<(String, TestFn)> {
         limits::deep_and_complex_queries_are_refused,
         limits::alias_and_root_field_fan_out_is_refused,
         limits::graphiql_introspection_fits_the_limits,
+        hardening::fragment_fan_out_is_refused_before_validation,
+        hardening::request_errors_carry_the_code_of_their_phase,
+        hardening::dates_out_of_range_are_refused_naming_the_argument,
         schema::committed_schema_matches_the_code,
         federation::a_federation_gateway_fetches_our_brand_entities,
         onboarding::the_demo_queue_has_a_pass_a_failure_and_a_boundary,

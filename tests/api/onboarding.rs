@@ -928,10 +928,22 @@ async fn statements(app: &TestApp) -> f64 {
 }
 
 async fn fewest_statements(app: &TestApp, token: &str, variables: Value) -> f64 {
+    fewest_statements_for(app, token, QUEUE, variables).await
+}
+
+/// The fewest statements `query` ran in three tries: under load a
+/// preempted request may split a loader batch.
+pub(crate) async fn fewest_statements_for(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> f64 {
     let mut fewest = f64::MAX;
     for _ in 0..3 {
         let before = statements(app).await;
-        app.data(token, QUEUE, variables.clone()).await;
+        // Errors (entities not found) are part of some answers.
+        app.graphql(token, query, variables.clone()).await;
         fewest = fewest.min(statements(app).await - before);
     }
     fewest
