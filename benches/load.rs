@@ -135,6 +135,8 @@ async fn main() {
         "serve",
         "--listen",
         "127.0.0.1:0",
+        "--metrics-listen",
+        "127.0.0.1:0",
         "--rate-limit-per-second",
         "1000000",
         "--rate-limit-burst",

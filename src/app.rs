@@ -1,17 +1,18 @@
 //! Wiring: [`Application::build`] opens the database, migrates, builds the
-//! schema and binds the listener; [`Application::run_until_stopped`] serves
-//! until SIGINT/SIGTERM (or the given shutdown future), draining requests.
+//! schema and binds the listeners (the public one and the metrics one);
+//! [`Application::run_until_stopped`] serves both until SIGINT/SIGTERM (or
+//! the given shutdown future), draining requests.
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
 use sea_orm::DatabaseConnection;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::{
     auth::TokenKeys,
     config::Config,
     graphql::{AppSchema, build_schema},
-    http::{Metrics, RateLimiter, router},
+    http::{Metrics, RateLimiter, metrics_router, router},
 };
 
 /// Everything a request handler needs; cheap to clone.
@@ -60,6 +61,7 @@ pub enum StartError {
 /// A built, bound, not yet serving application.
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: TcpListener,
     state: AppState,
 }
 
@@ -87,19 +89,26 @@ impl Application {
             max_body_bytes: config.max_body_bytes,
             due_interval: config.due_interval,
         };
+        let bind_error = |addr| move |source| StartError::Bind { addr, source };
         let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
-        Ok(Self { listener, state })
+            bind(config.listen, config.listen_backlog).map_err(bind_error(config.listen))?;
+        let metrics_listener = bind(config.metrics_listen, METRICS_BACKLOG)
+            .map_err(bind_error(config.metrics_listen))?;
+        Ok(Self {
+            listener,
+            metrics_listener,
+            state,
+        })
     }
 
-    /// The bound address (port 0 resolved).
+    /// The bound public address (port 0 resolved).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The bound address of `/metrics` (port 0 resolved).
+    pub fn metrics_addr(&self) -> std::io::Result<SocketAddr> {
+        self.metrics_listener.local_addr()
     }
 
     /// The shared state, e.g. to issue tokens against the same database.
@@ -107,7 +116,8 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    /// Serves the public and the metrics listener until `shutdown`
+    /// resolves, then drains in-flight requests on both.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -124,9 +134,23 @@ impl Application {
             .state
             .due_interval
             .map(|period| tokio::spawn(run_due_every(self.state.db.clone(), period)));
-        let result = axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await;
+        // One shutdown signal, seen by both servers.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let signal = tokio::spawn(async move {
+            shutdown.await;
+            stop.send_replace(true);
+        });
+        let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            // An error means the sender is gone, which happens only once the
+            // signal fired or the task was aborted: stop either way.
+            stopped.wait_for(|stop| *stop).await.ok();
+        };
+        let metrics = axum::serve(self.metrics_listener, metrics_router(self.state.clone()))
+            .with_graceful_shutdown(until_stopped(stopped.clone()));
+        let public = axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(until_stopped(stopped));
+        let result = tokio::try_join!(public, metrics).map(drop);
+        signal.abort();
         janitor.abort();
         if let Some(scheduler) = scheduler {
             scheduler.abort();
@@ -138,6 +162,25 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
     }
+}
+
+/// Backlog of the metrics listener: one scraper, now and then.
+const METRICS_BACKLOG: u32 = 64;
+
+/// Binds `addr` with a listen backlog of `backlog` (the kernel caps it at
+/// `net.core.somaxconn`). `SO_REUSEADDR` is set as std and tokio set it, so
+/// a restarted server can rebind while old connections sit in `TIME_WAIT`.
+fn bind(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // On Windows SO_REUSEADDR would let another socket take the port.
+    #[cfg(not(windows))]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
 }
 
 /// Runs the due steps (onboarding and benefits) every `period`, first after one period.

@@ -5,6 +5,7 @@
 use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret as _, SecretSlice, SecretString};
 
 /// The `brand-gateway` command line.
 #[derive(Debug, Parser)]
@@ -44,8 +45,11 @@ pub enum Command {
     Import(ImportArgs),
     /// Print the GraphQL schema (the committed `schema.graphql`).
     Sdl,
-    /// Issue a credential and print its bearer token alone on stdout.
+    /// Issue a credential and print its bearer token alone on stdout (the
+    /// credential id goes to stderr).
     Token(TokenArgs),
+    /// Revoke a credential: its tokens are refused from the next request.
+    Revoke(RevokeArgs),
     /// Rebuild the audience cube into a new data epoch (seed and import do it too).
     Refresh,
     /// Run the steps that are due now (onboarding expiries, re-evaluations,
@@ -102,6 +106,17 @@ pub struct TokenArgs {
     pub hours: u32,
 }
 
+/// Flags of `revoke`.
+#[derive(Debug, Clone, Args)]
+pub struct RevokeArgs {
+    /// The credential id (the token's `jti`; `token` prints it on stderr).
+    #[arg(long)]
+    pub credential: String,
+    /// Who revokes it, for the audit log.
+    #[arg(long, default_value = "cli")]
+    pub subject: String,
+}
+
 fn parse_role(raw: &str) -> Result<entity::enums::Role, String> {
     use sea_orm::ActiveEnum as _;
     entity::enums::Role::try_from_value(&raw.to_ascii_uppercase()).map_err(|_| {
@@ -131,9 +146,10 @@ pub struct AuthArgs {
         long,
         env = "BRAND_GATEWAY_JWT_SECRET",
         hide_env_values = true,
-        global = true
+        global = true,
+        value_parser = parse_secret
     )]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
     /// File holding the HS256 secret when `--jwt-secret` is not given.
     #[arg(
         long,
@@ -148,12 +164,31 @@ pub struct AuthArgs {
     pub jwt_rs256_public_key: Option<PathBuf>,
 }
 
+/// Wraps a secret flag value at once, so `Debug` of the parsed flags never
+/// shows it.
+fn parse_secret(raw: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(raw))
+}
+
 /// Flags of `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BRAND_GATEWAY_LISTEN", default_value = "127.0.0.1:8000")]
     pub listen: SocketAddr,
+    /// Length of the queue of connections the kernel has accepted and the
+    /// server not yet taken (`listen(2)`'s backlog; Linux caps it at
+    /// `net.core.somaxconn`). Bursts beyond it are dropped and retried.
+    #[arg(long, env = "BRAND_GATEWAY_LISTEN_BACKLOG", default_value = "1024", value_parser = clap::value_parser!(u32).range(1..))]
+    pub listen_backlog: u32,
+    /// Address `/metrics` is served on, apart from the public listener
+    /// (loopback by default: only the host's scraper reaches it).
+    #[arg(
+        long,
+        env = "BRAND_GATEWAY_METRICS_LISTEN",
+        default_value = "127.0.0.1:9464"
+    )]
+    pub metrics_listen: SocketAddr,
     /// Seed a modest demo data set when the database is empty, and print
     /// ready tokens for each role.
     #[arg(long, env = "BRAND_GATEWAY_DEMO")]
@@ -243,10 +278,12 @@ pub struct RateLimit {
 }
 
 /// Keys that verify bearer tokens, and the one that signs development tokens.
+/// The secret is a [`SecretSlice`]: `Debug` shows it redacted, and it is
+/// zeroed when dropped.
 #[derive(Clone)]
 pub struct AuthKeys {
     /// HS256 secret; signs and verifies.
-    pub hs256_secret: Vec<u8>,
+    pub hs256_secret: SecretSlice<u8>,
     /// RS256 public key in PEM; verifies only.
     pub rs256_public_key_pem: Option<Vec<u8>>,
 }
@@ -255,7 +292,7 @@ impl std::fmt::Debug for AuthKeys {
     /// Secrets are never printed, not even in debug output.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthKeys")
-            .field("hs256_secret", &"<redacted>")
+            .field("hs256_secret", &self.hs256_secret)
             .field("rs256_public_key", &self.rs256_public_key_pem.is_some())
             .finish()
     }
@@ -282,10 +319,10 @@ impl AuthArgs {
     /// so a fresh checkout needs no set-up.
     pub fn load(&self) -> Result<AuthKeys, ConfigError> {
         let hs256_secret = match &self.jwt_secret {
-            Some(secret) => secret.as_bytes().to_vec(),
+            Some(secret) => SecretSlice::from(secret.expose_secret().as_bytes().to_vec()),
             None => read_or_create_secret(&self.jwt_secret_file)?,
         };
-        if hs256_secret.len() < 32 {
+        if hs256_secret.expose_secret().len() < 32 {
             return Err(ConfigError::WeakSecret);
         }
         let rs256_public_key_pem = self
@@ -305,25 +342,31 @@ impl AuthArgs {
     }
 }
 
-fn read_or_create_secret(path: &PathBuf) -> Result<Vec<u8>, ConfigError> {
+fn read_or_create_secret(path: &PathBuf) -> Result<SecretSlice<u8>, ConfigError> {
     let key_error = |source| ConfigError::KeyFile {
         path: path.clone(),
         source,
     };
-    match std::fs::read_to_string(path) {
-        Ok(secret) => Ok(secret.trim().as_bytes().to_vec()),
+    match std::fs::read_to_string(path).map(SecretString::from) {
+        Ok(secret) => Ok(SecretSlice::from(
+            secret.expose_secret().trim().as_bytes().to_vec(),
+        )),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             use base64::Engine as _;
             use rand::RngCore as _;
             let mut bytes = [0u8; 48];
             // ThreadRng is a CSPRNG seeded from the operating system.
             rand::rng().fill_bytes(&mut bytes);
-            let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+            let secret =
+                SecretString::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+            secrecy::zeroize::Zeroize::zeroize(&mut bytes);
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(key_error)?;
             }
-            write_private_file(path, &secret).map_err(key_error)?;
-            Ok(secret.into_bytes())
+            write_private_file(path, secret.expose_secret()).map_err(key_error)?;
+            Ok(SecretSlice::from(
+                secret.expose_secret().as_bytes().to_vec(),
+            ))
         }
         Err(error) => Err(key_error(error)),
     }
@@ -352,6 +395,10 @@ pub struct Config {
     pub database_url: String,
     /// Listen address; port 0 picks a free one (tests).
     pub listen: SocketAddr,
+    /// Backlog of the public listener.
+    pub listen_backlog: u32,
+    /// Listen address of `/metrics`; port 0 picks a free one (tests).
+    pub metrics_listen: SocketAddr,
     /// Token keys.
     pub auth: AuthKeys,
     /// GraphQL limits.
@@ -378,6 +425,8 @@ impl Config {
         Ok(Self {
             database_url: database.database_url.clone(),
             listen: serve.listen,
+            listen_backlog: serve.listen_backlog,
+            metrics_listen: serve.metrics_listen,
             auth: auth.load()?,
             limits: QueryLimits {
                 max_depth: serve.max_depth,

@@ -1,7 +1,18 @@
 //! Opening the database: SQLite (embedded default) or PostgreSQL, chosen by
 //! the URL scheme, with the same migrations on both.
+//!
+//! Migrations run under a lock, so N instances (or `serve` and `migrate`)
+//! starting together apply each migration once: the first to take the lock
+//! migrates, the others wait for it and then find nothing pending. On
+//! PostgreSQL the lock is the session-level advisory lock
+//! [`MIGRATION_LOCK_KEY`]; on SQLite it is an exclusive OS file lock on
+//! `<database file>.migrate.lock` beside the database.
 
-use std::{path::Path, time::Duration};
+use std::{
+    fs::File,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use migration::{Migrator, MigratorTrait as _};
 use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, DbErr};
@@ -20,7 +31,27 @@ pub enum DbOpenError {
     /// Connecting or configuring failed.
     #[error("cannot open the database: {0}")]
     Connect(#[from] DbErr),
+    /// The SQLite migration lock file could not be opened or locked.
+    #[error("cannot take the migration lock {path}: {source}")]
+    LockFile {
+        /// The lock file.
+        path: PathBuf,
+        /// Why not.
+        source: std::io::Error,
+    },
+    /// The PostgreSQL migration advisory lock could not be taken or released.
+    #[error("cannot take or release the migration advisory lock: {0}")]
+    AdvisoryLock(#[source] sea_orm::sqlx::Error),
+    /// The task waiting for the SQLite lock file died.
+    #[error("the task waiting for the migration lock failed: {0}")]
+    LockTask(#[from] tokio::task::JoinError),
 }
+
+/// The PostgreSQL advisory lock key that migrations run under (session
+/// level, `pg_advisory_lock`): the ASCII bytes of `"brand_gw"` as a
+/// big-endian `i64`, 7093839489820223351. Fixed, so every version of the gateway takes the same
+/// lock; other applications sharing the database must not use it.
+pub const MIGRATION_LOCK_KEY: i64 = i64::from_be_bytes(*b"brand_gw");
 
 /// Connects, creating the SQLite file (and its directory) on first use, with
 /// WAL, foreign keys and a busy timeout so concurrent writers wait instead
@@ -54,11 +85,97 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbOpenError> {
     Ok(Database::connect(options).await?)
 }
 
-/// Connects and applies pending migrations.
+/// Connects and applies pending migrations under the migration lock
+/// (module docs), so concurrent callers on one database, in one process or
+/// many, each see every migration applied exactly once. Waits as long as
+/// another holder keeps the lock.
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbOpenError> {
     let db = connect(url).await?;
-    Migrator::up(&db, None).await?;
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => migrate_under_advisory_lock(&db).await?,
+        _ => match sqlite_path(url) {
+            Some(path) => {
+                let lock = lock_file(lock_path(path)).await?;
+                let migrated = Migrator::up(&db, None).await;
+                // Closing the file releases the lock, on error too.
+                drop(lock);
+                migrated?;
+            }
+            // In-memory SQLite: one connection's private database.
+            None => Migrator::up(&db, None).await?,
+        },
+    }
     Ok(db)
+}
+
+/// Runs the migrations while one dedicated session holds
+/// [`MIGRATION_LOCK_KEY`]. The session is a connection taken out of the
+/// pool and closed afterwards (and on drop, should the future be
+/// cancelled), so the lock never outlives this call in a pooled connection.
+async fn migrate_under_advisory_lock(db: &DatabaseConnection) -> Result<(), DbOpenError> {
+    use sea_orm::sqlx;
+    let mut session = db
+        .get_postgres_connection_pool()
+        .acquire()
+        .await
+        .map_err(DbOpenError::AdvisoryLock)?;
+    session.close_on_drop();
+    let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(MIGRATION_LOCK_KEY)
+        .fetch_one(&mut *session)
+        .await
+        .map_err(DbOpenError::AdvisoryLock)?;
+    if !taken {
+        tracing::info!("another instance is migrating the database; waiting for it");
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK_KEY)
+            .execute(&mut *session)
+            .await
+            .map_err(DbOpenError::AdvisoryLock)?;
+    }
+    let migrated = Migrator::up(db, None).await;
+    let released = sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK_KEY)
+        .fetch_one(&mut *session)
+        .await;
+    // Closing the session releases the lock whatever the unlock said.
+    let closed = session.close().await;
+    migrated?;
+    match released {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!("the migration advisory lock was not held at unlock"),
+        Err(error) => return Err(DbOpenError::AdvisoryLock(error)),
+    }
+    closed.map_err(DbOpenError::AdvisoryLock)
+}
+
+/// `<database file>.migrate.lock`, beside the database.
+fn lock_path(database: &str) -> PathBuf {
+    let mut name = Path::new(database).as_os_str().to_owned();
+    name.push(".migrate.lock");
+    PathBuf::from(name)
+}
+
+/// Opens (creating) `path` and takes an exclusive lock on it, waiting for
+/// any other holder, on a blocking thread. The lock lasts until the
+/// returned file is closed.
+async fn lock_file(path: PathBuf) -> Result<File, DbOpenError> {
+    tokio::task::spawn_blocking(move || {
+        let locked = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .and_then(|file| {
+                if file.try_lock().is_err() {
+                    tracing::info!("another instance is migrating the database; waiting for it");
+                    file.lock()?;
+                }
+                Ok(file)
+            });
+        locked.map_err(|source| DbOpenError::LockFile { path, source })
+    })
+    .await?
 }
 
 /// The file path of a `sqlite:` URL, or `None` for other engines and for
@@ -77,7 +194,7 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_path;
+    use super::{lock_path, sqlite_path};
 
     #[test]
     fn sqlite_paths_are_read_from_urls() {
@@ -88,5 +205,18 @@ mod tests {
         assert_eq!(sqlite_path("sqlite:///tmp/x.db"), Some("/tmp/x.db"));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://u@h/db"), None);
+    }
+
+    #[test]
+    fn the_migration_lock_key_is_the_documented_one() {
+        assert_eq!(super::MIGRATION_LOCK_KEY, 7_093_839_489_820_223_351);
+    }
+
+    #[test]
+    fn the_sqlite_lock_file_sits_beside_the_database() {
+        assert_eq!(
+            lock_path("data/x.db"),
+            std::path::PathBuf::from("data/x.db.migrate.lock")
+        );
     }
 }

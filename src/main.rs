@@ -80,8 +80,21 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             let keys = TokenKeys::new(&cli.auth.load()?)?;
             let issued =
                 auth::issue(&db, &keys, args.role, args.brand, &args.subject, args.hours).await?;
+            eprintln!(
+                "credential {} (revoke with `brand-gateway revoke --credential {}`)",
+                issued.credential_id, issued.credential_id
+            );
             println!("{}", issued.token);
             Ok(())
+        }
+        Some(Command::Revoke(ref args)) => {
+            let db = db::connect_and_migrate(url).await?;
+            if auth::revoke(&db, &args.credential, &args.subject).await? {
+                eprintln!("credential {} revoked", args.credential);
+                Ok(())
+            } else {
+                Err(format!("no live credential {}", args.credential).into())
+            }
         }
     }
 }
@@ -167,6 +180,7 @@ async fn serve(cli: &Cli, args: &brand_gateway::config::ServeArgs) -> Result<(),
     }
     let app = Application::build_with_db(config, db.clone()).await?;
     let addr = app.local_addr()?;
+    let metrics_addr = app.metrics_addr()?;
     if args.demo {
         let keys = TokenKeys::new(&cli.auth.load()?)?;
         eprintln!("\nDemo tokens (valid 24 h; send as `Authorization: Bearer <token>`):");
@@ -194,7 +208,8 @@ async fn serve(cli: &Cli, args: &brand_gateway::config::ServeArgs) -> Result<(),
     }
     eprintln!("GraphiQL:  http://{addr}/graphiql");
     eprintln!("GraphQL:   http://{addr}/graphql");
-    tracing::info!(%addr, "listening");
+    eprintln!("Metrics:   http://{metrics_addr}/metrics");
+    tracing::info!(%addr, %metrics_addr, "listening");
     app.run_until_stopped().await?;
     Ok(())
 }

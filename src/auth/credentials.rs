@@ -4,7 +4,10 @@
 
 use chrono::{Duration, Utc};
 use entity::{brand, credential};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait as _};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, DatabaseConnection, DbErr, EntityTrait as _,
+    QueryFilter as _, sea_query::Expr,
+};
 
 use super::{
     AuthError, Principal, Role, is_brand_role,
@@ -27,7 +30,7 @@ pub struct IssuedToken {
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
     /// Brand roles need a brand; platform roles must not have one.
-    #[error("role {role:?} {requirement}")]
+    #[error("role {} {requirement}", sea_orm::ActiveEnum::to_value(role))]
     BrandMismatch {
         /// The role asked for.
         role: Role,
@@ -128,6 +131,31 @@ pub async fn issue(
     })
 }
 
+/// Revokes a credential at once: every token carrying it is refused from
+/// the next request on. `Ok(false)` when no live credential has that id
+/// (unknown, or revoked already). Recorded in the audit log.
+pub async fn revoke(db: &DatabaseConnection, credential_id: &str, by: &str) -> Result<bool, DbErr> {
+    let now = Utc::now();
+    let updated = credential::Entity::update_many()
+        .col_expr(credential::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(credential::Column::Id.eq(credential_id))
+        .filter(credential::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Ok(false);
+    }
+    crate::audit::record(
+        db,
+        by,
+        "credential.revoked",
+        &format!("credential:{credential_id}"),
+        serde_json::json!({ "revoked_at": now }),
+    )
+    .await?;
+    Ok(true)
+}
+
 /// Verifies a bearer token. Our own tokens must match a live credential
 /// row; identity-service tokens (RS256) carry the principal themselves.
 pub async fn authenticate(
@@ -138,7 +166,7 @@ pub async fn authenticate(
     let (claims, signer) = keys.decode(token)?;
     if signer == Signer::IdentityService {
         if is_brand_role(claims.role) != claims.brand.is_some() {
-            return Err(AuthError::InvalidToken);
+            return Err(AuthError::MalformedToken);
         }
         return Ok(Principal {
             credential_id: claims.jti,

@@ -5,7 +5,7 @@
 mod credentials;
 mod token;
 
-pub use credentials::{IssueError, IssuedToken, authenticate, issue};
+pub use credentials::{IssueError, IssuedToken, authenticate, issue, revoke};
 pub use entity::enums::Role;
 pub use token::TokenKeys;
 
@@ -87,9 +87,13 @@ pub enum AuthError {
     /// A header that is not `Bearer <token>`.
     #[error("malformed Authorization header: expected `Bearer <token>`")]
     MalformedHeader,
-    /// The token's signature, algorithm or claims are wrong.
-    #[error("invalid bearer token")]
-    InvalidToken,
+    /// Not a JWT, or one without the claims a credential carries.
+    #[error("malformed bearer token: expected a JWT with `sub`, `jti` and `exp` claims")]
+    MalformedToken,
+    /// A well-formed token whose signature does not verify with our keys,
+    /// or signed with an algorithm we do not accept.
+    #[error("the bearer token's signature is not valid")]
+    ForgedToken,
     /// The token has expired.
     #[error("the bearer token has expired")]
     Expired,

@@ -3,6 +3,7 @@
 //! verified with an optional public key. Nothing else is accepted.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 
 use super::{AuthError, Role};
@@ -48,8 +49,8 @@ impl TokenKeys {
     /// Prepares the keys; fails on an unreadable RS256 public key.
     pub fn new(keys: &AuthKeys) -> Result<Self, jsonwebtoken::errors::Error> {
         Ok(Self {
-            hs256_encoding: EncodingKey::from_secret(&keys.hs256_secret),
-            hs256_decoding: DecodingKey::from_secret(&keys.hs256_secret),
+            hs256_encoding: EncodingKey::from_secret(keys.hs256_secret.expose_secret()),
+            hs256_decoding: DecodingKey::from_secret(keys.hs256_secret.expose_secret()),
             rs256_decoding: keys
                 .rs256_public_key_pem
                 .as_deref()
@@ -64,25 +65,30 @@ impl TokenKeys {
 
     /// Verifies signature and expiry, and says who signed the token.
     pub(crate) fn decode(&self, token: &str) -> Result<(Claims, Signer), AuthError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::InvalidToken)?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::MalformedToken)?;
         let (key, signer) = match header.alg {
             Algorithm::HS256 => (&self.hs256_decoding, Signer::Gateway),
             Algorithm::RS256 => (
-                self.rs256_decoding
-                    .as_ref()
-                    .ok_or(AuthError::InvalidToken)?,
+                self.rs256_decoding.as_ref().ok_or(AuthError::ForgedToken)?,
                 Signer::IdentityService,
             ),
-            _ => return Err(AuthError::InvalidToken),
+            _ => return Err(AuthError::ForgedToken),
         };
         let mut validation = Validation::new(header.alg);
         validation.leeway = 30;
         validation.set_required_spec_claims(&["exp", "sub", "jti"]);
         jsonwebtoken::decode::<Claims>(token, key, &validation)
             .map(|data| (data.claims, signer))
-            .map_err(|error| match error.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
-                _ => AuthError::InvalidToken,
+            .map_err(|error| {
+                use jsonwebtoken::errors::ErrorKind;
+                match error.kind() {
+                    ErrorKind::ExpiredSignature => AuthError::Expired,
+                    ErrorKind::InvalidSignature
+                    | ErrorKind::InvalidAlgorithm
+                    | ErrorKind::InvalidAlgorithmName
+                    | ErrorKind::InvalidKeyFormat => AuthError::ForgedToken,
+                    _ => AuthError::MalformedToken,
+                }
             })
     }
 }

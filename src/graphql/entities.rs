@@ -190,7 +190,11 @@ impl Extension for EntitiesExtension {
                 .misses
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for (index, _) in items.iter().enumerate().filter(|(_, v)| matches!(v, Value::Null)) {
+            for (index, _) in items
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| matches!(v, Value::Null))
+            {
                 let mut error = with_code(
                     ServerError::new(format!("representations[{index}]: no such entity"), None),
                     ErrorCode::NotFound,

@@ -28,7 +28,10 @@ pub(super) async fn authenticate(
     match result {
         Ok(principal) => {
             let span = tracing::Span::current();
-            span.record("role", sea_orm::ActiveEnum::to_value(&principal.role).as_str());
+            span.record(
+                "role",
+                sea_orm::ActiveEnum::to_value(&principal.role).as_str(),
+            );
             span.record("credential", principal.credential_id.as_str());
             if let Some(brand) = principal.brand_id {
                 span.record("brand", brand);

@@ -45,7 +45,8 @@ pub(crate) fn error_response(status: StatusCode, code: ErrorCode, message: &str)
     (status, Json(body)).into_response()
 }
 
-/// Builds the router with every route and middleware.
+/// Builds the public router with every route and middleware. `/metrics` is
+/// not on it: see [`metrics_router`].
 pub fn router(state: AppState) -> Router {
     let graphql_routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
@@ -64,32 +65,36 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql", get(graphql::graphiql))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::render))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(middleware::from_fn_with_state(timeout, enforce_timeout))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                    let request_id = request
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
-                    // Who and what, recorded once known: the principal by
-                    // `auth`, the operation by the GraphQL handler.
-                    tracing::info_span!(
-                        "request",
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                        request_id,
-                        role = tracing::field::Empty,
-                        brand = tracing::field::Empty,
-                        credential = tracing::field::Empty,
-                        operation = tracing::field::Empty,
-                    )
-                }))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                        let request_id = request
+                            .headers()
+                            .get(REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        // Who and what, recorded once known: the principal by
+                        // `auth`, the operation by the GraphQL handler.
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                            request_id,
+                            role = tracing::field::Empty,
+                            brand = tracing::field::Empty,
+                            credential = tracing::field::Empty,
+                            operation = tracing::field::Empty,
+                        )
+                    }),
+                )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CatchPanicLayer::custom(|_| {
                     tracing::error!("a request handler panicked");
@@ -100,6 +105,16 @@ pub fn router(state: AppState) -> Router {
                     )
                 })),
         )
+        .with_state(state)
+}
+
+/// The router of the metrics listener: `GET /metrics` alone, in the
+/// Prometheus text format. It is served on its own address (loopback by
+/// default) so the public listener never answers it; the counters it shows
+/// are fed by the public router's middleware.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::render))
         .with_state(state)
 }
 

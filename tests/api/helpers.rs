@@ -138,6 +138,8 @@ pub fn config(url: &str, extra_flags: &[&str]) -> Config {
         "serve",
         "--listen",
         "127.0.0.1:0",
+        "--metrics-listen",
+        "127.0.0.1:0",
     ];
     args.extend_from_slice(extra_flags);
     let cli = Cli::parse_from(args);
@@ -151,6 +153,8 @@ pub fn config(url: &str, extra_flags: &[&str]) -> Config {
 pub struct TestApp {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where it serves `/metrics`.
+    pub metrics_addr: SocketAddr,
     /// Its database.
     pub db: TestDb,
     /// Token keys matching the server's.
@@ -182,6 +186,7 @@ impl TestApp {
             .await
             .expect("build");
         let addr = app.local_addr().expect("addr");
+        let metrics_addr = app.metrics_addr().expect("metrics addr");
         let (tx, rx) = tokio::sync::oneshot::channel();
         let server = tokio::spawn(async move {
             app.run_until(async {
@@ -192,6 +197,7 @@ impl TestApp {
         });
         Self {
             addr,
+            metrics_addr,
             db,
             keys,
             client: reqwest::Client::new(),
@@ -213,6 +219,20 @@ impl TestApp {
     /// A URL on this server.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// The Prometheus text served on the metrics address.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("http://{}/metrics", self.metrics_addr))
+            .send()
+            .await
+            .expect("metrics")
+            .error_for_status()
+            .expect("metrics status")
+            .text()
+            .await
+            .expect("metrics text")
     }
 
     /// Issues a credential and returns its token.

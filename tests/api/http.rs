@@ -165,15 +165,7 @@ pub async fn health_metrics_and_request_ids(backend: Backend) {
 
     app.graphql(&token, "{ brand(id: \"2\") { id } }", json!({}))
         .await;
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"http_requests_total{method="POST",path="/graphql",status="200"} 1"#),
         "{metrics}"

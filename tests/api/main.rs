@@ -15,6 +15,7 @@ mod helpers;
 mod http;
 mod limits;
 mod onboarding;
+mod operations;
 mod postgres;
 mod privacy;
 mod schema;
@@ -82,6 +83,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         privacy::rewriting_to_dodge_the_store::rewordings_read_the_same_released_tables,
         privacy::budget_exhaustion_and_reset::an_exhausted_budget_says_when_it_resets,
         privacy::parallel_queries_at_budget_edge::parallel_questions_never_overspend,
+        operations::concurrent_starts_apply_each_migration_once,
     ]
 }
 
@@ -106,6 +108,9 @@ fn once() -> Vec<(String, TestFn)> {
         schema::committed_schema_matches_the_code,
         federation::a_federation_gateway_fetches_our_brand_entities,
         onboarding::the_demo_queue_has_a_pass_a_failure_and_a_boundary,
+        operations::a_burst_of_connections_waits_in_the_listen_backlog,
+        operations::metrics_are_served_only_on_their_own_address,
+        operations::secrets_stay_out_of_debug_output,
     ]
 }
 

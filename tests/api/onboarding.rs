@@ -912,15 +912,7 @@ pub async fn another_brands_application_is_not_found(backend: Backend) {
 }
 
 async fn statements(app: &TestApp) -> f64 {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let text = app.metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix("db_statements_total "))
         .and_then(|v| v.trim().parse().ok())
