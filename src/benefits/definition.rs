@@ -451,3 +451,101 @@ impl Definition {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    /// A valid percent-off definition running from yesterday for 30 days.
+    pub(crate) fn percent_off(percent: i64, now: DateTime<Utc>) -> Definition {
+        Definition {
+            name: "Member price".to_owned(),
+            description: None,
+            kind: Kind::PercentOff { percent },
+            targeting: Targeting::default(),
+            stacking: Stacking {
+                mode: StackMode::Combinable,
+                combines_with: Vec::new(),
+                priority: 10,
+            },
+            upgrade: None,
+            schedule: Schedule {
+                starts_at: now - Duration::days(1),
+                ends_at: Some(now + Duration::days(30)),
+            },
+            budget: Budget::default(),
+        }
+    }
+
+    #[test]
+    fn each_invalid_field_is_named_by_its_input_path() {
+        let now = Utc::now();
+        assert_eq!(percent_off(5, now).check(now), Ok(()));
+        type Change = fn(&mut Definition, DateTime<Utc>);
+        let cases: [(Change, &str); 10] = [
+            (|d, _| d.name = "  ".to_owned(), "name"),
+            (
+                |d, _| d.kind = Kind::PercentOff { percent: 51 },
+                "kind.percentOff.percent",
+            ),
+            (
+                |d, _| {
+                    d.kind = Kind::FixedCoupon {
+                        amount_cents: 500,
+                        threshold_cents: 499,
+                    }
+                },
+                "kind.fixedCoupon.thresholdCents",
+            ),
+            (
+                |d, _| d.targeting.interests = vec!["KNITTING".to_owned()],
+                "targeting.interests",
+            ),
+            (
+                |d, _| d.targeting.city_tiers = vec!["TIER9".to_owned()],
+                "targeting.cityTiers",
+            ),
+            (
+                |d, _| {
+                    d.stacking.mode = StackMode::Exclusive;
+                    d.stacking.combines_with = vec![KindCode::FixedCoupon];
+                },
+                "stacking.combinesWith",
+            ),
+            (
+                |d, _| {
+                    d.upgrade = Some(Upgrade {
+                        min_tier: Some(GrowthTier::Platinum),
+                        paid_member: false,
+                        black_card: false,
+                        value: 5,
+                    })
+                },
+                "upgrade.value",
+            ),
+            (
+                |d, now| d.schedule.ends_at = Some(now - Duration::hours(1)),
+                "schedule.endsAt",
+            ),
+            (
+                |d, _| d.budget.total_redemptions = Some(0),
+                "budget.totalRedemptions",
+            ),
+            (
+                |d, _| {
+                    d.budget.total_redemptions = Some(10);
+                    d.budget.per_member = Some(11);
+                },
+                "budget.perMember",
+            ),
+        ];
+        for (change, field) in cases {
+            let mut definition = percent_off(5, now);
+            change(&mut definition, now);
+            let refused = definition.check(now).expect_err(field);
+            assert_eq!(refused.field, field, "{refused}");
+        }
+    }
+}

@@ -473,3 +473,117 @@ async fn grant(
         Err(error) => Err(error.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::benefits::definition::{Upgrade, tests::percent_off};
+
+    fn gold_member() -> Member {
+        Member {
+            tier: GrowthTier::Gold,
+            paid: true,
+            black_card: false,
+            age_band: "AGE_30_34",
+            city_tier: "TIER1".to_owned(),
+            interests: vec!["BEAUTY".to_owned()],
+        }
+    }
+
+    #[test]
+    fn judging_checks_state_schedule_targeting_and_threshold_in_that_order() {
+        let now = Utc::now();
+        let five = percent_off(5, now);
+        let member = gold_member();
+        let granted = judge(BenefitState::Active, &five, &member, 20_000, now);
+        assert_eq!(
+            (granted.outcome, granted.value, granted.amount_cents),
+            (Outcome::Granted, Some(5), 1_000)
+        );
+        let outcome = |state, definition: &Definition, member: &Member, order| {
+            judge(state, definition, member, order, now).outcome
+        };
+        assert_eq!(
+            outcome(BenefitState::Paused, &five, &member, 20_000),
+            Outcome::NotActive
+        );
+        let mut later = five.clone();
+        later.schedule.starts_at = now + Duration::hours(1);
+        assert_eq!(
+            outcome(BenefitState::Active, &later, &member, 20_000),
+            Outcome::OutsideSchedule
+        );
+
+        let targeted = |change: fn(&mut Definition)| {
+            let mut definition = five.clone();
+            change(&mut definition);
+            outcome(BenefitState::Active, &definition, &member, 20_000)
+        };
+        assert_eq!(
+            targeted(|d| d.targeting.min_tier = Some(GrowthTier::Platinum)),
+            Outcome::NotTargeted
+        );
+        assert_eq!(
+            targeted(|d| d.targeting.paid_member = Some(false)),
+            Outcome::NotTargeted
+        );
+        assert_eq!(
+            targeted(|d| d.targeting.black_card = Some(true)),
+            Outcome::NotTargeted
+        );
+        assert_eq!(
+            targeted(|d| d.targeting.interests = vec!["SPORTS".to_owned()]),
+            Outcome::NotTargeted
+        );
+        assert_eq!(
+            targeted(|d| d.targeting.city_tiers = vec!["tier1".to_owned()]),
+            Outcome::Granted
+        );
+        assert_eq!(
+            targeted(|d| d.targeting.age_bands = vec!["AGE_35_39".to_owned()]),
+            Outcome::NotTargeted
+        );
+
+        let mut coupon = five.clone();
+        coupon.kind = Kind::FixedCoupon {
+            amount_cents: 2_000,
+            threshold_cents: 10_000,
+        };
+        assert_eq!(
+            outcome(BenefitState::Active, &coupon, &member, 9_999),
+            Outcome::BelowThreshold
+        );
+        assert_eq!(
+            judge(BenefitState::Active, &coupon, &member, 10_000, now).amount_cents,
+            2_000
+        );
+    }
+
+    #[test]
+    fn an_upgrade_raises_the_value_for_the_members_it_names() {
+        let now = Utc::now();
+        let mut upgraded = percent_off(5, now);
+        upgraded.upgrade = Some(Upgrade {
+            min_tier: Some(GrowthTier::Gold),
+            paid_member: true,
+            black_card: false,
+            value: 8,
+        });
+        let paid = judge(BenefitState::Active, &upgraded, &gold_member(), 10_000, now);
+        assert_eq!(
+            (paid.upgraded, paid.value, paid.amount_cents),
+            (true, Some(8), 800)
+        );
+        let free = Member {
+            paid: false,
+            ..gold_member()
+        };
+        let plain = judge(BenefitState::Active, &upgraded, &free, 10_000, now);
+        assert_eq!(
+            (plain.upgraded, plain.value, plain.amount_cents),
+            (false, Some(5), 500)
+        );
+    }
+}

@@ -1011,3 +1011,101 @@ pub async fn latest_of(
         .await?;
     Ok(rows.into_iter().map(|row| (row.brand_id, row)).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone as _, Utc};
+
+    use super::*;
+
+    fn decision(action: Action) -> Decision {
+        Decision {
+            action,
+            reasons: Vec::new(),
+            note: None,
+            probation_days: None,
+            info_days: None,
+        }
+    }
+
+    #[test]
+    fn decisions_become_their_step_or_name_the_missing_field() {
+        // 2026-11-20 12:00 UTC is 20:00 in Shanghai.
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
+            .single()
+            .expect("instant");
+        let approve = decision_step(&decision(Action::Approve), now).expect("approve");
+        assert_eq!(
+            (approve.action, approve.to),
+            (Action::Approve, State::Approved)
+        );
+        assert_eq!(approve.due_at, Some(rules::next_reevaluation(now)));
+
+        let reject = Decision {
+            reasons: vec![ReasonCode::MarketShareLow],
+            ..decision(Action::Reject)
+        };
+        let step = decision_step(&reject, now).expect("reject");
+        assert_eq!(step.to, State::Rejected);
+        assert_eq!(step.reasons, [ReasonCode::MarketShareLow]);
+        assert_eq!(
+            step.due_at,
+            Some(rules::deadline_after_days(now, rules::APPEAL_WINDOW_DAYS)),
+            "a rejection opens the appeal window"
+        );
+
+        let conditional = Decision {
+            probation_days: Some(90),
+            note: Some("  keep prices stable  ".to_owned()),
+            ..decision(Action::ApproveWithConditions)
+        };
+        let step = decision_step(&conditional, now).expect("conditions");
+        assert_eq!(step.to, State::ApprovedWithConditions);
+        assert_eq!(step.note.as_deref(), Some("keep prices stable"));
+        assert_eq!(step.due_at, Some(rules::deadline_after_days(now, 90)));
+
+        let refused = |d: Decision| match decision_step(&d, now) {
+            Err(error) => error.field(),
+            Ok(step) => panic!("{:?} was accepted as {:?}", d, step.to),
+        };
+        assert_eq!(refused(decision(Action::Reject)), "reasonCodes");
+        assert_eq!(refused(decision(Action::Uphold)), "reasonCodes");
+        assert_eq!(
+            refused(decision(Action::ApproveWithConditions)),
+            "probationDays"
+        );
+        assert_eq!(
+            refused(Decision {
+                probation_days: Some(366),
+                note: Some("x".to_owned()),
+                ..decision(Action::ApproveWithConditions)
+            }),
+            "probationDays"
+        );
+        assert_eq!(
+            refused(Decision {
+                probation_days: Some(30),
+                ..decision(Action::ApproveWithConditions)
+            }),
+            "note"
+        );
+        assert_eq!(refused(decision(Action::RequestInfo)), "note");
+        assert_eq!(
+            refused(Decision {
+                info_days: Some(91),
+                note: Some("which licence?".to_owned()),
+                ..decision(Action::RequestInfo)
+            }),
+            "infoDeadlineDays"
+        );
+        assert_eq!(
+            refused(Decision {
+                probation_days: Some(30),
+                ..decision(Action::Approve)
+            }),
+            "probationDays"
+        );
+        assert_eq!(refused(decision(Action::Submit)), "decision");
+    }
+}
