@@ -53,6 +53,15 @@ pub enum DbOpenError {
 /// lock; other applications sharing the database must not use it.
 pub const MIGRATION_LOCK_KEY: i64 = i64::from_be_bytes(*b"brand_gw");
 
+/// Reads a value of a fixed set that is stored as text (an event's action,
+/// a revision's review …). A value the code does not know is corrupt data,
+/// an internal error, never a silent default.
+pub fn stored<T: std::str::FromStr>(column: &'static str, value: &str) -> Result<T, DbErr> {
+    value
+        .parse()
+        .map_err(|_| DbErr::Type(format!("unknown value `{value}` stored in {column}")))
+}
+
 /// Connects, creating the SQLite file (and its directory) on first use, with
 /// WAL, foreign keys and a busy timeout so concurrent writers wait instead
 /// of failing.

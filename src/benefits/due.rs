@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use super::{
-    Benefit, BenefitError, Change, commit,
+    Benefit, BenefitError, Change, EventAction, commit,
     definition::{Definition, Kind},
     load_many,
 };
@@ -156,11 +156,11 @@ pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DueRepor
             None => continue,
         };
         let action = match change.state {
-            Some(State::Active) => "ACTIVATE",
-            Some(State::Ended) => "END",
-            Some(State::Paused) => "PAUSE",
-            Some(State::Retired) => "RETIRE",
-            _ => "FLAG",
+            Some(State::Active) => EventAction::Activate,
+            Some(State::Ended) => EventAction::End,
+            Some(State::Paused) => EventAction::Pause,
+            Some(State::Retired) => EventAction::Retire,
+            _ => EventAction::Flag,
         };
         let result = commit(
             db,

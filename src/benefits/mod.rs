@@ -34,8 +34,69 @@ use crate::{
 };
 use definition::{Definition, Invalid};
 
+/// What a benefit event records: a caller's step, the creation, or a
+/// scheduled change. The strum names are the stored spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventAction {
+    /// The draft was created.
+    Create,
+    /// A new revision was written.
+    Edit,
+    /// A draft was sent for review.
+    Submit,
+    /// A reviewer approved the pending revision.
+    Approve,
+    /// A reviewer rejected it.
+    Reject,
+    /// Stopped for now (by the brand, or by the usage policy).
+    Pause,
+    /// Started again.
+    Resume,
+    /// Stopped for good (by the brand, or at the schedule's end).
+    End,
+    /// Retired (by the brand, or by the usage policy).
+    Retire,
+    /// Went live at its scheduled start.
+    Activate,
+    /// Flagged by the usage policy.
+    Flag,
+}
+
+impl From<Action> for EventAction {
+    fn from(action: Action) -> Self {
+        match action {
+            Action::Edit => Self::Edit,
+            Action::Submit => Self::Submit,
+            Action::Approve => Self::Approve,
+            Action::Reject => Self::Reject,
+            Action::Pause => Self::Pause,
+            Action::Resume => Self::Resume,
+            Action::End => Self::End,
+            Action::Retire => Self::Retire,
+        }
+    }
+}
+
+/// Where a revision stands in review. The strum names are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum Review {
+    /// Not sent for review.
+    Draft,
+    /// Waiting for a reviewer.
+    Pending,
+    /// Approved: live or scheduled.
+    Approved,
+    /// Rejected by a reviewer.
+    Rejected,
+    /// A newer revision took its place before review.
+    Superseded,
+}
+
 /// A lifecycle step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Action {
     /// Write a new revision.
     Edit,
@@ -58,16 +119,7 @@ pub enum Action {
 impl Action {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Edit => "EDIT",
-            Self::Submit => "SUBMIT",
-            Self::Approve => "APPROVE",
-            Self::Reject => "REJECT",
-            Self::Pause => "PAUSE",
-            Self::Resume => "RESUME",
-            Self::End => "END",
-            Self::Retire => "RETIRE",
-        }
+        self.into()
     }
 
     /// The states it may start from (review also needs something pending).
@@ -393,11 +445,12 @@ async fn append_event(
     db: &impl ConnectionTrait,
     benefit_id: i64,
     (from, to): (State, State),
-    action: &str,
+    action: EventAction,
     (revision, note): (Option<i64>, Option<String>),
     actor: &str,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    let action: &'static str = action.into();
     benefit_event::Entity::insert(benefit_event::ActiveModel {
         benefit_id: Set(benefit_id),
         at: Set(at),
@@ -419,7 +472,7 @@ async fn insert_revision(
     benefit_id: i64,
     number: i64,
     definition: &Definition,
-    review: &str,
+    review: Review,
     actor: &str,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -429,7 +482,7 @@ async fn insert_revision(
         definition: Set(
             serde_json::to_string(definition).map_err(|e| DbErr::Custom(e.to_string()))?
         ),
-        review: Set(review.to_owned()),
+        review: Set(<&str>::from(review).to_owned()),
         created_by: Set(actor.to_owned()),
         created_at: Set(at),
         ..Default::default()
@@ -443,11 +496,11 @@ async fn set_review(
     db: &impl ConnectionTrait,
     benefit_id: i64,
     number: i64,
-    review: &str,
+    review: Review,
 ) -> Result<(), DbErr> {
     benefit_revision::Entity::update_many()
         .set(benefit_revision::ActiveModel {
-            review: Set(review.to_owned()),
+            review: Set(<&str>::from(review).to_owned()),
             ..Default::default()
         })
         .filter(benefit_revision::Column::BenefitId.eq(benefit_id))
@@ -492,7 +545,7 @@ pub async fn create(
         id,
         1,
         definition,
-        "DRAFT",
+        Review::Draft,
         &caller.subject,
         caller.now,
     )
@@ -501,7 +554,7 @@ pub async fn create(
         &txn,
         id,
         (State::Draft, State::Draft),
-        "CREATE",
+        EventAction::Create,
         (Some(1), None),
         &caller.subject,
         caller.now,
@@ -552,7 +605,7 @@ struct Change {
 async fn commit(
     db: &DatabaseConnection,
     row: &benefit::Model,
-    action: &str,
+    action: EventAction,
     change: Change,
     revision_note: (Option<i64>, Option<String>),
     writes: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<(), DbErr>,
@@ -658,16 +711,16 @@ pub async fn edit(
         ..Change::default()
     };
     let superseded = (live && current.row.revision_pending).then_some(current.row.current_revision);
-    let review = if live { "PENDING" } else { "DRAFT" };
+    let review = if live { Review::Pending } else { Review::Draft };
     commit(
         db,
         &current.row,
-        Action::Edit.as_str(),
+        EventAction::Edit,
         change,
         (Some(number), Some(format!("changed: {note}"))),
         async |txn| {
             if let Some(old) = superseded {
-                set_review(txn, id, old, "SUPERSEDED").await?;
+                set_review(txn, id, old, Review::Superseded).await?;
             }
             insert_revision(
                 txn,
@@ -703,14 +756,14 @@ pub async fn step(
     let mut review = None;
     let change = match action {
         Action::Submit => {
-            review = Some("PENDING");
+            review = Some(Review::Pending);
             Change {
                 state: Some(State::PendingReview),
                 ..Change::default()
             }
         }
         Action::Approve => {
-            review = Some("APPROVED");
+            review = Some(Review::Approved);
             let starts = current.current.schedule.starts_at;
             let state = if row.state == State::PendingReview {
                 Some(if starts <= now {
@@ -733,7 +786,7 @@ pub async fn step(
             if note.as_deref().is_none_or(|n| n.trim().is_empty()) {
                 return Err(BenefitError::NoteRequired);
             }
-            review = Some("REJECTED");
+            review = Some(Review::Rejected);
             if row.state == State::PendingReview {
                 Change {
                     state: Some(State::Rejected),
@@ -782,7 +835,7 @@ pub async fn step(
     commit(
         db,
         row,
-        action.as_str(),
+        action.into(),
         change,
         (Some(number), note),
         async |txn| match review {
@@ -792,4 +845,58 @@ pub async fn step(
         caller,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EventAction, Review, redemption::Outcome};
+
+    /// The spelling stored before these were derived: rows already written
+    /// must still read.
+    #[test]
+    fn stored_names_round_trip() {
+        use EventAction as E;
+        let events = [
+            (E::Create, "CREATE"),
+            (E::Edit, "EDIT"),
+            (E::Submit, "SUBMIT"),
+            (E::Approve, "APPROVE"),
+            (E::Reject, "REJECT"),
+            (E::Pause, "PAUSE"),
+            (E::Resume, "RESUME"),
+            (E::End, "END"),
+            (E::Retire, "RETIRE"),
+            (E::Activate, "ACTIVATE"),
+            (E::Flag, "FLAG"),
+        ];
+        for (action, stored) in events {
+            assert_eq!(<&str>::from(action), stored);
+            assert_eq!(stored.parse::<E>().ok(), Some(action));
+        }
+        let reviews = [
+            (Review::Draft, "DRAFT"),
+            (Review::Pending, "PENDING"),
+            (Review::Approved, "APPROVED"),
+            (Review::Rejected, "REJECTED"),
+            (Review::Superseded, "SUPERSEDED"),
+        ];
+        for (review, stored) in reviews {
+            assert_eq!(<&str>::from(review), stored);
+            assert_eq!(stored.parse::<Review>().ok(), Some(review));
+        }
+        let outcomes = [
+            (Outcome::Granted, "GRANTED"),
+            (Outcome::NotActive, "NOT_ACTIVE"),
+            (Outcome::OutsideSchedule, "OUTSIDE_SCHEDULE"),
+            (Outcome::NotTargeted, "NOT_TARGETED"),
+            (Outcome::BelowThreshold, "BELOW_THRESHOLD"),
+            (Outcome::MemberCapReached, "MEMBER_CAP_REACHED"),
+            (Outcome::BudgetExhausted, "BUDGET_EXHAUSTED"),
+            (Outcome::MoneyBudgetExhausted, "MONEY_BUDGET_EXHAUSTED"),
+        ];
+        for (outcome, stored) in outcomes {
+            assert_eq!(outcome.as_str(), stored);
+            assert_eq!(stored.parse::<Outcome>().ok(), Some(outcome));
+        }
+    }
 }

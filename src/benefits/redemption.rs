@@ -28,7 +28,8 @@ use crate::{
 };
 
 /// Why a member does or does not get a benefit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Outcome {
     /// Granted.
     Granted,
@@ -51,16 +52,7 @@ pub enum Outcome {
 impl Outcome {
     /// The stored and displayed name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Granted => "GRANTED",
-            Self::NotActive => "NOT_ACTIVE",
-            Self::OutsideSchedule => "OUTSIDE_SCHEDULE",
-            Self::NotTargeted => "NOT_TARGETED",
-            Self::BelowThreshold => "BELOW_THRESHOLD",
-            Self::MemberCapReached => "MEMBER_CAP_REACHED",
-            Self::BudgetExhausted => "BUDGET_EXHAUSTED",
-            Self::MoneyBudgetExhausted => "MONEY_BUDGET_EXHAUSTED",
-        }
+        self.into()
     }
 }
 

@@ -192,7 +192,12 @@ pub async fn renewal(
         return Ok(answer(released, 0, budget));
     }
     let epsilon = settings.epsilon_per_table_micros;
-    let budget = ledger::debit(&txn, brand_id, epsilon, epoch.id, &question, settings, now).await?;
+    let described = format!(
+        "renewal of paid members granted benefit {} against those not granted it ({} redemptions)",
+        benefit.row.id, benefit.row.redemptions
+    );
+    let budget =
+        ledger::debit(&txn, brand_id, epsilon, epoch.id, &described, settings, now).await?;
     let truth = counts(&txn, benefit, now).await?;
     let (noisy, noise) = release(
         &Table {

@@ -243,7 +243,7 @@ pub fn resolve(candidates: &[Candidate<'_>], cell: &Cell) -> CellOutcome {
                 kept: x.id,
                 lost: c.id,
                 reason: format!(
-                    "{:?} and {:?} do not list each other's kind in combinesWith",
+                    "{} and {} do not list each other's kind in combinesWith",
                     x.definition.kind.code(),
                     c.definition.kind.code()
                 ),

@@ -25,18 +25,69 @@ pub enum Comparison {
     AtMost,
 }
 
+/// The measures a brand is judged on. The serde names are the stored
+/// spelling inside evaluation snapshots; never change them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MeasureName {
+    /// Net GMV share of the category.
+    MarketShare,
+    /// Share of the category's voluntary social mentions.
+    VoluntaryMentionShare,
+    /// GMV-weighted price volatility.
+    PriceVolatility,
+    /// GMV-weighted share of deep-discount SKU days.
+    DeepDiscountDays,
+    /// Paid members among the brand's store members.
+    SuperMemberRatio,
+}
+
+impl MeasureName {
+    /// How a reviewer reads it in a sentence.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::MarketShare => "market share",
+            Self::VoluntaryMentionShare => "voluntary mention share",
+            Self::PriceVolatility => "price volatility",
+            Self::DeepDiscountDays => "deep-discount days",
+            Self::SuperMemberRatio => "super-member ratio",
+        }
+    }
+
+    /// A value of this measure as a reviewer reads it.
+    fn show(self, value: f64) -> String {
+        match self {
+            Self::PriceVolatility => format!("{value:.4}"),
+            Self::MarketShare
+            | Self::VoluntaryMentionShare
+            | Self::DeepDiscountDays
+            | Self::SuperMemberRatio => format!("{:.2}%", value * 100.0),
+        }
+    }
+}
+
+/// What a verdict compared with its threshold. Serde names are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum JudgedOn {
+    /// The measure's value.
+    Value,
+    /// The 95% Wilson lower bound of a ratio (small stores can't pass on luck).
+    WilsonLowerBound95,
+}
+
 /// One measure judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
-    /// The measure, e.g. `marketShare`.
-    pub measure: String,
+    /// The measure.
+    pub measure: MeasureName,
     /// Its value (null when undefined).
     pub value: Option<f64>,
     /// What was compared with the threshold: the value, or for the
     /// super-member ratio its 95% Wilson lower bound.
     pub judged_value: Option<f64>,
-    /// `value` or `wilsonLowerBound95`.
-    pub judged_on: String,
+    /// The value, or the ratio's Wilson lower bound.
+    pub judged_on: JudgedOn,
     /// The direction of the threshold.
     pub comparison: Comparison,
     /// The threshold.
@@ -93,31 +144,14 @@ pub struct Evaluation {
     pub created_by: String,
 }
 
-fn label(measure: &str) -> &'static str {
-    match measure {
-        "marketShare" => "market share",
-        "voluntaryMentionShare" => "voluntary mention share",
-        "priceVolatility" => "price volatility",
-        "deepDiscountDays" => "deep-discount days",
-        _ => "super-member ratio",
-    }
-}
-
-fn show(measure: &str, value: f64) -> String {
-    if measure == "priceVolatility" {
-        format!("{value:.4}")
-    } else {
-        format!("{:.2}%", value * 100.0)
-    }
-}
-
 fn judge(
-    name: &str,
+    name: MeasureName,
     measure: Measure,
     threshold: f64,
     comparison: Comparison,
-    on_lower_bound: bool,
+    judged_on: JudgedOn,
 ) -> Verdict {
+    let on_lower_bound = judged_on == JudgedOn::WilsonLowerBound95;
     let lower_bound = measure
         .inputs
         .iter()
@@ -138,7 +172,7 @@ fn judge(
         Comparison::AtMost => "≤",
     };
     let what_if = (!passed).then(|| {
-        let has = judged_value.map_or_else(|| "none".to_owned(), |v| show(name, v));
+        let has = judged_value.map_or_else(|| "none".to_owned(), |v| name.show(v));
         let basis = if on_lower_bound {
             " (95% Wilson lower bound)"
         } else {
@@ -146,20 +180,15 @@ fn judge(
         };
         format!(
             "needs {} {sign} {}{basis}, has {has}",
-            label(name),
-            show(name, threshold)
+            name.label(),
+            name.show(threshold)
         )
     });
     Verdict {
-        measure: name.to_owned(),
+        measure: name,
         value: measure.value,
         judged_value,
-        judged_on: if on_lower_bound {
-            "wilsonLowerBound95"
-        } else {
-            "value"
-        }
-        .to_owned(),
+        judged_on,
         comparison,
         threshold,
         passed,
@@ -206,39 +235,39 @@ pub async fn run(
     let t = policy.thresholds;
     let verdicts = vec![
         judge(
-            "marketShare",
+            MeasureName::MarketShare,
             measures.market_share,
             t.min_market_share,
             Comparison::AtLeast,
-            false,
+            JudgedOn::Value,
         ),
         judge(
-            "voluntaryMentionShare",
+            MeasureName::VoluntaryMentionShare,
             measures.voluntary_mention_share,
             t.min_voluntary_mention_share,
             Comparison::AtLeast,
-            false,
+            JudgedOn::Value,
         ),
         judge(
-            "priceVolatility",
+            MeasureName::PriceVolatility,
             measures.price_volatility,
             t.max_price_volatility,
             Comparison::AtMost,
-            false,
+            JudgedOn::Value,
         ),
         judge(
-            "deepDiscountDays",
+            MeasureName::DeepDiscountDays,
             measures.deep_discount_days,
             t.max_deep_discount_days,
             Comparison::AtMost,
-            false,
+            JudgedOn::Value,
         ),
         judge(
-            "superMemberRatio",
+            MeasureName::SuperMemberRatio,
             measures.super_member_ratio,
             t.min_super_member_ratio,
             Comparison::AtLeast,
-            true,
+            JudgedOn::WilsonLowerBound95,
         ),
     ];
     let passed = verdicts.iter().all(|v| v.passed);
@@ -333,4 +362,40 @@ pub async fn list(
         has_next: page.has_next,
         has_previous: page.has_previous,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_snapshots_keep_their_spelling() {
+        // The spelling snapshots were written with before these were enums.
+        let names: Vec<String> = [
+            MeasureName::MarketShare,
+            MeasureName::VoluntaryMentionShare,
+            MeasureName::PriceVolatility,
+            MeasureName::DeepDiscountDays,
+            MeasureName::SuperMemberRatio,
+        ]
+        .iter()
+        .map(|m| serde_json::to_string(m).expect("serialises"))
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "\"marketShare\"",
+                "\"voluntaryMentionShare\"",
+                "\"priceVolatility\"",
+                "\"deepDiscountDays\"",
+                "\"superMemberRatio\""
+            ]
+        );
+        let judged: JudgedOn = serde_json::from_str("\"wilsonLowerBound95\"").expect("reads");
+        assert_eq!(judged, JudgedOn::WilsonLowerBound95);
+        assert_eq!(
+            serde_json::to_string(&JudgedOn::Value).ok().as_deref(),
+            Some("\"value\"")
+        );
+    }
 }

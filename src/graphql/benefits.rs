@@ -538,8 +538,8 @@ impl From<Definition> for BenefitDefinition {
 pub struct BenefitRevision {
     /// 1, 2, …
     number: i32,
-    /// DRAFT, PENDING, APPROVED, REJECTED or SUPERSEDED.
-    review: String,
+    /// Where it stands in review.
+    review: RevisionReview,
     /// Who wrote it.
     created_by: String,
     /// When.
@@ -566,8 +566,8 @@ pub struct BenefitEvent {
     at: DateTime<Utc>,
     /// Who.
     actor: String,
-    /// CREATE, EDIT, SUBMIT, APPROVE, REJECT, PAUSE, RESUME, END, RETIRE, ACTIVATE, FLAG.
-    action: String,
+    /// What happened.
+    action: BenefitEventAction,
     /// State before.
     from_state: BenefitState,
     /// State after.
@@ -578,18 +578,87 @@ pub struct BenefitEvent {
     note: Option<String>,
 }
 
-impl From<benefit_event::Model> for BenefitEvent {
-    fn from(e: benefit_event::Model) -> Self {
-        Self {
+impl TryFrom<benefit_event::Model> for BenefitEvent {
+    type Error = ApiError;
+
+    fn try_from(e: benefit_event::Model) -> Result<Self, ApiError> {
+        let action: benefits::EventAction = crate::db::stored("benefit_event.action", &e.action)?;
+        Ok(Self {
             at: e.at,
             actor: e.actor,
-            action: e.action,
+            action: action.into(),
             from_state: e.from_state.into(),
             to_state: e.to_state.into(),
             revision: e.revision,
             note: e.note,
-        }
+        })
     }
+}
+
+/// What a benefit event records.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::benefits::EventAction")]
+pub enum BenefitEventAction {
+    /// The draft was created.
+    Create,
+    /// A new revision was written.
+    Edit,
+    /// A draft was sent for review.
+    Submit,
+    /// A reviewer approved the pending revision.
+    Approve,
+    /// A reviewer rejected it.
+    Reject,
+    /// Stopped for now (by the brand, or by the usage policy).
+    Pause,
+    /// Started again.
+    Resume,
+    /// Stopped for good (by the brand, or at the schedule's end).
+    End,
+    /// Retired (by the brand, or by the usage policy).
+    Retire,
+    /// Went live at its scheduled start.
+    Activate,
+    /// Flagged by the usage policy.
+    Flag,
+}
+
+/// Where a revision stands in review.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::benefits::Review")]
+pub enum RevisionReview {
+    /// Not sent for review.
+    Draft,
+    /// Waiting for a reviewer.
+    Pending,
+    /// Approved: live or scheduled.
+    Approved,
+    /// Rejected by a reviewer.
+    Rejected,
+    /// A newer revision took its place before review.
+    Superseded,
+}
+
+/// Whether a member gets a benefit, or why not.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::benefits::redemption::Outcome")]
+pub enum RedemptionOutcome {
+    /// Granted.
+    Granted,
+    /// The benefit is not ACTIVE.
+    NotActive,
+    /// Outside the benefit's schedule.
+    OutsideSchedule,
+    /// The member is not in the targeted segment.
+    NotTargeted,
+    /// The order is below the coupon's threshold.
+    BelowThreshold,
+    /// The member used it as often as allowed.
+    MemberCapReached,
+    /// No redemptions (or places) left.
+    BudgetExhausted,
+    /// Not enough money left in the budget.
+    MoneyBudgetExhausted,
 }
 
 /// An exclusive member benefit of one brand.
@@ -661,20 +730,24 @@ impl Benefit {
 
     /// Every revision, oldest first.
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<BenefitRevision>, ApiError> {
-        Ok(loaders(ctx)?
+        loaders(ctx)?
             .benefit_revisions
             .load_one(self.row_id)
             .await?
             .unwrap_or_default()
             .into_iter()
-            .map(|(row, definition)| BenefitRevision {
-                number: row.number,
-                review: row.review,
-                created_by: row.created_by,
-                created_at: row.created_at,
-                definition: definition.into(),
+            .map(|(row, definition)| {
+                let review: benefits::Review =
+                    crate::db::stored("benefit_revision.review", &row.review)?;
+                Ok(BenefitRevision {
+                    number: row.number,
+                    review: review.into(),
+                    created_by: row.created_by,
+                    created_at: row.created_at,
+                    definition: definition.into(),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Field-level changes from revision `from` to revision `to`.
@@ -713,14 +786,14 @@ impl Benefit {
 
     /// Every change, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<BenefitEvent>, ApiError> {
-        Ok(loaders(ctx)?
+        loaders(ctx)?
             .benefit_events
             .load_one(self.row_id)
             .await?
             .unwrap_or_default()
             .into_iter()
-            .map(Into::into)
-            .collect())
+            .map(BenefitEvent::try_from)
+            .collect()
     }
 }
 
@@ -1030,7 +1103,7 @@ pub struct BenefitEligibility {
     /// Whether the member gets it (before budgets).
     eligible: bool,
     /// GRANTED, or why not.
-    outcome: String,
+    outcome: RedemptionOutcome,
     /// The value the member gets.
     value: Option<i64>,
     /// The upgrade applies.
@@ -1046,8 +1119,8 @@ pub struct Redemption {
     id: ID,
     /// Granted or not.
     granted: bool,
-    /// GRANTED, or why not (BUDGET_EXHAUSTED, MEMBER_CAP_REACHED, NOT_TARGETED …).
-    outcome: String,
+    /// GRANTED, or why not.
+    outcome: RedemptionOutcome,
     /// Money granted, in fen.
     amount_cents: i64,
     /// This call replayed an earlier one with the same key.
@@ -1213,7 +1286,7 @@ impl BenefitQuery {
         .await?;
         Ok(BenefitEligibility {
             eligible: e.outcome == redemption::Outcome::Granted,
-            outcome: e.outcome.as_str().to_owned(),
+            outcome: e.outcome.into(),
             value: e.value,
             upgraded: e.upgraded,
             amount_cents: e.amount_cents,
@@ -1538,15 +1611,22 @@ impl BenefitMutation {
         };
         let result = redemption::redeem(db(ctx)?, &request).await;
         let (done, user_errors) = outcome(result, |e| format!("input.{}", e.field()))?;
+        let redemption = done
+            .map(|done| -> Result<Redemption, ApiError> {
+                let outcome: redemption::Outcome =
+                    crate::db::stored("redemption.outcome", &done.row.outcome)?;
+                Ok(Redemption {
+                    id: gid(done.row.id),
+                    granted: done.row.granted,
+                    outcome: outcome.into(),
+                    amount_cents: done.row.amount_cents,
+                    replayed: done.replayed,
+                    created_at: done.row.created_at,
+                })
+            })
+            .transpose()?;
         Ok(RedeemPayload {
-            redemption: done.map(|done| Redemption {
-                id: gid(done.row.id),
-                granted: done.row.granted,
-                outcome: done.row.outcome,
-                amount_cents: done.row.amount_cents,
-                replayed: done.replayed,
-                created_at: done.row.created_at,
-            }),
+            redemption,
             user_errors,
         })
     }

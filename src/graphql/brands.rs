@@ -95,9 +95,9 @@ impl From<brand::Model> for Brand {
 #[derive(SimpleObject)]
 pub struct MeasureInput {
     /// What it is, e.g. `brandNetGmvCents`.
-    name: String,
+    pub(super) name: String,
     /// Its value.
-    value: f64,
+    pub(super) value: f64,
 }
 
 /// One entry measure of a brand, with everything needed to check it.

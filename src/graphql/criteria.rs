@@ -5,7 +5,8 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{
-    ApiError, UserError, brands::parse_brand_id, db, outcome, principal, require, scalars::Date,
+    ApiError, UserError, brands::MeasureInput, brands::parse_brand_id, db, outcome, principal,
+    require, scalars::Date,
 };
 use crate::{
     auth::Role,
@@ -93,26 +94,44 @@ pub enum Comparison {
     AtMost,
 }
 
-/// One named input of a measure.
-#[derive(SimpleObject)]
-pub struct VerdictInput {
-    /// What it is.
-    name: String,
-    /// Its value.
-    value: f64,
+/// The measures a brand is judged on.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::criteria::evaluation::MeasureName")]
+pub enum MeasureName {
+    /// Net GMV share of the category, trailing 12 months.
+    MarketShare,
+    /// Share of the category's voluntary social mentions, 90 days.
+    VoluntaryMentionShare,
+    /// GMV-weighted price volatility, 90 days.
+    PriceVolatility,
+    /// GMV-weighted share of deep-discount SKU days, 90 days.
+    DeepDiscountDays,
+    /// Paid members among the brand's store members.
+    SuperMemberRatio,
+}
+
+/// What a verdict compared with its threshold.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::criteria::evaluation::JudgedOn")]
+pub enum JudgedOn {
+    /// The measure's value.
+    Value,
+    /// The ratio's 95% Wilson lower bound (a small store cannot pass on luck).
+    #[graphql(name = "WILSON_LOWER_BOUND_95")]
+    WilsonLowerBound95,
 }
 
 /// One measure judged against its threshold.
 #[derive(SimpleObject)]
 pub struct Verdict {
-    /// marketShare, voluntaryMentionShare, priceVolatility, deepDiscountDays or superMemberRatio.
-    measure: String,
+    /// Which measure.
+    measure: MeasureName,
     /// The measure's value (null when undefined).
     value: Option<f64>,
     /// What was compared: the value, or the super-member ratio's Wilson lower bound.
     judged_value: Option<f64>,
-    /// `value` or `wilsonLowerBound95`.
-    judged_on: String,
+    /// The value, or the ratio's Wilson lower bound.
+    judged_on: JudgedOn,
     /// Direction of the threshold.
     comparison: Comparison,
     /// The threshold.
@@ -126,7 +145,7 @@ pub struct Verdict {
     /// Why the value is undefined.
     undefined_reason: Option<String>,
     /// The aggregates used.
-    inputs: Vec<VerdictInput>,
+    inputs: Vec<MeasureInput>,
     /// First day covered.
     period_from: Date,
     /// Last day covered.
@@ -175,10 +194,10 @@ impl From<evaluation::Evaluation> for Evaluation {
                 .verdicts
                 .into_iter()
                 .map(|v| Verdict {
-                    measure: v.measure,
+                    measure: v.measure.into(),
                     value: v.value,
                     judged_value: v.judged_value,
-                    judged_on: v.judged_on,
+                    judged_on: v.judged_on.into(),
                     comparison: v.comparison.into(),
                     threshold: v.threshold,
                     passed: v.passed,
@@ -188,7 +207,7 @@ impl From<evaluation::Evaluation> for Evaluation {
                     inputs: v
                         .inputs
                         .into_iter()
-                        .map(|(name, value)| VerdictInput { name, value })
+                        .map(|(name, value)| MeasureInput { name, value })
                         .collect(),
                     period_from: Date(v.period_from),
                     period_to: Date(v.period_to),

@@ -90,8 +90,47 @@ pub struct UserError {
     field: Vec<String>,
     /// What is wrong.
     message: String,
-    /// Stable code: BAD_USER_INPUT, NOT_FOUND, CONFLICT or ILLEGAL_TRANSITION.
-    code: String,
+    /// What kind of problem, for clients to branch on.
+    code: UserErrorCode,
+}
+
+/// The codes a mutation's `userErrors` carry: problems with what was asked
+/// that the caller can fix. Every other code is a GraphQL error.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum UserErrorCode {
+    /// The input is malformed or out of range.
+    BadUserInput,
+    /// Something the input names does not exist or is not the caller's.
+    NotFound,
+    /// The object changed underneath the request (stale version, race).
+    Conflict,
+    /// The workflow does not allow this step from where the object stands.
+    IllegalTransition,
+    /// The caller's role may not take this step on this object.
+    Forbidden,
+    /// The brand's privacy budget cannot pay for this now.
+    PrivacyBudgetExhausted,
+}
+
+impl UserErrorCode {
+    /// The user-error form of a code, if it is one (exhaustive, so a new
+    /// code must be placed on one side or the other).
+    fn of(code: ErrorCode) -> Option<Self> {
+        match code {
+            ErrorCode::BadUserInput => Some(Self::BadUserInput),
+            ErrorCode::NotFound => Some(Self::NotFound),
+            ErrorCode::Conflict => Some(Self::Conflict),
+            ErrorCode::IllegalTransition => Some(Self::IllegalTransition),
+            ErrorCode::Forbidden => Some(Self::Forbidden),
+            ErrorCode::PrivacyBudgetExhausted => Some(Self::PrivacyBudgetExhausted),
+            ErrorCode::Unauthenticated
+            | ErrorCode::RateLimited
+            | ErrorCode::QueryTooExpensive
+            | ErrorCode::GraphqlParseFailed
+            | ErrorCode::GraphqlValidationFailed
+            | ErrorCode::Internal => None,
+        }
+    }
 }
 
 /// Refuses a caller whose role may not do `what` at all.
@@ -110,26 +149,29 @@ fn require(principal: &Principal, roles: &[Role], what: &str) -> Result<(), ApiE
 
 /// Splits a domain result for a mutation payload: the value, or a user
 /// error at the input path `path` names; internal failures stay (masked)
-/// GraphQL errors. Every mutation payload goes through this one place.
+/// GraphQL errors, as does any code that is not a [`UserErrorCode`]. Every
+/// mutation payload goes through this one place.
 fn outcome<T, E: crate::error::CodedError>(
     result: Result<T, E>,
     path: impl FnOnce(&E) -> String,
 ) -> Result<(Option<T>, Vec<UserError>), ApiError> {
     match result {
         Ok(value) => Ok((Some(value), Vec::new())),
-        Err(error) if error.code() == ErrorCode::Internal => Err(error.into()),
-        Err(error) => Ok((None, vec![UserError::at(&path(&error), &error)])),
+        Err(error) => match UserErrorCode::of(error.code()) {
+            Some(code) => Ok((None, vec![UserError::at(&path(&error), &error, code)])),
+            None => Err(error.into()),
+        },
     }
 }
 
 impl UserError {
     /// A domain refusal as a user error naming the input field by its
     /// dotted path (`input.kind.percentOff.percent`).
-    fn at(path: &str, error: &impl crate::error::CodedError) -> Self {
+    fn at(path: &str, error: &impl crate::error::CodedError, code: UserErrorCode) -> Self {
         Self {
             field: path.split('.').map(str::to_owned).collect(),
             message: error.client_message(),
-            code: error.code().as_str().to_owned(),
+            code,
         }
     }
 }

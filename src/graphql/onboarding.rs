@@ -123,9 +123,8 @@ pub struct ApplicationEvent {
     at: DateTime<Utc>,
     /// Who: a principal's subject, `screening` or `scheduler`.
     actor: String,
-    /// CREATE, SUBMIT, SCREEN, RESPOND, CLAIM, APPROVE, APPROVE_WITH_CONDITIONS,
-    /// REJECT, REQUEST_INFO, APPEAL, UPHOLD, REEVALUATE, EXPIRE or WARN.
-    action: String,
+    /// What happened.
+    action: ApplicationAction,
     /// The state before (null for creation).
     from_state: Option<ApplicationState>,
     /// The state after (the same as before for claims and warnings).
@@ -140,12 +139,15 @@ pub struct ApplicationEvent {
     due_at: Option<DateTime<Utc>>,
 }
 
-impl From<application_event::Model> for ApplicationEvent {
-    fn from(row: application_event::Model) -> Self {
-        Self {
+impl TryFrom<application_event::Model> for ApplicationEvent {
+    type Error = ApiError;
+
+    fn try_from(row: application_event::Model) -> Result<Self, ApiError> {
+        let action: Action = crate::db::stored("application_event.action", &row.action)?;
+        Ok(Self {
             at: row.at,
             actor: row.actor,
-            action: row.action,
+            action: action.into(),
             from_state: row.from_state.map(Into::into),
             to_state: row.to_state.into(),
             reason_codes: onboarding::ReasonCode::parse_list(&row.reason_codes)
@@ -155,8 +157,47 @@ impl From<application_event::Model> for ApplicationEvent {
             note: row.note,
             evaluation_id: row.evaluation_id.map(|id| ID(id.to_string())),
             due_at: row.due_at,
-        }
+        })
     }
+}
+
+/// What an application event records: a step of the brand, a reviewer,
+/// screening or the scheduler.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::onboarding::Action")]
+pub enum ApplicationAction {
+    /// The brand created a draft.
+    Create,
+    /// A standing loaded with platform data (admitted before this system).
+    Import,
+    /// The brand sent its draft.
+    Submit,
+    /// Automatic screening after a submission.
+    Screen,
+    /// The brand answered a request for information.
+    Respond,
+    /// A reviewer took the application.
+    Claim,
+    /// The claim was given back.
+    Release,
+    /// A reviewer admitted the brand.
+    Approve,
+    /// A reviewer admitted the brand on probation.
+    ApproveWithConditions,
+    /// A reviewer refused, with reason codes.
+    Reject,
+    /// A reviewer asked the brand a question, with a deadline.
+    RequestInfo,
+    /// The brand appealed a rejection.
+    Appeal,
+    /// A second reviewer confirmed the rejection.
+    Uphold,
+    /// The admitted brand was measured again.
+    Reevaluate,
+    /// A request for information went unanswered past its deadline.
+    Expire,
+    /// A deadline is 30 days away or less.
+    Warn,
 }
 
 /// A brand's application to the programme and, once admitted, its standing.
@@ -246,14 +287,14 @@ impl Application {
 
     /// Every step so far, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<ApplicationEvent>, ApiError> {
-        Ok(loaders(ctx)?
+        loaders(ctx)?
             .events
             .load_one(self.row_id)
             .await?
             .unwrap_or_default()
             .into_iter()
-            .map(ApplicationEvent::from)
-            .collect())
+            .map(ApplicationEvent::try_from)
+            .collect()
     }
 }
 

@@ -29,7 +29,10 @@ pub use rules::{Action, DueKind};
 use crate::{
     auth::{BrandScope, Caller},
     brands::scoped,
-    criteria::{CriteriaError, evaluation},
+    criteria::{
+        CriteriaError,
+        evaluation::{self, MeasureName},
+    },
     error::{CodedError, ErrorCode},
     pagination::{Page, PageRequest, fetch_page},
 };
@@ -38,7 +41,8 @@ use crate::{
 pub const MAX_TEXT_CHARS: usize = 4000;
 
 /// Why an application was refused, or why it was moved automatically.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReasonCode {
     /// Market share below the category's threshold.
     MarketShareLow,
@@ -59,36 +63,16 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
-    const ALL: [Self; 8] = [
-        Self::MarketShareLow,
-        Self::MentionShareLow,
-        Self::PriceVolatile,
-        Self::DeepDiscounting,
-        Self::SuperMemberRatioLow,
-        Self::IncompleteData,
-        Self::BrandRisk,
-        Self::Other,
-    ];
-
     /// The stored name, e.g. `MARKET_SHARE_LOW`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::MarketShareLow => "MARKET_SHARE_LOW",
-            Self::MentionShareLow => "MENTION_SHARE_LOW",
-            Self::PriceVolatile => "PRICE_VOLATILE",
-            Self::DeepDiscounting => "DEEP_DISCOUNTING",
-            Self::SuperMemberRatioLow => "SUPER_MEMBER_RATIO_LOW",
-            Self::IncompleteData => "INCOMPLETE_DATA",
-            Self::BrandRisk => "BRAND_RISK",
-            Self::Other => "OTHER",
-        }
+        self.into()
     }
 
     /// Parses a stored list (comma-separated); unknown names are skipped.
     pub fn parse_list(stored: &str) -> Vec<Self> {
         stored
             .split(',')
-            .filter_map(|name| Self::ALL.into_iter().find(|c| c.as_str() == name))
+            .filter_map(|name| name.parse().ok())
             .collect()
     }
 
@@ -105,12 +89,12 @@ impl ReasonCode {
     pub fn of(evaluation: &evaluation::Evaluation) -> Vec<Self> {
         let mut codes = Vec::new();
         for verdict in evaluation.snapshot.verdicts.iter().filter(|v| !v.passed) {
-            let code = match verdict.measure.as_str() {
-                "marketShare" => Self::MarketShareLow,
-                "voluntaryMentionShare" => Self::MentionShareLow,
-                "priceVolatility" => Self::PriceVolatile,
-                "deepDiscountDays" => Self::DeepDiscounting,
-                _ => Self::SuperMemberRatioLow,
+            let code = match verdict.measure {
+                MeasureName::MarketShare => Self::MarketShareLow,
+                MeasureName::VoluntaryMentionShare => Self::MentionShareLow,
+                MeasureName::PriceVolatility => Self::PriceVolatile,
+                MeasureName::DeepDiscountDays => Self::DeepDiscounting,
+                MeasureName::SuperMemberRatio => Self::SuperMemberRatioLow,
             };
             codes.push(code);
             if verdict.value.is_none() && !codes.contains(&Self::IncompleteData) {

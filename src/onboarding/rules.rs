@@ -21,7 +21,8 @@ pub const WARNING_DAYS: i64 = 30;
 
 /// Something that moves an application (or, for claims and warnings,
 /// marks it without moving it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Action {
     /// The brand creates a draft.
     Create,
@@ -60,24 +61,7 @@ pub enum Action {
 impl Action {
     /// The stored and displayed name, e.g. `REQUEST_INFO`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Create => "CREATE",
-            Self::Import => "IMPORT",
-            Self::Submit => "SUBMIT",
-            Self::Screen => "SCREEN",
-            Self::Respond => "RESPOND",
-            Self::Claim => "CLAIM",
-            Self::Release => "RELEASE",
-            Self::Approve => "APPROVE",
-            Self::ApproveWithConditions => "APPROVE_WITH_CONDITIONS",
-            Self::Reject => "REJECT",
-            Self::RequestInfo => "REQUEST_INFO",
-            Self::Appeal => "APPEAL",
-            Self::Uphold => "UPHOLD",
-            Self::Reevaluate => "REEVALUATE",
-            Self::Expire => "EXPIRE",
-            Self::Warn => "WARN",
-        }
+        self.into()
     }
 
     /// The states this action may start from.
@@ -231,6 +215,18 @@ mod tests {
         assert!(!Action::Approve.allowed_from(State::Draft));
         assert!(!Action::Appeal.allowed_from(State::Upheld));
         assert!(!Action::Uphold.allowed_from(State::InReview));
+    }
+
+    #[test]
+    fn stored_action_names_round_trip() {
+        // The spelling of events written before the names were derived.
+        let stored = "CREATE IMPORT SUBMIT SCREEN RESPOND CLAIM RELEASE APPROVE \
+            APPROVE_WITH_CONDITIONS REJECT REQUEST_INFO APPEAL UPHOLD REEVALUATE EXPIRE WARN";
+        for name in stored.split_whitespace() {
+            let action: Action = name.parse().expect(name);
+            assert_eq!(action.as_str(), name);
+        }
+        assert!("request_info".parse::<Action>().is_err());
     }
 
     #[test]

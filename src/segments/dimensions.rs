@@ -4,10 +4,22 @@
 
 use crate::platform::{GrowthTier, INTERESTS, SERVICES};
 
-/// A dimension of the member population.
+/// A dimension of the member population. Displayed as the contract spells
+/// it (`CITY_TIER`); serde names are the stored spelling of questions.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::Display,
 )]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Dimension {
     /// Growth tier from the points score.
     GrowthTier,

@@ -334,8 +334,16 @@ async fn ask_once(
     let now = Utc::now();
     let cost = settings.epsilon_per_table_micros * missing.len() as u64;
     let budget = if cost > 0 {
-        let description = format!("{}{:?}", question.cells.canonical(), question.metrics);
-        ledger::debit(&txn, brand_id, cost, epoch.id, &description, settings, now).await?
+        ledger::debit(
+            &txn,
+            brand_id,
+            cost,
+            epoch.id,
+            &question.describe(),
+            settings,
+            now,
+        )
+        .await?
     } else {
         ledger::status(&txn, brand_id, settings, now).await?
     };

@@ -15,7 +15,10 @@ use crate::platform::GrowthTier;
 pub const MAX_BREAKDOWN: usize = 2;
 
 /// Whose members a question counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Population {
     /// Every platform member.
     Platform,
@@ -24,7 +27,10 @@ pub enum Population {
 }
 
 /// Metrics beyond member counts and shares (always answered).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Metric {
     /// Share of the cell's members holding the paid membership.
     PaidMemberShare,
@@ -53,7 +59,7 @@ pub struct QuestionInput {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuestionError {
     /// A code that is not one of the dimension's values.
-    #[error("`{code}` is not a value of {dimension:?}; use one of {allowed}")]
+    #[error("`{code}` is not a value of {dimension}; use one of {allowed}")]
     UnknownValue {
         /// The dimension.
         dimension: Dimension,
@@ -63,21 +69,21 @@ pub enum QuestionError {
         allowed: String,
     },
     /// The same dimension filtered twice.
-    #[error("{0:?} is filtered more than once; list all its values in one filter")]
+    #[error("{0} is filtered more than once; list all its values in one filter")]
     RepeatedFilter(Dimension),
     /// A filter with no values.
-    #[error("the filter on {0:?} lists no values")]
+    #[error("the filter on {0} lists no values")]
     EmptyFilter(Dimension),
     /// Too many or repeated breakdown dimensions.
     #[error("break down by at most {MAX_BREAKDOWN} different dimensions")]
     Breakdown,
     /// A multi-valued dimension filtered by several values.
     #[error(
-        "filter {0:?} by one value: a member can hold several, so any-of counts would double count"
+        "filter {0} by one value: a member can hold several, so any-of counts would double count"
     )]
     MultiValueFilter(Dimension),
     /// Interests and services in one question.
-    #[error("a question can use Interest or Service, not both")]
+    #[error("a question can use INTEREST or SERVICE, not both")]
     TwoMultiValued,
     /// TGI compares the store with the platform.
     #[error("TGI compares the store with the platform: ask it with population STORE")]
@@ -169,6 +175,39 @@ impl Question {
             },
             metrics,
         })
+    }
+}
+
+impl Question {
+    /// The question as the analyst reads it, in the contract's names, e.g.
+    /// `STORE members by AGE_BAND where PAID_MEMBER is YES; metrics
+    /// PAID_MEMBER_SHARE`: what the spend history shows.
+    pub fn describe(&self) -> String {
+        let cells = &self.cells;
+        let mut text = format!("{} members", cells.population);
+        if !cells.breakdown.is_empty() {
+            let by: Vec<String> = cells.breakdown.iter().map(ToString::to_string).collect();
+            text.push_str(&format!(" by {}", by.join(" × ")));
+        }
+        let filters: Vec<String> = cells
+            .filters
+            .iter()
+            .map(|(dimension, values)| {
+                let codes: Vec<&str> = values.iter().map(|v| dimension.code(*v)).collect();
+                match codes.as_slice() {
+                    [one] => format!("{dimension} is {one}"),
+                    many => format!("{dimension} is one of {}", many.join(", ")),
+                }
+            })
+            .collect();
+        if !filters.is_empty() {
+            text.push_str(&format!(" where {}", filters.join(" and ")));
+        }
+        if !self.metrics.is_empty() {
+            let metrics: Vec<String> = self.metrics.iter().map(ToString::to_string).collect();
+            text.push_str(&format!("; metrics {}", metrics.join(", ")));
+        }
+        text
     }
 }
 
@@ -303,7 +342,7 @@ mod tests {
         assert!(
             error
                 .to_string()
-                .contains("`TIER9` is not a value of CityTier")
+                .contains("`TIER9` is not a value of CITY_TIER")
         );
         assert_eq!(
             Question::parse(&input(
@@ -350,6 +389,28 @@ mod tests {
         );
         assert_eq!(q.cells.known_share(&[3, 0], Dimension::PaidMember), None);
         assert_eq!(q.cells.known_share(&[5, 1], Dimension::PaidMember), None);
+    }
+
+    #[test]
+    fn a_question_reads_in_the_contracts_names() {
+        let question = Question::parse(&QuestionInput {
+            population: Population::Store,
+            filters: vec![
+                (Dimension::PaidMember, vec!["yes".to_owned()]),
+                (
+                    Dimension::CityTier,
+                    vec!["TIER1".to_owned(), "NEW_TIER1".to_owned()],
+                ),
+            ],
+            breakdown: vec![Dimension::AgeBand],
+            metrics: vec![Metric::PaidMemberShare, Metric::Tgi],
+        })
+        .expect("valid");
+        assert_eq!(
+            question.describe(),
+            "STORE members by AGE_BAND where PAID_MEMBER is YES and CITY_TIER is one of \
+             TIER1, NEW_TIER1; metrics PAID_MEMBER_SHARE, TGI"
+        );
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub async fn bad_questions_get_user_errors_naming_the_problem(backend: Backend) 
     for (question, expected) in [
         (
             json!({ "population": "STORE", "filters": [{ "dimension": "CITY_TIER", "values": ["TIER9"] }] }),
-            "`TIER9` is not a value of CityTier",
+            "`TIER9` is not a value of CITY_TIER",
         ),
         (
             json!({ "population": "STORE", "breakdown": ["GENDER", "CITY_TIER", "AGE_BAND"] }),
@@ -163,6 +163,18 @@ pub async fn answers_carry_metrics_and_privacy_metadata(backend: Backend) {
             json!({ "population": "PLATFORM", "breakdown": ["PAID_MEMBER"], "metrics": ["PAID_MEMBER_SHARE", "BLACK_CARD_SHARE", "MEAN_ANNUAL_SPEND"] }),
         )
         .await;
+    // The spend history says what was asked, in the contract's names.
+    let spends = app
+        .data(
+            &token,
+            "{ privacySpends(first: 1) { edges { node { question } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        spends["privacySpends"]["edges"][0]["node"]["question"],
+        "PLATFORM members by PAID_MEMBER; metrics PAID_MEMBER_SHARE, BLACK_CARD_SHARE, MEAN_ANNUAL_SPEND"
+    );
     let privacy = &answer["privacy"];
     // Four tables: members, paid members, black-card members, spend sums.
     assert!(

@@ -259,15 +259,15 @@ pub async fn policies_are_versioned_and_evaluations_immutable(backend: Backend) 
     let first = data["evaluateBrand"]["evaluation"].clone();
     assert_eq!(first["policyVersion"], 1);
     assert_eq!(first["passed"], false);
-    let share = verdict(&first, "marketShare");
+    let share = verdict(&first, "MARKET_SHARE");
     assert_eq!(share["passed"], false);
     assert!((share["margin"].as_f64().expect("margin") - (0.75 - winner)).abs() < 1e-9);
     assert_eq!(
         share["whatIf"],
         format!("needs market share ≥ {:.2}%, has 75.00%", winner * 100.0)
     );
-    let ratio = verdict(&first, "superMemberRatio");
-    assert_eq!(ratio["judgedOn"], "wilsonLowerBound95");
+    let ratio = verdict(&first, "SUPER_MEMBER_RATIO");
+    assert_eq!(ratio["judgedOn"], "WILSON_LOWER_BOUND_95");
     assert_eq!(ratio["passed"], true);
 
     // Version 2 lowers the bar; the brand now passes, the first evaluation doesn't change.

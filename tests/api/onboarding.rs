@@ -1179,7 +1179,7 @@ pub async fn the_demo_queue_has_a_pass_a_failure_and_a_boundary(backend: Backend
         .expect("verdicts");
     let share = verdicts
         .iter()
-        .find(|v| v["measure"] == "marketShare")
+        .find(|v| v["measure"] == "MARKET_SHARE")
         .expect("market share");
     assert_eq!(share["value"], share["threshold"], "{share}");
     assert_eq!(share["margin"], 0.0);
