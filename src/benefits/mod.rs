@@ -12,6 +12,7 @@
 pub mod centre;
 pub mod definition;
 pub mod due;
+pub mod insight;
 pub mod reach;
 pub mod redemption;
 pub mod renewal;

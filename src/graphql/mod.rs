@@ -8,10 +8,12 @@ mod brands;
 mod criteria;
 mod entities;
 mod error;
+mod ids;
 mod limits;
 mod loaders;
 mod onboarding;
 mod scalars;
+mod types;
 
 use async_graphql::{
     Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder,
@@ -19,6 +21,7 @@ use async_graphql::{
 use sea_orm::DatabaseConnection;
 
 pub use error::ApiError;
+use ids::{connection, decode_cursor, parse_id};
 pub(crate) use limits::ExecutionStarted;
 pub use loaders::Loaders;
 
@@ -26,7 +29,6 @@ use crate::{
     auth::{Principal, Role},
     config::QueryLimits,
     error::ErrorCode,
-    pagination::PageError,
     privacy::PrivacySettings,
 };
 
@@ -176,16 +178,6 @@ impl UserError {
     }
 }
 
-/// Parses a numeric id; a malformed one names what it should have been.
-fn parse_id(id: &async_graphql::ID, what: &str) -> Result<i64, ApiError> {
-    id.parse::<i64>().map_err(|_| {
-        ApiError::new(
-            ErrorCode::BadUserInput,
-            format!("`{}` is not {what} id", id.0),
-        )
-    })
-}
-
 fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
     ctx.data_opt::<Principal>()
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "authentication required"))
@@ -212,33 +204,4 @@ fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders, ApiError> {
 
 fn privacy_settings<'a>(ctx: &Context<'a>) -> Result<&'a PrivacySettings, ApiError> {
     provided(ctx)
-}
-
-/// Decodes an opaque Relay cursor into the key it wraps.
-fn decode_cursor(cursor: Option<String>) -> Result<Option<i64>, ApiError> {
-    use async_graphql::connection::{CursorType as _, OpaqueCursor};
-    cursor
-        .map(|raw| {
-            OpaqueCursor::<i64>::decode_cursor(&raw)
-                .map(|c| c.0)
-                .map_err(|_| PageError::Cursor.into())
-        })
-        .transpose()
-}
-
-/// A Relay connection over one page of keyset-paginated items.
-fn connection<M, T: async_graphql::OutputType>(
-    page: crate::pagination::Page<M>,
-    key: impl Fn(&M) -> i64,
-    node: impl Fn(M) -> T,
-) -> async_graphql::connection::Connection<async_graphql::connection::OpaqueCursor<i64>, T> {
-    let mut connection =
-        async_graphql::connection::Connection::new(page.has_previous, page.has_next);
-    connection.edges.extend(page.items.into_iter().map(|item| {
-        async_graphql::connection::Edge::new(
-            async_graphql::connection::OpaqueCursor(key(&item)),
-            node(item),
-        )
-    }));
-    connection
 }

@@ -1,0 +1,150 @@
+//! What a brand learns about its benefits: the cell analysis (reviewers
+//! too), reach, usage and renewal through the privacy engine.
+
+use async_graphql::{Context, ID, Object};
+use chrono::Utc;
+
+use super::{READERS, benefit_id, own_brand};
+use crate::graphql::types::benefit_insight::{BenefitUsage, CellAnalysis, RenewalComparison};
+use crate::{
+    auth::{BrandScope, Role},
+    benefits::{self, insight, renewal},
+    error::ErrorCode,
+    graphql::{
+        ApiError,
+        audience::{AudienceAnswer, Dimension as DimensionName, Population},
+        db, principal, privacy_settings, require,
+    },
+    segments::Dimension as Dim,
+};
+
+/// Analysis and analytics of benefits.
+#[derive(Default)]
+pub(super) struct InsightQuery;
+
+#[Object]
+impl InsightQuery {
+    /// For every cell of growth tier × paid member × black card (× up to
+    /// two of AGE_BAND, CITY_TIER, INTEREST), the benefits a member there
+    /// gets after stacking, with conflicts and dead benefits. Brand roles
+    /// analyse their own brand (`brandId` may be omitted); platform roles
+    /// name one. `includeDrafts` adds drafts and benefits in review to the
+    /// approved, active and paused ones.
+    async fn benefit_cell_analysis(
+        &self,
+        ctx: &Context<'_>,
+        brand_id: Option<ID>,
+        #[graphql(default)] extra_dimensions: Vec<DimensionName>,
+        #[graphql(default)] include_drafts: bool,
+    ) -> Result<CellAnalysis, ApiError> {
+        let principal = principal(ctx)?;
+        require(principal, READERS, "analysing benefits")?;
+        let brand = match (principal.brand_scope(), brand_id) {
+            (BrandScope::One(own), None) => own,
+            (scope, Some(id)) => {
+                let id = crate::graphql::brands::parse_brand_id(&id)?;
+                crate::brands::get(db(ctx)?, scope, id).await?.id
+            }
+            (BrandScope::All, None) => {
+                return Err(ApiError::new(
+                    ErrorCode::BadUserInput,
+                    "`brandId` is required for platform roles",
+                ));
+            }
+        };
+        let extras: Vec<Dim> = extra_dimensions.into_iter().map(Into::into).collect();
+        Ok(insight::analysis(db(ctx)?, brand, &extras, include_drafts)
+            .await?
+            .into())
+    }
+
+    /// How many members each targeted cell (growth tier × paid member)
+    /// holds, through the privacy engine: noisy, small cells suppressed,
+    /// paid from the brand's budget, the same answer again for free (brand
+    /// roles, their own benefits).
+    async fn benefit_reach_preview(
+        &self,
+        ctx: &Context<'_>,
+        benefit_id: ID,
+        #[graphql(default_with = "Population::Platform")] population: Population,
+    ) -> Result<AudienceAnswer, ApiError> {
+        let principal = principal(ctx)?;
+        let brand = own_brand(
+            principal,
+            &[Role::BrandOperator, Role::BrandAnalyst],
+            "reach previews",
+        )?;
+        let benefit = benefits::get(
+            db(ctx)?,
+            principal.brand_scope(),
+            self::benefit_id(&benefit_id)?,
+        )
+        .await?;
+        Ok(insight::reach(
+            db(ctx)?,
+            privacy_settings(ctx)?,
+            brand,
+            &benefit,
+            population.into(),
+        )
+        .await?
+        .into())
+    }
+
+    /// A live benefit's usage: redemptions and the usage rate the
+    /// retirement policy judges (brand roles, their own benefits).
+    async fn benefit_usage(
+        &self,
+        ctx: &Context<'_>,
+        benefit_id: ID,
+    ) -> Result<BenefitUsage, ApiError> {
+        let principal = principal(ctx)?;
+        let brand = own_brand(
+            principal,
+            &[Role::BrandOperator, Role::BrandAnalyst],
+            "benefit usage",
+        )?;
+        let db = db(ctx)?;
+        let benefit =
+            benefits::get(db, principal.brand_scope(), self::benefit_id(&benefit_id)?).await?;
+        let usage = insight::usage(db, privacy_settings(ctx)?, brand, &benefit).await?;
+        Ok(BenefitUsage {
+            redemptions: usage.redemptions,
+            unique_redeemers: usage.unique_redeemers,
+            spent_cents: usage.spent_cents,
+            eligible_members: usage.eligible_members,
+            usage_rate: usage.usage_rate,
+            policy_min_usage_rate: usage.policy_min_usage_rate,
+            reach: usage.reach.into(),
+        })
+    }
+
+    /// Renewal rate of paid members who used the benefit against eligible
+    /// paid members who did not (brand roles, their own benefits; noisy,
+    /// budgeted, the same answer again until new redemptions).
+    async fn benefit_renewal(
+        &self,
+        ctx: &Context<'_>,
+        benefit_id: ID,
+    ) -> Result<RenewalComparison, ApiError> {
+        let principal = principal(ctx)?;
+        let brand = own_brand(
+            principal,
+            &[Role::BrandOperator, Role::BrandAnalyst],
+            "renewal analytics",
+        )?;
+        let db = db(ctx)?;
+        let benefit =
+            benefits::get(db, principal.brand_scope(), self::benefit_id(&benefit_id)?).await?;
+        let answer =
+            renewal::renewal(db, privacy_settings(ctx)?, brand, &benefit, Utc::now()).await?;
+        Ok(RenewalComparison {
+            used: answer.used.into(),
+            did_not_use: answer.not_used.into(),
+            epsilon_spent: answer.epsilon_spent_micros as f64 / 1e6,
+            noise_scale: answer.noise.scale,
+            interval95: answer.noise.interval95,
+            budget: answer.budget.into(),
+        })
+    }
+}

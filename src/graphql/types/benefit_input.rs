@@ -1,0 +1,270 @@
+//! What an operator writes: a benefit definition as GraphQL input, one
+//! `@oneOf` kind with its parameters, turned into the domain's definition.
+
+use async_graphql::{InputObject, OneofObject};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    benefits::definition::{self, Definition},
+    graphql::scalars::LocalDateTime,
+};
+
+use super::benefit::{BenefitKind, GrowthTier, StackMode};
+
+/// Percent off every order.
+#[derive(InputObject)]
+pub struct PercentOffInput {
+    /// 1–50.
+    percent: i64,
+}
+
+/// Money off an order of at least a threshold.
+#[derive(InputObject)]
+pub struct FixedCouponInput {
+    /// Money off in fen (¥1 – ¥10,000).
+    amount_cents: i64,
+    /// Smallest order in fen (at least the amount).
+    threshold_cents: i64,
+}
+
+/// A birthday gift.
+#[derive(InputObject)]
+pub struct BirthdayGiftInput {
+    /// The gift.
+    gift: String,
+    /// Days before the birthday the window opens (0–30).
+    days_before: i64,
+    /// Days after it closes (0–30).
+    days_after: i64,
+}
+
+/// A service for members with given interests.
+#[derive(InputObject)]
+pub struct InterestServiceInput {
+    /// The service.
+    service: String,
+    /// Interest categories it is for.
+    interests: Vec<String>,
+}
+
+/// An offline experience.
+#[derive(InputObject)]
+pub struct OfflineExperienceInput {
+    /// What it is.
+    title: String,
+    /// Store locations.
+    locations: Vec<String>,
+    /// Slot start, Asia/Shanghai local time.
+    slot_start: LocalDateTime,
+    /// Slot end, Asia/Shanghai local time.
+    slot_end: LocalDateTime,
+    /// Places (1–10,000).
+    capacity: i64,
+}
+
+/// Early access to member-only SKUs.
+#[derive(InputObject)]
+pub struct EarlyAccessInput {
+    /// Hours before the public (1–168).
+    hours_early: i64,
+    /// The SKUs.
+    skus: Vec<String>,
+}
+
+/// A points multiplier.
+#[derive(InputObject)]
+pub struct PointsMultiplierInput {
+    /// Multiplier × 10 (11 = 1.1×, up to 100 = 10×).
+    multiplier_tenths: i64,
+}
+
+/// Exactly one kind with its parameters.
+#[derive(OneofObject)]
+pub enum BenefitKindInput {
+    /// Percent off.
+    PercentOff(PercentOffInput),
+    /// A coupon with a threshold.
+    FixedCoupon(FixedCouponInput),
+    /// Free return shipping (pass `true`).
+    FreeReturnShipping(bool),
+    /// A birthday gift.
+    BirthdayGift(BirthdayGiftInput),
+    /// An interest service.
+    InterestService(InterestServiceInput),
+    /// An offline experience.
+    OfflineExperience(OfflineExperienceInput),
+    /// Early access.
+    EarlyAccess(EarlyAccessInput),
+    /// A points multiplier.
+    PointsMultiplier(PointsMultiplierInput),
+}
+
+/// Whom a benefit is for (segment dimensions only).
+#[derive(InputObject, Default)]
+pub struct TargetingInput {
+    /// Lowest growth tier.
+    min_tier: Option<GrowthTier>,
+    /// Paid members only (true), others only (false), either (null).
+    paid_member: Option<bool>,
+    /// Black-card holders only (true), others only (false), either (null).
+    black_card: Option<bool>,
+    /// Any of these interests.
+    #[graphql(default)]
+    interests: Vec<String>,
+    /// Any of these age bands (AGE_UNDER_25 … AGE_50_PLUS).
+    #[graphql(default)]
+    age_bands: Vec<String>,
+    /// Any of these city tiers (TIER1 … TIER5).
+    #[graphql(default)]
+    city_tiers: Vec<String>,
+}
+
+/// Stacking rules.
+#[derive(InputObject)]
+pub struct StackingInput {
+    /// The mode.
+    mode: StackMode,
+    /// Kinds it combines with.
+    #[graphql(default)]
+    combines_with: Vec<BenefitKind>,
+    /// Higher wins a conflict (0–1000).
+    #[graphql(default)]
+    priority: i64,
+}
+
+/// A better value for a better segment.
+#[derive(InputObject)]
+pub struct UpgradeInput {
+    /// Lowest tier for the upgrade.
+    min_tier: Option<GrowthTier>,
+    /// Needs the paid membership.
+    #[graphql(default)]
+    paid_member: bool,
+    /// Needs the black card.
+    #[graphql(default)]
+    black_card: bool,
+    /// The upgraded value (percent, coupon fen or multiplier tenths).
+    value: i64,
+}
+
+/// When it runs, in Asia/Shanghai local time.
+#[derive(InputObject)]
+pub struct ScheduleInput {
+    /// Start, e.g. `2026-12-01T00:00:00`.
+    starts_at: LocalDateTime,
+    /// End, if any.
+    ends_at: Option<LocalDateTime>,
+}
+
+/// What it may cost.
+#[derive(InputObject, Default)]
+pub struct BudgetInput {
+    /// Most redemptions in all.
+    total_redemptions: Option<i64>,
+    /// Most redemptions per member.
+    per_member: Option<i64>,
+    /// Most money in all, in fen.
+    total_money_cents: Option<i64>,
+}
+
+/// A benefit definition.
+#[derive(InputObject)]
+pub struct BenefitInput {
+    /// What members see.
+    name: String,
+    /// More words.
+    description: Option<String>,
+    /// The kind and its parameters.
+    kind: BenefitKindInput,
+    /// Whom it is for (default: every member).
+    targeting: Option<TargetingInput>,
+    /// How it stacks.
+    stacking: StackingInput,
+    /// A better value for a better segment.
+    upgrade: Option<UpgradeInput>,
+    /// When it runs.
+    schedule: ScheduleInput,
+    /// What it may cost (default: unlimited).
+    budget: Option<BudgetInput>,
+}
+
+fn from_local(local: LocalDateTime) -> DateTime<Utc> {
+    crate::platform::from_business_local(local.0)
+}
+
+impl From<BenefitInput> for Definition {
+    fn from(input: BenefitInput) -> Self {
+        use definition::Kind;
+        let kind = match input.kind {
+            BenefitKindInput::PercentOff(k) => Kind::PercentOff { percent: k.percent },
+            BenefitKindInput::FixedCoupon(k) => Kind::FixedCoupon {
+                amount_cents: k.amount_cents,
+                threshold_cents: k.threshold_cents,
+            },
+            BenefitKindInput::FreeReturnShipping(_) => Kind::FreeReturnShipping,
+            BenefitKindInput::BirthdayGift(k) => Kind::BirthdayGift {
+                gift: k.gift,
+                days_before: k.days_before,
+                days_after: k.days_after,
+            },
+            BenefitKindInput::InterestService(k) => Kind::InterestService {
+                service: k.service,
+                interests: k.interests,
+            },
+            BenefitKindInput::OfflineExperience(k) => Kind::OfflineExperience {
+                title: k.title,
+                locations: k.locations,
+                slot_start: from_local(k.slot_start),
+                slot_end: from_local(k.slot_end),
+                capacity: k.capacity,
+            },
+            BenefitKindInput::EarlyAccess(k) => Kind::EarlyAccess {
+                hours_early: k.hours_early,
+                skus: k.skus,
+            },
+            BenefitKindInput::PointsMultiplier(k) => Kind::PointsMultiplier {
+                multiplier_tenths: k.multiplier_tenths,
+            },
+        };
+        let t = input.targeting.unwrap_or_default();
+        let b = input.budget.unwrap_or_default();
+        Definition {
+            name: input.name,
+            description: input.description,
+            kind,
+            targeting: definition::Targeting {
+                min_tier: t.min_tier.map(Into::into),
+                paid_member: t.paid_member,
+                black_card: t.black_card,
+                interests: t.interests,
+                age_bands: t.age_bands,
+                city_tiers: t.city_tiers,
+            },
+            stacking: definition::Stacking {
+                mode: input.stacking.mode.into(),
+                combines_with: input
+                    .stacking
+                    .combines_with
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+                priority: input.stacking.priority,
+            },
+            upgrade: input.upgrade.map(|u| definition::Upgrade {
+                min_tier: u.min_tier.map(Into::into),
+                paid_member: u.paid_member,
+                black_card: u.black_card,
+                value: u.value,
+            }),
+            schedule: definition::Schedule {
+                starts_at: from_local(input.schedule.starts_at),
+                ends_at: input.schedule.ends_at.map(from_local),
+            },
+            budget: definition::Budget {
+                total_redemptions: b.total_redemptions,
+                per_member: b.per_member,
+                total_money_cents: b.total_money_cents,
+            },
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! What a brand learns about its benefits: the cell analysis, usage,
+//! renewal and its member centre.
+
+use async_graphql::{Enum, ID, SimpleObject};
+
+use crate::{
+    benefits::{centre, renewal, stacking},
+    graphql::{
+        UserError,
+        audience::{AudienceAnswer, Dimension as DimensionName, PrivacyBudget},
+        ids::gid,
+    },
+};
+
+use super::benefit::GrowthTier;
+
+/// A benefit a cell gets.
+#[derive(SimpleObject)]
+pub struct AppliedBenefit {
+    /// The benefit.
+    pub(crate) benefit_id: ID,
+    /// Its value in this cell.
+    pub(crate) value: Option<i64>,
+    /// The upgrade applies.
+    pub(crate) upgraded: bool,
+    /// Targeted dimensions the analysis does not split by: only part of
+    /// the cell gets it.
+    pub(crate) partial_on: Vec<DimensionName>,
+}
+
+/// Why a matching benefit does not apply.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::benefits::stacking::OverrideReason")]
+pub enum OverrideReason {
+    /// An exclusive benefit applies.
+    ExclusiveApplies,
+    /// It is exclusive and a higher-priority benefit applies.
+    HigherPriorityApplies,
+    /// A best-of benefit of the same kind is worth more here.
+    BestOfLower,
+    /// A higher-priority benefit applies that it may not combine with.
+    NotCombinable,
+}
+
+/// A matching benefit that loses.
+#[derive(SimpleObject)]
+pub struct OverriddenBenefit {
+    /// The benefit.
+    pub(crate) benefit_id: ID,
+    /// What it lost to.
+    pub(crate) by: ID,
+    /// Why.
+    pub(crate) reason: OverrideReason,
+}
+
+/// Two benefits whose rules contradict in a cell.
+#[derive(SimpleObject)]
+pub struct StackingConflict {
+    /// The one that applies.
+    pub(crate) kept: ID,
+    /// The one that lost.
+    pub(crate) lost: ID,
+    /// In words.
+    pub(crate) reason: String,
+}
+
+/// One value of an extra dimension.
+#[derive(SimpleObject)]
+pub struct CellValue {
+    /// The dimension.
+    pub(crate) dimension: DimensionName,
+    /// Its value code.
+    pub(crate) value: String,
+}
+
+/// What members of one cell get.
+#[derive(SimpleObject)]
+pub struct BenefitCell {
+    /// Growth tier.
+    pub(crate) tier: GrowthTier,
+    /// Paid members.
+    pub(crate) paid_member: bool,
+    /// Black-card holders.
+    pub(crate) black_card: bool,
+    /// Values of the extra dimensions.
+    pub(crate) extras: Vec<CellValue>,
+    /// The benefits that apply, highest priority first.
+    pub(crate) applied: Vec<AppliedBenefit>,
+    /// Those that match but lose.
+    pub(crate) overridden: Vec<OverriddenBenefit>,
+    /// Contradicting rules.
+    pub(crate) conflicts: Vec<StackingConflict>,
+}
+
+/// Why a benefit is dead.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::benefits::stacking::DeadReason")]
+pub enum DeadReason {
+    /// No cell matches its targeting.
+    NeverTargeted,
+    /// It matches somewhere but always loses.
+    AlwaysOverridden,
+}
+
+/// A benefit no member ever gets.
+#[derive(SimpleObject)]
+pub struct DeadBenefit {
+    /// The benefit.
+    pub(crate) benefit_id: ID,
+    /// Why.
+    pub(crate) reason: DeadReason,
+}
+
+/// Every cell's effective benefits.
+#[derive(SimpleObject)]
+pub struct CellAnalysis {
+    /// One entry per cell.
+    pub(crate) cells: Vec<BenefitCell>,
+    /// Benefits no cell gets.
+    pub(crate) dead: Vec<DeadBenefit>,
+}
+
+impl From<stacking::Analysis> for CellAnalysis {
+    fn from(a: stacking::Analysis) -> Self {
+        Self {
+            cells: a
+                .cells
+                .into_iter()
+                .map(|o| BenefitCell {
+                    tier: o.cell.tier.into(),
+                    paid_member: o.cell.paid,
+                    black_card: o.cell.black_card,
+                    extras: o
+                        .cell
+                        .extras
+                        .into_iter()
+                        .map(|(d, value)| CellValue {
+                            dimension: d.into(),
+                            value,
+                        })
+                        .collect(),
+                    applied: o
+                        .applied
+                        .into_iter()
+                        .map(|x| AppliedBenefit {
+                            benefit_id: gid(x.id),
+                            value: x.value,
+                            upgraded: x.upgraded,
+                            partial_on: x.partial.into_iter().map(Into::into).collect(),
+                        })
+                        .collect(),
+                    overridden: o
+                        .overridden
+                        .into_iter()
+                        .map(|x| OverriddenBenefit {
+                            benefit_id: gid(x.id),
+                            by: gid(x.by),
+                            reason: x.reason.into(),
+                        })
+                        .collect(),
+                    conflicts: o
+                        .conflicts
+                        .into_iter()
+                        .map(|c| StackingConflict {
+                            kept: gid(c.kept),
+                            lost: gid(c.lost),
+                            reason: c.reason,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            dead: a
+                .dead
+                .into_iter()
+                .map(|(id, reason)| DeadBenefit {
+                    benefit_id: gid(id),
+                    reason: reason.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// How much a benefit is used. Redemptions are the brand's own
+/// transactions; the eligible-member count behind the usage rate comes from
+/// the privacy engine (the benefit's platform reach, noisy and budgeted).
+#[derive(SimpleObject)]
+pub struct BenefitUsage {
+    /// Redemptions granted.
+    pub(crate) redemptions: i64,
+    /// Distinct members granted it.
+    pub(crate) unique_redeemers: i64,
+    /// Money granted, in fen.
+    pub(crate) spent_cents: i64,
+    /// Eligible platform members (noisy: the shown members of the reach answer).
+    pub(crate) eligible_members: i64,
+    /// Unique redeemers ÷ eligible members; null when no cell is shown.
+    pub(crate) usage_rate: Option<f64>,
+    /// The least usage rate the programme keeps a benefit at.
+    pub(crate) policy_min_usage_rate: f64,
+    /// The reach answer the rate was computed from (its privacy metadata).
+    pub(crate) reach: AudienceAnswer,
+}
+
+/// One group's renewal decisions (noisy; null when under the minimum cell size).
+#[derive(SimpleObject)]
+pub struct RenewalGroup {
+    /// Renewal decisions.
+    pub(crate) decisions: Option<i64>,
+    /// Renewals.
+    pub(crate) renewed: Option<i64>,
+    /// Renewals ÷ decisions.
+    pub(crate) rate: Option<f64>,
+}
+
+impl From<renewal::Group> for RenewalGroup {
+    fn from(g: renewal::Group) -> Self {
+        Self {
+            decisions: g.decisions,
+            renewed: g.renewed,
+            rate: g.rate,
+        }
+    }
+}
+
+/// Renewal of paid members who used a benefit against eligible paid members
+/// who did not, released through the privacy engine.
+#[derive(SimpleObject)]
+pub struct RenewalComparison {
+    /// Paid members granted the benefit.
+    pub(crate) used: RenewalGroup,
+    /// Eligible paid members never granted it.
+    pub(crate) did_not_use: RenewalGroup,
+    /// ε this request spent; 0 when served again (until new redemptions).
+    pub(crate) epsilon_spent: f64,
+    /// Discrete Laplace scale on the four counts (Δ/ε, Δ = 2).
+    pub(crate) noise_scale: f64,
+    /// 95% of counts are within this much of the truth.
+    pub(crate) interval95: i64,
+    /// Your budget after this request.
+    pub(crate) budget: PrivacyBudget,
+}
+
+/// One tier of a member centre.
+#[derive(SimpleObject)]
+pub struct MemberCentreTier {
+    /// The tier.
+    pub(crate) tier: GrowthTier,
+    /// Its benefits, in display order.
+    pub(crate) benefit_ids: Vec<ID>,
+}
+
+/// What one programme cell sees in the member centre.
+#[derive(SimpleObject)]
+pub struct MemberCentreCell {
+    /// Growth tier.
+    pub(crate) tier: GrowthTier,
+    /// Paid members.
+    pub(crate) paid_member: bool,
+    /// Black-card holders.
+    pub(crate) black_card: bool,
+    /// Centre benefits shown (active and applying after stacking), in order.
+    pub(crate) shown: Vec<AppliedBenefit>,
+    /// Centre benefits of the tier that this cell does not get.
+    pub(crate) hidden: Vec<ID>,
+}
+
+/// The result of `setMemberCentre`.
+#[derive(SimpleObject)]
+pub struct MemberCentrePayload {
+    /// Every tier after the change.
+    pub(crate) tiers: Option<Vec<MemberCentreTier>>,
+    /// Why it was refused.
+    pub(crate) user_errors: Vec<UserError>,
+}
+
+pub(crate) fn centre_tiers(centre: centre::Centre) -> Vec<MemberCentreTier> {
+    centre
+        .into_iter()
+        .map(|(tier, ids)| MemberCentreTier {
+            tier: tier.into(),
+            benefit_ids: ids.into_iter().map(gid).collect(),
+        })
+        .collect()
+}

@@ -1,0 +1,7 @@
+//! GraphQL object and input types, apart from the root resolvers that
+//! return them, so each capability's roots can share them without
+//! importing one another.
+
+pub(crate) mod benefit;
+pub(crate) mod benefit_input;
+pub(crate) mod benefit_insight;
