@@ -52,3 +52,8 @@ pub(crate) fn connection<M, T: async_graphql::OutputType>(
     );
     connection
 }
+
+/// Parses a brand id; a malformed id names the argument.
+pub(crate) fn parse_brand_id(id: &ID) -> Result<i64, ApiError> {
+    parse_id(id, "a brand")
+}

@@ -5,16 +5,13 @@ use async_graphql::{Context, ID, Object};
 use chrono::Utc;
 
 use super::{READERS, benefit_id, own_brand};
+use crate::graphql::types::audience::{AudienceAnswer, Dimension as DimensionName, Population};
 use crate::graphql::types::benefit_insight::{BenefitUsage, CellAnalysis, RenewalComparison};
 use crate::{
     auth::{BrandScope, Role},
     benefits::{self, insight, renewal},
     error::ErrorCode,
-    graphql::{
-        ApiError,
-        audience::{AudienceAnswer, Dimension as DimensionName, Population},
-        db, principal, privacy_settings, require,
-    },
+    graphql::{ApiError, db, principal, privacy_settings, require},
     segments::Dimension as Dim,
 };
 
@@ -42,7 +39,7 @@ impl InsightQuery {
         let brand = match (principal.brand_scope(), brand_id) {
             (BrandScope::One(own), None) => own,
             (scope, Some(id)) => {
-                let id = crate::graphql::brands::parse_brand_id(&id)?;
+                let id = crate::graphql::ids::parse_brand_id(&id)?;
                 crate::brands::get(db(ctx)?, scope, id).await?.id
             }
             (BrandScope::All, None) => {

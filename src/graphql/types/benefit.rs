@@ -8,7 +8,7 @@ use entity::benefit_event;
 use crate::{
     benefits::{self, Action, definition::Definition},
     error::ErrorCode,
-    graphql::{ApiError, brands::Brand, loaders, scalars::LocalDateTime},
+    graphql::{ApiError, loaders, scalars::LocalDateTime, types::brand::Brand},
 };
 
 /// Where a benefit stands.

@@ -3,13 +3,10 @@
 
 use async_graphql::{Enum, ID, SimpleObject};
 
+use crate::graphql::types::audience::{AudienceAnswer, Dimension as DimensionName, PrivacyBudget};
 use crate::{
     benefits::{centre, renewal, stacking},
-    graphql::{
-        UserError,
-        audience::{AudienceAnswer, Dimension as DimensionName, PrivacyBudget},
-        ids::gid,
-    },
+    graphql::{UserError, ids::gid},
 };
 
 use super::benefit::GrowthTier;

@@ -1,0 +1,334 @@
+//! Applications to the programme and their append-only events.
+
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{application, application_event};
+
+use crate::graphql::{ApiError, UserError, loaders};
+use crate::{
+    error::ErrorCode,
+    onboarding::{self, Action},
+};
+
+use crate::graphql::types::{brand::Brand, criteria::Evaluation};
+
+/// Where an application stands.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::ApplicationState")]
+pub enum ApplicationState {
+    /// Written by the brand, not yet sent.
+    Draft,
+    /// Sent; automatic screening runs next.
+    Submitted,
+    /// Screened; waiting for (or with) a reviewer.
+    InReview,
+    /// The brand must answer a question before `dueAt`.
+    NeedsInfo,
+    /// The brand missed the deadline to answer.
+    Expired,
+    /// Admitted; the brand is ACTIVE and re-evaluated quarterly.
+    Approved,
+    /// Admitted on probation until `dueAt`.
+    ApprovedWithConditions,
+    /// Refused, with reason codes; may be appealed once until `dueAt`.
+    Rejected,
+    /// Appealed; a different reviewer decides.
+    Appealed,
+    /// The appeal failed; the rejection stands.
+    Upheld,
+    /// Admitted but failing a re-evaluation; must pass by `dueAt`.
+    Watchlist,
+    /// Removed from the programme after a missed watchlist deadline.
+    Suspended,
+}
+
+/// Why an application was refused or moved.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::onboarding::ReasonCode")]
+pub enum ReasonCode {
+    /// Market share below the category's threshold.
+    MarketShareLow,
+    /// Voluntary mention share below the threshold.
+    MentionShareLow,
+    /// Price volatility above the threshold.
+    PriceVolatile,
+    /// Too many deep-discount days.
+    DeepDiscounting,
+    /// Super-member ratio (its Wilson lower bound) below the threshold.
+    SuperMemberRatioLow,
+    /// A measure could not be computed from the platform's data.
+    IncompleteData,
+    /// A risk the measures do not show.
+    BrandRisk,
+    /// Anything else; the note says what.
+    Other,
+}
+
+/// What an application's `dueAt` means.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::onboarding::DueKind")]
+pub enum DueKind {
+    /// The brand must answer by then, or the application expires.
+    InfoDeadline,
+    /// Probation ends; the brand is re-evaluated.
+    ProbationEnd,
+    /// The next scheduled re-evaluation.
+    Reevaluation,
+    /// The brand must pass a re-evaluation by then, or is suspended.
+    WatchlistDeadline,
+    /// The last moment to appeal.
+    AppealWindowEnd,
+}
+
+/// A reviewer's decision.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionKind {
+    /// Admit (in review, or on appeal).
+    Approve,
+    /// Admit on probation (`probationDays`, conditions in `note`).
+    ApproveWithConditions,
+    /// Refuse (`reasonCodes` required).
+    Reject,
+    /// Ask the brand (`note`), with `infoDeadlineDays` (default 14).
+    RequestInfo,
+    /// Confirm the rejection on appeal (`reasonCodes` required).
+    Uphold,
+}
+
+impl From<DecisionKind> for Action {
+    fn from(kind: DecisionKind) -> Self {
+        match kind {
+            DecisionKind::Approve => Self::Approve,
+            DecisionKind::ApproveWithConditions => Self::ApproveWithConditions,
+            DecisionKind::Reject => Self::Reject,
+            DecisionKind::RequestInfo => Self::RequestInfo,
+            DecisionKind::Uphold => Self::Uphold,
+        }
+    }
+}
+
+/// One step in an application's history; events are never changed.
+#[derive(SimpleObject)]
+pub struct ApplicationEvent {
+    /// When (UTC).
+    pub(crate) at: DateTime<Utc>,
+    /// Who: a principal's subject, `screening` or `scheduler`.
+    pub(crate) actor: String,
+    /// What happened.
+    pub(crate) action: ApplicationAction,
+    /// The state before (null for creation).
+    pub(crate) from_state: Option<ApplicationState>,
+    /// The state after (the same as before for claims and warnings).
+    pub(crate) to_state: ApplicationState,
+    /// Why.
+    pub(crate) reason_codes: Vec<ReasonCode>,
+    /// The actor's note (the question, the answer, the conditions …).
+    pub(crate) note: Option<String>,
+    /// The evaluation the step relied on.
+    pub(crate) evaluation_id: Option<ID>,
+    /// The deadline the step set or warned about.
+    pub(crate) due_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<application_event::Model> for ApplicationEvent {
+    type Error = ApiError;
+
+    fn try_from(row: application_event::Model) -> Result<Self, ApiError> {
+        let action: Action = crate::db::stored("application_event.action", &row.action)?;
+        Ok(Self {
+            at: row.at,
+            actor: row.actor,
+            action: action.into(),
+            from_state: row.from_state.map(Into::into),
+            to_state: row.to_state.into(),
+            reason_codes: onboarding::ReasonCode::parse_list(&row.reason_codes)
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            note: row.note,
+            evaluation_id: row.evaluation_id.map(|id| ID(id.to_string())),
+            due_at: row.due_at,
+        })
+    }
+}
+
+/// What an application event records: a step of the brand, a reviewer,
+/// screening or the scheduler.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::onboarding::Action")]
+pub enum ApplicationAction {
+    /// The brand created a draft.
+    Create,
+    /// A standing loaded with platform data (admitted before this system).
+    Import,
+    /// The brand sent its draft.
+    Submit,
+    /// Automatic screening after a submission.
+    Screen,
+    /// The brand answered a request for information.
+    Respond,
+    /// A reviewer took the application.
+    Claim,
+    /// The claim was given back.
+    Release,
+    /// A reviewer admitted the brand.
+    Approve,
+    /// A reviewer admitted the brand on probation.
+    ApproveWithConditions,
+    /// A reviewer refused, with reason codes.
+    Reject,
+    /// A reviewer asked the brand a question, with a deadline.
+    RequestInfo,
+    /// The brand appealed a rejection.
+    Appeal,
+    /// A second reviewer confirmed the rejection.
+    Uphold,
+    /// The admitted brand was measured again.
+    Reevaluate,
+    /// A request for information went unanswered past its deadline.
+    Expire,
+    /// A deadline is 30 days away or less.
+    Warn,
+}
+
+/// A brand's application to the programme and, once admitted, its standing.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Application {
+    /// Its id; also its federation key.
+    pub(crate) id: ID,
+    /// Where it stands.
+    pub(crate) state: ApplicationState,
+    /// Pass this as `expectedVersion` to change it.
+    pub(crate) version: i32,
+    /// The brand's statement.
+    pub(crate) statement: String,
+    /// The reviewer holding it.
+    pub(crate) claimed_by: Option<String>,
+    /// The reviewer of the last decision.
+    pub(crate) decided_by: Option<String>,
+    /// The brand has used its one appeal.
+    pub(crate) appealed: bool,
+    /// The current state's deadline, if it has one.
+    pub(crate) due_at: Option<DateTime<Utc>>,
+    /// What `dueAt` means.
+    pub(crate) due_kind: Option<DueKind>,
+    /// When it was created.
+    pub(crate) created_at: DateTime<Utc>,
+    /// When it was first submitted.
+    pub(crate) submitted_at: Option<DateTime<Utc>>,
+    /// When it last changed.
+    pub(crate) updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub(crate) row_id: i64,
+    #[graphql(skip)]
+    pub(crate) brand_id: i64,
+    #[graphql(skip)]
+    pub(crate) evaluation_id: Option<i64>,
+}
+
+impl From<application::Model> for Application {
+    fn from(row: application::Model) -> Self {
+        Self {
+            id: ID(row.id.to_string()),
+            state: row.state.into(),
+            version: row.version,
+            statement: row.statement,
+            claimed_by: row.claimed_by,
+            decided_by: row.decided_by,
+            appealed: row.appealed,
+            due_at: row.due_at,
+            due_kind: row
+                .due_at
+                .and(onboarding::rules::due_kind(row.state))
+                .map(Into::into),
+            created_at: row.created_at,
+            submitted_at: row.submitted_at,
+            updated_at: row.updated_at,
+            row_id: row.id,
+            brand_id: row.brand_id,
+            evaluation_id: row.evaluation_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Application {
+    /// The applying brand.
+    async fn brand(&self, ctx: &Context<'_>) -> Result<Brand, ApiError> {
+        loaders(ctx)?
+            .brands
+            .load_one(self.brand_id)
+            .await?
+            .map(Brand::from)
+            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "application without a brand"))
+    }
+
+    /// The latest evaluation (screening or re-evaluation).
+    async fn latest_evaluation(&self, ctx: &Context<'_>) -> Result<Option<Evaluation>, ApiError> {
+        let Some(id) = self.evaluation_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?
+            .evaluations
+            .load_one(id)
+            .await?
+            .map(Evaluation::from))
+    }
+
+    /// Every step so far, oldest first.
+    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<ApplicationEvent>, ApiError> {
+        loaders(ctx)?
+            .events
+            .load_one(self.row_id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ApplicationEvent::try_from)
+            .collect()
+    }
+}
+
+/// Narrows `applications` (the reviewer queue).
+#[derive(InputObject, Default)]
+pub struct ApplicationFilterInput {
+    /// Only these states.
+    pub(crate) states: Option<Vec<ApplicationState>>,
+    /// Only brands in the category with this code.
+    pub(crate) category: Option<String>,
+    /// Only applications first submitted at or before this instant (how old).
+    pub(crate) submitted_before: Option<DateTime<Utc>>,
+    /// Only applications whose deadline falls at or before this instant.
+    pub(crate) due_before: Option<DateTime<Utc>>,
+    /// Only claimed (true) or unclaimed (false) applications.
+    pub(crate) claimed: Option<bool>,
+}
+
+/// A reviewer's decision on an application they hold.
+#[derive(InputObject)]
+pub struct DecideApplicationInput {
+    /// The application.
+    pub(crate) application_id: ID,
+    /// The version the decision is based on.
+    pub(crate) expected_version: i32,
+    /// What is decided.
+    pub(crate) decision: DecisionKind,
+    /// Why (required to reject or uphold).
+    #[graphql(default)]
+    pub(crate) reason_codes: Vec<ReasonCode>,
+    /// The question (REQUEST_INFO), the conditions (APPROVE_WITH_CONDITIONS) or a remark.
+    pub(crate) note: Option<String>,
+    /// Probation length in days, 1–365 (APPROVE_WITH_CONDITIONS only).
+    pub(crate) probation_days: Option<u32>,
+    /// Days the brand has to answer, 1–90, default 14 (REQUEST_INFO only).
+    pub(crate) info_deadline_days: Option<u32>,
+}
+
+/// The result of an application mutation.
+#[derive(SimpleObject)]
+pub struct ApplicationPayload {
+    /// The application after the step.
+    pub(crate) application: Option<Application>,
+    /// Why the step was refused.
+    pub(crate) user_errors: Vec<UserError>,
+}

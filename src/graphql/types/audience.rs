@@ -1,0 +1,259 @@
+//! Audience questions and their privacy-protected answers as the contract
+//! shows them.
+
+use async_graphql::{Enum, ID, InputObject, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    privacy::{NoiseInfo, ledger},
+    segments::{self},
+};
+
+/// Whose members a question counts.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::segments::Population")]
+pub enum Population {
+    /// Every platform member. Answers are shared by all brands: the first
+    /// brand to ask pays, everyone gets the same numbers.
+    Platform,
+    /// Members of your brand's own store.
+    Store,
+}
+
+/// A member dimension. `audienceDimensions` lists each one's value codes.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::segments::Dimension")]
+pub enum Dimension {
+    /// Growth tier from the points score: BRONZE … BLACK_DIAMOND.
+    GrowthTier,
+    /// Holds the paid membership: YES or NO.
+    PaidMember,
+    /// Holds the black card: YES or NO.
+    BlackCard,
+    /// Age this calendar year, banded: AGE_UNDER_25 … AGE_50_PLUS.
+    AgeBand,
+    /// FEMALE, MALE or UNDECLARED.
+    Gender,
+    /// TIER1, NEW_TIER1, TIER2 … TIER5.
+    CityTier,
+    /// Trailing-year spend in yuan, banded: SPEND_UNDER_1K … SPEND_50K_PLUS.
+    SpendBand,
+    /// Interest category; a member can have several (at most 5 are counted).
+    Interest,
+    /// Ecosystem service used; a member can use several (at most 5 are counted).
+    Service,
+}
+
+/// Metrics beyond member counts and shares, which every answer has. Each
+/// one releases one more table, which costs one more table's ε unless it
+/// was released for these cells earlier in the data epoch.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::segments::Metric")]
+pub enum AudienceMetric {
+    /// Share of each cell's members who hold the paid membership.
+    PaidMemberShare,
+    /// Share of each cell's members who hold the black card.
+    BlackCardShare,
+    /// Mean annual spend, each member's spend clamped to ¥50,000.
+    MeanAnnualSpend,
+    /// Target group index: the cell's share of your store's members ÷ its
+    /// share of platform members × 100 (store population only).
+    Tgi,
+}
+
+/// Keep only members with one of these values of a dimension.
+#[derive(InputObject)]
+pub struct DimensionFilter {
+    /// The dimension.
+    pub(crate) dimension: Dimension,
+    /// Value codes, any of which matches (one only for INTEREST and SERVICE).
+    pub(crate) values: Vec<String>,
+}
+
+/// An audience question.
+#[derive(InputObject)]
+pub struct AudienceQuestion {
+    /// Platform members or your store's members.
+    pub(crate) population: Population,
+    /// Filters, all of which must match.
+    #[graphql(default)]
+    pub(crate) filters: Vec<DimensionFilter>,
+    /// Up to two dimensions to break the answer down by.
+    #[graphql(default)]
+    pub(crate) breakdown: Vec<Dimension>,
+    /// Extra metrics.
+    #[graphql(default)]
+    pub(crate) metrics: Vec<AudienceMetric>,
+}
+
+/// One dimension value of a cell.
+#[derive(SimpleObject)]
+pub struct DimensionValue {
+    /// The dimension.
+    pub(crate) dimension: Dimension,
+    /// The value code.
+    pub(crate) value: String,
+}
+
+/// One cell of an answer. A suppressed cell has no numbers at all.
+#[derive(SimpleObject)]
+pub struct AudienceCell {
+    /// The cell's value of each breakdown dimension (empty without breakdown).
+    pub(crate) key: Vec<DimensionValue>,
+    /// Hidden because its noisy member count is under the minimum cell size.
+    pub(crate) suppressed: bool,
+    /// Members in the cell (noisy).
+    pub(crate) members: Option<i64>,
+    /// The cell's share of the answer's shown members.
+    pub(crate) share: Option<f64>,
+    /// Share of the cell's members who are paid members.
+    pub(crate) paid_member_share: Option<f64>,
+    /// Share of the cell's members who hold the black card.
+    pub(crate) black_card_share: Option<f64>,
+    /// Mean clamped annual spend, in fen.
+    pub(crate) mean_annual_spend_cents: Option<i64>,
+    /// Target group index (100 = same share as on the platform).
+    pub(crate) tgi: Option<f64>,
+}
+
+/// How an answer was protected and what it cost.
+#[derive(SimpleObject)]
+pub struct AnswerPrivacy {
+    /// ε this request spent; 0 when every table was already released in
+    /// this data epoch (same question, same answer).
+    pub(crate) epsilon_spent: f64,
+    /// Discrete Laplace scale of the noise on member counts (Δ/ε).
+    pub(crate) count_noise_scale: f64,
+    /// 95% of member counts are within this many members of the truth.
+    pub(crate) count_interval95: i64,
+    /// Most a single member can change the member-count table (L1).
+    pub(crate) count_sensitivity: i64,
+    /// Noise scale on spend sums, in yuan, when the mean was asked.
+    pub(crate) spend_noise_scale: Option<f64>,
+    /// Cells hidden under the minimum cell size.
+    pub(crate) suppressed_cells: i64,
+    /// The minimum cell size, applied to noisy counts.
+    pub(crate) minimum_cell_size: i64,
+    /// Your budget after this request.
+    pub(crate) budget: PrivacyBudget,
+    /// The data epoch the answer comes from; a new epoch answers afresh.
+    pub(crate) data_epoch: ID,
+}
+
+/// An answer: cells, the total of the shown cells, privacy metadata.
+#[derive(SimpleObject)]
+pub struct AudienceAnswer {
+    /// Every cell of the breakdown, empty and suppressed ones included.
+    pub(crate) cells: Vec<AudienceCell>,
+    /// Sum of the shown cells' members; suppressed cells are never in it,
+    /// so it can't be used to recover them.
+    pub(crate) shown_members: i64,
+    /// Privacy metadata.
+    pub(crate) privacy: AnswerPrivacy,
+}
+
+/// A brand's privacy budget.
+#[derive(SimpleObject)]
+pub struct PrivacyBudget {
+    /// ε that can be spent right now.
+    pub(crate) epsilon_left: f64,
+    /// ε allowed per calendar day (Asia/Shanghai).
+    pub(crate) daily_limit: f64,
+    /// ε spent today.
+    pub(crate) daily_spent: f64,
+    /// When today's budget resets (midnight, Asia/Shanghai).
+    pub(crate) daily_resets_at: DateTime<Utc>,
+    /// ε allowed in any 30 days.
+    pub(crate) rolling_limit: f64,
+    /// ε spent in the last 30 days.
+    pub(crate) rolling_spent: f64,
+}
+
+/// One debit of the budget.
+#[derive(SimpleObject)]
+pub struct PrivacySpend {
+    /// Ledger id.
+    pub(crate) id: ID,
+    /// When.
+    pub(crate) at: DateTime<Utc>,
+    /// ε spent.
+    pub(crate) epsilon: f64,
+    /// The normalised question that spent it.
+    pub(crate) question: String,
+}
+
+/// A dimension and its value codes.
+#[derive(SimpleObject)]
+pub struct DimensionInfo {
+    /// The dimension.
+    pub(crate) dimension: Dimension,
+    /// Its value codes, in order.
+    pub(crate) values: Vec<String>,
+    /// A member can hold several values.
+    pub(crate) multi_valued: bool,
+}
+
+/// ε in micro-units as the decimal the contract shows.
+pub(crate) fn epsilon(micros: u64) -> f64 {
+    micros as f64 / 1_000_000.0
+}
+
+impl From<ledger::BudgetStatus> for PrivacyBudget {
+    fn from(status: ledger::BudgetStatus) -> Self {
+        Self {
+            epsilon_left: epsilon(status.left()),
+            daily_limit: epsilon(status.daily_limit),
+            daily_spent: epsilon(status.daily_spent),
+            daily_resets_at: status.daily_resets_at,
+            rolling_limit: epsilon(status.rolling_limit),
+            rolling_spent: epsilon(status.rolling_spent),
+        }
+    }
+}
+
+fn noise_fields(noise: &NoiseInfo) -> (f64, i64, i64) {
+    (noise.scale, noise.interval95, noise.sensitivity as i64)
+}
+
+impl From<segments::Answer> for AudienceAnswer {
+    fn from(answer: segments::Answer) -> Self {
+        let privacy = answer.privacy;
+        let (count_noise_scale, count_interval95, count_sensitivity) =
+            noise_fields(&privacy.count_noise);
+        Self {
+            cells: answer
+                .cells
+                .into_iter()
+                .map(|cell| AudienceCell {
+                    key: cell
+                        .key
+                        .into_iter()
+                        .map(|(dimension, value)| DimensionValue {
+                            dimension: dimension.into(),
+                            value: value.to_owned(),
+                        })
+                        .collect(),
+                    suppressed: cell.suppressed,
+                    members: cell.members,
+                    share: cell.share,
+                    paid_member_share: cell.paid_member_share,
+                    black_card_share: cell.black_card_share,
+                    mean_annual_spend_cents: cell.mean_annual_spend_cents,
+                    tgi: cell.tgi,
+                })
+                .collect(),
+            shown_members: answer.shown_members,
+            privacy: AnswerPrivacy {
+                epsilon_spent: epsilon(privacy.epsilon_spent_micros),
+                count_noise_scale,
+                count_interval95,
+                count_sensitivity,
+                spend_noise_scale: privacy.spend_noise.map(|n| n.scale),
+                suppressed_cells: privacy.suppressed_cells as i64,
+                minimum_cell_size: privacy.min_cell,
+                budget: privacy.budget.into(),
+                data_epoch: ID(privacy.epoch_id.to_string()),
+            },
+        }
+    }
+}

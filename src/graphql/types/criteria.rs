@@ -1,0 +1,225 @@
+//! Entry-criteria policies, evaluations and their verdicts.
+
+use async_graphql::{Enum, ID, InputObject, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::criteria::{
+    evaluation,
+    policy::{self},
+};
+use crate::graphql::{UserError, scalars::Date};
+
+use crate::graphql::types::brand::MeasureInput;
+
+/// A category's entry thresholds, one version.
+#[derive(SimpleObject)]
+pub struct CriteriaPolicy {
+    /// The category's code.
+    pub(crate) category: String,
+    /// Version; 0 is the built-in default.
+    pub(crate) version: i32,
+    /// Least market share.
+    pub(crate) min_market_share: f64,
+    /// Least voluntary mention share.
+    pub(crate) min_voluntary_mention_share: f64,
+    /// Most price volatility.
+    pub(crate) max_price_volatility: f64,
+    /// Least super-member ratio, judged on its 95% Wilson lower bound.
+    pub(crate) min_super_member_ratio: f64,
+    /// Most share of deep-discount days.
+    pub(crate) max_deep_discount_days: f64,
+    /// Who set it.
+    pub(crate) created_by: String,
+    /// When it was set (null for the default).
+    pub(crate) created_at: Option<DateTime<Utc>>,
+}
+
+impl CriteriaPolicy {
+    pub(crate) fn new(category: &str, policy: policy::Policy) -> Self {
+        let t = policy.thresholds;
+        Self {
+            category: category.to_owned(),
+            version: policy.version,
+            min_market_share: t.min_market_share,
+            min_voluntary_mention_share: t.min_voluntary_mention_share,
+            max_price_volatility: t.max_price_volatility,
+            min_super_member_ratio: t.min_super_member_ratio,
+            max_deep_discount_days: t.max_deep_discount_days,
+            created_by: policy.created_by,
+            created_at: policy.created_at,
+        }
+    }
+}
+
+/// A new version of a category's thresholds.
+#[derive(InputObject)]
+pub struct SetCriteriaPolicyInput {
+    /// The category's code.
+    pub(crate) category: String,
+    /// The version this change is based on (optimistic concurrency).
+    pub(crate) expected_version: i32,
+    /// Least market share (0–1).
+    pub(crate) min_market_share: f64,
+    /// Least voluntary mention share (0–1).
+    pub(crate) min_voluntary_mention_share: f64,
+    /// Most price volatility (0–10).
+    pub(crate) max_price_volatility: f64,
+    /// Least super-member ratio (0–1).
+    pub(crate) min_super_member_ratio: f64,
+    /// Most share of deep-discount days (0–1).
+    pub(crate) max_deep_discount_days: f64,
+}
+
+/// The result of `setCriteriaPolicy`.
+#[derive(SimpleObject)]
+pub struct SetCriteriaPolicyPayload {
+    /// The new version, when set.
+    pub(crate) policy: Option<CriteriaPolicy>,
+    /// Why it was not set.
+    pub(crate) user_errors: Vec<UserError>,
+}
+
+/// Direction of a threshold.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::criteria::evaluation::Comparison")]
+pub enum Comparison {
+    /// The value must be at least the threshold.
+    AtLeast,
+    /// The value must be at most the threshold.
+    AtMost,
+}
+
+/// The measures a brand is judged on.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::criteria::evaluation::MeasureName")]
+pub enum MeasureName {
+    /// Net GMV share of the category, trailing 12 months.
+    MarketShare,
+    /// Share of the category's voluntary social mentions, 90 days.
+    VoluntaryMentionShare,
+    /// GMV-weighted price volatility, 90 days.
+    PriceVolatility,
+    /// GMV-weighted share of deep-discount SKU days, 90 days.
+    DeepDiscountDays,
+    /// Paid members among the brand's store members.
+    SuperMemberRatio,
+}
+
+/// What a verdict compared with its threshold.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::criteria::evaluation::JudgedOn")]
+pub enum JudgedOn {
+    /// The measure's value.
+    Value,
+    /// The ratio's 95% Wilson lower bound (a small store cannot pass on luck).
+    #[graphql(name = "WILSON_LOWER_BOUND_95")]
+    WilsonLowerBound95,
+}
+
+/// One measure judged against its threshold.
+#[derive(SimpleObject)]
+pub struct Verdict {
+    /// Which measure.
+    pub(crate) measure: MeasureName,
+    /// The measure's value (null when undefined).
+    pub(crate) value: Option<f64>,
+    /// What was compared: the value, or the super-member ratio's Wilson lower bound.
+    pub(crate) judged_value: Option<f64>,
+    /// The value, or the ratio's Wilson lower bound.
+    pub(crate) judged_on: JudgedOn,
+    /// Direction of the threshold.
+    pub(crate) comparison: Comparison,
+    /// The threshold.
+    pub(crate) threshold: f64,
+    /// Passed (an undefined value fails).
+    pub(crate) passed: bool,
+    /// Distance past (positive) or short of (negative) the threshold.
+    pub(crate) margin: Option<f64>,
+    /// For a failure, what it would take.
+    pub(crate) what_if: Option<String>,
+    /// Why the value is undefined.
+    pub(crate) undefined_reason: Option<String>,
+    /// The aggregates used.
+    pub(crate) inputs: Vec<MeasureInput>,
+    /// First day covered.
+    pub(crate) period_from: Date,
+    /// Last day covered.
+    pub(crate) period_to: Date,
+    /// The brand's percentile in its category.
+    pub(crate) category_percentile: Option<f64>,
+}
+
+/// An immutable evaluation of a brand against its category's policy.
+#[derive(SimpleObject)]
+pub struct Evaluation {
+    /// Its id.
+    pub(crate) id: ID,
+    /// The brand's id.
+    pub(crate) brand_id: ID,
+    /// The day measured.
+    pub(crate) as_of: Date,
+    /// Every measure passed.
+    pub(crate) passed: bool,
+    /// The policy version applied; later policy changes never alter this.
+    pub(crate) policy_version: i32,
+    /// The formulas' version.
+    pub(crate) formula_version: String,
+    /// The category's HHI over the market-share period.
+    pub(crate) category_hhi: Option<f64>,
+    /// One verdict per measure.
+    pub(crate) verdicts: Vec<Verdict>,
+    /// When.
+    pub(crate) created_at: DateTime<Utc>,
+    /// Who asked for it.
+    pub(crate) created_by: String,
+}
+
+impl From<evaluation::Evaluation> for Evaluation {
+    fn from(e: evaluation::Evaluation) -> Self {
+        Self {
+            id: ID(e.id.to_string()),
+            brand_id: ID(e.brand_id.to_string()),
+            as_of: Date(e.as_of),
+            passed: e.passed,
+            policy_version: e.snapshot.policy_version,
+            formula_version: e.snapshot.formula_version,
+            category_hhi: e.snapshot.category_hhi,
+            verdicts: e
+                .snapshot
+                .verdicts
+                .into_iter()
+                .map(|v| Verdict {
+                    measure: v.measure.into(),
+                    value: v.value,
+                    judged_value: v.judged_value,
+                    judged_on: v.judged_on.into(),
+                    comparison: v.comparison.into(),
+                    threshold: v.threshold,
+                    passed: v.passed,
+                    margin: v.margin,
+                    what_if: v.what_if,
+                    undefined_reason: v.undefined_reason,
+                    inputs: v
+                        .inputs
+                        .into_iter()
+                        .map(|(name, value)| MeasureInput { name, value })
+                        .collect(),
+                    period_from: Date(v.period_from),
+                    period_to: Date(v.period_to),
+                    category_percentile: v.percentile,
+                })
+                .collect(),
+            created_at: e.created_at,
+            created_by: e.created_by,
+        }
+    }
+}
+
+/// The result of `evaluateBrand`.
+#[derive(SimpleObject)]
+pub struct EvaluateBrandPayload {
+    /// The new evaluation.
+    pub(crate) evaluation: Option<Evaluation>,
+    /// Why there is none.
+    pub(crate) user_errors: Vec<UserError>,
+}
