@@ -5,7 +5,7 @@ use entity::audit_log;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait as _};
 
 /// Appends one audit entry.
-pub async fn record(
+pub(crate) async fn record(
     db: &impl ConnectionTrait,
     actor: &str,
     action: &str,

@@ -16,7 +16,7 @@ use crate::{
 
 /// Errors of brand reads.
 #[derive(Debug, thiserror::Error)]
-pub enum BrandError {
+pub(crate) enum BrandError {
     /// No such brand, or not visible to the caller.
     #[error("brand not found")]
     NotFound,
@@ -36,7 +36,7 @@ impl CodedError for BrandError {
 
 /// Narrows a brand list.
 #[derive(Debug, Clone, Default)]
-pub struct BrandFilter {
+pub(crate) struct BrandFilter {
     /// Only brands of the category with this code.
     pub category_code: Option<String>,
     /// Only brands with this status.
@@ -45,7 +45,7 @@ pub struct BrandFilter {
 
 /// Restricts any query over a brand-keyed table to the caller's scope: the
 /// one helper every brand-data read goes through.
-pub fn scoped<E: sea_orm::EntityTrait>(
+pub(crate) fn scoped<E: sea_orm::EntityTrait>(
     select: Select<E>,
     brand_column: impl sea_orm::ColumnTrait,
     scope: BrandScope,
@@ -57,7 +57,7 @@ pub fn scoped<E: sea_orm::EntityTrait>(
 }
 
 /// One brand, if the caller may see it.
-pub async fn get(
+pub(crate) async fn get(
     db: &DatabaseConnection,
     scope: BrandScope,
     id: i64,
@@ -69,7 +69,7 @@ pub async fn get(
 }
 
 /// A page of the brands the caller may see, in id order.
-pub async fn list(
+pub(crate) async fn list(
     db: &DatabaseConnection,
     scope: BrandScope,
     filter: &BrandFilter,
@@ -98,7 +98,7 @@ pub async fn list(
 
 /// Categories by id, for batching (categories are platform reference data,
 /// visible to everyone).
-pub async fn categories_by_id(
+pub(crate) async fn categories_by_id(
     db: &DatabaseConnection,
     ids: &[i64],
 ) -> Result<Vec<category::Model>, DbErr> {
@@ -110,7 +110,7 @@ pub async fn categories_by_id(
 
 /// The brands with these ids the caller may see, in one query (loaders
 /// batch every brand lookup of a request through it).
-pub async fn by_ids(
+pub(crate) async fn by_ids(
     db: &DatabaseConnection,
     scope: BrandScope,
     ids: &[i64],
@@ -122,7 +122,7 @@ pub async fn by_ids(
 }
 
 /// All categories, by code.
-pub async fn categories(db: &DatabaseConnection) -> Result<Vec<category::Model>, DbErr> {
+pub(crate) async fn categories(db: &DatabaseConnection) -> Result<Vec<category::Model>, DbErr> {
     category::Entity::find()
         .order_by_asc(category::Column::Code)
         .all(db)

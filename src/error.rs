@@ -7,7 +7,7 @@
 use std::fmt;
 
 /// What a client is told about an internal failure; the detail is logged.
-pub const INTERNAL_MESSAGE: &str = "internal error; it has been logged";
+pub(crate) const INTERNAL_MESSAGE: &str = "internal error; it has been logged";
 
 /// A stable, documented code that clients branch on (`extensions.code`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

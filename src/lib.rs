@@ -2,24 +2,24 @@
 //! programme. [`Application::build`] wires configuration, database, schema
 //! and HTTP router together; `main.rs` and the integration tests both use it.
 
-pub mod audit;
+pub(crate) mod audit;
 pub mod auth;
-pub mod benefits;
-pub mod brands;
+pub(crate) mod benefits;
+pub(crate) mod brands;
 pub mod config;
-pub mod criteria;
+pub(crate) mod criteria;
 pub mod db;
 pub mod due;
-pub mod error;
+pub(crate) mod error;
 pub mod graphql;
-pub mod http;
+pub(crate) mod http;
 pub mod import;
 pub mod onboarding;
 pub mod pagination;
 pub mod platform;
 pub mod platform_data;
-pub mod privacy;
-pub mod progress;
+pub(crate) mod privacy;
+pub(crate) mod progress;
 pub mod seed;
 pub mod segments;
 pub mod telemetry;

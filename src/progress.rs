@@ -6,7 +6,7 @@ use std::io::IsTerminal as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Reports progress of one phase of a job.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     label: &'static str,
     total: u64,
@@ -16,7 +16,7 @@ pub struct Progress {
 
 impl Progress {
     /// Starts a phase of `total` units.
-    pub fn new(label: &'static str, total: u64) -> Self {
+    pub(crate) fn new(label: &'static str, total: u64) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total);
             bar.set_style(
@@ -39,7 +39,7 @@ impl Progress {
     }
 
     /// Records `n` more units done.
-    pub fn advance(&mut self, n: u64) {
+    pub(crate) fn advance(&mut self, n: u64) {
         self.done += n;
         match &self.bar {
             Some(bar) => bar.inc(n),
@@ -57,7 +57,7 @@ impl Progress {
     }
 
     /// Ends the phase.
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         if let Some(bar) = self.bar {
             bar.finish();
         }

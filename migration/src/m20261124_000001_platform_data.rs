@@ -5,7 +5,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 /// Creates the platform-data tables.
-pub struct Migration;
+pub(crate) struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {

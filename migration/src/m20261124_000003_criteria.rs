@@ -4,7 +4,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 /// Creates the criteria tables.
-pub struct Migration;
+pub(crate) struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {

@@ -5,7 +5,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 /// Creates `paid_renewal`.
-pub struct Migration;
+pub(crate) struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {

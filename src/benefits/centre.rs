@@ -18,10 +18,10 @@ use super::{
 use crate::{platform::GrowthTier, segments::Dimension};
 
 /// Most benefits one tier's centre shows.
-pub const MAX_PER_TIER: usize = 20;
+pub(crate) const MAX_PER_TIER: usize = 20;
 
 /// One tier's ordered benefit ids.
-pub type Centre = Vec<(GrowthTier, Vec<i64>)>;
+pub(crate) type Centre = Vec<(GrowthTier, Vec<i64>)>;
 
 /// A tier's code, as the audience dimension spells it (`GOLD`).
 fn tier_code(tier: GrowthTier) -> String {
@@ -29,7 +29,7 @@ fn tier_code(tier: GrowthTier) -> String {
 }
 
 /// The brand's centre, every tier (empty tiers included), lowest first.
-pub async fn get(db: &impl ConnectionTrait, brand_id: i64) -> Result<Centre, DbErr> {
+pub(crate) async fn get(db: &impl ConnectionTrait, brand_id: i64) -> Result<Centre, DbErr> {
     let rows = member_centre::Entity::find()
         .filter(member_centre::Column::BrandId.eq(brand_id))
         .order_by_asc(member_centre::Column::Position)
@@ -58,7 +58,7 @@ fn invalid(message: String) -> BenefitError {
 
 /// Replaces one tier's list. Each benefit must be the brand's, live
 /// (approved, active or paused) and able to reach members of that tier.
-pub async fn set(
+pub(crate) async fn set(
     db: &DatabaseConnection,
     brand_id: i64,
     tier: GrowthTier,
@@ -118,7 +118,7 @@ pub async fn set(
 
 /// What one cell sees in the centre.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CellView {
+pub(crate) struct CellView {
     /// The cell.
     pub cell: Cell,
     /// Centre benefits that apply there, in centre order, with their value.
@@ -130,7 +130,10 @@ pub struct CellView {
 /// What every programme cell sees: the tier's list, kept to the benefits
 /// that are ACTIVE and apply to the cell after stacking against all the
 /// brand's active benefits.
-pub async fn preview(db: &impl ConnectionTrait, brand_id: i64) -> Result<Vec<CellView>, DbErr> {
+pub(crate) async fn preview(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+) -> Result<Vec<CellView>, DbErr> {
     let centre = get(db, brand_id).await?;
     let active = of_brand(db, brand_id, &[State::Active]).await?;
     let candidates: Vec<Candidate<'_>> = active

@@ -12,9 +12,9 @@ use crate::{
 };
 
 /// Most money one fixed coupon may be worth: ¥10,000.
-pub const MAX_COUPON_CENTS: i64 = 1_000_000;
+pub(crate) const MAX_COUPON_CENTS: i64 = 1_000_000;
 /// Most items in a list field (SKUs, locations, interests).
-pub const MAX_LIST: usize = 200;
+pub(crate) const MAX_LIST: usize = 200;
 
 /// The kinds of benefit, with their parameters. Money is in fen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,12 +27,12 @@ use crate::{
 };
 
 /// Least share of eligible members who must have used a benefit.
-pub const MIN_USAGE_RATE: f64 = 0.001;
+pub(crate) const MIN_USAGE_RATE: f64 = 0.001;
 /// Days a benefit is live before the usage policy looks at it (and the
 /// grace an appeal buys).
-pub const GRACE_DAYS: i64 = 30;
+pub(crate) const GRACE_DAYS: i64 = 30;
 /// Days between a flag and the pause, and between the pause and retirement.
-pub const NOTICE_DAYS: i64 = 7;
+pub(crate) const NOTICE_DAYS: i64 = 7;
 
 /// What one run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub struct DueReport {
 /// Members the targeting (and an interest service's interests) reaches on
 /// the platform: an exact count for the platform's own decisions, never
 /// shown to a brand.
-pub async fn eligible_members(
+pub(crate) async fn eligible_members(
     db: &impl ConnectionTrait,
     definition: &Definition,
     now: DateTime<Utc>,
@@ -63,7 +63,10 @@ pub async fn eligible_members(
 }
 
 /// The platform members a definition targets, as a query to narrow further.
-pub fn eligible(definition: &Definition, now: DateTime<Utc>) -> sea_orm::Select<member::Entity> {
+pub(crate) fn eligible(
+    definition: &Definition,
+    now: DateTime<Utc>,
+) -> sea_orm::Select<member::Entity> {
     let t = &definition.targeting;
     let mut select = member::Entity::find();
     if let Some(min) = t.min_tier {
@@ -121,7 +124,10 @@ pub fn eligible(definition: &Definition, now: DateTime<Utc>) -> sea_orm::Select<
 }
 
 /// Distinct members granted the benefit.
-pub async fn unique_redeemers(db: &impl ConnectionTrait, benefit_id: i64) -> Result<i64, DbErr> {
+pub(crate) async fn unique_redeemers(
+    db: &impl ConnectionTrait,
+    benefit_id: i64,
+) -> Result<i64, DbErr> {
     Ok(redemption::Entity::find()
         .select_only()
         .column(redemption::Column::MemberId)
@@ -143,7 +149,10 @@ fn scheduler(now: DateTime<Utc>) -> Caller {
 }
 
 /// Runs every benefit step due at `now`.
-pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DueReport, BenefitError> {
+pub(crate) async fn run(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<DueReport, BenefitError> {
     let mut report = DueReport::default();
     let rows = benefit::Entity::find()
         .filter(benefit::Column::State.is_in([State::Approved, State::Active, State::Paused]))
@@ -151,16 +160,8 @@ pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DueRepor
         .await?;
     let caller = scheduler(now);
     for b in load_many(db, rows).await? {
-        let (change, note, counter) = match decide(db, &b, now).await? {
-            Some(step) => step,
-            None => continue,
-        };
-        let action = match change.state {
-            Some(State::Active) => EventAction::Activate,
-            Some(State::Ended) => EventAction::End,
-            Some(State::Paused) => EventAction::Pause,
-            Some(State::Retired) => EventAction::Retire,
-            _ => EventAction::Flag,
+        let Some((action, change, note, counter)) = decide(db, &b, now).await? else {
+            continue;
         };
         let result = commit(
             db,
@@ -183,12 +184,16 @@ pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DueRepor
 
 type Counter = fn(&mut DueReport) -> &mut u32;
 
+/// A due step: the event it records, the change, its note and the report
+/// counter it adds to. Each step names its own action.
+type Step = (EventAction, Change, String, Counter);
+
 /// The one step due for a benefit now, if any.
 async fn decide(
     db: &DatabaseConnection,
     b: &Benefit,
     now: DateTime<Utc>,
-) -> Result<Option<(Change, String, Counter)>, DbErr> {
+) -> Result<Option<Step>, DbErr> {
     let Some(live) = &b.live else {
         return Ok(None);
     };
@@ -198,12 +203,16 @@ async fn decide(
             state: Some(State::Ended),
             ..Change::default()
         };
-        return Ok(Some((change, "its schedule ended".to_owned(), |r| {
-            &mut r.ended
-        })));
+        return Ok(Some((
+            EventAction::End,
+            change,
+            "its schedule ended".to_owned(),
+            |r| &mut r.ended,
+        )));
     }
     match row.state {
         State::Approved if live.schedule.starts_at <= now => Ok(Some((
+            EventAction::Activate,
             Change {
                 state: Some(State::Active),
                 activated_at: Some(now),
@@ -218,6 +227,7 @@ async fn decide(
                 .is_some_and(|at| at <= now - Duration::days(NOTICE_DAYS)) =>
         {
             Ok(Some((
+                EventAction::Retire,
                 Change {
                     state: Some(State::Retired),
                     ..Change::default()
@@ -239,7 +249,7 @@ async fn usage_step(
     b: &Benefit,
     live: &Definition,
     now: DateTime<Utc>,
-) -> Result<Option<(Change, String, Counter)>, DbErr> {
+) -> Result<Option<Step>, DbErr> {
     let row = &b.row;
     let watched = row
         .activated_at
@@ -256,8 +266,11 @@ async fn usage_step(
         redeemers as f64 / eligible as f64
     };
     if rate >= MIN_USAGE_RATE {
+        // Clearing the flag is recorded as FLAG too, as it always was; the
+        // note says the usage recovered.
         return Ok(row.flagged_at.map(|_| {
             (
+                EventAction::Flag,
                 Change {
                     flagged_at: Some(None),
                     ..Change::default()
@@ -274,6 +287,7 @@ async fn usage_step(
     );
     Ok(match row.flagged_at {
         None => Some((
+            EventAction::Flag,
             Change {
                 flagged_at: Some(Some(now)),
                 ..Change::default()
@@ -285,6 +299,7 @@ async fn usage_step(
             |r| &mut r.flagged,
         )),
         Some(flagged) if flagged <= now - Duration::days(NOTICE_DAYS) => Some((
+            EventAction::Pause,
             Change {
                 state: Some(State::Paused),
                 policy_paused_at: Some(Some(now)),

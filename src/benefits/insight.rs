@@ -15,7 +15,7 @@ use crate::{
 
 /// Why an analysis, reach or usage question can't be answered.
 #[derive(Debug, thiserror::Error)]
-pub enum InsightError {
+pub(crate) enum InsightError {
     /// Extra analysis dimensions outside the allowed ones, or too many.
     #[error("`extraDimensions` takes up to two of AGE_BAND, CITY_TIER, INTEREST")]
     ExtraDimensions,
@@ -60,7 +60,7 @@ const MAX_EXTRA_DIMENSIONS: usize = 2;
 /// approved, active or paused, as its live revision says; with
 /// `include_drafts`, drafts and benefits in review join, as currently
 /// written, so an operator sees what a change would do.
-pub async fn analysis(
+pub(crate) async fn analysis(
     db: &DatabaseConnection,
     brand_id: i64,
     extras: &[Dimension],
@@ -98,7 +98,7 @@ pub async fn analysis(
 /// How many members of `population` the benefit's current definition
 /// reaches, per growth tier × paid member: an audience question the
 /// brand's budget pays for once.
-pub async fn reach(
+pub(crate) async fn reach(
     db: &DatabaseConnection,
     settings: &PrivacySettings,
     brand_id: i64,
@@ -111,7 +111,7 @@ pub async fn reach(
 
 /// A benefit's use, as the usage policy judges it.
 #[derive(Debug, Clone)]
-pub struct Usage {
+pub(crate) struct Usage {
     /// Redemptions granted.
     pub redemptions: i64,
     /// Distinct members who redeemed it.
@@ -130,7 +130,7 @@ pub struct Usage {
 
 /// The usage of a benefit's live revision (its current one before it went
 /// live) against its noisy platform reach.
-pub async fn usage(
+pub(crate) async fn usage(
     db: &DatabaseConnection,
     settings: &PrivacySettings,
     brand_id: i64,

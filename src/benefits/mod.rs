@@ -9,14 +9,14 @@
 //! UPDATE (a stale edit is refused, never applied over another) and appends
 //! a `benefit_event`.
 
-pub mod centre;
-pub mod definition;
-pub mod due;
-pub mod insight;
-pub mod reach;
-pub mod redemption;
-pub mod renewal;
-pub mod stacking;
+pub(crate) mod centre;
+pub(crate) mod definition;
+pub(crate) mod due;
+pub(crate) mod insight;
+pub(crate) mod reach;
+pub(crate) mod redemption;
+pub(crate) mod renewal;
+pub(crate) mod stacking;
 
 use std::collections::HashMap;
 
@@ -124,7 +124,7 @@ impl Action {
     }
 
     /// The states it may start from (review also needs something pending).
-    pub fn from_states(self) -> &'static [State] {
+    pub fn source_states(self) -> &'static [State] {
         use State::*;
         match self {
             Self::Edit => &[Draft, Rejected, Approved, Active, Paused],
@@ -240,7 +240,7 @@ async fn revision(
 }
 
 /// Reads the definitions of a benefit row.
-pub async fn load(db: &impl ConnectionTrait, row: benefit::Model) -> Result<Benefit, DbErr> {
+pub(crate) async fn load(db: &impl ConnectionTrait, row: benefit::Model) -> Result<Benefit, DbErr> {
     let current = parse(&revision(db, row.id, row.current_revision).await?)?;
     let live = match row.live_revision {
         Some(n) if n == row.current_revision => Some(current.clone()),
@@ -251,7 +251,7 @@ pub async fn load(db: &impl ConnectionTrait, row: benefit::Model) -> Result<Bene
 }
 
 /// One benefit row, if the caller may see its brand.
-pub async fn get_row(
+pub(crate) async fn get_row(
     db: &impl ConnectionTrait,
     scope: BrandScope,
     id: i64,
@@ -267,7 +267,7 @@ pub async fn get_row(
 }
 
 /// One benefit with its definitions, if the caller may see it.
-pub async fn get(
+pub(crate) async fn get(
     db: &impl ConnectionTrait,
     scope: BrandScope,
     id: i64,
@@ -276,7 +276,7 @@ pub async fn get(
 }
 
 /// A page of a brand's benefits (the caller has checked it may see the brand).
-pub async fn list(
+pub(crate) async fn list(
     db: &impl ConnectionTrait,
     scope: BrandScope,
     states: &[State],
@@ -323,7 +323,7 @@ async fn load_many(
 
 /// The benefits with these ids the caller may see, with definitions, in
 /// two queries whatever the count (federation batches entity lookups).
-pub async fn by_ids(
+pub(crate) async fn by_ids(
     db: &impl ConnectionTrait,
     scope: BrandScope,
     ids: &[i64],
@@ -336,7 +336,7 @@ pub async fn by_ids(
 }
 
 /// Every benefit of one brand in the given states, with definitions.
-pub async fn of_brand(
+pub(crate) async fn of_brand(
     db: &impl ConnectionTrait,
     brand_id: i64,
     states: &[State],
@@ -351,7 +351,7 @@ pub async fn of_brand(
 }
 
 /// The revisions of many benefits, oldest first, in one query.
-pub async fn revisions_of(
+pub(crate) async fn revisions_of(
     db: &impl ConnectionTrait,
     benefit_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<(benefit_revision::Model, Definition)>>, DbErr> {
@@ -371,7 +371,7 @@ pub async fn revisions_of(
 }
 
 /// The events of many benefits, oldest first, in one query.
-pub async fn events_of(
+pub(crate) async fn events_of(
     db: &impl ConnectionTrait,
     benefit_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<benefit_event::Model>>, DbErr> {
@@ -389,7 +389,7 @@ pub async fn events_of(
 
 /// One changed field between two definitions.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldChange {
+pub(crate) struct FieldChange {
     /// Dotted path, e.g. `kind.percent` or `budget.perMember`.
     pub field: String,
     /// The value before (JSON), null when absent.
@@ -416,7 +416,7 @@ fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, Strin
 }
 
 /// The field-level difference between two definitions.
-pub fn diff(before: &Definition, after: &Definition) -> Vec<FieldChange> {
+pub(crate) fn diff(before: &Definition, after: &Definition) -> Vec<FieldChange> {
     let mut a = Vec::new();
     let mut b = Vec::new();
     flatten(
@@ -512,7 +512,7 @@ async fn set_review(
 }
 
 /// Creates a draft benefit for a brand (the caller's scope must include it).
-pub async fn create(
+pub(crate) async fn create(
     db: &DatabaseConnection,
     caller: &Caller,
     brand_id: i64,
@@ -574,7 +574,7 @@ fn check(row: &benefit::Model, expected: i32, action: Action) -> Result<(), Bene
         });
     }
     let review_of_live = matches!(action, Action::Approve | Action::Reject) && is_live(row.state);
-    let allowed = action.from_states().contains(&row.state)
+    let allowed = action.source_states().contains(&row.state)
         && (!review_of_live || row.revision_pending)
         && !(action == Action::Edit && row.state == State::PendingReview);
     if allowed {
@@ -677,7 +677,7 @@ async fn commit(
 /// Writes a new revision. A draft (or rejected) benefit is edited in
 /// place as a draft; a live one keeps its live revision and the new one
 /// waits for review. The event notes the changed fields.
-pub async fn edit(
+pub(crate) async fn edit(
     db: &DatabaseConnection,
     caller: &Caller,
     id: i64,
@@ -741,7 +741,7 @@ pub async fn edit(
 
 /// A lifecycle step without a new definition: submit, pause, resume, end,
 /// retire (brand operator), approve or reject (reviewer).
-pub async fn step(
+pub(crate) async fn step(
     db: &DatabaseConnection,
     caller: &Caller,
     id: i64,

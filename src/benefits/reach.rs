@@ -15,10 +15,10 @@ use crate::{
 #[error(
     "a reach preview counts one interest at a time (a member can hold several); preview a copy per interest"
 )]
-pub struct SeveralInterests;
+pub(crate) struct SeveralInterests;
 
 /// The audience question whose answer is the benefit's reach.
-pub fn question(
+pub(crate) fn question(
     definition: &Definition,
     population: Population,
 ) -> Result<QuestionInput, SeveralInterests> {

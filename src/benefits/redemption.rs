@@ -109,7 +109,7 @@ impl RedeemError {
 
 /// What eligibility decided for one member.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Eligibility {
+pub(crate) struct Eligibility {
     /// Granted, or why not (budget checks happen at redemption).
     pub outcome: Outcome,
     /// The headline value the member would get (upgraded or not).
@@ -122,7 +122,7 @@ pub struct Eligibility {
 
 /// A recorded redemption.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Redemption {
+pub(crate) struct Redemption {
     /// The row.
     pub row: redemption::Model,
     /// This call replayed an earlier one with the same key.
@@ -234,7 +234,7 @@ fn judge(
 
 /// Whether a member gets a benefit on an order (budgets are checked only
 /// when redeeming).
-pub async fn eligibility(
+pub(crate) async fn eligibility(
     db: &DatabaseConnection,
     benefit_id: i64,
     member_id: i64,
@@ -281,7 +281,7 @@ async fn replay(
 
 /// The request of one redemption.
 #[derive(Debug, Clone)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     /// The benefit.
     pub benefit_id: i64,
     /// The member.
@@ -303,7 +303,7 @@ pub struct Request<'a> {
     key = request.idempotency_key,
     order_cents = request.order_cents,
 ))]
-pub async fn redeem(
+pub(crate) async fn redeem(
     db: &DatabaseConnection,
     request: &Request<'_>,
 ) -> Result<Redemption, RedeemError> {

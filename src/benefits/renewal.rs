@@ -28,7 +28,7 @@ use crate::{
 
 /// One group's released numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Group {
+pub(crate) struct Group {
     /// Renewal decisions (noisy); null when suppressed.
     pub decisions: Option<i64>,
     /// Renewals (noisy); null when suppressed.
@@ -47,7 +47,7 @@ struct Released {
 
 /// The answer.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RenewalAnswer {
+pub(crate) struct RenewalAnswer {
     /// Paid members who were granted the benefit.
     pub used: Group,
     /// Eligible paid members who were not.
@@ -62,7 +62,7 @@ pub struct RenewalAnswer {
 
 /// Why no answer.
 #[derive(Debug, thiserror::Error)]
-pub enum RenewalError {
+pub(crate) enum RenewalError {
     /// The budget can't pay (or storage failed under the lock).
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -159,7 +159,7 @@ async fn counts(
 }
 
 /// Answers the renewal comparison for a benefit of `brand_id`.
-pub async fn renewal(
+pub(crate) async fn renewal(
     db: &DatabaseConnection,
     settings: &PrivacySettings,
     brand_id: i64,

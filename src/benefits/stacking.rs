@@ -10,12 +10,12 @@ use super::definition::{Definition, KindCode, StackMode, Targeting, Upgrade};
 use crate::{platform::GrowthTier, segments::dimensions::Dimension};
 
 /// Extra dimensions a cell analysis may add to the programme axes.
-pub const EXTRA_DIMENSIONS: [Dimension; 3] =
+pub(crate) const EXTRA_DIMENSIONS: [Dimension; 3] =
     [Dimension::AgeBand, Dimension::CityTier, Dimension::Interest];
 
 /// A cell of members.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Cell {
+pub(crate) struct Cell {
     /// Growth tier.
     pub tier: GrowthTier,
     /// Paid members.
@@ -28,7 +28,7 @@ pub struct Cell {
 
 /// A benefit taking part in the analysis.
 #[derive(Debug, Clone, Copy)]
-pub struct Candidate<'a> {
+pub(crate) struct Candidate<'a> {
     /// The benefit's id.
     pub id: i64,
     /// Its definition.
@@ -37,7 +37,7 @@ pub struct Candidate<'a> {
 
 /// A benefit a cell gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Applied {
+pub(crate) struct Applied {
     /// The benefit.
     pub id: i64,
     /// Its headline value in this cell (upgraded or not).
@@ -64,7 +64,7 @@ pub enum OverrideReason {
 
 /// A matching benefit that does not apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Overridden {
+pub(crate) struct Overridden {
     /// The benefit.
     pub id: i64,
     /// What it lost to.
@@ -75,7 +75,7 @@ pub struct Overridden {
 
 /// Two benefits whose rules contradict each other in a cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conflict {
+pub(crate) struct Conflict {
     /// The one that applies.
     pub kept: i64,
     /// The one that lost.
@@ -86,7 +86,7 @@ pub struct Conflict {
 
 /// What one cell gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CellOutcome {
+pub(crate) struct CellOutcome {
     /// The cell.
     pub cell: Cell,
     /// The benefits that apply, highest priority first.
@@ -108,7 +108,7 @@ pub enum DeadReason {
 
 /// The whole analysis.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Analysis {
+pub(crate) struct Analysis {
     /// One outcome per cell.
     pub cells: Vec<CellOutcome>,
     /// Dead benefits.
@@ -143,7 +143,12 @@ fn matches(t: &Targeting, cell: &Cell) -> Option<Vec<Dimension>> {
 }
 
 /// Whether a cell earns an upgrade.
-pub fn upgrade_applies(upgrade: &Upgrade, tier: GrowthTier, paid: bool, black_card: bool) -> bool {
+pub(crate) fn upgrade_applies(
+    upgrade: &Upgrade,
+    tier: GrowthTier,
+    paid: bool,
+    black_card: bool,
+) -> bool {
     upgrade.min_tier.is_none_or(|min| tier >= min)
         && (!upgrade.paid_member || paid)
         && (!upgrade.black_card || black_card)
@@ -155,7 +160,7 @@ fn combinable(a: &Definition, b: &Definition) -> bool {
 }
 
 /// What one cell gets from `candidates`.
-pub fn resolve(candidates: &[Candidate<'_>], cell: &Cell) -> CellOutcome {
+pub(crate) fn resolve(candidates: &[Candidate<'_>], cell: &Cell) -> CellOutcome {
     let mut matched: Vec<(Candidate<'_>, Applied)> = candidates
         .iter()
         .filter_map(|c| {
@@ -272,7 +277,7 @@ pub fn resolve(candidates: &[Candidate<'_>], cell: &Cell) -> CellOutcome {
 /// Every cell of the programme axes (skipping combinations the programme's
 /// rules exclude: paid below GOLD, black card below DIAMOND), crossed with
 /// the values of `extras`.
-pub fn cells(extras: &[Dimension]) -> Vec<Cell> {
+pub(crate) fn cells(extras: &[Dimension]) -> Vec<Cell> {
     let mut cells = Vec::new();
     for tier in GrowthTier::ALL {
         for paid in [false, true] {
@@ -305,7 +310,7 @@ pub fn cells(extras: &[Dimension]) -> Vec<Cell> {
 }
 
 /// Analyses `candidates` over every cell.
-pub fn analyse(candidates: &[Candidate<'_>], extras: &[Dimension]) -> Analysis {
+pub(crate) fn analyse(candidates: &[Candidate<'_>], extras: &[Dimension]) -> Analysis {
     let cells: Vec<CellOutcome> = cells(extras)
         .iter()
         .map(|cell| resolve(candidates, cell))

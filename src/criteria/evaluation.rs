@@ -220,7 +220,7 @@ fn from_row(row: evaluation::Model) -> Result<Evaluation, DbErr> {
 
 /// Measures `brand_id` on `as_of`, judges it against its category's policy
 /// in force, and stores the snapshot.
-pub async fn run(
+pub(crate) async fn run(
     db: &impl ConnectionTrait,
     brand_id: i64,
     as_of: NaiveDate,
@@ -313,7 +313,7 @@ pub async fn run(
 }
 
 /// One evaluation, if the caller may see its brand.
-pub async fn get(
+pub(crate) async fn get(
     db: &impl ConnectionTrait,
     scope: BrandScope,
     id: i64,
@@ -331,7 +331,7 @@ pub async fn get(
 
 /// Evaluations by id, for batching under objects the caller may already
 /// see (an application's latest evaluation).
-pub async fn by_ids(
+pub(crate) async fn by_ids(
     db: &impl ConnectionTrait,
     ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, Evaluation>, DbErr> {
@@ -346,7 +346,7 @@ pub async fn by_ids(
 
 /// A page of a brand's evaluations, oldest first (the caller has already
 /// checked it may see the brand).
-pub async fn list(
+pub(crate) async fn list(
     db: &impl ConnectionTrait,
     brand_id: i64,
     page: PageRequest,

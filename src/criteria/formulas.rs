@@ -2,7 +2,7 @@
 
 /// A part of a whole; undefined when the whole is zero.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Ratio {
+pub(crate) struct Ratio {
     /// The part.
     pub part: f64,
     /// The whole.
@@ -11,18 +11,18 @@ pub struct Ratio {
 
 impl Ratio {
     /// A ratio of `part` to `whole`.
-    pub fn new(part: f64, whole: f64) -> Self {
+    pub(crate) fn new(part: f64, whole: f64) -> Self {
         Self { part, whole }
     }
 
     /// `part / whole`, or `None` when the whole is not positive.
-    pub fn value(self) -> Option<f64> {
+    pub(crate) fn value(self) -> Option<f64> {
         (self.whole > 0.0).then(|| self.part / self.whole)
     }
 }
 
 /// Herfindahl–Hirschman index of market sizes: Σ (share × 100)², 0–10,000.
-pub fn hhi(sizes: &[f64]) -> Option<f64> {
+pub(crate) fn hhi(sizes: &[f64]) -> Option<f64> {
     let total: f64 = sizes.iter().map(|s| s.max(0.0)).sum();
     (total > 0.0).then(|| {
         sizes
@@ -34,7 +34,7 @@ pub fn hhi(sizes: &[f64]) -> Option<f64> {
 
 /// One day of one SKU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PricePoint {
+pub(crate) struct PricePoint {
     /// Mean price paid that day, in fen.
     pub price_cents: i64,
     /// Units sold that day.
@@ -42,11 +42,11 @@ pub struct PricePoint {
 }
 
 /// One SKU's days in the period.
-pub type SkuSeries = Vec<PricePoint>;
+pub(crate) type SkuSeries = Vec<PricePoint>;
 
 /// A brand's price measures, weighted by each SKU's GMV in the period.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Weighted {
+pub(crate) struct Weighted {
     /// GMV-weighted mean coefficient of variation of daily prices.
     pub cv: Option<f64>,
     /// GMV-weighted share of days priced below 0.7 × the SKU's median.
@@ -58,7 +58,7 @@ pub struct Weighted {
 }
 
 /// Below this fraction of its median, a day counts as deep discounting.
-pub const DEEP_DISCOUNT: f64 = 0.7;
+pub(crate) const DEEP_DISCOUNT: f64 = 0.7;
 
 fn median(sorted: &[f64]) -> f64 {
     let n = sorted.len();
@@ -73,7 +73,7 @@ fn median(sorted: &[f64]) -> f64 {
 /// variation (population standard deviation ÷ mean) of its daily prices and
 /// its share of deep-discount days; the brand's values are their means
 /// weighted by each SKU's GMV (Σ price × units). `None` without sales.
-pub fn price_volatility(skus: Vec<&SkuSeries>) -> Weighted {
+pub(crate) fn price_volatility(skus: Vec<&SkuSeries>) -> Weighted {
     let mut weighted_cv = 0.0;
     let mut weighted_deep = 0.0;
     let mut total = 0.0;
@@ -114,7 +114,7 @@ pub fn price_volatility(skus: Vec<&SkuSeries>) -> Weighted {
 
 /// Lower bound of the 95% Wilson score interval of `successes / n`: a
 /// ratio small stores can't game by luck. `None` when `n` is 0.
-pub fn wilson_lower_bound(successes: i64, n: i64) -> Option<f64> {
+pub(crate) fn wilson_lower_bound(successes: i64, n: i64) -> Option<f64> {
     if n <= 0 {
         return None;
     }

@@ -3,9 +3,9 @@
 //! formula version and the brand's percentile in its category. Plain Rust
 //! over the platform data; the formulas are in [`formulas`].
 
-pub mod evaluation;
-pub mod formulas;
-pub mod policy;
+pub(crate) mod evaluation;
+pub(crate) mod formulas;
+pub(crate) mod policy;
 
 use std::collections::HashMap;
 
@@ -19,10 +19,10 @@ use crate::error::{CodedError, ErrorCode};
 use formulas::{PricePoint, SkuSeries};
 
 /// Version of the formulas below; stored with every evaluation.
-pub const FORMULA_VERSION: &str = "criteria-2026.11";
+pub(crate) const FORMULA_VERSION: &str = "criteria-2026.11";
 
 /// Days of mentions and prices the measures look back over.
-pub const LOOKBACK_DAYS: i64 = 90;
+pub(crate) const LOOKBACK_DAYS: i64 = 90;
 
 /// Errors of measure computation.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +46,7 @@ impl CodedError for CriteriaError {
 
 /// The inclusive days a measure covers (Asia/Shanghai calendar).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Period {
+pub(crate) struct Period {
     /// First day.
     pub from: NaiveDate,
     /// Last day.
@@ -55,7 +55,7 @@ pub struct Period {
 
 /// One measure of one brand.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Measure {
+pub(crate) struct Measure {
     /// The value; `None` when undefined (no sales in the category, no store
     /// members …); `reason` then says why.
     pub value: Option<f64>,
@@ -71,7 +71,7 @@ pub struct Measure {
 
 /// The four measures, plus context reviewers read beside them.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Measures {
+pub(crate) struct Measures {
     /// Net GMV share of the category, trailing 12 months.
     pub market_share: Measure,
     /// Herfindahl–Hirschman index of the category (0–10,000) over the same period.
@@ -119,7 +119,7 @@ fn measure(
 }
 
 /// Computes the four measures of `brand_id` as of `as_of`.
-pub async fn evaluate(
+pub(crate) async fn evaluate(
     db: &impl ConnectionTrait,
     brand_id: i64,
     as_of: NaiveDate,
@@ -132,7 +132,7 @@ pub async fn evaluate(
 }
 
 /// As [`evaluate`], for a brand already read.
-pub async fn evaluate_brand(
+pub(crate) async fn evaluate_brand(
     db: &impl ConnectionTrait,
     brand: &brand::Model,
     as_of: NaiveDate,

@@ -42,7 +42,7 @@ impl Default for Thresholds {
 
 /// A category's policy in force.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// The category's id.
     pub category_id: i64,
     /// The version (0 = built-in default).
@@ -103,7 +103,7 @@ async fn category_id(db: &impl ConnectionTrait, code: &str) -> Result<i64, Polic
 }
 
 /// The policy in force for a category id.
-pub async fn current(db: &impl ConnectionTrait, category_id: i64) -> Result<Policy, DbErr> {
+pub(crate) async fn current(db: &impl ConnectionTrait, category_id: i64) -> Result<Policy, DbErr> {
     let row = criteria_policy::Entity::find()
         .filter(criteria_policy::Column::CategoryId.eq(category_id))
         .order_by_desc(criteria_policy::Column::Version)
@@ -134,7 +134,10 @@ pub async fn current(db: &impl ConnectionTrait, category_id: i64) -> Result<Poli
 }
 
 /// The policy in force for a category code.
-pub async fn current_by_code(db: &impl ConnectionTrait, code: &str) -> Result<Policy, PolicyError> {
+pub(crate) async fn current_by_code(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Policy, PolicyError> {
     Ok(current(db, category_id(db, code).await?).await?)
 }
 
@@ -168,7 +171,7 @@ fn check(thresholds: &Thresholds) -> Result<(), PolicyError> {
 /// Appends a new version of a category's policy, based on version
 /// `expected_version` (optimistic: a concurrent change makes this fail with
 /// a conflict instead of silently winning).
-pub async fn set(
+pub(crate) async fn set(
     db: &impl ConnectionTrait,
     code: &str,
     thresholds: Thresholds,

@@ -33,7 +33,7 @@ fn analyst_brand(principal: &Principal) -> Result<i64, ApiError> {
 
 /// Audience root fields.
 #[derive(Default)]
-pub struct AudienceQuery;
+pub(super) struct AudienceQuery;
 
 #[Object]
 impl AudienceQuery {

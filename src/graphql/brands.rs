@@ -15,7 +15,7 @@ use crate::{
 
 /// Brand root fields.
 #[derive(Default)]
-pub struct BrandQuery;
+pub(super) struct BrandQuery;
 
 #[Object]
 impl BrandQuery {

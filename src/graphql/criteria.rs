@@ -19,7 +19,7 @@ use crate::{
 
 /// Criteria root fields.
 #[derive(Default)]
-pub struct CriteriaQuery;
+pub(super) struct CriteriaQuery;
 
 #[Object]
 impl CriteriaQuery {
@@ -46,7 +46,7 @@ impl CriteriaQuery {
 
 /// Criteria mutations.
 #[derive(Default)]
-pub struct CriteriaMutation;
+pub(super) struct CriteriaMutation;
 
 #[Object]
 impl CriteriaMutation {

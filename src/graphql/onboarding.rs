@@ -51,7 +51,7 @@ const APPLYING: &str = "applying for the programme";
 
 /// Application root fields.
 #[derive(Default)]
-pub struct OnboardingQuery;
+pub(super) struct OnboardingQuery;
 
 #[Object]
 impl OnboardingQuery {
@@ -117,7 +117,7 @@ impl OnboardingQuery {
 
 /// Application mutations.
 #[derive(Default)]
-pub struct OnboardingMutation;
+pub(super) struct OnboardingMutation;
 
 /// The parts every step starts from: the database, the caller (after the
 /// role check) and the principal behind it.

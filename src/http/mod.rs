@@ -26,8 +26,8 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-pub use metrics::Metrics;
-pub use rate_limit::RateLimiter;
+pub(crate) use metrics::Metrics;
+pub(crate) use rate_limit::RateLimiter;
 
 use crate::{
     AppState,
@@ -47,7 +47,7 @@ pub(crate) fn error_response(status: StatusCode, code: ErrorCode, message: &str)
 
 /// Builds the public router with every route and middleware. `/metrics` is
 /// not on it: see [`metrics_router`].
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let graphql_routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route_layer(middleware::from_fn_with_state(
@@ -112,7 +112,7 @@ pub fn router(state: AppState) -> Router {
 /// Prometheus text format. It is served on its own address (loopback by
 /// default) so the public listener never answers it; the counters it shows
 /// are fed by the public router's middleware.
-pub fn metrics_router(state: AppState) -> Router {
+pub(crate) fn metrics_router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(metrics::render))
         .with_state(state)

@@ -83,7 +83,7 @@ async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, Onboar
     let candidates = application::Entity::find()
         .filter(application::Column::DueAt.gt(now))
         .filter(application::Column::DueAt.lte(horizon))
-        .filter(application::Column::State.is_in(Action::Warn.from_states().to_vec()))
+        .filter(application::Column::State.is_in(Action::Warn.source_states().to_vec()))
         .order_by_asc(application::Column::Id)
         .all(db)
         .await?;

@@ -166,7 +166,7 @@ fn state_name(state: State) -> String {
 
 fn allowed(action: Action) -> String {
     let states: Vec<String> = action
-        .from_states()
+        .source_states()
         .iter()
         .map(|s| state_name(*s))
         .collect();
@@ -796,7 +796,18 @@ fn decision_step(decision: &Decision, now: DateTime<Utc>) -> Result<Step, Onboar
             Step::to(Action::RequestInfo, State::NeedsInfo)
                 .due(rules::deadline_after_days(now, days))
         }
-        _ => return Err(invalid("decision", "is not a decision")),
+        // Named, not `_`: a new action must be placed on one side or the other.
+        Action::Create
+        | Action::Import
+        | Action::Submit
+        | Action::Screen
+        | Action::Respond
+        | Action::Claim
+        | Action::Release
+        | Action::Appeal
+        | Action::Reevaluate
+        | Action::Expire
+        | Action::Warn => return Err(invalid("decision", "is not a decision")),
     };
     if decision.action == Action::Reject {
         step.due_at = Some(rules::deadline_after_days(now, rules::APPEAL_WINDOW_DAYS));

@@ -65,7 +65,7 @@ impl Action {
     }
 
     /// The states this action may start from.
-    pub fn from_states(self) -> &'static [State] {
+    pub fn source_states(self) -> &'static [State] {
         use State::*;
         match self {
             Self::Create | Self::Import => &[],
@@ -90,7 +90,7 @@ impl Action {
 
     /// Whether the action may start from `state`.
     pub fn allowed_from(self, state: State) -> bool {
-        self.from_states().contains(&state)
+        self.source_states().contains(&state)
     }
 }
 

@@ -8,16 +8,16 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait as _, Statem
 use sha2::{Digest as _, Sha256};
 
 /// The scope of answers shared by every brand (platform-wide questions).
-pub const PLATFORM_SCOPE: i64 = 0;
+pub(crate) const PLATFORM_SCOPE: i64 = 0;
 
 /// The storage key of a normalised question.
-pub fn key(question: &str) -> String {
+pub(crate) fn key(question: &str) -> String {
     hex::encode(Sha256::digest(question.as_bytes()))
 }
 
 /// Stores an answer. A concurrent release of the same question fails
 /// here with a unique violation; the caller then serves the stored one.
-pub async fn put(
+pub(crate) async fn put(
     db: &impl ConnectionTrait,
     epoch_id: i64,
     scope: i64,
@@ -38,7 +38,7 @@ pub async fn put(
 }
 
 /// A stored answer.
-pub struct Stored {
+pub(crate) struct Stored {
     /// The epoch it belongs to.
     pub epoch_id: i64,
     /// Its scope.
@@ -51,7 +51,7 @@ pub struct Stored {
 
 /// The stored answers to `questions` in one query: in epoch `epoch_id`, or
 /// in the current data epoch when `None` (the hot path of repeated questions).
-pub async fn get_many(
+pub(crate) async fn get_many(
     db: &impl ConnectionTrait,
     epoch_id: Option<i64>,
     questions: &[String],

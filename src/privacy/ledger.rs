@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// Length of the rolling window.
-pub const ROLLING_WINDOW_DAYS: i64 = 30;
+pub(crate) const ROLLING_WINDOW_DAYS: i64 = 30;
 
 /// A brand's budget at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +79,7 @@ impl CodedError for LedgerError {
 }
 
 /// ε in millionths as a decimal string, e.g. `0.1`.
-pub fn format_epsilon(micros: u64) -> String {
+pub(crate) fn format_epsilon(micros: u64) -> String {
     let text = format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000);
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
@@ -99,7 +99,7 @@ fn business_day(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
 /// Serialises debits of one brand until the transaction ends. Must be the
 /// first statement of the transaction (a write, so SQLite takes its write
 /// lock before reading anything).
-pub async fn lock(txn: &impl ConnectionTrait, brand_id: i64) -> Result<(), DbErr> {
+pub(crate) async fn lock(txn: &impl ConnectionTrait, brand_id: i64) -> Result<(), DbErr> {
     txn.execute_unprepared(&format!(
         "INSERT INTO privacy_lock (brand_id, debits) VALUES ({brand_id}, 0) ON CONFLICT (brand_id) DO NOTHING"
     ))
@@ -147,7 +147,7 @@ fn summarise(
 }
 
 /// The brand's budget now.
-pub async fn status(
+pub(crate) async fn status(
     db: &impl ConnectionTrait,
     brand_id: i64,
     settings: &PrivacySettings,
@@ -159,7 +159,7 @@ pub async fn status(
 /// Debits `epsilon_micros` from the brand, or refuses with the time the
 /// budget allows it again. Call after [`lock`], in the same transaction.
 #[tracing::instrument(skip(txn, question, settings))]
-pub async fn debit(
+pub(crate) async fn debit(
     txn: &impl ConnectionTrait,
     brand_id: i64,
     epsilon_micros: u64,
@@ -214,7 +214,7 @@ pub async fn debit(
 }
 
 /// The brand's debits, newest first, `limit` at most, before id `before`.
-pub async fn history(
+pub(crate) async fn history(
     db: &impl ConnectionTrait,
     brand_id: i64,
     page: crate::pagination::PageRequest,

@@ -15,9 +15,9 @@
 //! 6. Every answer carries its metadata: ε spent, noise scale, a 95%
 //!    interval, suppressed cells, budget left.
 
-pub mod answers;
-pub mod ledger;
-pub mod sampler;
+pub(crate) mod answers;
+pub(crate) mod ledger;
+pub(crate) mod sampler;
 
 use sampler::{Ratio, discrete_laplace, interval95, scale};
 
@@ -47,7 +47,7 @@ impl Default for PrivacySettings {
 }
 
 /// ε in millionths, from a decimal such as `0.1`; exact, no float.
-pub fn parse_epsilon(raw: &str) -> Result<u64, String> {
+pub(crate) fn parse_epsilon(raw: &str) -> Result<u64, String> {
     let raw = raw.trim();
     let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
     if fraction.len() > 6 || (whole.is_empty() && fraction.is_empty()) {
@@ -90,7 +90,7 @@ pub struct NoiseInfo {
 
 /// A table of true values to release: one value per cell, each member
 /// moving the table by at most `sensitivity` in L1.
-pub struct Table<'a> {
+pub(crate) struct Table<'a> {
     /// True values, one per cell (zero cells included: absence must not show).
     pub values: &'a [i64],
     /// L1 sensitivity.
@@ -99,7 +99,7 @@ pub struct Table<'a> {
 
 /// Releases a table with ε = `epsilon_micros`: adds independent discrete
 /// Laplace noise to every cell. The caller must have debited the budget.
-pub fn release(table: &Table<'_>, epsilon_micros: u64) -> (Vec<i64>, NoiseInfo) {
+pub(crate) fn release(table: &Table<'_>, epsilon_micros: u64) -> (Vec<i64>, NoiseInfo) {
     let noise_scale: Ratio = scale(table.sensitivity, epsilon_micros);
     let mut rng = rand::rng();
     let noisy = table
@@ -116,7 +116,7 @@ pub fn release(table: &Table<'_>, epsilon_micros: u64) -> (Vec<i64>, NoiseInfo) 
 }
 
 /// Whether a cell with this noisy member count may be shown.
-pub fn shown(noisy_members: i64, settings: &PrivacySettings) -> bool {
+pub(crate) fn shown(noisy_members: i64, settings: &PrivacySettings) -> bool {
     noisy_members >= settings.min_cell
 }
 

@@ -13,7 +13,7 @@ use rand::{CryptoRng, Rng};
 
 /// A positive rational `num / den`, kept in lowest terms is not required.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ratio {
+pub(crate) struct Ratio {
     /// Numerator.
     pub num: u64,
     /// Denominator (> 0).
@@ -51,7 +51,7 @@ fn bernoulli_exp<R: Rng + CryptoRng>(rng: &mut R, num: u64, den: u64) -> bool {
 
 /// One draw of discrete Laplace noise with scale `scale` (= t/s in CKS):
 /// `P[Y = y] ∝ exp(-|y| / scale)`.
-pub fn discrete_laplace<R: Rng + CryptoRng>(rng: &mut R, scale: Ratio) -> i64 {
+pub(crate) fn discrete_laplace<R: Rng + CryptoRng>(rng: &mut R, scale: Ratio) -> i64 {
     // CKS algorithm 2 with t/s = scale.num/scale.den, i.e. t = num, s = den.
     let (t, s) = (scale.num.max(1), scale.den.max(1));
     loop {
@@ -74,7 +74,7 @@ pub fn discrete_laplace<R: Rng + CryptoRng>(rng: &mut R, scale: Ratio) -> i64 {
 }
 
 /// The noise scale `Δ/ε` as a ratio, with ε given in millionths.
-pub fn scale(sensitivity: u64, epsilon_micros: u64) -> Ratio {
+pub(crate) fn scale(sensitivity: u64, epsilon_micros: u64) -> Ratio {
     Ratio {
         num: sensitivity.saturating_mul(1_000_000),
         den: epsilon_micros.max(1),
@@ -84,7 +84,7 @@ pub fn scale(sensitivity: u64, epsilon_micros: u64) -> Ratio {
 /// Half-width of the central 95% interval of `DLap(scale)`: the smallest
 /// `w` with `P[|Y| <= w] >= 0.95`. Computed in floating point, which is
 /// fine here: it describes the noise, it does not draw it.
-pub fn interval95(scale: Ratio) -> i64 {
+pub(crate) fn interval95(scale: Ratio) -> i64 {
     let b = scale.num as f64 / scale.den as f64;
     let q = (-1.0 / b).exp();
     // P[|Y| > w] = 2 q^(w+1) / (1 + q); solve for 0.05.

@@ -40,7 +40,7 @@ fn column(dimension: Dimension) -> &'static str {
     }
 }
 
-pub async fn only_a_brands_own_analyst_gets_audience_answers(backend: Backend) {
+pub(crate) async fn only_a_brands_own_analyst_gets_audience_answers(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let question = json!({ "population": "STORE", "breakdown": ["GROWTH_TIER"] });
     for role in [Role::BrandOperator] {
@@ -99,7 +99,7 @@ pub async fn only_a_brands_own_analyst_gets_audience_answers(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn bad_questions_get_user_errors_naming_the_problem(backend: Backend) {
+pub(crate) async fn bad_questions_get_user_errors_naming_the_problem(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     for (question, expected) in [
@@ -142,7 +142,7 @@ pub async fn bad_questions_get_user_errors_naming_the_problem(backend: Backend) 
     app.stop().await;
 }
 
-pub async fn answers_carry_metrics_and_privacy_metadata(backend: Backend) {
+pub(crate) async fn answers_carry_metrics_and_privacy_metadata(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     let dims = app
@@ -234,7 +234,7 @@ pub async fn answers_carry_metrics_and_privacy_metadata(backend: Backend) {
 
 /// Relative error of member counts on cells of at least 1,000 members at
 /// default settings, measured against the true counts; the target is 5%.
-pub async fn utility_on_large_cells_meets_the_target(backend: Backend) {
+pub(crate) async fn utility_on_large_cells_meets_the_target(backend: Backend) {
     let db = crate::helpers::TestDb::new(backend).await;
     brand_gateway::seed::run(
         &db.db,

@@ -24,7 +24,7 @@ async fn raw_post(app: &TestApp, authorization: Option<&str>) -> (u16, Option<St
     (status, challenge, response.json().await.expect("json"))
 }
 
-pub async fn requests_without_a_token_get_401_saying_why(backend: Backend) {
+pub(crate) async fn requests_without_a_token_get_401_saying_why(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (status, challenge, body) = raw_post(&app, None).await;
     assert_eq!(status, 401);
@@ -53,7 +53,7 @@ fn forged_token(secret: &str, exp_offset_secs: i64, jti: &str) -> String {
     .expect("encode")
 }
 
-pub async fn malformed_forged_and_expired_tokens_are_refused(backend: Backend) {
+pub(crate) async fn malformed_forged_and_expired_tokens_are_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let cases = [
         (
@@ -91,7 +91,7 @@ pub async fn malformed_forged_and_expired_tokens_are_refused(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn revoked_credentials_stop_working_at_once(backend: Backend) {
+pub(crate) async fn revoked_credentials_stop_working_at_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let issued = brand_gateway::auth::issue(&app.db.db, &app.keys, Role::Reviewer, None, "rita", 1)
         .await
@@ -136,7 +136,7 @@ pub async fn revoked_credentials_stop_working_at_once(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn token_command_prints_only_a_working_token(backend: Backend) {
+pub(crate) async fn token_command_prints_only_a_working_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_brand-gateway"))
         .args(["token", "--role", "brand_analyst", "--brand", "3"])
@@ -194,7 +194,7 @@ fn rs256_token(private_pem: &[u8], claims: Value) -> String {
     .expect("encode")
 }
 
-pub async fn identity_service_rs256_tokens_are_accepted_when_configured(backend: Backend) {
+pub(crate) async fn identity_service_rs256_tokens_are_accepted_when_configured(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");
     let path = |name: &str| dir.path().join(name).display().to_string();
     for name in ["idp", "other"] {

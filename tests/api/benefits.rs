@@ -169,7 +169,7 @@ fn actions(benefit: &Value) -> Vec<String> {
         .collect()
 }
 
-pub async fn every_kind_validates_and_names_the_field(backend: Backend) {
+pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let op = app.token(Role::BrandOperator, Some(1)).await;
     let slot = json!({ "title": "Spring tasting", "locations": ["Shanghai IFC"], "slotStart": local(5), "slotEnd": local(6), "capacity": 40 });
@@ -337,7 +337,7 @@ pub async fn every_kind_validates_and_names_the_field(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn lifecycle_revisions_and_review(backend: Backend) {
+pub(crate) async fn lifecycle_revisions_and_review(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let op = app.token_as(Role::BrandOperator, Some(1), "store-op").await;
     let reviewer = app.token_as(Role::Reviewer, None, "carol").await;
@@ -512,7 +512,7 @@ query($extra: [Dimension!]! = []) { benefitCellAnalysis(extraDimensions: $extra)
 /// for paid members (best-of), a ¥20 coupon that combines with percent-off,
 /// free returns (exclusive, priority 50) for black-card holders, a 2×
 /// points multiplier that combines with nothing.
-pub async fn stacking_outcomes_match_the_hand_checked_matrix(backend: Backend) {
+pub(crate) async fn stacking_outcomes_match_the_hand_checked_matrix(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let op = app.token(Role::BrandOperator, Some(1)).await;
     let reviewer = app.token(Role::Reviewer, None).await;
@@ -663,7 +663,7 @@ async fn redeem(
         .clone()
 }
 
-pub async fn budgets_hold_under_concurrent_redemptions(backend: Backend) {
+pub(crate) async fn budgets_hold_under_concurrent_redemptions(backend: Backend) {
     let app = Arc::new(
         TestApp::spawn_with(
             backend,
@@ -818,7 +818,7 @@ pub async fn budgets_hold_under_concurrent_redemptions(backend: Backend) {
     }
 }
 
-pub async fn another_brands_benefit_is_not_found(backend: Backend) {
+pub(crate) async fn another_brands_benefit_is_not_found(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let own = app.token(Role::BrandOperator, Some(1)).await;
     let other = app.token(Role::BrandOperator, Some(2)).await;
@@ -978,7 +978,15 @@ async fn read(app: &TestApp, token: &str, benefit: &Value) -> Value {
         .clone()
 }
 
-pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
+/// The action of a benefit's latest event (a `BenefitEventAction` value).
+fn last_action(benefit: &Value) -> Value {
+    benefit["events"]
+        .as_array()
+        .and_then(|e| e.last())
+        .map_or(Value::Null, |e| e["action"].clone())
+}
+
+pub(crate) async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let op = app.token(Role::BrandOperator, Some(1)).await;
     let reviewer = app.token(Role::Reviewer, None).await;
@@ -997,11 +1005,7 @@ pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
     )
     .await;
     assert_eq!(scheduled["state"], "APPROVED");
-    assert!(
-        app.run_due("due benefit steps")
-            .await
-            .contains("0 activated")
-    );
+    assert_eq!(app.run_due().await.benefits.activated, 0);
     // Its start comes.
     move_schedule(
         &app,
@@ -1010,9 +1014,12 @@ pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
         Utc::now() - Duration::minutes(1),
     )
     .await;
-    let report = app.run_due("due benefit steps").await;
-    assert!(report.contains("1 activated"), "{report}");
-    assert_eq!(read(&app, &op, &scheduled).await["state"], "ACTIVE");
+    let report = app.run_due().await.benefits;
+    assert_eq!(report.activated, 1, "{report:?}");
+    let activated = read(&app, &op, &scheduled).await;
+    assert_eq!(activated["state"], "ACTIVE");
+    // Each scheduled step records its own action, as a contract enum value.
+    assert_eq!(last_action(&activated), "ACTIVATE");
 
     // A benefit whose end comes is ENDED by the runner, once.
     let ending = live(
@@ -1023,10 +1030,11 @@ pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
     )
     .await;
     move_schedule(&app, &ending, "endsAt", Utc::now() - Duration::minutes(1)).await;
-    assert!(app.run_due("due benefit steps").await.contains("1 ended"));
-    assert!(app.run_due("due benefit steps").await.contains("0 ended"));
+    assert_eq!(app.run_due().await.benefits.ended, 1);
+    assert_eq!(app.run_due().await.benefits.ended, 0);
     let ended = read(&app, &op, &ending).await;
     assert_eq!(ended["state"], "ENDED");
+    assert_eq!(last_action(&ended), "END");
     assert_eq!(
         ended["events"]
             .as_array()
@@ -1066,15 +1074,14 @@ pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
     for benefit in [&idle, &used, &scheduled] {
         backdate(&app, benefit, "activated_at", 31).await;
     }
-    let report = app.run_due("due benefit steps").await;
-    assert!(
-        report.contains("2 flagged"),
-        "the idle one and the scheduled one: {report}"
+    let report = app.run_due().await.benefits;
+    assert_eq!(
+        report.flagged, 2,
+        "the idle one and the scheduled one: {report:?}"
     );
-    assert!(
-        app.run_due("due benefit steps")
-            .await
-            .contains("0 flagged, 0 paused"),
+    assert_eq!(
+        app.run_due().await.benefits,
+        Default::default(),
         "a second run does nothing"
     );
     let flagged = read(&app, &op, &idle).await;
@@ -1096,21 +1103,21 @@ pub async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
     for benefit in [&idle, &scheduled] {
         backdate(&app, benefit, "flagged_at", 8).await;
     }
-    assert!(app.run_due("due benefit steps").await.contains("2 paused"));
+    assert_eq!(app.run_due().await.benefits.paused, 2);
     let paused = read(&app, &op, &idle).await;
     assert_eq!(paused["state"], "PAUSED");
+    assert_eq!(last_action(&paused), "PAUSE");
     // The brand appeals one by resuming it: a new grace period.
     let appealed = landed(step(&app, &op, "RESUME", &read(&app, &op, &scheduled).await).await);
     assert_eq!(appealed["state"], "ACTIVE");
     for benefit in [&idle, &scheduled] {
         backdate(&app, benefit, "policy_paused_at", 8).await;
     }
-    let report = app.run_due("due benefit steps").await;
-    assert!(
-        report.contains("1 retired") && report.contains("0 flagged"),
-        "{report}"
-    );
-    assert_eq!(read(&app, &op, &idle).await["state"], "RETIRED");
+    let report = app.run_due().await.benefits;
+    assert_eq!((report.retired, report.flagged), (1, 0), "{report:?}");
+    let retired = read(&app, &op, &idle).await;
+    assert_eq!(retired["state"], "RETIRED");
+    assert_eq!(last_action(&retired), "RETIRE");
     assert_eq!(
         read(&app, &op, &scheduled).await["state"],
         "ACTIVE",
@@ -1125,7 +1132,7 @@ query($id: ID!) { benefitReachPreview(benefitId: $id) {
   privacy { epsilonSpent suppressedCells budget { dailySpent } }
 } }"#;
 
-pub async fn reach_usage_and_the_member_centre(backend: Backend) {
+pub(crate) async fn reach_usage_and_the_member_centre(backend: Backend) {
     let app = TestApp::spawn_with(backend, crate::helpers::GENEROUS_BUDGET).await;
     let op = app.token(Role::BrandOperator, Some(1)).await;
     let other = app.token(Role::BrandOperator, Some(2)).await;
@@ -1284,7 +1291,7 @@ pub async fn reach_usage_and_the_member_centre(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn concurrent_edits_have_one_winner(backend: Backend) {
+pub(crate) async fn concurrent_edits_have_one_winner(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let op = app.token(Role::BrandOperator, Some(1)).await;
     let draft = landed(create(&app, &op, input(json!({ "percentOff": { "percent": 5 } }))).await);
@@ -1321,7 +1328,7 @@ query($id: ID!) { benefitRenewal(benefitId: $id) {
   epsilonSpent noiseScale interval95 budget { dailySpent }
 } }"#;
 
-pub async fn renewal_rates_leave_only_through_the_privacy_engine(backend: Backend) {
+pub(crate) async fn renewal_rates_leave_only_through_the_privacy_engine(backend: Backend) {
     // ε 5 per table keeps the noise small enough to compare with the truth.
     let app = TestApp::spawn_with(
         backend,

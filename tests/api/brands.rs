@@ -24,7 +24,7 @@ fn ids(data: &Value) -> Vec<String> {
         .collect()
 }
 
-pub async fn a_brand_principal_sees_only_its_own_brand(backend: Backend) {
+pub(crate) async fn a_brand_principal_sees_only_its_own_brand(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     for role in [Role::BrandAnalyst, Role::BrandOperator] {
         let token = app.token(role, Some(2)).await;
@@ -43,7 +43,7 @@ pub async fn a_brand_principal_sees_only_its_own_brand(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn another_brands_id_is_not_found_everywhere(backend: Backend) {
+pub(crate) async fn another_brands_id_is_not_found_everywhere(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     // Another brand that exists, and one that does not: the same answer.
@@ -84,7 +84,7 @@ pub async fn another_brands_id_is_not_found_everywhere(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn platform_roles_page_through_every_brand(backend: Backend) {
+pub(crate) async fn platform_roles_page_through_every_brand(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     for role in [Role::Reviewer, Role::Admin, Role::Service] {
         let token = app.token(role, None).await;
@@ -118,7 +118,7 @@ pub async fn platform_roles_page_through_every_brand(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn brands_filter_by_category_and_status(backend: Backend) {
+pub(crate) async fn brands_filter_by_category_and_status(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::Reviewer, None).await;
     let data = app
@@ -165,7 +165,7 @@ pub async fn brands_filter_by_category_and_status(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn page_arguments_are_validated(backend: Backend) {
+pub(crate) async fn page_arguments_are_validated(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::Reviewer, None).await;
     for variables in [
@@ -192,7 +192,7 @@ pub async fn page_arguments_are_validated(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn internal_errors_are_masked(backend: Backend) {
+pub(crate) async fn internal_errors_are_masked(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::Reviewer, None).await;
     app.db

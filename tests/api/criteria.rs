@@ -76,7 +76,7 @@ fn close(value: &Value, expected: f64) -> bool {
     value.as_f64().is_some_and(|v| (v - expected).abs() < 1e-4)
 }
 
-pub async fn measures_match_hand_computed_cases(backend: Backend) {
+pub(crate) async fn measures_match_hand_computed_cases(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");
     write_case(dir.path());
     let db = TestDb::new(backend).await;
@@ -181,7 +181,7 @@ fn verdict<'a>(evaluation: &'a Value, measure: &str) -> &'a Value {
         .expect("verdict")
 }
 
-pub async fn policies_are_versioned_and_evaluations_immutable(backend: Backend) {
+pub(crate) async fn policies_are_versioned_and_evaluations_immutable(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");
     write_case(dir.path());
     let db = TestDb::new(backend).await;

@@ -33,7 +33,7 @@ async fn ensure_packages() {
     );
 }
 
-pub async fn a_federation_gateway_fetches_our_brand_entities(backend: Backend) {
+pub(crate) async fn a_federation_gateway_fetches_our_brand_entities(backend: Backend) {
     ensure_packages().await;
     let app = TestApp::spawn(backend).await;
     let applications = json!({

@@ -27,7 +27,7 @@ fn fan_out_fragments(n: usize, width: usize) -> String {
 /// from its shape alone: 9 levels of 8 spreads (8^9, about 134 million
 /// selections) would take days if anything expanded them, so the client's
 /// 20-second timeout is a wide margin, not a speed target.
-pub async fn fragment_fan_out_is_refused_before_validation(backend: Backend) {
+pub(crate) async fn fragment_fan_out_is_refused_before_validation(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     let query = fan_out_fragments(9, 8);
@@ -81,7 +81,7 @@ pub async fn fragment_fan_out_is_refused_before_validation(backend: Backend) {
 /// Guards: codes chosen by matching async-graphql's message texts. Each
 /// phase gives its own code, and an argument async-graphql cannot coerce
 /// while executing is `BAD_USER_INPUT` at the field's path.
-pub async fn request_errors_carry_the_code_of_their_phase(backend: Backend) {
+pub(crate) async fn request_errors_carry_the_code_of_their_phase(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let reviewer = app.token(Role::Reviewer, None).await;
     let cases = [
@@ -136,7 +136,7 @@ pub async fn request_errors_carry_the_code_of_their_phase(backend: Backend) {
 /// overflowed a date into HTTP 500, and a bad schedule time answered with a
 /// Rust type's parse error. Dates are checked while validating, naming the
 /// argument, before anything runs.
-pub async fn dates_out_of_range_are_refused_naming_the_argument(backend: Backend) {
+pub(crate) async fn dates_out_of_range_are_refused_naming_the_argument(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.token(Role::Admin, None).await;
     let operator = app.token(Role::BrandOperator, Some(1)).await;
@@ -185,7 +185,7 @@ const ENTITIES: &str = "query($r: [_Any!]!) { _entities(representations: $r) { \
 /// Guards: `_entities` had no cap, ran a statement per representation, let
 /// one foreign or missing id null the caller's whole list, and answered
 /// malformed representations with INTERNAL "Entity not found.".
-pub async fn entities_are_capped_batched_and_missed_one_by_one(backend: Backend) {
+pub(crate) async fn entities_are_capped_batched_and_missed_one_by_one(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let reviewer = app.token(Role::Reviewer, None).await;
     let applications = app

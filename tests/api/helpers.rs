@@ -1,11 +1,19 @@
-//! One way to start the real server for a test: a fresh database (SQLite
-//! file or PostgreSQL database), seeded with a small deterministic data
-//! set, the application on 127.0.0.1:0, and a client with helpers.
+//! One way to start the real server for a test: its own database (SQLite
+//! file or PostgreSQL database) holding a small deterministic data set, the
+//! application on 127.0.0.1:0, and a client with helpers.
+//!
+//! Seeding that data set (2,000 members, 16 brands, the audience cube) is
+//! most of a test's set-up, so each engine seeds it once per run into a
+//! template and every test starts from a copy of it ([`TestDb::seeded`]):
+//! PostgreSQL copies the template database (`CREATE DATABASE … TEMPLATE`),
+//! SQLite copies the template file. Tests that seed or import themselves
+//! start from an empty database ([`TestDb::new`]).
 
 use std::{
     net::SocketAddr,
+    path::PathBuf,
     sync::{
-        OnceLock,
+        Mutex, OnceLock,
         atomic::{AtomicU32, Ordering},
     },
 };
@@ -14,16 +22,17 @@ use brand_gateway::{
     Application,
     auth::{self, Role, TokenKeys},
     config::{Cli, Command, Config},
+    due::DueReport,
     seed::{self, SeedOptions},
 };
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use clap::Parser as _;
 use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
 /// The database engine a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// A fresh SQLite file.
     Sqlite,
     /// A fresh database on the suite's PostgreSQL cluster.
@@ -31,27 +40,28 @@ pub enum Backend {
 }
 
 /// The suite's PostgreSQL maintenance URL, set by `main` before tests run.
-pub static PG_ADMIN_URL: OnceLock<String> = OnceLock::new();
+pub(crate) static PG_ADMIN_URL: OnceLock<String> = OnceLock::new();
 
 /// Members in the data set every test starts with.
-pub const MEMBERS: u32 = 2_000;
+pub(crate) const MEMBERS: u32 = 2_000;
 /// Brands in that data set.
-pub const BRANDS: u32 = 16;
+pub(crate) const BRANDS: u32 = 16;
 /// The fixed as-of day, so data is the same every run.
-pub fn as_of() -> NaiveDate {
+pub(crate) fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 20).expect("valid date")
 }
 
 /// `serve` flags for tests that ask many new questions on purpose.
-pub const GENEROUS_BUDGET: &[&str] = &[
+pub(crate) const GENEROUS_BUDGET: &[&str] = &[
     "--privacy-daily-budget",
     "100",
     "--privacy-30-day-budget",
     "1000",
 ];
 
-/// A fresh, empty, migrated database.
-pub struct TestDb {
+/// A test's own migrated database: empty ([`TestDb::new`]) or a copy of the
+/// seeded template ([`TestDb::seeded`]).
+pub(crate) struct TestDb {
     /// Its URL.
     pub url: String,
     /// A connection.
@@ -60,13 +70,12 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// Creates one on `backend`.
-    pub async fn new(backend: Backend) -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
+    /// Creates a fresh, empty one on `backend` and migrates it.
+    pub(crate) async fn new(backend: Backend) -> Self {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                let url = sqlite_url(&dir.path().join("test.db"));
                 let db = brand_gateway::db::connect_and_migrate(&url)
                     .await
                     .expect("sqlite");
@@ -77,24 +86,7 @@ impl TestDb {
                 }
             }
             Backend::Postgres => {
-                let admin_url = PG_ADMIN_URL.get().expect("PostgreSQL cluster");
-                let name = format!(
-                    "t_{}_{}",
-                    std::process::id(),
-                    NEXT.fetch_add(1, Ordering::Relaxed)
-                );
-                let admin = brand_gateway::db::connect(admin_url)
-                    .await
-                    .expect("admin connection");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create database");
-                admin.close().await.ok();
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map_or(admin_url.as_str(), |(base, _)| base);
-                let url = format!("{base}/{name}");
+                let url = create_pg_database(&next_pg_name(), None).await;
                 let db = brand_gateway::db::connect_and_migrate(&url)
                     .await
                     .expect("postgres");
@@ -107,8 +99,42 @@ impl TestDb {
         }
     }
 
+    /// Creates one on `backend` holding the standard data set, as
+    /// [`TestDb::new`] followed by [`TestDb::seed`] would, but copied from
+    /// the engine's template (seeded by the first caller of the run; the
+    /// others wait for it).
+    pub(crate) async fn seeded(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let template = SQLITE_TEMPLATE.get_or_init(sqlite_template).await.clone();
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("test.db");
+                tokio::fs::copy(&template, &path)
+                    .await
+                    .expect("copy the SQLite template");
+                let url = sqlite_url(&path);
+                let db = brand_gateway::db::connect(&url).await.expect("sqlite");
+                Self {
+                    url,
+                    db,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let template = PG_TEMPLATE.get_or_init(pg_template).await;
+                let url = create_pg_database(&next_pg_name(), Some(template)).await;
+                let db = brand_gateway::db::connect(&url).await.expect("postgres");
+                Self {
+                    url,
+                    db,
+                    _dir: None,
+                }
+            }
+        }
+    }
+
     /// Seeds the standard small data set.
-    pub async fn seed(&self) {
+    pub(crate) async fn seed(&self) {
         seed::run(
             &self.db,
             &SeedOptions {
@@ -124,11 +150,147 @@ impl TestDb {
     }
 }
 
+/// The SQLite template file, once made.
+static SQLITE_TEMPLATE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+/// The directory holding it, removed by [`remove_templates`].
+static SQLITE_TEMPLATE_DIR: Mutex<Option<tempfile::TempDir>> = Mutex::new(None);
+/// The name of the PostgreSQL template database, once made.
+static PG_TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+/// The URL of a SQLite file (created on first connection).
+fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// Seeds the SQLite template: a migrated, seeded file whose WAL has been
+/// checkpointed into it and whose pool is closed, so copying the one file
+/// copies the whole database.
+async fn sqlite_template() -> PathBuf {
+    let dir = tempfile::Builder::new()
+        .prefix("brand-gateway-template-")
+        .tempdir()
+        .expect("template dir");
+    let path = dir.path().join("template.db");
+    let url = sqlite_url(&path);
+    let template = TestDb {
+        db: brand_gateway::db::connect_and_migrate(&url)
+            .await
+            .expect("sqlite template"),
+        url,
+        _dir: None,
+    };
+    template.seed().await;
+    template
+        .db
+        .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+        .await
+        .expect("checkpoint the SQLite template");
+    template
+        .db
+        .close()
+        .await
+        .expect("close the SQLite template");
+    let wal = dir.path().join("template.db-wal");
+    assert!(
+        !std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0),
+        "the SQLite template's WAL was not checkpointed"
+    );
+    *SQLITE_TEMPLATE_DIR.lock().expect("template dir lock") = Some(dir);
+    path
+}
+
+/// Seeds the PostgreSQL template: a migrated, seeded database with no open
+/// connection left (copying needs that).
+async fn pg_template() -> String {
+    let name = format!("tpl_{}", std::process::id());
+    let url = create_pg_database(&name, None).await;
+    let template = TestDb {
+        db: brand_gateway::db::connect_and_migrate(&url)
+            .await
+            .expect("postgres template"),
+        url,
+        _dir: None,
+    };
+    template.seed().await;
+    template
+        .db
+        .close()
+        .await
+        .expect("close the PostgreSQL template");
+    name
+}
+
+/// A new database name on the suite's cluster.
+fn next_pg_name() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "t_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Creates database `name` on the suite's cluster, empty or a copy of
+/// `template`, and returns its URL.
+async fn create_pg_database(name: &str, template: Option<&str>) -> String {
+    let admin_url = PG_ADMIN_URL.get().expect("PostgreSQL cluster");
+    let admin = brand_gateway::db::connect(admin_url)
+        .await
+        .expect("admin connection");
+    let sql = match template {
+        Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+        None => format!("CREATE DATABASE {name}"),
+    };
+    admin
+        .execute_unprepared(&sql)
+        .await
+        .expect("create database");
+    admin.close().await.ok();
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// Removes the templates made during the run: the SQLite template's
+/// directory, and the PostgreSQL template database when `drop_postgres`
+/// (a server the suite did not start and so will not throw away).
+pub(crate) fn remove_templates(drop_postgres: bool) {
+    drop(
+        SQLITE_TEMPLATE_DIR
+            .lock()
+            .map(|mut dir| dir.take())
+            .unwrap_or_default(),
+    );
+    let (true, Some(name), Some(admin_url)) =
+        (drop_postgres, PG_TEMPLATE.get(), PG_ADMIN_URL.get())
+    else {
+        return;
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    runtime.block_on(async {
+        if let Ok(admin) = brand_gateway::db::connect(admin_url).await {
+            if let Err(error) = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                .await
+            {
+                eprintln!("could not drop the template database {name}: {error}");
+            }
+            admin.close().await.ok();
+        }
+    });
+}
+
 /// The secret every test app signs tokens with.
-pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
+pub(crate) const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
 
 /// Builds the config a test app runs with, from the real CLI defaults.
-pub fn config(url: &str, extra_flags: &[&str]) -> Config {
+pub(crate) fn config(url: &str, extra_flags: &[&str]) -> Config {
     let mut args = vec![
         "brand-gateway",
         "--database-url",
@@ -150,7 +312,7 @@ pub fn config(url: &str, extra_flags: &[&str]) -> Config {
 }
 
 /// A running server with its database.
-pub struct TestApp {
+pub(crate) struct TestApp {
     /// Where it listens.
     pub addr: SocketAddr,
     /// Where it serves `/metrics`.
@@ -167,19 +329,18 @@ pub struct TestApp {
 
 impl TestApp {
     /// A seeded app with default settings.
-    pub async fn spawn(backend: Backend) -> Self {
+    pub(crate) async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, &[]).await
     }
 
-    /// A seeded app with extra `serve` flags.
-    pub async fn spawn_with(backend: Backend, flags: &[&str]) -> Self {
-        let db = TestDb::new(backend).await;
-        db.seed().await;
-        Self::start(db, flags).await
+    /// A seeded app with extra `serve` flags (its database a copy of the
+    /// seeded template).
+    pub(crate) async fn spawn_with(backend: Backend, flags: &[&str]) -> Self {
+        Self::start(TestDb::seeded(backend).await, flags).await
     }
 
     /// Starts the server on an existing database.
-    pub async fn start(db: TestDb, flags: &[&str]) -> Self {
+    pub(crate) async fn start(db: TestDb, flags: &[&str]) -> Self {
         let config = config(&db.url, flags);
         let keys = TokenKeys::new(&config.auth).expect("keys");
         let app = Application::build_with_db(config, db.db.clone())
@@ -207,7 +368,7 @@ impl TestApp {
     }
 
     /// Stops the server, waiting for it to drain.
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             tx.send(()).ok();
         }
@@ -217,12 +378,12 @@ impl TestApp {
     }
 
     /// A URL on this server.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
     /// The Prometheus text served on the metrics address.
-    pub async fn metrics(&self) -> String {
+    pub(crate) async fn metrics(&self) -> String {
         self.client
             .get(format!("http://{}/metrics", self.metrics_addr))
             .send()
@@ -236,12 +397,12 @@ impl TestApp {
     }
 
     /// Issues a credential and returns its token.
-    pub async fn token(&self, role: Role, brand: Option<i64>) -> String {
+    pub(crate) async fn token(&self, role: Role, brand: Option<i64>) -> String {
         self.token_as(role, brand, "test").await
     }
 
     /// Issues a credential for a named subject (e.g. two different reviewers).
-    pub async fn token_as(&self, role: Role, brand: Option<i64>, subject: &str) -> String {
+    pub(crate) async fn token_as(&self, role: Role, brand: Option<i64>, subject: &str) -> String {
         auth::issue(&self.db.db, &self.keys, role, brand, subject, 1)
             .await
             .expect("issue token")
@@ -249,7 +410,7 @@ impl TestApp {
     }
 
     /// POSTs a GraphQL request with a token; returns status and body.
-    pub async fn graphql(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+    pub(crate) async fn graphql(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
         let response = self
             .client
             .post(self.url("/graphql"))
@@ -264,7 +425,7 @@ impl TestApp {
     }
 
     /// As [`TestApp::graphql`], asserting no errors and returning `data`.
-    pub async fn data(&self, token: &str, query: &str, variables: Value) -> Value {
+    pub(crate) async fn data(&self, token: &str, query: &str, variables: Value) -> Value {
         let (status, body) = self.graphql(token, query, variables).await;
         assert_eq!(status, 200, "body: {body}");
         assert!(body.get("errors").is_none(), "unexpected errors: {body}");
@@ -273,7 +434,7 @@ impl TestApp {
 }
 
 /// The `extensions.code` of each error in a response.
-pub fn error_codes(body: &Value) -> Vec<String> {
+pub(crate) fn error_codes(body: &Value) -> Vec<String> {
     body["errors"]
         .as_array()
         .map(|errors| {
@@ -291,7 +452,7 @@ pub fn error_codes(body: &Value) -> Vec<String> {
 }
 
 /// The selection every audience test reads.
-pub const AUDIENCE: &str = r#"
+pub(crate) const AUDIENCE: &str = r#"
 query($q: AudienceQuestion!) {
   audience(question: $q) {
     shownMembers
@@ -306,18 +467,18 @@ query($q: AudienceQuestion!) {
 
 impl TestApp {
     /// Asks an audience question; returns status and body.
-    pub async fn ask(&self, token: &str, question: Value) -> (u16, Value) {
+    pub(crate) async fn ask(&self, token: &str, question: Value) -> (u16, Value) {
         self.graphql(token, AUDIENCE, json!({ "q": question }))
             .await
     }
 
     /// Asks and expects an answer.
-    pub async fn answer(&self, token: &str, question: Value) -> Value {
+    pub(crate) async fn answer(&self, token: &str, question: Value) -> Value {
         self.data(token, AUDIENCE, json!({ "q": question })).await["audience"].clone()
     }
 
     /// How many debits the analyst's privacy ledger holds.
-    pub async fn spend_count(&self, token: &str) -> usize {
+    pub(crate) async fn spend_count(&self, token: &str) -> usize {
         let data = self
             .data(
                 token,
@@ -332,7 +493,7 @@ impl TestApp {
     }
 
     /// Builds a new data epoch, as `brand-gateway refresh` does.
-    pub async fn refresh(&self) {
+    pub(crate) async fn refresh(&self) {
         brand_gateway::segments::cube::refresh(&self.db.db, as_of())
             .await
             .expect("refresh");
@@ -340,28 +501,18 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Runs `brand-gateway run-due` against this app's database and returns
-    /// its report line that starts with `prefix` (`due onboarding steps`,
-    /// `due benefit steps`).
-    pub async fn run_due(&self, prefix: &str) -> String {
-        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_brand-gateway"))
-            .arg("run-due")
-            .env("DATABASE_URL", &self.db.url)
-            .output()
+    /// Runs the due steps (onboarding and benefits) on this app's database
+    /// now, in process, as `brand-gateway run-due` does, and returns what
+    /// they did.
+    pub(crate) async fn run_due(&self) -> DueReport {
+        brand_gateway::due::run(&self.db.db, Utc::now())
             .await
-            .expect("run run-due");
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(output.status.success(), "{stderr}");
-        stderr
-            .lines()
-            .find(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no `{prefix}` report in {stderr}"))
-            .to_owned()
+            .expect("run the due steps")
     }
 }
 
 /// One integer from `sql`, cast so SUM and AVG read alike on both engines.
-pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+pub(crate) async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
     let sql = format!("SELECT CAST(({sql}) AS BIGINT)");
     let row = db
         .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
@@ -372,6 +523,6 @@ pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
 }
 
 /// Writes one CSV file of an import test case.
-pub fn write(dir: &std::path::Path, name: &str, contents: &str) {
+pub(crate) fn write(dir: &std::path::Path, name: &str, contents: &str) {
     std::fs::write(dir.join(name), contents).expect("write csv");
 }

@@ -32,7 +32,7 @@ async fn post_raw(
     (status, media, response.text().await.expect("body"))
 }
 
-pub async fn request_errors_are_400_under_graphql_response_json(backend: Backend) {
+pub(crate) async fn request_errors_are_400_under_graphql_response_json(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::Reviewer, None).await;
     let accept = Some("application/graphql-response+json");
@@ -60,7 +60,7 @@ pub async fn request_errors_are_400_under_graphql_response_json(backend: Backend
     app.stop().await;
 }
 
-pub async fn legacy_json_clients_get_200_for_request_errors(backend: Backend) {
+pub(crate) async fn legacy_json_clients_get_200_for_request_errors(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::Reviewer, None).await;
     let body = json!({ "query": "{ noSuchField }" }).to_string();
@@ -97,7 +97,7 @@ pub async fn legacy_json_clients_get_200_for_request_errors(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn unsupported_accept_and_content_types_are_refused(backend: Backend) {
+pub(crate) async fn unsupported_accept_and_content_types_are_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::Reviewer, None).await;
     let body = json!({ "query": "{ viewer { role } }" }).to_string();
@@ -111,7 +111,7 @@ pub async fn unsupported_accept_and_content_types_are_refused(backend: Backend) 
     app.stop().await;
 }
 
-pub async fn get_serves_queries_but_not_mutations(backend: Backend) {
+pub(crate) async fn get_serves_queries_but_not_mutations(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::BrandAnalyst, Some(4)).await;
     let response = app
@@ -143,7 +143,7 @@ pub async fn get_serves_queries_but_not_mutations(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn health_metrics_and_request_ids(backend: Backend) {
+pub(crate) async fn health_metrics_and_request_ids(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     let response = app
@@ -185,7 +185,7 @@ pub async fn health_metrics_and_request_ids(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn readyz_checks_the_database(backend: Backend) {
+pub(crate) async fn readyz_checks_the_database(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let response = app
         .client
@@ -205,7 +205,7 @@ pub async fn readyz_checks_the_database(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn oversized_bodies_are_413(backend: Backend) {
+pub(crate) async fn oversized_bodies_are_413(backend: Backend) {
     let app = TestApp::spawn_with(backend, &["--max-body-bytes", "1024"]).await;
     let token = app.token(Role::Reviewer, None).await;
     let padding = " ".repeat(2048);
@@ -215,7 +215,7 @@ pub async fn oversized_bodies_are_413(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn rate_limit_answers_429_with_retry_after(backend: Backend) {
+pub(crate) async fn rate_limit_answers_429_with_retry_after(backend: Backend) {
     let app = TestApp::spawn_with(
         backend,
         &["--rate-limit-per-second", "1", "--rate-limit-burst", "3"],
@@ -252,7 +252,7 @@ pub async fn rate_limit_answers_429_with_retry_after(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn slow_requests_time_out_with_503(backend: Backend) {
+pub(crate) async fn slow_requests_time_out_with_503(backend: Backend) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let app = TestApp::spawn_with(backend, &["--request-timeout-secs", "1"]).await;
     let token = app.token(Role::Reviewer, None).await;

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::helpers::{Backend, TestApp, error_codes};
 
-pub async fn deep_and_complex_queries_are_refused(backend: Backend) {
+pub(crate) async fn deep_and_complex_queries_are_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::Reviewer, None).await;
 
@@ -43,7 +43,7 @@ pub async fn deep_and_complex_queries_are_refused(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn alias_and_root_field_fan_out_is_refused(backend: Backend) {
+pub(crate) async fn alias_and_root_field_fan_out_is_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::Reviewer, None).await;
     let aliases = (0..31)
@@ -100,7 +100,7 @@ fragment TypeRef on __Type {
     ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
 }"#;
 
-pub async fn graphiql_introspection_fits_the_limits(backend: Backend) {
+pub(crate) async fn graphiql_introspection_fits_the_limits(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     let data = app.data(&token, INTROSPECTION, json!({})).await;

@@ -1,7 +1,9 @@
 //! The integration suite: every test drives the real server over HTTP on
-//! 127.0.0.1 with a fresh database, once on SQLite and once on PostgreSQL.
+//! 127.0.0.1 with its own database, once on SQLite and once on PostgreSQL.
 //! A custom harness (libtest-mimic) so the PostgreSQL cluster is started
 //! once before the tests and stopped after them, with libtest's output.
+//! Each engine's seeded template (see `helpers`) is made by the first test
+//! that needs it and removed after the last.
 
 mod audience;
 mod auth;
@@ -9,6 +11,7 @@ mod benefits;
 mod brands;
 mod criteria;
 mod data;
+mod due;
 mod federation;
 mod hardening;
 mod helpers;
@@ -111,6 +114,7 @@ fn once() -> Vec<(String, TestFn)> {
         operations::a_burst_of_connections_waits_in_the_listen_backlog,
         operations::metrics_are_served_only_on_their_own_address,
         operations::secrets_stay_out_of_debug_output,
+        due::run_due_command_prints_its_report,
     ]
 }
 
@@ -168,6 +172,7 @@ fn main() -> ExitCode {
         trials.push(trial(format!("sqlite::{name}"), Backend::Sqlite, test));
     }
     let conclusion = libtest_mimic::run(&args, trials);
+    helpers::remove_templates(matches!(cluster, Some(postgres::Cluster::External { .. })));
     drop(cluster);
     conclusion.exit_code()
 }

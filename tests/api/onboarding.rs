@@ -264,7 +264,7 @@ async fn read(app: &TestApp, token: &str, application: &Value) -> Value {
         .clone()
 }
 
-pub async fn every_legal_transition_records_its_event(backend: Backend) {
+pub(crate) async fn every_legal_transition_records_its_event(backend: Backend) {
     let app = case(backend).await;
     let op = app.token_as(Role::BrandOperator, Some(11), "rosa-op").await;
     let alice = app.token_as(Role::Reviewer, None, "alice").await;
@@ -371,8 +371,8 @@ pub async fn every_legal_transition_records_its_event(backend: Backend) {
     let watched = landed(step(&app, &alice, "reevaluateApplication", &recovered).await);
     // Still failing at the watchlist deadline: suspended by the due runner.
     set_due(&app, &watched, Utc::now() - Duration::minutes(1)).await;
-    let report = app.run_due("due onboarding steps").await;
-    assert!(report.contains("1 re-evaluated (1 suspended)"), "{report}");
+    let report = app.run_due().await.onboarding;
+    assert_eq!((report.reevaluated, report.suspended), (1, 1), "{report:?}");
     let suspended = read(&app, &op, &watched).await;
     assert_eq!(suspended["state"], "SUSPENDED");
     assert_eq!(suspended["brand"]["status"], "SUSPENDED");
@@ -451,7 +451,7 @@ pub async fn every_legal_transition_records_its_event(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn refusals_name_the_rule_and_the_field(backend: Backend) {
+pub(crate) async fn refusals_name_the_rule_and_the_field(backend: Backend) {
     let app = case(backend).await;
     let op = app
         .token_as(Role::BrandOperator, Some(10), "lumiere-op")
@@ -627,7 +627,7 @@ pub async fn refusals_name_the_rule_and_the_field(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn probation_expiry_and_warnings_run_once(backend: Backend) {
+pub(crate) async fn probation_expiry_and_warnings_run_once(backend: Backend) {
     let app = case(backend).await;
     let lumiere = app
         .token_as(Role::BrandOperator, Some(10), "lumiere-op")
@@ -697,16 +697,14 @@ pub async fn probation_expiry_and_warnings_run_once(backend: Backend) {
 
     // Two deadlines lie within 30 days (Olde's re-evaluation, Pawly's
     // answer): one warning each, however often the runner runs.
-    let report = app.run_due("due onboarding steps").await;
-    assert!(
-        report.contains("0 expired, 0 re-evaluated (0 suspended), 2 warned, 0 skipped"),
-        "{report}"
+    assert_eq!(
+        app.run_due().await.onboarding,
+        brand_gateway::onboarding::due::DueReport {
+            warned: 2,
+            ..Default::default()
+        }
     );
-    let report = app.run_due("due onboarding steps").await;
-    assert!(
-        report.contains("0 expired, 0 re-evaluated (0 suspended), 0 warned"),
-        "{report}"
-    );
+    assert_eq!(app.run_due().await.onboarding, Default::default());
     let warned = read(&app, &pawly, &asked).await;
     assert_eq!(actions(&warned).iter().filter(|a| *a == "WARN").count(), 1);
     assert_eq!(last_event(&warned)["dueAt"], asked["dueAt"]);
@@ -716,17 +714,14 @@ pub async fn probation_expiry_and_warnings_run_once(backend: Backend) {
     // unanswered request expires. A second run changes nothing.
     set_due(&app, &early, Utc::now() - Duration::minutes(1)).await;
     set_due(&app, &asked, Utc::now() - Duration::minutes(1)).await;
-    let report = app.run_due("due onboarding steps").await;
-    assert!(
-        report.contains("1 expired, 1 re-evaluated (0 suspended)"),
-        "{report}"
+    let report = app.run_due().await.onboarding;
+    assert_eq!(
+        (report.expired, report.reevaluated, report.suspended),
+        (1, 1, 0),
+        "{report:?}"
     );
     let events_before = scalar(&app.db.db, "SELECT COUNT(*) FROM application_event").await;
-    let report = app.run_due("due onboarding steps").await;
-    assert!(
-        report.contains("0 expired, 0 re-evaluated (0 suspended), 0 warned"),
-        "{report}"
-    );
+    assert_eq!(app.run_due().await.onboarding, Default::default());
     assert_eq!(
         scalar(&app.db.db, "SELECT COUNT(*) FROM application_event").await,
         events_before
@@ -748,7 +743,7 @@ pub async fn probation_expiry_and_warnings_run_once(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn concurrent_claims_and_decisions_have_one_winner(backend: Backend) {
+pub(crate) async fn concurrent_claims_and_decisions_have_one_winner(backend: Backend) {
     let app = case(backend).await;
     let op = app.token_as(Role::BrandOperator, Some(11), "rosa-op").await;
     let draft = landed(create(&app, &op).await);
@@ -812,7 +807,7 @@ pub async fn concurrent_claims_and_decisions_have_one_winner(backend: Backend) {
     app.stop().await;
 }
 
-pub async fn another_brands_application_is_not_found(backend: Backend) {
+pub(crate) async fn another_brands_application_is_not_found(backend: Backend) {
     let app = case(backend).await;
     let rosa = app.token_as(Role::BrandOperator, Some(11), "rosa-op").await;
     let lumiere = app
@@ -963,7 +958,7 @@ fn ids(data: &Value) -> Vec<String> {
         .collect()
 }
 
-pub async fn the_queue_filters_pages_and_batches(backend: Backend) {
+pub(crate) async fn the_queue_filters_pages_and_batches(backend: Backend) {
     // More brands than the standard set, so several are prospects.
     let db = TestDb::new(backend).await;
     brand_gateway::seed::run(
@@ -1149,7 +1144,7 @@ fn first_category(all: &Value, application: &str) -> String {
         .to_owned()
 }
 
-pub async fn the_demo_queue_has_a_pass_a_failure_and_a_boundary(backend: Backend) {
+pub(crate) async fn the_demo_queue_has_a_pass_a_failure_and_a_boundary(backend: Backend) {
     let db = TestDb::new(backend).await;
     brand_gateway::seed::run(&db.db, &brand_gateway::seed::demo::options())
         .await

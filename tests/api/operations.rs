@@ -33,7 +33,7 @@ const BURST: usize = 600;
 /// case of a busy accept loop), so every connection the queue cannot hold
 /// has its SYN dropped and retried a second later, which the deadline
 /// catches: with a backlog of 128, some 470 of them would miss it.
-pub async fn a_burst_of_connections_waits_in_the_listen_backlog(_: Backend) {
+pub(crate) async fn a_burst_of_connections_waits_in_the_listen_backlog(_: Backend) {
     let db = TestDb::new(Backend::Sqlite).await;
     let app = Application::build_with_db(helpers::config(&db.url, &[]), db.db.clone())
         .await
@@ -94,7 +94,7 @@ async fn healthz(stream: &mut TcpStream) -> Result<(), String> {
 
 /// `/metrics` is not on the public listener; its own address serves it, and
 /// it counts the public listener's requests.
-pub async fn metrics_are_served_only_on_their_own_address(_: Backend) {
+pub(crate) async fn metrics_are_served_only_on_their_own_address(_: Backend) {
     let defaults = Cli::parse_from(["brand-gateway", "serve"]);
     let Some(Command::Serve(serve)) = &defaults.command else {
         unreachable!("serve was given");
@@ -156,7 +156,7 @@ pub async fn metrics_are_served_only_on_their_own_address(_: Backend) {
 
 /// Instances starting together on one fresh database: every one migrates
 /// successfully and each migration is applied exactly once.
-pub async fn concurrent_starts_apply_each_migration_once(backend: Backend) {
+pub(crate) async fn concurrent_starts_apply_each_migration_once(backend: Backend) {
     let (url, _dir) = empty_database(backend).await;
     let starts = (0..4).map(|_| brand_gateway::db::connect_and_migrate(&url));
     let dbs: Vec<_> = futures_util::future::join_all(starts)
@@ -228,7 +228,7 @@ async fn empty_database(backend: Backend) -> (String, Option<tempfile::TempDir>)
 /// The JWT secret never shows in debug output of the flags or the config,
 /// and a secret created in `--jwt-secret-file` signs tokens the server
 /// accepts after being read back.
-pub async fn secrets_stay_out_of_debug_output(_: Backend) {
+pub(crate) async fn secrets_stay_out_of_debug_output(_: Backend) {
     let cli = Cli::parse_from(["brand-gateway", "--jwt-secret", SECRET, "serve"]);
     assert!(!format!("{cli:?}").contains(SECRET), "{cli:?}");
     let config = helpers::config("sqlite::memory:", &[]);

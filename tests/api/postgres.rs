@@ -10,7 +10,7 @@ use std::{
 };
 
 /// Where test databases are created.
-pub enum Cluster {
+pub(crate) enum Cluster {
     /// A cluster this process started; stopped on drop.
     Owned {
         dir: tempfile::TempDir,
@@ -24,7 +24,7 @@ pub enum Cluster {
 
 impl Cluster {
     /// The URL of the maintenance database, for CREATE DATABASE.
-    pub fn admin_url(&self) -> &str {
+    pub(crate) fn admin_url(&self) -> &str {
         match self {
             Self::Owned { admin_url, .. } | Self::External { admin_url } => admin_url,
         }
@@ -32,7 +32,7 @@ impl Cluster {
 
     /// Starts a cluster: `Ok(None)` when PostgreSQL is not installed,
     /// `Err` when it is but could not be started.
-    pub fn start() -> Result<Option<Self>, String> {
+    pub(crate) fn start() -> Result<Option<Self>, String> {
         if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
             return Ok(Some(Self::External { admin_url: url }));
         }

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::{Backend, TestApp};
 
-pub async fn committed_schema_matches_the_code(backend: Backend) {
+pub(crate) async fn committed_schema_matches_the_code(backend: Backend) {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
         .expect("schema.graphql is committed at the repository root");
     let generated = brand_gateway::graphql::sdl();

@@ -22,7 +22,7 @@ use crate::{
 
 /// Benefit root fields, merged from every audience's.
 #[derive(MergedObject, Default)]
-pub struct BenefitQuery(
+pub(super) struct BenefitQuery(
     read::ReadQuery,
     operator::CentreQuery,
     service::ServiceQuery,
@@ -31,7 +31,7 @@ pub struct BenefitQuery(
 
 /// Benefit mutations, merged from every audience's.
 #[derive(MergedObject, Default)]
-pub struct BenefitMutation(
+pub(super) struct BenefitMutation(
     operator::OperatorMutation,
     review::ReviewMutation,
     service::ServiceMutation,
@@ -66,7 +66,7 @@ pub(super) fn own_brand(
 
 /// The result of a benefit mutation.
 #[derive(SimpleObject)]
-pub struct BenefitPayload {
+pub(super) struct BenefitPayload {
     /// The benefit after the step.
     pub(crate) benefit: Option<Benefit>,
     /// Why the step was refused.

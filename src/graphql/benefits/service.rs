@@ -14,7 +14,7 @@ use crate::{
 
 /// What eligibility decided.
 #[derive(SimpleObject)]
-pub struct BenefitEligibility {
+pub(super) struct BenefitEligibility {
     /// Whether the member gets it (before budgets).
     pub(crate) eligible: bool,
     /// GRANTED, or why not.
@@ -29,7 +29,7 @@ pub struct BenefitEligibility {
 
 /// A recorded redemption.
 #[derive(SimpleObject)]
-pub struct Redemption {
+pub(super) struct Redemption {
     /// Its id.
     pub(crate) id: ID,
     /// Granted or not.
@@ -46,7 +46,7 @@ pub struct Redemption {
 
 /// The result of `redeemBenefit`.
 #[derive(SimpleObject)]
-pub struct RedeemPayload {
+pub(super) struct RedeemPayload {
     /// The redemption (granted or refused) when the request was usable.
     pub(crate) redemption: Option<Redemption>,
     /// Why the request was unusable.
@@ -55,7 +55,7 @@ pub struct RedeemPayload {
 
 /// A redemption request.
 #[derive(InputObject)]
-pub struct RedeemBenefitInput {
+pub(super) struct RedeemBenefitInput {
     /// The benefit.
     pub(crate) benefit_id: ID,
     /// The platform's member reference.

@@ -109,7 +109,7 @@ impl From<DecisionKind> for Action {
 
 /// One step in an application's history; events are never changed.
 #[derive(SimpleObject)]
-pub struct ApplicationEvent {
+pub(crate) struct ApplicationEvent {
     /// When (UTC).
     pub(crate) at: DateTime<Utc>,
     /// Who: a principal's subject, `screening` or `scheduler`.
@@ -194,7 +194,7 @@ pub enum ApplicationAction {
 /// A brand's application to the programme and, once admitted, its standing.
 #[derive(SimpleObject)]
 #[graphql(complex)]
-pub struct Application {
+pub(crate) struct Application {
     /// Its id; also its federation key.
     pub(crate) id: ID,
     /// Where it stands.
@@ -291,7 +291,7 @@ impl Application {
 
 /// Narrows `applications` (the reviewer queue).
 #[derive(InputObject, Default)]
-pub struct ApplicationFilterInput {
+pub(crate) struct ApplicationFilterInput {
     /// Only these states.
     pub(crate) states: Option<Vec<ApplicationState>>,
     /// Only brands in the category with this code.
@@ -306,7 +306,7 @@ pub struct ApplicationFilterInput {
 
 /// A reviewer's decision on an application they hold.
 #[derive(InputObject)]
-pub struct DecideApplicationInput {
+pub(crate) struct DecideApplicationInput {
     /// The application.
     pub(crate) application_id: ID,
     /// The version the decision is based on.
@@ -326,7 +326,7 @@ pub struct DecideApplicationInput {
 
 /// The result of an application mutation.
 #[derive(SimpleObject)]
-pub struct ApplicationPayload {
+pub(crate) struct ApplicationPayload {
     /// The application after the step.
     pub(crate) application: Option<Application>,
     /// Why the step was refused.

@@ -63,7 +63,7 @@ pub enum AudienceMetric {
 
 /// Keep only members with one of these values of a dimension.
 #[derive(InputObject)]
-pub struct DimensionFilter {
+pub(crate) struct DimensionFilter {
     /// The dimension.
     pub(crate) dimension: Dimension,
     /// Value codes, any of which matches (one only for INTEREST and SERVICE).
@@ -72,7 +72,7 @@ pub struct DimensionFilter {
 
 /// An audience question.
 #[derive(InputObject)]
-pub struct AudienceQuestion {
+pub(crate) struct AudienceQuestion {
     /// Platform members or your store's members.
     pub(crate) population: Population,
     /// Filters, all of which must match.
@@ -88,7 +88,7 @@ pub struct AudienceQuestion {
 
 /// One dimension value of a cell.
 #[derive(SimpleObject)]
-pub struct DimensionValue {
+pub(crate) struct DimensionValue {
     /// The dimension.
     pub(crate) dimension: Dimension,
     /// The value code.
@@ -97,7 +97,7 @@ pub struct DimensionValue {
 
 /// One cell of an answer. A suppressed cell has no numbers at all.
 #[derive(SimpleObject)]
-pub struct AudienceCell {
+pub(crate) struct AudienceCell {
     /// The cell's value of each breakdown dimension (empty without breakdown).
     pub(crate) key: Vec<DimensionValue>,
     /// Hidden because its noisy member count is under the minimum cell size.
@@ -118,7 +118,7 @@ pub struct AudienceCell {
 
 /// How an answer was protected and what it cost.
 #[derive(SimpleObject)]
-pub struct AnswerPrivacy {
+pub(crate) struct AnswerPrivacy {
     /// ε this request spent; 0 when every table was already released in
     /// this data epoch (same question, same answer).
     pub(crate) epsilon_spent: f64,
@@ -142,7 +142,7 @@ pub struct AnswerPrivacy {
 
 /// An answer: cells, the total of the shown cells, privacy metadata.
 #[derive(SimpleObject)]
-pub struct AudienceAnswer {
+pub(crate) struct AudienceAnswer {
     /// Every cell of the breakdown, empty and suppressed ones included.
     pub(crate) cells: Vec<AudienceCell>,
     /// Sum of the shown cells' members; suppressed cells are never in it,
@@ -154,7 +154,7 @@ pub struct AudienceAnswer {
 
 /// A brand's privacy budget.
 #[derive(SimpleObject)]
-pub struct PrivacyBudget {
+pub(crate) struct PrivacyBudget {
     /// ε that can be spent right now.
     pub(crate) epsilon_left: f64,
     /// ε allowed per calendar day (Asia/Shanghai).
@@ -171,7 +171,7 @@ pub struct PrivacyBudget {
 
 /// One debit of the budget.
 #[derive(SimpleObject)]
-pub struct PrivacySpend {
+pub(crate) struct PrivacySpend {
     /// Ledger id.
     pub(crate) id: ID,
     /// When.
@@ -184,7 +184,7 @@ pub struct PrivacySpend {
 
 /// A dimension and its value codes.
 #[derive(SimpleObject)]
-pub struct DimensionInfo {
+pub(crate) struct DimensionInfo {
     /// The dimension.
     pub(crate) dimension: Dimension,
     /// Its value codes, in order.

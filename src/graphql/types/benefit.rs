@@ -118,7 +118,7 @@ pub(crate) fn to_local(at: DateTime<Utc>) -> LocalDateTime {
 
 /// Whom a benefit is for.
 #[derive(SimpleObject)]
-pub struct Targeting {
+pub(crate) struct Targeting {
     /// Lowest growth tier.
     min_tier: Option<GrowthTier>,
     /// Paid members only (true), others only (false), either (null).
@@ -135,7 +135,7 @@ pub struct Targeting {
 
 /// Stacking rules.
 #[derive(SimpleObject)]
-pub struct Stacking {
+pub(crate) struct Stacking {
     /// The mode.
     mode: StackMode,
     /// Kinds it combines with.
@@ -146,7 +146,7 @@ pub struct Stacking {
 
 /// A better value for a better segment.
 #[derive(SimpleObject)]
-pub struct Upgrade {
+pub(crate) struct Upgrade {
     /// Lowest tier.
     min_tier: Option<GrowthTier>,
     /// Needs the paid membership.
@@ -159,7 +159,7 @@ pub struct Upgrade {
 
 /// When it runs.
 #[derive(SimpleObject)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     /// Start (UTC).
     starts_at: DateTime<Utc>,
     /// End (UTC).
@@ -172,7 +172,7 @@ pub struct Schedule {
 
 /// What it may cost.
 #[derive(SimpleObject)]
-pub struct Budget {
+pub(crate) struct Budget {
     /// Most redemptions in all.
     total_redemptions: Option<i64>,
     /// Most per member.
@@ -183,7 +183,7 @@ pub struct Budget {
 
 /// One revision's definition.
 #[derive(SimpleObject)]
-pub struct BenefitDefinition {
+pub(crate) struct BenefitDefinition {
     /// What members see.
     name: String,
     /// More words.
@@ -259,7 +259,7 @@ impl From<Definition> for BenefitDefinition {
 
 /// One immutable revision.
 #[derive(SimpleObject)]
-pub struct BenefitRevision {
+pub(crate) struct BenefitRevision {
     /// 1, 2, …
     number: i32,
     /// Where it stands in review.
@@ -274,7 +274,7 @@ pub struct BenefitRevision {
 
 /// One field that differs between two revisions.
 #[derive(SimpleObject)]
-pub struct FieldChange {
+pub(crate) struct FieldChange {
     /// Dotted path, e.g. `kind.percent`.
     field: String,
     /// Before (JSON), null when absent.
@@ -285,7 +285,7 @@ pub struct FieldChange {
 
 /// One change to a benefit (who, when, what).
 #[derive(SimpleObject)]
-pub struct BenefitEvent {
+pub(crate) struct BenefitEvent {
     /// When.
     at: DateTime<Utc>,
     /// Who.
@@ -388,7 +388,7 @@ pub enum RedemptionOutcome {
 /// An exclusive member benefit of one brand.
 #[derive(SimpleObject)]
 #[graphql(complex)]
-pub struct Benefit {
+pub(crate) struct Benefit {
     /// Its id; also its federation key.
     id: ID,
     /// Where it stands.

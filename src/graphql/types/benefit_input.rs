@@ -13,14 +13,14 @@ use super::benefit::{BenefitKind, GrowthTier, StackMode};
 
 /// Percent off every order.
 #[derive(InputObject)]
-pub struct PercentOffInput {
+pub(crate) struct PercentOffInput {
     /// 1–50.
     percent: i64,
 }
 
 /// Money off an order of at least a threshold.
 #[derive(InputObject)]
-pub struct FixedCouponInput {
+pub(crate) struct FixedCouponInput {
     /// Money off in fen (¥1 – ¥10,000).
     amount_cents: i64,
     /// Smallest order in fen (at least the amount).
@@ -29,7 +29,7 @@ pub struct FixedCouponInput {
 
 /// A birthday gift.
 #[derive(InputObject)]
-pub struct BirthdayGiftInput {
+pub(crate) struct BirthdayGiftInput {
     /// The gift.
     gift: String,
     /// Days before the birthday the window opens (0–30).
@@ -40,7 +40,7 @@ pub struct BirthdayGiftInput {
 
 /// A service for members with given interests.
 #[derive(InputObject)]
-pub struct InterestServiceInput {
+pub(crate) struct InterestServiceInput {
     /// The service.
     service: String,
     /// Interest categories it is for.
@@ -49,7 +49,7 @@ pub struct InterestServiceInput {
 
 /// An offline experience.
 #[derive(InputObject)]
-pub struct OfflineExperienceInput {
+pub(crate) struct OfflineExperienceInput {
     /// What it is.
     title: String,
     /// Store locations.
@@ -64,7 +64,7 @@ pub struct OfflineExperienceInput {
 
 /// Early access to member-only SKUs.
 #[derive(InputObject)]
-pub struct EarlyAccessInput {
+pub(crate) struct EarlyAccessInput {
     /// Hours before the public (1–168).
     hours_early: i64,
     /// The SKUs.
@@ -73,14 +73,14 @@ pub struct EarlyAccessInput {
 
 /// A points multiplier.
 #[derive(InputObject)]
-pub struct PointsMultiplierInput {
+pub(crate) struct PointsMultiplierInput {
     /// Multiplier × 10 (11 = 1.1×, up to 100 = 10×).
     multiplier_tenths: i64,
 }
 
 /// Exactly one kind with its parameters.
 #[derive(OneofObject)]
-pub enum BenefitKindInput {
+pub(crate) enum BenefitKindInput {
     /// Percent off.
     PercentOff(PercentOffInput),
     /// A coupon with a threshold.
@@ -101,7 +101,7 @@ pub enum BenefitKindInput {
 
 /// Whom a benefit is for (segment dimensions only).
 #[derive(InputObject, Default)]
-pub struct TargetingInput {
+pub(crate) struct TargetingInput {
     /// Lowest growth tier.
     min_tier: Option<GrowthTier>,
     /// Paid members only (true), others only (false), either (null).
@@ -121,7 +121,7 @@ pub struct TargetingInput {
 
 /// Stacking rules.
 #[derive(InputObject)]
-pub struct StackingInput {
+pub(crate) struct StackingInput {
     /// The mode.
     mode: StackMode,
     /// Kinds it combines with.
@@ -134,7 +134,7 @@ pub struct StackingInput {
 
 /// A better value for a better segment.
 #[derive(InputObject)]
-pub struct UpgradeInput {
+pub(crate) struct UpgradeInput {
     /// Lowest tier for the upgrade.
     min_tier: Option<GrowthTier>,
     /// Needs the paid membership.
@@ -149,7 +149,7 @@ pub struct UpgradeInput {
 
 /// When it runs, in Asia/Shanghai local time.
 #[derive(InputObject)]
-pub struct ScheduleInput {
+pub(crate) struct ScheduleInput {
     /// Start, e.g. `2026-12-01T00:00:00`.
     starts_at: LocalDateTime,
     /// End, if any.
@@ -158,7 +158,7 @@ pub struct ScheduleInput {
 
 /// What it may cost.
 #[derive(InputObject, Default)]
-pub struct BudgetInput {
+pub(crate) struct BudgetInput {
     /// Most redemptions in all.
     total_redemptions: Option<i64>,
     /// Most redemptions per member.

@@ -13,7 +13,7 @@ use super::benefit::GrowthTier;
 
 /// A benefit a cell gets.
 #[derive(SimpleObject)]
-pub struct AppliedBenefit {
+pub(crate) struct AppliedBenefit {
     /// The benefit.
     pub(crate) benefit_id: ID,
     /// Its value in this cell.
@@ -41,7 +41,7 @@ pub enum OverrideReason {
 
 /// A matching benefit that loses.
 #[derive(SimpleObject)]
-pub struct OverriddenBenefit {
+pub(crate) struct OverriddenBenefit {
     /// The benefit.
     pub(crate) benefit_id: ID,
     /// What it lost to.
@@ -52,7 +52,7 @@ pub struct OverriddenBenefit {
 
 /// Two benefits whose rules contradict in a cell.
 #[derive(SimpleObject)]
-pub struct StackingConflict {
+pub(crate) struct StackingConflict {
     /// The one that applies.
     pub(crate) kept: ID,
     /// The one that lost.
@@ -63,7 +63,7 @@ pub struct StackingConflict {
 
 /// One value of an extra dimension.
 #[derive(SimpleObject)]
-pub struct CellValue {
+pub(crate) struct CellValue {
     /// The dimension.
     pub(crate) dimension: DimensionName,
     /// Its value code.
@@ -72,7 +72,7 @@ pub struct CellValue {
 
 /// What members of one cell get.
 #[derive(SimpleObject)]
-pub struct BenefitCell {
+pub(crate) struct BenefitCell {
     /// Growth tier.
     pub(crate) tier: GrowthTier,
     /// Paid members.
@@ -101,7 +101,7 @@ pub enum DeadReason {
 
 /// A benefit no member ever gets.
 #[derive(SimpleObject)]
-pub struct DeadBenefit {
+pub(crate) struct DeadBenefit {
     /// The benefit.
     pub(crate) benefit_id: ID,
     /// Why.
@@ -110,7 +110,7 @@ pub struct DeadBenefit {
 
 /// Every cell's effective benefits.
 #[derive(SimpleObject)]
-pub struct CellAnalysis {
+pub(crate) struct CellAnalysis {
     /// One entry per cell.
     pub(crate) cells: Vec<BenefitCell>,
     /// Benefits no cell gets.
@@ -182,7 +182,7 @@ impl From<stacking::Analysis> for CellAnalysis {
 /// transactions; the eligible-member count behind the usage rate comes from
 /// the privacy engine (the benefit's platform reach, noisy and budgeted).
 #[derive(SimpleObject)]
-pub struct BenefitUsage {
+pub(crate) struct BenefitUsage {
     /// Redemptions granted.
     pub(crate) redemptions: i64,
     /// Distinct members granted it.
@@ -201,7 +201,7 @@ pub struct BenefitUsage {
 
 /// One group's renewal decisions (noisy; null when under the minimum cell size).
 #[derive(SimpleObject)]
-pub struct RenewalGroup {
+pub(crate) struct RenewalGroup {
     /// Renewal decisions.
     pub(crate) decisions: Option<i64>,
     /// Renewals.
@@ -223,7 +223,7 @@ impl From<renewal::Group> for RenewalGroup {
 /// Renewal of paid members who used a benefit against eligible paid members
 /// who did not, released through the privacy engine.
 #[derive(SimpleObject)]
-pub struct RenewalComparison {
+pub(crate) struct RenewalComparison {
     /// Paid members granted the benefit.
     pub(crate) used: RenewalGroup,
     /// Eligible paid members never granted it.
@@ -240,7 +240,7 @@ pub struct RenewalComparison {
 
 /// One tier of a member centre.
 #[derive(SimpleObject)]
-pub struct MemberCentreTier {
+pub(crate) struct MemberCentreTier {
     /// The tier.
     pub(crate) tier: GrowthTier,
     /// Its benefits, in display order.
@@ -249,7 +249,7 @@ pub struct MemberCentreTier {
 
 /// What one programme cell sees in the member centre.
 #[derive(SimpleObject)]
-pub struct MemberCentreCell {
+pub(crate) struct MemberCentreCell {
     /// Growth tier.
     pub(crate) tier: GrowthTier,
     /// Paid members.
@@ -264,7 +264,7 @@ pub struct MemberCentreCell {
 
 /// The result of `setMemberCentre`.
 #[derive(SimpleObject)]
-pub struct MemberCentrePayload {
+pub(crate) struct MemberCentrePayload {
     /// Every tier after the change.
     pub(crate) tiers: Option<Vec<MemberCentreTier>>,
     /// Why it was refused.

@@ -46,7 +46,7 @@ pub enum Role {
 
 /// A product category brands compete in, such as beauty or sportswear.
 #[derive(SimpleObject)]
-pub struct Category {
+pub(crate) struct Category {
     /// Stable machine code, e.g. `BEAUTY`.
     pub(crate) code: String,
     /// Display name.
@@ -65,7 +65,7 @@ impl From<category::Model> for Category {
 /// A brand in the membership programme. Brand principals see only their own.
 #[derive(SimpleObject)]
 #[graphql(complex)]
-pub struct Brand {
+pub(crate) struct Brand {
     /// The brand's id; also its federation key.
     pub(crate) id: ID,
     /// Display name.
@@ -92,7 +92,7 @@ impl From<brand::Model> for Brand {
 
 /// One named aggregate a measure was computed from.
 #[derive(SimpleObject)]
-pub struct MeasureInput {
+pub(crate) struct MeasureInput {
     /// What it is, e.g. `brandNetGmvCents`.
     pub(super) name: String,
     /// Its value.
@@ -101,7 +101,7 @@ pub struct MeasureInput {
 
 /// One entry measure of a brand, with everything needed to check it.
 #[derive(SimpleObject)]
-pub struct Measure {
+pub(crate) struct Measure {
     /// The value; null when undefined (see `undefinedReason`).
     pub(crate) value: Option<f64>,
     /// Why the value is undefined, e.g. no sales in the category.
@@ -138,7 +138,7 @@ impl From<criteria::Measure> for Measure {
 
 /// The four measures brands are admitted on, computed from platform data.
 #[derive(SimpleObject)]
-pub struct EntryMeasures {
+pub(crate) struct EntryMeasures {
     /// Net GMV ÷ the category's net GMV, the 12 months ending with the as-of month.
     pub(crate) market_share: Measure,
     /// Herfindahl–Hirschman index of the category over the same months (0–10,000).
@@ -215,7 +215,7 @@ impl Brand {
 
 /// Narrows `brands`.
 #[derive(InputObject, Default)]
-pub struct BrandFilterInput {
+pub(crate) struct BrandFilterInput {
     /// Only brands in the category with this code.
     pub(crate) category: Option<String>,
     /// Only brands with this status.
@@ -224,7 +224,7 @@ pub struct BrandFilterInput {
 
 /// The caller as the gateway sees them.
 #[derive(SimpleObject)]
-pub struct Viewer {
+pub(crate) struct Viewer {
     /// Who holds the credential.
     pub(crate) subject: String,
     /// What the caller may do.

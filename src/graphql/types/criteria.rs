@@ -13,7 +13,7 @@ use crate::graphql::types::brand::MeasureInput;
 
 /// A category's entry thresholds, one version.
 #[derive(SimpleObject)]
-pub struct CriteriaPolicy {
+pub(crate) struct CriteriaPolicy {
     /// The category's code.
     pub(crate) category: String,
     /// Version; 0 is the built-in default.
@@ -53,7 +53,7 @@ impl CriteriaPolicy {
 
 /// A new version of a category's thresholds.
 #[derive(InputObject)]
-pub struct SetCriteriaPolicyInput {
+pub(crate) struct SetCriteriaPolicyInput {
     /// The category's code.
     pub(crate) category: String,
     /// The version this change is based on (optimistic concurrency).
@@ -72,7 +72,7 @@ pub struct SetCriteriaPolicyInput {
 
 /// The result of `setCriteriaPolicy`.
 #[derive(SimpleObject)]
-pub struct SetCriteriaPolicyPayload {
+pub(crate) struct SetCriteriaPolicyPayload {
     /// The new version, when set.
     pub(crate) policy: Option<CriteriaPolicy>,
     /// Why it was not set.
@@ -118,7 +118,7 @@ pub enum JudgedOn {
 
 /// One measure judged against its threshold.
 #[derive(SimpleObject)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// Which measure.
     pub(crate) measure: MeasureName,
     /// The measure's value (null when undefined).
@@ -151,7 +151,7 @@ pub struct Verdict {
 
 /// An immutable evaluation of a brand against its category's policy.
 #[derive(SimpleObject)]
-pub struct Evaluation {
+pub(crate) struct Evaluation {
     /// Its id.
     pub(crate) id: ID,
     /// The brand's id.
@@ -217,7 +217,7 @@ impl From<evaluation::Evaluation> for Evaluation {
 
 /// The result of `evaluateBrand`.
 #[derive(SimpleObject)]
-pub struct EvaluateBrandPayload {
+pub(crate) struct EvaluateBrandPayload {
     /// The new evaluation.
     pub(crate) evaluation: Option<Evaluation>,
     /// Why there is none.

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::spent;
 use crate::helpers::{Backend, TestApp};
 
-pub async fn repeated_questions_get_one_answer_and_one_debit(backend: Backend) {
+pub(crate) async fn repeated_questions_get_one_answer_and_one_debit(backend: Backend) {
     let app = Arc::new(TestApp::spawn_with(backend, &["--rate-limit-burst", "500"]).await);
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     let question = json!({ "population": "STORE", "breakdown": ["CITY_TIER"], "metrics": ["PAID_MEMBER_SHARE"] });

@@ -25,7 +25,7 @@ async fn backdate(app: &TestApp, days: i64) {
         .expect("backdate");
 }
 
-pub async fn an_exhausted_budget_says_when_it_resets(backend: Backend) {
+pub(crate) async fn an_exhausted_budget_says_when_it_resets(backend: Backend) {
     let app = TestApp::spawn_with(backend, &["--privacy-30-day-budget", "1.5"]).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     for i in 0..10 {

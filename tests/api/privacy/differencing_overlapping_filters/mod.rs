@@ -6,7 +6,7 @@ use serde_json::json;
 use super::std_dev;
 use crate::helpers::{Backend, TestApp};
 
-pub async fn differences_of_overlapping_answers_stay_noisy(backend: Backend) {
+pub(crate) async fn differences_of_overlapping_answers_stay_noisy(backend: Backend) {
     let app = TestApp::spawn_with(backend, crate::helpers::GENEROUS_BUDGET).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     let wide = json!({ "population": "PLATFORM", "filters": [{ "dimension": "CITY_TIER", "values": ["TIER1", "NEW_TIER1"] }] });

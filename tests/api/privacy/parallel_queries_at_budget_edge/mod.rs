@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::helpers::{Backend, TestApp, error_codes};
 
-pub async fn parallel_questions_never_overspend(backend: Backend) {
+pub(crate) async fn parallel_questions_never_overspend(backend: Backend) {
     let app = Arc::new(
         TestApp::spawn_with(
             backend,

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::spent;
 use crate::helpers::{Backend, TestApp};
 
-pub async fn rewordings_read_the_same_released_tables(backend: Backend) {
+pub(crate) async fn rewordings_read_the_same_released_tables(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     let original = json!({

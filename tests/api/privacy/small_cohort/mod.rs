@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::{Backend, TestApp};
 
-pub async fn tiny_cohorts_are_suppressed_without_numbers(backend: Backend) {
+pub(crate) async fn tiny_cohorts_are_suppressed_without_numbers(backend: Backend) {
     // k = 100 instead of 50: an empty cell is shown only if the noise alone
     // reaches k, and at scale 10 that is e^-10 / 2 per cell; at k = 50 it is
     // 1 in 300, which would make this case flaky, not the guard weaker.

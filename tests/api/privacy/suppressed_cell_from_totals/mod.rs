@@ -6,7 +6,7 @@ use serde_json::json;
 use super::std_dev;
 use crate::helpers::{Backend, TestApp};
 
-pub async fn totals_exclude_suppressed_cells_and_differences_stay_noisy(backend: Backend) {
+pub(crate) async fn totals_exclude_suppressed_cells_and_differences_stay_noisy(backend: Backend) {
     let app = TestApp::spawn_with(backend, crate::helpers::GENEROUS_BUDGET).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     let breakdown = json!({ "population": "PLATFORM", "breakdown": ["GROWTH_TIER"] });
