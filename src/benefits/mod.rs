@@ -852,12 +852,23 @@ pub(crate) async fn step(
 mod tests {
     use super::{EventAction, Review, redemption::Outcome};
 
+    /// Each value writes `stored` and reads back from it.
+    fn round_trip<T>(pairs: &[(T, &str)])
+    where
+        T: Copy + PartialEq + std::fmt::Debug + Into<&'static str> + std::str::FromStr,
+    {
+        for (value, stored) in pairs {
+            assert_eq!((*value).into(), *stored);
+            assert_eq!(stored.parse::<T>().ok(), Some(*value));
+        }
+    }
+
     /// The spelling stored before these were derived: rows already written
     /// must still read.
     #[test]
     fn stored_names_round_trip() {
         use EventAction as E;
-        let events = [
+        round_trip(&[
             (E::Create, "CREATE"),
             (E::Edit, "EDIT"),
             (E::Submit, "SUBMIT"),
@@ -869,23 +880,15 @@ mod tests {
             (E::Retire, "RETIRE"),
             (E::Activate, "ACTIVATE"),
             (E::Flag, "FLAG"),
-        ];
-        for (action, stored) in events {
-            assert_eq!(<&str>::from(action), stored);
-            assert_eq!(stored.parse::<E>().ok(), Some(action));
-        }
-        let reviews = [
+        ]);
+        round_trip(&[
             (Review::Draft, "DRAFT"),
             (Review::Pending, "PENDING"),
             (Review::Approved, "APPROVED"),
             (Review::Rejected, "REJECTED"),
             (Review::Superseded, "SUPERSEDED"),
-        ];
-        for (review, stored) in reviews {
-            assert_eq!(<&str>::from(review), stored);
-            assert_eq!(stored.parse::<Review>().ok(), Some(review));
-        }
-        let outcomes = [
+        ]);
+        round_trip(&[
             (Outcome::Granted, "GRANTED"),
             (Outcome::NotActive, "NOT_ACTIVE"),
             (Outcome::OutsideSchedule, "OUTSIDE_SCHEDULE"),
@@ -894,10 +897,6 @@ mod tests {
             (Outcome::MemberCapReached, "MEMBER_CAP_REACHED"),
             (Outcome::BudgetExhausted, "BUDGET_EXHAUSTED"),
             (Outcome::MoneyBudgetExhausted, "MONEY_BUDGET_EXHAUSTED"),
-        ];
-        for (outcome, stored) in outcomes {
-            assert_eq!(outcome.as_str(), stored);
-            assert_eq!(stored.parse::<Outcome>().ok(), Some(outcome));
-        }
+        ]);
     }
 }
