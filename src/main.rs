@@ -159,7 +159,7 @@ async fn serve(cli: &Cli, args: &brand_gateway::config::ServeArgs) -> Result<(),
         let staged = seed::demo::stage(&db).await?;
         let offered = seed::demo::stage_benefits(&db).await?;
         eprintln!(
-            "demo benefits: {offered} across the admitted brands (live, scheduled, in review, draft)"
+            "demo benefits: {offered} across the admitted brands (live, waiting for review, or draft)"
         );
         eprintln!("demo applications (screened against today's data):");
         for s in &staged {

@@ -290,8 +290,8 @@ fn demo_benefits(
     all
 }
 
-/// Gives every admitted demo brand a spread of benefits (live, scheduled,
-/// in review, draft), records some redemptions of brand 1's, and fills
+/// Gives every admitted demo brand a spread of benefits (live, waiting for
+/// review, or draft), records some redemptions of brand 1's, and fills
 /// brand 1's member centre. Returns how many benefits it created.
 pub async fn stage_benefits(db: &DatabaseConnection) -> Result<usize, DemoError> {
     let now = Utc::now();
