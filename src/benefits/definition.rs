@@ -147,7 +147,12 @@ impl Kind {
     /// reaches its threshold; `None` when the order does not qualify.
     pub fn money_off(&self, value: i64, order_cents: i64) -> Option<i64> {
         match self {
-            Self::PercentOff { .. } => Some(order_cents * value / 100),
+            // Rounded down to the fen, in i128 so nothing can wrap; an
+            // amount past i64 (impossible for a bounded order) does not
+            // qualify rather than grant a wrong amount.
+            Self::PercentOff { .. } => {
+                i64::try_from(i128::from(order_cents) * i128::from(value) / 100).ok()
+            }
             Self::FixedCoupon {
                 threshold_cents, ..
             } => (order_cents >= *threshold_cents).then_some(value),

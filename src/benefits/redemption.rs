@@ -241,6 +241,7 @@ pub(crate) async fn eligibility(
     order_cents: i64,
     now: DateTime<Utc>,
 ) -> Result<Eligibility, RedeemError> {
+    check_order(order_cents)?;
     let benefit = get(db, BrandScope::All, benefit_id).await?;
     let member = member(db, member_id, now).await?;
     Ok(match &benefit.live {
@@ -253,6 +254,22 @@ pub(crate) async fn eligibility(
             now,
         ),
     })
+}
+
+/// The largest order a checkout may send: ¥10,000,000, in fen. Every
+/// amount computed from an order stays far inside `i64` below it.
+pub(crate) const MAX_ORDER_CENTS: i64 = 1_000_000_000;
+
+/// The one check of an order amount, for eligibility and redemption alike.
+fn check_order(order_cents: i64) -> Result<(), RedeemError> {
+    if (0..=MAX_ORDER_CENTS).contains(&order_cents) {
+        Ok(())
+    } else {
+        Err(RedeemError::Invalid {
+            field: "orderCents",
+            message: "must be 0 to 1000000000 fen (¥10,000,000)",
+        })
+    }
 }
 
 async fn replay(
@@ -314,12 +331,7 @@ pub(crate) async fn redeem(
             message: "must be 1 to 128 characters",
         });
     }
-    if request.order_cents < 0 {
-        return Err(RedeemError::Invalid {
-            field: "orderCents",
-            message: "must be 0 or more",
-        });
-    }
+    check_order(request.order_cents)?;
     let (id, member_id) = (request.benefit_id, request.member_id);
     if let Some(done) = replay(db, id, key, member_id, request.order_cents).await? {
         return Ok(done);

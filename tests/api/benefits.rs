@@ -1416,3 +1416,57 @@ pub(crate) async fn renewal_rates_leave_only_through_the_privacy_engine(backend:
     assert_eq!(error_codes(&body), ["FORBIDDEN"]);
     app.stop().await;
 }
+
+/// Guards (checkout issue): `orderCents: 2000000000000000000` on a 5%-off
+/// benefit was granted a negative amount and drove `spentCents` negative.
+/// Orders are bounded (¥10,000,000) in eligibility and redemption alike.
+pub(crate) async fn order_amounts_are_bounded_and_never_wrap(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let checkout = app.token_as(Role::Service, None, "checkout").await;
+    let mut definition = input(json!({ "percentOff": { "percent": 5 } }));
+    definition["budget"] = json!({ "totalMoneyCents": 10_000 });
+    let benefit = live(&app, &op, &reviewer, definition).await;
+    let id = benefit["id"].as_str().expect("id").to_owned();
+
+    let huge: i64 = 2_000_000_000_000_000_000;
+    let refused = redeem(&app, &checkout, &id, 1, "huge", huge).await;
+    assert!(refused["redemption"].is_null(), "{refused}");
+    assert_eq!(
+        refused["userErrors"],
+        json!([{ "field": ["input", "orderCents"], "code": "BAD_USER_INPUT" }])
+    );
+    let (_, body) = app
+        .graphql(
+            &checkout,
+            "query($b: ID!, $o: Int!) { benefitEligibility(benefitId: $b, memberRef: \"1\", orderCents: $o) { amountCents } }",
+            json!({ "b": id, "o": huge }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+    assert_eq!(
+        scalar(&app.db.db, "SELECT spent_cents FROM benefit").await,
+        0
+    );
+    assert_eq!(
+        scalar(&app.db.db, "SELECT COUNT(*) FROM redemption").await,
+        0
+    );
+
+    // The largest order is fine: 5% of ¥10,000,000 is over the ¥100
+    // budget, so it is refused for money, not granted a wrapped amount.
+    let largest = redeem(&app, &checkout, &id, 2, "largest", 1_000_000_000).await;
+    assert_eq!(
+        largest["redemption"]["outcome"], "MONEY_BUDGET_EXHAUSTED",
+        "{largest}"
+    );
+    let small = redeem(&app, &checkout, &id, 3, "small", 10_001).await;
+    // 5% of ¥100.01 rounds down to the fen: ¥5.00.
+    assert_eq!(small["redemption"]["amountCents"], 500, "{small}");
+    assert_eq!(
+        scalar(&app.db.db, "SELECT spent_cents FROM benefit").await,
+        500
+    );
+    app.stop().await;
+}

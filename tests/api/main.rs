@@ -73,6 +73,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         benefits::lifecycle_revisions_and_review,
         benefits::stacking_outcomes_match_the_hand_checked_matrix,
         benefits::budgets_hold_under_concurrent_redemptions,
+        benefits::order_amounts_are_bounded_and_never_wrap,
         benefits::another_brands_benefit_is_not_found,
         benefits::schedules_and_the_usage_policy_run_once,
         benefits::reach_usage_and_the_member_centre,
