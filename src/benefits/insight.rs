@@ -6,7 +6,7 @@
 use entity::enums::BenefitState;
 use sea_orm::DatabaseConnection;
 
-use super::{Benefit, BenefitError, due, of_brand, reach, stacking};
+use super::{Benefit, BenefitError, definition::Definition, due, of_brand, reach, stacking};
 use crate::{
     error::{CodedError, ErrorCode},
     privacy::PrivacySettings,
@@ -105,7 +105,18 @@ pub(crate) async fn reach(
     benefit: &Benefit,
     population: Population,
 ) -> Result<Answer, InsightError> {
-    let question = reach::question(&benefit.current, population)?;
+    reach_of(db, settings, brand_id, &benefit.current, population).await
+}
+
+/// The reach question of `definition`, answered by the privacy engine.
+async fn reach_of(
+    db: &DatabaseConnection,
+    settings: &PrivacySettings,
+    brand_id: i64,
+    definition: &Definition,
+    population: Population,
+) -> Result<Answer, InsightError> {
+    let question = reach::question(definition, population)?;
     Ok(segments::ask(db, settings, brand_id, &question).await?)
 }
 
@@ -137,8 +148,7 @@ pub(crate) async fn usage(
     benefit: &Benefit,
 ) -> Result<Usage, InsightError> {
     let definition = benefit.live.as_ref().unwrap_or(&benefit.current);
-    let question = reach::question(definition, Population::Platform)?;
-    let answer = segments::ask(db, settings, brand_id, &question).await?;
+    let answer = reach_of(db, settings, brand_id, definition, Population::Platform).await?;
     let redeemers = due::unique_redeemers(db, benefit.row.id).await?;
     let eligible = answer.shown_members;
     Ok(Usage {

@@ -167,12 +167,15 @@ impl Extension for EntitiesExtension {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        // `limits` parsed (and bounded) the document before this runs.
-        let variables = request.variables.clone();
-        let document = request
+        // `limits` parsed (and bounded) the document before this runs; the
+        // variables step aside while it is borrowed, instead of a copy.
+        let variables = std::mem::take(&mut request.variables);
+        let checked = request
             .parsed_query()
-            .map_err(|error| with_code(error, ErrorCode::GraphqlParseFailed))?;
-        self.check(document, &variables)?;
+            .map_err(|error| with_code(error, ErrorCode::GraphqlParseFailed))
+            .and_then(|document| self.check(document, &variables));
+        request.variables = variables;
+        checked?;
         next.run(ctx, request).await
     }
 

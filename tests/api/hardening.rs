@@ -307,20 +307,12 @@ pub(crate) async fn entities_are_capped_batched_and_missed_one_by_one(backend: B
             })
             .collect()
     };
-    let few = crate::onboarding::fewest_statements_for(
-        &app,
-        &reviewer,
-        ENTITIES,
-        json!({ "r": mixed(2) }),
-    )
-    .await;
-    let hundred = crate::onboarding::fewest_statements_for(
-        &app,
-        &reviewer,
-        ENTITIES,
-        json!({ "r": mixed(100) }),
-    )
-    .await;
+    let few = app
+        .fewest_statements(&reviewer, ENTITIES, json!({ "r": mixed(2) }))
+        .await;
+    let hundred = app
+        .fewest_statements(&reviewer, ENTITIES, json!({ "r": mixed(100) }))
+        .await;
     assert!(
         hundred <= few + 2.0,
         "2 entities: {few} statements, 100: {hundred}"

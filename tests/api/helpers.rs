@@ -396,6 +396,33 @@ impl TestApp {
             .expect("metrics text")
     }
 
+    /// SQL statements the server has run so far (`db_statements_total`).
+    pub(crate) async fn statements(&self) -> f64 {
+        let text = self.metrics().await;
+        text.lines()
+            .find_map(|l| l.strip_prefix("db_statements_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no db_statements_total in {text}"))
+    }
+
+    /// The fewest statements `query` ran in three tries: under load a
+    /// preempted request may split a loader batch. Errors (entities not
+    /// found) may be part of the answer.
+    pub(crate) async fn fewest_statements(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> f64 {
+        let mut fewest = f64::MAX;
+        for _ in 0..3 {
+            let before = self.statements().await;
+            self.graphql(token, query, variables.clone()).await;
+            fewest = fewest.min(self.statements().await - before);
+        }
+        fewest
+    }
+
     /// Issues a credential and returns its token.
     pub(crate) async fn token(&self, role: Role, brand: Option<i64>) -> String {
         self.token_as(role, brand, "test").await

@@ -906,34 +906,8 @@ pub(crate) async fn another_brands_application_is_not_found(backend: Backend) {
     app.stop().await;
 }
 
-async fn statements(app: &TestApp) -> f64 {
-    let text = app.metrics().await;
-    text.lines()
-        .find_map(|l| l.strip_prefix("db_statements_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no db_statements_total in {text}"))
-}
-
 async fn fewest_statements(app: &TestApp, token: &str, variables: Value) -> f64 {
-    fewest_statements_for(app, token, QUEUE, variables).await
-}
-
-/// The fewest statements `query` ran in three tries: under load a
-/// preempted request may split a loader batch.
-pub(crate) async fn fewest_statements_for(
-    app: &TestApp,
-    token: &str,
-    query: &str,
-    variables: Value,
-) -> f64 {
-    let mut fewest = f64::MAX;
-    for _ in 0..3 {
-        let before = statements(app).await;
-        // Errors (entities not found) are part of some answers.
-        app.graphql(token, query, variables.clone()).await;
-        fewest = fewest.min(statements(app).await - before);
-    }
-    fewest
+    app.fewest_statements(token, QUEUE, variables).await
 }
 
 const QUEUE: &str = r#"

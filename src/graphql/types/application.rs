@@ -5,10 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{application, application_event};
 
 use crate::graphql::{ApiError, UserError, loaders};
-use crate::{
-    error::ErrorCode,
-    onboarding::{self, Action},
-};
+use crate::onboarding::{self, Action};
 
 use crate::graphql::types::{brand::Brand, criteria::Evaluation};
 
@@ -256,12 +253,7 @@ impl From<application::Model> for Application {
 impl Application {
     /// The applying brand.
     async fn brand(&self, ctx: &Context<'_>) -> Result<Brand, ApiError> {
-        loaders(ctx)?
-            .brands
-            .load_one(self.brand_id)
-            .await?
-            .map(Brand::from)
-            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "application without a brand"))
+        Brand::owner_of(ctx, self.brand_id, "application").await
     }
 
     /// The latest evaluation (screening or re-evaluation).

@@ -444,12 +444,7 @@ impl From<benefits::Benefit> for Benefit {
 impl Benefit {
     /// The brand offering it.
     async fn brand(&self, ctx: &Context<'_>) -> Result<Brand, ApiError> {
-        loaders(ctx)?
-            .brands
-            .load_one(self.brand_id)
-            .await?
-            .map(Brand::from)
-            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "benefit without a brand"))
+        Brand::owner_of(ctx, self.brand_id, "benefit").await
     }
 
     /// Every revision, oldest first.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use entity::{brand, category};
 
 use crate::graphql::{ApiError, connection, db, decode_cursor, scalars::Date};
-use crate::{criteria, error::ErrorCode, pagination::PageRequest};
+use crate::{criteria, pagination::PageRequest};
 
 use crate::graphql::ids::parse_brand_id;
 use crate::graphql::types::{application::Application, criteria::Evaluation};
@@ -155,6 +155,24 @@ pub(crate) struct EntryMeasures {
     pub(crate) formula_version: String,
 }
 
+impl Brand {
+    /// The brand that owns an application or a benefit the caller was
+    /// allowed to read, through the request's loader. Missing is a broken
+    /// foreign key: an internal error naming the owned object.
+    pub(crate) async fn owner_of(
+        ctx: &Context<'_>,
+        brand_id: i64,
+        owned: &str,
+    ) -> Result<Self, ApiError> {
+        crate::graphql::loaders(ctx)?
+            .brands
+            .load_one(brand_id)
+            .await?
+            .map(Self::from)
+            .ok_or_else(|| ApiError::internal(format!("{owned} without brand {brand_id}")))
+    }
+}
+
 #[ComplexObject]
 impl Brand {
     /// The brand's evaluations, oldest first. Pass `first` or `last`, 1 to 100.
@@ -209,7 +227,7 @@ impl Brand {
             .load_one(self.category_id)
             .await?
             .map(Category::from)
-            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "brand without a category"))
+            .ok_or_else(|| ApiError::internal(format!("brand {} without a category", self.id.0)))
     }
 }
 
