@@ -295,7 +295,12 @@ pub(crate) async fn entities_are_capped_batched_and_missed_one_by_one(backend: B
         "{body}"
     );
 
-    // Batched: 100 representations of two types cost what 2 do.
+    // Batched: 100 representations of two types cost a handful of
+    // statements, not one or more each (1,801 for 1,800 before). Quiet,
+    // 100 cost what 2 do plus one (measured 5 vs 4); with every core busy
+    // (the CI run: both engines' suites side by side) the loaders' 1 ms
+    // batching window can split a batch, once measured as 8. The bound
+    // below stays far under the 50 a per-item lookup of either type costs.
     let mixed = |n: usize| -> Value {
         (0..n)
             .map(|i| {
@@ -314,7 +319,7 @@ pub(crate) async fn entities_are_capped_batched_and_missed_one_by_one(backend: B
         .fewest_statements(&reviewer, ENTITIES, json!({ "r": mixed(100) }))
         .await;
     assert!(
-        hundred <= few + 2.0,
+        hundred <= few + 12.0,
         "2 entities: {few} statements, 100: {hundred}"
     );
     app.stop().await;
