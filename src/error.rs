@@ -25,6 +25,9 @@ pub enum ErrorCode {
     Conflict,
     /// The workflow does not allow this step from where the object stands.
     IllegalTransition,
+    /// The brand's standing in the programme (prospect, suspended) does
+    /// not allow this; see the standing table in README.
+    BrandNotInStanding,
     /// Too many requests for this principal; retry later.
     RateLimited,
     /// The brand's privacy budget cannot pay for this question now.
@@ -49,6 +52,7 @@ impl ErrorCode {
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::Conflict => "CONFLICT",
             Self::IllegalTransition => "ILLEGAL_TRANSITION",
+            Self::BrandNotInStanding => "BRAND_NOT_IN_STANDING",
             Self::RateLimited => "RATE_LIMITED",
             Self::PrivacyBudgetExhausted => "PRIVACY_BUDGET_EXHAUSTED",
             Self::QueryTooExpensive => "QUERY_TOO_EXPENSIVE",

@@ -22,6 +22,7 @@ pub(crate) mod privacy;
 pub(crate) mod progress;
 pub mod seed;
 pub mod segments;
+pub mod standing;
 pub mod telemetry;
 
 mod app;

@@ -15,7 +15,11 @@ use super::{
     of_brand,
     stacking::{self, Candidate, Cell},
 };
-use crate::{platform::GrowthTier, segments::Dimension};
+use crate::{
+    platform::GrowthTier,
+    segments::Dimension,
+    standing::{self, Conduct},
+};
 
 /// Most benefits one tier's centre shows.
 pub(crate) const MAX_PER_TIER: usize = 20;
@@ -67,6 +71,7 @@ pub(crate) async fn set(
     if benefit_ids.len() > MAX_PER_TIER {
         return Err(invalid(format!("takes at most {MAX_PER_TIER} benefits")));
     }
+    standing::require::<BenefitError>(db, brand_id, Conduct::Configure).await?;
     let live = of_brand(
         db,
         brand_id,

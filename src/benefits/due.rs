@@ -24,6 +24,7 @@ use crate::{
     onboarding::due::SCHEDULER,
     platform::BUSINESS_TZ,
     segments::dimensions::age_band_bounds,
+    standing::{self, Conduct},
 };
 
 /// Least share of eligible members who must have used a benefit.
@@ -159,8 +160,14 @@ pub(crate) async fn run(
         .all(db)
         .await?;
     let caller = scheduler(now);
+    let statuses = standing::statuses(db, rows.iter().map(|r| r.brand_id)).await?;
     for b in load_many(db, rows).await? {
-        let Some((action, change, note, counter)) = decide(db, &b, now).await? else {
+        // A brand out of standing gets no benefit live, not even at its
+        // scheduled start; it waits, approved, for re-admission.
+        let may_go_live = statuses
+            .get(&b.row.brand_id)
+            .is_some_and(|status| standing::permits(*status, Conduct::GoLive));
+        let Some((action, change, note, counter)) = decide(db, &b, may_go_live, now).await? else {
             continue;
         };
         let result = commit(
@@ -192,6 +199,7 @@ type Step = (EventAction, Change, String, Counter);
 async fn decide(
     db: &DatabaseConnection,
     b: &Benefit,
+    may_go_live: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Step>, DbErr> {
     let Some(live) = &b.live else {
@@ -211,7 +219,7 @@ async fn decide(
         )));
     }
     match row.state {
-        State::Approved if live.schedule.starts_at <= now => Ok(Some((
+        State::Approved if may_go_live && live.schedule.starts_at <= now => Ok(Some((
             EventAction::Activate,
             Change {
                 state: Some(State::Active),

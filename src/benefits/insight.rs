@@ -11,6 +11,7 @@ use crate::{
     error::{CodedError, ErrorCode},
     privacy::PrivacySettings,
     segments::{self, Answer, Dimension, Population, SegmentError},
+    standing::Conduct,
 };
 
 /// Why an analysis, reach or usage question can't be answered.
@@ -117,7 +118,7 @@ async fn reach_of(
     population: Population,
 ) -> Result<Answer, InsightError> {
     let question = reach::question(definition, population)?;
-    Ok(segments::ask(db, settings, brand_id, &question).await?)
+    Ok(segments::ask(db, settings, brand_id, Conduct::Reach, &question).await?)
 }
 
 /// A benefit's use, as the usage policy judges it.

@@ -23,8 +23,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{benefit, benefit_event, benefit_revision, enums::BenefitState as State};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait as _, QueryFilter as _, QueryOrder as _, TransactionTrait as _,
+    ActiveValue::Set,
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
+    QueryFilter as _, QueryOrder as _, TransactionTrait as _,
+    sea_query::{Expr, ExprTrait as _},
 };
 
 use crate::{
@@ -32,6 +34,7 @@ use crate::{
     brands::scoped,
     error::{CodedError, ErrorCode},
     pagination::{Page, PageRequest, fetch_page},
+    standing::{self, Conduct, NotInStanding},
 };
 use definition::{Definition, Invalid};
 
@@ -123,6 +126,17 @@ impl Action {
         self.into()
     }
 
+    /// What the step does in the standing table's terms; `None` for the
+    /// steps that stop or refuse something, which no standing forbids.
+    pub fn conduct(self) -> Option<Conduct> {
+        match self {
+            Self::Edit => Some(Conduct::Configure),
+            Self::Submit => Some(Conduct::Submit),
+            Self::Approve | Self::Resume => Some(Conduct::GoLive),
+            Self::Reject | Self::Pause | Self::End | Self::Retire => None,
+        }
+    }
+
     /// The states it may start from (review also needs something pending).
     pub fn source_states(self) -> &'static [State] {
         use State::*;
@@ -181,6 +195,9 @@ pub enum BenefitError {
         /// The version now.
         current: i32,
     },
+    /// The brand's standing does not allow the step.
+    #[error(transparent)]
+    Standing(#[from] NotInStanding),
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -193,6 +210,7 @@ impl CodedError for BenefitError {
             Self::Invalid(_) | Self::NoteRequired | Self::Unchanged => ErrorCode::BadUserInput,
             Self::IllegalTransition { .. } => ErrorCode::IllegalTransition,
             Self::Conflict { .. } => ErrorCode::Conflict,
+            Self::Standing(error) => error.code(),
             Self::Db(_) => ErrorCode::Internal,
         }
     }
@@ -206,6 +224,7 @@ impl BenefitError {
             Self::Conflict { .. } => "expectedVersion".to_owned(),
             Self::NoteRequired => "note".to_owned(),
             Self::Unchanged => "input".to_owned(),
+            Self::Standing(_) => "brandId".to_owned(),
             _ => "benefitId".to_owned(),
         }
     }
@@ -442,6 +461,59 @@ pub(crate) fn diff(before: &Definition, after: &Definition) -> Vec<FieldChange> 
         .collect()
 }
 
+/// Pauses every live benefit (approved or active) of a brand that is being
+/// suspended, inside the suspending transaction, each with a PAUSE event
+/// saying why. Re-admission does not resume them: an operator resumes each
+/// one once the brand is back in standing.
+pub(crate) async fn pause_for_suspension(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let live = [State::Approved, State::Active];
+    let rows = benefit::Entity::find()
+        .filter(benefit::Column::BrandId.eq(brand_id))
+        .filter(benefit::Column::State.is_in(live))
+        .all(db)
+        .await?;
+    for row in rows {
+        // Bumping the version makes any step based on the old one a
+        // conflict; the state guard skips a benefit that stopped meanwhile.
+        let paused = benefit::Entity::update_many()
+            .col_expr(benefit::Column::State, Expr::value(State::Paused))
+            .col_expr(
+                benefit::Column::Version,
+                Expr::col(benefit::Column::Version).add(1),
+            )
+            .col_expr(benefit::Column::UpdatedAt, Expr::value(now))
+            .filter(benefit::Column::Id.eq(row.id))
+            .filter(benefit::Column::State.is_in(live))
+            .exec(db)
+            .await?
+            .rows_affected;
+        if paused == 1 {
+            append_event(
+                db,
+                row.id,
+                (row.state, State::Paused),
+                EventAction::Pause,
+                (
+                    row.live_revision,
+                    Some(
+                        "the brand was SUSPENDED: paused until it is re-admitted and an operator resumes it"
+                            .to_owned(),
+                    ),
+                ),
+                actor,
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 async fn append_event(
     db: &impl ConnectionTrait,
     benefit_id: i64,
@@ -519,6 +591,7 @@ pub(crate) async fn create(
     definition: &Definition,
 ) -> Result<Benefit, BenefitError> {
     definition.check(caller.now)?;
+    standing::require::<BenefitError>(db, brand_id, Conduct::Configure).await?;
     let txn = db.begin().await?;
     let id = benefit::Entity::insert(benefit::ActiveModel {
         brand_id: Set(brand_id),
@@ -687,6 +760,7 @@ pub(crate) async fn edit(
     definition.check(caller.now)?;
     let current = get(db, caller.scope, id).await?;
     check(&current.row, expected_version, Action::Edit)?;
+    standing::require::<BenefitError>(db, current.row.brand_id, Conduct::Configure).await?;
     // After a rejected edit of a live benefit, the current revision is the
     // live one again while the rejected one keeps its number.
     let number = benefit_revision::Entity::find()
@@ -752,6 +826,9 @@ pub(crate) async fn step(
     let current = get(db, caller.scope, id).await?;
     check(&current.row, expected_version, action)?;
     let row = &current.row;
+    if let Some(conduct) = action.conduct() {
+        standing::require::<BenefitError>(db, row.brand_id, conduct).await?;
+    }
     let number = row.current_revision;
     let now = caller.now;
     let mut review = None;
@@ -807,8 +884,25 @@ pub(crate) async fn step(
         },
         // Resuming a benefit the usage policy paused is the brand's appeal:
         // the policy leaves it alone for a new grace period.
+        // A benefit paused before its start (a suspension pauses approved
+        // ones too) resumes to wait for it.
         Action::Resume => Change {
-            state: Some(State::Active),
+            state: Some(
+                if current
+                    .live
+                    .as_ref()
+                    .is_some_and(|live| live.schedule.starts_at > now)
+                {
+                    State::Approved
+                } else {
+                    State::Active
+                },
+            ),
+            activated_at: current
+                .live
+                .as_ref()
+                .is_none_or(|live| live.schedule.starts_at <= now)
+                .then_some(now),
             flagged_at: Some(None),
             policy_paused_at: Some(None),
             grace_until: row
@@ -891,6 +985,7 @@ mod tests {
         round_trip(&[
             (Outcome::Granted, "GRANTED"),
             (Outcome::NotActive, "NOT_ACTIVE"),
+            (Outcome::BrandNotInStanding, "BRAND_NOT_IN_STANDING"),
             (Outcome::OutsideSchedule, "OUTSIDE_SCHEDULE"),
             (Outcome::NotTargeted, "NOT_TARGETED"),
             (Outcome::BelowThreshold, "BELOW_THRESHOLD"),

@@ -7,7 +7,11 @@
 //! the stored outcome and counts once.
 
 use chrono::{DateTime, Datelike as _, Utc};
-use entity::{benefit, enums::BenefitState, member, member_interest, redemption};
+use entity::{
+    benefit,
+    enums::{BenefitState, BrandStatus},
+    member, member_interest, redemption,
+};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
@@ -25,6 +29,7 @@ use crate::{
     auth::BrandScope,
     platform::{BUSINESS_TZ, GrowthTier},
     segments::dimensions::age_band,
+    standing::{self, Conduct},
 };
 
 /// Why a member does or does not get a benefit.
@@ -35,6 +40,8 @@ pub enum Outcome {
     Granted,
     /// The benefit is not ACTIVE.
     NotActive,
+    /// The brand's standing (prospect, suspended) does not allow grants.
+    BrandNotInStanding,
     /// Outside the benefit's schedule.
     OutsideSchedule,
     /// The member is not in the targeted segment.
@@ -168,7 +175,7 @@ async fn member(
 
 /// Eligibility of a member for a definition on an order, before budgets.
 fn judge(
-    state: BenefitState,
+    (status, state): (BrandStatus, BenefitState),
     definition: &Definition,
     member: &Member,
     order_cents: i64,
@@ -190,6 +197,9 @@ fn judge(
     };
     if state != BenefitState::Active {
         return refuse(Outcome::NotActive);
+    }
+    if standing::check(status, Conduct::Grant).is_err() {
+        return refuse(Outcome::BrandNotInStanding);
     }
     let s = &definition.schedule;
     if now < s.starts_at || s.ends_at.is_some_and(|end| now >= end) {
@@ -243,11 +253,12 @@ pub(crate) async fn eligibility(
 ) -> Result<Eligibility, RedeemError> {
     check_order(order_cents)?;
     let benefit = get(db, BrandScope::All, benefit_id).await?;
+    let status = standing::status(db, benefit.row.brand_id).await?;
     let member = member(db, member_id, now).await?;
     Ok(match &benefit.live {
-        Some(live) => judge(benefit.row.state, live, &member, order_cents, now),
+        Some(live) => judge((status, benefit.row.state), live, &member, order_cents, now),
         None => judge(
-            BenefitState::Draft,
+            (status, BenefitState::Draft),
             &benefit.current,
             &member,
             order_cents,
@@ -337,12 +348,19 @@ pub(crate) async fn redeem(
         return Ok(done);
     }
     let benefit = get(db, BrandScope::All, id).await?;
+    let status = standing::status(db, benefit.row.brand_id).await?;
     let member = member(db, member_id, request.now).await?;
     let (state, definition) = match &benefit.live {
         Some(live) => (benefit.row.state, live),
         None => (BenefitState::Draft, &benefit.current),
     };
-    let judged = judge(state, definition, &member, request.order_cents, request.now);
+    let judged = judge(
+        (status, state),
+        definition,
+        &member,
+        request.order_cents,
+        request.now,
+    );
     let outcome = if judged.outcome == Outcome::Granted {
         grant(db, request, key, definition, judged.amount_cents).await?
     } else {
@@ -501,13 +519,19 @@ mod tests {
         let now = Utc::now();
         let five = percent_off(5, now);
         let member = gold_member();
-        let granted = judge(BenefitState::Active, &five, &member, 20_000, now);
+        let granted = judge(
+            (BrandStatus::Active, BenefitState::Active),
+            &five,
+            &member,
+            20_000,
+            now,
+        );
         assert_eq!(
             (granted.outcome, granted.value, granted.amount_cents),
             (Outcome::Granted, Some(5), 1_000)
         );
         let outcome = |state, definition: &Definition, member: &Member, order| {
-            judge(state, definition, member, order, now).outcome
+            judge((BrandStatus::Active, state), definition, member, order, now).outcome
         };
         assert_eq!(
             outcome(BenefitState::Paused, &five, &member, 20_000),
@@ -560,7 +584,14 @@ mod tests {
             Outcome::BelowThreshold
         );
         assert_eq!(
-            judge(BenefitState::Active, &coupon, &member, 10_000, now).amount_cents,
+            judge(
+                (BrandStatus::Active, BenefitState::Active),
+                &coupon,
+                &member,
+                10_000,
+                now
+            )
+            .amount_cents,
             2_000
         );
     }
@@ -575,7 +606,13 @@ mod tests {
             black_card: false,
             value: 8,
         });
-        let paid = judge(BenefitState::Active, &upgraded, &gold_member(), 10_000, now);
+        let paid = judge(
+            (BrandStatus::Active, BenefitState::Active),
+            &upgraded,
+            &gold_member(),
+            10_000,
+            now,
+        );
         assert_eq!(
             (paid.upgraded, paid.value, paid.amount_cents),
             (true, Some(8), 800)
@@ -584,7 +621,13 @@ mod tests {
             paid: false,
             ..gold_member()
         };
-        let plain = judge(BenefitState::Active, &upgraded, &free, 10_000, now);
+        let plain = judge(
+            (BrandStatus::Active, BenefitState::Active),
+            &upgraded,
+            &free,
+            10_000,
+            now,
+        );
         assert_eq!(
             (plain.upgraded, plain.value, plain.amount_cents),
             (false, Some(5), 500)

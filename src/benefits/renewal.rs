@@ -24,6 +24,7 @@ use crate::{
         release, shown,
     },
     segments::cube,
+    standing::{self, Conduct, NotInStanding},
 };
 
 /// One group's released numbers.
@@ -66,6 +67,9 @@ pub(crate) enum RenewalError {
     /// The budget can't pay (or storage failed under the lock).
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// The brand's standing does not allow it.
+    #[error(transparent)]
+    Standing(#[from] NotInStanding),
     /// No data epoch exists yet (nothing was seeded or imported).
     #[error("no platform data has been loaded yet")]
     NoData,
@@ -78,6 +82,7 @@ impl CodedError for RenewalError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::Ledger(error) => error.code(),
+            Self::Standing(error) => error.code(),
             Self::NoData => ErrorCode::NotFound,
             Self::Db(_) => ErrorCode::Internal,
         }
@@ -166,6 +171,7 @@ pub(crate) async fn renewal(
     benefit: &Benefit,
     now: DateTime<Utc>,
 ) -> Result<RenewalAnswer, RenewalError> {
+    standing::require::<RenewalError>(db, brand_id, Conduct::Reach).await?;
     let question = format!(
         "renewal:benefit={}:redemptions={}",
         benefit.row.id, benefit.row.redemptions

@@ -18,6 +18,7 @@ use crate::{
     pagination::PageRequest,
     privacy::ledger,
     segments::{self, Dimension as DomainDimension},
+    standing::Conduct,
 };
 
 /// The analyst's brand, or FORBIDDEN for every other role.
@@ -58,9 +59,11 @@ impl AudienceQuery {
             metrics: question.metrics.into_iter().map(Into::into).collect(),
         };
         let settings = privacy_settings(ctx)?;
-        Ok(segments::ask(db(ctx)?, settings, brand, &input)
-            .await?
-            .into())
+        Ok(
+            segments::ask(db(ctx)?, settings, brand, Conduct::Audience, &input)
+                .await?
+                .into(),
+        )
     }
 
     /// Your brand's privacy budget now.

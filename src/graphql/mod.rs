@@ -112,6 +112,8 @@ pub enum UserErrorCode {
     Forbidden,
     /// The brand's privacy budget cannot pay for this now.
     PrivacyBudgetExhausted,
+    /// The brand's standing (prospect, suspended) does not allow this step.
+    BrandNotInStanding,
 }
 
 impl UserErrorCode {
@@ -125,6 +127,7 @@ impl UserErrorCode {
             ErrorCode::IllegalTransition => Some(Self::IllegalTransition),
             ErrorCode::Forbidden => Some(Self::Forbidden),
             ErrorCode::PrivacyBudgetExhausted => Some(Self::PrivacyBudgetExhausted),
+            ErrorCode::BrandNotInStanding => Some(Self::BrandNotInStanding),
             ErrorCode::Unauthenticated
             | ErrorCode::RateLimited
             | ErrorCode::QueryTooExpensive

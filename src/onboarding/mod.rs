@@ -346,13 +346,14 @@ async fn commit(
             current: now_version,
         });
     }
+    let by = steps.last().and_then(|step| step.by).unwrap_or(actor);
     let mut from = current.state;
-    for step in steps {
-        append(&txn, current.id, Some(from), &step, actor, now).await?;
+    for step in &steps {
+        append(&txn, current.id, Some(from), step, actor, now).await?;
         from = step.to;
     }
     if let Some(status) = rules::brand_status(state).filter(|_| moved) {
-        set_brand_status(&txn, current.brand_id, status).await?;
+        set_brand_status(&txn, current.brand_id, status, by, now).await?;
     }
     txn.commit().await?;
     application::Entity::find_by_id(current.id)
@@ -387,10 +388,14 @@ async fn append(
     .map(drop)
 }
 
+/// Sets the brand's status; a suspension pauses its live benefits in the
+/// same transaction (see [`crate::standing`]).
 async fn set_brand_status(
     db: &impl ConnectionTrait,
     brand_id: i64,
     status: BrandStatus,
+    actor: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     brand::Entity::update_many()
         .set(brand::ActiveModel {
@@ -399,8 +404,11 @@ async fn set_brand_status(
         })
         .filter(brand::Column::Id.eq(brand_id))
         .exec(db)
-        .await
-        .map(drop)
+        .await?;
+    if status == BrandStatus::Suspended {
+        crate::benefits::pause_for_suspension(db, brand_id, actor, now).await?;
+    }
+    Ok(())
 }
 
 async fn open_application(

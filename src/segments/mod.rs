@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     error::{CodedError, ErrorCode},
     privacy::{self, NoiseInfo, PrivacySettings, answers, ledger},
+    standing::{self, Conduct, NotInStanding},
 };
 pub use dimensions::Dimension;
 pub use question::{Cells, Metric, Population, Question, QuestionError, QuestionInput};
@@ -32,6 +33,9 @@ pub enum SegmentError {
     /// The budget can't pay for it now.
     #[error(transparent)]
     Budget(#[from] ledger::LedgerError),
+    /// The brand's standing does not allow the question.
+    #[error(transparent)]
+    Standing(#[from] NotInStanding),
     /// No cube has been built yet.
     #[error("no audience data yet: run `brand-gateway refresh` (seed and import do it too)")]
     NoEpoch,
@@ -45,6 +49,7 @@ impl CodedError for SegmentError {
         match self {
             Self::Question(e) => e.code(),
             Self::Budget(e) => e.code(),
+            Self::Standing(e) => e.code(),
             Self::NoEpoch => ErrorCode::NotFound,
             Self::Db(_) => ErrorCode::Internal,
         }
@@ -276,15 +281,19 @@ async fn stored<'a>(
     Ok((epoch, tables, missing))
 }
 
-/// Answers `input` for the analyst of `brand_id`.
+/// Answers `input` for `brand_id`, asked as `conduct` (an analyst's
+/// question, an operator's reach preview): the brand's standing must allow
+/// it.
 #[tracing::instrument(skip_all, fields(brand = brand_id))]
 pub async fn ask(
     db: &DatabaseConnection,
     settings: &PrivacySettings,
     brand_id: i64,
+    conduct: Conduct,
     input: &QuestionInput,
 ) -> Result<Answer, SegmentError> {
     let question = Question::parse(input)?;
+    standing::require::<SegmentError>(db, brand_id, conduct).await?;
     // A concurrent release of the same platform table by another brand
     // makes our insert fail; the second attempt finds it stored.
     match ask_once(db, settings, brand_id, &question).await {

@@ -22,7 +22,7 @@ fragment B on Benefit {
 }"#;
 
 /// Shanghai wall-clock time `days` from now, as the API takes it.
-fn local(days: i64) -> String {
+pub(crate) fn local(days: i64) -> String {
     (Utc::now() + Duration::days(days))
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .naive_local()
@@ -31,7 +31,7 @@ fn local(days: i64) -> String {
 }
 
 /// A valid definition of the given kind, running from yesterday for 30 days.
-fn input(kind: Value) -> Value {
+pub(crate) fn input(kind: Value) -> Value {
     json!({
         "name": "Member price",
         "kind": kind,
@@ -87,7 +87,7 @@ async fn call(
     (data["r"]["benefit"].clone(), errors)
 }
 
-async fn create(app: &TestApp, token: &str, input: Value) -> Outcome {
+pub(crate) async fn create(app: &TestApp, token: &str, input: Value) -> Outcome {
     call(
         app,
         token,
@@ -112,7 +112,7 @@ async fn edit(app: &TestApp, token: &str, benefit: &Value, input: Value) -> Outc
 }
 
 /// A lifecycle step (SUBMIT, PAUSE, RESUME, END, RETIRE).
-async fn step(app: &TestApp, token: &str, action: &str, benefit: &Value) -> Outcome {
+pub(crate) async fn step(app: &TestApp, token: &str, action: &str, benefit: &Value) -> Outcome {
     call(
         app,
         token,
@@ -124,7 +124,7 @@ async fn step(app: &TestApp, token: &str, action: &str, benefit: &Value) -> Outc
     .await
 }
 
-async fn review(
+pub(crate) async fn review(
     app: &TestApp,
     token: &str,
     benefit: &Value,
@@ -142,19 +142,19 @@ async fn review(
     .await
 }
 
-fn landed((benefit, errors): Outcome) -> Value {
+pub(crate) fn landed((benefit, errors): Outcome) -> Value {
     assert!(errors.is_empty(), "user errors: {errors:?}");
     assert!(benefit.is_object(), "no benefit");
     benefit
 }
 
-fn refused((benefit, errors): Outcome, code: &str, field: &str) {
+pub(crate) fn refused((benefit, errors): Outcome, code: &str, field: &str) {
     assert!(benefit.is_null(), "{benefit}");
     assert_eq!(errors, [(code.to_owned(), field.to_owned())]);
 }
 
 /// Creates, submits and approves; returns the live benefit.
-async fn live(app: &TestApp, operator: &str, reviewer: &str, input: Value) -> Value {
+pub(crate) async fn live(app: &TestApp, operator: &str, reviewer: &str, input: Value) -> Value {
     let draft = landed(create(app, operator, input).await);
     let pending = landed(step(app, operator, "SUBMIT", &draft).await);
     landed(review(app, reviewer, &pending, true, None).await)
@@ -646,7 +646,7 @@ mutation($i: RedeemBenefitInput!) { redeemBenefit(input: $i) {
   redemption { id granted outcome amountCents replayed } userErrors { field code }
 } }"#;
 
-async fn redeem(
+pub(crate) async fn redeem(
     app: &TestApp,
     token: &str,
     benefit: &str,
@@ -968,7 +968,7 @@ async fn backdate(app: &TestApp, benefit: &Value, column: &str, days: i64) {
         .expect("backdate");
 }
 
-async fn read(app: &TestApp, token: &str, benefit: &Value) -> Value {
+pub(crate) async fn read(app: &TestApp, token: &str, benefit: &Value) -> Value {
     app.data(
         token,
         &format!("query($id: ID!) {{ benefit(id: $id) {{ ...B }} }} {FIELDS}"),
@@ -979,7 +979,7 @@ async fn read(app: &TestApp, token: &str, benefit: &Value) -> Value {
 }
 
 /// The action of a benefit's latest event (a `BenefitEventAction` value).
-fn last_action(benefit: &Value) -> Value {
+pub(crate) fn last_action(benefit: &Value) -> Value {
     benefit["events"]
         .as_array()
         .and_then(|e| e.last())
@@ -1126,7 +1126,7 @@ pub(crate) async fn schedules_and_the_usage_policy_run_once(backend: Backend) {
     app.stop().await;
 }
 
-const REACH: &str = r#"
+pub(crate) const REACH: &str = r#"
 query($id: ID!) { benefitReachPreview(benefitId: $id) {
   shownMembers cells { key { dimension value } suppressed members }
   privacy { epsilonSpent suppressedCells budget { dailySpent } }

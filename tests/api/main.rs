@@ -22,6 +22,7 @@ mod operations;
 mod postgres;
 mod privacy;
 mod schema;
+mod standing;
 
 use std::{future::Future, pin::Pin, process::ExitCode};
 
@@ -79,6 +80,8 @@ fn per_backend() -> Vec<(String, TestFn)> {
         benefits::reach_usage_and_the_member_centre,
         benefits::concurrent_edits_have_one_winner,
         benefits::renewal_rates_leave_only_through_the_privacy_engine,
+        standing::every_cell_of_the_standing_table_holds,
+        standing::suspension_pauses_live_benefits_until_an_operator_resumes,
         hardening::entities_are_capped_batched_and_missed_one_by_one,
         hardening::fragment_fan_out_is_refused_before_validation,
         hardening::request_errors_carry_the_code_of_their_phase,

@@ -22,7 +22,7 @@ fragment A on Application {
 
 /// Lumiere (10) and Rosa (11) have full data in BEAUTY; Pawly (12) is alone
 /// in PETS with nothing; Olde (13) was admitted before (ACTIVE).
-async fn case(backend: Backend) -> TestApp {
+pub(crate) async fn case(backend: Backend) -> TestApp {
     let dir = tempfile::tempdir().expect("dir");
     let today = brand_gateway::platform::business_today();
     let month = today.with_day(1).expect("first of month");
@@ -117,7 +117,7 @@ fn id(application: &Value) -> String {
     application["id"].as_str().expect("id").to_owned()
 }
 
-async fn create(app: &TestApp, token: &str) -> (Value, Vec<(String, String)>) {
+pub(crate) async fn create(app: &TestApp, token: &str) -> (Value, Vec<(String, String)>) {
     call(
         app,
         token,
@@ -130,7 +130,7 @@ async fn create(app: &TestApp, token: &str) -> (Value, Vec<(String, String)>) {
 }
 
 /// submit, claim and reevaluate take just the id and the version.
-async fn step(
+pub(crate) async fn step(
     app: &TestApp,
     token: &str,
     field: &str,
@@ -166,7 +166,7 @@ async fn with_text(
     .await
 }
 
-async fn decide(
+pub(crate) async fn decide(
     app: &TestApp,
     token: &str,
     application: &Value,
@@ -190,7 +190,7 @@ async fn decide(
 }
 
 /// Asserts a step landed and returns the application after it.
-fn landed((application, errors): (Value, Vec<(String, String)>)) -> Value {
+pub(crate) fn landed((application, errors): (Value, Vec<(String, String)>)) -> Value {
     assert!(errors.is_empty(), "user errors: {errors:?}");
     assert!(application.is_object(), "no application");
     application
@@ -211,7 +211,7 @@ fn actions(application: &Value) -> Vec<String> {
         .collect()
 }
 
-fn last_event(application: &Value) -> Value {
+pub(crate) fn last_event(application: &Value) -> Value {
     application["events"]
         .as_array()
         .and_then(|e| e.last())
@@ -221,7 +221,7 @@ fn last_event(application: &Value) -> Value {
 
 /// Sets BEAUTY's thresholds so every brand with data passes (lenient) or
 /// none does (strict: 90% market share).
-async fn policy(app: &TestApp, strict: bool) {
+pub(crate) async fn policy(app: &TestApp, strict: bool) {
     let admin = app.token(Role::Admin, None).await;
     let current = app
         .data(
@@ -247,7 +247,7 @@ async fn policy(app: &TestApp, strict: bool) {
 }
 
 /// Moves an application's deadline (standing in for the passage of time).
-async fn set_due(app: &TestApp, application: &Value, due: chrono::DateTime<Utc>) {
+pub(crate) async fn set_due(app: &TestApp, application: &Value, due: chrono::DateTime<Utc>) {
     let id: i64 = id(application).parse().expect("numeric id");
     application::Entity::update_many()
         .col_expr(application::Column::DueAt, Expr::value(due))
@@ -257,7 +257,7 @@ async fn set_due(app: &TestApp, application: &Value, due: chrono::DateTime<Utc>)
         .expect("move the deadline");
 }
 
-async fn read(app: &TestApp, token: &str, application: &Value) -> Value {
+pub(crate) async fn read(app: &TestApp, token: &str, application: &Value) -> Value {
     let query = format!("query($id: ID!) {{ application(id: $id) {{ ...A }} }} {FIELDS}");
     app.data(token, &query, json!({ "id": id(application) }))
         .await["application"]

@@ -371,6 +371,8 @@ pub enum RedemptionOutcome {
     Granted,
     /// The benefit is not ACTIVE.
     NotActive,
+    /// The brand's standing (prospect, suspended) does not allow grants.
+    BrandNotInStanding,
     /// Outside the benefit's schedule.
     OutsideSchedule,
     /// The member is not in the targeted segment.
