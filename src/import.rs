@@ -504,12 +504,12 @@ pub async fn run(
         &mut writer.interests,
         |row: MemberCodeRow| {
             known(&member_ids, &row.member_id, "member_id", "member id")?;
-            if !platform::is_interest(&row.code) {
+            if row.code.parse::<platform::Interest>().is_err() {
                 return Err(reject(
                     "interest",
                     format!(
                         "unknown interest; use one of {}",
-                        platform::INTERESTS.join(", ")
+                        platform::Interest::codes().join(", ")
                     ),
                 ));
             }

@@ -137,31 +137,72 @@ pub fn check_member(
     Ok(())
 }
 
-/// Interest categories a member can show (multi-valued).
-pub const INTERESTS: &[&str] = &[
-    "BEAUTY",
-    "FASHION",
-    "SPORTS",
-    "OUTDOOR",
-    "DIGITAL",
-    "HOME",
-    "MOTHER_BABY",
-    "PETS",
-    "FOOD",
-    "TRAVEL",
-    "BOOKS",
-    "GAMING",
-    "LUXURY",
-    "HEALTH",
-];
+/// Interest categories a member can show (multi-valued). The stored and
+/// wire name is the SCREAMING_SNAKE_CASE code (`MOTHER_BABY`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumIter,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum Interest {
+    /// Beauty and skin care.
+    Beauty,
+    /// Fashion.
+    Fashion,
+    /// Sports.
+    Sports,
+    /// Outdoor.
+    Outdoor,
+    /// Digital and electronics.
+    Digital,
+    /// Home.
+    Home,
+    /// Mother and baby.
+    MotherBaby,
+    /// Pets.
+    Pets,
+    /// Food.
+    Food,
+    /// Travel.
+    Travel,
+    /// Books.
+    Books,
+    /// Gaming.
+    Gaming,
+    /// Luxury.
+    Luxury,
+    /// Health.
+    Health,
+}
+
+impl Interest {
+    /// The code (`MOTHER_BABY`).
+    pub fn code(self) -> &'static str {
+        self.into()
+    }
+
+    /// Every code, in value order (the cube's value is the index).
+    pub fn codes() -> Vec<&'static str> {
+        <Self as strum::IntoEnumIterator>::iter()
+            .map(Self::code)
+            .collect()
+    }
+}
 
 /// Ecosystem services a member can use (multi-valued).
 pub const SERVICES: &[&str] = &["FOOD_DELIVERY", "TRAVEL", "VIDEO", "MOVIE_TICKETS", "MAPS"];
-
-/// Whether `code` is a known interest.
-pub fn is_interest(code: &str) -> bool {
-    INTERESTS.contains(&code)
-}
 
 /// Whether `code` is a known ecosystem service.
 pub fn is_service(code: &str) -> bool {

@@ -81,6 +81,7 @@ pub enum Gender {
     Deserialize,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CityTier {
     /// Beijing, Shanghai, Guangzhou, Shenzhen.
     #[sea_orm(string_value = "TIER1")]

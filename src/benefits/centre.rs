@@ -13,7 +13,7 @@ use super::{
     BenefitError,
     definition::Invalid,
     of_brand,
-    stacking::{self, Candidate, Cell},
+    stacking::{self, Applied, Candidate, Cell},
 };
 use crate::{
     platform::GrowthTier,
@@ -87,12 +87,10 @@ pub(crate) async fn set(
                 "benefit {id} is not one of this brand's approved, active or paused benefits"
             )));
         };
-        let t = benefit.live.as_ref().map(|d| &d.targeting);
-        let reachable = t.is_some_and(|t| {
-            t.min_tier.is_none_or(|min| tier >= min)
-                && (t.paid_member != Some(true) || tier >= GrowthTier::Gold)
-                && (t.black_card != Some(true) || tier >= GrowthTier::Diamond)
-        });
+        let reachable = benefit
+            .live
+            .as_ref()
+            .is_some_and(|live| stacking::reaches_tier(live, tier));
         if !reachable {
             return Err(invalid(format!(
                 "benefit {id} cannot reach any {} member",
@@ -126,8 +124,9 @@ pub(crate) async fn set(
 pub(crate) struct CellView {
     /// The cell.
     pub cell: Cell,
-    /// Centre benefits that apply there, in centre order, with their value.
-    pub shown: Vec<(i64, Option<i64>)>,
+    /// Centre benefits that apply there, in centre order, as the stacking
+    /// outcome has them (value, upgrade, partial targeting).
+    pub shown: Vec<Applied>,
     /// Centre benefits of the tier that do not apply there.
     pub hidden: Vec<i64>,
 }
@@ -164,14 +163,7 @@ pub(crate) async fn preview(
                 .partition(|id| outcome.applied.iter().any(|a| a.id == *id));
             let shown = shown
                 .into_iter()
-                .map(|id| {
-                    let value = outcome
-                        .applied
-                        .iter()
-                        .find(|a| a.id == id)
-                        .and_then(|a| a.value);
-                    (id, value)
-                })
+                .filter_map(|id| outcome.applied.iter().find(|a| a.id == id).cloned())
                 .collect();
             CellView {
                 cell,

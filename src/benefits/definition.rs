@@ -6,10 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    platform::{GrowthTier, is_interest},
-    segments::dimensions::Dimension,
-};
+pub(crate) use super::targeting::Targeting;
+use crate::platform::{GrowthTier, Interest};
 
 /// Most money one fixed coupon may be worth: ¥10,000.
 pub(crate) const MAX_COUPON_CENTS: i64 = 1_000_000;
@@ -43,12 +41,13 @@ pub enum Kind {
         /// Days after the birthday it closes (0–30).
         days_after: i64,
     },
-    /// A service for members with given interests.
+    /// A service for members with given interests: they are its
+    /// targeting's interests (see [`Definition::audience`]).
     InterestService {
         /// What the service is.
         service: String,
         /// Interest categories it is for (at least one).
-        interests: Vec<String>,
+        interests: Vec<Interest>,
     },
     /// An event at stores, in a time slot, for a limited number.
     OfflineExperience {
@@ -159,24 +158,6 @@ impl Kind {
             _ => Some(0),
         }
     }
-}
-
-/// Whom a benefit is for, by segment dimensions only.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Targeting {
-    /// Lowest growth tier.
-    pub min_tier: Option<GrowthTier>,
-    /// Paid members only (true), non-paid only (false), or either.
-    pub paid_member: Option<bool>,
-    /// Black-card holders only (true), others only (false), or either.
-    pub black_card: Option<bool>,
-    /// Any of these interests (empty: any).
-    pub interests: Vec<String>,
-    /// Any of these age bands (empty: any).
-    pub age_bands: Vec<String>,
-    /// Any of these city tiers (empty: any).
-    pub city_tiers: Vec<String>,
 }
 
 /// How a benefit combines with the others a member qualifies for.
@@ -311,19 +292,20 @@ fn list(field: &str, values: &[String], required: bool) -> Result<(), Invalid> {
     Ok(())
 }
 
-fn codes(field: &str, values: &[String], dimension: Dimension) -> Result<(), Invalid> {
-    for value in values {
-        if dimension.parse(value).is_none() {
-            return Err(invalid(
-                field,
-                format!("`{value}` is not one of {}", dimension.codes().join(", ")),
-            ));
+impl Definition {
+    /// Whom it reaches: its targeting, with an interest service's
+    /// interests as the interest clause. Every path that asks who gets a
+    /// benefit asks this.
+    pub fn audience(&self) -> Targeting {
+        match &self.kind {
+            Kind::InterestService { interests, .. } => Targeting {
+                interests: interests.clone(),
+                ..self.targeting.clone()
+            },
+            _ => self.targeting.clone(),
         }
     }
-    Ok(())
-}
 
-impl Definition {
     /// Checks every field; the first problem names its input path.
     pub fn check(&self, now: DateTime<Utc>) -> Result<(), Invalid> {
         words("name", &self.name, 80)?;
@@ -332,16 +314,21 @@ impl Definition {
         }
         self.check_kind()?;
         let t = &self.targeting;
-        for interest in &t.interests {
-            if !is_interest(interest) {
-                return Err(invalid(
-                    "targeting.interests",
-                    format!("`{interest}` is not an interest category"),
-                ));
+        for (field, len) in [
+            ("targeting.interests", t.interests.len()),
+            ("targeting.ageBands", t.age_bands.len()),
+            ("targeting.cityTiers", t.city_tiers.len()),
+        ] {
+            if len > MAX_LIST {
+                return Err(invalid(field, format!("takes at most {MAX_LIST} values")));
             }
         }
-        codes("targeting.ageBands", &t.age_bands, Dimension::AgeBand)?;
-        codes("targeting.cityTiers", &t.city_tiers, Dimension::CityTier)?;
+        if matches!(self.kind, Kind::InterestService { .. }) && !t.interests.is_empty() {
+            return Err(invalid(
+                "targeting.interests",
+                "must be empty for an interest service: its `interests` are whom it targets",
+            ));
+        }
         let s = &self.stacking;
         within("stacking.priority", s.priority, 0..=1000)?;
         if s.mode == StackMode::Exclusive && !s.combines_with.is_empty() {
@@ -424,14 +411,13 @@ impl Definition {
             }
             Kind::InterestService { service, interests } => {
                 words("kind.interestService.service", service, 80)?;
-                list("kind.interestService.interests", interests, true)?;
-                match interests.iter().find(|i| !is_interest(i)) {
-                    Some(bad) => Err(invalid(
+                if interests.is_empty() {
+                    return Err(invalid(
                         "kind.interestService.interests",
-                        format!("`{bad}` is not an interest category"),
-                    )),
-                    None => Ok(()),
+                        "needs at least one value",
+                    ));
                 }
+                Ok(())
             }
             Kind::OfflineExperience {
                 title,
@@ -508,12 +494,23 @@ pub(crate) mod tests {
                 "kind.fixedCoupon.thresholdCents",
             ),
             (
-                |d, _| d.targeting.interests = vec!["KNITTING".to_owned()],
+                |d, _| {
+                    d.kind = Kind::InterestService {
+                        service: "Yoga".to_owned(),
+                        interests: vec![Interest::Sports],
+                    };
+                    d.targeting.interests = vec![Interest::Beauty];
+                },
                 "targeting.interests",
             ),
             (
-                |d, _| d.targeting.city_tiers = vec!["TIER9".to_owned()],
-                "targeting.cityTiers",
+                |d, _| {
+                    d.kind = Kind::InterestService {
+                        service: "Yoga".to_owned(),
+                        interests: Vec::new(),
+                    }
+                },
+                "kind.interestService.interests",
             ),
             (
                 |d, _| {

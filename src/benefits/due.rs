@@ -6,24 +6,19 @@
 //! buys a new grace period). Each step is version-checked and time-gated,
 //! so a second run at the same instant does nothing.
 
-use chrono::{DateTime, Datelike as _, Duration, Utc};
-use entity::{benefit, enums::BenefitState as State, member, member_interest, redemption};
+use chrono::{DateTime, Duration, Utc};
+use entity::{benefit, enums::BenefitState as State, member, redemption};
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
     PaginatorTrait as _, QueryFilter as _, QuerySelect as _,
-    sea_query::{ExprTrait as _, Query},
 };
 
 use super::{
-    Benefit, BenefitError, Change, EventAction, commit,
-    definition::{Definition, Kind},
-    load_many,
+    Benefit, BenefitError, Change, EventAction, commit, definition::Definition, load_many,
 };
 use crate::{
     auth::{BrandScope, Caller},
     onboarding::due::SCHEDULER,
-    platform::BUSINESS_TZ,
-    segments::dimensions::age_band_bounds,
     standing::{self, Conduct},
 };
 
@@ -63,65 +58,12 @@ pub(crate) async fn eligible_members(
     eligible(definition, now).count(db).await
 }
 
-/// The platform members a definition targets, as a query to narrow further.
+/// The platform members a definition reaches, as a query to narrow further.
 pub(crate) fn eligible(
     definition: &Definition,
     now: DateTime<Utc>,
 ) -> sea_orm::Select<member::Entity> {
-    let t = &definition.targeting;
-    let mut select = member::Entity::find();
-    if let Some(min) = t.min_tier {
-        select = select.filter(member::Column::Points.gte(min.min_points()));
-    }
-    if let Some(paid) = t.paid_member {
-        select = select.filter(member::Column::PaidMember.eq(paid));
-    }
-    if let Some(black) = t.black_card {
-        select = select.filter(member::Column::BlackCard.eq(black));
-    }
-    if !t.city_tiers.is_empty() {
-        let tiers: Vec<String> = t
-            .city_tiers
-            .iter()
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
-        select =
-            select.filter(sea_orm::sea_query::Expr::col(member::Column::CityTier).is_in(tiers));
-    }
-    if !t.age_bands.is_empty() {
-        let year = now.with_timezone(&BUSINESS_TZ).year();
-        let mut any = sea_orm::Condition::any();
-        for (lower, upper) in t.age_bands.iter().filter_map(|b| age_band_bounds(b)) {
-            any = any.add(
-                member::Column::BirthYear
-                    .gt(year.saturating_sub(upper))
-                    .and(member::Column::BirthYear.lte(year.saturating_sub(lower))),
-            );
-        }
-        select = select.filter(any);
-    }
-    for interests in [
-        Some(&t.interests),
-        match &definition.kind {
-            Kind::InterestService { interests, .. } => Some(interests),
-            _ => None,
-        },
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|i| !i.is_empty())
-    {
-        select = select.filter(
-            member::Column::Id.in_subquery(
-                Query::select()
-                    .column(member_interest::Column::MemberId)
-                    .from(member_interest::Entity)
-                    .and_where(member_interest::Column::Interest.is_in(interests.clone()))
-                    .take(),
-            ),
-        );
-    }
-    select
+    definition.audience().members(now)
 }
 
 /// Distinct members granted the benefit.

@@ -17,6 +17,7 @@ pub(crate) mod reach;
 pub(crate) mod redemption;
 pub(crate) mod renewal;
 pub(crate) mod stacking;
+pub(crate) mod targeting;
 
 use std::collections::HashMap;
 

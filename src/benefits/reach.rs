@@ -4,7 +4,7 @@
 //! suppression and the brand's budget like any analyst's question, and
 //! stored, so asking again costs nothing.
 
-use super::definition::{Definition, Kind};
+use super::definition::Definition;
 use crate::{
     platform::GrowthTier,
     segments::{Dimension, Population, QuestionInput},
@@ -17,12 +17,13 @@ use crate::{
 )]
 pub(crate) struct SeveralInterests;
 
-/// The audience question whose answer is the benefit's reach.
+/// The audience question whose answer is the benefit's reach: the
+/// definition's audience as filters.
 pub(crate) fn question(
     definition: &Definition,
     population: Population,
 ) -> Result<QuestionInput, SeveralInterests> {
-    let t = &definition.targeting;
+    let t = definition.audience();
     let mut filters = Vec::new();
     if let Some(min) = t.min_tier {
         let tiers: Vec<String> = GrowthTier::ALL
@@ -40,28 +41,22 @@ pub(crate) fn question(
             filters.push((dimension, vec![if yes { "YES" } else { "NO" }.to_owned()]));
         }
     }
-    for (dimension, wanted) in [
-        (Dimension::AgeBand, &t.age_bands),
-        (Dimension::CityTier, &t.city_tiers),
-    ] {
-        if !wanted.is_empty() {
-            filters.push((dimension, wanted.clone()));
-        }
+    let codes = |codes: Vec<&str>| codes.into_iter().map(str::to_owned).collect::<Vec<_>>();
+    if !t.age_bands.is_empty() {
+        let bands = t.age_bands.iter().map(|band| band.code()).collect();
+        filters.push((Dimension::AgeBand, codes(bands)));
     }
-    let mut interests = t.interests.clone();
-    if let Kind::InterestService {
-        interests: kind, ..
-    } = &definition.kind
-    {
-        if interests.is_empty() {
-            interests.clone_from(kind);
-        } else {
-            interests.retain(|i| kind.contains(i));
-        }
+    if !t.city_tiers.is_empty() {
+        let tiers = t
+            .city_tiers
+            .iter()
+            .map(sea_orm::ActiveEnum::to_value)
+            .collect();
+        filters.push((Dimension::CityTier, tiers));
     }
-    match interests.as_slice() {
+    match t.interests.as_slice() {
         [] => {}
-        [one] => filters.push((Dimension::Interest, vec![one.clone()])),
+        [one] => filters.push((Dimension::Interest, vec![one.code().to_owned()])),
         _ => return Err(SeveralInterests),
     }
     Ok(QuestionInput {

@@ -24,11 +24,12 @@ use super::{
     definition::{Definition, Kind},
     get,
     stacking::upgrade_applies,
+    targeting::{Holding, Match, Profile},
 };
 use crate::{
     auth::BrandScope,
     platform::{BUSINESS_TZ, GrowthTier},
-    segments::dimensions::age_band,
+    segments::dimensions::AgeBand,
     standing::{self, Conduct},
 };
 
@@ -136,21 +137,12 @@ pub(crate) struct Redemption {
     pub replayed: bool,
 }
 
-/// The segment dimensions of one member, read from platform data.
-struct Member {
-    tier: GrowthTier,
-    paid: bool,
-    black_card: bool,
-    age_band: &'static str,
-    city_tier: String,
-    interests: Vec<String>,
-}
-
+/// What targeting knows of one member, read from platform data.
 async fn member(
     db: &impl ConnectionTrait,
     id: i64,
     now: DateTime<Utc>,
-) -> Result<Member, RedeemError> {
+) -> Result<Profile, RedeemError> {
     let row = member::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -160,16 +152,16 @@ async fn member(
         .all(db)
         .await?
         .into_iter()
-        .map(|i| i.interest)
+        .filter_map(|i| i.interest.parse().ok())
         .collect();
     let year = now.with_timezone(&BUSINESS_TZ).year();
-    Ok(Member {
+    Ok(Profile {
         tier: GrowthTier::from_points(row.points),
         paid: row.paid_member,
         black_card: row.black_card,
-        age_band: age_band(year - row.birth_year),
-        city_tier: sea_orm::ActiveEnum::to_value(&row.city_tier),
-        interests,
+        age_band: Some(AgeBand::of_age(year - row.birth_year)),
+        city_tier: Some(row.city_tier),
+        interests: Holding::Exactly(interests),
     })
 }
 
@@ -177,7 +169,7 @@ async fn member(
 fn judge(
     (status, state): (BrandStatus, BenefitState),
     definition: &Definition,
-    member: &Member,
+    member: &Profile,
     order_cents: i64,
     now: DateTime<Utc>,
 ) -> Eligibility {
@@ -205,26 +197,7 @@ fn judge(
     if now < s.starts_at || s.ends_at.is_some_and(|end| now >= end) {
         return refuse(Outcome::OutsideSchedule);
     }
-    let t = &definition.targeting;
-    let any = |wanted: &[String], has: &[&str]| {
-        wanted.is_empty()
-            || wanted
-                .iter()
-                .any(|w| has.iter().any(|h| w.eq_ignore_ascii_case(h)))
-    };
-    let interests: Vec<&str> = member.interests.iter().map(String::as_str).collect();
-    let targeted = t.min_tier.is_none_or(|min| member.tier >= min)
-        && t.paid_member.is_none_or(|p| p == member.paid)
-        && t.black_card.is_none_or(|b| b == member.black_card)
-        && any(&t.interests, &interests)
-        && any(&t.age_bands, &[member.age_band])
-        && any(&t.city_tiers, &[member.city_tier.as_str()])
-        && match &definition.kind {
-            Kind::InterestService {
-                interests: wanted, ..
-            } => any(wanted, &interests),
-            _ => true,
-        };
+    let targeted = definition.audience().matches(member) == Match::All;
     if !targeted {
         return refuse(Outcome::NotTargeted);
     }
@@ -501,16 +474,21 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::benefits::definition::{Upgrade, tests::percent_off};
+    use entity::enums::CityTier;
 
-    fn gold_member() -> Member {
-        Member {
+    use crate::{
+        benefits::definition::{Upgrade, tests::percent_off},
+        platform::Interest,
+    };
+
+    fn gold_member() -> Profile {
+        Profile {
             tier: GrowthTier::Gold,
             paid: true,
             black_card: false,
-            age_band: "AGE_30_34",
-            city_tier: "TIER1".to_owned(),
-            interests: vec!["BEAUTY".to_owned()],
+            age_band: Some(AgeBand::From30To34),
+            city_tier: Some(CityTier::Tier1),
+            interests: Holding::Exactly(vec![Interest::Beauty]),
         }
     }
 
@@ -530,7 +508,7 @@ mod tests {
             (granted.outcome, granted.value, granted.amount_cents),
             (Outcome::Granted, Some(5), 1_000)
         );
-        let outcome = |state, definition: &Definition, member: &Member, order| {
+        let outcome = |state, definition: &Definition, member: &Profile, order| {
             judge((BrandStatus::Active, state), definition, member, order, now).outcome
         };
         assert_eq!(
@@ -562,15 +540,15 @@ mod tests {
             Outcome::NotTargeted
         );
         assert_eq!(
-            targeted(|d| d.targeting.interests = vec!["SPORTS".to_owned()]),
+            targeted(|d| d.targeting.interests = vec![Interest::Sports]),
             Outcome::NotTargeted
         );
         assert_eq!(
-            targeted(|d| d.targeting.city_tiers = vec!["tier1".to_owned()]),
+            targeted(|d| d.targeting.city_tiers = vec![CityTier::Tier1]),
             Outcome::Granted
         );
         assert_eq!(
-            targeted(|d| d.targeting.age_bands = vec!["AGE_35_39".to_owned()]),
+            targeted(|d| d.targeting.age_bands = vec![AgeBand::From35To39]),
             Outcome::NotTargeted
         );
 
@@ -617,7 +595,7 @@ mod tests {
             (paid.upgraded, paid.value, paid.amount_cents),
             (true, Some(8), 800)
         );
-        let free = Member {
+        let free = Profile {
             paid: false,
             ..gold_member()
         };

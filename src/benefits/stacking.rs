@@ -6,7 +6,10 @@
 
 use serde::Serialize;
 
-use super::definition::{Definition, KindCode, StackMode, Targeting, Upgrade};
+use super::{
+    definition::{Definition, KindCode, StackMode, Upgrade},
+    targeting::{Holding, Match, Profile},
+};
 use crate::{platform::GrowthTier, segments::dimensions::Dimension};
 
 /// Extra dimensions a cell analysis may add to the programme axes.
@@ -115,31 +118,43 @@ pub(crate) struct Analysis {
     pub dead: Vec<(i64, DeadReason)>,
 }
 
-/// Whether a cell's members match a targeting: `None` for no, else the
-/// dimensions it narrows that the cell does not split by.
-fn matches(t: &Targeting, cell: &Cell) -> Option<Vec<Dimension>> {
-    if t.min_tier.is_some_and(|min| cell.tier < min)
-        || t.paid_member.is_some_and(|p| p != cell.paid)
-        || t.black_card.is_some_and(|b| b != cell.black_card)
-    {
-        return None;
-    }
-    let mut partial = Vec::new();
-    for (dimension, wanted) in [
-        (Dimension::Interest, &t.interests),
-        (Dimension::AgeBand, &t.age_bands),
-        (Dimension::CityTier, &t.city_tiers),
-    ] {
-        if wanted.is_empty() {
-            continue;
+impl Cell {
+    /// What targeting knows of the cell's members.
+    fn profile(&self) -> Profile {
+        let mut profile = Profile::cell(self.tier, self.paid, self.black_card);
+        for (dimension, code) in &self.extras {
+            match dimension {
+                Dimension::AgeBand => profile.age_band = code.parse().ok(),
+                Dimension::CityTier => {
+                    profile.city_tier = sea_orm::ActiveEnum::try_from_value(code).ok();
+                }
+                Dimension::Interest => {
+                    profile.interests = Holding::AtLeast(code.parse().ok().into_iter().collect());
+                }
+                _ => {}
+            }
         }
-        match cell.extras.iter().find(|(d, _)| *d == dimension) {
-            Some((_, value)) if wanted.iter().any(|w| w.eq_ignore_ascii_case(value)) => {}
-            Some(_) => return None,
-            None => partial.push(dimension),
-        }
+        profile
     }
-    Some(partial)
+}
+
+/// Whether a cell's members match a definition's audience: `None` for
+/// no, else the dimensions it narrows that the cell does not split by.
+fn matches(definition: &Definition, cell: &Cell) -> Option<Vec<Dimension>> {
+    match definition.audience().matches(&cell.profile()) {
+        Match::No => None,
+        Match::All => Some(Vec::new()),
+        Match::Some(partial) => Some(partial),
+    }
+}
+
+/// Whether a definition reaches any member of a growth tier, in any of
+/// the tier's programme cells.
+pub(crate) fn reaches_tier(definition: &Definition, tier: GrowthTier) -> bool {
+    cells(&[])
+        .iter()
+        .filter(|cell| cell.tier == tier)
+        .any(|cell| matches(definition, cell).is_some())
 }
 
 /// Whether a cell earns an upgrade.
@@ -164,7 +179,7 @@ pub(crate) fn resolve(candidates: &[Candidate<'_>], cell: &Cell) -> CellOutcome 
     let mut matched: Vec<(Candidate<'_>, Applied)> = candidates
         .iter()
         .filter_map(|c| {
-            let partial = matches(&c.definition.targeting, cell)?;
+            let partial = matches(c.definition, cell)?;
             let upgraded = c
                 .definition
                 .upgrade
@@ -335,7 +350,11 @@ pub(crate) fn analyse(candidates: &[Candidate<'_>], extras: &[Dimension]) -> Ana
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::benefits::definition::{Budget, Kind, Schedule, Stacking};
+    use crate::{
+        benefits::definition::{Budget, Kind, Schedule, Stacking, Targeting},
+        platform::Interest,
+        segments::dimensions::AgeBand,
+    };
 
     fn benefit(kind: Kind, mode: StackMode, combines: &[KindCode], priority: i64) -> Definition {
         Definition {
@@ -470,7 +489,7 @@ mod tests {
             black_card: false,
             value: 10,
         });
-        five.targeting.interests = vec!["BEAUTY".to_owned()];
+        five.targeting.interests = vec![Interest::Beauty];
         let all = [Candidate {
             id: 1,
             definition: &five,
@@ -487,17 +506,24 @@ mod tests {
             (Some(10), true)
         );
         let by_interest = analyse(&all, &[Dimension::Interest]);
-        let beauty = by_interest
+        // A cell of members holding an interest: those holding BEAUTY all
+        // get it; those holding another get it only if they hold BEAUTY too.
+        let fully = by_interest
             .cells
             .iter()
-            .filter(|o| !o.applied.is_empty())
+            .filter(|o| o.applied.iter().any(|a| a.partial.is_empty()))
             .count();
-        assert_eq!(beauty, 14, "one interest value per programme cell");
+        assert_eq!(fully, 14, "one interest value per programme cell");
+        assert!(by_interest.cells.iter().all(|o| o.applied.len() == 1));
+        assert!(by_interest.cells.iter().all(|o| {
+            let holds_beauty = o.cell.extras == [(Dimension::Interest, "BEAUTY".to_owned())];
+            o.applied[0].partial.is_empty() == holds_beauty
+        }));
         let mut nobody = benefit(Kind::FreeReturnShipping, StackMode::Combinable, &[], 0);
         nobody.targeting.paid_member = Some(true);
         nobody.targeting.min_tier = Some(Bronze);
         nobody.targeting.black_card = Some(true);
-        nobody.targeting.age_bands = vec!["AGE_UNDER_25".to_owned()];
+        nobody.targeting.age_bands = vec![AgeBand::Under25];
         let cand = [Candidate {
             id: 9,
             definition: &nobody,

@@ -15,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, LogNormal, Normal};
 
 use crate::platform::{
-    BLACK_CARD_MIN_POINTS, GrowthTier, INTERESTS, PAID_MEMBER_MIN_POINTS, SERVICES,
+    BLACK_CARD_MIN_POINTS, GrowthTier, Interest, PAID_MEMBER_MIN_POINTS, SERVICES,
 };
 
 /// Categories: code, name, the interest that drives store affinity, and
@@ -246,7 +246,8 @@ impl Generator {
 
         // Interests: 1 to 5, weighted by gender, age and spend.
         let age = as_of.year() - birth_year;
-        let weights: Vec<f64> = INTERESTS
+        let codes = Interest::codes();
+        let weights: Vec<f64> = codes
             .iter()
             .map(|interest| match *interest {
                 "BEAUTY" if gender == Gender::Female => 3.0,
@@ -262,7 +263,7 @@ impl Generator {
             })
             .collect();
         let count = 1 + (0..4).filter(|_| rng.random_bool(0.45)).count();
-        let interests = weighted_sample(rng, INTERESTS, &weights, count);
+        let interests = weighted_sample(rng, &codes, &weights, count);
 
         let services = SERVICES
             .iter()

@@ -2,7 +2,7 @@
 //! computed from member rows when the cube is built. Values are small
 //! integers in the cube; codes (`GOLD`, `TIER1`, `AGE_30_34` …) on the wire.
 
-use crate::platform::{GrowthTier, INTERESTS, SERVICES};
+use crate::platform::{GrowthTier, Interest, SERVICES};
 
 /// A dimension of the member population. Displayed as the contract spells
 /// it (`CITY_TIER`); serde names are the stored spelling of questions.
@@ -41,31 +41,83 @@ pub enum Dimension {
     Service,
 }
 
-/// Age bands: upper bound (exclusive) of age this year, and code.
-const AGE_BANDS: [(i32, &str); 6] = [
-    (25, "AGE_UNDER_25"),
-    (30, "AGE_25_29"),
-    (35, "AGE_30_34"),
-    (40, "AGE_35_39"),
-    (50, "AGE_40_49"),
-    (i32::MAX, "AGE_50_PLUS"),
-];
-
-/// The age-band code of an age (years this calendar year).
-pub fn age_band(age: i32) -> &'static str {
-    AGE_BANDS
-        .iter()
-        .find(|(upper, _)| age < *upper)
-        .map_or("AGE_50_PLUS", |(_, code)| code)
+/// An age band: age this calendar year (Asia/Shanghai), banded. The stored
+/// and wire name is the code (`AGE_30_34`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumIter,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+pub enum AgeBand {
+    /// Under 25.
+    #[serde(rename = "AGE_UNDER_25")]
+    #[strum(serialize = "AGE_UNDER_25")]
+    Under25,
+    /// 25 to 29.
+    #[serde(rename = "AGE_25_29")]
+    #[strum(serialize = "AGE_25_29")]
+    From25To29,
+    /// 30 to 34.
+    #[serde(rename = "AGE_30_34")]
+    #[strum(serialize = "AGE_30_34")]
+    From30To34,
+    /// 35 to 39.
+    #[serde(rename = "AGE_35_39")]
+    #[strum(serialize = "AGE_35_39")]
+    From35To39,
+    /// 40 to 49.
+    #[serde(rename = "AGE_40_49")]
+    #[strum(serialize = "AGE_40_49")]
+    From40To49,
+    /// 50 and over.
+    #[serde(rename = "AGE_50_PLUS")]
+    #[strum(serialize = "AGE_50_PLUS")]
+    From50,
 }
 
-/// The ages (inclusive lower, exclusive upper) of an age-band code.
-pub fn age_band_bounds(code: &str) -> Option<(i32, i32)> {
-    let index = AGE_BANDS
-        .iter()
-        .position(|(_, c)| c.eq_ignore_ascii_case(code))?;
-    let lower = index.checked_sub(1).map_or(0, |i| AGE_BANDS[i].0);
-    Some((lower, AGE_BANDS[index].0))
+/// Age bands: upper bound (exclusive) of age this year, and band.
+const AGE_BANDS: [(i32, AgeBand); 6] = [
+    (25, AgeBand::Under25),
+    (30, AgeBand::From25To29),
+    (35, AgeBand::From30To34),
+    (40, AgeBand::From35To39),
+    (50, AgeBand::From40To49),
+    (i32::MAX, AgeBand::From50),
+];
+
+impl AgeBand {
+    /// The band of an age (years this calendar year).
+    pub fn of_age(age: i32) -> Self {
+        AGE_BANDS
+            .iter()
+            .find(|(upper, _)| age < *upper)
+            .map_or(Self::From50, |(_, band)| *band)
+    }
+
+    /// The ages it holds: inclusive lower, exclusive upper bound.
+    pub fn bounds(self) -> (i32, i32) {
+        let index = AGE_BANDS
+            .iter()
+            .position(|(_, band)| *band == self)
+            .unwrap_or(AGE_BANDS.len() - 1);
+        let lower = index.checked_sub(1).map_or(0, |i| AGE_BANDS[i].0);
+        (lower, AGE_BANDS[index].0)
+    }
+
+    /// The code (`AGE_30_34`).
+    pub fn code(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// Spend bands: upper bound (exclusive) in yuan, and code.
@@ -136,11 +188,11 @@ impl Dimension {
         match self {
             Self::GrowthTier => TIERS.to_vec(),
             Self::PaidMember | Self::BlackCard => BOOLEANS.to_vec(),
-            Self::AgeBand => AGE_BANDS.iter().map(|(_, c)| *c).collect(),
+            Self::AgeBand => AGE_BANDS.iter().map(|(_, band)| band.code()).collect(),
             Self::Gender => GENDERS.iter().map(|(_, c)| *c).collect(),
             Self::CityTier => CITY_TIERS.to_vec(),
             Self::SpendBand => SPEND_BANDS.iter().map(|(_, c)| *c).collect(),
-            Self::Interest => INTERESTS.to_vec(),
+            Self::Interest => Interest::codes(),
             Self::Service => SERVICES.to_vec(),
         }
     }

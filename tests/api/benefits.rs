@@ -226,8 +226,12 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
             "input.kind.interestService.interests",
         ),
         (
-            input(json!({ "interestService": { "service": "S", "interests": ["ASTROLOGY"] } })),
-            "input.kind.interestService.interests",
+            with(
+                input(json!({ "interestService": { "service": "S", "interests": ["SPORTS"] } })),
+                &["targeting", "interests"],
+                json!(["BEAUTY"]),
+            ),
+            "input.targeting.interests",
         ),
         (
             input(json!({ "offlineExperience": with(slot.clone(), &["capacity"], json!(0)) })),
@@ -252,22 +256,6 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
             "input.kind.pointsMultiplier.multiplierTenths",
         ),
         (with(pct.clone(), &["name"], json!(" ")), "input.name"),
-        (
-            with(pct.clone(), &["targeting", "ageBands"], json!(["AGE_12"])),
-            "input.targeting.ageBands",
-        ),
-        (
-            with(pct.clone(), &["targeting", "cityTiers"], json!(["TIER9"])),
-            "input.targeting.cityTiers",
-        ),
-        (
-            with(
-                pct.clone(),
-                &["targeting", "interests"],
-                json!(["ASTROLOGY"]),
-            ),
-            "input.targeting.interests",
-        ),
         (
             with(pct.clone(), &["stacking", "priority"], json!(1001)),
             "input.stacking.priority",
@@ -319,6 +307,28 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
     ];
     for (input, field) in bad {
         refused(create(&app, &op, input).await, "BAD_USER_INPUT", field);
+    }
+    // Targeting values are enums: an unknown one is a validation error
+    // naming the argument, before anything runs.
+    for (path, value) in [
+        (&["targeting", "ageBands"][..], json!(["AGE_12"])),
+        (&["targeting", "cityTiers"][..], json!(["TIER9"])),
+        (&["targeting", "interests"][..], json!(["ASTROLOGY"])),
+    ] {
+        let (status, body) = app
+            .graphql(
+                &op,
+                "mutation($i: BenefitInput!) { createBenefit(input: $i) { userErrors { code } } }",
+                json!({ "i": with(pct.clone(), path, value) }),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(error_codes(&body), ["GRAPHQL_VALIDATION_FAILED"]);
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!("input.{}", path.join("."))),
+            "{message}"
+        );
     }
     // Exactly one kind: two is a GraphQL validation error.
     let (status, body) = app

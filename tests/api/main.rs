@@ -23,6 +23,7 @@ mod postgres;
 mod privacy;
 mod schema;
 mod standing;
+mod targeting;
 
 use std::{future::Future, pin::Pin, process::ExitCode};
 
@@ -80,6 +81,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         benefits::reach_usage_and_the_member_centre,
         benefits::concurrent_edits_have_one_winner,
         benefits::renewal_rates_leave_only_through_the_privacy_engine,
+        targeting::one_targeting_decides_checkout_analysis_and_reach,
         standing::every_cell_of_the_standing_table_holds,
         standing::suspension_pauses_live_benefits_until_an_operator_resumes,
         hardening::entities_are_capped_batched_and_missed_one_by_one,

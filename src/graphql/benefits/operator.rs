@@ -52,16 +52,7 @@ impl CentreQuery {
                 tier: view.cell.tier.into(),
                 paid_member: view.cell.paid,
                 black_card: view.cell.black_card,
-                shown: view
-                    .shown
-                    .into_iter()
-                    .map(|(id, value)| AppliedBenefit {
-                        benefit_id: gid(id),
-                        value,
-                        upgraded: false,
-                        partial_on: Vec::new(),
-                    })
-                    .collect(),
+                shown: view.shown.into_iter().map(AppliedBenefit::from).collect(),
                 hidden: view.hidden.into_iter().map(gid).collect(),
             })
             .collect())

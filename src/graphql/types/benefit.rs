@@ -112,6 +112,93 @@ pub enum GrowthTier {
     BlackDiamond,
 }
 
+/// An interest category (a member can show several).
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::platform::Interest")]
+pub enum Interest {
+    /// Beauty and skin care.
+    Beauty,
+    /// Fashion.
+    Fashion,
+    /// Sports.
+    Sports,
+    /// Outdoor.
+    Outdoor,
+    /// Digital and electronics.
+    Digital,
+    /// Home.
+    Home,
+    /// Mother and baby.
+    MotherBaby,
+    /// Pets.
+    Pets,
+    /// Food.
+    Food,
+    /// Travel.
+    Travel,
+    /// Books.
+    Books,
+    /// Gaming.
+    Gaming,
+    /// Luxury.
+    Luxury,
+    /// Health.
+    Health,
+}
+
+/// Age this calendar year (Asia/Shanghai), banded.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::segments::dimensions::AgeBand")]
+pub enum AgeBand {
+    /// Under 25.
+    #[graphql(name = "AGE_UNDER_25")]
+    Under25,
+    /// 25 to 29.
+    #[graphql(name = "AGE_25_29")]
+    From25To29,
+    /// 30 to 34.
+    #[graphql(name = "AGE_30_34")]
+    From30To34,
+    /// 35 to 39.
+    #[graphql(name = "AGE_35_39")]
+    From35To39,
+    /// 40 to 49.
+    #[graphql(name = "AGE_40_49")]
+    From40To49,
+    /// 50 and over.
+    #[graphql(name = "AGE_50_PLUS")]
+    From50,
+}
+
+/// The tier of a member's city.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::CityTier")]
+pub enum CityTier {
+    /// Beijing, Shanghai, Guangzhou, Shenzhen.
+    #[graphql(name = "TIER1")]
+    Tier1,
+    /// The fifteen "new first-tier" cities.
+    #[graphql(name = "NEW_TIER1")]
+    NewTier1,
+    /// Second-tier cities.
+    #[graphql(name = "TIER2")]
+    Tier2,
+    /// Third-tier cities.
+    #[graphql(name = "TIER3")]
+    Tier3,
+    /// Fourth-tier cities.
+    #[graphql(name = "TIER4")]
+    Tier4,
+    /// Fifth-tier cities and below.
+    #[graphql(name = "TIER5")]
+    Tier5,
+}
+
+/// Converts a list of domain values to their GraphQL face and back.
+pub(crate) fn each<A, B: From<A>>(values: Vec<A>) -> Vec<B> {
+    values.into_iter().map(Into::into).collect()
+}
+
 pub(crate) fn to_local(at: DateTime<Utc>) -> LocalDateTime {
     LocalDateTime(crate::platform::to_business_local(at))
 }
@@ -125,12 +212,13 @@ pub(crate) struct Targeting {
     paid_member: Option<bool>,
     /// Black-card holders only (true), others only (false), either (null).
     black_card: Option<bool>,
-    /// Any of these interests (empty: any).
-    interests: Vec<String>,
+    /// Any of these interests (empty: any). For an interest service, its
+    /// own interests.
+    interests: Vec<Interest>,
     /// Any of these age bands (empty: any).
-    age_bands: Vec<String>,
+    age_bands: Vec<AgeBand>,
     /// Any of these city tiers (empty: any).
-    city_tiers: Vec<String>,
+    city_tiers: Vec<CityTier>,
 }
 
 /// Stacking rules.
@@ -222,9 +310,9 @@ impl From<Definition> for BenefitDefinition {
                 min_tier: d.targeting.min_tier.map(Into::into),
                 paid_member: d.targeting.paid_member,
                 black_card: d.targeting.black_card,
-                interests: d.targeting.interests,
-                age_bands: d.targeting.age_bands,
-                city_tiers: d.targeting.city_tiers,
+                interests: each(d.targeting.interests),
+                age_bands: each(d.targeting.age_bands),
+                city_tiers: each(d.targeting.city_tiers),
             },
             stacking: Stacking {
                 mode: d.stacking.mode.into(),

@@ -9,7 +9,7 @@ use crate::{
     graphql::scalars::LocalDateTime,
 };
 
-use super::benefit::{BenefitKind, GrowthTier, StackMode};
+use super::benefit::{AgeBand, BenefitKind, CityTier, GrowthTier, Interest, StackMode, each};
 
 /// Percent off every order.
 #[derive(InputObject)]
@@ -43,8 +43,9 @@ pub(crate) struct BirthdayGiftInput {
 pub(crate) struct InterestServiceInput {
     /// The service.
     service: String,
-    /// Interest categories it is for.
-    interests: Vec<String>,
+    /// Interest categories it is for: whom it targets (leave
+    /// `targeting.interests` empty).
+    interests: Vec<Interest>,
 }
 
 /// An offline experience.
@@ -108,15 +109,16 @@ pub(crate) struct TargetingInput {
     paid_member: Option<bool>,
     /// Black-card holders only (true), others only (false), either (null).
     black_card: Option<bool>,
-    /// Any of these interests.
+    /// Any of these interests (not for an interest service, which targets
+    /// its own).
     #[graphql(default)]
-    interests: Vec<String>,
-    /// Any of these age bands (AGE_UNDER_25 … AGE_50_PLUS).
+    interests: Vec<Interest>,
+    /// Any of these age bands.
     #[graphql(default)]
-    age_bands: Vec<String>,
-    /// Any of these city tiers (TIER1 … TIER5).
+    age_bands: Vec<AgeBand>,
+    /// Any of these city tiers.
     #[graphql(default)]
-    city_tiers: Vec<String>,
+    city_tiers: Vec<CityTier>,
 }
 
 /// Stacking rules.
@@ -209,7 +211,7 @@ impl From<BenefitInput> for Definition {
             },
             BenefitKindInput::InterestService(k) => Kind::InterestService {
                 service: k.service,
-                interests: k.interests,
+                interests: each(k.interests),
             },
             BenefitKindInput::OfflineExperience(k) => Kind::OfflineExperience {
                 title: k.title,
@@ -236,9 +238,9 @@ impl From<BenefitInput> for Definition {
                 min_tier: t.min_tier.map(Into::into),
                 paid_member: t.paid_member,
                 black_card: t.black_card,
-                interests: t.interests,
-                age_bands: t.age_bands,
-                city_tiers: t.city_tiers,
+                interests: each(t.interests),
+                age_bands: each(t.age_bands),
+                city_tiers: each(t.city_tiers),
             },
             stacking: definition::Stacking {
                 mode: input.stacking.mode.into(),

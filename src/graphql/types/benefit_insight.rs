@@ -20,9 +20,21 @@ pub(crate) struct AppliedBenefit {
     pub(crate) value: Option<i64>,
     /// The upgrade applies.
     pub(crate) upgraded: bool,
-    /// Targeted dimensions the analysis does not split by: only part of
-    /// the cell gets it.
+    /// Targeted dimensions on which only part of the cell matches: those
+    /// the analysis does not split by, and INTEREST in a cell of members
+    /// holding another interest (they may hold the targeted one too).
     pub(crate) partial_on: Vec<DimensionName>,
+}
+
+impl From<stacking::Applied> for AppliedBenefit {
+    fn from(applied: stacking::Applied) -> Self {
+        Self {
+            benefit_id: gid(applied.id),
+            value: applied.value,
+            upgraded: applied.upgraded,
+            partial_on: applied.partial.into_iter().map(Into::into).collect(),
+        }
+    }
 }
 
 /// Why a matching benefit does not apply.
@@ -136,16 +148,7 @@ impl From<stacking::Analysis> for CellAnalysis {
                             value,
                         })
                         .collect(),
-                    applied: o
-                        .applied
-                        .into_iter()
-                        .map(|x| AppliedBenefit {
-                            benefit_id: gid(x.id),
-                            value: x.value,
-                            upgraded: x.upgraded,
-                            partial_on: x.partial.into_iter().map(Into::into).collect(),
-                        })
-                        .collect(),
+                    applied: o.applied.into_iter().map(AppliedBenefit::from).collect(),
                     overridden: o
                         .overridden
                         .into_iter()
