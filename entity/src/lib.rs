@@ -14,6 +14,7 @@ pub mod benefit_revision;
 pub mod brand;
 pub mod category;
 pub mod category_sales;
+pub mod checkout_order;
 pub mod credential;
 pub mod criteria_policy;
 pub mod data_epoch;

@@ -28,6 +28,11 @@ pub struct Model {
     pub service: String,
     /// When (UTC).
     pub created_at: DateTimeUtc,
+    /// The checkout order that made it, if an order did.
+    pub order_id: Option<i64>,
+    /// When its order was refunded: it no longer counts against budgets
+    /// or the member's caps.
+    pub refunded_at: Option<DateTimeUtc>,
 }
 
 /// No navigable relations.

@@ -10,6 +10,7 @@ mod m20261124_000003_criteria;
 mod m20261124_000004_onboarding;
 mod m20261124_000005_benefits;
 mod m20261124_000006_paid_renewals;
+mod m20261125_000007_orders;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_onboarding::Migration),
             Box::new(m20261124_000005_benefits::Migration),
             Box::new(m20261124_000006_paid_renewals::Migration),
+            Box::new(m20261125_000007_orders::Migration),
         ]
     }
 }

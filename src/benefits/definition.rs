@@ -101,6 +101,40 @@ pub enum KindCode {
     PointsMultiplier,
 }
 
+/// The classes benefits stack in (after Shopify's discount classes):
+/// exclusivity, best-of and `combinesWith` bind within a class; benefits
+/// of different classes always combine.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, strum::Display,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum Class {
+    /// What items cost or when they can be bought: early access.
+    ItemPrice,
+    /// Money off the order: percentages and coupons.
+    OrderDiscount,
+    /// Shipping and returns.
+    Shipping,
+    /// Gifts, services and experiences.
+    Perk,
+    /// Points earned.
+    Points,
+}
+
+impl KindCode {
+    /// The class the kind stacks in.
+    pub fn class(self) -> Class {
+        match self {
+            Self::EarlyAccess => Class::ItemPrice,
+            Self::PercentOff | Self::FixedCoupon => Class::OrderDiscount,
+            Self::FreeReturnShipping => Class::Shipping,
+            Self::BirthdayGift | Self::InterestService | Self::OfflineExperience => Class::Perk,
+            Self::PointsMultiplier => Class::Points,
+        }
+    }
+}
+
 impl Kind {
     /// The kind's code.
     pub fn code(&self) -> KindCode {
@@ -160,13 +194,15 @@ impl Kind {
     }
 }
 
-/// How a benefit combines with the others a member qualifies for.
+/// How a benefit combines with the others of its [`Class`] a member
+/// qualifies for (other classes always combine with it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum StackMode {
-    /// Applies alone: nothing else applies beside it.
+    /// Applies alone in its class: nothing else of its class beside it.
     Exclusive,
-    /// Applies beside benefits of the kinds it lists (and that list it).
+    /// Applies beside benefits of its class whose kinds it lists (and that
+    /// list it).
     Combinable,
     /// Of the same kind, only the most valuable applies.
     BestOf,

@@ -77,6 +77,7 @@ pub(crate) async fn unique_redeemers(
         .distinct()
         .filter(redemption::Column::BenefitId.eq(benefit_id))
         .filter(redemption::Column::Granted.eq(true))
+        .filter(redemption::Column::RefundedAt.is_null())
         .count(db)
         .await?
         .try_into()

@@ -10,6 +10,7 @@
 //! a `benefit_event`.
 
 pub(crate) mod centre;
+pub(crate) mod checkout;
 pub(crate) mod definition;
 pub(crate) mod due;
 pub(crate) mod insight;
@@ -989,6 +990,7 @@ mod tests {
             (Outcome::BrandNotInStanding, "BRAND_NOT_IN_STANDING"),
             (Outcome::OutsideSchedule, "OUTSIDE_SCHEDULE"),
             (Outcome::NotTargeted, "NOT_TARGETED"),
+            (Outcome::Overridden, "OVERRIDDEN"),
             (Outcome::BelowThreshold, "BELOW_THRESHOLD"),
             (Outcome::MemberCapReached, "MEMBER_CAP_REACHED"),
             (Outcome::BudgetExhausted, "BUDGET_EXHAUSTED"),

@@ -1,5 +1,8 @@
-//! Eligibility and redemption for the platform's checkout (SERVICE role),
-//! by member reference. Budgets hold under any concurrency: a redemption's
+//! Eligibility and redemption of one benefit for the platform's checkout
+//! (SERVICE role), by member reference: judged alone here ([`judge`]), then
+//! by the checkout engine among the brand's other active benefits, so a
+//! single-benefit call agrees with a quote. Budgets hold under any
+//! concurrency ([`take`], also what orders use): a redemption's
 //! transaction first bumps the benefit's counters with a conditional UPDATE
 //! (which also serialises redemptions of one benefit: a row lock on
 //! PostgreSQL, the write lock on SQLite), then checks the member's cap, then
@@ -20,7 +23,7 @@ use sea_orm::{
 };
 
 use super::{
-    BenefitError,
+    Benefit, BenefitError, checkout,
     definition::{Definition, Kind},
     get,
     stacking::upgrade_applies,
@@ -33,9 +36,21 @@ use crate::{
     standing::{self, Conduct},
 };
 
-/// Why a member does or does not get a benefit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+/// Why a member does or does not get a benefit. The names (strum and
+/// serde alike) are stored.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Outcome {
     /// Granted.
     Granted,
@@ -47,6 +62,9 @@ pub enum Outcome {
     OutsideSchedule,
     /// The member is not in the targeted segment.
     NotTargeted,
+    /// Another benefit takes precedence under the stacking rules (a quote
+    /// says which and why).
+    Overridden,
     /// The order is below the coupon's threshold.
     BelowThreshold,
     /// The member used it as often as allowed.
@@ -138,7 +156,7 @@ pub(crate) struct Redemption {
 }
 
 /// What targeting knows of one member, read from platform data.
-async fn member(
+pub(super) async fn member(
     db: &impl ConnectionTrait,
     id: i64,
     now: DateTime<Utc>,
@@ -166,7 +184,7 @@ async fn member(
 }
 
 /// Eligibility of a member for a definition on an order, before budgets.
-fn judge(
+pub(super) fn judge(
     (status, state): (BrandStatus, BenefitState),
     definition: &Definition,
     member: &Profile,
@@ -225,19 +243,44 @@ pub(crate) async fn eligibility(
     now: DateTime<Utc>,
 ) -> Result<Eligibility, RedeemError> {
     check_order(order_cents)?;
+    Ok(decide(db, benefit_id, member_id, order_cents, now).await?.1)
+}
+
+/// What a member gets from one benefit on an order: judged alone, then,
+/// if it qualifies, by the checkout engine among the brand's other active
+/// benefits (stacking, budgets as read), so a single-benefit call agrees
+/// with a quote.
+async fn decide(
+    db: &DatabaseConnection,
+    benefit_id: i64,
+    member_id: i64,
+    order_cents: i64,
+    now: DateTime<Utc>,
+) -> Result<(Benefit, Eligibility), RedeemError> {
     let benefit = get(db, BrandScope::All, benefit_id).await?;
     let status = standing::status(db, benefit.row.brand_id).await?;
     let member = member(db, member_id, now).await?;
-    Ok(match &benefit.live {
-        Some(live) => judge((status, benefit.row.state), live, &member, order_cents, now),
-        None => judge(
-            (status, BenefitState::Draft),
-            &benefit.current,
-            &member,
-            order_cents,
-            now,
-        ),
-    })
+    let (state, definition) = match &benefit.live {
+        Some(live) => (benefit.row.state, live),
+        None => (BenefitState::Draft, &benefit.current),
+    };
+    let judged = judge((status, state), definition, &member, order_cents, now);
+    if judged.outcome != Outcome::Granted {
+        return Ok((benefit, judged));
+    }
+    let brand = benefit.row.brand_id;
+    let engine =
+        checkout::one_benefit(db, brand, benefit_id, &member, member_id, order_cents, now).await?;
+    let decided = match engine {
+        Some(quoted) => Eligibility {
+            outcome: quoted.outcome,
+            value: quoted.value,
+            upgraded: quoted.upgraded,
+            amount_cents: quoted.amount_cents,
+        },
+        None => judged,
+    };
+    Ok((benefit, decided))
 }
 
 /// The largest order a checkout may send: ¥10,000,000, in fen. Every
@@ -245,7 +288,7 @@ pub(crate) async fn eligibility(
 pub(crate) const MAX_ORDER_CENTS: i64 = 1_000_000_000;
 
 /// The one check of an order amount, for eligibility and redemption alike.
-fn check_order(order_cents: i64) -> Result<(), RedeemError> {
+pub(super) fn check_order(order_cents: i64) -> Result<(), RedeemError> {
     if (0..=MAX_ORDER_CENTS).contains(&order_cents) {
         Ok(())
     } else {
@@ -320,24 +363,12 @@ pub(crate) async fn redeem(
     if let Some(done) = replay(db, id, key, member_id, request.order_cents).await? {
         return Ok(done);
     }
-    let benefit = get(db, BrandScope::All, id).await?;
-    let status = standing::status(db, benefit.row.brand_id).await?;
-    let member = member(db, member_id, request.now).await?;
-    let (state, definition) = match &benefit.live {
-        Some(live) => (benefit.row.state, live),
-        None => (BenefitState::Draft, &benefit.current),
-    };
-    let judged = judge(
-        (status, state),
-        definition,
-        &member,
-        request.order_cents,
-        request.now,
-    );
-    let outcome = if judged.outcome == Outcome::Granted {
-        grant(db, request, key, definition, judged.amount_cents).await?
-    } else {
-        Err(judged.outcome)
+    let (benefit, judged) = decide(db, id, member_id, request.order_cents, request.now).await?;
+    let outcome = match (&benefit.live, judged.outcome) {
+        (Some(live), Outcome::Granted) => {
+            grant(db, request, key, live, judged.amount_cents).await?
+        }
+        (_, refused) => Err(refused),
     };
     let refusal = match outcome {
         Ok(done) => return Ok(done),
@@ -385,24 +416,74 @@ async fn insert(
         .ok_or_else(|| DbErr::RecordNotFound(format!("redemption {id}")))
 }
 
-/// The granting transaction; `Err(outcome)` when a budget refuses.
-async fn grant(
-    db: &DatabaseConnection,
-    request: &Request<'_>,
-    key: &str,
-    definition: &Definition,
-    amount_cents: i64,
-) -> Result<Result<Redemption, Outcome>, RedeemError> {
-    let budget = &definition.budget;
+/// Most redemptions of a benefit in all: its budget's, or an offline
+/// experience's places, whichever is smaller.
+fn redemption_cap(definition: &Definition) -> Option<i64> {
     let places = match &definition.kind {
         Kind::OfflineExperience { capacity, .. } => Some(*capacity),
         _ => None,
     };
-    let cap = match (budget.total_redemptions, places) {
+    match (definition.budget.total_redemptions, places) {
         (Some(a), Some(b)) => Some(Ord::min(a, b)),
         (a, b) => a.or(b),
-    };
-    let txn = db.begin().await?;
+    }
+}
+
+/// Whether budgets could pay for one more grant of `amount_cents`, read
+/// without taking anything: what a quote shows. [`take`] decides.
+pub(super) fn affordable(
+    definition: &Definition,
+    row: &benefit::Model,
+    member_uses: u64,
+    amount_cents: i64,
+) -> Result<(), Outcome> {
+    if redemption_cap(definition).is_some_and(|cap| row.redemptions >= cap) {
+        return Err(Outcome::BudgetExhausted);
+    }
+    if definition
+        .budget
+        .total_money_cents
+        .is_some_and(|money| row.spent_cents > money - amount_cents)
+    {
+        return Err(Outcome::MoneyBudgetExhausted);
+    }
+    if definition
+        .budget
+        .per_member
+        .is_some_and(|per| member_uses >= u64::try_from(per).unwrap_or(u64::MAX))
+    {
+        return Err(Outcome::MemberCapReached);
+    }
+    Ok(())
+}
+
+/// The member's grants of a benefit that still count (not refunded).
+pub(super) async fn member_uses(
+    db: &impl ConnectionTrait,
+    benefit_id: i64,
+    member_id: i64,
+) -> Result<u64, DbErr> {
+    redemption::Entity::find()
+        .filter(redemption::Column::BenefitId.eq(benefit_id))
+        .filter(redemption::Column::MemberId.eq(member_id))
+        .filter(redemption::Column::Granted.eq(true))
+        .filter(redemption::Column::RefundedAt.is_null())
+        .count(db)
+        .await
+}
+
+/// Takes one grant of `amount_cents` from the benefit's budgets inside
+/// `txn`: a conditional UPDATE of its counters first (which serialises
+/// grants of one benefit), then the member's cap. `Err(outcome)` when a
+/// budget refuses; the caller then drops the transaction.
+pub(super) async fn take(
+    txn: &impl ConnectionTrait,
+    benefit_id: i64,
+    member_id: i64,
+    definition: &Definition,
+    amount_cents: i64,
+) -> Result<Result<(), Outcome>, DbErr> {
+    let cap = redemption_cap(definition);
     let mut bump = benefit::Entity::update_many()
         .col_expr(
             benefit::Column::Redemptions,
@@ -412,37 +493,51 @@ async fn grant(
             benefit::Column::SpentCents,
             Expr::col(benefit::Column::SpentCents).add(amount_cents),
         )
-        .filter(benefit::Column::Id.eq(request.benefit_id))
+        .filter(benefit::Column::Id.eq(benefit_id))
         .filter(benefit::Column::State.eq(BenefitState::Active));
     if let Some(cap) = cap {
         bump = bump.filter(benefit::Column::Redemptions.lt(cap));
     }
-    if let Some(money) = budget.total_money_cents {
+    if let Some(money) = definition.budget.total_money_cents {
         bump = bump.filter(benefit::Column::SpentCents.lte(money - amount_cents));
     }
-    if bump.exec(&txn).await?.rows_affected == 0 {
-        drop(txn);
-        let row = benefit::Entity::find_by_id(request.benefit_id)
-            .one(db)
-            .await?;
-        let outcome = match row {
+    if bump.exec(txn).await?.rows_affected == 0 {
+        let row = benefit::Entity::find_by_id(benefit_id).one(txn).await?;
+        return Ok(Err(match row {
             Some(row) if row.state != BenefitState::Active => Outcome::NotActive,
             Some(row) if cap.is_some_and(|cap| row.redemptions >= cap) => Outcome::BudgetExhausted,
             _ => Outcome::MoneyBudgetExhausted,
-        };
-        return Ok(Err(outcome));
+        }));
     }
-    if let Some(per_member) = budget.per_member {
-        let used = redemption::Entity::find()
-            .filter(redemption::Column::BenefitId.eq(request.benefit_id))
-            .filter(redemption::Column::MemberId.eq(request.member_id))
-            .filter(redemption::Column::Granted.eq(true))
-            .count(&txn)
-            .await?;
+    if let Some(per_member) = definition.budget.per_member {
+        let used = member_uses(txn, benefit_id, member_id).await?;
         if used >= u64::try_from(per_member).unwrap_or(u64::MAX) {
-            drop(txn);
             return Ok(Err(Outcome::MemberCapReached));
         }
+    }
+    Ok(Ok(()))
+}
+
+/// The granting transaction; `Err(outcome)` when a budget refuses.
+async fn grant(
+    db: &DatabaseConnection,
+    request: &Request<'_>,
+    key: &str,
+    definition: &Definition,
+    amount_cents: i64,
+) -> Result<Result<Redemption, Outcome>, RedeemError> {
+    let txn = db.begin().await?;
+    if let Err(outcome) = take(
+        &txn,
+        request.benefit_id,
+        request.member_id,
+        definition,
+        amount_cents,
+    )
+    .await?
+    {
+        drop(txn);
+        return Ok(Err(outcome));
     }
     match insert(&txn, request, key, Outcome::Granted, amount_cents).await {
         Ok(row) => {

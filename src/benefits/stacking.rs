@@ -52,8 +52,10 @@ pub(crate) struct Applied {
     pub partial: Vec<Dimension>,
 }
 
-/// Why a matching benefit does not apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a matching benefit does not apply. Serde names are stored in
+/// orders' quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OverrideReason {
     /// An exclusive benefit applies.
     ExclusiveApplies,
@@ -119,6 +121,16 @@ pub(crate) struct Analysis {
 }
 
 impl Cell {
+    /// The programme cell a member is in.
+    pub(crate) fn of(member: &Profile) -> Self {
+        Self {
+            tier: member.tier,
+            paid: member.paid,
+            black_card: member.black_card,
+            extras: Vec::new(),
+        }
+    }
+
     /// What targeting knows of the cell's members.
     fn profile(&self) -> Profile {
         let mut profile = Profile::cell(self.tier, self.paid, self.black_card);
@@ -241,31 +253,42 @@ pub(crate) fn resolve(candidates: &[Candidate<'_>], cell: &Cell) -> CellOutcome 
     let mut conflicts = Vec::new();
     for (c, a) in matched {
         let mode = c.definition.stacking.mode;
-        let blocker = if let Some((x, _)) = applied
+        // Rules bind within a class only: a shipping benefit never takes
+        // an order discount away, whatever either says.
+        let class = c.definition.kind.code().class();
+        let rivals: Vec<&Candidate<'_>> = applied
             .iter()
-            .find(|(x, _)| x.definition.stacking.mode == StackMode::Exclusive)
+            .map(|(x, _)| x)
+            .filter(|x| x.definition.kind.code().class() == class)
+            .collect();
+        let blocker = if let Some(x) = rivals
+            .iter()
+            .find(|x| x.definition.stacking.mode == StackMode::Exclusive)
         {
             if mode == StackMode::Exclusive {
                 conflicts.push(Conflict {
                     kept: x.id,
                     lost: c.id,
-                    reason: "two exclusive benefits match; the higher priority applies".to_owned(),
+                    reason:
+                        "two exclusive benefits of one class match; the higher priority applies"
+                            .to_owned(),
                 });
             }
             Some((x.id, OverrideReason::ExclusiveApplies))
-        } else if let Some((x, _)) = applied.first().filter(|_| mode == StackMode::Exclusive) {
+        } else if let Some(x) = rivals.first().filter(|_| mode == StackMode::Exclusive) {
             Some((x.id, OverrideReason::HigherPriorityApplies))
-        } else if let Some((x, _)) = applied
+        } else if let Some(x) = rivals
             .iter()
-            .find(|(x, _)| !combinable(x.definition, c.definition))
+            .find(|x| !combinable(x.definition, c.definition))
         {
             conflicts.push(Conflict {
                 kept: x.id,
                 lost: c.id,
                 reason: format!(
-                    "{} and {} do not list each other's kind in combinesWith",
+                    "{} and {} are both {} and do not list each other's kind in combinesWith",
                     x.definition.kind.code(),
-                    c.definition.kind.code()
+                    c.definition.kind.code(),
+                    class,
                 ),
             });
             Some((x.id, OverrideReason::NotCombinable))
@@ -395,7 +418,7 @@ mod tests {
     /// A hand-checked matrix: 5% off for everyone (best-of), 10% off for
     /// paid members (best-of), a ¥20 coupon that combines with percent-off,
     /// free returns (exclusive, priority 50) for black-card holders, and a
-    /// 2× points multiplier that combines with nothing.
+    /// 2× points multiplier that lists nothing (alone in its class).
     #[test]
     fn stacking_matrix() {
         use GrowthTier::*;
@@ -455,23 +478,70 @@ mod tests {
         ];
         let applied =
             |c: Cell| -> Vec<i64> { resolve(&all, &c).applied.iter().map(|a| a.id).collect() };
-        assert_eq!(applied(cell(Bronze, false, false)), [1, 3]);
-        assert_eq!(applied(cell(Gold, true, false)), [2, 3]);
-        assert_eq!(applied(cell(Diamond, true, true)), [4]);
+        assert_eq!(applied(cell(Bronze, false, false)), [1, 3, 5]);
+        assert_eq!(applied(cell(Gold, true, false)), [2, 3, 5]);
+        // The exclusive returns benefit is alone in SHIPPING: it takes no
+        // discount or points away.
+        assert_eq!(applied(cell(Diamond, true, true)), [4, 2, 3, 5]);
         let outcome = resolve(&all, &cell(Gold, true, false));
-        assert!(outcome.overridden.contains(&Overridden {
-            id: 1,
-            by: 2,
-            reason: OverrideReason::BestOfLower
-        }));
-        assert!(outcome.overridden.contains(&Overridden {
+        assert_eq!(
+            outcome.overridden,
+            [Overridden {
+                id: 1,
+                by: 2,
+                reason: OverrideReason::BestOfLower
+            }]
+        );
+        assert!(outcome.conflicts.is_empty());
+        assert!(analyse(&all, &[]).dead.is_empty());
+
+        // Within a class the rules bind: a second, exclusive points
+        // multiplier for paid members knocks the first out there, and a
+        // percent-off that lists no coupon keeps the coupon out.
+        let mut triple = benefit(
+            Kind::PointsMultiplier {
+                multiplier_tenths: 30,
+            },
+            StackMode::Exclusive,
+            &[],
+            2,
+        );
+        triple.targeting.paid_member = Some(true);
+        let alone = benefit(
+            Kind::PercentOff { percent: 7 },
+            StackMode::Combinable,
+            &[],
+            20,
+        );
+        let more = [
+            all.as_slice(),
+            &[
+                Candidate {
+                    id: 6,
+                    definition: &triple,
+                },
+                Candidate {
+                    id: 7,
+                    definition: &alone,
+                },
+            ],
+        ]
+        .concat();
+        let gold = resolve(&more, &cell(Gold, true, false));
+        assert_eq!(
+            gold.applied.iter().map(|a| a.id).collect::<Vec<_>>(),
+            [7, 6]
+        );
+        assert!(gold.overridden.contains(&Overridden {
             id: 5,
-            by: 2,
+            by: 6,
+            reason: OverrideReason::ExclusiveApplies
+        }));
+        assert!(gold.overridden.contains(&Overridden {
+            id: 3,
+            by: 7,
             reason: OverrideReason::NotCombinable
         }));
-        assert_eq!(outcome.conflicts.len(), 1);
-        let analysis = analyse(&all, &[]);
-        assert_eq!(analysis.dead, [(5, DeadReason::AlwaysOverridden)]);
     }
 
     #[test]

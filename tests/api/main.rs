@@ -9,6 +9,7 @@ mod audience;
 mod auth;
 mod benefits;
 mod brands;
+mod checkout;
 mod criteria;
 mod data;
 mod due;
@@ -81,6 +82,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         benefits::reach_usage_and_the_member_centre,
         benefits::concurrent_edits_have_one_winner,
         benefits::renewal_rates_leave_only_through_the_privacy_engine,
+        checkout::quotes_orders_and_refunds_follow_one_engine,
         targeting::one_targeting_decides_checkout_analysis_and_reach,
         standing::every_cell_of_the_standing_table_holds,
         standing::suspension_pauses_live_benefits_until_an_operator_resumes,

@@ -1,21 +1,75 @@
-//! The checkout (SERVICE): eligibility of a member and idempotent
-//! redemption by member reference.
+//! The checkout (SERVICE): quotes and orders on a basket, eligibility of a
+//! member and idempotent redemption by member reference.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::benefit_id;
-use crate::graphql::types::benefit::RedemptionOutcome;
+use crate::graphql::types::{
+    benefit::RedemptionOutcome,
+    checkout::{BasketLineInput, Order, Quote},
+};
 use crate::{
     auth::Role,
-    benefits::redemption,
-    graphql::{ApiError, UserError, db, ids::gid, outcome, parse_id, principal, require},
+    benefits::{checkout, redemption},
+    graphql::{
+        ApiError, UserError, db, ids::gid, ids::parse_brand_id, outcome, parse_id, principal,
+        require,
+    },
 };
+
+/// A basket to quote: what would this member get in this store?
+#[derive(InputObject)]
+pub(super) struct QuoteInput {
+    /// The store's brand.
+    pub(crate) brand_id: ID,
+    /// The platform's member reference.
+    pub(crate) member_ref: ID,
+    /// The basket (1–100 lines).
+    pub(crate) lines: Vec<BasketLineInput>,
+}
+
+/// An order to place: its quote is applied atomically, once per
+/// `orderRef`.
+#[derive(InputObject)]
+pub(super) struct PlaceOrderInput {
+    /// The store's brand.
+    pub(crate) brand_id: ID,
+    /// The checkout's order reference, unique per store (1–128
+    /// characters); placing it again returns the first result.
+    pub(crate) order_ref: String,
+    /// The platform's member reference.
+    pub(crate) member_ref: ID,
+    /// The basket (1–100 lines).
+    pub(crate) lines: Vec<BasketLineInput>,
+}
+
+/// The result of `placeOrder` and `refundOrder`.
+#[derive(SimpleObject)]
+pub(super) struct OrderPayload {
+    /// The order, when the request was usable.
+    pub(crate) order: Option<Order>,
+    /// Why it was not.
+    pub(crate) user_errors: Vec<UserError>,
+}
+
+/// The payload of an order mutation; user errors name fields under
+/// `prefix` (`input.` for an input object, nothing for plain arguments).
+fn order_payload(
+    result: Result<checkout::Order, checkout::CheckoutError>,
+    prefix: &str,
+) -> Result<OrderPayload, ApiError> {
+    let (order, user_errors) = outcome(result, |e| format!("{prefix}{}", e.field()))?;
+    Ok(OrderPayload {
+        order: order.map(Into::into),
+        user_errors,
+    })
+}
 
 /// What eligibility decided.
 #[derive(SimpleObject)]
 pub(super) struct BenefitEligibility {
-    /// Whether the member gets it (before budgets).
+    /// Whether the member gets it.
     pub(crate) eligible: bool,
     /// GRANTED, or why not.
     pub(crate) outcome: RedemptionOutcome,
@@ -72,8 +126,41 @@ pub(super) struct ServiceQuery;
 
 #[Object]
 impl ServiceQuery {
-    /// Whether a member gets a benefit on an order, before budgets
-    /// (SERVICE: the checkout).
+    /// What a member gets on a basket in a brand's store now, per benefit
+    /// (granted, or why not) and per line; nothing is recorded (SERVICE:
+    /// the checkout). The same engine as the cell analysis and orders.
+    async fn quote(&self, ctx: &Context<'_>, input: QuoteInput) -> Result<Quote, ApiError> {
+        let principal = principal(ctx)?;
+        require(principal, &[Role::Service], "quoting baskets")?;
+        let lines: Vec<checkout::Line> = input.lines.into_iter().map(Into::into).collect();
+        let quote = checkout::quote(
+            db(ctx)?,
+            parse_brand_id(&input.brand_id)?,
+            parse_id(&input.member_ref, "a member reference")?,
+            &lines,
+            Utc::now(),
+        )
+        .await?;
+        Ok(quote.into())
+    }
+
+    /// A placed order of a brand's store by its reference (SERVICE).
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        brand_id: ID,
+        order_ref: String,
+    ) -> Result<Order, ApiError> {
+        let principal = principal(ctx)?;
+        require(principal, &[Role::Service], "reading orders")?;
+        let order = checkout::order(db(ctx)?, parse_brand_id(&brand_id)?, &order_ref).await?;
+        Ok(order.into())
+    }
+
+    /// Whether a member gets a benefit on a one-line order, decided by the
+    /// same engine as `quote` (stacking with the brand's other active
+    /// benefits, budgets as they stand); nothing is taken (SERVICE: the
+    /// checkout).
     async fn benefit_eligibility(
         &self,
         ctx: &Context<'_>,
@@ -108,9 +195,52 @@ pub(super) struct ServiceMutation;
 
 #[Object]
 impl ServiceMutation {
-    /// Records a redemption for a member (SERVICE: the checkout). Budgets
-    /// hold under concurrency; a replayed `idempotencyKey` returns the
-    /// first result and counts once.
+    /// Places an order: its quote's granted benefits are recorded
+    /// together, or none are and the order is refused (CONFLICT: quote
+    /// again). Placing the same `orderRef` again returns the first result
+    /// (SERVICE: the checkout).
+    async fn place_order(
+        &self,
+        ctx: &Context<'_>,
+        input: PlaceOrderInput,
+    ) -> Result<OrderPayload, ApiError> {
+        let principal = principal(ctx)?;
+        require(principal, &[Role::Service], "placing orders")?;
+        let lines: Vec<checkout::Line> = input.lines.into_iter().map(Into::into).collect();
+        let request = checkout::OrderRequest {
+            brand_id: parse_brand_id(&input.brand_id)?,
+            order_ref: &input.order_ref,
+            member_id: parse_id(&input.member_ref, "a member reference")?,
+            lines: &lines,
+            service: &principal.subject,
+            now: Utc::now(),
+        };
+        order_payload(checkout::place(db(ctx)?, &request).await, "input.")
+    }
+
+    /// Refunds a whole order: every benefit it was granted gets its budget
+    /// and the member's cap back, once; refunding again changes nothing
+    /// (SERVICE: the checkout).
+    async fn refund_order(
+        &self,
+        ctx: &Context<'_>,
+        brand_id: ID,
+        order_ref: String,
+    ) -> Result<OrderPayload, ApiError> {
+        let principal = principal(ctx)?;
+        require(principal, &[Role::Service], "refunding orders")?;
+        let brand = parse_brand_id(&brand_id)?;
+        order_payload(
+            checkout::refund(db(ctx)?, brand, &order_ref, Utc::now()).await,
+            "",
+        )
+    }
+
+    /// Records a redemption of one benefit for a member on a one-line
+    /// order, as the quote engine decides it (an overridden benefit is
+    /// refused OVERRIDDEN); prefer `placeOrder` for a basket (SERVICE: the
+    /// checkout). Budgets hold under concurrency; a replayed
+    /// `idempotencyKey` returns the first result and counts once.
     async fn redeem_benefit(
         &self,
         ctx: &Context<'_>,

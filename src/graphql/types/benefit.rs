@@ -112,6 +112,23 @@ pub enum GrowthTier {
     BlackDiamond,
 }
 
+/// The classes benefits stack in: exclusivity, best-of and
+/// `combinesWith` bind within a class; different classes always combine.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::benefits::definition::Class")]
+pub enum BenefitClass {
+    /// What items cost or when they can be bought: early access.
+    ItemPrice,
+    /// Money off the order: percentages and coupons.
+    OrderDiscount,
+    /// Shipping and returns.
+    Shipping,
+    /// Gifts, services and experiences.
+    Perk,
+    /// Points earned.
+    Points,
+}
+
 /// An interest category (a member can show several).
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "crate::platform::Interest")]
@@ -278,6 +295,8 @@ pub(crate) struct BenefitDefinition {
     description: Option<String>,
     /// The kind.
     kind: BenefitKind,
+    /// The class it stacks in.
+    class: BenefitClass,
     /// The headline value: percent, coupon fen or multiplier tenths.
     value: Option<i64>,
     /// The kind's parameters as entered (times in UTC).
@@ -302,6 +321,7 @@ impl From<Definition> for BenefitDefinition {
         }
         Self {
             kind: d.kind.code().into(),
+            class: d.kind.code().class().into(),
             value: d.kind.value(),
             parameters: Json(parameters),
             name: d.name,
@@ -465,6 +485,9 @@ pub enum RedemptionOutcome {
     OutsideSchedule,
     /// The member is not in the targeted segment.
     NotTargeted,
+    /// Another benefit takes precedence under the stacking rules (a quote
+    /// says which and why).
+    Overridden,
     /// The order is below the coupon's threshold.
     BelowThreshold,
     /// The member used it as often as allowed.

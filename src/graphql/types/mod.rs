@@ -8,4 +8,5 @@ pub(crate) mod benefit;
 pub(crate) mod benefit_input;
 pub(crate) mod benefit_insight;
 pub(crate) mod brand;
+pub(crate) mod checkout;
 pub(crate) mod criteria;

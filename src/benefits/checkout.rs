@@ -1,0 +1,1032 @@
+//! Checkout: what a member gets on a basket in a brand's store ([`quote`]),
+//! and the order that applies it ([`place`]) or gives it back
+//! ([`refund`]).
+//!
+//! One engine: a benefit is judged (state, standing, schedule, targeting,
+//! threshold) as in eligibility, its budgets read as a quote would see
+//! them, then every benefit still in the running goes through the same
+//! [`stacking::resolve`] the cell analysis shows, for the member's cell.
+//! Money composes in a fixed order, each step rounded down to the fen:
+//! percentages first, one after another on what is left (折上折: 10% then
+//! 5% is 14.5% off), then coupons, each at most what is left; a coupon's
+//! threshold is met by the basket's subtotal. The discount is spread over
+//! the lines in proportion to their subtotals (largest remainders take the
+//! odd fen).
+//!
+//! An order applies its quote atomically: every granted benefit's budget
+//! is taken in one transaction, or none is and the order is refused. It is
+//! idempotent per (brand, order reference); a refund gives back every
+//! budget and member cap the order took, once.
+
+use chrono::{DateTime, Utc};
+use entity::{
+    benefit, checkout_order,
+    enums::{BenefitState, BrandStatus},
+    redemption,
+};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
+    QueryFilter as _, QuerySelect as _, SqlErr, TransactionTrait as _,
+    sea_query::{Expr, ExprTrait as _},
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Benefit, BenefitError,
+    definition::{Kind, KindCode},
+    of_brand,
+    redemption::{MAX_ORDER_CENTS, Outcome, RedeemError, affordable, judge, member, take},
+    stacking::{self, Candidate, Cell, OverrideReason},
+    targeting::Profile,
+};
+use crate::{
+    error::{CodedError, ErrorCode},
+    standing,
+};
+
+/// Most lines in one basket.
+pub(crate) const MAX_LINES: usize = 100;
+/// Most units of one line.
+pub(crate) const MAX_QUANTITY: i64 = 9_999;
+/// Most one line may cost (quantity × unit price): ¥10,000,000, in fen.
+pub(crate) const MAX_LINE_CENTS: i64 = MAX_ORDER_CENTS;
+
+/// One basket line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Line {
+    /// The brand's SKU code.
+    pub sku: String,
+    /// Units (1–9,999).
+    pub quantity: i64,
+    /// Price of one unit before benefits, in fen.
+    pub unit_cents: i64,
+}
+
+/// Why a checkout request is unusable or its order refused.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CheckoutError {
+    /// Bad input, naming the field by its path (`lines.2.quantity`).
+    #[error("`{field}` {message}")]
+    Invalid {
+        /// The input path.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The member or benefit is unknown, or the like.
+    #[error(transparent)]
+    Redeem(#[from] RedeemError),
+    /// The order reference was used for another member or basket.
+    #[error("order `{0}` was already placed for another member or basket")]
+    OrderReused(String),
+    /// No order with that reference in the brand's store.
+    #[error("no order `{0}` in this store")]
+    UnknownOrder(String),
+    /// A benefit of the quote could no longer be granted when the order
+    /// was placed (a budget ran out meanwhile): nothing was recorded.
+    #[error("benefit {benefit_id} can no longer be granted ({}): nothing was recorded; quote again", <&str>::from(*.outcome))]
+    NoLongerGranted {
+        /// The benefit.
+        benefit_id: i64,
+        /// Why.
+        outcome: Outcome,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<BenefitError> for CheckoutError {
+    fn from(error: BenefitError) -> Self {
+        Self::Redeem(error.into())
+    }
+}
+
+impl CodedError for CheckoutError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Invalid { .. } => ErrorCode::BadUserInput,
+            Self::Redeem(error) => error.code(),
+            Self::OrderReused(_) | Self::NoLongerGranted { .. } => ErrorCode::Conflict,
+            Self::UnknownOrder(_) => ErrorCode::NotFound,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl CheckoutError {
+    /// The input path a client should look at.
+    pub(crate) fn field(&self) -> String {
+        match self {
+            Self::Invalid { field, .. } => field.clone(),
+            Self::Redeem(error) => error.field().to_owned(),
+            Self::OrderReused(_) | Self::UnknownOrder(_) => "orderRef".to_owned(),
+            Self::NoLongerGranted { .. } => "lines".to_owned(),
+            Self::Db(_) => String::new(),
+        }
+    }
+}
+
+fn invalid(field: String, message: impl Into<String>) -> CheckoutError {
+    CheckoutError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Checks every line; returns the basket's subtotal.
+pub(crate) fn check_basket(lines: &[Line]) -> Result<i64, CheckoutError> {
+    if lines.is_empty() || lines.len() > MAX_LINES {
+        return Err(invalid(
+            "lines".to_owned(),
+            format!("takes 1 to {MAX_LINES} lines"),
+        ));
+    }
+    let mut subtotal = 0_i64;
+    for (i, line) in lines.iter().enumerate() {
+        let sku = line.sku.trim();
+        if sku.is_empty() || sku.chars().count() > 64 {
+            return Err(invalid(
+                format!("lines.{i}.sku"),
+                "must be 1 to 64 characters",
+            ));
+        }
+        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+            return Err(invalid(
+                format!("lines.{i}.quantity"),
+                format!("must be 1 to {MAX_QUANTITY}"),
+            ));
+        }
+        let total = line
+            .quantity
+            .checked_mul(line.unit_cents)
+            .filter(|total| line.unit_cents >= 0 && *total <= MAX_LINE_CENTS);
+        let Some(total) = total else {
+            return Err(invalid(
+                format!("lines.{i}.unitCents"),
+                "must be at least 0, and quantity × unitCents at most 1000000000 fen (¥10,000,000)",
+            ));
+        };
+        // At most 100 lines of ¥10,000,000: far inside i64.
+        subtotal += total;
+    }
+    Ok(subtotal)
+}
+
+/// What one benefit does on a basket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Quoted {
+    /// The benefit.
+    pub benefit_id: i64,
+    /// Its kind.
+    pub kind: KindCode,
+    /// GRANTED, or why not.
+    pub outcome: Outcome,
+    /// When overridden: the benefit it lost to, and why.
+    pub overridden_by: Option<(i64, OverrideReason)>,
+    /// Its value for this member (upgraded or not).
+    pub value: Option<i64>,
+    /// The upgrade applies.
+    pub upgraded: bool,
+    /// Money off the order from this benefit, in fen.
+    pub amount_cents: i64,
+}
+
+/// One basket line with its share of the discount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct QuotedLine {
+    /// The line as sent.
+    pub line: Line,
+    /// Quantity × unit price, in fen.
+    pub subtotal_cents: i64,
+    /// Its share of the money off, in fen.
+    pub discount_cents: i64,
+}
+
+/// What a member gets on a basket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Quote {
+    /// The basket before benefits, in fen.
+    pub subtotal_cents: i64,
+    /// Money off in all, in fen.
+    pub discount_cents: i64,
+    /// Per line.
+    pub lines: Vec<QuotedLine>,
+    /// Every ACTIVE benefit of the brand, granted or why not, highest
+    /// priority first.
+    pub benefits: Vec<Quoted>,
+}
+
+/// A live benefit as the checkout sees it: its row (state, counters), its
+/// live definition and the member's grants of it that still count.
+pub(crate) struct Offer<'a> {
+    /// The benefit.
+    pub benefit: &'a Benefit,
+    /// The member's uses of it.
+    pub member_uses: u64,
+}
+
+/// The engine: what a member of `status`'s brand gets on `lines` from
+/// `offers`. Pure.
+pub(crate) fn price(
+    status: BrandStatus,
+    offers: &[Offer<'_>],
+    member: &Profile,
+    lines: &[Line],
+    subtotal: i64,
+    now: DateTime<Utc>,
+) -> Quote {
+    let mut quoted: Vec<Quoted> = Vec::new();
+    let mut candidates = Vec::new();
+    for offer in offers {
+        let row = &offer.benefit.row;
+        let Some(definition) = offer.benefit.live.as_ref() else {
+            continue;
+        };
+        let judged = judge((status, row.state), definition, member, subtotal, now);
+        let outcome = match judged.outcome {
+            Outcome::Granted => affordable(definition, row, offer.member_uses, judged.amount_cents)
+                .err()
+                .unwrap_or(Outcome::Granted),
+            refused => refused,
+        };
+        if outcome == Outcome::Granted {
+            candidates.push(Candidate {
+                id: row.id,
+                definition,
+            });
+        }
+        quoted.push(Quoted {
+            benefit_id: row.id,
+            kind: definition.kind.code(),
+            outcome,
+            overridden_by: None,
+            value: judged.value,
+            upgraded: judged.upgraded,
+            amount_cents: 0,
+        });
+    }
+    let resolved = stacking::resolve(&candidates, &Cell::of(member));
+    for lost in &resolved.overridden {
+        if let Some(q) = quoted.iter_mut().find(|q| q.benefit_id == lost.id) {
+            q.outcome = Outcome::Overridden;
+            q.overridden_by = Some((lost.by, lost.reason));
+        }
+    }
+    // Percentages first, each on what is left; then coupons.
+    let mut left = subtotal;
+    for pass in [KindCode::PercentOff, KindCode::FixedCoupon] {
+        for applied in &resolved.applied {
+            let Some(q) = quoted.iter_mut().find(|q| q.benefit_id == applied.id) else {
+                continue;
+            };
+            if q.kind != pass {
+                continue;
+            }
+            let value = applied.value.unwrap_or_default();
+            let off = match pass {
+                KindCode::PercentOff => Kind::PercentOff { percent: value }
+                    .money_off(value, left)
+                    .unwrap_or_default(),
+                _ => Ord::min(value, left),
+            };
+            q.amount_cents = off;
+            left -= off;
+        }
+    }
+    let discount = subtotal - left;
+    // Highest priority first, as the analysis lists them.
+    let rank = |id: i64| {
+        resolved
+            .applied
+            .iter()
+            .position(|a| a.id == id)
+            .unwrap_or(usize::MAX)
+    };
+    quoted.sort_by_key(|q| {
+        (
+            q.outcome != Outcome::Granted,
+            rank(q.benefit_id),
+            q.benefit_id,
+        )
+    });
+    Quote {
+        subtotal_cents: subtotal,
+        discount_cents: discount,
+        lines: spread(lines, subtotal, discount),
+        benefits: quoted,
+    }
+}
+
+/// The discount over the lines in proportion to their subtotals, rounded
+/// down, the odd fen to the largest remainders (earlier lines on a tie).
+fn spread(lines: &[Line], subtotal: i64, discount: i64) -> Vec<QuotedLine> {
+    let totals: Vec<i64> = lines.iter().map(|l| l.quantity * l.unit_cents).collect();
+    let shares: Vec<(i64, i128)> = totals
+        .iter()
+        .map(|total| {
+            if subtotal == 0 {
+                return (0, 0);
+            }
+            let exact = i128::from(discount) * i128::from(*total);
+            let share = exact / i128::from(subtotal);
+            (
+                i64::try_from(share).unwrap_or_default(),
+                exact % i128::from(subtotal),
+            )
+        })
+        .collect();
+    let mut odd = discount - shares.iter().map(|(s, _)| s).sum::<i64>();
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_by_key(|i| (std::cmp::Reverse(shares[*i].1), *i));
+    let mut extra = vec![0; lines.len()];
+    for i in order {
+        if odd == 0 {
+            break;
+        }
+        extra[i] = 1;
+        odd -= 1;
+    }
+    lines
+        .iter()
+        .zip(totals)
+        .enumerate()
+        .map(|(i, (line, total))| QuotedLine {
+            line: line.clone(),
+            subtotal_cents: total,
+            discount_cents: shares[i].0 + extra[i],
+        })
+        .collect()
+}
+
+/// The brand's ACTIVE benefits with the member's uses of each (one query
+/// for all the uses).
+async fn offers(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    member_id: i64,
+) -> Result<Vec<(Benefit, u64)>, DbErr> {
+    let benefits = of_brand(db, brand_id, &[BenefitState::Active]).await?;
+    let ids: Vec<i64> = benefits.iter().map(|b| b.row.id).collect();
+    let uses: Vec<(i64, i64)> = redemption::Entity::find()
+        .select_only()
+        .column(redemption::Column::BenefitId)
+        .column_as(redemption::Column::Id.count(), "uses")
+        .filter(redemption::Column::BenefitId.is_in(ids))
+        .filter(redemption::Column::MemberId.eq(member_id))
+        .filter(redemption::Column::Granted.eq(true))
+        .filter(redemption::Column::RefundedAt.is_null())
+        .group_by(redemption::Column::BenefitId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(benefits
+        .into_iter()
+        .map(|benefit| {
+            let used = uses
+                .iter()
+                .find(|(id, _)| *id == benefit.row.id)
+                .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or_default());
+            (benefit, used)
+        })
+        .collect())
+}
+
+/// What the engine decides for one benefit on a one-line order of
+/// `order_cents`, among all the brand's active benefits: the single
+/// benefit calls (eligibility, `redeemBenefit`) ask this, so they agree
+/// with quotes and orders. `None` when the benefit is not active (the
+/// caller judges it alone to say why).
+pub(crate) async fn one_benefit(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    benefit_id: i64,
+    member: &Profile,
+    member_id: i64,
+    order_cents: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Quoted>, DbErr> {
+    let status = standing::status(db, brand_id).await?;
+    let loaded = offers(db, brand_id, member_id).await?;
+    let offers: Vec<Offer<'_>> = loaded
+        .iter()
+        .map(|(benefit, uses)| Offer {
+            benefit,
+            member_uses: *uses,
+        })
+        .collect();
+    let lines = [Line {
+        sku: "ORDER".to_owned(),
+        quantity: 1,
+        unit_cents: order_cents,
+    }];
+    let quote = price(status, &offers, member, &lines, order_cents, now);
+    Ok(quote
+        .benefits
+        .into_iter()
+        .find(|q| q.benefit_id == benefit_id))
+}
+
+/// The brand's offers and the quote on them.
+async fn prepare(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    member_id: i64,
+    lines: &[Line],
+    now: DateTime<Utc>,
+) -> Result<(Vec<(Benefit, u64)>, Quote), CheckoutError> {
+    let subtotal = check_basket(lines)?;
+    let status = standing::status(db, brand_id).await?;
+    let member = member(db, member_id, now).await?;
+    let loaded = offers(db, brand_id, member_id).await?;
+    let offers: Vec<Offer<'_>> = loaded
+        .iter()
+        .map(|(benefit, uses)| Offer {
+            benefit,
+            member_uses: *uses,
+        })
+        .collect();
+    let quote = price(status, &offers, &member, lines, subtotal, now);
+    Ok((loaded, quote))
+}
+
+/// What a member gets on a basket in the brand's store now: nothing is
+/// recorded.
+pub(crate) async fn quote(
+    db: &DatabaseConnection,
+    brand_id: i64,
+    member_id: i64,
+    lines: &[Line],
+    now: DateTime<Utc>,
+) -> Result<Quote, CheckoutError> {
+    Ok(prepare(db, brand_id, member_id, lines, now).await?.1)
+}
+
+/// An order request.
+#[derive(Debug, Clone)]
+pub(crate) struct OrderRequest<'a> {
+    /// The store's brand.
+    pub brand_id: i64,
+    /// The checkout's order reference (1–128 characters).
+    pub order_ref: &'a str,
+    /// The member.
+    pub member_id: i64,
+    /// The basket.
+    pub lines: &'a [Line],
+    /// The service placing it.
+    pub service: &'a str,
+    /// When.
+    pub now: DateTime<Utc>,
+}
+
+/// A placed (or refunded) order.
+#[derive(Debug, Clone)]
+pub(crate) struct Order {
+    /// The row.
+    pub row: checkout_order::Model,
+    /// The quote it applied.
+    pub quote: Quote,
+    /// This call replayed an earlier one (or refunded a refunded order).
+    pub replayed: bool,
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, DbErr> {
+    serde_json::to_string(value).map_err(|e| DbErr::Custom(e.to_string()))
+}
+
+fn stored(row: checkout_order::Model, replayed: bool) -> Result<Order, DbErr> {
+    let quote = serde_json::from_str(&row.quote).map_err(|e| DbErr::Custom(e.to_string()))?;
+    Ok(Order {
+        row,
+        quote,
+        replayed,
+    })
+}
+
+async fn find(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    order_ref: &str,
+) -> Result<Option<checkout_order::Model>, DbErr> {
+    checkout_order::Entity::find()
+        .filter(checkout_order::Column::BrandId.eq(brand_id))
+        .filter(checkout_order::Column::OrderRef.eq(order_ref))
+        .one(db)
+        .await
+}
+
+/// The stored order for a replay, if the reference was used.
+async fn replay(
+    db: &impl ConnectionTrait,
+    request: &OrderRequest<'_>,
+    basket: &str,
+) -> Result<Option<Order>, CheckoutError> {
+    let Some(row) = find(db, request.brand_id, request.order_ref).await? else {
+        return Ok(None);
+    };
+    if row.member_id != request.member_id || row.basket != basket {
+        return Err(CheckoutError::OrderReused(request.order_ref.to_owned()));
+    }
+    Ok(Some(stored(row, true)?))
+}
+
+fn check_ref(order_ref: &str) -> Result<&str, CheckoutError> {
+    let trimmed = order_ref.trim();
+    if trimmed.is_empty() || trimmed.len() > 128 {
+        return Err(invalid(
+            "orderRef".to_owned(),
+            "must be 1 to 128 characters",
+        ));
+    }
+    Ok(trimmed)
+}
+
+/// Places an order: applies its quote atomically (every granted benefit's
+/// budget taken, or none and the order refused), once per reference.
+#[tracing::instrument(skip_all, fields(brand = request.brand_id, order = request.order_ref))]
+pub(crate) async fn place(
+    db: &DatabaseConnection,
+    request: &OrderRequest<'_>,
+) -> Result<Order, CheckoutError> {
+    let request = OrderRequest {
+        order_ref: check_ref(request.order_ref)?,
+        ..request.clone()
+    };
+    check_basket(request.lines)?;
+    let basket = to_json(&request.lines)?;
+    if let Some(done) = replay(db, &request, &basket).await? {
+        return Ok(done);
+    }
+    let (loaded, quote) = prepare(
+        db,
+        request.brand_id,
+        request.member_id,
+        request.lines,
+        request.now,
+    )
+    .await?;
+    // The order row is the transaction's first write: on SQLite it takes
+    // the write lock before any budget is read again.
+    let txn = db.begin().await?;
+    let inserted = checkout_order::Entity::insert(checkout_order::ActiveModel {
+        brand_id: Set(request.brand_id),
+        order_ref: Set(request.order_ref.to_owned()),
+        member_id: Set(request.member_id),
+        basket: Set(basket.clone()),
+        quote: Set(to_json(&quote)?),
+        subtotal_cents: Set(quote.subtotal_cents),
+        discount_cents: Set(quote.discount_cents),
+        service: Set(request.service.to_owned()),
+        created_at: Set(request.now),
+        refunded_at: Set(None),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await;
+    let order_id = match inserted {
+        Ok(done) => done.last_insert_id,
+        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            drop(txn);
+            return replay(db, &request, &basket)
+                .await?
+                .ok_or(CheckoutError::Db(error));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let granted: Vec<&Quoted> = quote
+        .benefits
+        .iter()
+        .filter(|q| q.outcome == Outcome::Granted)
+        .collect();
+    for q in granted {
+        let definition = loaded
+            .iter()
+            .find(|(b, _)| b.row.id == q.benefit_id)
+            .and_then(|(b, _)| b.live.as_ref());
+        let Some(definition) = definition else {
+            return Err(CheckoutError::NoLongerGranted {
+                benefit_id: q.benefit_id,
+                outcome: Outcome::NotActive,
+            });
+        };
+        if let Err(outcome) = take(
+            &txn,
+            q.benefit_id,
+            request.member_id,
+            definition,
+            q.amount_cents,
+        )
+        .await?
+        {
+            return Err(CheckoutError::NoLongerGranted {
+                benefit_id: q.benefit_id,
+                outcome,
+            });
+        }
+        redemption::Entity::insert(redemption::ActiveModel {
+            benefit_id: Set(q.benefit_id),
+            member_id: Set(request.member_id),
+            idempotency_key: Set(format!("order:{}", request.order_ref)),
+            granted: Set(true),
+            outcome: Set(Outcome::Granted.as_str().to_owned()),
+            order_cents: Set(quote.subtotal_cents),
+            amount_cents: Set(q.amount_cents),
+            service: Set(request.service.to_owned()),
+            created_at: Set(request.now),
+            order_id: Set(Some(order_id)),
+            refunded_at: Set(None),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?;
+    }
+    let row = checkout_order::Entity::find_by_id(order_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("order {order_id}")))?;
+    txn.commit().await?;
+    Ok(stored(row, false)?)
+}
+
+/// Refunds a whole order: every benefit it was granted gets its budget
+/// and the member's cap back, once; refunding again changes nothing.
+#[tracing::instrument(skip_all, fields(brand = brand_id, order = order_ref))]
+pub(crate) async fn refund(
+    db: &DatabaseConnection,
+    brand_id: i64,
+    order_ref: &str,
+    now: DateTime<Utc>,
+) -> Result<Order, CheckoutError> {
+    let order_ref = check_ref(order_ref)?;
+    let row = find(db, brand_id, order_ref)
+        .await?
+        .ok_or_else(|| CheckoutError::UnknownOrder(order_ref.to_owned()))?;
+    let txn = db.begin().await?;
+    let first = checkout_order::Entity::update_many()
+        .col_expr(checkout_order::Column::RefundedAt, Expr::value(now))
+        .filter(checkout_order::Column::Id.eq(row.id))
+        .filter(checkout_order::Column::RefundedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if first {
+        let granted = redemption::Entity::find()
+            .filter(redemption::Column::OrderId.eq(row.id))
+            .filter(redemption::Column::Granted.eq(true))
+            .all(&txn)
+            .await?;
+        for r in granted {
+            benefit::Entity::update_many()
+                .col_expr(
+                    benefit::Column::Redemptions,
+                    Expr::col(benefit::Column::Redemptions).sub(1),
+                )
+                .col_expr(
+                    benefit::Column::SpentCents,
+                    Expr::col(benefit::Column::SpentCents).sub(r.amount_cents),
+                )
+                .filter(benefit::Column::Id.eq(r.benefit_id))
+                .exec(&txn)
+                .await?;
+        }
+        redemption::Entity::update_many()
+            .col_expr(redemption::Column::RefundedAt, Expr::value(now))
+            .filter(redemption::Column::OrderId.eq(row.id))
+            .exec(&txn)
+            .await?;
+    }
+    let row = checkout_order::Entity::find_by_id(row.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("order {}", row.id)))?;
+    txn.commit().await?;
+    Ok(stored(row, !first)?)
+}
+
+/// The brand's order by reference.
+pub(crate) async fn order(
+    db: &DatabaseConnection,
+    brand_id: i64,
+    order_ref: &str,
+) -> Result<Order, CheckoutError> {
+    let row = find(db, brand_id, order_ref)
+        .await?
+        .ok_or_else(|| CheckoutError::UnknownOrder(order_ref.to_owned()))?;
+    Ok(stored(row, true)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use entity::enums::CityTier;
+    use rand::{Rng as _, SeedableRng as _, rngs::StdRng, seq::IndexedRandom as _};
+    use sea_orm::Iterable as _;
+    use strum::IntoEnumIterator as _;
+
+    use super::*;
+    use crate::{
+        benefits::{
+            definition::{Budget, Definition, Schedule, StackMode, Stacking, Targeting, Upgrade},
+            targeting::Holding,
+        },
+        platform::GrowthTier,
+        segments::dimensions::{AgeBand, Dimension},
+    };
+
+    const KINDS: [KindCode; 5] = [
+        KindCode::PercentOff,
+        KindCode::FixedCoupon,
+        KindCode::FreeReturnShipping,
+        KindCode::PointsMultiplier,
+        KindCode::EarlyAccess,
+    ];
+
+    fn definition(rng: &mut StdRng, now: DateTime<Utc>) -> Definition {
+        let kind = match KINDS.choose(rng).copied().unwrap_or(KindCode::PercentOff) {
+            KindCode::PercentOff => Kind::PercentOff {
+                percent: rng.random_range(1..=30),
+            },
+            KindCode::FixedCoupon => Kind::FixedCoupon {
+                amount_cents: rng.random_range(100..=5_000),
+                threshold_cents: 5_000,
+            },
+            KindCode::FreeReturnShipping => Kind::FreeReturnShipping,
+            KindCode::PointsMultiplier => Kind::PointsMultiplier {
+                multiplier_tenths: rng.random_range(11..=30),
+            },
+            _ => Kind::EarlyAccess {
+                hours_early: 2,
+                skus: vec!["SKU".to_owned()],
+            },
+        };
+        let mode = *[
+            StackMode::Exclusive,
+            StackMode::Combinable,
+            StackMode::BestOf,
+        ]
+        .choose(rng)
+        .unwrap_or(&StackMode::Combinable);
+        let combines_with = if mode == StackMode::Exclusive {
+            Vec::new()
+        } else {
+            KINDS
+                .iter()
+                .copied()
+                .filter(|_| rng.random_bool(0.5))
+                .collect()
+        };
+        let maybe = |rng: &mut StdRng| {
+            [None, Some(false), Some(true)]
+                .choose(rng)
+                .copied()
+                .flatten()
+        };
+        let targeting = Targeting {
+            min_tier: GrowthTier::ALL
+                .choose(rng)
+                .copied()
+                .filter(|_| rng.random_bool(0.4)),
+            paid_member: maybe(rng),
+            black_card: maybe(rng),
+            interests: Vec::new(),
+            age_bands: AgeBand::iter().filter(|_| rng.random_bool(0.2)).collect(),
+            city_tiers: CityTier::iter().filter(|_| rng.random_bool(0.2)).collect(),
+        };
+        let upgrade = kind
+            .value()
+            .filter(|_| rng.random_bool(0.3))
+            .map(|base| Upgrade {
+                min_tier: Some(GrowthTier::Platinum),
+                paid_member: rng.random_bool(0.5),
+                black_card: false,
+                value: base + 1,
+            });
+        Definition {
+            name: "b".to_owned(),
+            description: None,
+            kind,
+            targeting,
+            stacking: Stacking {
+                mode,
+                combines_with,
+                priority: rng.random_range(0..5),
+            },
+            upgrade,
+            schedule: Schedule {
+                starts_at: now - Duration::days(1),
+                ends_at: None,
+            },
+            budget: Budget::default(),
+        }
+    }
+
+    fn benefit(id: i64, definition: Definition, now: DateTime<Utc>) -> Benefit {
+        Benefit {
+            row: benefit::Model {
+                id,
+                brand_id: 1,
+                state: BenefitState::Active,
+                version: 1,
+                current_revision: 1,
+                live_revision: Some(1),
+                revision_pending: false,
+                redemptions: 0,
+                spent_cents: 0,
+                activated_at: Some(now),
+                flagged_at: None,
+                policy_paused_at: None,
+                grace_until: None,
+                created_by: "test".to_owned(),
+                created_at: now,
+                updated_at: now,
+            },
+            current: definition.clone(),
+            live: Some(definition),
+        }
+    }
+
+    /// A member the programme allows: paid from GOLD, black card from
+    /// DIAMOND.
+    fn member(rng: &mut StdRng) -> Profile {
+        let tier = *GrowthTier::ALL.choose(rng).unwrap_or(&GrowthTier::Bronze);
+        Profile {
+            tier,
+            paid: tier >= GrowthTier::Gold && rng.random_bool(0.5),
+            black_card: tier >= GrowthTier::Diamond && rng.random_bool(0.5),
+            age_band: AgeBand::iter().collect::<Vec<_>>().choose(rng).copied(),
+            city_tier: CityTier::iter().collect::<Vec<_>>().choose(rng).copied(),
+            interests: Holding::Exactly(Vec::new()),
+        }
+    }
+
+    /// Random benefit sets, members and baskets: the quote grants exactly
+    /// what the cell analysis applies in the member's cell, in the same
+    /// order and with the same values, and overrides the same benefits.
+    #[test]
+    fn the_quote_is_the_analysis_of_the_members_cell() {
+        let mut rng = StdRng::seed_from_u64(9);
+        let now = Utc::now();
+        for case in 0..300 {
+            let benefits: Vec<Benefit> = (1..=rng.random_range(1..=8))
+                .map(|id| benefit(id, definition(&mut rng, now), now))
+                .collect();
+            let offers: Vec<Offer<'_>> = benefits
+                .iter()
+                .map(|benefit| Offer {
+                    benefit,
+                    member_uses: 0,
+                })
+                .collect();
+            let member = member(&mut rng);
+            // Every coupon's threshold (¥50) is met.
+            let lines = [Line {
+                sku: "SKU".to_owned(),
+                quantity: rng.random_range(1..=5),
+                unit_cents: rng.random_range(5_000..=50_000),
+            }];
+            let subtotal = check_basket(&lines).expect("basket");
+            let quote = price(BrandStatus::Active, &offers, &member, &lines, subtotal, now);
+
+            let candidates: Vec<Candidate<'_>> = benefits
+                .iter()
+                .filter_map(|b| {
+                    b.live.as_ref().map(|definition| Candidate {
+                        id: b.row.id,
+                        definition,
+                    })
+                })
+                .collect();
+            let analysis =
+                stacking::analyse(&candidates, &[Dimension::AgeBand, Dimension::CityTier]);
+            let codes = [
+                (
+                    Dimension::AgeBand,
+                    member.age_band.map(|b| b.code().to_owned()),
+                ),
+                (
+                    Dimension::CityTier,
+                    member.city_tier.map(|t| sea_orm::ActiveEnum::to_value(&t)),
+                ),
+            ];
+            let cell = analysis
+                .cells
+                .iter()
+                .find(|o| {
+                    o.cell.tier == member.tier
+                        && o.cell.paid == member.paid
+                        && o.cell.black_card == member.black_card
+                        && codes.iter().all(|(d, v)| {
+                            o.cell
+                                .extras
+                                .iter()
+                                .any(|(x, c)| x == d && Some(c) == v.as_ref())
+                        })
+                })
+                .expect("the member's cell");
+            let granted: Vec<(i64, Option<i64>)> = quote
+                .benefits
+                .iter()
+                .filter(|q| q.outcome == Outcome::Granted)
+                .map(|q| (q.benefit_id, q.value))
+                .collect();
+            let applied: Vec<(i64, Option<i64>)> =
+                cell.applied.iter().map(|a| (a.id, a.value)).collect();
+            assert_eq!(granted, applied, "case {case}");
+            let mut lost: Vec<(i64, Option<(i64, OverrideReason)>)> = quote
+                .benefits
+                .iter()
+                .filter(|q| q.outcome == Outcome::Overridden)
+                .map(|q| (q.benefit_id, q.overridden_by))
+                .collect();
+            let mut overridden: Vec<(i64, Option<(i64, OverrideReason)>)> = cell
+                .overridden
+                .iter()
+                .map(|o| (o.id, Some((o.by, o.reason))))
+                .collect();
+            lost.sort_by_key(|(id, _)| *id);
+            overridden.sort_by_key(|(id, _)| *id);
+            assert_eq!(lost, overridden, "case {case}");
+            assert!(quote.discount_cents <= quote.subtotal_cents);
+            assert_eq!(
+                quote.lines.iter().map(|l| l.discount_cents).sum::<i64>(),
+                quote.discount_cents
+            );
+        }
+    }
+
+    #[test]
+    fn percentages_compose_then_coupons_and_the_fen_is_spread() {
+        let now = Utc::now();
+        let mut ten = definition(&mut StdRng::seed_from_u64(1), now);
+        ten.kind = Kind::PercentOff { percent: 10 };
+        ten.targeting = Targeting::default();
+        ten.upgrade = None;
+        ten.stacking = Stacking {
+            mode: StackMode::Combinable,
+            combines_with: vec![KindCode::PercentOff, KindCode::FixedCoupon],
+            priority: 3,
+        };
+        let mut five = ten.clone();
+        five.kind = Kind::PercentOff { percent: 5 };
+        five.stacking.priority = 2;
+        let mut coupon = ten.clone();
+        coupon.kind = Kind::FixedCoupon {
+            amount_cents: 1_000,
+            threshold_cents: 10_000,
+        };
+        coupon.stacking.priority = 1;
+        let benefits = [
+            benefit(1, ten, now),
+            benefit(2, five, now),
+            benefit(3, coupon, now),
+        ];
+        let offers: Vec<Offer<'_>> = benefits
+            .iter()
+            .map(|benefit| Offer {
+                benefit,
+                member_uses: 0,
+            })
+            .collect();
+        let lines = [
+            Line {
+                sku: "A".to_owned(),
+                quantity: 1,
+                unit_cents: 3_333,
+            },
+            Line {
+                sku: "B".to_owned(),
+                quantity: 2,
+                unit_cents: 3_333,
+            },
+        ];
+        let subtotal = check_basket(&lines).expect("basket");
+        assert_eq!(subtotal, 9_999);
+        let member = Profile::cell(GrowthTier::Gold, false, false);
+        let quote = price(BrandStatus::Active, &offers, &member, &lines, subtotal, now);
+        // 10% of 9,999 = 999 (rounded down), 5% of 9,000 = 450; the coupon's
+        // ¥100 threshold is not met by ¥99.99.
+        let amounts: Vec<(i64, Outcome, i64)> = quote
+            .benefits
+            .iter()
+            .map(|q| (q.benefit_id, q.outcome, q.amount_cents))
+            .collect();
+        assert_eq!(
+            amounts,
+            [
+                (1, Outcome::Granted, 999),
+                (2, Outcome::Granted, 450),
+                (3, Outcome::BelowThreshold, 0)
+            ]
+        );
+        assert_eq!(quote.discount_cents, 1_449);
+        // 1,449 × 1/3 = 483 and × 2/3 = 966: exact, no odd fen.
+        let spread: Vec<i64> = quote.lines.iter().map(|l| l.discount_cents).collect();
+        assert_eq!(spread, [483, 966]);
+    }
+}

@@ -1,0 +1,154 @@
+//! The checkout's types: a basket in, a quote (per benefit and per line)
+//! and an order out. Mapping only; the engine is `benefits::checkout`.
+
+use async_graphql::{ID, InputObject, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::{
+    benefit::{BenefitKind, RedemptionOutcome},
+    benefit_insight::OverrideReason,
+};
+use crate::{benefits::checkout, graphql::ids::gid};
+
+/// One basket line.
+#[derive(InputObject)]
+pub(crate) struct BasketLineInput {
+    /// The brand's SKU code (1–64 characters).
+    pub(crate) sku: String,
+    /// Units (1–9,999).
+    pub(crate) quantity: i64,
+    /// Price of one unit before benefits, in fen; quantity × unitCents is
+    /// at most 1,000,000,000 (¥10,000,000).
+    pub(crate) unit_cents: i64,
+}
+
+impl From<BasketLineInput> for checkout::Line {
+    fn from(line: BasketLineInput) -> Self {
+        Self {
+            sku: line.sku,
+            quantity: line.quantity,
+            unit_cents: line.unit_cents,
+        }
+    }
+}
+
+/// What one benefit does on the basket.
+#[derive(SimpleObject)]
+pub(crate) struct QuotedBenefit {
+    /// The benefit.
+    benefit_id: ID,
+    /// Its kind.
+    kind: BenefitKind,
+    /// GRANTED, or why not (OVERRIDDEN: see `overriddenBy` and `reason`).
+    outcome: RedemptionOutcome,
+    /// The benefit it lost to under the stacking rules.
+    overridden_by: Option<ID>,
+    /// Why it lost.
+    reason: Option<OverrideReason>,
+    /// Its value for this member (upgraded or not).
+    value: Option<i64>,
+    /// The upgrade applies.
+    upgraded: bool,
+    /// Money off the order from this benefit, in fen.
+    amount_cents: i64,
+}
+
+/// One basket line with its share of the money off.
+#[derive(SimpleObject)]
+pub(crate) struct QuotedLine {
+    /// The SKU.
+    sku: String,
+    /// Units.
+    quantity: i64,
+    /// Unit price before benefits, in fen.
+    unit_cents: i64,
+    /// Quantity × unit price, in fen.
+    subtotal_cents: i64,
+    /// Its share of the money off, in fen.
+    discount_cents: i64,
+    /// What the member pays for it, in fen.
+    total_cents: i64,
+}
+
+/// What a member gets on a basket.
+#[derive(SimpleObject)]
+pub(crate) struct Quote {
+    /// The basket before benefits, in fen.
+    subtotal_cents: i64,
+    /// Money off in all, in fen.
+    discount_cents: i64,
+    /// What the member pays, in fen.
+    total_cents: i64,
+    /// Per line.
+    lines: Vec<QuotedLine>,
+    /// Every active benefit of the store: granted ones first, in the
+    /// order they apply, then the others with why not.
+    benefits: Vec<QuotedBenefit>,
+}
+
+impl From<checkout::Quote> for Quote {
+    fn from(q: checkout::Quote) -> Self {
+        Self {
+            subtotal_cents: q.subtotal_cents,
+            discount_cents: q.discount_cents,
+            total_cents: q.subtotal_cents - q.discount_cents,
+            lines: q
+                .lines
+                .into_iter()
+                .map(|l| QuotedLine {
+                    total_cents: l.subtotal_cents - l.discount_cents,
+                    sku: l.line.sku,
+                    quantity: l.line.quantity,
+                    unit_cents: l.line.unit_cents,
+                    subtotal_cents: l.subtotal_cents,
+                    discount_cents: l.discount_cents,
+                })
+                .collect(),
+            benefits: q
+                .benefits
+                .into_iter()
+                .map(|b| QuotedBenefit {
+                    benefit_id: gid(b.benefit_id),
+                    kind: b.kind.into(),
+                    outcome: b.outcome.into(),
+                    overridden_by: b.overridden_by.map(|(by, _)| gid(by)),
+                    reason: b.overridden_by.map(|(_, reason)| reason.into()),
+                    value: b.value,
+                    upgraded: b.upgraded,
+                    amount_cents: b.amount_cents,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A placed order.
+#[derive(SimpleObject)]
+pub(crate) struct Order {
+    /// The checkout's reference.
+    order_ref: String,
+    /// The member.
+    member_ref: ID,
+    /// The quote it applied: its granted benefits were recorded.
+    quote: Quote,
+    /// This call replayed an earlier one (or refunded a refunded order).
+    replayed: bool,
+    /// When it was placed.
+    created_at: DateTime<Utc>,
+    /// When it was refunded: its budgets and the member's caps were given
+    /// back.
+    refunded_at: Option<DateTime<Utc>>,
+}
+
+impl From<checkout::Order> for Order {
+    fn from(o: checkout::Order) -> Self {
+        Self {
+            order_ref: o.row.order_ref,
+            member_ref: ID(o.row.member_id.to_string()),
+            quote: o.quote.into(),
+            replayed: o.replayed,
+            created_at: o.row.created_at,
+            refunded_at: o.row.refunded_at,
+        }
+    }
+}
