@@ -5,7 +5,7 @@
 //!
 //! Files and columns (a header row is required; see README):
 //! `categories.csv` id,code,name · `brands.csv` id,name,category_code,status ·
-//! `members.csv` id,points,paid_member,black_card,birth_year,gender,city_tier,annual_spend_cents ·
+//! `members.csv` id,points,paid_member,black_card,birth_year,gender,city_tier,annual_spend_cents[,birth_date] ·
 //! `member_interests.csv` member_id,interest · `member_services.csv` member_id,service ·
 //! `paid_renewals.csv` member_id,due_on,renewed ·
 //! `store_memberships.csv` brand_id,member_id,joined_on ·
@@ -178,6 +178,8 @@ struct MemberRow {
     gender: String,
     city_tier: String,
     annual_spend_cents: i64,
+    #[serde(default)]
+    birth_date: Option<NaiveDate>,
 }
 
 #[derive(Deserialize)]
@@ -229,6 +231,9 @@ struct MentionRow {
 
 /// Reads one CSV file row by row, validates each row into a model and
 /// writes it through `batch`. A missing optional file reads as empty.
+/// Columns a file may leave out, by file.
+const OPTIONAL_COLUMNS: &[(&str, &str)] = &[("members.csv", "birth_date")];
+
 async fn load<R, M, A>(
     txn: &DatabaseTransaction,
     dir: &Path,
@@ -276,12 +281,17 @@ where
             });
         }
     }
-    if let Some(extra) = headers.iter().find(|h| !columns.contains(h)) {
+    let optional = OPTIONAL_COLUMNS
+        .iter()
+        .filter(|(of, _)| *of == name)
+        .map(|(_, column)| *column);
+    let known: Vec<&str> = columns.iter().copied().chain(optional).collect();
+    if let Some(extra) = headers.iter().find(|h| !known.contains(h)) {
         return Err(ImportError::Row {
             file,
             line: 1,
             column: extra.to_owned(),
-            message: format!("unknown column; expected {}", columns.join(",")),
+            message: format!("unknown column; expected {}", known.join(",")),
         });
     }
     let mut progress = Progress::new(name, size);
@@ -451,6 +461,9 @@ pub async fn run(
                 row.annual_spend_cents,
             )
             .map_err(|e| reject(member_rule_column(&e), e.to_string()))?;
+            if row.birth_date.is_some_and(|d| d.year() != row.birth_year) {
+                return Err(reject("birth_date", "must fall in birth_year"));
+            }
             if row.paid_member {
                 paid_ids.insert(row.id);
             }
@@ -463,6 +476,7 @@ pub async fn run(
                 gender: parse_enum(&row.gender, "gender")?,
                 city_tier: parse_enum(&row.city_tier, "city_tier")?,
                 annual_spend_cents: row.annual_spend_cents,
+                birth_date: row.birth_date,
             })
         },
     )

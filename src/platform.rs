@@ -137,6 +137,31 @@ pub fn check_member(
     Ok(())
 }
 
+/// The birthday window containing `today`, if any: `before` days before a
+/// birthday to `after` days after it (a 29 February birthday falls on
+/// 28 February in other years). Dates are Asia/Shanghai business days.
+pub fn birthday_window(
+    birth_date: NaiveDate,
+    today: NaiveDate,
+    before: i64,
+    after: i64,
+) -> Option<(NaiveDate, NaiveDate)> {
+    [today.year() - 1, today.year(), today.year() + 1]
+        .into_iter()
+        .filter_map(|year| {
+            birth_date
+                .with_year(year)
+                .or_else(|| NaiveDate::from_ymd_opt(year, 2, 28))
+        })
+        .map(|birthday| {
+            (
+                birthday - chrono::Duration::days(before),
+                birthday + chrono::Duration::days(after),
+            )
+        })
+        .find(|(start, end)| (*start..=*end).contains(&today))
+}
+
 /// Interest categories a member can show (multi-valued). The stored and
 /// wire name is the SCREAMING_SNAKE_CASE code (`MOTHER_BABY`).
 #[derive(
@@ -212,6 +237,30 @@ pub fn is_service(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn birthday_windows_cross_years_and_leap_days() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        let born = day(1990, 1, 2);
+        assert_eq!(
+            birthday_window(born, day(2026, 12, 30), 5, 3),
+            Some((day(2026, 12, 28), day(2027, 1, 5)))
+        );
+        assert_eq!(birthday_window(born, day(2026, 1, 6), 5, 3), None);
+        assert_eq!(
+            birthday_window(born, day(2026, 1, 2), 0, 0),
+            Some((day(2026, 1, 2), day(2026, 1, 2)))
+        );
+        let leap = day(2000, 2, 29);
+        assert_eq!(
+            birthday_window(leap, day(2026, 2, 28), 0, 0),
+            Some((day(2026, 2, 28), day(2026, 2, 28)))
+        );
+        assert_eq!(
+            birthday_window(leap, day(2028, 2, 29), 0, 0),
+            Some((day(2028, 2, 29), day(2028, 2, 29)))
+        );
+    }
 
     #[test]
     fn tiers_follow_points_thresholds() {

@@ -150,7 +150,7 @@ impl Default for PlatformWriter {
         Self {
             categories: Batch::new(3),
             brands: Batch::new(5),
-            members: Batch::new(8),
+            members: Batch::new(9),
             interests: Batch::new(2),
             services: Batch::new(2),
             renewals: Batch::new(3),

@@ -28,6 +28,9 @@ pub struct Model {
     pub city_tier: CityTier,
     /// Spend over the trailing twelve months, in fen (integer cents).
     pub annual_spend_cents: i64,
+    /// Date of birth, in `birth_year`, when the platform knows it: a
+    /// birthday gift needs it.
+    pub birth_date: Option<Date>,
 }
 
 /// Members relate to nothing directly; interests, services and store

@@ -11,6 +11,7 @@ mod m20261124_000004_onboarding;
 mod m20261124_000005_benefits;
 mod m20261124_000006_paid_renewals;
 mod m20261125_000007_orders;
+mod m20261125_000008_birth_dates;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_benefits::Migration),
             Box::new(m20261124_000006_paid_renewals::Migration),
             Box::new(m20261125_000007_orders::Migration),
+            Box::new(m20261125_000008_birth_dates::Migration),
         ]
     }
 }

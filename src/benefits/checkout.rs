@@ -27,7 +27,7 @@ use entity::{
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
-    QueryFilter as _, QuerySelect as _, SqlErr, TransactionTrait as _,
+    QueryFilter as _, SqlErr, TransactionTrait as _,
     sea_query::{Expr, ExprTrait as _},
 };
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,10 @@ use super::{
     Benefit, BenefitError,
     definition::{Kind, KindCode},
     of_brand,
-    redemption::{MAX_ORDER_CENTS, Outcome, RedeemError, affordable, judge, member, take},
+    redemption::{
+        Grant, MAX_ORDER_CENTS, MemberUses, Outcome, RedeemError, affordable, judge, member,
+        member_uses, take,
+    },
     stacking::{self, Candidate, Cell, OverrideReason},
     targeting::Profile,
 };
@@ -228,7 +231,7 @@ pub(crate) struct Offer<'a> {
     /// The benefit.
     pub benefit: &'a Benefit,
     /// The member's uses of it.
-    pub member_uses: u64,
+    pub member_uses: &'a MemberUses,
 }
 
 /// The engine: what a member of `status`'s brand gets on `lines` from
@@ -250,9 +253,16 @@ pub(crate) fn price(
         };
         let judged = judge((status, row.state), definition, member, subtotal, now);
         let outcome = match judged.outcome {
-            Outcome::Granted => affordable(definition, row, offer.member_uses, judged.amount_cents)
-                .err()
-                .unwrap_or(Outcome::Granted),
+            Outcome::Granted => affordable(
+                definition,
+                row,
+                member,
+                offer.member_uses,
+                judged.amount_cents,
+                now,
+            )
+            .err()
+            .unwrap_or(Outcome::Granted),
             refused => refused,
         };
         if outcome == Outcome::Granted {
@@ -364,37 +374,38 @@ fn spread(lines: &[Line], subtotal: i64, discount: i64) -> Vec<QuotedLine> {
         .collect()
 }
 
-/// The brand's ACTIVE benefits with the member's uses of each (one query
-/// for all the uses).
+/// The brand's ACTIVE benefits with the member's uses of each.
 async fn offers(
     db: &impl ConnectionTrait,
     brand_id: i64,
     member_id: i64,
-) -> Result<Vec<(Benefit, u64)>, DbErr> {
+    now: DateTime<Utc>,
+) -> Result<Vec<(Benefit, MemberUses)>, DbErr> {
     let benefits = of_brand(db, brand_id, &[BenefitState::Active]).await?;
     let ids: Vec<i64> = benefits.iter().map(|b| b.row.id).collect();
-    let uses: Vec<(i64, i64)> = redemption::Entity::find()
-        .select_only()
-        .column(redemption::Column::BenefitId)
-        .column_as(redemption::Column::Id.count(), "uses")
-        .filter(redemption::Column::BenefitId.is_in(ids))
-        .filter(redemption::Column::MemberId.eq(member_id))
-        .filter(redemption::Column::Granted.eq(true))
-        .filter(redemption::Column::RefundedAt.is_null())
-        .group_by(redemption::Column::BenefitId)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let mut uses = member_uses(db, &ids, member_id, now).await?;
     Ok(benefits
         .into_iter()
         .map(|benefit| {
             let used = uses
                 .iter()
-                .find(|(id, _)| *id == benefit.row.id)
-                .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or_default());
+                .position(|(id, _)| *id == benefit.row.id)
+                .map(|i| uses.swap_remove(i).1)
+                .unwrap_or_default();
             (benefit, used)
         })
         .collect())
+}
+
+/// The offers as the engine takes them.
+fn as_offers(loaded: &[(Benefit, MemberUses)]) -> Vec<Offer<'_>> {
+    loaded
+        .iter()
+        .map(|(benefit, member_uses)| Offer {
+            benefit,
+            member_uses,
+        })
+        .collect()
 }
 
 /// What the engine decides for one benefit on a one-line order of
@@ -412,14 +423,8 @@ pub(crate) async fn one_benefit(
     now: DateTime<Utc>,
 ) -> Result<Option<Quoted>, DbErr> {
     let status = standing::status(db, brand_id).await?;
-    let loaded = offers(db, brand_id, member_id).await?;
-    let offers: Vec<Offer<'_>> = loaded
-        .iter()
-        .map(|(benefit, uses)| Offer {
-            benefit,
-            member_uses: *uses,
-        })
-        .collect();
+    let loaded = offers(db, brand_id, member_id, now).await?;
+    let offers = as_offers(&loaded);
     let lines = [Line {
         sku: "ORDER".to_owned(),
         quantity: 1,
@@ -439,20 +444,13 @@ async fn prepare(
     member_id: i64,
     lines: &[Line],
     now: DateTime<Utc>,
-) -> Result<(Vec<(Benefit, u64)>, Quote), CheckoutError> {
+) -> Result<(Vec<(Benefit, MemberUses)>, Profile, Quote), CheckoutError> {
     let subtotal = check_basket(lines)?;
     let status = standing::status(db, brand_id).await?;
     let member = member(db, member_id, now).await?;
-    let loaded = offers(db, brand_id, member_id).await?;
-    let offers: Vec<Offer<'_>> = loaded
-        .iter()
-        .map(|(benefit, uses)| Offer {
-            benefit,
-            member_uses: *uses,
-        })
-        .collect();
-    let quote = price(status, &offers, &member, lines, subtotal, now);
-    Ok((loaded, quote))
+    let loaded = offers(db, brand_id, member_id, now).await?;
+    let quote = price(status, &as_offers(&loaded), &member, lines, subtotal, now);
+    Ok((loaded, member, quote))
 }
 
 /// What a member gets on a basket in the brand's store now: nothing is
@@ -464,7 +462,7 @@ pub(crate) async fn quote(
     lines: &[Line],
     now: DateTime<Utc>,
 ) -> Result<Quote, CheckoutError> {
-    Ok(prepare(db, brand_id, member_id, lines, now).await?.1)
+    Ok(prepare(db, brand_id, member_id, lines, now).await?.2)
 }
 
 /// An order request.
@@ -562,7 +560,7 @@ pub(crate) async fn place(
     if let Some(done) = replay(db, &request, &basket).await? {
         return Ok(done);
     }
-    let (loaded, quote) = prepare(
+    let (loaded, member, quote) = prepare(
         db,
         request.brand_id,
         request.member_id,
@@ -614,15 +612,15 @@ pub(crate) async fn place(
                 outcome: Outcome::NotActive,
             });
         };
-        if let Err(outcome) = take(
-            &txn,
-            q.benefit_id,
-            request.member_id,
+        let grant = Grant {
+            benefit_id: q.benefit_id,
             definition,
-            q.amount_cents,
-        )
-        .await?
-        {
+            member_id: request.member_id,
+            member: &member,
+            amount_cents: q.amount_cents,
+            now: request.now,
+        };
+        if let Err(outcome) = take(&txn, &grant).await? {
             return Err(CheckoutError::NoLongerGranted {
                 benefit_id: q.benefit_id,
                 outcome,
@@ -737,6 +735,11 @@ mod tests {
         },
         platform::GrowthTier,
         segments::dimensions::{AgeBand, Dimension},
+    };
+
+    static NO_USES: MemberUses = MemberUses {
+        lifetime: 0,
+        recent: Vec::new(),
     };
 
     const KINDS: [KindCode; 5] = [
@@ -862,6 +865,7 @@ mod tests {
             age_band: AgeBand::iter().collect::<Vec<_>>().choose(rng).copied(),
             city_tier: CityTier::iter().collect::<Vec<_>>().choose(rng).copied(),
             interests: Holding::Exactly(Vec::new()),
+            birth_date: None,
         }
     }
 
@@ -880,7 +884,7 @@ mod tests {
                 .iter()
                 .map(|benefit| Offer {
                     benefit,
-                    member_uses: 0,
+                    member_uses: &NO_USES,
                 })
                 .collect();
             let member = member(&mut rng);
@@ -990,7 +994,7 @@ mod tests {
             .iter()
             .map(|benefit| Offer {
                 benefit,
-                member_uses: 0,
+                member_uses: &NO_USES,
             })
             .collect();
         let lines = [

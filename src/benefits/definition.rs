@@ -251,8 +251,14 @@ pub struct Schedule {
 pub struct Budget {
     /// Most redemptions in all.
     pub total_redemptions: Option<i64>,
-    /// Most redemptions per member.
+    /// Most redemptions per member, in all.
     pub per_member: Option<i64>,
+    /// Most per member per Asia/Shanghai day.
+    #[serde(default)]
+    pub per_member_per_day: Option<i64>,
+    /// Most per member per Asia/Shanghai calendar year.
+    #[serde(default)]
+    pub per_member_per_year: Option<i64>,
     /// Most money in all, in fen.
     pub total_money_cents: Option<i64>,
 }
@@ -408,18 +414,46 @@ impl Definition {
             ("budget.totalRedemptions", b.total_redemptions),
             ("budget.perMember", b.per_member),
             ("budget.totalMoneyCents", b.total_money_cents),
+            ("budget.perMemberPerDay", b.per_member_per_day),
+            ("budget.perMemberPerYear", b.per_member_per_year),
         ] {
             if let Some(value) = value {
                 within(field, value, 1..=i64::from(i32::MAX) * 100)?;
             }
         }
-        if let (Some(per), Some(total)) = (b.per_member, b.total_redemptions)
-            && per > total
-        {
-            return Err(invalid(
+        // Each cap at most the next wider one it is given with.
+        let nested = [
+            (
+                "budget.perMemberPerDay",
+                b.per_member_per_day,
+                "budget.perMemberPerYear",
+                b.per_member_per_year,
+            ),
+            (
+                "budget.perMemberPerDay",
+                b.per_member_per_day,
                 "budget.perMember",
-                "cannot exceed budget.totalRedemptions",
-            ));
+                b.per_member,
+            ),
+            (
+                "budget.perMemberPerYear",
+                b.per_member_per_year,
+                "budget.perMember",
+                b.per_member,
+            ),
+            (
+                "budget.perMember",
+                b.per_member,
+                "budget.totalRedemptions",
+                b.total_redemptions,
+            ),
+        ];
+        for (field, narrow, wider, wide) in nested {
+            if let (Some(narrow), Some(wide)) = (narrow, wide)
+                && narrow > wide
+            {
+                return Err(invalid(field, format!("cannot exceed {wider}")));
+            }
         }
         Ok(())
     }

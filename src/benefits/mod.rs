@@ -992,6 +992,8 @@ mod tests {
             (Outcome::NotTargeted, "NOT_TARGETED"),
             (Outcome::Overridden, "OVERRIDDEN"),
             (Outcome::BelowThreshold, "BELOW_THRESHOLD"),
+            (Outcome::BirthDateUnknown, "BIRTH_DATE_UNKNOWN"),
+            (Outcome::OutsideBirthdayWindow, "OUTSIDE_BIRTHDAY_WINDOW"),
             (Outcome::MemberCapReached, "MEMBER_CAP_REACHED"),
             (Outcome::BudgetExhausted, "BUDGET_EXHAUSTED"),
             (Outcome::MoneyBudgetExhausted, "MONEY_BUDGET_EXHAUSTED"),

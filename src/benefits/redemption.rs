@@ -9,7 +9,7 @@
 //! inserts the redemption under its idempotency key. A replayed key returns
 //! the stored outcome and counts once.
 
-use chrono::{DateTime, Datelike as _, Utc};
+use chrono::{DateTime, Datelike as _, NaiveDate, NaiveTime, Utc};
 use entity::{
     benefit,
     enums::{BenefitState, BrandStatus},
@@ -18,7 +18,7 @@ use entity::{
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
-    PaginatorTrait as _, QueryFilter as _, SqlErr, TransactionTrait as _,
+    QueryFilter as _, QuerySelect as _, SqlErr, TransactionTrait as _,
     sea_query::{Expr, ExprTrait as _},
 };
 
@@ -31,7 +31,7 @@ use super::{
 };
 use crate::{
     auth::BrandScope,
-    platform::{BUSINESS_TZ, GrowthTier},
+    platform::{self, BUSINESS_TZ, GrowthTier, from_business_local, to_business_local},
     segments::dimensions::AgeBand,
     standing::{self, Conduct},
 };
@@ -67,7 +67,14 @@ pub enum Outcome {
     Overridden,
     /// The order is below the coupon's threshold.
     BelowThreshold,
-    /// The member used it as often as allowed.
+    /// A birthday gift, but the platform does not know the member's birth
+    /// date.
+    BirthDateUnknown,
+    /// A birthday gift, outside the window around the member's birthday
+    /// (Asia/Shanghai days).
+    OutsideBirthdayWindow,
+    /// The member used it as often as allowed (in all, today, this year,
+    /// or this birthday).
     MemberCapReached,
     /// No redemptions (or places) left.
     BudgetExhausted,
@@ -180,6 +187,7 @@ pub(super) async fn member(
         age_band: Some(AgeBand::of_age(year - row.birth_year)),
         city_tier: Some(row.city_tier),
         interests: Holding::Exactly(interests),
+        birth_date: row.birth_date,
     })
 }
 
@@ -219,6 +227,11 @@ pub(super) fn judge(
     if !targeted {
         return refuse(Outcome::NotTargeted);
     }
+    if let Kind::BirthdayGift { .. } = &definition.kind
+        && let Err(outcome) = birthday_window(definition, member, now)
+    {
+        return refuse(outcome);
+    }
     match definition
         .kind
         .money_off(value.unwrap_or_default(), order_cents)
@@ -243,7 +256,7 @@ pub(crate) async fn eligibility(
     now: DateTime<Utc>,
 ) -> Result<Eligibility, RedeemError> {
     check_order(order_cents)?;
-    Ok(decide(db, benefit_id, member_id, order_cents, now).await?.1)
+    Ok(decide(db, benefit_id, member_id, order_cents, now).await?.2)
 }
 
 /// What a member gets from one benefit on an order: judged alone, then,
@@ -256,7 +269,7 @@ async fn decide(
     member_id: i64,
     order_cents: i64,
     now: DateTime<Utc>,
-) -> Result<(Benefit, Eligibility), RedeemError> {
+) -> Result<(Benefit, Profile, Eligibility), RedeemError> {
     let benefit = get(db, BrandScope::All, benefit_id).await?;
     let status = standing::status(db, benefit.row.brand_id).await?;
     let member = member(db, member_id, now).await?;
@@ -266,7 +279,7 @@ async fn decide(
     };
     let judged = judge((status, state), definition, &member, order_cents, now);
     if judged.outcome != Outcome::Granted {
-        return Ok((benefit, judged));
+        return Ok((benefit, member, judged));
     }
     let brand = benefit.row.brand_id;
     let engine =
@@ -280,7 +293,7 @@ async fn decide(
         },
         None => judged,
     };
-    Ok((benefit, decided))
+    Ok((benefit, member, decided))
 }
 
 /// The largest order a checkout may send: ¥10,000,000, in fen. Every
@@ -363,10 +376,19 @@ pub(crate) async fn redeem(
     if let Some(done) = replay(db, id, key, member_id, request.order_cents).await? {
         return Ok(done);
     }
-    let (benefit, judged) = decide(db, id, member_id, request.order_cents, request.now).await?;
+    let (benefit, member, judged) =
+        decide(db, id, member_id, request.order_cents, request.now).await?;
     let outcome = match (&benefit.live, judged.outcome) {
         (Some(live), Outcome::Granted) => {
-            grant(db, request, key, live, judged.amount_cents).await?
+            let taking = Grant {
+                benefit_id: id,
+                definition: live,
+                member_id,
+                member: &member,
+                amount_cents: judged.amount_cents,
+                now: request.now,
+            };
+            grant(db, request, key, &taking).await?
         }
         (_, refused) => Err(refused),
     };
@@ -429,13 +451,97 @@ fn redemption_cap(definition: &Definition) -> Option<i64> {
     }
 }
 
-/// Whether budgets could pay for one more grant of `amount_cents`, read
-/// without taking anything: what a quote shows. [`take`] decides.
+/// The birthday window the member is in now, as UTC instants from the
+/// first Asia/Shanghai day's start; refused when the birth date is unknown
+/// or today is outside it. Only for birthday gifts.
+fn birthday_window(
+    definition: &Definition,
+    member: &Profile,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Outcome> {
+    let Kind::BirthdayGift {
+        days_before,
+        days_after,
+        ..
+    } = &definition.kind
+    else {
+        return Err(Outcome::NotTargeted);
+    };
+    let born = member.birth_date.ok_or(Outcome::BirthDateUnknown)?;
+    let today = to_business_local(now).date();
+    let (start, _) = platform::birthday_window(born, today, *days_before, *days_after)
+        .ok_or(Outcome::OutsideBirthdayWindow)?;
+    Ok(from_business_local(start.and_time(NaiveTime::MIN)))
+}
+
+/// A member's grants of one benefit that still count (not refunded).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct MemberUses {
+    /// In all.
+    pub lifetime: u64,
+    /// When each grant since [`recent_since`] was made.
+    pub recent: Vec<DateTime<Utc>>,
+}
+
+/// How far back [`MemberUses::recent`] reaches: the start of this
+/// Asia/Shanghai year, or 62 days (the longest birthday window) ago,
+/// whichever is earlier.
+pub(super) fn recent_since(now: DateTime<Utc>) -> DateTime<Utc> {
+    let local = to_business_local(now).date();
+    let year_start = NaiveDate::from_yo_opt(local.year(), 1).unwrap_or(local);
+    Ord::min(
+        from_business_local(year_start.and_time(NaiveTime::MIN)),
+        now - chrono::Duration::days(62),
+    )
+}
+
+/// The per-member caps: in all, per Asia/Shanghai day and year, and once
+/// per birthday for a birthday gift. One rule for quotes and grants.
+fn within_caps(
+    definition: &Definition,
+    member: &Profile,
+    uses: &MemberUses,
+    now: DateTime<Utc>,
+) -> Result<(), Outcome> {
+    let budget = &definition.budget;
+    let local = to_business_local(now).date();
+    let day_start = from_business_local(local.and_time(NaiveTime::MIN));
+    let year_start = from_business_local(
+        NaiveDate::from_yo_opt(local.year(), 1)
+            .unwrap_or(local)
+            .and_time(NaiveTime::MIN),
+    );
+    let since = |start: DateTime<Utc>| uses.recent.iter().filter(|at| **at >= start).count();
+    let reached = |cap: Option<i64>, used: u64| {
+        cap.is_some_and(|cap| used >= u64::try_from(cap).unwrap_or(u64::MAX))
+    };
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    let birthday_used = match &definition.kind {
+        Kind::BirthdayGift { .. } => birthday_window(definition, member, now)
+            .map(|start| since(start) > 0)
+            .unwrap_or(false),
+        _ => false,
+    };
+    if reached(budget.per_member, uses.lifetime)
+        || reached(budget.per_member_per_day, count(since(day_start)))
+        || reached(budget.per_member_per_year, count(since(year_start)))
+        || birthday_used
+    {
+        return Err(Outcome::MemberCapReached);
+    }
+    Ok(())
+}
+
+/// Whether budgets and the member's caps could pay for one more grant of
+/// `amount_cents`, read without taking anything: what a quote shows.
+/// [`take`] decides.
 pub(super) fn affordable(
     definition: &Definition,
     row: &benefit::Model,
-    member_uses: u64,
+    member: &Profile,
+    uses: &MemberUses,
     amount_cents: i64,
+    now: DateTime<Utc>,
 ) -> Result<(), Outcome> {
     if redemption_cap(definition).is_some_and(|cap| row.redemptions >= cap) {
         return Err(Outcome::BudgetExhausted);
@@ -447,42 +553,85 @@ pub(super) fn affordable(
     {
         return Err(Outcome::MoneyBudgetExhausted);
     }
-    if definition
-        .budget
-        .per_member
-        .is_some_and(|per| member_uses >= u64::try_from(per).unwrap_or(u64::MAX))
-    {
-        return Err(Outcome::MemberCapReached);
-    }
-    Ok(())
+    within_caps(definition, member, uses, now)
 }
 
-/// The member's grants of a benefit that still count (not refunded).
+/// The member's uses of each of `benefit_ids` (two queries for all).
 pub(super) async fn member_uses(
     db: &impl ConnectionTrait,
-    benefit_id: i64,
+    benefit_ids: &[i64],
     member_id: i64,
-) -> Result<u64, DbErr> {
-    redemption::Entity::find()
-        .filter(redemption::Column::BenefitId.eq(benefit_id))
-        .filter(redemption::Column::MemberId.eq(member_id))
-        .filter(redemption::Column::Granted.eq(true))
-        .filter(redemption::Column::RefundedAt.is_null())
-        .count(db)
-        .await
+    now: DateTime<Utc>,
+) -> Result<Vec<(i64, MemberUses)>, DbErr> {
+    let counting = || {
+        redemption::Entity::find()
+            .filter(redemption::Column::BenefitId.is_in(benefit_ids.iter().copied()))
+            .filter(redemption::Column::MemberId.eq(member_id))
+            .filter(redemption::Column::Granted.eq(true))
+            .filter(redemption::Column::RefundedAt.is_null())
+    };
+    let lifetime: Vec<(i64, i64)> = counting()
+        .select_only()
+        .column(redemption::Column::BenefitId)
+        .column_as(redemption::Column::Id.count(), "uses")
+        .group_by(redemption::Column::BenefitId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let recent: Vec<(i64, DateTime<Utc>)> = counting()
+        .filter(redemption::Column::CreatedAt.gte(recent_since(now)))
+        .select_only()
+        .column(redemption::Column::BenefitId)
+        .column(redemption::Column::CreatedAt)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(benefit_ids
+        .iter()
+        .map(|id| {
+            let uses = MemberUses {
+                lifetime: lifetime
+                    .iter()
+                    .find(|(b, _)| b == id)
+                    .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or_default()),
+                recent: recent
+                    .iter()
+                    .filter(|(b, _)| b == id)
+                    .map(|(_, at)| *at)
+                    .collect(),
+            };
+            (*id, uses)
+        })
+        .collect())
 }
 
-/// Takes one grant of `amount_cents` from the benefit's budgets inside
-/// `txn`: a conditional UPDATE of its counters first (which serialises
-/// grants of one benefit), then the member's cap. `Err(outcome)` when a
-/// budget refuses; the caller then drops the transaction.
+/// One grant to take: the benefit, its definition, the member and the
+/// money.
+pub(super) struct Grant<'a> {
+    /// The benefit.
+    pub benefit_id: i64,
+    /// Its live definition.
+    pub definition: &'a Definition,
+    /// The member's reference.
+    pub member_id: i64,
+    /// What targeting and caps know of the member.
+    pub member: &'a Profile,
+    /// Money granted, in fen.
+    pub amount_cents: i64,
+    /// When.
+    pub now: DateTime<Utc>,
+}
+
+/// Takes one grant from the benefit's budgets inside `txn`: a conditional
+/// UPDATE of its counters first (which serialises grants of one benefit),
+/// then the member's caps, read inside the same transaction.
+/// `Err(outcome)` when a budget or cap refuses; the caller then drops the
+/// transaction.
 pub(super) async fn take(
     txn: &impl ConnectionTrait,
-    benefit_id: i64,
-    member_id: i64,
-    definition: &Definition,
-    amount_cents: i64,
+    grant: &Grant<'_>,
 ) -> Result<Result<(), Outcome>, DbErr> {
+    let (benefit_id, definition) = (grant.benefit_id, grant.definition);
     let cap = redemption_cap(definition);
     let mut bump = benefit::Entity::update_many()
         .col_expr(
@@ -491,7 +640,7 @@ pub(super) async fn take(
         )
         .col_expr(
             benefit::Column::SpentCents,
-            Expr::col(benefit::Column::SpentCents).add(amount_cents),
+            Expr::col(benefit::Column::SpentCents).add(grant.amount_cents),
         )
         .filter(benefit::Column::Id.eq(benefit_id))
         .filter(benefit::Column::State.eq(BenefitState::Active));
@@ -499,7 +648,7 @@ pub(super) async fn take(
         bump = bump.filter(benefit::Column::Redemptions.lt(cap));
     }
     if let Some(money) = definition.budget.total_money_cents {
-        bump = bump.filter(benefit::Column::SpentCents.lte(money - amount_cents));
+        bump = bump.filter(benefit::Column::SpentCents.lte(money - grant.amount_cents));
     }
     if bump.exec(txn).await?.rows_affected == 0 {
         let row = benefit::Entity::find_by_id(benefit_id).one(txn).await?;
@@ -509,13 +658,12 @@ pub(super) async fn take(
             _ => Outcome::MoneyBudgetExhausted,
         }));
     }
-    if let Some(per_member) = definition.budget.per_member {
-        let used = member_uses(txn, benefit_id, member_id).await?;
-        if used >= u64::try_from(per_member).unwrap_or(u64::MAX) {
-            return Ok(Err(Outcome::MemberCapReached));
-        }
-    }
-    Ok(Ok(()))
+    let uses = member_uses(txn, &[benefit_id], grant.member_id, grant.now)
+        .await?
+        .pop()
+        .map(|(_, uses)| uses)
+        .unwrap_or_default();
+    Ok(within_caps(definition, grant.member, &uses, grant.now))
 }
 
 /// The granting transaction; `Err(outcome)` when a budget refuses.
@@ -523,19 +671,11 @@ async fn grant(
     db: &DatabaseConnection,
     request: &Request<'_>,
     key: &str,
-    definition: &Definition,
-    amount_cents: i64,
+    grant: &Grant<'_>,
 ) -> Result<Result<Redemption, Outcome>, RedeemError> {
+    let amount_cents = grant.amount_cents;
     let txn = db.begin().await?;
-    if let Err(outcome) = take(
-        &txn,
-        request.benefit_id,
-        request.member_id,
-        definition,
-        amount_cents,
-    )
-    .await?
-    {
+    if let Err(outcome) = take(&txn, grant).await? {
         drop(txn);
         return Ok(Err(outcome));
     }
@@ -584,6 +724,7 @@ mod tests {
             age_band: Some(AgeBand::From30To34),
             city_tier: Some(CityTier::Tier1),
             interests: Holding::Exactly(vec![Interest::Beauty]),
+            birth_date: None,
         }
     }
 

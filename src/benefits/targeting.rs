@@ -63,6 +63,8 @@ pub(crate) struct Profile {
     pub city_tier: Option<CityTier>,
     /// Interests.
     pub interests: Holding,
+    /// Date of birth, when known (never of a cell): birthday gifts need it.
+    pub birth_date: Option<chrono::NaiveDate>,
 }
 
 impl Profile {
@@ -75,6 +77,7 @@ impl Profile {
             age_band: None,
             city_tier: None,
             interests: Holding::AtLeast(Vec::new()),
+            birth_date: None,
         }
     }
 }
@@ -258,6 +261,7 @@ mod tests {
                 gender: Set(entity::enums::Gender::Female),
                 city_tier: Set(city_tier),
                 annual_spend_cents: Set(0),
+                birth_date: Set(None),
             };
             let model = member::Entity::insert(row)
                 .exec_with_returning(&db)
@@ -284,6 +288,7 @@ mod tests {
                     age_band: Some(AgeBand::of_age(year - birth_year)),
                     city_tier: Some(city_tier),
                     interests: Holding::Exactly(distinct),
+                    birth_date: None,
                 },
             ));
         }

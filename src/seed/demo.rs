@@ -217,6 +217,7 @@ fn demo_benefits(
         total_redemptions: Some(5000),
         per_member: Some(2),
         total_money_cents: Some(15_000_000),
+        ..Budget::default()
     };
     let black_card = definition(
         format!("{name} private preview"),

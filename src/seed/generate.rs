@@ -208,6 +208,10 @@ impl Generator {
             .map_or(age_center, |d| d.sample(rng))
             .round() as i32)
             .clamp(1945, latest);
+        // Spread over the year by id, not drawn, so the rest of the data
+        // set stays what it was before birth dates existed.
+        let day_of_year = u32::try_from(id.rem_euclid(365)).unwrap_or_default() + 1;
+        let birth_date = NaiveDate::from_yo_opt(birth_year, day_of_year);
         let gender = match rng.random_range(0.0..1.0) {
             x if x < 0.56 => Gender::Female,
             x if x < 0.97 => Gender::Male,
@@ -310,6 +314,7 @@ impl Generator {
                 gender,
                 city_tier,
                 annual_spend_cents,
+                birth_date,
             },
             interests,
             services,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::{
     benefits::{input, live},
-    helpers::{Backend, TestApp, error_codes, scalar},
+    helpers::{Backend, TestApp, TestDb, error_codes, scalar, write},
     onboarding,
 };
 
@@ -279,5 +279,132 @@ pub(crate) async fn quotes_orders_and_refunds_follow_one_engine(backend: Backend
         )
         .await;
     assert_eq!(error_codes(&body), ["NOT_FOUND"], "orders are per store");
+    app.stop().await;
+}
+
+/// A store (brand 1) whose members' birthdays are known relative to today
+/// in Asia/Shanghai: member 1's is today, member 2's was 20 days ago,
+/// member 3's is unknown.
+async fn birthday_case(backend: Backend) -> TestApp {
+    use chrono::{Datelike as _, Duration};
+    let dir = tempfile::tempdir().expect("dir");
+    let today = brand_gateway::platform::business_today();
+    // A leap-day today would make "1990-02-29" invalid: use the 28th then.
+    let on = |day: chrono::NaiveDate| {
+        day.with_year(1990)
+            .unwrap_or_else(|| chrono::NaiveDate::from_ymd_opt(1990, 2, 28).expect("date"))
+    };
+    let (today_1990, earlier_1990) = (on(today), on(today - Duration::days(20)));
+    write(
+        dir.path(),
+        "categories.csv",
+        "id,code,name\n1,BEAUTY,Beauty\n",
+    );
+    write(
+        dir.path(),
+        "brands.csv",
+        "id,name,category_code,status\n1,Lumiere,BEAUTY,ACTIVE\n",
+    );
+    write(
+        dir.path(),
+        "members.csv",
+        &format!(
+            "id,points,paid_member,black_card,birth_year,gender,city_tier,annual_spend_cents,birth_date\n\
+             1,1500,true,false,1990,F,TIER1,100,{today_1990}\n\
+             2,1500,true,false,1990,F,TIER1,100,{earlier_1990}\n\
+             3,1500,true,false,1990,F,TIER1,100,\n"
+        ),
+    );
+    let db = TestDb::new(backend).await;
+    brand_gateway::import::run(&db.db, dir.path(), false)
+        .await
+        .expect("import");
+    TestApp::start(db, &[]).await
+}
+
+pub(crate) async fn birthdays_and_caps_follow_the_calendar(backend: Backend) {
+    let app = birthday_case(backend).await;
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let checkout = app.token(Role::Service, None).await;
+    let mut gift =
+        input(json!({ "birthdayGift": { "gift": "Lip balm", "daysBefore": 7, "daysAfter": 7 } }));
+    gift["stacking"] = stacking("COMBINABLE", &[], 1);
+    let gift = live(&app, &op, &reviewer, gift).await;
+    let gift = gift["id"].as_str().expect("id").to_owned();
+    let mut daily = input(json!({ "pointsMultiplier": { "multiplierTenths": 20 } }));
+    daily["budget"] = json!({ "perMemberPerDay": 1, "perMemberPerYear": 5 });
+    let daily = live(&app, &op, &reviewer, daily).await;
+    let daily = daily["id"].as_str().expect("id").to_owned();
+    let basket = json!([{ "sku": "SERUM", "quantity": 1, "unitCents": 10000 }]);
+    let order = |reference: &str, member: i64| {
+        let (app, checkout, basket) = (&app, &checkout, &basket);
+        let reference = reference.to_owned();
+        async move {
+            let placed = app
+                .data(
+                    checkout,
+                    &format!(
+                        "mutation($i: PlaceOrderInput!) {{ placeOrder(input: $i) {{ order {{ quote {{ ...Q }} }} userErrors {{ code }} }} }} {QUOTE_FIELDS}"
+                    ),
+                    json!({ "i": { "brandId": "1", "orderRef": reference, "memberRef": member.to_string(), "lines": basket } }),
+                )
+                .await;
+            outcomes(&placed["placeOrder"]["order"]["quote"])
+        }
+    };
+    let outcome_of = |outcomes: &[(String, String, i64)], id: &str| {
+        outcomes
+            .iter()
+            .find(|(b, _, _)| b == id)
+            .map(|(_, o, _)| o.clone())
+            .expect("benefit in quote")
+    };
+
+    // Inside the window: granted once; the next order the same birthday
+    // is capped; outside the window or without a birth date, never.
+    let first = order("b-1", 1).await;
+    assert_eq!(outcome_of(&first, &gift), "GRANTED");
+    assert_eq!(outcome_of(&first, &daily), "GRANTED");
+    let second = order("b-2", 1).await;
+    assert_eq!(outcome_of(&second, &gift), "MEMBER_CAP_REACHED");
+    assert_eq!(
+        outcome_of(&second, &daily),
+        "MEMBER_CAP_REACHED",
+        "one a day"
+    );
+    assert_eq!(
+        outcome_of(&order("b-3", 2).await, &gift),
+        "OUTSIDE_BIRTHDAY_WINDOW"
+    );
+    assert_eq!(
+        outcome_of(&order("b-4", 3).await, &gift),
+        "BIRTH_DATE_UNKNOWN"
+    );
+    // A refunded order gives the birthday back.
+    let refunded = app
+        .data(
+            &checkout,
+            "mutation { refundOrder(brandId: \"1\", orderRef: \"b-1\") { userErrors { code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(refunded["refundOrder"]["userErrors"], json!([]));
+    let again = order("b-5", 1).await;
+    assert_eq!(outcome_of(&again, &gift), "GRANTED");
+    assert_eq!(outcome_of(&again, &daily), "GRANTED");
+
+    // Nested caps are checked on input.
+    let mut bad = input(json!({ "pointsMultiplier": { "multiplierTenths": 20 } }));
+    bad["budget"] = json!({ "perMemberPerDay": 3, "perMemberPerYear": 2 });
+    let (benefit, errors) = crate::benefits::create(&app, &op, bad).await;
+    assert!(benefit.is_null());
+    assert_eq!(
+        errors,
+        [(
+            "BAD_USER_INPUT".to_owned(),
+            "input.budget.perMemberPerDay".to_owned()
+        )]
+    );
     app.stop().await;
 }

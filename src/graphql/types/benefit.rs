@@ -280,8 +280,12 @@ pub(crate) struct Schedule {
 pub(crate) struct Budget {
     /// Most redemptions in all.
     total_redemptions: Option<i64>,
-    /// Most per member.
+    /// Most per member, in all.
     per_member: Option<i64>,
+    /// Most per member per Asia/Shanghai day.
+    per_member_per_day: Option<i64>,
+    /// Most per member per Asia/Shanghai calendar year.
+    per_member_per_year: Option<i64>,
     /// Most money in all, in fen.
     total_money_cents: Option<i64>,
 }
@@ -359,6 +363,8 @@ impl From<Definition> for BenefitDefinition {
             budget: Budget {
                 total_redemptions: d.budget.total_redemptions,
                 per_member: d.budget.per_member,
+                per_member_per_day: d.budget.per_member_per_day,
+                per_member_per_year: d.budget.per_member_per_year,
                 total_money_cents: d.budget.total_money_cents,
             },
         }
@@ -490,7 +496,14 @@ pub enum RedemptionOutcome {
     Overridden,
     /// The order is below the coupon's threshold.
     BelowThreshold,
-    /// The member used it as often as allowed.
+    /// A birthday gift, but the platform does not know the member's birth
+    /// date.
+    BirthDateUnknown,
+    /// A birthday gift, outside the window around the member's birthday
+    /// (Asia/Shanghai days).
+    OutsideBirthdayWindow,
+    /// The member used it as often as allowed (in all, today, this year,
+    /// or this birthday).
     MemberCapReached,
     /// No redemptions (or places) left.
     BudgetExhausted,

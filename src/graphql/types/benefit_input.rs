@@ -163,8 +163,13 @@ pub(crate) struct ScheduleInput {
 pub(crate) struct BudgetInput {
     /// Most redemptions in all.
     total_redemptions: Option<i64>,
-    /// Most redemptions per member.
+    /// Most redemptions per member, in all.
     per_member: Option<i64>,
+    /// Most per member per Asia/Shanghai day.
+    per_member_per_day: Option<i64>,
+    /// Most per member per Asia/Shanghai calendar year (a birthday gift is
+    /// once per birthday regardless).
+    per_member_per_year: Option<i64>,
     /// Most money in all, in fen.
     total_money_cents: Option<i64>,
 }
@@ -265,6 +270,8 @@ impl From<BenefitInput> for Definition {
             budget: definition::Budget {
                 total_redemptions: b.total_redemptions,
                 per_member: b.per_member,
+                per_member_per_day: b.per_member_per_day,
+                per_member_per_year: b.per_member_per_year,
                 total_money_cents: b.total_money_cents,
             },
         }
