@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::{
-    BenefitError,
+    BenefitError, GRANTING,
     definition::Invalid,
     of_brand,
     stacking::{self, Applied, Candidate, Cell},
@@ -139,7 +139,7 @@ pub(crate) async fn preview(
     brand_id: i64,
 ) -> Result<Vec<CellView>, DbErr> {
     let centre = get(db, brand_id).await?;
-    let active = of_brand(db, brand_id, &[State::Active]).await?;
+    let active = of_brand(db, brand_id, GRANTING).await?;
     let candidates: Vec<Candidate<'_>> = active
         .iter()
         .filter_map(|b| {

@@ -19,11 +19,7 @@
 //! budget and member cap the order took, once.
 
 use chrono::{DateTime, Utc};
-use entity::{
-    benefit, checkout_order,
-    enums::{BenefitState, BrandStatus},
-    redemption,
-};
+use entity::{benefit, checkout_order, enums::BrandStatus, redemption};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
@@ -33,7 +29,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Benefit, BenefitError,
+    Benefit, BenefitError, GRANTING,
     definition::{Kind, KindCode},
     of_brand,
     redemption::{
@@ -381,7 +377,7 @@ async fn offers(
     member_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Benefit, MemberUses)>, DbErr> {
-    let benefits = of_brand(db, brand_id, &[BenefitState::Active]).await?;
+    let benefits = of_brand(db, brand_id, GRANTING).await?;
     let ids: Vec<i64> = benefits.iter().map(|b| b.row.id).collect();
     let mut uses = member_uses(db, &ids, member_id, now).await?;
     Ok(benefits
@@ -722,7 +718,7 @@ pub(crate) async fn order(
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
-    use entity::enums::CityTier;
+    use entity::enums::{BenefitState, CityTier};
     use rand::{Rng as _, SeedableRng as _, rngs::StdRng, seq::IndexedRandom as _};
     use sea_orm::Iterable as _;
     use strum::IntoEnumIterator as _;

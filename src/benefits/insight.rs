@@ -6,7 +6,9 @@
 use entity::enums::BenefitState;
 use sea_orm::DatabaseConnection;
 
-use super::{Benefit, BenefitError, definition::Definition, due, of_brand, reach, stacking};
+use super::{
+    Benefit, BenefitError, GRANTING, definition::Definition, due, of_brand, reach, stacking,
+};
 use crate::{
     error::{CodedError, ErrorCode},
     privacy::PrivacySettings,
@@ -57,10 +59,11 @@ impl From<sea_orm::DbErr> for InsightError {
 /// Most extra dimensions one analysis splits by.
 const MAX_EXTRA_DIMENSIONS: usize = 2;
 
-/// The cell analysis of a brand's benefits. Members can hold what is
-/// approved, active or paused, as its live revision says; with
-/// `include_drafts`, drafts and benefits in review join, as currently
-/// written, so an operator sees what a change would do.
+/// The cell analysis of a brand's benefits: by default those a member can
+/// be granted now ([`GRANTING`]), as their live revisions say, so a cell
+/// shows what a quote grants its members; with `include_drafts`, approved,
+/// paused, draft and in-review ones join as currently written, so an
+/// operator sees what a change would do.
 pub(crate) async fn analysis(
     db: &DatabaseConnection,
     brand_id: i64,
@@ -74,13 +77,14 @@ pub(crate) async fn analysis(
     {
         return Err(InsightError::ExtraDimensions);
     }
-    let mut states = vec![
-        BenefitState::Approved,
-        BenefitState::Active,
-        BenefitState::Paused,
-    ];
+    let mut states = GRANTING.to_vec();
     if include_drafts {
-        states.extend([BenefitState::Draft, BenefitState::PendingReview]);
+        states.extend([
+            BenefitState::Approved,
+            BenefitState::Paused,
+            BenefitState::Draft,
+            BenefitState::PendingReview,
+        ]);
     }
     let list = of_brand(db, brand_id, &states).await?;
     let candidates: Vec<stacking::Candidate<'_>> = list

@@ -154,6 +154,11 @@ impl Action {
     }
 }
 
+/// The states whose benefits a member can be granted now. The checkout,
+/// the cell analysis (by default) and the member-centre preview all take
+/// these, so they agree on what competes in stacking.
+pub(crate) const GRANTING: &[State] = &[State::Active];
+
 /// Whether members can hold the benefit's live revision in `state`.
 fn is_live(state: State) -> bool {
     matches!(state, State::Approved | State::Active | State::Paused)

@@ -25,8 +25,10 @@ impl InsightQuery {
     /// two of AGE_BAND, CITY_TIER, INTEREST), the benefits a member there
     /// gets after stacking, with conflicts and dead benefits. Brand roles
     /// analyse their own brand (`brandId` may be omitted); platform roles
-    /// name one. `includeDrafts` adds drafts and benefits in review to the
-    /// approved, active and paused ones.
+    /// name one. By default the ACTIVE benefits: exactly what the checkout
+    /// grants (a quote for a member equals their cell here).
+    /// `includeDrafts` adds approved, paused, draft and in-review ones as
+    /// currently written, to see what a change would do.
     async fn benefit_cell_analysis(
         &self,
         ctx: &Context<'_>,
