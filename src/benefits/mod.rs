@@ -17,6 +17,7 @@ pub(crate) mod insight;
 pub(crate) mod reach;
 pub(crate) mod redemption;
 pub(crate) mod renewal;
+pub(crate) mod signals;
 pub(crate) mod stacking;
 pub(crate) mod targeting;
 

@@ -408,3 +408,61 @@ pub(crate) async fn birthdays_and_caps_follow_the_calendar(backend: Backend) {
     );
     app.stop().await;
 }
+
+pub(crate) async fn reviewers_see_risk_signals_before_deciding(backend: Backend) {
+    let app = onboarding::case(backend).await;
+    let op = app.token(Role::BrandOperator, Some(13)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let mut ten = input(json!({ "percentOff": { "percent": 10 } }));
+    ten["budget"] = json!({ "totalRedemptions": 1000 });
+    let ten = live(&app, &op, &reviewer, ten).await;
+    // An exclusive 3% for black-card holders, in review.
+    let mut three = input(json!({ "percentOff": { "percent": 3 } }));
+    three["targeting"] = json!({ "blackCard": true });
+    three["stacking"] = stacking("EXCLUSIVE", &[], 50);
+    let draft = crate::benefits::landed(crate::benefits::create(&app, &op, three).await);
+    let pending = crate::benefits::landed(crate::benefits::step(&app, &op, "SUBMIT", &draft).await);
+    let signals = |id: Value| {
+        let (app, reviewer) = (&app, &reviewer);
+        async move {
+            app.data(
+                reviewer,
+                "query($id: ID!) { benefit(id: $id) { reviewSignals {
+                   dead exposureCents conflicts { kept lost }
+                   losingCells { lower { tier paidMember blackCard } higher { tier paidMember blackCard } benefitId by } } } }",
+                json!({ "id": id }),
+            )
+            .await["benefit"]["reviewSignals"]
+                .clone()
+        }
+    };
+    let s = signals(pending["id"].clone()).await;
+    assert!(s["dead"].is_null(), "{s}");
+    assert!(
+        s["exposureCents"].is_null(),
+        "a percentage without budgets is unbounded"
+    );
+    let losing = s["losingCells"].as_array().expect("losing cells");
+    assert!(
+        losing.contains(&json!({
+            "lower": { "tier": "DIAMOND", "paidMember": true, "blackCard": false },
+            "higher": { "tier": "DIAMOND", "paidMember": true, "blackCard": true },
+            "benefitId": ten["id"], "by": pending["id"],
+        })),
+        "{s}"
+    );
+    // The 10% itself: 1,000 grants of at most 10% of ¥10,000,000.
+    let s = signals(ten["id"].clone()).await;
+    assert_eq!(s["exposureCents"], 100_000_000_000_i64);
+    // The brand's operator sees the same; another brand's does not.
+    let other = app.token(Role::BrandOperator, Some(10)).await;
+    let (_, body) = app
+        .graphql(
+            &other,
+            "query($id: ID!) { benefit(id: $id) { reviewSignals { dead } } }",
+            json!({ "id": pending["id"] }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+    app.stop().await;
+}

@@ -84,6 +84,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         benefits::renewal_rates_leave_only_through_the_privacy_engine,
         checkout::quotes_orders_and_refunds_follow_one_engine,
         checkout::birthdays_and_caps_follow_the_calendar,
+        checkout::reviewers_see_risk_signals_before_deciding,
         targeting::one_targeting_decides_checkout_analysis_and_reach,
         standing::every_cell_of_the_standing_table_holds,
         standing::suspension_pauses_live_benefits_until_an_operator_resumes,

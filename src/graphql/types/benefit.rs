@@ -568,6 +568,19 @@ impl From<benefits::Benefit> for Benefit {
 
 #[ComplexObject]
 impl Benefit {
+    /// What a reviewer should see before deciding it, as currently
+    /// written: dead or not, its stacking conflicts, better-placed cells
+    /// that would get less, and the most money it can grant.
+    async fn review_signals(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<super::benefit_insight::ReviewSignals, ApiError> {
+        let db = crate::graphql::db(ctx)?;
+        let scope = crate::graphql::principal(ctx)?.brand_scope();
+        let benefit = benefits::get(db, scope, self.row_id).await?;
+        Ok(benefits::signals::of(db, &benefit).await?.into())
+    }
+
     /// The brand offering it.
     async fn brand(&self, ctx: &Context<'_>) -> Result<Brand, ApiError> {
         Brand::owner_of(ctx, self.brand_id, "benefit").await

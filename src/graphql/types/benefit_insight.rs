@@ -5,7 +5,7 @@ use async_graphql::{Enum, ID, SimpleObject};
 
 use crate::graphql::types::audience::{AudienceAnswer, Dimension as DimensionName, PrivacyBudget};
 use crate::{
-    benefits::{centre, renewal, stacking},
+    benefits::{centre, renewal, signals, stacking},
     graphql::{UserError, ids::gid},
 };
 
@@ -71,6 +71,88 @@ pub(crate) struct StackingConflict {
     pub(crate) lost: ID,
     /// In words.
     pub(crate) reason: String,
+}
+
+impl From<stacking::Conflict> for StackingConflict {
+    fn from(c: stacking::Conflict) -> Self {
+        Self {
+            kept: gid(c.kept),
+            lost: gid(c.lost),
+            reason: c.reason,
+        }
+    }
+}
+
+/// A cell of the programme axes.
+#[derive(SimpleObject)]
+pub(crate) struct ProgrammeCell {
+    /// Growth tier.
+    pub(crate) tier: GrowthTier,
+    /// Paid members.
+    pub(crate) paid_member: bool,
+    /// Black-card holders.
+    pub(crate) black_card: bool,
+}
+
+impl From<stacking::Cell> for ProgrammeCell {
+    fn from(cell: stacking::Cell) -> Self {
+        Self {
+            tier: cell.tier.into(),
+            paid_member: cell.paid,
+            black_card: cell.black_card,
+        }
+    }
+}
+
+/// A better-placed cell that gets less than the cell one step below it.
+#[derive(SimpleObject)]
+pub(crate) struct LosingCell {
+    /// The cell that gets the benefit.
+    pub(crate) lower: ProgrammeCell,
+    /// The cell one step up (paid, black card, or the next tier) that does
+    /// not get it, nor one of its kind worth as much.
+    pub(crate) higher: ProgrammeCell,
+    /// The benefit it loses.
+    pub(crate) benefit_id: ID,
+    /// What it loses to there; null when it is not targeted there.
+    pub(crate) by: Option<ID>,
+}
+
+/// What a reviewer should see before deciding: computed by the checkout's
+/// stacking over the brand's active benefits with this one as currently
+/// written.
+#[derive(SimpleObject)]
+pub(crate) struct ReviewSignals {
+    /// No member would get it, and why.
+    pub(crate) dead: Option<DeadReason>,
+    /// Stacking conflicts it takes part in.
+    pub(crate) conflicts: Vec<StackingConflict>,
+    /// Better-placed cells that would get less, because of it or losing it.
+    pub(crate) losing_cells: Vec<LosingCell>,
+    /// The most money it can grant in all, in fen; null when nothing
+    /// bounds it (no money budget, and no redemption budget for a
+    /// percentage).
+    pub(crate) exposure_cents: Option<i64>,
+}
+
+impl From<signals::Signals> for ReviewSignals {
+    fn from(s: signals::Signals) -> Self {
+        Self {
+            dead: s.dead.map(Into::into),
+            conflicts: s.conflicts.into_iter().map(Into::into).collect(),
+            losing_cells: s
+                .losing_cells
+                .into_iter()
+                .map(|l| LosingCell {
+                    lower: l.lower.into(),
+                    higher: l.higher.into(),
+                    benefit_id: gid(l.benefit_id),
+                    by: l.by.map(gid),
+                })
+                .collect(),
+            exposure_cents: s.exposure_cents,
+        }
+    }
 }
 
 /// One value of an extra dimension.
@@ -161,11 +243,7 @@ impl From<stacking::Analysis> for CellAnalysis {
                     conflicts: o
                         .conflicts
                         .into_iter()
-                        .map(|c| StackingConflict {
-                            kept: gid(c.kept),
-                            lost: gid(c.lost),
-                            reason: c.reason,
-                        })
+                        .map(StackingConflict::from)
                         .collect(),
                 })
                 .collect(),

@@ -1,0 +1,304 @@
+//! What a reviewer should see before deciding a benefit: whether any
+//! member would get it, the stacking conflicts it takes part in, the cells
+//! where a better-placed member (a higher tier, paid over free, black card
+//! over none) would get less because of it, and the most money it can
+//! cost. Computed by the same stacking the checkout uses, over the brand's
+//! granting benefits with this one as currently written.
+
+use sea_orm::{ConnectionTrait, DbErr};
+
+use super::{
+    Benefit, GRANTING,
+    definition::{Definition, Kind},
+    of_brand,
+    redemption::MAX_ORDER_CENTS,
+    stacking::{self, Candidate, Cell, CellOutcome, Conflict, DeadReason},
+};
+use crate::platform::GrowthTier;
+
+/// A better-placed cell that gets less than the cell below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LosingCell {
+    /// The cell that gets the benefit.
+    pub lower: Cell,
+    /// The better-placed cell one step up that does not get it (nor one of
+    /// its kind worth as much).
+    pub higher: Cell,
+    /// The benefit the higher cell loses.
+    pub benefit_id: i64,
+    /// What it loses to there, if it is overridden (else it is not
+    /// targeted there).
+    pub by: Option<i64>,
+}
+
+/// The signals of one benefit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Signals {
+    /// No member would get it, and why.
+    pub dead: Option<DeadReason>,
+    /// Stacking conflicts it takes part in (in any cell, once each).
+    pub conflicts: Vec<Conflict>,
+    /// Cells one step up that get less, because of it or losing it.
+    pub losing_cells: Vec<LosingCell>,
+    /// The most money it can grant in all, in fen; `None` when nothing
+    /// bounds it (no money budget, and no redemption budget for a
+    /// percentage).
+    pub exposure_cents: Option<i64>,
+}
+
+/// The cells one step better placed than `cell`: paid, black card, the
+/// next tier (the programme's rules permitting).
+fn steps_up(cell: &Cell) -> Vec<Cell> {
+    let mut up = Vec::new();
+    if !cell.paid && cell.tier >= GrowthTier::Gold {
+        up.push(Cell {
+            paid: true,
+            ..cell.clone()
+        });
+    }
+    if !cell.black_card && cell.tier >= GrowthTier::Diamond {
+        up.push(Cell {
+            black_card: true,
+            ..cell.clone()
+        });
+    }
+    let next = GrowthTier::ALL
+        .iter()
+        .position(|t| *t == cell.tier)
+        .and_then(|i| GrowthTier::ALL.get(i + 1));
+    if let Some(tier) = next {
+        up.push(Cell {
+            tier: *tier,
+            ..cell.clone()
+        });
+    }
+    up
+}
+
+/// The most money a definition can grant in all.
+fn exposure(definition: &Definition) -> Option<i64> {
+    let best = definition
+        .upgrade
+        .as_ref()
+        .map_or(definition.kind.value(), |u| Some(u.value));
+    let per_grant = match &definition.kind {
+        Kind::PercentOff { .. } => best.map(|percent| {
+            i64::try_from(i128::from(MAX_ORDER_CENTS) * i128::from(percent) / 100)
+                .unwrap_or(i64::MAX)
+        }),
+        Kind::FixedCoupon { .. } => best,
+        _ => return Some(0),
+    };
+    let by_count = definition
+        .budget
+        .total_redemptions
+        .zip(per_grant)
+        .map(|(n, each)| n.saturating_mul(each));
+    match (definition.budget.total_money_cents, by_count) {
+        (Some(money), Some(count)) => Some(money.min(count)),
+        (money, count) => money.or(count),
+    }
+}
+
+/// The signals of benefit `id` (as `definition`) among `others`. Pure.
+pub(crate) fn signals(id: i64, definition: &Definition, others: &[Candidate<'_>]) -> Signals {
+    let mut all: Vec<Candidate<'_>> = others.iter().filter(|c| c.id != id).copied().collect();
+    all.push(Candidate { id, definition });
+    let analysis = stacking::analyse(&all, &[]);
+    let dead = analysis
+        .dead
+        .iter()
+        .find(|(d, _)| *d == id)
+        .map(|(_, reason)| *reason);
+    let mut conflicts: Vec<Conflict> = Vec::new();
+    for conflict in analysis.cells.iter().flat_map(|o| &o.conflicts) {
+        if (conflict.kept == id || conflict.lost == id) && !conflicts.contains(conflict) {
+            conflicts.push(conflict.clone());
+        }
+    }
+    let outcome_of = |cell: &Cell| analysis.cells.iter().find(|o| o.cell == *cell);
+    let mut losing_cells = Vec::new();
+    for lower in &analysis.cells {
+        for higher in steps_up(&lower.cell).iter().filter_map(&outcome_of) {
+            losing_cells.extend(losses(lower, higher, id, &all));
+        }
+    }
+    Signals {
+        dead,
+        conflicts,
+        losing_cells,
+        exposure_cents: exposure(definition),
+    }
+}
+
+/// What `higher` loses against `lower` that concerns benefit `id`.
+fn losses(
+    lower: &CellOutcome,
+    higher: &CellOutcome,
+    id: i64,
+    all: &[Candidate<'_>],
+) -> Vec<LosingCell> {
+    let kind_of = |benefit: i64| {
+        all.iter()
+            .find(|c| c.id == benefit)
+            .map(|c| c.definition.kind.code())
+    };
+    lower
+        .applied
+        .iter()
+        .filter(|got| {
+            let kept = higher.applied.iter().any(|a| {
+                a.id == got.id || (kind_of(a.id) == kind_of(got.id) && a.value >= got.value)
+            });
+            !kept
+        })
+        .map(|got| LosingCell {
+            lower: lower.cell.clone(),
+            higher: higher.cell.clone(),
+            benefit_id: got.id,
+            by: higher
+                .overridden
+                .iter()
+                .find(|o| o.id == got.id)
+                .map(|o| o.by),
+        })
+        .filter(|loss| loss.benefit_id == id || loss.by == Some(id))
+        .collect()
+}
+
+/// The signals of a benefit as currently written, among its brand's
+/// granting benefits.
+pub(crate) async fn of(db: &impl ConnectionTrait, benefit: &Benefit) -> Result<Signals, DbErr> {
+    let granting = of_brand(db, benefit.row.brand_id, GRANTING).await?;
+    let others: Vec<Candidate<'_>> = granting
+        .iter()
+        .filter_map(|b| {
+            b.live.as_ref().map(|definition| Candidate {
+                id: b.row.id,
+                definition,
+            })
+        })
+        .collect();
+    Ok(signals(benefit.row.id, &benefit.current, &others))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::benefits::definition::{
+        Budget, KindCode, Schedule, StackMode, Stacking, Targeting, Upgrade,
+    };
+
+    fn definition(kind: Kind, mode: StackMode, priority: i64) -> Definition {
+        Definition {
+            name: "b".to_owned(),
+            description: None,
+            kind,
+            targeting: Targeting::default(),
+            stacking: Stacking {
+                mode,
+                combines_with: Vec::new(),
+                priority,
+            },
+            upgrade: None,
+            schedule: Schedule {
+                starts_at: chrono::DateTime::UNIX_EPOCH,
+                ends_at: None,
+            },
+            budget: Budget::default(),
+        }
+    }
+
+    /// An exclusive 3% for black-card holders takes the everyone-10% away
+    /// from them: black card gets less than DIAMOND, and the reviewer is
+    /// told, with the money the 10% can cost.
+    #[test]
+    fn a_black_card_benefit_that_leaves_holders_worse_off_is_signalled() {
+        let mut ten = definition(Kind::PercentOff { percent: 10 }, StackMode::Combinable, 5);
+        ten.budget.total_redemptions = Some(1_000);
+        let mut three = definition(Kind::PercentOff { percent: 3 }, StackMode::Exclusive, 50);
+        three.targeting.black_card = Some(true);
+        let others = [Candidate {
+            id: 1,
+            definition: &ten,
+        }];
+        let s = signals(2, &three, &others);
+        assert_eq!(s.dead, None);
+        let diamond_to_black: Vec<&LosingCell> = s
+            .losing_cells
+            .iter()
+            .filter(|l| {
+                l.lower.tier == GrowthTier::Diamond && !l.lower.black_card && l.higher.black_card
+            })
+            .collect();
+        assert_eq!(
+            diamond_to_black.len(),
+            2,
+            "paid and not: {:?}",
+            s.losing_cells
+        );
+        assert!(
+            diamond_to_black
+                .iter()
+                .all(|l| l.benefit_id == 1 && l.by == Some(2))
+        );
+        // 3% of the largest order, unbounded in count.
+        assert_eq!(s.exposure_cents, None);
+        assert_eq!(
+            signals(1, &ten, &[]).exposure_cents,
+            Some(1_000 * 100_000_000)
+        );
+    }
+
+    #[test]
+    fn dead_benefits_conflicts_and_bounded_exposure() {
+        let mut coupon = definition(
+            Kind::FixedCoupon {
+                amount_cents: 2_000,
+                threshold_cents: 10_000,
+            },
+            StackMode::Combinable,
+            1,
+        );
+        coupon.budget.total_money_cents = Some(50_000);
+        coupon.upgrade = Some(Upgrade {
+            min_tier: Some(GrowthTier::Platinum),
+            paid_member: false,
+            black_card: false,
+            value: 3_000,
+        });
+        let five = definition(Kind::PercentOff { percent: 5 }, StackMode::Exclusive, 9);
+        let others = [Candidate {
+            id: 1,
+            definition: &five,
+        }];
+        let s = signals(2, &coupon, &others);
+        assert_eq!(s.dead, Some(DeadReason::AlwaysOverridden));
+        assert!(
+            s.conflicts.is_empty(),
+            "an exclusive override is no conflict"
+        );
+        assert_eq!(s.exposure_cents, Some(50_000));
+        let mut combinable = coupon.clone();
+        combinable.stacking.combines_with = vec![KindCode::PercentOff];
+        let mut listed = five.clone();
+        listed.stacking.mode = StackMode::Combinable;
+        let others = [Candidate {
+            id: 1,
+            definition: &listed,
+        }];
+        let s = signals(2, &combinable, &others);
+        assert_eq!(s.dead, Some(DeadReason::AlwaysOverridden));
+        assert_eq!(s.conflicts.len(), 1, "the 5% does not list coupons");
+        let gift = definition(
+            Kind::BirthdayGift {
+                gift: "g".to_owned(),
+                days_before: 1,
+                days_after: 1,
+            },
+            StackMode::Combinable,
+            0,
+        );
+        assert_eq!(signals(3, &gift, &[]).exposure_cents, Some(0));
+    }
+}
