@@ -14,7 +14,9 @@ use sea_orm::{
 };
 
 use super::{
-    Benefit, BenefitError, Change, EventAction, commit, definition::Definition, load_many,
+    Benefit, BenefitError, Change, EventAction, commit,
+    definition::{Definition, Kind},
+    load_many,
 };
 use crate::{
     auth::{BrandScope, Caller},
@@ -24,6 +26,8 @@ use crate::{
 
 /// Least share of eligible members who must have used a benefit.
 pub(crate) const MIN_USAGE_RATE: f64 = 0.001;
+/// Least share of its places a capacity-bound event must have filled.
+pub(crate) const MIN_FILL_RATE: f64 = 0.2;
 /// Days a benefit is live before the usage policy looks at it (and the
 /// grace an appeal buys).
 pub(crate) const GRACE_DAYS: i64 = 30;
@@ -47,9 +51,87 @@ pub struct DueReport {
     pub skipped: u32,
 }
 
-/// Members the targeting (and an interest service's interests) reaches on
-/// the platform: an exact count for the platform's own decisions, never
-/// shown to a brand.
+/// How the usage policy measures a benefit's use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageMeasure {
+    /// A capacity-bound event: places taken ÷ places.
+    FillRate,
+    /// Distinct redeemers ÷ the platform members it targets.
+    EligibleUse,
+}
+
+impl UsageMeasure {
+    /// The measure of a kind.
+    pub(crate) fn of(kind: &Kind) -> Self {
+        match kind {
+            Kind::OfflineExperience { .. } => Self::FillRate,
+            _ => Self::EligibleUse,
+        }
+    }
+
+    /// The least rate the policy keeps a benefit at.
+    pub(crate) fn minimum(self) -> f64 {
+        match self {
+            Self::FillRate => MIN_FILL_RATE,
+            Self::EligibleUse => MIN_USAGE_RATE,
+        }
+    }
+}
+
+/// A capacity-bound event's fill rate from its own counters (no member
+/// count involved, so the brand sees it exactly).
+pub(crate) fn fill_rate(definition: &Definition, row: &benefit::Model) -> Option<f64> {
+    match &definition.kind {
+        Kind::OfflineExperience { capacity, .. } if *capacity > 0 => {
+            Some(row.redemptions as f64 / *capacity as f64)
+        }
+        _ => None,
+    }
+}
+
+/// When the usage policy's next steps fall for a benefit, from its row:
+/// a flagged benefit is paused `NOTICE_DAYS` after its flag, a paused one
+/// retired `NOTICE_DAYS` after its pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PolicyDates {
+    /// Flagged as under-used.
+    pub flagged_at: Option<DateTime<Utc>>,
+    /// When it will be paused unless usage recovers.
+    pub pauses_at: Option<DateTime<Utc>>,
+    /// Paused by the policy.
+    pub paused_at: Option<DateTime<Utc>>,
+    /// When it retires unless the brand resumes it.
+    pub retires_at: Option<DateTime<Utc>>,
+    /// The policy leaves it alone until then (after going live, or an
+    /// appeal by resuming).
+    pub grace_until: Option<DateTime<Utc>>,
+}
+
+impl PolicyDates {
+    /// The dates of a benefit row.
+    pub(crate) fn of(row: &benefit::Model) -> Self {
+        let notice = Duration::days(NOTICE_DAYS);
+        let paused = row.state == State::Paused;
+        Self {
+            flagged_at: row.flagged_at,
+            pauses_at: row
+                .flagged_at
+                .filter(|_| row.state == State::Active)
+                .map(|at| Ord::max(at + notice, row.grace_until.unwrap_or(at))),
+            paused_at: row.policy_paused_at.filter(|_| paused),
+            retires_at: row
+                .policy_paused_at
+                .filter(|_| paused)
+                .map(|at| at + notice),
+            grace_until: row
+                .grace_until
+                .or(row.activated_at.map(|at| at + Duration::days(GRACE_DAYS))),
+        }
+    }
+}
+
+/// Members the definition's audience reaches on the platform: an exact
+/// count for the platform's own decisions, never shown to a brand.
 pub(crate) async fn eligible_members(
     db: &impl ConnectionTrait,
     definition: &Definition,
@@ -209,16 +291,30 @@ async fn usage_step(
     if !watched {
         return Ok(None);
     }
-    let eligible = eligible_members(db, live, now).await?;
-    let redeemers = unique_redeemers(db, row.id).await?;
-    let rate = if eligible == 0 {
-        0.0
-    } else {
-        redeemers as f64 / eligible as f64
+    let measure = UsageMeasure::of(&live.kind);
+    let rate = match fill_rate(live, row) {
+        Some(fill) => fill,
+        None => {
+            let eligible = eligible_members(db, live, now).await?;
+            let redeemers = unique_redeemers(db, row.id).await?;
+            if eligible == 0 {
+                0.0
+            } else {
+                redeemers as f64 / eligible as f64
+            }
+        }
     };
-    if rate >= MIN_USAGE_RATE {
+    let minimum = measure.minimum();
+    // A sold-out benefit was used to the full: never flagged.
+    let sold_out = super::redemption::sold_out(live, row);
+    if sold_out || rate >= minimum {
         // Clearing the flag is recorded as FLAG too, as it always was; the
-        // note says the usage recovered.
+        // note says why.
+        let why = if sold_out {
+            "sold out: its budget is used up".to_owned()
+        } else {
+            format!("usage recovered to {:.2}%", rate * 100.0)
+        };
         return Ok(row.flagged_at.map(|_| {
             (
                 EventAction::Flag,
@@ -226,16 +322,23 @@ async fn usage_step(
                     flagged_at: Some(None),
                     ..Change::default()
                 },
-                format!("usage recovered to {:.2}%", rate * 100.0),
+                why,
                 (|r: &mut DueReport| &mut r.flagged) as Counter,
             )
         }));
     }
-    let usage = format!(
-        "used by {:.3}% of eligible members, under the {:.1}% minimum",
-        rate * 100.0,
-        MIN_USAGE_RATE * 100.0
-    );
+    let usage = match measure {
+        UsageMeasure::FillRate => format!(
+            "{:.1}% of its places taken, under the {:.0}% minimum",
+            rate * 100.0,
+            minimum * 100.0
+        ),
+        UsageMeasure::EligibleUse => format!(
+            "used by {:.3}% of eligible members, under the {:.1}% minimum",
+            rate * 100.0,
+            minimum * 100.0
+        ),
+    };
     Ok(match row.flagged_at {
         None => Some((
             EventAction::Flag,

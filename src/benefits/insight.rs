@@ -140,6 +140,12 @@ pub(crate) struct Usage {
     pub usage_rate: Option<f64>,
     /// The least rate the programme keeps a benefit at.
     pub policy_min_usage_rate: f64,
+    /// How the rate is measured for this kind.
+    pub measure: due::UsageMeasure,
+    /// Its budget is used up: the policy does not judge it.
+    pub sold_out: bool,
+    /// The policy's flag, pause, retirement and grace dates.
+    pub dates: due::PolicyDates,
     /// The reach answer the rate divides by.
     pub reach: Answer,
 }
@@ -156,13 +162,21 @@ pub(crate) async fn usage(
     let answer = reach_of(db, settings, brand_id, definition, Population::Platform).await?;
     let redeemers = due::unique_redeemers(db, benefit.row.id).await?;
     let eligible = answer.shown_members;
+    let measure = due::UsageMeasure::of(&definition.kind);
+    // An event's fill rate comes from its own counters, exactly; other
+    // kinds divide by the noisy reach.
+    let usage_rate = due::fill_rate(definition, &benefit.row)
+        .or((eligible > 0).then(|| redeemers as f64 / eligible as f64));
     Ok(Usage {
         redemptions: benefit.row.redemptions,
         unique_redeemers: redeemers,
         spent_cents: benefit.row.spent_cents,
         eligible_members: eligible,
-        usage_rate: (eligible > 0).then(|| redeemers as f64 / eligible as f64),
-        policy_min_usage_rate: due::MIN_USAGE_RATE,
+        usage_rate,
+        policy_min_usage_rate: measure.minimum(),
+        measure,
+        sold_out: super::redemption::sold_out(definition, &benefit.row),
+        dates: due::PolicyDates::of(&benefit.row),
         reach: answer,
     })
 }

@@ -891,7 +891,8 @@ pub(crate) async fn step(
             ..Change::default()
         },
         // Resuming a benefit the usage policy paused is the brand's appeal:
-        // the policy leaves it alone for a new grace period.
+        // the policy leaves it alone for a new grace period. Its flag stays:
+        // still under-used when the grace ends, it is paused again at once.
         // A benefit paused before its start (a suspension pauses approved
         // ones too) resumes to wait for it.
         Action::Resume => Change {
@@ -911,7 +912,6 @@ pub(crate) async fn step(
                 .as_ref()
                 .is_none_or(|live| live.schedule.starts_at <= now)
                 .then_some(now),
-            flagged_at: Some(None),
             policy_paused_at: Some(None),
             grace_until: row
                 .policy_paused_at

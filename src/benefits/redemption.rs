@@ -532,6 +532,21 @@ fn within_caps(
     Ok(())
 }
 
+/// Whether the benefit's budget is used up: every redemption (or place)
+/// taken, or less money left than one grant needs. The usage policy never
+/// judges a sold-out benefit.
+pub(crate) fn sold_out(definition: &Definition, row: &benefit::Model) -> bool {
+    let smallest_grant = match &definition.kind {
+        Kind::FixedCoupon { amount_cents, .. } => *amount_cents,
+        _ => 1,
+    };
+    redemption_cap(definition).is_some_and(|cap| row.redemptions >= cap)
+        || definition
+            .budget
+            .total_money_cents
+            .is_some_and(|money| money - row.spent_cents < smallest_grant)
+}
+
 /// Whether budgets and the member's caps could pay for one more grant of
 /// `amount_cents`, read without taking anything: what a quote shows.
 /// [`take`] decides.

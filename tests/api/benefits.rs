@@ -967,7 +967,7 @@ async fn move_schedule(app: &TestApp, benefit: &Value, field: &str, to: chrono::
 }
 
 /// Moves a benefit's clock-driven columns (standing in for time passing).
-async fn backdate(app: &TestApp, benefit: &Value, column: &str, days: i64) {
+pub(crate) async fn backdate(app: &TestApp, benefit: &Value, column: &str, days: i64) {
     use entity::benefit;
     use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
     let id: i64 = benefit["id"]

@@ -114,6 +114,13 @@ impl InsightQuery {
             eligible_members: usage.eligible_members,
             usage_rate: usage.usage_rate,
             policy_min_usage_rate: usage.policy_min_usage_rate,
+            measure: usage.measure.into(),
+            sold_out: usage.sold_out,
+            flagged_at: usage.dates.flagged_at,
+            pauses_at: usage.dates.pauses_at,
+            policy_paused_at: usage.dates.paused_at,
+            retires_at: usage.dates.retires_at,
+            grace_until: usage.dates.grace_until,
             reach: usage.reach.into(),
         })
     }

@@ -2,6 +2,7 @@
 //! renewal and its member centre.
 
 use async_graphql::{Enum, ID, SimpleObject};
+use chrono::{DateTime, Utc};
 
 use crate::graphql::types::audience::{AudienceAnswer, Dimension as DimensionName, PrivacyBudget};
 use crate::{
@@ -274,10 +275,35 @@ pub(crate) struct BenefitUsage {
     pub(crate) eligible_members: i64,
     /// Unique redeemers ÷ eligible members; null when no cell is shown.
     pub(crate) usage_rate: Option<f64>,
-    /// The least usage rate the programme keeps a benefit at.
+    /// The least usage rate the programme keeps a benefit of this kind at.
     pub(crate) policy_min_usage_rate: f64,
+    /// How the rate is measured for this kind.
+    pub(crate) measure: UsageMeasure,
+    /// Its budget is used up: the usage policy does not judge it.
+    pub(crate) sold_out: bool,
+    /// When the usage policy flagged it as under-used.
+    pub(crate) flagged_at: Option<DateTime<Utc>>,
+    /// When it will be paused unless usage recovers.
+    pub(crate) pauses_at: Option<DateTime<Utc>>,
+    /// When the policy paused it.
+    pub(crate) policy_paused_at: Option<DateTime<Utc>>,
+    /// When it retires unless the brand resumes it (its appeal).
+    pub(crate) retires_at: Option<DateTime<Utc>>,
+    /// The policy leaves it alone until then.
+    pub(crate) grace_until: Option<DateTime<Utc>>,
     /// The reach answer the rate was computed from (its privacy metadata).
     pub(crate) reach: AudienceAnswer,
+}
+
+/// How the usage policy measures a benefit's use.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::benefits::due::UsageMeasure")]
+pub enum UsageMeasure {
+    /// A capacity-bound event: places taken ÷ places (exact; a sold-out
+    /// event is never flagged).
+    FillRate,
+    /// Distinct redeemers ÷ eligible platform members (noisy reach).
+    EligibleUse,
 }
 
 /// One group's renewal decisions (noisy; null when under the minimum cell size).
