@@ -284,8 +284,34 @@ pub(crate) fn price(
             q.overridden_by = Some((lost.by, lost.reason));
         }
     }
-    // Percentages first, each on what is left; then coupons.
-    let mut left = subtotal;
+    // Item prices first: a line's unit price drops to the lowest member
+    // price that applies to its SKU (the earlier benefit on a tie), and
+    // the saving is that benefit's.
+    let mut item_off = vec![0_i64; lines.len()];
+    for (i, line) in lines.iter().enumerate() {
+        let best = resolved
+            .applied
+            .iter()
+            .filter_map(|a| {
+                let definition = candidates.iter().find(|c| c.id == a.id)?.definition;
+                let Kind::MemberPrice { prices } = &definition.kind else {
+                    return None;
+                };
+                let price = prices.iter().find(|p| p.sku == line.sku)?.price_cents;
+                Some((price, a.id))
+            })
+            .min_by_key(|(price, _)| *price);
+        if let Some((price, id)) = best.filter(|(price, _)| *price < line.unit_cents) {
+            // Both bounded by the line's ¥10,000,000.
+            item_off[i] = (line.unit_cents - price) * line.quantity;
+            if let Some(q) = quoted.iter_mut().find(|q| q.benefit_id == id) {
+                q.amount_cents += item_off[i];
+            }
+        }
+    }
+    let items: i64 = item_off.iter().sum();
+    // Then percentages, each on what is left; then coupons.
+    let mut left = subtotal - items;
     for pass in [KindCode::PercentOff, KindCode::FixedCoupon] {
         for applied in &resolved.applied {
             let Some(q) = quoted.iter_mut().find(|q| q.benefit_id == applied.id) else {
@@ -306,6 +332,7 @@ pub(crate) fn price(
         }
     }
     let discount = subtotal - left;
+    let order_off = discount - items;
     // Highest priority first, as the analysis lists them.
     let rank = |id: i64| {
         resolved
@@ -324,26 +351,33 @@ pub(crate) fn price(
     Quote {
         subtotal_cents: subtotal,
         discount_cents: discount,
-        lines: spread(lines, subtotal, discount),
+        lines: spread(lines, &item_off, order_off),
         benefits: quoted,
     }
 }
 
-/// The discount over the lines in proportion to their subtotals, rounded
-/// down, the odd fen to the largest remainders (earlier lines on a tie).
-fn spread(lines: &[Line], subtotal: i64, discount: i64) -> Vec<QuotedLine> {
+/// Each line's item saving, plus the order-level discount spread over the
+/// lines in proportion to what is left of them, rounded down, the odd fen
+/// to the largest remainders (earlier lines on a tie).
+fn spread(lines: &[Line], item_off: &[i64], discount: i64) -> Vec<QuotedLine> {
     let totals: Vec<i64> = lines.iter().map(|l| l.quantity * l.unit_cents).collect();
-    let shares: Vec<(i64, i128)> = totals
+    let rest: Vec<i64> = totals
         .iter()
-        .map(|total| {
-            if subtotal == 0 {
+        .zip(item_off)
+        .map(|(t, off)| t - off)
+        .collect();
+    let base: i64 = rest.iter().sum();
+    let shares: Vec<(i64, i128)> = rest
+        .iter()
+        .map(|left| {
+            if base == 0 {
                 return (0, 0);
             }
-            let exact = i128::from(discount) * i128::from(*total);
-            let share = exact / i128::from(subtotal);
+            let exact = i128::from(discount) * i128::from(*left);
+            let share = exact / i128::from(base);
             (
                 i64::try_from(share).unwrap_or_default(),
-                exact % i128::from(subtotal),
+                exact % i128::from(base),
             )
         })
         .collect();
@@ -365,7 +399,7 @@ fn spread(lines: &[Line], subtotal: i64, discount: i64) -> Vec<QuotedLine> {
         .map(|(i, (line, total))| QuotedLine {
             line: line.clone(),
             subtotal_cents: total,
-            discount_cents: shares[i].0 + extra[i],
+            discount_cents: item_off[i] + shares[i].0 + extra[i],
         })
         .collect()
 }
@@ -726,7 +760,9 @@ mod tests {
     use super::*;
     use crate::{
         benefits::{
-            definition::{Budget, Definition, Schedule, StackMode, Stacking, Targeting, Upgrade},
+            definition::{
+                Budget, Definition, Schedule, SkuPrice, StackMode, Stacking, Targeting, Upgrade,
+            },
             targeting::Holding,
         },
         platform::GrowthTier,
@@ -738,12 +774,13 @@ mod tests {
         recent: Vec::new(),
     };
 
-    const KINDS: [KindCode; 5] = [
+    const KINDS: [KindCode; 6] = [
         KindCode::PercentOff,
         KindCode::FixedCoupon,
         KindCode::FreeReturnShipping,
         KindCode::PointsMultiplier,
         KindCode::EarlyAccess,
+        KindCode::MemberPrice,
     ];
 
     fn definition(rng: &mut StdRng, now: DateTime<Utc>) -> Definition {
@@ -758,6 +795,12 @@ mod tests {
             KindCode::FreeReturnShipping => Kind::FreeReturnShipping,
             KindCode::PointsMultiplier => Kind::PointsMultiplier {
                 multiplier_tenths: rng.random_range(11..=30),
+            },
+            KindCode::MemberPrice => Kind::MemberPrice {
+                prices: vec![SkuPrice {
+                    sku: "SKU".to_owned(),
+                    price_cents: rng.random_range(1_000..=60_000),
+                }],
             },
             _ => Kind::EarlyAccess {
                 hours_early: 2,
@@ -958,6 +1001,63 @@ mod tests {
                 quote.discount_cents
             );
         }
+    }
+
+    /// A member price and an extra 5% are different classes: both apply,
+    /// the 5% on what the member price leaves (折上折).
+    #[test]
+    fn an_extra_percent_stacks_on_a_member_price() {
+        let now = Utc::now();
+        let mut member_price = definition(&mut StdRng::seed_from_u64(2), now);
+        member_price.kind = Kind::MemberPrice {
+            prices: vec![SkuPrice {
+                sku: "SERUM".to_owned(),
+                price_cents: 15_000,
+            }],
+        };
+        member_price.targeting = Targeting::default();
+        member_price.upgrade = None;
+        member_price.stacking = Stacking {
+            mode: StackMode::BestOf,
+            combines_with: Vec::new(),
+            priority: 9,
+        };
+        let mut five = member_price.clone();
+        five.kind = Kind::PercentOff { percent: 5 };
+        let benefits = [benefit(1, member_price, now), benefit(2, five, now)];
+        let offers: Vec<Offer<'_>> = benefits
+            .iter()
+            .map(|benefit| Offer {
+                benefit,
+                member_uses: &NO_USES,
+            })
+            .collect();
+        let lines = [
+            Line {
+                sku: "SERUM".to_owned(),
+                quantity: 2,
+                unit_cents: 18_900,
+            },
+            Line {
+                sku: "MASK".to_owned(),
+                quantity: 1,
+                unit_cents: 9_900,
+            },
+        ];
+        let subtotal = check_basket(&lines).expect("basket");
+        let member = Profile::cell(GrowthTier::Bronze, false, false);
+        let quote = price(BrandStatus::Active, &offers, &member, &lines, subtotal, now);
+        // SERUM 2 × (189 − 150) = ¥78 off; 5% of the ¥399 left = ¥19.95.
+        let amounts: Vec<(i64, i64)> = quote
+            .benefits
+            .iter()
+            .map(|q| (q.benefit_id, q.amount_cents))
+            .collect();
+        assert_eq!(amounts, [(1, 7_800), (2, 1_995)]);
+        assert_eq!(quote.discount_cents, 9_795);
+        // The 5% spreads over 30,000 : 9,900 of what is left.
+        let spread: Vec<i64> = quote.lines.iter().map(|l| l.discount_cents).collect();
+        assert_eq!(spread, [7_800 + 1_500, 495]);
     }
 
     #[test]

@@ -11,6 +11,9 @@ use crate::platform::{GrowthTier, Interest};
 
 /// Most money one fixed coupon may be worth: ¥10,000.
 pub(crate) const MAX_COUPON_CENTS: i64 = 1_000_000;
+/// Most a member price may be: ¥10,000,000, in fen (a basket line's
+/// bound).
+pub(crate) const MAX_MEMBER_PRICE_CENTS: i64 = 1_000_000_000;
 /// Most items in a list field (SKUs, locations, interests).
 pub(crate) const MAX_LIST: usize = 200;
 
@@ -74,6 +77,22 @@ pub enum Kind {
         /// Multiplier × 10.
         multiplier_tenths: i64,
     },
+    /// A member price per SKU (JD PLUS / Tmall 会员价): the line's unit
+    /// price drops to it when lower.
+    MemberPrice {
+        /// The SKUs and their member prices (at least one).
+        prices: Vec<SkuPrice>,
+    },
+}
+
+/// One SKU's member price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkuPrice {
+    /// The brand's SKU code.
+    pub sku: String,
+    /// The member's unit price, in fen.
+    pub price_cents: i64,
 }
 
 /// A kind without its parameters, for stacking rules.
@@ -99,6 +118,8 @@ pub enum KindCode {
     EarlyAccess,
     /// [`Kind::PointsMultiplier`].
     PointsMultiplier,
+    /// [`Kind::MemberPrice`].
+    MemberPrice,
 }
 
 /// The classes benefits stack in (after Shopify's discount classes):
@@ -110,7 +131,8 @@ pub enum KindCode {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Class {
-    /// What items cost or when they can be bought: early access.
+    /// What items cost or when they can be bought: member prices, early
+    /// access.
     ItemPrice,
     /// Money off the order: percentages and coupons.
     OrderDiscount,
@@ -126,7 +148,7 @@ impl KindCode {
     /// The class the kind stacks in.
     pub fn class(self) -> Class {
         match self {
-            Self::EarlyAccess => Class::ItemPrice,
+            Self::EarlyAccess | Self::MemberPrice => Class::ItemPrice,
             Self::PercentOff | Self::FixedCoupon => Class::OrderDiscount,
             Self::FreeReturnShipping => Class::Shipping,
             Self::BirthdayGift | Self::InterestService | Self::OfflineExperience => Class::Perk,
@@ -147,6 +169,7 @@ impl Kind {
             Self::OfflineExperience { .. } => KindCode::OfflineExperience,
             Self::EarlyAccess { .. } => KindCode::EarlyAccess,
             Self::PointsMultiplier { .. } => KindCode::PointsMultiplier,
+            Self::MemberPrice { .. } => KindCode::MemberPrice,
         }
     }
 
@@ -510,6 +533,24 @@ impl Definition {
             Kind::EarlyAccess { hours_early, skus } => {
                 within("kind.earlyAccess.hoursEarly", *hours_early, 1..=168)?;
                 list("kind.earlyAccess.skus", skus, true)
+            }
+            Kind::MemberPrice { prices } => {
+                let skus: Vec<String> = prices.iter().map(|p| p.sku.clone()).collect();
+                list("kind.memberPrice.prices", &skus, true)?;
+                for (i, price) in prices.iter().enumerate() {
+                    if skus[..i].contains(&price.sku) {
+                        return Err(invalid(
+                            "kind.memberPrice.prices",
+                            format!("lists SKU `{}` twice", price.sku),
+                        ));
+                    }
+                    within(
+                        "kind.memberPrice.prices.priceCents",
+                        price.price_cents,
+                        0..=MAX_MEMBER_PRICE_CENTS,
+                    )?;
+                }
+                Ok(())
             }
             _ => Ok(()),
         }

@@ -87,6 +87,8 @@ fn exposure(definition: &Definition) -> Option<i64> {
                 .unwrap_or(i64::MAX)
         }),
         Kind::FixedCoupon { .. } => best,
+        // A saving per unit over any quantity: only a money budget bounds it.
+        Kind::MemberPrice { .. } => None,
         _ => return Some(0),
     };
     let by_count = definition

@@ -182,6 +182,7 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
         json!({ "offlineExperience": slot }),
         json!({ "earlyAccess": { "hoursEarly": 24, "skus": ["SKU-1", "SKU-2"] } }),
         json!({ "pointsMultiplier": { "multiplierTenths": 20 } }),
+        json!({ "memberPrice": { "prices": [{ "sku": "SERUM-30ML", "priceCents": 15000 }] } }),
     ];
     let expected = [
         "PERCENT_OFF",
@@ -192,6 +193,7 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
         "OFFLINE_EXPERIENCE",
         "EARLY_ACCESS",
         "POINTS_MULTIPLIER",
+        "MEMBER_PRICE",
     ];
     for (kind, code) in kinds.iter().zip(expected) {
         let benefit = landed(create(&app, &op, input(kind.clone())).await);
@@ -254,6 +256,16 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
         (
             input(json!({ "pointsMultiplier": { "multiplierTenths": 10 } })),
             "input.kind.pointsMultiplier.multiplierTenths",
+        ),
+        (
+            input(
+                json!({ "memberPrice": { "prices": [{ "sku": "A", "priceCents": 100 }, { "sku": "A", "priceCents": 90 }] } }),
+            ),
+            "input.kind.memberPrice.prices",
+        ),
+        (
+            input(json!({ "memberPrice": { "prices": [{ "sku": "A", "priceCents": -1 }] } })),
+            "input.kind.memberPrice.prices.priceCents",
         ),
         (with(pct.clone(), &["name"], json!(" ")), "input.name"),
         (
@@ -341,7 +353,7 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
     assert_eq!(status, 400, "{body}");
     assert_eq!(
         scalar(&app.db.db, "SELECT COUNT(*) FROM benefit").await,
-        8,
+        9,
         "nothing invalid was stored"
     );
     app.stop().await;

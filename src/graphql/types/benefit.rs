@@ -53,6 +53,8 @@ pub enum BenefitKind {
     EarlyAccess,
     /// Points at a multiple.
     PointsMultiplier,
+    /// A member price per SKU.
+    MemberPrice,
 }
 
 /// A lifecycle step a brand takes.

@@ -79,6 +79,22 @@ pub(crate) struct PointsMultiplierInput {
     multiplier_tenths: i64,
 }
 
+/// One SKU's member price.
+#[derive(InputObject)]
+pub(crate) struct SkuPriceInput {
+    /// The brand's SKU code (1–64 characters).
+    sku: String,
+    /// The member's unit price, in fen (0 to ¥10,000,000).
+    price_cents: i64,
+}
+
+/// A member price per SKU (JD PLUS / Tmall 会员价).
+#[derive(InputObject)]
+pub(crate) struct MemberPriceInput {
+    /// The SKUs and their member prices (1–200, each SKU once).
+    prices: Vec<SkuPriceInput>,
+}
+
 /// Exactly one kind with its parameters.
 #[derive(OneofObject)]
 pub(crate) enum BenefitKindInput {
@@ -98,6 +114,8 @@ pub(crate) enum BenefitKindInput {
     EarlyAccess(EarlyAccessInput),
     /// A points multiplier.
     PointsMultiplier(PointsMultiplierInput),
+    /// A member price per SKU.
+    MemberPrice(MemberPriceInput),
 }
 
 /// Whom a benefit is for (segment dimensions only).
@@ -231,6 +249,16 @@ impl From<BenefitInput> for Definition {
             },
             BenefitKindInput::PointsMultiplier(k) => Kind::PointsMultiplier {
                 multiplier_tenths: k.multiplier_tenths,
+            },
+            BenefitKindInput::MemberPrice(k) => Kind::MemberPrice {
+                prices: k
+                    .prices
+                    .into_iter()
+                    .map(|p| definition::SkuPrice {
+                        sku: p.sku,
+                        price_cents: p.price_cents,
+                    })
+                    .collect(),
             },
         };
         let t = input.targeting.unwrap_or_default();
