@@ -467,6 +467,32 @@ pub(crate) async fn one_benefit(
         .find(|q| q.benefit_id == benefit_id))
 }
 
+/// What a brand offers a member now, whatever the basket: every active
+/// benefit with the member's outcome, judged on the largest order a
+/// checkout may send (so every threshold is met); money amounts depend on
+/// a basket and are left at 0 (quote one for them).
+pub(crate) async fn offered(
+    db: &DatabaseConnection,
+    brand_id: i64,
+    member_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Quoted>, CheckoutError> {
+    let lines = [Line {
+        sku: "ANY".to_owned(),
+        quantity: 1,
+        unit_cents: MAX_ORDER_CENTS,
+    }];
+    let (_, _, quote) = prepare(db, brand_id, member_id, &lines, now).await?;
+    Ok(quote
+        .benefits
+        .into_iter()
+        .map(|q| Quoted {
+            amount_cents: 0,
+            ..q
+        })
+        .collect())
+}
+
 /// The brand's offers and the quote on them.
 async fn prepare(
     db: &impl ConnectionTrait,

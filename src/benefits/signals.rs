@@ -12,24 +12,8 @@ use super::{
     definition::{Definition, Kind},
     of_brand,
     redemption::MAX_ORDER_CENTS,
-    stacking::{self, Candidate, Cell, CellOutcome, Conflict, DeadReason},
+    stacking::{self, Candidate, Conflict, DeadReason, LosingCell},
 };
-use crate::platform::GrowthTier;
-
-/// A better-placed cell that gets less than the cell below it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LosingCell {
-    /// The cell that gets the benefit.
-    pub lower: Cell,
-    /// The better-placed cell one step up that does not get it (nor one of
-    /// its kind worth as much).
-    pub higher: Cell,
-    /// The benefit the higher cell loses.
-    pub benefit_id: i64,
-    /// What it loses to there, if it is overridden (else it is not
-    /// targeted there).
-    pub by: Option<i64>,
-}
 
 /// The signals of one benefit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,35 +28,6 @@ pub(crate) struct Signals {
     /// bounds it (no money budget, and no redemption budget for a
     /// percentage).
     pub exposure_cents: Option<i64>,
-}
-
-/// The cells one step better placed than `cell`: paid, black card, the
-/// next tier (the programme's rules permitting).
-fn steps_up(cell: &Cell) -> Vec<Cell> {
-    let mut up = Vec::new();
-    if !cell.paid && cell.tier >= GrowthTier::Gold {
-        up.push(Cell {
-            paid: true,
-            ..cell.clone()
-        });
-    }
-    if !cell.black_card && cell.tier >= GrowthTier::Diamond {
-        up.push(Cell {
-            black_card: true,
-            ..cell.clone()
-        });
-    }
-    let next = GrowthTier::ALL
-        .iter()
-        .position(|t| *t == cell.tier)
-        .and_then(|i| GrowthTier::ALL.get(i + 1));
-    if let Some(tier) = next {
-        up.push(Cell {
-            tier: *tier,
-            ..cell.clone()
-        });
-    }
-    up
 }
 
 /// The most money a definition can grant in all.
@@ -118,54 +73,17 @@ pub(crate) fn signals(id: i64, definition: &Definition, others: &[Candidate<'_>]
             conflicts.push(conflict.clone());
         }
     }
-    let outcome_of = |cell: &Cell| analysis.cells.iter().find(|o| o.cell == *cell);
-    let mut losing_cells = Vec::new();
-    for lower in &analysis.cells {
-        for higher in steps_up(&lower.cell).iter().filter_map(&outcome_of) {
-            losing_cells.extend(losses(lower, higher, id, &all));
-        }
-    }
+    let losing_cells = analysis
+        .losing
+        .into_iter()
+        .filter(|loss| loss.benefit_id == id || loss.by == Some(id))
+        .collect();
     Signals {
         dead,
         conflicts,
         losing_cells,
         exposure_cents: exposure(definition),
     }
-}
-
-/// What `higher` loses against `lower` that concerns benefit `id`.
-fn losses(
-    lower: &CellOutcome,
-    higher: &CellOutcome,
-    id: i64,
-    all: &[Candidate<'_>],
-) -> Vec<LosingCell> {
-    let kind_of = |benefit: i64| {
-        all.iter()
-            .find(|c| c.id == benefit)
-            .map(|c| c.definition.kind.code())
-    };
-    lower
-        .applied
-        .iter()
-        .filter(|got| {
-            let kept = higher.applied.iter().any(|a| {
-                a.id == got.id || (kind_of(a.id) == kind_of(got.id) && a.value >= got.value)
-            });
-            !kept
-        })
-        .map(|got| LosingCell {
-            lower: lower.cell.clone(),
-            higher: higher.cell.clone(),
-            benefit_id: got.id,
-            by: higher
-                .overridden
-                .iter()
-                .find(|o| o.id == got.id)
-                .map(|o| o.by),
-        })
-        .filter(|loss| loss.benefit_id == id || loss.by == Some(id))
-        .collect()
 }
 
 /// The signals of a benefit as currently written, among its brand's
@@ -187,8 +105,11 @@ pub(crate) async fn of(db: &impl ConnectionTrait, benefit: &Benefit) -> Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::benefits::definition::{
-        Budget, KindCode, Schedule, StackMode, Stacking, Targeting, Upgrade,
+    use crate::{
+        benefits::definition::{
+            Budget, KindCode, Schedule, StackMode, Stacking, Targeting, Upgrade,
+        },
+        platform::GrowthTier,
     };
 
     fn definition(kind: Kind, mode: StackMode, priority: i64) -> Definition {

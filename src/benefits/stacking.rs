@@ -118,6 +118,83 @@ pub(crate) struct Analysis {
     pub cells: Vec<CellOutcome>,
     /// Dead benefits.
     pub dead: Vec<(i64, DeadReason)>,
+    /// Better-placed cells that get less than the cell one step below:
+    /// an upgrade should replace, never remove.
+    pub losing: Vec<LosingCell>,
+}
+
+/// A better-placed cell that gets less than the cell below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LosingCell {
+    /// The cell that gets the benefit.
+    pub lower: Cell,
+    /// The better-placed cell one step up that does not get it (nor one of
+    /// its kind worth as much).
+    pub higher: Cell,
+    /// The benefit the higher cell loses.
+    pub benefit_id: i64,
+    /// What it loses to there, if it is overridden (else it is not
+    /// targeted there).
+    pub by: Option<i64>,
+}
+
+/// The cells one step better placed than `cell`: paid, black card, the
+/// next tier (the programme's rules permitting).
+fn steps_up(cell: &Cell) -> Vec<Cell> {
+    let mut up = Vec::new();
+    if !cell.paid && cell.tier >= GrowthTier::Gold {
+        up.push(Cell {
+            paid: true,
+            ..cell.clone()
+        });
+    }
+    if !cell.black_card && cell.tier >= GrowthTier::Diamond {
+        up.push(Cell {
+            black_card: true,
+            ..cell.clone()
+        });
+    }
+    let next = GrowthTier::ALL
+        .iter()
+        .position(|t| *t == cell.tier)
+        .and_then(|i| GrowthTier::ALL.get(i + 1));
+    if let Some(tier) = next {
+        up.push(Cell {
+            tier: *tier,
+            ..cell.clone()
+        });
+    }
+    up
+}
+
+/// What `higher` gets less of than `lower`: each benefit `lower` gets that
+/// `higher` gets neither itself nor one of its kind worth as much.
+fn losses(lower: &CellOutcome, higher: &CellOutcome, all: &[Candidate<'_>]) -> Vec<LosingCell> {
+    let kind_of = |benefit: i64| {
+        all.iter()
+            .find(|c| c.id == benefit)
+            .map(|c| c.definition.kind.code())
+    };
+    lower
+        .applied
+        .iter()
+        .filter(|got| {
+            let kept = higher.applied.iter().any(|a| {
+                a.id == got.id || (kind_of(a.id) == kind_of(got.id) && a.value >= got.value)
+            });
+            !kept
+        })
+        .map(|got| LosingCell {
+            lower: lower.cell.clone(),
+            higher: higher.cell.clone(),
+            benefit_id: got.id,
+            by: higher
+                .overridden
+                .iter()
+                .find(|o| o.id == got.id)
+                .map(|o| o.by),
+        })
+        .collect()
 }
 
 impl Cell {
@@ -367,7 +444,18 @@ pub(crate) fn analyse(candidates: &[Candidate<'_>], extras: &[Dimension]) -> Ana
             }
         })
         .collect();
-    Analysis { cells, dead }
+    let outcome_of = |cell: &Cell| cells.iter().find(|o| o.cell == *cell);
+    let mut losing = Vec::new();
+    for lower in &cells {
+        for higher in steps_up(&lower.cell).iter().filter_map(&outcome_of) {
+            losing.extend(losses(lower, higher, candidates));
+        }
+    }
+    Analysis {
+        cells,
+        dead,
+        losing,
+    }
 }
 
 #[cfg(test)]

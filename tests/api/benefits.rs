@@ -527,6 +527,7 @@ query($extra: [Dimension!]! = []) { benefitCellAnalysis(extraDimensions: $extra)
   cells { tier paidMember blackCard extras { dimension value }
           applied { benefitId value upgraded partialOn } overridden { benefitId by reason } conflicts { kept lost } }
   dead { benefitId reason }
+  losingCells { lower { tier paidMember blackCard } higher { tier paidMember blackCard } benefitId by }
 } }"#;
 
 /// The matrix of `src/benefits/stacking.rs`'s unit test, through the API:
@@ -653,6 +654,8 @@ pub(crate) async fn stacking_outcomes_match_the_hand_checked_matrix(backend: Bac
     );
     assert_eq!(gold_paid["conflicts"], json!([]));
     assert_eq!(analysis["dead"], json!([]));
+    // Paid members trade the 5% for the 10%: nobody better placed loses.
+    assert_eq!(analysis["losingCells"], json!([]));
 
     // With an extra dimension, a city-tier-targeted benefit is exact per
     // cell instead of partial.

@@ -187,6 +187,26 @@ pub(crate) async fn quotes_orders_and_refunds_follow_one_engine(backend: Backend
         json!({ "outcome": "OVERRIDDEN", "amountCents": 0 })
     );
 
+    // What the store offers the member, whatever the basket: the same
+    // outcomes, no money.
+    let offers = app
+        .data(
+            &checkout,
+            "{ memberOffers(brandId: \"13\", memberRef: \"2\") { benefitId kind outcome overriddenBy reason value amountCents } }",
+            json!({}),
+        )
+        .await;
+    let listed = outcomes(&json!({ "benefits": offers["memberOffers"] }));
+    assert_eq!(
+        listed,
+        [
+            (ten.clone(), "GRANTED".to_owned(), 0),
+            (coupon.clone(), "GRANTED".to_owned(), 0),
+            (returns.clone(), "GRANTED".to_owned(), 0),
+            (five.clone(), "OVERRIDDEN".to_owned(), 0),
+        ]
+    );
+
     // An order applies the quote, once per reference.
     let first = place(&app, &checkout, "o-1", 2, &basket).await;
     assert_eq!(first["userErrors"], json!([]), "{first}");

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::benefit_id;
 use crate::graphql::types::{
     benefit::RedemptionOutcome,
-    checkout::{BasketLineInput, Order, Quote},
+    checkout::{BasketLineInput, Order, Quote, QuotedBenefit},
 };
 use crate::{
     auth::Role,
@@ -142,6 +142,29 @@ impl ServiceQuery {
         )
         .await?;
         Ok(quote.into())
+    }
+
+    /// What a brand offers a member now, whatever the basket: every active
+    /// benefit of the store with the member's outcome (GRANTED, or why
+    /// not), in the order they apply; `amountCents` is 0 here, as money
+    /// depends on a basket (quote one) (SERVICE: the member centre, the
+    /// checkout).
+    async fn member_offers(
+        &self,
+        ctx: &Context<'_>,
+        brand_id: ID,
+        member_ref: ID,
+    ) -> Result<Vec<QuotedBenefit>, ApiError> {
+        let principal = principal(ctx)?;
+        require(principal, &[Role::Service], "listing a member's offers")?;
+        let offered = checkout::offered(
+            db(ctx)?,
+            parse_brand_id(&brand_id)?,
+            parse_id(&member_ref, "a member reference")?,
+            Utc::now(),
+        )
+        .await?;
+        Ok(offered.into_iter().map(Into::into).collect())
     }
 
     /// A placed order of a brand's store by its reference (SERVICE).

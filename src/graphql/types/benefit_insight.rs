@@ -119,6 +119,17 @@ pub(crate) struct LosingCell {
     pub(crate) by: Option<ID>,
 }
 
+impl From<stacking::LosingCell> for LosingCell {
+    fn from(l: stacking::LosingCell) -> Self {
+        Self {
+            lower: l.lower.into(),
+            higher: l.higher.into(),
+            benefit_id: gid(l.benefit_id),
+            by: l.by.map(gid),
+        }
+    }
+}
+
 /// What a reviewer should see before deciding: computed by the checkout's
 /// stacking over the brand's active benefits with this one as currently
 /// written.
@@ -141,16 +152,7 @@ impl From<signals::Signals> for ReviewSignals {
         Self {
             dead: s.dead.map(Into::into),
             conflicts: s.conflicts.into_iter().map(Into::into).collect(),
-            losing_cells: s
-                .losing_cells
-                .into_iter()
-                .map(|l| LosingCell {
-                    lower: l.lower.into(),
-                    higher: l.higher.into(),
-                    benefit_id: gid(l.benefit_id),
-                    by: l.by.map(gid),
-                })
-                .collect(),
+            losing_cells: s.losing_cells.into_iter().map(Into::into).collect(),
             exposure_cents: s.exposure_cents,
         }
     }
@@ -210,6 +212,9 @@ pub(crate) struct CellAnalysis {
     pub(crate) cells: Vec<BenefitCell>,
     /// Benefits no cell gets.
     pub(crate) dead: Vec<DeadBenefit>,
+    /// Warnings: better-placed cells (paid over free, black card over
+    /// none, the next tier) that get less than the cell one step below.
+    pub(crate) losing_cells: Vec<LosingCell>,
 }
 
 impl From<stacking::Analysis> for CellAnalysis {
@@ -256,6 +261,7 @@ impl From<stacking::Analysis> for CellAnalysis {
                     reason: reason.into(),
                 })
                 .collect(),
+            losing_cells: a.losing.into_iter().map(Into::into).collect(),
         }
     }
 }

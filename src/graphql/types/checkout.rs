@@ -53,6 +53,21 @@ pub(crate) struct QuotedBenefit {
     amount_cents: i64,
 }
 
+impl From<checkout::Quoted> for QuotedBenefit {
+    fn from(b: checkout::Quoted) -> Self {
+        Self {
+            benefit_id: gid(b.benefit_id),
+            kind: b.kind.into(),
+            outcome: b.outcome.into(),
+            overridden_by: b.overridden_by.map(|(by, _)| gid(by)),
+            reason: b.overridden_by.map(|(_, reason)| reason.into()),
+            value: b.value,
+            upgraded: b.upgraded,
+            amount_cents: b.amount_cents,
+        }
+    }
+}
+
 /// One basket line with its share of the money off.
 #[derive(SimpleObject)]
 pub(crate) struct QuotedLine {
@@ -104,20 +119,7 @@ impl From<checkout::Quote> for Quote {
                     discount_cents: l.discount_cents,
                 })
                 .collect(),
-            benefits: q
-                .benefits
-                .into_iter()
-                .map(|b| QuotedBenefit {
-                    benefit_id: gid(b.benefit_id),
-                    kind: b.kind.into(),
-                    outcome: b.outcome.into(),
-                    overridden_by: b.overridden_by.map(|(by, _)| gid(by)),
-                    reason: b.overridden_by.map(|(_, reason)| reason.into()),
-                    value: b.value,
-                    upgraded: b.upgraded,
-                    amount_cents: b.amount_cents,
-                })
-                .collect(),
+            benefits: q.benefits.into_iter().map(Into::into).collect(),
         }
     }
 }
