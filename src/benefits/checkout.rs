@@ -313,11 +313,14 @@ pub(crate) fn price(
     // Then percentages, each on what is left; then coupons.
     let mut left = subtotal - items;
     for pass in [KindCode::PercentOff, KindCode::FixedCoupon] {
+        let in_pass = |kind: KindCode| {
+            kind == pass || (pass == KindCode::FixedCoupon && kind == KindCode::OrderRebate)
+        };
         for applied in &resolved.applied {
             let Some(q) = quoted.iter_mut().find(|q| q.benefit_id == applied.id) else {
                 continue;
             };
-            if q.kind != pass {
+            if !in_pass(q.kind) {
                 continue;
             }
             let value = applied.value.unwrap_or_default();
@@ -503,7 +506,7 @@ async fn prepare(
 ) -> Result<(Vec<(Benefit, MemberUses)>, Profile, Quote), CheckoutError> {
     let subtotal = check_basket(lines)?;
     let status = standing::status(db, brand_id).await?;
-    let member = member(db, member_id, now).await?;
+    let member = member(db, brand_id, member_id, now).await?;
     let loaded = offers(db, brand_id, member_id, now).await?;
     let quote = price(status, &as_offers(&loaded), &member, lines, subtotal, now);
     Ok((loaded, member, quote))
@@ -931,6 +934,7 @@ mod tests {
             city_tier: CityTier::iter().collect::<Vec<_>>().choose(rng).copied(),
             interests: Holding::Exactly(Vec::new()),
             birth_date: None,
+            store_orders: Vec::new(),
         }
     }
 

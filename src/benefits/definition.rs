@@ -77,6 +77,17 @@ pub enum Kind {
         /// Multiplier × 10.
         multiplier_tenths: i64,
     },
+    /// Money back on the member's Nth order in the store within a period
+    /// (Xiaomi UP style), at most once per period.
+    OrderRebate {
+        /// The order that earns it (2–100): this many orders in the period,
+        /// this one included.
+        nth_order: i64,
+        /// The period, in days (1–366).
+        period_days: i64,
+        /// Money back, in fen (¥1 – ¥10,000).
+        amount_cents: i64,
+    },
     /// A member price per SKU (JD PLUS / Tmall 会员价): the line's unit
     /// price drops to it when lower.
     MemberPrice {
@@ -120,6 +131,8 @@ pub enum KindCode {
     PointsMultiplier,
     /// [`Kind::MemberPrice`].
     MemberPrice,
+    /// [`Kind::OrderRebate`].
+    OrderRebate,
 }
 
 /// The classes benefits stack in (after Shopify's discount classes):
@@ -134,7 +147,7 @@ pub enum Class {
     /// What items cost or when they can be bought: member prices, early
     /// access.
     ItemPrice,
-    /// Money off the order: percentages and coupons.
+    /// Money off the order: percentages, coupons, rebates.
     OrderDiscount,
     /// Shipping and returns.
     Shipping,
@@ -149,7 +162,7 @@ impl KindCode {
     pub fn class(self) -> Class {
         match self {
             Self::EarlyAccess | Self::MemberPrice => Class::ItemPrice,
-            Self::PercentOff | Self::FixedCoupon => Class::OrderDiscount,
+            Self::PercentOff | Self::FixedCoupon | Self::OrderRebate => Class::OrderDiscount,
             Self::FreeReturnShipping => Class::Shipping,
             Self::BirthdayGift | Self::InterestService | Self::OfflineExperience => Class::Perk,
             Self::PointsMultiplier => Class::Points,
@@ -170,6 +183,7 @@ impl Kind {
             Self::EarlyAccess { .. } => KindCode::EarlyAccess,
             Self::PointsMultiplier { .. } => KindCode::PointsMultiplier,
             Self::MemberPrice { .. } => KindCode::MemberPrice,
+            Self::OrderRebate { .. } => KindCode::OrderRebate,
         }
     }
 
@@ -178,7 +192,9 @@ impl Kind {
     pub fn value(&self) -> Option<i64> {
         match self {
             Self::PercentOff { percent } => Some(*percent),
-            Self::FixedCoupon { amount_cents, .. } => Some(*amount_cents),
+            Self::FixedCoupon { amount_cents, .. } | Self::OrderRebate { amount_cents, .. } => {
+                Some(*amount_cents)
+            }
             Self::PointsMultiplier { multiplier_tenths } => Some(*multiplier_tenths),
             _ => None,
         }
@@ -190,6 +206,9 @@ impl Kind {
             Self::PercentOff { .. } => Some(("kind.percentOff.percent", 1..=50)),
             Self::FixedCoupon { .. } => {
                 Some(("kind.fixedCoupon.amountCents", 100..=MAX_COUPON_CENTS))
+            }
+            Self::OrderRebate { .. } => {
+                Some(("kind.orderRebate.amountCents", 100..=MAX_COUPON_CENTS))
             }
             Self::PointsMultiplier { .. } => {
                 Some(("kind.pointsMultiplier.multiplierTenths", 11..=100))
@@ -406,7 +425,7 @@ impl Definition {
             let Some((field, range)) = self.kind.value_range() else {
                 return Err(invalid(
                     "upgrade",
-                    "only percent-off, coupon and points-multiplier benefits have a value to upgrade",
+                    "only percent-off, coupon, rebate and points-multiplier benefits have a value to upgrade",
                 ));
             };
             within("upgrade.value", upgrade.value, range)?;
@@ -533,6 +552,14 @@ impl Definition {
             Kind::EarlyAccess { hours_early, skus } => {
                 within("kind.earlyAccess.hoursEarly", *hours_early, 1..=168)?;
                 list("kind.earlyAccess.skus", skus, true)
+            }
+            Kind::OrderRebate {
+                nth_order,
+                period_days,
+                ..
+            } => {
+                within("kind.orderRebate.nthOrder", *nth_order, 2..=100)?;
+                within("kind.orderRebate.periodDays", *period_days, 1..=366)
             }
             Kind::MemberPrice { prices } => {
                 let skus: Vec<String> = prices.iter().map(|p| p.sku.clone()).collect();

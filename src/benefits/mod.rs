@@ -999,6 +999,7 @@ mod tests {
             (Outcome::Overridden, "OVERRIDDEN"),
             (Outcome::BelowThreshold, "BELOW_THRESHOLD"),
             (Outcome::BirthDateUnknown, "BIRTH_DATE_UNKNOWN"),
+            (Outcome::OrderCountNotReached, "ORDER_COUNT_NOT_REACHED"),
             (Outcome::OutsideBirthdayWindow, "OUTSIDE_BIRTHDAY_WINDOW"),
             (Outcome::MemberCapReached, "MEMBER_CAP_REACHED"),
             (Outcome::BudgetExhausted, "BUDGET_EXHAUSTED"),

@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Datelike as _, NaiveDate, NaiveTime, Utc};
 use entity::{
-    benefit,
+    benefit, checkout_order,
     enums::{BenefitState, BrandStatus},
     member, member_interest, redemption,
 };
@@ -70,6 +70,8 @@ pub enum Outcome {
     /// A birthday gift, but the platform does not know the member's birth
     /// date.
     BirthDateUnknown,
+    /// A rebate, but this order is not yet the member's Nth in its period.
+    OrderCountNotReached,
     /// A birthday gift, outside the window around the member's birthday
     /// (Asia/Shanghai days).
     OutsideBirthdayWindow,
@@ -165,6 +167,7 @@ pub(crate) struct Redemption {
 /// What targeting knows of one member, read from platform data.
 pub(super) async fn member(
     db: &impl ConnectionTrait,
+    brand_id: i64,
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<Profile, RedeemError> {
@@ -188,6 +191,16 @@ pub(super) async fn member(
         city_tier: Some(row.city_tier),
         interests: Holding::Exactly(interests),
         birth_date: row.birth_date,
+        store_orders: checkout_order::Entity::find()
+            .select_only()
+            .column(checkout_order::Column::CreatedAt)
+            .filter(checkout_order::Column::BrandId.eq(brand_id))
+            .filter(checkout_order::Column::MemberId.eq(id))
+            .filter(checkout_order::Column::RefundedAt.is_null())
+            .filter(checkout_order::Column::CreatedAt.gte(recent_since(now)))
+            .into_tuple()
+            .all(db)
+            .await?,
     })
 }
 
@@ -232,6 +245,23 @@ pub(super) fn judge(
     {
         return refuse(outcome);
     }
+    if let Kind::OrderRebate {
+        nth_order,
+        period_days,
+        ..
+    } = &definition.kind
+    {
+        // This order counts too.
+        let since = now - chrono::Duration::days(*period_days);
+        let placed = member
+            .store_orders
+            .iter()
+            .filter(|at| **at >= since)
+            .count();
+        if i64::try_from(placed).unwrap_or(i64::MAX) + 1 < *nth_order {
+            return refuse(Outcome::OrderCountNotReached);
+        }
+    }
     match definition
         .kind
         .money_off(value.unwrap_or_default(), order_cents)
@@ -272,7 +302,7 @@ async fn decide(
 ) -> Result<(Benefit, Profile, Eligibility), RedeemError> {
     let benefit = get(db, BrandScope::All, benefit_id).await?;
     let status = standing::status(db, benefit.row.brand_id).await?;
-    let member = member(db, member_id, now).await?;
+    let member = member(db, benefit.row.brand_id, member_id, now).await?;
     let (state, definition) = match &benefit.live {
         Some(live) => (benefit.row.state, live),
         None => (BenefitState::Draft, &benefit.current),
@@ -483,20 +513,16 @@ pub(crate) struct MemberUses {
     pub recent: Vec<DateTime<Utc>>,
 }
 
-/// How far back [`MemberUses::recent`] reaches: the start of this
-/// Asia/Shanghai year, or 62 days (the longest birthday window) ago,
-/// whichever is earlier.
+/// How far back [`MemberUses::recent`] and a member's store orders
+/// reach: 366 days, the longest period a cap or rebate looks at (it
+/// covers the Asia/Shanghai year so far and any birthday window).
 pub(super) fn recent_since(now: DateTime<Utc>) -> DateTime<Utc> {
-    let local = to_business_local(now).date();
-    let year_start = NaiveDate::from_yo_opt(local.year(), 1).unwrap_or(local);
-    Ord::min(
-        from_business_local(year_start.and_time(NaiveTime::MIN)),
-        now - chrono::Duration::days(62),
-    )
+    now - chrono::Duration::days(366)
 }
 
-/// The per-member caps: in all, per Asia/Shanghai day and year, and once
-/// per birthday for a birthday gift. One rule for quotes and grants.
+/// The per-member caps: in all, per Asia/Shanghai day and year, once per
+/// birthday for a birthday gift and once per period for a rebate. One rule
+/// for quotes and grants.
 fn within_caps(
     definition: &Definition,
     member: &Profile,
@@ -516,16 +542,19 @@ fn within_caps(
         cap.is_some_and(|cap| used >= u64::try_from(cap).unwrap_or(u64::MAX))
     };
     let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
-    let birthday_used = match &definition.kind {
+    let once_used = match &definition.kind {
         Kind::BirthdayGift { .. } => birthday_window(definition, member, now)
             .map(|start| since(start) > 0)
             .unwrap_or(false),
+        Kind::OrderRebate { period_days, .. } => {
+            since(now - chrono::Duration::days(*period_days)) > 0
+        }
         _ => false,
     };
     if reached(budget.per_member, uses.lifetime)
         || reached(budget.per_member_per_day, count(since(day_start)))
         || reached(budget.per_member_per_year, count(since(year_start)))
-        || birthday_used
+        || once_used
     {
         return Err(Outcome::MemberCapReached);
     }
@@ -740,6 +769,7 @@ mod tests {
             city_tier: Some(CityTier::Tier1),
             interests: Holding::Exactly(vec![Interest::Beauty]),
             birth_date: None,
+            store_orders: Vec::new(),
         }
     }
 

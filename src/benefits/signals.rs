@@ -41,7 +41,7 @@ fn exposure(definition: &Definition) -> Option<i64> {
             i64::try_from(i128::from(MAX_ORDER_CENTS) * i128::from(percent) / 100)
                 .unwrap_or(i64::MAX)
         }),
-        Kind::FixedCoupon { .. } => best,
+        Kind::FixedCoupon { .. } | Kind::OrderRebate { .. } => best,
         // A saving per unit over any quantity: only a money budget bounds it.
         Kind::MemberPrice { .. } => None,
         _ => return Some(0),

@@ -65,6 +65,9 @@ pub(crate) struct Profile {
     pub interests: Holding,
     /// Date of birth, when known (never of a cell): birthday gifts need it.
     pub birth_date: Option<chrono::NaiveDate>,
+    /// When the member placed the orders of the store's last 366 days that
+    /// still count (never of a cell): rebates need them.
+    pub store_orders: Vec<DateTime<Utc>>,
 }
 
 impl Profile {
@@ -78,6 +81,7 @@ impl Profile {
             city_tier: None,
             interests: Holding::AtLeast(Vec::new()),
             birth_date: None,
+            store_orders: Vec::new(),
         }
     }
 }
@@ -289,6 +293,7 @@ mod tests {
                     city_tier: Some(city_tier),
                     interests: Holding::Exactly(distinct),
                     birth_date: None,
+                    store_orders: Vec::new(),
                 },
             ));
         }

@@ -183,6 +183,7 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
         json!({ "earlyAccess": { "hoursEarly": 24, "skus": ["SKU-1", "SKU-2"] } }),
         json!({ "pointsMultiplier": { "multiplierTenths": 20 } }),
         json!({ "memberPrice": { "prices": [{ "sku": "SERUM-30ML", "priceCents": 15000 }] } }),
+        json!({ "orderRebate": { "nthOrder": 3, "periodDays": 30, "amountCents": 1000 } }),
     ];
     let expected = [
         "PERCENT_OFF",
@@ -194,6 +195,7 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
         "EARLY_ACCESS",
         "POINTS_MULTIPLIER",
         "MEMBER_PRICE",
+        "ORDER_REBATE",
     ];
     for (kind, code) in kinds.iter().zip(expected) {
         let benefit = landed(create(&app, &op, input(kind.clone())).await);
@@ -266,6 +268,12 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
         (
             input(json!({ "memberPrice": { "prices": [{ "sku": "A", "priceCents": -1 }] } })),
             "input.kind.memberPrice.prices.priceCents",
+        ),
+        (
+            input(
+                json!({ "orderRebate": { "nthOrder": 1, "periodDays": 30, "amountCents": 1000 } }),
+            ),
+            "input.kind.orderRebate.nthOrder",
         ),
         (with(pct.clone(), &["name"], json!(" ")), "input.name"),
         (
@@ -353,7 +361,7 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
     assert_eq!(status, 400, "{body}");
     assert_eq!(
         scalar(&app.db.db, "SELECT COUNT(*) FROM benefit").await,
-        9,
+        10,
         "nothing invalid was stored"
     );
     app.stop().await;

@@ -356,6 +356,11 @@ pub(crate) async fn birthdays_and_caps_follow_the_calendar(backend: Backend) {
     daily["budget"] = json!({ "perMemberPerDay": 1, "perMemberPerYear": 5 });
     let daily = live(&app, &op, &reviewer, daily).await;
     let daily = daily["id"].as_str().expect("id").to_owned();
+    // Xiaomi UP style: ¥10 back on the second order within 30 days.
+    let rebate =
+        input(json!({ "orderRebate": { "nthOrder": 2, "periodDays": 30, "amountCents": 1000 } }));
+    let rebate = live(&app, &op, &reviewer, rebate).await;
+    let rebate = rebate["id"].as_str().expect("id").to_owned();
     let basket = json!([{ "sku": "SERUM", "quantity": 1, "unitCents": 10000 }]);
     let order = |reference: &str, member: i64| {
         let (app, checkout, basket) = (&app, &checkout, &basket);
@@ -386,7 +391,12 @@ pub(crate) async fn birthdays_and_caps_follow_the_calendar(backend: Backend) {
     let first = order("b-1", 1).await;
     assert_eq!(outcome_of(&first, &gift), "GRANTED");
     assert_eq!(outcome_of(&first, &daily), "GRANTED");
+    assert_eq!(outcome_of(&first, &rebate), "ORDER_COUNT_NOT_REACHED");
     let second = order("b-2", 1).await;
+    assert!(
+        second.contains(&(rebate.clone(), "GRANTED".to_owned(), 1000)),
+        "{second:?}"
+    );
     assert_eq!(outcome_of(&second, &gift), "MEMBER_CAP_REACHED");
     assert_eq!(
         outcome_of(&second, &daily),
@@ -413,6 +423,8 @@ pub(crate) async fn birthdays_and_caps_follow_the_calendar(backend: Backend) {
     let again = order("b-5", 1).await;
     assert_eq!(outcome_of(&again, &gift), "GRANTED");
     assert_eq!(outcome_of(&again, &daily), "GRANTED");
+    // Its second order again, but the rebate is once per 30 days.
+    assert_eq!(outcome_of(&again, &rebate), "MEMBER_CAP_REACHED");
 
     // Nested caps are checked on input.
     let mut bad = input(json!({ "pointsMultiplier": { "multiplierTenths": 20 } }));

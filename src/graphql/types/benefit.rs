@@ -55,6 +55,8 @@ pub enum BenefitKind {
     PointsMultiplier,
     /// A member price per SKU.
     MemberPrice,
+    /// Money back on the member's Nth order in a period.
+    OrderRebate,
 }
 
 /// A lifecycle step a brand takes.
@@ -501,6 +503,8 @@ pub enum RedemptionOutcome {
     /// A birthday gift, but the platform does not know the member's birth
     /// date.
     BirthDateUnknown,
+    /// A rebate, but this order is not yet the member's Nth in its period.
+    OrderCountNotReached,
     /// A birthday gift, outside the window around the member's birthday
     /// (Asia/Shanghai days).
     OutsideBirthdayWindow,

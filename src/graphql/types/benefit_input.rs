@@ -79,6 +79,17 @@ pub(crate) struct PointsMultiplierInput {
     multiplier_tenths: i64,
 }
 
+/// Money back on the member's Nth order in the store within a period.
+#[derive(InputObject)]
+pub(crate) struct OrderRebateInput {
+    /// The order that earns it (2–100), this one included.
+    nth_order: i64,
+    /// The period, in days (1–366).
+    period_days: i64,
+    /// Money back, in fen (¥1 – ¥10,000).
+    amount_cents: i64,
+}
+
 /// One SKU's member price.
 #[derive(InputObject)]
 pub(crate) struct SkuPriceInput {
@@ -116,6 +127,8 @@ pub(crate) enum BenefitKindInput {
     PointsMultiplier(PointsMultiplierInput),
     /// A member price per SKU.
     MemberPrice(MemberPriceInput),
+    /// A rebate on the Nth order.
+    OrderRebate(OrderRebateInput),
 }
 
 /// Whom a benefit is for (segment dimensions only).
@@ -249,6 +262,11 @@ impl From<BenefitInput> for Definition {
             },
             BenefitKindInput::PointsMultiplier(k) => Kind::PointsMultiplier {
                 multiplier_tenths: k.multiplier_tenths,
+            },
+            BenefitKindInput::OrderRebate(k) => Kind::OrderRebate {
+                nth_order: k.nth_order,
+                period_days: k.period_days,
+                amount_cents: k.amount_cents,
             },
             BenefitKindInput::MemberPrice(k) => Kind::MemberPrice {
                 prices: k
