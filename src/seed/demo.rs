@@ -15,7 +15,8 @@ use crate::{
     benefits::{
         self, Action, BenefitError, centre,
         definition::{
-            Budget, Definition, Kind, KindCode, Schedule, StackMode, Stacking, Targeting, Upgrade,
+            Budget, Definition, Kind, KindCode, Schedule, SkuPrice, StackMode, Stacking, Targeting,
+            Upgrade,
         },
         redemption::{self, RedeemError},
     },
@@ -182,6 +183,7 @@ fn demo_benefits(
             StackMode::BestOf,
             &[
                 KindCode::FixedCoupon,
+                KindCode::OrderRebate,
                 KindCode::PointsMultiplier,
                 KindCode::BirthdayGift,
                 KindCode::EarlyAccess,
@@ -208,7 +210,11 @@ fn demo_benefits(
         },
         stacking(
             StackMode::Combinable,
-            &[KindCode::PercentOff, KindCode::BirthdayGift],
+            &[
+                KindCode::PercentOff,
+                KindCode::OrderRebate,
+                KindCode::BirthdayGift,
+            ],
             5,
         ),
         schedule(-40, 90),
@@ -266,8 +272,50 @@ fn demo_benefits(
             min_tier: Some(GrowthTier::Platinum),
             ..Targeting::default()
         },
-        stacking(StackMode::Combinable, &[KindCode::PercentOff], 20),
+        stacking(
+            StackMode::Combinable,
+            &[KindCode::PercentOff, KindCode::MemberPrice],
+            20,
+        ),
         schedule(7, 14),
+    );
+    // 88VIP member prices on two SKUs (JD PLUS / Tmall 会员价 style).
+    let member_price = definition(
+        format!("{name} 88VIP member price"),
+        Kind::MemberPrice {
+            prices: vec![
+                SkuPrice {
+                    sku: "SERUM-30ML".to_owned(),
+                    price_cents: 15_900,
+                },
+                SkuPrice {
+                    sku: "MASK-5P".to_owned(),
+                    price_cents: 8_900,
+                },
+            ],
+        },
+        Targeting {
+            paid_member: Some(true),
+            ..Targeting::default()
+        },
+        stacking(StackMode::Combinable, &[KindCode::EarlyAccess], 10),
+        schedule(-40, 365),
+    );
+    // Xiaomi UP style: ¥20 back on the third order within 30 days.
+    let rebate = definition(
+        format!("{name} third-order rebate"),
+        Kind::OrderRebate {
+            nth_order: 3,
+            period_days: 30,
+            amount_cents: 2_000,
+        },
+        Targeting::default(),
+        stacking(
+            StackMode::Combinable,
+            &[KindCode::PercentOff, KindCode::FixedCoupon],
+            3,
+        ),
+        schedule(-40, 365),
     );
     let points = definition(
         format!("{name} double points"),
@@ -282,6 +330,8 @@ fn demo_benefits(
         (everyone, Stage::Live),
         (coupon, Stage::Live),
         (birthday, Stage::Live),
+        (member_price, Stage::Live),
+        (rebate, Stage::Live),
     ];
     match brand_id % 3 {
         0 => all.push((black_card, Stage::Live)),
