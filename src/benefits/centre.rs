@@ -140,15 +140,7 @@ pub(crate) async fn preview(
 ) -> Result<Vec<CellView>, DbErr> {
     let centre = get(db, brand_id).await?;
     let active = of_brand(db, brand_id, GRANTING).await?;
-    let candidates: Vec<Candidate<'_>> = active
-        .iter()
-        .filter_map(|b| {
-            b.live.as_ref().map(|definition| Candidate {
-                id: b.row.id,
-                definition,
-            })
-        })
-        .collect();
+    let candidates = Candidate::live(&active);
     Ok(stacking::cells(&[])
         .into_iter()
         .map(|cell| {

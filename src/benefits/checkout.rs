@@ -21,7 +21,7 @@
 use chrono::{DateTime, Utc};
 use entity::{benefit, checkout_order, enums::BrandStatus, redemption};
 use sea_orm::{
-    ActiveValue::Set,
+    ActiveValue::NotSet,
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
     QueryFilter as _, SqlErr, TransactionTrait as _,
     sea_query::{Expr, ExprTrait as _},
@@ -33,8 +33,8 @@ use super::{
     definition::{Kind, KindCode},
     of_brand,
     redemption::{
-        Grant, MAX_ORDER_CENTS, MemberUses, Outcome, RedeemError, affordable, judge, member,
-        member_uses, take,
+        Grant, MAX_ORDER_CENTS, MemberUses, Outcome, RedeemError, Request as RedeemRequest,
+        affordable, judge, member, member_uses, row as redemption_row, take,
     },
     stacking::{self, Candidate, Cell, OverrideReason},
     targeting::Profile,
@@ -448,15 +448,14 @@ fn as_offers(loaded: &[(Benefit, MemberUses)]) -> Vec<Offer<'_>> {
 /// caller judges it alone to say why).
 pub(crate) async fn one_benefit(
     db: &impl ConnectionTrait,
-    brand_id: i64,
-    benefit_id: i64,
+    status: BrandStatus,
+    benefit: &Benefit,
     member: &Profile,
     member_id: i64,
     order_cents: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<Quoted>, DbErr> {
-    let status = standing::status(db, brand_id).await?;
-    let loaded = offers(db, brand_id, member_id, now).await?;
+    let loaded = offers(db, benefit.row.brand_id, member_id, now).await?;
     let offers = as_offers(&loaded);
     let lines = [Line {
         sku: "ORDER".to_owned(),
@@ -467,7 +466,7 @@ pub(crate) async fn one_benefit(
     Ok(quote
         .benefits
         .into_iter()
-        .find(|q| q.benefit_id == benefit_id))
+        .find(|q| q.benefit_id == benefit.row.id))
 }
 
 /// What a brand offers a member now, whatever the basket: every active
@@ -485,7 +484,7 @@ pub(crate) async fn offered(
         quantity: 1,
         unit_cents: MAX_ORDER_CENTS,
     }];
-    let (_, _, quote) = prepare(db, brand_id, member_id, &lines, now).await?;
+    let (_, _, quote) = prepare(db, brand_id, member_id, (&lines, MAX_ORDER_CENTS), now).await?;
     Ok(quote
         .benefits
         .into_iter()
@@ -496,15 +495,15 @@ pub(crate) async fn offered(
         .collect())
 }
 
-/// The brand's offers and the quote on them.
+/// The brand's offers and the quote on them, for a basket already
+/// checked ([`check_basket`] gave its subtotal).
 async fn prepare(
     db: &impl ConnectionTrait,
     brand_id: i64,
     member_id: i64,
-    lines: &[Line],
+    (lines, subtotal): (&[Line], i64),
     now: DateTime<Utc>,
 ) -> Result<(Vec<(Benefit, MemberUses)>, Profile, Quote), CheckoutError> {
-    let subtotal = check_basket(lines)?;
     let status = standing::status(db, brand_id).await?;
     let member = member(db, brand_id, member_id, now).await?;
     let loaded = offers(db, brand_id, member_id, now).await?;
@@ -521,7 +520,10 @@ pub(crate) async fn quote(
     lines: &[Line],
     now: DateTime<Utc>,
 ) -> Result<Quote, CheckoutError> {
-    Ok(prepare(db, brand_id, member_id, lines, now).await?.2)
+    let subtotal = check_basket(lines)?;
+    Ok(prepare(db, brand_id, member_id, (lines, subtotal), now)
+        .await?
+        .2)
 }
 
 /// An order request.
@@ -614,7 +616,7 @@ pub(crate) async fn place(
         order_ref: check_ref(request.order_ref)?,
         ..request.clone()
     };
-    check_basket(request.lines)?;
+    let subtotal = check_basket(request.lines)?;
     let basket = to_json(&request.lines)?;
     if let Some(done) = replay(db, &request, &basket).await? {
         return Ok(done);
@@ -623,29 +625,33 @@ pub(crate) async fn place(
         db,
         request.brand_id,
         request.member_id,
-        request.lines,
+        (request.lines, subtotal),
         request.now,
     )
     .await?;
     // The order row is the transaction's first write: on SQLite it takes
     // the write lock before any budget is read again.
+    let mut order = checkout_order::Model {
+        id: 0,
+        brand_id: request.brand_id,
+        order_ref: request.order_ref.to_owned(),
+        member_id: request.member_id,
+        basket: basket.clone(),
+        quote: to_json(&quote)?,
+        subtotal_cents: quote.subtotal_cents,
+        discount_cents: quote.discount_cents,
+        service: request.service.to_owned(),
+        created_at: request.now,
+        refunded_at: None,
+    };
     let txn = db.begin().await?;
     let inserted = checkout_order::Entity::insert(checkout_order::ActiveModel {
-        brand_id: Set(request.brand_id),
-        order_ref: Set(request.order_ref.to_owned()),
-        member_id: Set(request.member_id),
-        basket: Set(basket.clone()),
-        quote: Set(to_json(&quote)?),
-        subtotal_cents: Set(quote.subtotal_cents),
-        discount_cents: Set(quote.discount_cents),
-        service: Set(request.service.to_owned()),
-        created_at: Set(request.now),
-        refunded_at: Set(None),
-        ..Default::default()
+        id: NotSet,
+        ..order.clone().into()
     })
     .exec(&txn)
     .await;
-    let order_id = match inserted {
+    order.id = match inserted {
         Ok(done) => done.last_insert_id,
         Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             drop(txn);
@@ -685,29 +691,30 @@ pub(crate) async fn place(
                 outcome,
             });
         }
-        redemption::Entity::insert(redemption::ActiveModel {
-            benefit_id: Set(q.benefit_id),
-            member_id: Set(request.member_id),
-            idempotency_key: Set(format!("order:{}", request.order_ref)),
-            granted: Set(true),
-            outcome: Set(Outcome::Granted.as_str().to_owned()),
-            order_cents: Set(quote.subtotal_cents),
-            amount_cents: Set(q.amount_cents),
-            service: Set(request.service.to_owned()),
-            created_at: Set(request.now),
-            order_id: Set(Some(order_id)),
-            refunded_at: Set(None),
-            ..Default::default()
-        })
-        .exec(&txn)
-        .await?;
+        let key = format!("order:{}", request.order_ref);
+        let granting = RedeemRequest {
+            benefit_id: q.benefit_id,
+            member_id: request.member_id,
+            idempotency_key: &key,
+            order_cents: quote.subtotal_cents,
+            service: request.service,
+            now: request.now,
+        };
+        let row = redemption_row(
+            &granting,
+            &key,
+            Outcome::Granted,
+            q.amount_cents,
+            Some(order.id),
+        );
+        redemption::Entity::insert(row).exec(&txn).await?;
     }
-    let row = checkout_order::Entity::find_by_id(order_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("order {order_id}")))?;
     txn.commit().await?;
-    Ok(stored(row, false)?)
+    Ok(Order {
+        row: order,
+        quote,
+        replayed: false,
+    })
 }
 
 /// Refunds a whole order: every benefit it was granted gets its budget
@@ -802,6 +809,17 @@ mod tests {
         lifetime: 0,
         recent: Vec::new(),
     };
+
+    /// Offers of benefits nobody has used yet.
+    fn unused(benefits: &[Benefit]) -> Vec<Offer<'_>> {
+        benefits
+            .iter()
+            .map(|benefit| Offer {
+                benefit,
+                member_uses: &NO_USES,
+            })
+            .collect()
+    }
 
     const KINDS: [KindCode; 6] = [
         KindCode::PercentOff,
@@ -949,13 +967,7 @@ mod tests {
             let benefits: Vec<Benefit> = (1..=rng.random_range(1..=8))
                 .map(|id| benefit(id, definition(&mut rng, now), now))
                 .collect();
-            let offers: Vec<Offer<'_>> = benefits
-                .iter()
-                .map(|benefit| Offer {
-                    benefit,
-                    member_uses: &NO_USES,
-                })
-                .collect();
+            let offers = unused(&benefits);
             let member = member(&mut rng);
             // Every coupon's threshold (¥50) is met.
             let lines = [Line {
@@ -966,15 +978,7 @@ mod tests {
             let subtotal = check_basket(&lines).expect("basket");
             let quote = price(BrandStatus::Active, &offers, &member, &lines, subtotal, now);
 
-            let candidates: Vec<Candidate<'_>> = benefits
-                .iter()
-                .filter_map(|b| {
-                    b.live.as_ref().map(|definition| Candidate {
-                        id: b.row.id,
-                        definition,
-                    })
-                })
-                .collect();
+            let candidates = Candidate::live(&benefits);
             let analysis =
                 stacking::analyse(&candidates, &[Dimension::AgeBand, Dimension::CityTier]);
             let codes = [
@@ -1055,13 +1059,7 @@ mod tests {
         let mut five = member_price.clone();
         five.kind = Kind::PercentOff { percent: 5 };
         let benefits = [benefit(1, member_price, now), benefit(2, five, now)];
-        let offers: Vec<Offer<'_>> = benefits
-            .iter()
-            .map(|benefit| Offer {
-                benefit,
-                member_uses: &NO_USES,
-            })
-            .collect();
+        let offers = unused(&benefits);
         let lines = [
             Line {
                 sku: "SERUM".to_owned(),
@@ -1116,13 +1114,7 @@ mod tests {
             benefit(2, five, now),
             benefit(3, coupon, now),
         ];
-        let offers: Vec<Offer<'_>> = benefits
-            .iter()
-            .map(|benefit| Offer {
-                benefit,
-                member_uses: &NO_USES,
-            })
-            .collect();
+        let offers = unused(&benefits);
         let lines = [
             Line {
                 sku: "A".to_owned(),

@@ -90,8 +90,10 @@ pub(crate) fn fill_rate(definition: &Definition, row: &benefit::Model) -> Option
 }
 
 /// When the usage policy's next steps fall for a benefit, from its row:
-/// a flagged benefit is paused `NOTICE_DAYS` after its flag, a paused one
-/// retired `NOTICE_DAYS` after its pause.
+/// a flagged benefit is paused `NOTICE_DAYS` after its flag (or when its
+/// grace ends, if later), a paused one retired `NOTICE_DAYS` after its
+/// pause. The due run takes these steps by these dates, and the brand is
+/// shown the same dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PolicyDates {
     /// Flagged as under-used.
@@ -254,11 +256,7 @@ async fn decide(
             "its schedule started".to_owned(),
             |r| &mut r.activated,
         ))),
-        State::Paused
-            if row
-                .policy_paused_at
-                .is_some_and(|at| at <= now - Duration::days(NOTICE_DAYS)) =>
-        {
+        State::Paused if PolicyDates::of(row).retires_at.is_some_and(|at| at <= now) => {
             Ok(Some((
                 EventAction::Retire,
                 Change {
@@ -352,7 +350,7 @@ async fn usage_step(
             ),
             |r| &mut r.flagged,
         )),
-        Some(flagged) if flagged <= now - Duration::days(NOTICE_DAYS) => Some((
+        Some(_) if PolicyDates::of(row).pauses_at.is_some_and(|at| at <= now) => Some((
             EventAction::Pause,
             Change {
                 state: Some(State::Paused),

@@ -145,7 +145,8 @@ impl RedeemError {
 /// What eligibility decided for one member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Eligibility {
-    /// Granted, or why not (budget checks happen at redemption).
+    /// Granted, or why not (budgets and caps as they stand; a redemption
+    /// takes them atomically).
     pub outcome: Outcome,
     /// The headline value the member would get (upgraded or not).
     pub value: Option<i64>,
@@ -276,8 +277,8 @@ pub(super) fn judge(
     }
 }
 
-/// Whether a member gets a benefit on an order (budgets are checked only
-/// when redeeming).
+/// Whether a member gets a benefit on a one-line order, as the checkout
+/// engine decides it (nothing is taken).
 pub(crate) async fn eligibility(
     db: &DatabaseConnection,
     benefit_id: i64,
@@ -311,9 +312,8 @@ async fn decide(
     if judged.outcome != Outcome::Granted {
         return Ok((benefit, member, judged));
     }
-    let brand = benefit.row.brand_id;
     let engine =
-        checkout::one_benefit(db, brand, benefit_id, &member, member_id, order_cents, now).await?;
+        checkout::one_benefit(db, status, &benefit, &member, member_id, order_cents, now).await?;
     let decided = match engine {
         Some(quoted) => Eligibility {
             outcome: quoted.outcome,
@@ -440,14 +440,16 @@ pub(crate) async fn redeem(
     }
 }
 
-async fn insert(
-    db: &impl ConnectionTrait,
+/// A redemption row to insert: one shape for single-benefit redemptions
+/// and for the grants an order records (`order_id`).
+pub(super) fn row(
     request: &Request<'_>,
     key: &str,
     outcome: Outcome,
     amount_cents: i64,
-) -> Result<redemption::Model, DbErr> {
-    let id = redemption::Entity::insert(redemption::ActiveModel {
+    order_id: Option<i64>,
+) -> redemption::ActiveModel {
+    redemption::ActiveModel {
         benefit_id: Set(request.benefit_id),
         member_id: Set(request.member_id),
         idempotency_key: Set(key.to_owned()),
@@ -457,11 +459,23 @@ async fn insert(
         amount_cents: Set(amount_cents),
         service: Set(request.service.to_owned()),
         created_at: Set(request.now),
+        order_id: Set(order_id),
+        refunded_at: Set(None),
         ..Default::default()
-    })
-    .exec(db)
-    .await?
-    .last_insert_id;
+    }
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    request: &Request<'_>,
+    key: &str,
+    outcome: Outcome,
+    amount_cents: i64,
+) -> Result<redemption::Model, DbErr> {
+    let id = redemption::Entity::insert(row(request, key, outcome, amount_cents, None))
+        .exec(db)
+        .await?
+        .last_insert_id;
     redemption::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -569,11 +583,29 @@ pub(crate) fn sold_out(definition: &Definition, row: &benefit::Model) -> bool {
         Kind::FixedCoupon { amount_cents, .. } => *amount_cents,
         _ => 1,
     };
-    redemption_cap(definition).is_some_and(|cap| row.redemptions >= cap)
-        || definition
-            .budget
-            .total_money_cents
-            .is_some_and(|money| money - row.spent_cents < smallest_grant)
+    budget_room(definition, row, smallest_grant).is_err()
+}
+
+/// Whether the benefit's counters leave room for one more grant of
+/// `amount_cents`: the one budget rule a quote reads, sold-out tells and
+/// a refused [`take`] explains itself by (its conditional UPDATE is the
+/// same rule in SQL).
+fn budget_room(
+    definition: &Definition,
+    row: &benefit::Model,
+    amount_cents: i64,
+) -> Result<(), Outcome> {
+    if redemption_cap(definition).is_some_and(|cap| row.redemptions >= cap) {
+        return Err(Outcome::BudgetExhausted);
+    }
+    if definition
+        .budget
+        .total_money_cents
+        .is_some_and(|money| row.spent_cents > money - amount_cents)
+    {
+        return Err(Outcome::MoneyBudgetExhausted);
+    }
+    Ok(())
 }
 
 /// Whether budgets and the member's caps could pay for one more grant of
@@ -587,16 +619,7 @@ pub(super) fn affordable(
     amount_cents: i64,
     now: DateTime<Utc>,
 ) -> Result<(), Outcome> {
-    if redemption_cap(definition).is_some_and(|cap| row.redemptions >= cap) {
-        return Err(Outcome::BudgetExhausted);
-    }
-    if definition
-        .budget
-        .total_money_cents
-        .is_some_and(|money| row.spent_cents > money - amount_cents)
-    {
-        return Err(Outcome::MoneyBudgetExhausted);
-    }
+    budget_room(definition, row, amount_cents)?;
     within_caps(definition, member, uses, now)
 }
 
@@ -698,8 +721,10 @@ pub(super) async fn take(
         let row = benefit::Entity::find_by_id(benefit_id).one(txn).await?;
         return Ok(Err(match row {
             Some(row) if row.state != BenefitState::Active => Outcome::NotActive,
-            Some(row) if cap.is_some_and(|cap| row.redemptions >= cap) => Outcome::BudgetExhausted,
-            _ => Outcome::MoneyBudgetExhausted,
+            Some(row) => budget_room(definition, &row, grant.amount_cents)
+                .err()
+                .unwrap_or(Outcome::MoneyBudgetExhausted),
+            None => Outcome::NotActive,
         }));
     }
     let uses = member_uses(txn, &[benefit_id], grant.member_id, grant.now)

@@ -8,7 +8,7 @@
 use sea_orm::{ConnectionTrait, DbErr};
 
 use super::{
-    Benefit, GRANTING,
+    GRANTING,
     definition::{Definition, Kind},
     of_brand,
     redemption::MAX_ORDER_CENTS,
@@ -86,50 +86,28 @@ pub(crate) fn signals(id: i64, definition: &Definition, others: &[Candidate<'_>]
     }
 }
 
-/// The signals of a benefit as currently written, among its brand's
-/// granting benefits.
-pub(crate) async fn of(db: &impl ConnectionTrait, benefit: &Benefit) -> Result<Signals, DbErr> {
-    let granting = of_brand(db, benefit.row.brand_id, GRANTING).await?;
-    let others: Vec<Candidate<'_>> = granting
-        .iter()
-        .filter_map(|b| {
-            b.live.as_ref().map(|definition| Candidate {
-                id: b.row.id,
-                definition,
-            })
-        })
-        .collect();
-    Ok(signals(benefit.row.id, &benefit.current, &others))
+/// The signals of benefit `id` of `brand_id`, written as `current`, among
+/// its brand's granting benefits.
+pub(crate) async fn of(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    id: i64,
+    current: &Definition,
+) -> Result<Signals, DbErr> {
+    let granting = of_brand(db, brand_id, GRANTING).await?;
+    Ok(signals(id, current, &Candidate::live(&granting)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{
-        benefits::definition::{
-            Budget, KindCode, Schedule, StackMode, Stacking, Targeting, Upgrade,
-        },
+        benefits::definition::{KindCode, StackMode, Upgrade},
         platform::GrowthTier,
     };
 
     fn definition(kind: Kind, mode: StackMode, priority: i64) -> Definition {
-        Definition {
-            name: "b".to_owned(),
-            description: None,
-            kind,
-            targeting: Targeting::default(),
-            stacking: Stacking {
-                mode,
-                combines_with: Vec::new(),
-                priority,
-            },
-            upgrade: None,
-            schedule: Schedule {
-                starts_at: chrono::DateTime::UNIX_EPOCH,
-                ends_at: None,
-            },
-            budget: Budget::default(),
-        }
+        crate::benefits::stacking::tests::benefit(kind, mode, &[], priority)
     }
 
     /// An exclusive 3% for black-card holders takes the everyone-10% away

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::{
+    Benefit,
     definition::{Definition, KindCode, StackMode, Upgrade},
     targeting::{Holding, Match, Profile},
 };
@@ -36,6 +37,22 @@ pub(crate) struct Candidate<'a> {
     pub id: i64,
     /// Its definition.
     pub definition: &'a Definition,
+}
+
+impl<'a> Candidate<'a> {
+    /// The benefits' live definitions, as they compete (those without one
+    /// take no part).
+    pub(crate) fn live(benefits: &'a [Benefit]) -> Vec<Self> {
+        benefits
+            .iter()
+            .filter_map(|b| {
+                b.live.as_ref().map(|definition| Candidate {
+                    id: b.row.id,
+                    definition,
+                })
+            })
+            .collect()
+    }
 }
 
 /// A benefit a cell gets.
@@ -459,7 +476,7 @@ pub(crate) fn analyse(candidates: &[Candidate<'_>], extras: &[Dimension]) -> Ana
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::{
         benefits::definition::{Budget, Kind, Schedule, Stacking, Targeting},
@@ -467,7 +484,13 @@ mod tests {
         segments::dimensions::AgeBand,
     };
 
-    fn benefit(kind: Kind, mode: StackMode, combines: &[KindCode], priority: i64) -> Definition {
+    /// A definition for everyone, live since the epoch, no budgets.
+    pub(crate) fn benefit(
+        kind: Kind,
+        mode: StackMode,
+        combines: &[KindCode],
+        priority: i64,
+    ) -> Definition {
         Definition {
             name: "b".to_owned(),
             description: None,

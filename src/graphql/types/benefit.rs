@@ -549,6 +549,9 @@ pub(crate) struct Benefit {
     row_id: i64,
     #[graphql(skip)]
     brand_id: i64,
+    /// The current definition as the domain has it, for the review signals.
+    #[graphql(skip)]
+    current: Definition,
 }
 
 impl From<benefits::Benefit> for Benefit {
@@ -560,7 +563,8 @@ impl From<benefits::Benefit> for Benefit {
             current_revision: b.row.current_revision,
             live_revision: b.row.live_revision,
             revision_pending: b.row.revision_pending,
-            definition: b.current.into(),
+            definition: b.current.clone().into(),
+            current: b.current,
             live_definition: b.live.map(Into::into),
             redemptions: b.row.redemptions,
             spent_cents: b.row.spent_cents,
@@ -582,9 +586,8 @@ impl Benefit {
         ctx: &Context<'_>,
     ) -> Result<super::benefit_insight::ReviewSignals, ApiError> {
         let db = crate::graphql::db(ctx)?;
-        let scope = crate::graphql::principal(ctx)?.brand_scope();
-        let benefit = benefits::get(db, scope, self.row_id).await?;
-        Ok(benefits::signals::of(db, &benefit).await?.into())
+        let signals = benefits::signals::of(db, self.brand_id, self.row_id, &self.current).await?;
+        Ok(signals.into())
     }
 
     /// The brand offering it.
