@@ -256,19 +256,15 @@ async fn decide(
             "its schedule started".to_owned(),
             |r| &mut r.activated,
         ))),
-        State::Paused if PolicyDates::of(row).retires_at.is_some_and(|at| at <= now) => {
-            Ok(Some((
-                EventAction::Retire,
-                Change {
-                    state: Some(State::Retired),
-                    ..Change::default()
-                },
-                format!(
-                    "retired for low usage: not resumed within {NOTICE_DAYS} days of its pause"
-                ),
-                |r| &mut r.retired,
-            )))
-        }
+        State::Paused if PolicyDates::of(row).retires_at.is_some_and(|at| at <= now) => Ok(Some((
+            EventAction::Retire,
+            Change {
+                state: Some(State::Retired),
+                ..Change::default()
+            },
+            format!("retired for low usage: not resumed within {NOTICE_DAYS} days of its pause"),
+            |r| &mut r.retired,
+        ))),
         State::Active => usage_step(db, b, live, now).await,
         _ => Ok(None),
     }
