@@ -7,17 +7,16 @@
 //! `cargo bench --bench load` (100,000 members, 16 clients, 10 s per target),
 //! or `cargo bench --bench load -- 100000 16 10`.
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
 
 use axum::{Json, Router, extract::State, routing::get};
 use brand_gateway::{
-    Application,
-    auth::{self, Role, TokenKeys},
-    config::{Cli, Command, Config},
+    auth::{self, Role},
     seed::{self, SeedOptions},
 };
 use chrono::NaiveDate;
-use clap::Parser as _;
 use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
@@ -46,63 +45,9 @@ async fn raw(State(db): State<DatabaseConnection>) -> Json<Value> {
     Json(json!({ "cells": cells }))
 }
 
-struct Run {
-    requests: usize,
-    seconds: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-}
-
-async fn drive(
-    client: reqwest::Client,
-    clients: usize,
-    duration: Duration,
-    make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + Clone + 'static,
-    check: fn(&Value) -> bool,
-) -> Run {
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            let (client, make) = (client.clone(), make.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while start.elapsed() < duration {
-                    let sent = Instant::now();
-                    let response = make(&client).send().await.expect("request");
-                    assert!(
-                        response.status().is_success(),
-                        "status {}",
-                        response.status()
-                    );
-                    let body: Value = response.json().await.expect("json");
-                    assert!(check(&body), "unexpected body: {body}");
-                    latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.expect("client"));
-    }
-    let seconds = start.elapsed().as_secs_f64();
-    latencies.sort_by(f64::total_cmp);
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Run {
-        requests: latencies.len(),
-        seconds,
-        p50_ms: at(0.5),
-        p99_ms: at(0.99),
-    }
-}
-
 #[tokio::main]
 async fn main() {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args = common::numbers();
     let members = args.first().copied().unwrap_or(100_000) as u32;
     let clients = args.get(1).copied().unwrap_or(16) as usize;
     let duration = Duration::from_secs(args.get(2).copied().unwrap_or(10));
@@ -126,32 +71,7 @@ async fn main() {
     .await
     .expect("seed");
 
-    let cli = Cli::parse_from([
-        "brand-gateway",
-        "--database-url",
-        &url,
-        "--jwt-secret",
-        "load-test-secret-that-is-long-enough-0123456789",
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--metrics-listen",
-        "127.0.0.1:0",
-        "--rate-limit-per-second",
-        "1000000",
-        "--rate-limit-burst",
-        "1000000",
-    ]);
-    let Some(Command::Serve(serve)) = &cli.command else {
-        unreachable!("serve was given")
-    };
-    let config = Config::from_args(&cli.database, &cli.auth, serve).expect("config");
-    let keys = TokenKeys::new(&config.auth).expect("keys");
-    let app = Application::build_with_db(config, db.clone())
-        .await
-        .expect("app");
-    let gateway = app.local_addr().expect("addr");
-    tokio::spawn(app.run_until_stopped());
+    let (gateway, keys) = common::serve(&url, db.clone()).await;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -167,7 +87,7 @@ async fn main() {
     let client = reqwest::Client::new();
     let ask = {
         let token = token.clone();
-        move |client: &reqwest::Client| {
+        move |client: &reqwest::Client, _: usize| {
             client
                 .post(format!("http://{gateway}/graphql"))
                 .bearer_auth(&token)
@@ -175,7 +95,7 @@ async fn main() {
         }
     };
     // The first ask releases the tables (and pays); the rest are stored answers.
-    let first: Value = ask(&client)
+    let first: Value = ask(&client, 0)
         .send()
         .await
         .expect("warm-up")
@@ -184,40 +104,27 @@ async fn main() {
         .expect("json");
     assert!(first.get("errors").is_none(), "{first}");
 
-    let ours = drive(client.clone(), clients, duration, ask, |body| {
+    let ours = common::drive(client.clone(), clients, duration, ask, |body| {
         body.get("errors").is_none()
             && body["data"]["audience"]["cells"]
                 .as_array()
                 .is_some_and(|c| c.len() == 6)
     })
     .await;
-    let theirs = drive(
+    let theirs = common::drive(
         client,
         clients,
         duration,
-        move |c| c.get(format!("http://{bare}/raw")),
+        move |c, _| c.get(format!("http://{bare}/raw")),
         |body| body["cells"].as_array().is_some_and(|c| !c.is_empty()),
     )
     .await;
-    let rps = |r: &Run| r.requests as f64 / r.seconds;
     println!(
         "machine: {} cores; {members} members; {clients} clients for {} s each; client and servers share the machine",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         duration.as_secs()
     );
-    println!(
-        "gateway  /graphql: {:.0} rps, p50 {:.2} ms, p99 {:.2} ms ({} requests)",
-        rps(&ours),
-        ours.p50_ms,
-        ours.p99_ms,
-        ours.requests
-    );
-    println!(
-        "bare axum /raw:    {:.0} rps, p50 {:.2} ms, p99 {:.2} ms ({} requests)",
-        rps(&theirs),
-        theirs.p50_ms,
-        theirs.p99_ms,
-        theirs.requests
-    );
-    println!("ratio gateway / bare: {:.2}", rps(&ours) / rps(&theirs));
+    println!("gateway  /graphql: {}", ours.line());
+    println!("bare axum /raw:    {}", theirs.line());
+    println!("ratio gateway / bare: {:.2}", ours.rps() / theirs.rps());
 }

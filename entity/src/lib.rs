@@ -24,6 +24,7 @@ pub mod member;
 pub mod member_centre;
 pub mod member_interest;
 pub mod member_service;
+pub mod order_refund;
 pub mod paid_renewal;
 pub mod privacy_ledger;
 pub mod redemption;

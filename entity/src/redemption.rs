@@ -30,9 +30,13 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The checkout order that made it, if an order did.
     pub order_id: Option<i64>,
-    /// When its order was refunded: it no longer counts against budgets
-    /// or the member's caps.
+    /// When its order was refunded as far as this benefit goes (every
+    /// line it discounted, or the whole order): it no longer counts
+    /// against budgets or the member's caps.
     pub refunded_at: Option<DateTimeUtc>,
+    /// Money given back to the budget by refunds so far, in fen (all of
+    /// `amount_cents` once refunded).
+    pub refunded_cents: i64,
 }
 
 /// No navigable relations.

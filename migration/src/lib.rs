@@ -12,6 +12,7 @@ mod m20261124_000005_benefits;
 mod m20261124_000006_paid_renewals;
 mod m20261125_000007_orders;
 mod m20261125_000008_birth_dates;
+mod m20261202_000009_partial_refunds;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_paid_renewals::Migration),
             Box::new(m20261125_000007_orders::Migration),
             Box::new(m20261125_000008_birth_dates::Migration),
+            Box::new(m20261202_000009_partial_refunds::Migration),
         ]
     }
 }

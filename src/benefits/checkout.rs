@@ -1,6 +1,6 @@
 //! Checkout: what a member gets on a basket in a brand's store ([`quote`]),
-//! and the order that applies it ([`place`]) or gives it back
-//! ([`refund`]).
+//! and the order that applies it ([`place`]); refunds are in
+//! [`super::refund`].
 //!
 //! One engine: a benefit is judged (state, standing, schedule, targeting,
 //! threshold) as in eligibility, its budgets read as a quote would see
@@ -9,33 +9,34 @@
 //! Money composes in a fixed order, each step rounded down to the fen:
 //! percentages first, one after another on what is left (折上折: 10% then
 //! 5% is 14.5% off), then coupons, each at most what is left; a coupon's
-//! threshold is met by the basket's subtotal. The discount is spread over
-//! the lines in proportion to their subtotals (largest remainders take the
-//! odd fen).
+//! threshold is met by the basket's subtotal. A member price's saving
+//! stays on its line; each order-level benefit's money is spread over the
+//! lines in proportion to what is left of them (largest remainders take
+//! the odd fen).
 //!
 //! An order applies its quote atomically: every granted benefit's budget
 //! is taken in one transaction, or none is and the order is refused. It is
-//! idempotent per (brand, order reference); a refund gives back every
-//! budget and member cap the order took, once.
+//! idempotent per (brand, order reference). Each line keeps which
+//! benefits its money off came from, so a refund of some units gives back
+//! exactly their part.
 
 use chrono::{DateTime, Utc};
-use entity::{benefit, checkout_order, enums::BrandStatus, redemption};
+use entity::{checkout_order, enums::BrandStatus, redemption};
 use sea_orm::{
-    ActiveValue::NotSet,
-    ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
-    QueryFilter as _, SqlErr, TransactionTrait as _,
-    sea_query::{Expr, ExprTrait as _},
+    ActiveValue::NotSet, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait as _, QueryFilter as _, SqlErr, TransactionTrait as _,
 };
 use serde::{Deserialize, Serialize};
 
 use super::{
     Benefit, BenefitError, GRANTING,
-    definition::{Kind, KindCode},
+    definition::{Class, Kind, KindCode},
     of_brand,
     redemption::{
         Grant, MAX_ORDER_CENTS, MemberUses, Outcome, RedeemError, Request as RedeemRequest,
         affordable, judge, member, member_uses, row as redemption_row, take,
     },
+    refund::{self, Refund},
     stacking::{self, Candidate, Cell, OverrideReason},
     targeting::Profile,
 };
@@ -80,6 +81,9 @@ pub(crate) enum CheckoutError {
     /// The order reference was used for another member or basket.
     #[error("order `{0}` was already placed for another member or basket")]
     OrderReused(String),
+    /// The refund reference was used for other units of the order.
+    #[error("refund `{0}` of this order was already made for other units")]
+    RefundReused(String),
     /// No order with that reference in the brand's store.
     #[error("no order `{0}` in this store")]
     UnknownOrder(String),
@@ -108,7 +112,9 @@ impl CodedError for CheckoutError {
         match self {
             Self::Invalid { .. } => ErrorCode::BadUserInput,
             Self::Redeem(error) => error.code(),
-            Self::OrderReused(_) | Self::NoLongerGranted { .. } => ErrorCode::Conflict,
+            Self::OrderReused(_) | Self::RefundReused(_) | Self::NoLongerGranted { .. } => {
+                ErrorCode::Conflict
+            }
             Self::UnknownOrder(_) => ErrorCode::NotFound,
             Self::Db(_) => ErrorCode::Internal,
         }
@@ -122,13 +128,15 @@ impl CheckoutError {
             Self::Invalid { field, .. } => field.clone(),
             Self::Redeem(error) => error.field().to_owned(),
             Self::OrderReused(_) | Self::UnknownOrder(_) => "orderRef".to_owned(),
+            Self::RefundReused(_) => "refundRef".to_owned(),
             Self::NoLongerGranted { .. } => "lines".to_owned(),
             Self::Db(_) => String::new(),
         }
     }
 }
 
-fn invalid(field: String, message: impl Into<String>) -> CheckoutError {
+/// A bad input at `field`.
+pub(super) fn invalid(field: String, message: impl Into<String>) -> CheckoutError {
     CheckoutError::Invalid {
         field,
         message: message.into(),
@@ -204,6 +212,20 @@ pub(crate) struct QuotedLine {
     pub subtotal_cents: i64,
     /// Its share of the money off, in fen.
     pub discount_cents: i64,
+    /// Which benefits that share came from (what a partial refund gives
+    /// back); empty in orders placed before shares were kept.
+    #[serde(default)]
+    pub shares: Vec<Share>,
+}
+
+/// One benefit's part of a line's money off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Share {
+    /// The benefit.
+    pub benefit_id: i64,
+    /// Its money off the line, in fen.
+    pub amount_cents: i64,
 }
 
 /// What a member gets on a basket.
@@ -249,6 +271,9 @@ pub(crate) fn price(
         };
         let judged = judge((status, row.state), definition, member, subtotal, now);
         let outcome = match judged.outcome {
+            Outcome::Granted if !holds_its_skus(&definition.kind, lines) => {
+                Outcome::NoEarlyAccessSku
+            }
             Outcome::Granted => affordable(
                 definition,
                 row,
@@ -287,7 +312,7 @@ pub(crate) fn price(
     // Item prices first: a line's unit price drops to the lowest member
     // price that applies to its SKU (the earlier benefit on a tie), and
     // the saving is that benefit's.
-    let mut item_off = vec![0_i64; lines.len()];
+    let mut item_off = vec![(0_i64, None); lines.len()];
     for (i, line) in lines.iter().enumerate() {
         let best = resolved
             .applied
@@ -303,13 +328,14 @@ pub(crate) fn price(
             .min_by_key(|(price, _)| *price);
         if let Some((price, id)) = best.filter(|(price, _)| *price < line.unit_cents) {
             // Both bounded by the line's ¥10,000,000.
-            item_off[i] = (line.unit_cents - price) * line.quantity;
+            let off = (line.unit_cents - price) * line.quantity;
+            item_off[i] = (off, Some(id));
             if let Some(q) = quoted.iter_mut().find(|q| q.benefit_id == id) {
-                q.amount_cents += item_off[i];
+                q.amount_cents += off;
             }
         }
     }
-    let items: i64 = item_off.iter().sum();
+    let items: i64 = item_off.iter().map(|(off, _)| off).sum();
     // Then percentages, each on what is left; then coupons.
     let mut left = subtotal - items;
     for pass in [KindCode::PercentOff, KindCode::FixedCoupon] {
@@ -335,7 +361,13 @@ pub(crate) fn price(
         }
     }
     let discount = subtotal - left;
-    let order_off = discount - items;
+    let order_off: Vec<(i64, i64)> = resolved
+        .applied
+        .iter()
+        .filter_map(|a| quoted.iter().find(|q| q.benefit_id == a.id))
+        .filter(|q| q.kind.class() == Class::OrderDiscount && q.amount_cents > 0)
+        .map(|q| (q.benefit_id, q.amount_cents))
+        .collect();
     // Highest priority first, as the analysis lists them.
     let rank = |id: i64| {
         resolved
@@ -354,57 +386,121 @@ pub(crate) fn price(
     Quote {
         subtotal_cents: subtotal,
         discount_cents: discount,
-        lines: spread(lines, &item_off, order_off),
+        lines: spread(lines, &item_off, &order_off),
         benefits: quoted,
     }
 }
 
-/// Each line's item saving, plus the order-level discount spread over the
-/// lines in proportion to what is left of them, rounded down, the odd fen
-/// to the largest remainders (earlier lines on a tie).
-fn spread(lines: &[Line], item_off: &[i64], discount: i64) -> Vec<QuotedLine> {
+/// Early access is for a basket holding one of its SKUs; other kinds
+/// take any basket.
+fn holds_its_skus(kind: &Kind, lines: &[Line]) -> bool {
+    match kind {
+        Kind::EarlyAccess { skus, .. } => lines.iter().any(|l| skus.contains(&l.sku)),
+        _ => true,
+    }
+}
+
+/// A basket of one line of `order_cents` that also holds, at no price,
+/// every SKU the `kinds` give early access to: what the single-benefit
+/// calls and a member's offers are judged on, so the basket is never why
+/// they refuse.
+fn holding_every_sku<'a>(order_cents: i64, kinds: impl Iterator<Item = &'a Kind>) -> Vec<Line> {
+    let mut lines = vec![Line {
+        sku: "ORDER".to_owned(),
+        quantity: 1,
+        unit_cents: order_cents,
+    }];
+    for kind in kinds {
+        if let Kind::EarlyAccess { skus, .. } = kind {
+            lines.extend(skus.iter().map(|sku| Line {
+                sku: sku.clone(),
+                quantity: 1,
+                unit_cents: 0,
+            }));
+        }
+    }
+    lines
+}
+
+/// Each line's item saving, plus each order-level benefit's money spread
+/// over the lines in proportion to what is left of them (after item
+/// prices), rounded down, the odd fen to the largest remainders (earlier
+/// lines on a tie).
+fn spread(
+    lines: &[Line],
+    item_off: &[(i64, Option<i64>)],
+    order_off: &[(i64, i64)],
+) -> Vec<QuotedLine> {
     let totals: Vec<i64> = lines.iter().map(|l| l.quantity * l.unit_cents).collect();
     let rest: Vec<i64> = totals
         .iter()
         .zip(item_off)
-        .map(|(t, off)| t - off)
+        .map(|(t, (off, _))| t - off)
         .collect();
-    let base: i64 = rest.iter().sum();
-    let shares: Vec<(i64, i128)> = rest
+    let mut shares: Vec<Vec<Share>> = item_off
         .iter()
-        .map(|left| {
-            if base == 0 {
-                return (0, 0);
-            }
-            let exact = i128::from(discount) * i128::from(*left);
-            let share = exact / i128::from(base);
-            (
-                i64::try_from(share).unwrap_or_default(),
-                exact % i128::from(base),
-            )
+        .map(|(off, by)| {
+            by.map(|benefit_id| Share {
+                benefit_id,
+                amount_cents: *off,
+            })
+            .into_iter()
+            .collect()
         })
         .collect();
-    let mut odd = discount - shares.iter().map(|(s, _)| s).sum::<i64>();
-    let mut order: Vec<usize> = (0..lines.len()).collect();
-    order.sort_by_key(|i| (std::cmp::Reverse(shares[*i].1), *i));
-    let mut extra = vec![0; lines.len()];
-    for i in order {
-        if odd == 0 {
-            break;
+    for (benefit_id, amount) in order_off {
+        for (i, part) in allocate(*amount, &rest).into_iter().enumerate() {
+            if part > 0 {
+                shares[i].push(Share {
+                    benefit_id: *benefit_id,
+                    amount_cents: part,
+                });
+            }
         }
-        extra[i] = 1;
-        odd -= 1;
     }
     lines
         .iter()
         .zip(totals)
-        .enumerate()
-        .map(|(i, (line, total))| QuotedLine {
+        .zip(shares)
+        .map(|((line, total), shares)| QuotedLine {
             line: line.clone(),
             subtotal_cents: total,
-            discount_cents: item_off[i] + shares[i].0 + extra[i],
+            discount_cents: shares.iter().map(|s| s.amount_cents).sum(),
+            shares,
         })
         .collect()
+}
+
+/// `amount` split in proportion to `weights`, rounded down, the odd fen
+/// to the largest remainders (earlier on a tie); all to nothing when the
+/// weights are all 0.
+fn allocate(amount: i64, weights: &[i64]) -> Vec<i64> {
+    let base: i64 = weights.iter().sum();
+    if base == 0 {
+        return vec![0; weights.len()];
+    }
+    let exact: Vec<(i64, i128)> = weights
+        .iter()
+        .map(|w| {
+            let product = i128::from(amount) * i128::from(*w);
+            (
+                i64::try_from(product / i128::from(base)).unwrap_or_default(),
+                product % i128::from(base),
+            )
+        })
+        .collect();
+    let mut parts: Vec<i64> = exact.iter().map(|(part, _)| *part).collect();
+    let mut odd = amount - parts.iter().sum::<i64>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by_key(|i| (std::cmp::Reverse(exact[*i].1), *i));
+    for i in order {
+        if odd == 0 {
+            break;
+        }
+        parts[i] += 1;
+        odd -= 1;
+    }
+    parts
 }
 
 /// The brand's ACTIVE benefits with the member's uses of each.
@@ -442,10 +538,10 @@ fn as_offers(loaded: &[(Benefit, MemberUses)]) -> Vec<Offer<'_>> {
 }
 
 /// What the engine decides for one benefit on a one-line order of
-/// `order_cents`, among all the brand's active benefits: the single
-/// benefit calls (eligibility, `redeemBenefit`) ask this, so they agree
-/// with quotes and orders. `None` when the benefit is not active (the
-/// caller judges it alone to say why).
+/// `order_cents` (holding its early-access SKUs, if any), among all the
+/// brand's active benefits: the single benefit calls (eligibility,
+/// `redeemBenefit`) ask this, so they agree with quotes and orders. `None`
+/// when the benefit is not active (the caller judges it alone to say why).
 pub(crate) async fn one_benefit(
     db: &impl ConnectionTrait,
     status: BrandStatus,
@@ -456,13 +552,15 @@ pub(crate) async fn one_benefit(
     now: DateTime<Utc>,
 ) -> Result<Option<Quoted>, DbErr> {
     let loaded = offers(db, benefit.row.brand_id, member_id, now).await?;
-    let offers = as_offers(&loaded);
-    let lines = [Line {
-        sku: "ORDER".to_owned(),
-        quantity: 1,
-        unit_cents: order_cents,
-    }];
-    let quote = price(status, &offers, member, &lines, order_cents, now);
+    let lines = holding_every_sku(order_cents, benefit.live.iter().map(|d| &d.kind));
+    let quote = price(
+        status,
+        &as_offers(&loaded),
+        member,
+        &lines,
+        order_cents,
+        now,
+    );
     Ok(quote
         .benefits
         .into_iter()
@@ -471,20 +569,28 @@ pub(crate) async fn one_benefit(
 
 /// What a brand offers a member now, whatever the basket: every active
 /// benefit with the member's outcome, judged on the largest order a
-/// checkout may send (so every threshold is met); money amounts depend on
-/// a basket and are left at 0 (quote one for them).
+/// checkout may send holding every early-access SKU (so every threshold
+/// is met and every SKU is there); money amounts depend on a basket and
+/// are left at 0 (quote one for them).
 pub(crate) async fn offered(
     db: &DatabaseConnection,
     brand_id: i64,
     member_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<Quoted>, CheckoutError> {
-    let lines = [Line {
-        sku: "ANY".to_owned(),
-        quantity: 1,
-        unit_cents: MAX_ORDER_CENTS,
-    }];
-    let (_, _, quote) = prepare(db, brand_id, member_id, (&lines, MAX_ORDER_CENTS), now).await?;
+    let (status, member, loaded) = prepare(db, brand_id, member_id, now).await?;
+    let kinds = loaded
+        .iter()
+        .filter_map(|(b, _)| b.live.as_ref().map(|d| &d.kind));
+    let lines = holding_every_sku(MAX_ORDER_CENTS, kinds);
+    let quote = price(
+        status,
+        &as_offers(&loaded),
+        &member,
+        &lines,
+        MAX_ORDER_CENTS,
+        now,
+    );
     Ok(quote
         .benefits
         .into_iter()
@@ -495,20 +601,18 @@ pub(crate) async fn offered(
         .collect())
 }
 
-/// The brand's offers and the quote on them, for a basket already
-/// checked ([`check_basket`] gave its subtotal).
+/// What the engine needs to price a basket for a member: the brand's
+/// standing, the member's profile, and the brand's offers.
 async fn prepare(
     db: &impl ConnectionTrait,
     brand_id: i64,
     member_id: i64,
-    (lines, subtotal): (&[Line], i64),
     now: DateTime<Utc>,
-) -> Result<(Vec<(Benefit, MemberUses)>, Profile, Quote), CheckoutError> {
+) -> Result<(BrandStatus, Profile, Vec<(Benefit, MemberUses)>), CheckoutError> {
     let status = standing::status(db, brand_id).await?;
     let member = member(db, brand_id, member_id, now).await?;
     let loaded = offers(db, brand_id, member_id, now).await?;
-    let quote = price(status, &as_offers(&loaded), &member, lines, subtotal, now);
-    Ok((loaded, member, quote))
+    Ok((status, member, loaded))
 }
 
 /// What a member gets on a basket in the brand's store now: nothing is
@@ -521,9 +625,15 @@ pub(crate) async fn quote(
     now: DateTime<Utc>,
 ) -> Result<Quote, CheckoutError> {
     let subtotal = check_basket(lines)?;
-    Ok(prepare(db, brand_id, member_id, (lines, subtotal), now)
-        .await?
-        .2)
+    let (status, member, loaded) = prepare(db, brand_id, member_id, now).await?;
+    Ok(price(
+        status,
+        &as_offers(&loaded),
+        &member,
+        lines,
+        subtotal,
+        now,
+    ))
 }
 
 /// An order request.
@@ -550,24 +660,40 @@ pub(crate) struct Order {
     pub row: checkout_order::Model,
     /// The quote it applied.
     pub quote: Quote,
-    /// This call replayed an earlier one (or refunded a refunded order).
+    /// Its refunds, oldest first.
+    pub refunds: Vec<Refund>,
+    /// This call replayed an earlier one (or refunded nothing new).
     pub replayed: bool,
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String, DbErr> {
+impl Order {
+    /// The stored order with its quote and refunds.
+    pub(super) async fn load(
+        db: &impl ConnectionTrait,
+        row: checkout_order::Model,
+        replayed: bool,
+    ) -> Result<Self, DbErr> {
+        Ok(Self {
+            quote: from_json(&row.quote)?,
+            refunds: refund::of_order(db, row.id).await?,
+            row,
+            replayed,
+        })
+    }
+}
+
+/// What is stored as JSON (quotes, baskets, refunds).
+pub(super) fn to_json<T: Serialize>(value: &T) -> Result<String, DbErr> {
     serde_json::to_string(value).map_err(|e| DbErr::Custom(e.to_string()))
 }
 
-fn stored(row: checkout_order::Model, replayed: bool) -> Result<Order, DbErr> {
-    let quote = serde_json::from_str(&row.quote).map_err(|e| DbErr::Custom(e.to_string()))?;
-    Ok(Order {
-        row,
-        quote,
-        replayed,
-    })
+/// What was stored as JSON.
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(stored: &str) -> Result<T, DbErr> {
+    serde_json::from_str(stored).map_err(|e| DbErr::Custom(e.to_string()))
 }
 
-async fn find(
+/// The brand's order row by reference.
+pub(super) async fn find(
     db: &impl ConnectionTrait,
     brand_id: i64,
     order_ref: &str,
@@ -591,16 +717,14 @@ async fn replay(
     if row.member_id != request.member_id || row.basket != basket {
         return Err(CheckoutError::OrderReused(request.order_ref.to_owned()));
     }
-    Ok(Some(stored(row, true)?))
+    Ok(Some(Order::load(db, row, true).await?))
 }
 
-fn check_ref(order_ref: &str) -> Result<&str, CheckoutError> {
-    let trimmed = order_ref.trim();
+/// A checkout reference (order or refund), trimmed: 1 to 128 characters.
+pub(super) fn check_ref<'a>(reference: &'a str, field: &str) -> Result<&'a str, CheckoutError> {
+    let trimmed = reference.trim();
     if trimmed.is_empty() || trimmed.len() > 128 {
-        return Err(invalid(
-            "orderRef".to_owned(),
-            "must be 1 to 128 characters",
-        ));
+        return Err(invalid(field.to_owned(), "must be 1 to 128 characters"));
     }
     Ok(trimmed)
 }
@@ -613,7 +737,7 @@ pub(crate) async fn place(
     request: &OrderRequest<'_>,
 ) -> Result<Order, CheckoutError> {
     let request = OrderRequest {
-        order_ref: check_ref(request.order_ref)?,
+        order_ref: check_ref(request.order_ref, "orderRef")?,
         ..request.clone()
     };
     let subtotal = check_basket(request.lines)?;
@@ -621,14 +745,16 @@ pub(crate) async fn place(
     if let Some(done) = replay(db, &request, &basket).await? {
         return Ok(done);
     }
-    let (loaded, member, quote) = prepare(
-        db,
-        request.brand_id,
-        request.member_id,
-        (request.lines, subtotal),
+    let (status, member, loaded) =
+        prepare(db, request.brand_id, request.member_id, request.now).await?;
+    let quote = price(
+        status,
+        &as_offers(&loaded),
+        &member,
+        request.lines,
+        subtotal,
         request.now,
-    )
-    .await?;
+    );
     // The order row is the transaction's first write: on SQLite it takes
     // the write lock before any budget is read again.
     let mut order = checkout_order::Model {
@@ -713,64 +839,9 @@ pub(crate) async fn place(
     Ok(Order {
         row: order,
         quote,
+        refunds: Vec::new(),
         replayed: false,
     })
-}
-
-/// Refunds a whole order: every benefit it was granted gets its budget
-/// and the member's cap back, once; refunding again changes nothing.
-#[tracing::instrument(skip_all, fields(brand = brand_id, order = order_ref))]
-pub(crate) async fn refund(
-    db: &DatabaseConnection,
-    brand_id: i64,
-    order_ref: &str,
-    now: DateTime<Utc>,
-) -> Result<Order, CheckoutError> {
-    let order_ref = check_ref(order_ref)?;
-    let row = find(db, brand_id, order_ref)
-        .await?
-        .ok_or_else(|| CheckoutError::UnknownOrder(order_ref.to_owned()))?;
-    let txn = db.begin().await?;
-    let first = checkout_order::Entity::update_many()
-        .col_expr(checkout_order::Column::RefundedAt, Expr::value(now))
-        .filter(checkout_order::Column::Id.eq(row.id))
-        .filter(checkout_order::Column::RefundedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if first {
-        let granted = redemption::Entity::find()
-            .filter(redemption::Column::OrderId.eq(row.id))
-            .filter(redemption::Column::Granted.eq(true))
-            .all(&txn)
-            .await?;
-        for r in granted {
-            benefit::Entity::update_many()
-                .col_expr(
-                    benefit::Column::Redemptions,
-                    Expr::col(benefit::Column::Redemptions).sub(1),
-                )
-                .col_expr(
-                    benefit::Column::SpentCents,
-                    Expr::col(benefit::Column::SpentCents).sub(r.amount_cents),
-                )
-                .filter(benefit::Column::Id.eq(r.benefit_id))
-                .exec(&txn)
-                .await?;
-        }
-        redemption::Entity::update_many()
-            .col_expr(redemption::Column::RefundedAt, Expr::value(now))
-            .filter(redemption::Column::OrderId.eq(row.id))
-            .exec(&txn)
-            .await?;
-    }
-    let row = checkout_order::Entity::find_by_id(row.id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("order {}", row.id)))?;
-    txn.commit().await?;
-    Ok(stored(row, !first)?)
 }
 
 /// The brand's order by reference.
@@ -782,13 +853,16 @@ pub(crate) async fn order(
     let row = find(db, brand_id, order_ref)
         .await?
         .ok_or_else(|| CheckoutError::UnknownOrder(order_ref.to_owned()))?;
-    Ok(stored(row, true)?)
+    Ok(Order::load(db, row, true).await?)
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
-    use entity::enums::{BenefitState, CityTier};
+    use entity::{
+        benefit,
+        enums::{BenefitState, CityTier},
+    };
     use rand::{Rng as _, SeedableRng as _, rngs::StdRng, seq::IndexedRandom as _};
     use sea_orm::Iterable as _;
     use strum::IntoEnumIterator as _;
@@ -852,6 +926,7 @@ mod tests {
             _ => Kind::EarlyAccess {
                 hours_early: 2,
                 skus: vec!["SKU".to_owned()],
+                public_at: now + Duration::hours(1),
             },
         };
         let mode = *[

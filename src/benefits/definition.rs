@@ -65,12 +65,15 @@ pub enum Kind {
         /// Places (1–10,000).
         capacity: i64,
     },
-    /// Early access to member-only SKUs.
+    /// Early access to member-only SKUs: members may buy them from
+    /// `hours_early` before the public launch until it.
     EarlyAccess {
         /// Hours before the public (1–168).
         hours_early: i64,
         /// The SKUs (at least one).
         skus: Vec<String>,
+        /// When the public may buy them (UTC).
+        public_at: DateTime<Utc>,
     },
     /// Points earned at a multiple, in tenths (11 = 1.1×, up to 100 = 10×).
     PointsMultiplier {
@@ -549,9 +552,20 @@ impl Definition {
                 }
                 Ok(())
             }
-            Kind::EarlyAccess { hours_early, skus } => {
+            Kind::EarlyAccess {
+                hours_early,
+                skus,
+                public_at,
+            } => {
                 within("kind.earlyAccess.hoursEarly", *hours_early, 1..=168)?;
-                list("kind.earlyAccess.skus", skus, true)
+                list("kind.earlyAccess.skus", skus, true)?;
+                if *public_at <= self.schedule.starts_at {
+                    return Err(invalid(
+                        "kind.earlyAccess.publicAt",
+                        "must be after schedule.startsAt",
+                    ));
+                }
+                Ok(())
             }
             Kind::OrderRebate {
                 nth_order,

@@ -16,6 +16,7 @@ pub(crate) mod due;
 pub(crate) mod insight;
 pub(crate) mod reach;
 pub(crate) mod redemption;
+pub(crate) mod refund;
 pub(crate) mod renewal;
 pub(crate) mod signals;
 pub(crate) mod stacking;
@@ -1001,6 +1002,11 @@ mod tests {
             (Outcome::BirthDateUnknown, "BIRTH_DATE_UNKNOWN"),
             (Outcome::OrderCountNotReached, "ORDER_COUNT_NOT_REACHED"),
             (Outcome::OutsideBirthdayWindow, "OUTSIDE_BIRTHDAY_WINDOW"),
+            (
+                Outcome::OutsideEarlyAccessWindow,
+                "OUTSIDE_EARLY_ACCESS_WINDOW",
+            ),
+            (Outcome::NoEarlyAccessSku, "NO_EARLY_ACCESS_SKU"),
             (Outcome::MemberCapReached, "MEMBER_CAP_REACHED"),
             (Outcome::BudgetExhausted, "BUDGET_EXHAUSTED"),
             (Outcome::MoneyBudgetExhausted, "MONEY_BUDGET_EXHAUSTED"),

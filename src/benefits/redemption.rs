@@ -75,6 +75,11 @@ pub enum Outcome {
     /// A birthday gift, outside the window around the member's birthday
     /// (Asia/Shanghai days).
     OutsideBirthdayWindow,
+    /// Early access, but not now: before its early window opens or once
+    /// the public may buy.
+    OutsideEarlyAccessWindow,
+    /// Early access, but the basket holds none of its SKUs.
+    NoEarlyAccessSku,
     /// The member used it as often as allowed (in all, today, this year,
     /// or this birthday).
     MemberCapReached,
@@ -245,6 +250,15 @@ pub(super) fn judge(
         && let Err(outcome) = birthday_window(definition, member, now)
     {
         return refuse(outcome);
+    }
+    if let Kind::EarlyAccess {
+        hours_early,
+        public_at,
+        ..
+    } = &definition.kind
+        && !(*public_at - chrono::Duration::hours(*hours_early) <= now && now < *public_at)
+    {
+        return refuse(Outcome::OutsideEarlyAccessWindow);
     }
     if let Kind::OrderRebate {
         nth_order,
@@ -461,6 +475,7 @@ pub(super) fn row(
         created_at: Set(request.now),
         order_id: Set(order_id),
         refunded_at: Set(None),
+        refunded_cents: Set(0),
         ..Default::default()
     }
 }

@@ -19,6 +19,7 @@ use crate::{
             Upgrade,
         },
         redemption::{self, RedeemError},
+        stacking,
     },
     criteria::{CriteriaError, evaluate_brand, evaluation, policy},
     onboarding::{self, OnboardingError},
@@ -267,6 +268,8 @@ fn demo_benefits(
                 format!("SKU-{brand_id}-NEW-1"),
                 format!("SKU-{brand_id}-NEW-2"),
             ],
+            // Its 24 early hours open the day it starts.
+            public_at: now + chrono::Duration::days(8),
         },
         Targeting {
             min_tier: Some(GrowthTier::Platinum),
@@ -326,6 +329,27 @@ fn demo_benefits(
         stacking(StackMode::Combinable, &[KindCode::PercentOff], 2),
         schedule(3, 30),
     );
+    // 大会员 tier ladder: more points the higher the growth tier; best-of,
+    // so a member moving up gets the next rung instead, never less.
+    let ladder = [
+        (GrowthTier::Gold, "GOLD", 15),
+        (GrowthTier::Platinum, "PLATINUM", 20),
+        (GrowthTier::Diamond, "DIAMOND", 30),
+    ]
+    .map(|(tier, label, tenths)| {
+        definition(
+            format!("{name} {label}+ points ×{}.{}", tenths / 10, tenths % 10),
+            Kind::PointsMultiplier {
+                multiplier_tenths: tenths,
+            },
+            Targeting {
+                min_tier: Some(tier),
+                ..Targeting::default()
+            },
+            stacking(StackMode::BestOf, &[], 5),
+            schedule(-40, 365),
+        )
+    });
     let mut all = vec![
         (everyone, Stage::Live),
         (coupon, Stage::Live),
@@ -333,6 +357,7 @@ fn demo_benefits(
         (member_price, Stage::Live),
         (rebate, Stage::Live),
     ];
+    all.extend(ladder.map(|rung| (rung, Stage::Live)));
     match brand_id % 3 {
         0 => all.push((black_card, Stage::Live)),
         1 => all.push((early, Stage::InReview)),
@@ -407,10 +432,7 @@ pub async fn stage_benefits(db: &DatabaseConnection) -> Result<usize, DemoError>
             let shown: Vec<i64> = first_brand
                 .iter()
                 .take(3)
-                .filter(|(_, d)| {
-                    d.targeting.min_tier.is_none_or(|min| tier >= min)
-                        && (d.targeting.paid_member != Some(true) || tier >= GrowthTier::Gold)
-                })
+                .filter(|(_, d)| stacking::reaches_tier(d, tier))
                 .map(|(id, _)| *id)
                 .collect();
             centre::set(db, first.id, tier, &shown).await?;

@@ -180,7 +180,7 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
         json!({ "birthdayGift": { "gift": "Travel kit", "daysBefore": 7, "daysAfter": 7 } }),
         json!({ "interestService": { "service": "Skin consultation", "interests": ["BEAUTY"] } }),
         json!({ "offlineExperience": slot }),
-        json!({ "earlyAccess": { "hoursEarly": 24, "skus": ["SKU-1", "SKU-2"] } }),
+        json!({ "earlyAccess": { "hoursEarly": 24, "skus": ["SKU-1", "SKU-2"], "publicAt": local(3) } }),
         json!({ "pointsMultiplier": { "multiplierTenths": 20 } }),
         json!({ "memberPrice": { "prices": [{ "sku": "SERUM-30ML", "priceCents": 15000 }] } }),
         json!({ "orderRebate": { "nthOrder": 3, "periodDays": 30, "amountCents": 1000 } }),
@@ -248,12 +248,20 @@ pub(crate) async fn every_kind_validates_and_names_the_field(backend: Backend) {
             "input.kind.offlineExperience.slotEnd",
         ),
         (
-            input(json!({ "earlyAccess": { "hoursEarly": 0, "skus": ["A"] } })),
+            input(
+                json!({ "earlyAccess": { "hoursEarly": 0, "skus": ["A"], "publicAt": local(3) } }),
+            ),
             "input.kind.earlyAccess.hoursEarly",
         ),
         (
-            input(json!({ "earlyAccess": { "hoursEarly": 2, "skus": [] } })),
+            input(json!({ "earlyAccess": { "hoursEarly": 2, "skus": [], "publicAt": local(3) } })),
             "input.kind.earlyAccess.skus",
+        ),
+        (
+            input(
+                json!({ "earlyAccess": { "hoursEarly": 2, "skus": ["A"], "publicAt": local(-2) } }),
+            ),
+            "input.kind.earlyAccess.publicAt",
         ),
         (
             input(json!({ "pointsMultiplier": { "multiplierTenths": 10 } })),

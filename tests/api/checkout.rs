@@ -7,7 +7,7 @@ use brand_gateway::auth::Role;
 use serde_json::{Value, json};
 
 use crate::{
-    benefits::{input, live},
+    benefits::{input, live, local},
     helpers::{Backend, TestApp, TestDb, error_codes, scalar, write},
     onboarding,
 };
@@ -302,6 +302,167 @@ pub(crate) async fn quotes_orders_and_refunds_follow_one_engine(backend: Backend
     app.stop().await;
 }
 
+/// `refundOrder` with units under a reference, as the checkout sends it.
+async fn refund_units(app: &TestApp, token: &str, reference: Option<&str>, lines: Value) -> Value {
+    app.data(
+        token,
+        "mutation($r: String, $l: [RefundLineInput!]) {
+           refundOrder(brandId: \"13\", orderRef: \"p-1\", refundRef: $r, lines: $l) {
+             order { replayed refundedAt refunds { refundRef lines { line sku quantity } benefits { benefitId amountCents released } } }
+             userErrors { field code message } } }",
+        json!({ "r": reference, "l": lines }),
+    )
+    .await["refundOrder"]
+        .clone()
+}
+
+pub(crate) async fn partial_refunds_give_back_their_part_once(backend: Backend) {
+    let app = onboarding::case(backend).await;
+    let op = app.token(Role::BrandOperator, Some(13)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let checkout = app.token(Role::Service, None).await;
+    let mut ten = input(json!({ "percentOff": { "percent": 10 } }));
+    ten["stacking"] = stacking("COMBINABLE", &["FIXED_COUPON"], 10);
+    let mut coupon =
+        input(json!({ "fixedCoupon": { "amountCents": 2000, "thresholdCents": 19900 } }));
+    coupon["stacking"] = stacking("COMBINABLE", &["PERCENT_OFF"], 5);
+    coupon["budget"] = json!({ "perMember": 1 });
+    let mut returns = input(json!({ "freeReturnShipping": true }));
+    returns["stacking"] = stacking("COMBINABLE", &[], 1);
+    let mut ids = Vec::new();
+    for definition in [ten, coupon, returns] {
+        let benefit = live(&app, &op, &reviewer, definition).await;
+        ids.push(benefit["id"].as_str().expect("id").to_owned());
+    }
+    let [ten, coupon, returns] = [0, 1, 2].map(|i| ids[i].clone());
+    let basket = json!([
+        { "sku": "SERUM", "quantity": 2, "unitCents": 10000 },
+        { "sku": "MASK", "quantity": 1, "unitCents": 10000 },
+    ]);
+    let placed = app
+        .data(
+            &checkout,
+            "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) {
+               order { quote { lines { sku discountCents benefits { benefitId amountCents } } } } userErrors { code } } }",
+            json!({ "i": { "brandId": "13", "orderRef": "p-1", "memberRef": "2", "lines": basket } }),
+        )
+        .await;
+    // 10% of ¥300 is ¥20 + ¥10 by line; the ¥20 coupon on the ¥270 left
+    // splits 18,000 : 9,000, the odd fen to the larger remainder.
+    assert_eq!(
+        placed["placeOrder"]["order"]["quote"]["lines"],
+        json!([
+            { "sku": "SERUM", "discountCents": 3333, "benefits": [
+                { "benefitId": ten, "amountCents": 2000 }, { "benefitId": coupon, "amountCents": 1333 } ] },
+            { "sku": "MASK", "discountCents": 1667, "benefits": [
+                { "benefitId": ten, "amountCents": 1000 }, { "benefitId": coupon, "amountCents": 667 } ] },
+        ])
+    );
+    assert_eq!(spent(&app, &ten).await, (1, 3000));
+    assert_eq!(spent(&app, &coupon).await, (1, 2000));
+
+    // One serum back: half of each share on its line, nothing released.
+    let one = refund_units(
+        &app,
+        &checkout,
+        Some("r-1"),
+        json!([{ "sku": "SERUM", "quantity": 1 }]),
+    )
+    .await;
+    assert_eq!(one["userErrors"], json!([]), "{one}");
+    assert_eq!(one["order"]["replayed"], false);
+    assert!(one["order"]["refundedAt"].is_null());
+    assert_eq!(
+        one["order"]["refunds"],
+        json!([{ "refundRef": "r-1", "lines": [{ "line": 0, "sku": "SERUM", "quantity": 1 }], "benefits": [
+            { "benefitId": ten, "amountCents": 1000, "released": false },
+            { "benefitId": coupon, "amountCents": 666, "released": false } ] }])
+    );
+    assert_eq!(spent(&app, &ten).await, (1, 2000));
+    assert_eq!(spent(&app, &coupon).await, (1, 1334));
+    // The same reference answers the same; with other units it conflicts.
+    let replay = refund_units(
+        &app,
+        &checkout,
+        Some("r-1"),
+        json!([{ "sku": "SERUM", "quantity": 1 }]),
+    )
+    .await;
+    assert_eq!(replay["order"]["replayed"], true);
+    assert_eq!(spent(&app, &coupon).await, (1, 1334));
+    let reused = refund_units(
+        &app,
+        &checkout,
+        Some("r-1"),
+        json!([{ "sku": "MASK", "quantity": 1 }]),
+    )
+    .await;
+    assert_eq!(
+        (
+            reused["userErrors"][0]["code"].as_str(),
+            reused["userErrors"][0]["field"].clone()
+        ),
+        (Some("CONFLICT"), json!(["refundRef"]))
+    );
+    // Bad asks name their field and change nothing.
+    for (reference, lines, field) in [
+        (
+            Some("r-2"),
+            json!([{ "sku": "SERUM", "quantity": 2 }]),
+            json!(["lines", "0", "quantity"]),
+        ),
+        (
+            Some("r-2"),
+            json!([{ "sku": "LIPSTICK", "quantity": 1 }]),
+            json!(["lines", "0", "sku"]),
+        ),
+        (
+            None,
+            json!([{ "sku": "MASK", "quantity": 1 }]),
+            json!(["refundRef"]),
+        ),
+    ] {
+        let bad = refund_units(&app, &checkout, reference, lines).await;
+        assert_eq!(bad["userErrors"][0]["field"], field, "{bad}");
+        assert_eq!(bad["userErrors"][0]["code"], "BAD_USER_INPUT");
+    }
+    assert_eq!(spent(&app, &ten).await, (1, 2000));
+    // The coupon is not back for the member while the order stands.
+    let (_, body) = quote(&app, &checkout, 2, &basket).await;
+    assert!(outcomes(&body["data"]["quote"]).contains(&(
+        coupon.clone(),
+        "MEMBER_CAP_REACHED".to_owned(),
+        0
+    )));
+
+    // Everything left: the rest of every share, every benefit released.
+    let rest = refund_units(&app, &checkout, None, Value::Null).await;
+    assert_eq!(rest["userErrors"], json!([]), "{rest}");
+    assert!(rest["order"]["refundedAt"].is_string());
+    assert_eq!(
+        rest["order"]["refunds"][1],
+        json!({ "refundRef": null, "lines": [
+            { "line": 0, "sku": "SERUM", "quantity": 1 }, { "line": 1, "sku": "MASK", "quantity": 1 } ],
+            "benefits": [
+            { "benefitId": ten, "amountCents": 2000, "released": true },
+            { "benefitId": coupon, "amountCents": 1334, "released": true },
+            { "benefitId": returns, "amountCents": 0, "released": true } ] })
+    );
+    assert_eq!(spent(&app, &ten).await, (0, 0));
+    assert_eq!(spent(&app, &coupon).await, (0, 0));
+    assert_eq!(spent(&app, &returns).await, (0, 0));
+    let again = refund_units(&app, &checkout, None, Value::Null).await;
+    assert_eq!(again["order"]["replayed"], true);
+    assert_eq!(spent(&app, &ten).await, (0, 0));
+    let (_, body) = quote(&app, &checkout, 2, &basket).await;
+    assert!(outcomes(&body["data"]["quote"]).contains(&(
+        coupon.clone(),
+        "GRANTED".to_owned(),
+        2000
+    )));
+    app.stop().await;
+}
+
 /// A store (brand 1) whose members' birthdays are known relative to today
 /// in Asia/Shanghai: member 1's is today, member 2's was 20 days ago,
 /// member 3's is unknown.
@@ -425,6 +586,71 @@ pub(crate) async fn birthdays_and_caps_follow_the_calendar(backend: Backend) {
     assert_eq!(outcome_of(&again, &daily), "GRANTED");
     // Its second order again, but the rebate is once per 30 days.
     assert_eq!(outcome_of(&again, &rebate), "MEMBER_CAP_REACHED");
+
+    // Early access: inside its early hours and only on a basket holding
+    // one of its SKUs; a window not yet open grants nothing.
+    let open = input(
+        json!({ "earlyAccess": { "hoursEarly": 48, "skus": ["NEW-1", "NEW-2"], "publicAt": local(1) } }),
+    );
+    let open = live(&app, &op, &reviewer, open).await;
+    let open = open["id"].as_str().expect("id").to_owned();
+    let later = input(
+        json!({ "earlyAccess": { "hoursEarly": 2, "skus": ["NEW-1"], "publicAt": local(3) } }),
+    );
+    let later = live(&app, &op, &reviewer, later).await;
+    let later = later["id"].as_str().expect("id").to_owned();
+    let early = |lines: Value| {
+        let (app, checkout) = (&app, &checkout);
+        async move {
+            let body = app
+                .data(
+                    checkout,
+                    &format!(
+                        "query($i: QuoteInput!) {{ quote(input: $i) {{ ...Q }} }} {QUOTE_FIELDS}"
+                    ),
+                    json!({ "i": { "brandId": "1", "memberRef": "2", "lines": lines } }),
+                )
+                .await;
+            outcomes(&body["quote"])
+        }
+    };
+    let with_sku = early(json!([
+        { "sku": "SERUM", "quantity": 1, "unitCents": 10000 },
+        { "sku": "NEW-2", "quantity": 1, "unitCents": 50000 }
+    ]))
+    .await;
+    assert_eq!(outcome_of(&with_sku, &open), "GRANTED");
+    assert_eq!(outcome_of(&with_sku, &later), "OUTSIDE_EARLY_ACCESS_WINDOW");
+    let without = early(json!([{ "sku": "SERUM", "quantity": 1, "unitCents": 10000 }])).await;
+    assert_eq!(outcome_of(&without, &open), "NO_EARLY_ACCESS_SKU");
+    // The member's offers and the single-benefit check are not about a
+    // basket: both say the open one is granted.
+    let offers = app
+        .data(
+            &checkout,
+            "{ memberOffers(brandId: \"1\", memberRef: \"2\") { benefitId outcome } }",
+            json!({}),
+        )
+        .await;
+    let offered: Vec<(String, String)> = offers["memberOffers"]
+        .as_array()
+        .expect("offers")
+        .iter()
+        .map(|o| {
+            (
+                o["benefitId"].as_str().unwrap_or_default().to_owned(),
+                o["outcome"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        offered.contains(&(open.clone(), "GRANTED".to_owned())),
+        "{offered:?}"
+    );
+    assert!(
+        offered.contains(&(later.clone(), "OUTSIDE_EARLY_ACCESS_WINDOW".to_owned())),
+        "{offered:?}"
+    );
 
     // Nested caps are checked on input.
     let mut bad = input(json!({ "pointsMultiplier": { "multiplierTenths": 20 } }));

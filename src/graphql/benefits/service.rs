@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use super::benefit_id;
 use crate::graphql::types::{
     benefit::RedemptionOutcome,
-    checkout::{BasketLineInput, Order, Quote, QuotedBenefit},
+    checkout::{BasketLineInput, Order, Quote, QuotedBenefit, RefundLineInput},
 };
 use crate::{
     auth::Role,
-    benefits::{checkout, redemption},
+    benefits::{checkout, redemption, refund},
     graphql::{
         ApiError, UserError, db, ids::gid, ids::parse_brand_id, outcome, parse_id, principal,
         require,
@@ -241,22 +241,32 @@ impl ServiceMutation {
         order_payload(checkout::place(db(ctx)?, &request).await, "input.")
     }
 
-    /// Refunds a whole order: every benefit it was granted gets its budget
-    /// and the member's cap back, once; refunding again changes nothing
+    /// Refunds units of an order (`lines`, under a `refundRef`) or
+    /// everything left of it: each benefit gives back its money on those
+    /// units, and once every line it discounted is refunded its
+    /// redemption (the member's cap) too. The same `refundRef` answers
+    /// the first result; refunding everything again changes nothing
     /// (SERVICE: the checkout).
     async fn refund_order(
         &self,
         ctx: &Context<'_>,
         brand_id: ID,
         order_ref: String,
+        refund_ref: Option<String>,
+        lines: Option<Vec<RefundLineInput>>,
     ) -> Result<OrderPayload, ApiError> {
         let principal = principal(ctx)?;
         require(principal, &[Role::Service], "refunding orders")?;
-        let brand = parse_brand_id(&brand_id)?;
-        order_payload(
-            checkout::refund(db(ctx)?, brand, &order_ref, Utc::now()).await,
-            "",
-        )
+        let lines: Option<Vec<refund::RefundLine>> =
+            lines.map(|lines| lines.into_iter().map(Into::into).collect());
+        let request = refund::RefundRequest {
+            brand_id: parse_brand_id(&brand_id)?,
+            order_ref: &order_ref,
+            refund_ref: refund_ref.as_deref(),
+            lines: lines.as_deref(),
+            now: Utc::now(),
+        };
+        order_payload(refund::refund(db(ctx)?, &request).await, "")
     }
 
     /// Records a redemption of one benefit for a member on a one-line

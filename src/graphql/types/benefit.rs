@@ -508,6 +508,11 @@ pub enum RedemptionOutcome {
     /// A birthday gift, outside the window around the member's birthday
     /// (Asia/Shanghai days).
     OutsideBirthdayWindow,
+    /// Early access, but not now: before its early window opens or once
+    /// the public may buy.
+    OutsideEarlyAccessWindow,
+    /// Early access, but the basket holds none of its SKUs.
+    NoEarlyAccessSku,
     /// The member used it as often as allowed (in all, today, this year,
     /// or this birthday).
     MemberCapReached,

@@ -70,6 +70,9 @@ pub(crate) struct EarlyAccessInput {
     hours_early: i64,
     /// The SKUs.
     skus: Vec<String>,
+    /// When the public may buy them, Asia/Shanghai local time (after the
+    /// benefit's start): members may buy from `hoursEarly` before it.
+    public_at: LocalDateTime,
 }
 
 /// A points multiplier.
@@ -259,6 +262,7 @@ impl From<BenefitInput> for Definition {
             BenefitKindInput::EarlyAccess(k) => Kind::EarlyAccess {
                 hours_early: k.hours_early,
                 skus: k.skus,
+                public_at: from_local(k.public_at),
             },
             BenefitKindInput::PointsMultiplier(k) => Kind::PointsMultiplier {
                 multiplier_tenths: k.multiplier_tenths,

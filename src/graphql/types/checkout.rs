@@ -8,7 +8,10 @@ use super::{
     benefit::{BenefitKind, RedemptionOutcome},
     benefit_insight::OverrideReason,
 };
-use crate::{benefits::checkout, graphql::ids::gid};
+use crate::{
+    benefits::{checkout, refund},
+    graphql::ids::gid,
+};
 
 /// One basket line.
 #[derive(InputObject)]
@@ -68,6 +71,34 @@ impl From<checkout::Quoted> for QuotedBenefit {
     }
 }
 
+/// Units of one SKU to refund.
+#[derive(InputObject)]
+pub(crate) struct RefundLineInput {
+    /// The SKU, as on the order.
+    pub(crate) sku: String,
+    /// Units (1–9,999), taken from the order's lines of that SKU in
+    /// order; at most what is left to refund.
+    pub(crate) quantity: i64,
+}
+
+impl From<RefundLineInput> for refund::RefundLine {
+    fn from(line: RefundLineInput) -> Self {
+        Self {
+            sku: line.sku,
+            quantity: line.quantity,
+        }
+    }
+}
+
+/// One benefit's part of a line's money off.
+#[derive(SimpleObject)]
+pub(crate) struct LineShare {
+    /// The benefit.
+    benefit_id: ID,
+    /// Its money off the line, in fen.
+    amount_cents: i64,
+}
+
 /// One basket line with its share of the money off.
 #[derive(SimpleObject)]
 pub(crate) struct QuotedLine {
@@ -83,6 +114,9 @@ pub(crate) struct QuotedLine {
     discount_cents: i64,
     /// What the member pays for it, in fen.
     total_cents: i64,
+    /// Which benefits its money off came from (what refunding its units
+    /// gives back).
+    benefits: Vec<LineShare>,
 }
 
 /// What a member gets on a basket.
@@ -117,9 +151,81 @@ impl From<checkout::Quote> for Quote {
                     unit_cents: l.line.unit_cents,
                     subtotal_cents: l.subtotal_cents,
                     discount_cents: l.discount_cents,
+                    benefits: l
+                        .shares
+                        .into_iter()
+                        .map(|share| LineShare {
+                            benefit_id: gid(share.benefit_id),
+                            amount_cents: share.amount_cents,
+                        })
+                        .collect(),
                 })
                 .collect(),
             benefits: q.benefits.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// Units given back on one order line.
+#[derive(SimpleObject)]
+pub(crate) struct RefundedUnits {
+    /// The line's position on the order (from 0).
+    line: i64,
+    /// Its SKU.
+    sku: String,
+    /// Units.
+    quantity: i64,
+}
+
+/// What one benefit gave back in a refund.
+#[derive(SimpleObject)]
+pub(crate) struct RefundedBenefit {
+    /// The benefit.
+    benefit_id: ID,
+    /// Money back to its budget, in fen.
+    amount_cents: i64,
+    /// Every line it discounted (or, for a benefit with no money on the
+    /// lines, the whole order) is refunded: the member's cap and the
+    /// budget's redemption are back.
+    released: bool,
+}
+
+/// One refund of an order.
+#[derive(SimpleObject)]
+pub(crate) struct Refund {
+    /// The checkout's reference, if it gave one.
+    refund_ref: Option<String>,
+    /// When.
+    refunded_at: DateTime<Utc>,
+    /// Units given back, per order line.
+    lines: Vec<RefundedUnits>,
+    /// What each benefit gave back.
+    benefits: Vec<RefundedBenefit>,
+}
+
+impl From<refund::Refund> for Refund {
+    fn from(r: refund::Refund) -> Self {
+        Self {
+            refund_ref: r.refund_ref,
+            refunded_at: r.refunded_at,
+            lines: r
+                .lines
+                .into_iter()
+                .map(|u| RefundedUnits {
+                    line: i64::try_from(u.line).unwrap_or(i64::MAX),
+                    sku: u.sku,
+                    quantity: u.quantity,
+                })
+                .collect(),
+            benefits: r
+                .benefits
+                .into_iter()
+                .map(|b| RefundedBenefit {
+                    benefit_id: gid(b.benefit_id),
+                    amount_cents: b.amount_cents,
+                    released: b.released,
+                })
+                .collect(),
         }
     }
 }
@@ -133,13 +239,16 @@ pub(crate) struct Order {
     member_ref: ID,
     /// The quote it applied: its granted benefits were recorded.
     quote: Quote,
-    /// This call replayed an earlier one (or refunded a refunded order).
+    /// This call replayed an earlier one, or its refund found nothing
+    /// new to give back.
     replayed: bool,
     /// When it was placed.
     created_at: DateTime<Utc>,
-    /// When it was refunded: its budgets and the member's caps were given
-    /// back.
+    /// When its last unit was refunded: every budget and member cap it
+    /// took is back, and a rebate no longer counts it.
     refunded_at: Option<DateTime<Utc>>,
+    /// Its refunds, oldest first.
+    refunds: Vec<Refund>,
 }
 
 impl From<checkout::Order> for Order {
@@ -151,6 +260,7 @@ impl From<checkout::Order> for Order {
             replayed: o.replayed,
             created_at: o.row.created_at,
             refunded_at: o.row.refunded_at,
+            refunds: o.refunds.into_iter().map(Into::into).collect(),
         }
     }
 }
