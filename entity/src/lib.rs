@@ -32,3 +32,4 @@ pub mod segment_answer;
 pub mod sku_price;
 pub mod social_mention;
 pub mod store_membership;
+pub mod usage_policy;

@@ -13,6 +13,7 @@ mod m20261124_000006_paid_renewals;
 mod m20261125_000007_orders;
 mod m20261125_000008_birth_dates;
 mod m20261202_000009_partial_refunds;
+mod m20261202_000010_usage_policy;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_orders::Migration),
             Box::new(m20261125_000008_birth_dates::Migration),
             Box::new(m20261202_000009_partial_refunds::Migration),
+            Box::new(m20261202_000010_usage_policy::Migration),
         ]
     }
 }

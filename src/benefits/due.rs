@@ -7,32 +7,23 @@
 //! so a second run at the same instant does nothing.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{benefit, enums::BenefitState as State, member, redemption};
+use entity::{benefit, checkout_order, enums::BenefitState as State, member, redemption};
 use sea_orm::{
-    ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
-    PaginatorTrait as _, QueryFilter as _, QuerySelect as _,
+    ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
+    PaginatorTrait as _, QueryFilter as _, QuerySelect as _, sea_query::Query,
 };
 
 use super::{
     Benefit, BenefitError, Change, EventAction, commit,
     definition::{Definition, Kind},
     load_many,
+    usage_policy::{self, UsagePolicy, UsageThresholds},
 };
 use crate::{
     auth::{BrandScope, Caller},
     onboarding::due::SCHEDULER,
     standing::{self, Conduct},
 };
-
-/// Least share of eligible members who must have used a benefit.
-pub(crate) const MIN_USAGE_RATE: f64 = 0.001;
-/// Least share of its places a capacity-bound event must have filled.
-pub(crate) const MIN_FILL_RATE: f64 = 0.2;
-/// Days a benefit is live before the usage policy looks at it (and the
-/// grace an appeal buys).
-pub(crate) const GRACE_DAYS: i64 = 30;
-/// Days between a flag and the pause, and between the pause and retirement.
-pub(crate) const NOTICE_DAYS: i64 = 7;
 
 /// What one run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,8 +47,9 @@ pub struct DueReport {
 pub enum UsageMeasure {
     /// A capacity-bound event: places taken ÷ places.
     FillRate,
-    /// Distinct redeemers ÷ the platform members it targets.
-    EligibleUse,
+    /// Of the members it targets who bought from the store in the
+    /// policy's period, the share who used it then.
+    BuyerUse,
 }
 
 impl UsageMeasure {
@@ -65,15 +57,15 @@ impl UsageMeasure {
     pub(crate) fn of(kind: &Kind) -> Self {
         match kind {
             Kind::OfflineExperience { .. } => Self::FillRate,
-            _ => Self::EligibleUse,
+            _ => Self::BuyerUse,
         }
     }
 
     /// The least rate the policy keeps a benefit at.
-    pub(crate) fn minimum(self) -> f64 {
+    pub(crate) fn minimum(self, policy: &UsageThresholds) -> f64 {
         match self {
-            Self::FillRate => MIN_FILL_RATE,
-            Self::EligibleUse => MIN_USAGE_RATE,
+            Self::FillRate => policy.min_fill_rate,
+            Self::BuyerUse => policy.min_buyer_use,
         }
     }
 }
@@ -90,9 +82,9 @@ pub(crate) fn fill_rate(definition: &Definition, row: &benefit::Model) -> Option
 }
 
 /// When the usage policy's next steps fall for a benefit, from its row:
-/// a flagged benefit is paused `NOTICE_DAYS` after its flag (or when its
-/// grace ends, if later), a paused one retired `NOTICE_DAYS` after its
-/// pause. The due run takes these steps by these dates, and the brand is
+/// a flagged benefit is paused the policy's notice days after its flag (or
+/// when its grace ends, if later), a paused one retired the notice days
+/// after its pause. The due run takes these steps by these dates, and the brand is
 /// shown the same dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PolicyDates {
@@ -111,8 +103,8 @@ pub(crate) struct PolicyDates {
 
 impl PolicyDates {
     /// The dates of a benefit row.
-    pub(crate) fn of(row: &benefit::Model) -> Self {
-        let notice = Duration::days(NOTICE_DAYS);
+    pub(crate) fn of(row: &benefit::Model, policy: &UsageThresholds) -> Self {
+        let notice = Duration::days(policy.notice_days);
         let paused = row.state == State::Paused;
         Self {
             flagged_at: row.flagged_at,
@@ -125,21 +117,11 @@ impl PolicyDates {
                 .policy_paused_at
                 .filter(|_| paused)
                 .map(|at| at + notice),
-            grace_until: row
-                .grace_until
-                .or(row.activated_at.map(|at| at + Duration::days(GRACE_DAYS))),
+            grace_until: row.grace_until.or(row
+                .activated_at
+                .map(|at| at + Duration::days(policy.grace_days))),
         }
     }
-}
-
-/// Members the definition's audience reaches on the platform: an exact
-/// count for the platform's own decisions, never shown to a brand.
-pub(crate) async fn eligible_members(
-    db: &impl ConnectionTrait,
-    definition: &Definition,
-    now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    eligible(definition, now).count(db).await
 }
 
 /// The platform members a definition reaches, as a query to narrow further.
@@ -148,6 +130,61 @@ pub(crate) fn eligible(
     now: DateTime<Utc>,
 ) -> sea_orm::Select<member::Entity> {
     definition.audience().members(now)
+}
+
+/// The buyer-use counts of a benefit over the `period_days` before
+/// `now`: the members it targets who bought from the store then (an order
+/// not refunded, or a grant of any of the store's benefits), and those of
+/// them it was granted to. Exact: the due run judges by them; a brand sees
+/// them only released.
+pub(crate) async fn buyer_use(
+    db: &impl ConnectionTrait,
+    b: &Benefit,
+    definition: &Definition,
+    period_days: i64,
+    now: DateTime<Utc>,
+) -> Result<[i64; 2], DbErr> {
+    let since = now - Duration::days(period_days);
+    let granted_in_period = || {
+        Query::select()
+            .column(redemption::Column::MemberId)
+            .from(redemption::Entity)
+            .and_where(redemption::Column::Granted.eq(true))
+            .and_where(redemption::Column::RefundedAt.is_null())
+            .and_where(redemption::Column::CreatedAt.gte(since))
+            .take()
+    };
+    let granted = granted_in_period()
+        .and_where(redemption::Column::BenefitId.eq(b.row.id))
+        .take();
+    let store_benefits = Query::select()
+        .column(benefit::Column::Id)
+        .from(benefit::Entity)
+        .and_where(benefit::Column::BrandId.eq(b.row.brand_id))
+        .take();
+    let granted_any = granted_in_period()
+        .and_where(redemption::Column::BenefitId.in_subquery(store_benefits))
+        .take();
+    let ordered = Query::select()
+        .column(checkout_order::Column::MemberId)
+        .from(checkout_order::Entity)
+        .and_where(checkout_order::Column::BrandId.eq(b.row.brand_id))
+        .and_where(checkout_order::Column::RefundedAt.is_null())
+        .and_where(checkout_order::Column::CreatedAt.gte(since))
+        .take();
+    let buyers = eligible(definition, now)
+        .filter(
+            Condition::any()
+                .add(member::Column::Id.in_subquery(ordered))
+                .add(member::Column::Id.in_subquery(granted_any)),
+        )
+        .count(db)
+        .await?;
+    let used = eligible(definition, now)
+        .filter(member::Column::Id.in_subquery(granted))
+        .count(db)
+        .await?;
+    Ok([buyers, used].map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
 }
 
 /// Distinct members granted the benefit.
@@ -187,6 +224,7 @@ pub(crate) async fn run(
         .all(db)
         .await?;
     let caller = scheduler(now);
+    let policy = usage_policy::current(db).await?;
     let statuses = standing::statuses(db, rows.iter().map(|r| r.brand_id)).await?;
     for b in load_many(db, rows).await? {
         // A brand out of standing gets no benefit live, not even at its
@@ -194,7 +232,9 @@ pub(crate) async fn run(
         let may_go_live = statuses
             .get(&b.row.brand_id)
             .is_some_and(|status| standing::permits(*status, Conduct::GoLive));
-        let Some((action, change, note, counter)) = decide(db, &b, may_go_live, now).await? else {
+        let Some((action, change, note, counter)) =
+            decide(db, &b, may_go_live, &policy, now).await?
+        else {
             continue;
         };
         let result = commit(
@@ -227,8 +267,10 @@ async fn decide(
     db: &DatabaseConnection,
     b: &Benefit,
     may_go_live: bool,
+    policy: &UsagePolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<Step>, DbErr> {
+    let t = &policy.thresholds;
     let Some(live) = &b.live else {
         return Ok(None);
     };
@@ -256,16 +298,25 @@ async fn decide(
             "its schedule started".to_owned(),
             |r| &mut r.activated,
         ))),
-        State::Paused if PolicyDates::of(row).retires_at.is_some_and(|at| at <= now) => Ok(Some((
-            EventAction::Retire,
-            Change {
-                state: Some(State::Retired),
-                ..Change::default()
-            },
-            format!("retired for low usage: not resumed within {NOTICE_DAYS} days of its pause"),
-            |r| &mut r.retired,
-        ))),
-        State::Active => usage_step(db, b, live, now).await,
+        State::Paused
+            if PolicyDates::of(row, t)
+                .retires_at
+                .is_some_and(|at| at <= now) =>
+        {
+            Ok(Some((
+                EventAction::Retire,
+                Change {
+                    state: Some(State::Retired),
+                    ..Change::default()
+                },
+                format!(
+                    "retired for low usage: not resumed within {} days of its pause (usage policy v{})",
+                    t.notice_days, policy.version
+                ),
+                |r| &mut r.retired,
+            )))
+        }
+        State::Active => usage_step(db, b, live, policy, now).await,
         _ => Ok(None),
     }
 }
@@ -275,12 +326,13 @@ async fn usage_step(
     db: &DatabaseConnection,
     b: &Benefit,
     live: &Definition,
+    policy: &UsagePolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<Step>, DbErr> {
-    let row = &b.row;
+    let (row, t) = (&b.row, &policy.thresholds);
     let watched = row
         .activated_at
-        .is_some_and(|at| at <= now - Duration::days(GRACE_DAYS))
+        .is_some_and(|at| at <= now - Duration::days(t.grace_days))
         && row.grace_until.is_none_or(|until| until <= now);
     if !watched {
         return Ok(None);
@@ -289,16 +341,16 @@ async fn usage_step(
     let rate = match fill_rate(live, row) {
         Some(fill) => fill,
         None => {
-            let eligible = eligible_members(db, live, now).await?;
-            let redeemers = unique_redeemers(db, row.id).await?;
-            if eligible == 0 {
-                0.0
-            } else {
-                redeemers as f64 / eligible as f64
+            let [buyers, used] = buyer_use(db, b, live, t.period_days, now).await?;
+            if buyers == 0 {
+                // Nobody it targets bought from the store: nothing to
+                // judge it by.
+                return Ok(None);
             }
+            used as f64 / buyers as f64
         }
     };
-    let minimum = measure.minimum();
+    let minimum = measure.minimum(t);
     // A sold-out benefit was used to the full: never flagged.
     let sold_out = super::redemption::sold_out(live, row);
     if sold_out || rate >= minimum {
@@ -323,14 +375,17 @@ async fn usage_step(
     }
     let usage = match measure {
         UsageMeasure::FillRate => format!(
-            "{:.1}% of its places taken, under the {:.0}% minimum",
+            "{:.1}% of its places taken, under the {:.1}% minimum of usage policy v{}",
             rate * 100.0,
-            minimum * 100.0
+            minimum * 100.0,
+            policy.version
         ),
-        UsageMeasure::EligibleUse => format!(
-            "used by {:.3}% of eligible members, under the {:.1}% minimum",
+        UsageMeasure::BuyerUse => format!(
+            "used by {:.2}% of the eligible members who bought from the store in the last {} days, under the {:.1}% minimum of usage policy v{}",
             rate * 100.0,
-            minimum * 100.0
+            t.period_days,
+            minimum * 100.0,
+            policy.version
         ),
     };
     Ok(match row.flagged_at {
@@ -342,23 +397,30 @@ async fn usage_step(
             },
             format!(
                 "{usage}; it will be paused on {} unless usage recovers",
-                (now + Duration::days(NOTICE_DAYS)).to_rfc3339()
+                (now + Duration::days(t.notice_days)).to_rfc3339()
             ),
             |r| &mut r.flagged,
         )),
-        Some(_) if PolicyDates::of(row).pauses_at.is_some_and(|at| at <= now) => Some((
-            EventAction::Pause,
-            Change {
-                state: Some(State::Paused),
-                policy_paused_at: Some(Some(now)),
-                ..Change::default()
-            },
-            format!(
-                "{usage}; paused. Resume it by {} to appeal (a {GRACE_DAYS}-day grace), or it retires",
-                (now + Duration::days(NOTICE_DAYS)).to_rfc3339()
-            ),
-            |r| &mut r.paused,
-        )),
+        Some(_)
+            if PolicyDates::of(row, t)
+                .pauses_at
+                .is_some_and(|at| at <= now) =>
+        {
+            Some((
+                EventAction::Pause,
+                Change {
+                    state: Some(State::Paused),
+                    policy_paused_at: Some(Some(now)),
+                    ..Change::default()
+                },
+                format!(
+                    "{usage}; paused. Resume it by {} to appeal (a {}-day grace), or it retires",
+                    (now + Duration::days(t.notice_days)).to_rfc3339(),
+                    t.grace_days
+                ),
+                |r| &mut r.paused,
+            ))
+        }
         Some(_) => None,
     })
 }

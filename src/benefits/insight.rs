@@ -3,17 +3,26 @@
 //! benefits are analysed, which question measures reach, and how the usage
 //! rate is computed live here, not in the GraphQL layer.
 
+use chrono::{DateTime, Utc};
 use entity::enums::BenefitState;
 use sea_orm::DatabaseConnection;
 
 use super::{
-    Benefit, BenefitError, GRANTING, definition::Definition, due, of_brand, reach, stacking,
+    Benefit, BenefitError, GRANTING,
+    definition::Definition,
+    due, of_brand, reach, stacking,
+    usage_policy::{self, UsagePolicy},
 };
 use crate::{
     error::{CodedError, ErrorCode},
-    privacy::PrivacySettings,
+    platform::to_business_local,
+    privacy::{
+        PrivacySettings,
+        once::{self, Counts, ReleaseError, Released},
+        shown,
+    },
     segments::{self, Answer, Dimension, Population, SegmentError},
-    standing::Conduct,
+    standing::{self, Conduct, NotInStanding},
 };
 
 /// Why an analysis, reach or usage question can't be answered.
@@ -31,6 +40,12 @@ pub(crate) enum InsightError {
     /// The privacy engine refused or failed.
     #[error(transparent)]
     Segment(#[from] SegmentError),
+    /// Counts could not be released (budget, no data, storage).
+    #[error(transparent)]
+    Release(#[from] ReleaseError),
+    /// The brand's standing does not allow it.
+    #[error(transparent)]
+    Standing(#[from] NotInStanding),
 }
 
 impl CodedError for InsightError {
@@ -39,13 +54,19 @@ impl CodedError for InsightError {
             Self::ExtraDimensions | Self::SeveralInterests(_) => ErrorCode::BadUserInput,
             Self::Benefit(error) => error.code(),
             Self::Segment(error) => error.code(),
+            Self::Release(error) => error.code(),
+            Self::Standing(error) => error.code(),
         }
     }
 
     fn details(&self) -> Vec<(&'static str, String)> {
         match self {
             Self::Segment(error) => error.details(),
-            Self::ExtraDimensions | Self::SeveralInterests(_) | Self::Benefit(_) => Vec::new(),
+            Self::Release(error) => error.details(),
+            Self::ExtraDimensions
+            | Self::SeveralInterests(_)
+            | Self::Benefit(_)
+            | Self::Standing(_) => Vec::new(),
         }
     }
 }
@@ -134,49 +155,104 @@ pub(crate) struct Usage {
     pub unique_redeemers: i64,
     /// Money granted, in fen.
     pub spent_cents: i64,
-    /// Eligible platform members, from the noisy reach.
-    pub eligible_members: i64,
-    /// Redeemers ÷ eligible members; none while nobody is shown eligible.
-    pub usage_rate: Option<f64>,
-    /// The least rate the programme keeps a benefit at.
-    pub policy_min_usage_rate: f64,
     /// How the rate is measured for this kind.
     pub measure: due::UsageMeasure,
+    /// Buyer use: the members it targets who bought from the store in
+    /// the policy's period (noisy); none when under the minimum cell size,
+    /// and for a fill rate.
+    pub eligible_buyers: Option<i64>,
+    /// Of them, the ones it was granted to then (noisy, at most
+    /// `eligible_buyers`).
+    pub buyers_granted: Option<i64>,
+    /// The rate the policy judges; none while suppressed.
+    pub usage_rate: Option<f64>,
+    /// The least rate the policy in force keeps a benefit of this kind at.
+    pub min_usage_rate: f64,
+    /// The policy in force.
+    pub policy: UsagePolicy,
     /// Its budget is used up: the policy does not judge it.
     pub sold_out: bool,
     /// The policy's flag, pause, retirement and grace dates.
     pub dates: due::PolicyDates,
-    /// The reach answer the rate divides by.
-    pub reach: Answer,
+    /// How the buyer counts were released (none for a fill rate, which
+    /// counts places, not members).
+    pub release: Option<Released>,
 }
 
 /// The usage of a benefit's live revision (its current one before it went
-/// live) against its noisy platform reach.
+/// live), measured as the usage policy in force measures it: an event's
+/// fill rate exactly from its own counters; other kinds' buyer use from
+/// counts released through the privacy engine (Δ = 2: a member is in
+/// both counts; the same answer all day until new redemptions).
 pub(crate) async fn usage(
     db: &DatabaseConnection,
     settings: &PrivacySettings,
     brand_id: i64,
     benefit: &Benefit,
+    now: DateTime<Utc>,
 ) -> Result<Usage, InsightError> {
+    standing::require::<InsightError>(db, brand_id, Conduct::Reach).await?;
     let definition = benefit.live.as_ref().unwrap_or(&benefit.current);
-    let answer = reach_of(db, settings, brand_id, definition, Population::Platform).await?;
-    let redeemers = due::unique_redeemers(db, benefit.row.id).await?;
-    let eligible = answer.shown_members;
+    let policy = usage_policy::current(db).await?;
+    let t = policy.thresholds;
+    let (eligible_buyers, buyers_granted, usage_rate, release) = match due::fill_rate(
+        definition,
+        &benefit.row,
+    ) {
+        Some(fill) => (None, None, Some(fill), None),
+        None => {
+            let id = benefit.row.id;
+            let question = format!(
+                "usage-buyers:benefit={id}:redemptions={}:period={}:on={}",
+                benefit.row.redemptions,
+                t.period_days,
+                to_business_local(now).date()
+            );
+            let described = format!(
+                "use of benefit {id} among the eligible members who bought from the store in the last {} days",
+                t.period_days
+            );
+            let asked = Counts {
+                brand_id,
+                question: &question,
+                described: &described,
+                sensitivity: 2,
+                now,
+            };
+            let released = once::release_once(db, settings, &asked, async |txn| {
+                Ok(due::buyer_use(txn, benefit, definition, t.period_days, now)
+                    .await?
+                    .to_vec())
+            })
+            .await?;
+            let n = |i: usize| released.noisy.get(i).copied().unwrap_or_default();
+            let buyers = n(0);
+            if shown(buyers, settings) {
+                let granted = n(1).clamp(0, buyers);
+                (
+                    Some(buyers),
+                    Some(granted),
+                    Some(granted as f64 / buyers as f64),
+                    Some(released),
+                )
+            } else {
+                (None, None, None, Some(released))
+            }
+        }
+    };
     let measure = due::UsageMeasure::of(&definition.kind);
-    // An event's fill rate comes from its own counters, exactly; other
-    // kinds divide by the noisy reach.
-    let usage_rate = due::fill_rate(definition, &benefit.row)
-        .or((eligible > 0).then(|| redeemers as f64 / eligible as f64));
     Ok(Usage {
         redemptions: benefit.row.redemptions,
-        unique_redeemers: redeemers,
+        unique_redeemers: due::unique_redeemers(db, benefit.row.id).await?,
         spent_cents: benefit.row.spent_cents,
-        eligible_members: eligible,
-        usage_rate,
-        policy_min_usage_rate: measure.minimum(),
         measure,
+        min_usage_rate: measure.minimum(&t),
+        eligible_buyers,
+        buyers_granted,
+        usage_rate,
         sold_out: super::redemption::sold_out(definition, &benefit.row),
-        dates: due::PolicyDates::of(&benefit.row),
-        reach: answer,
+        dates: due::PolicyDates::of(&benefit.row, &t),
+        policy,
+        release,
     })
 }

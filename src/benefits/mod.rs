@@ -21,6 +21,7 @@ pub(crate) mod renewal;
 pub(crate) mod signals;
 pub(crate) mod stacking;
 pub(crate) mod targeting;
+pub(crate) mod usage_policy;
 
 use std::collections::HashMap;
 
@@ -896,29 +897,32 @@ pub(crate) async fn step(
         // still under-used when the grace ends, it is paused again at once.
         // A benefit paused before its start (a suspension pauses approved
         // ones too) resumes to wait for it.
-        Action::Resume => Change {
-            state: Some(
-                if current
+        Action::Resume => {
+            let grace = usage_policy::current(db).await?.thresholds.grace_days;
+            Change {
+                state: Some(
+                    if current
+                        .live
+                        .as_ref()
+                        .is_some_and(|live| live.schedule.starts_at > now)
+                    {
+                        State::Approved
+                    } else {
+                        State::Active
+                    },
+                ),
+                activated_at: current
                     .live
                     .as_ref()
-                    .is_some_and(|live| live.schedule.starts_at > now)
-                {
-                    State::Approved
-                } else {
-                    State::Active
-                },
-            ),
-            activated_at: current
-                .live
-                .as_ref()
-                .is_none_or(|live| live.schedule.starts_at <= now)
-                .then_some(now),
-            policy_paused_at: Some(None),
-            grace_until: row
-                .policy_paused_at
-                .map(|_| Some(now + chrono::Duration::days(due::GRACE_DAYS))),
-            ..Change::default()
-        },
+                    .is_none_or(|live| live.schedule.starts_at <= now)
+                    .then_some(now),
+                policy_paused_at: Some(None),
+                grace_until: row
+                    .policy_paused_at
+                    .map(|_| Some(now + chrono::Duration::days(grace))),
+                ..Change::default()
+            }
+        }
         Action::End => Change {
             state: Some(State::Ended),
             ..Change::default()

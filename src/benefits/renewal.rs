@@ -4,14 +4,14 @@
 //! privacy engine: one table, each member in one group moving two cells by
 //! one (Δ = 2), discrete Laplace noise at the table ε debited from the
 //! brand's budget, groups under the minimum cell size suppressed, and the
-//! answer stored per data epoch and redemption count, so asking again
-//! costs nothing and learns nothing new.
+//! answer stored per data epoch and redemption count ([`once`]), so asking
+//! again costs nothing and learns nothing new.
 
 use chrono::{DateTime, Utc};
 use entity::{member, paid_renewal, redemption};
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
-    PaginatorTrait as _, QueryFilter as _, TransactionTrait as _, sea_query::Query,
+    PaginatorTrait as _, QueryFilter as _, sea_query::Query,
 };
 use serde::{Deserialize, Serialize};
 
@@ -19,11 +19,11 @@ use super::{Benefit, due::eligible};
 use crate::{
     error::{CodedError, ErrorCode},
     privacy::{
-        NoiseInfo, PrivacySettings, Table, answers,
-        ledger::{self, BudgetStatus, LedgerError},
-        release, shown,
+        NoiseInfo, PrivacySettings,
+        ledger::BudgetStatus,
+        once::{self, Counts, ReleaseError},
+        shown,
     },
-    segments::cube,
     standing::{self, Conduct, NotInStanding},
 };
 
@@ -36,14 +36,6 @@ pub(crate) struct Group {
     pub renewed: Option<i64>,
     /// Renewals ÷ decisions; null when suppressed.
     pub rate: Option<f64>,
-}
-
-/// The stored part of an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-struct Released {
-    used: Group,
-    not_used: Group,
-    noise: NoiseInfo,
 }
 
 /// The answer.
@@ -64,15 +56,12 @@ pub(crate) struct RenewalAnswer {
 /// Why no answer.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum RenewalError {
-    /// The budget can't pay (or storage failed under the lock).
+    /// The counts could not be released (budget, no data, storage).
     #[error(transparent)]
-    Ledger(#[from] LedgerError),
+    Release(#[from] ReleaseError),
     /// The brand's standing does not allow it.
     #[error(transparent)]
     Standing(#[from] NotInStanding),
-    /// No data epoch exists yet (nothing was seeded or imported).
-    #[error("no platform data has been loaded yet")]
-    NoData,
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -81,16 +70,15 @@ pub(crate) enum RenewalError {
 impl CodedError for RenewalError {
     fn code(&self) -> ErrorCode {
         match self {
-            Self::Ledger(error) => error.code(),
+            Self::Release(error) => error.code(),
             Self::Standing(error) => error.code(),
-            Self::NoData => ErrorCode::NotFound,
             Self::Db(_) => ErrorCode::Internal,
         }
     }
 
     fn details(&self) -> Vec<(&'static str, String)> {
         match self {
-            Self::Ledger(error) => error.details(),
+            Self::Release(error) => error.details(),
             _ => Vec::new(),
         }
     }
@@ -173,62 +161,30 @@ pub(crate) async fn renewal(
 ) -> Result<RenewalAnswer, RenewalError> {
     standing::require::<RenewalError>(db, brand_id, Conduct::Reach).await?;
     let question = format!(
-        "renewal:benefit={}:redemptions={}",
+        "renewal-counts:benefit={}:redemptions={}",
         benefit.row.id, benefit.row.redemptions
     );
-    let epoch = cube::current_epoch(db).await?.ok_or(RenewalError::NoData)?;
-    let stored = |rows: Vec<answers::Stored>| {
-        rows.into_iter()
-            .find(|r| r.scope == brand_id)
-            .and_then(|r| serde_json::from_str::<Released>(&r.answer).ok())
-    };
-    if let Some(released) =
-        stored(answers::get_many(db, Some(epoch.id), std::slice::from_ref(&question)).await?)
-    {
-        let budget = ledger::status(db, brand_id, settings, now).await?;
-        return Ok(answer(released, 0, budget));
-    }
-    let txn = db.begin().await?;
-    ledger::lock(&txn, brand_id).await?;
-    if let Some(released) =
-        stored(answers::get_many(&txn, Some(epoch.id), std::slice::from_ref(&question)).await?)
-    {
-        txn.commit().await?;
-        let budget = ledger::status(db, brand_id, settings, now).await?;
-        return Ok(answer(released, 0, budget));
-    }
-    let epsilon = settings.epsilon_per_table_micros;
     let described = format!(
         "renewal of paid members granted benefit {} against those not granted it ({} redemptions)",
         benefit.row.id, benefit.row.redemptions
     );
-    let budget =
-        ledger::debit(&txn, brand_id, epsilon, epoch.id, &described, settings, now).await?;
-    let truth = counts(&txn, benefit, now).await?;
-    let (noisy, noise) = release(
-        &Table {
-            values: &truth,
-            sensitivity: 2,
-        },
-        epsilon,
-    );
-    let released = Released {
-        used: group(noisy[0], noisy[1], settings),
-        not_used: group(noisy[2], noisy[3], settings),
-        noise,
+    let asked = Counts {
+        brand_id,
+        question: &question,
+        described: &described,
+        sensitivity: 2,
+        now,
     };
-    let text = serde_json::to_string(&released).map_err(|e| DbErr::Custom(e.to_string()))?;
-    answers::put(&txn, epoch.id, brand_id, &question, &text).await?;
-    txn.commit().await?;
-    Ok(answer(released, epsilon, budget))
-}
-
-fn answer(released: Released, epsilon_spent_micros: u64, budget: BudgetStatus) -> RenewalAnswer {
-    RenewalAnswer {
-        used: released.used,
-        not_used: released.not_used,
-        epsilon_spent_micros,
+    let released = once::release_once(db, settings, &asked, async |txn| {
+        Ok(counts(txn, benefit, now).await?.to_vec())
+    })
+    .await?;
+    let n = |i: usize| released.noisy.get(i).copied().unwrap_or_default();
+    Ok(RenewalAnswer {
+        used: group(n(0), n(1), settings),
+        not_used: group(n(2), n(3), settings),
+        epsilon_spent_micros: released.epsilon_spent_micros,
         noise: released.noise,
-        budget,
-    }
+        budget: released.budget,
+    })
 }

@@ -17,6 +17,7 @@
 
 pub(crate) mod answers;
 pub(crate) mod ledger;
+pub(crate) mod once;
 pub(crate) mod sampler;
 
 use sampler::{Ratio, discrete_laplace, interval95, scale};

@@ -1184,7 +1184,13 @@ query($id: ID!) { benefitReachPreview(benefitId: $id) {
 } }"#;
 
 pub(crate) async fn reach_usage_and_the_member_centre(backend: Backend) {
-    let app = TestApp::spawn_with(backend, crate::helpers::GENEROUS_BUDGET).await;
+    // The checkout redeems for 200 members below: past the default burst.
+    let flags = [
+        crate::helpers::GENEROUS_BUDGET,
+        &["--rate-limit-burst", "1000"],
+    ]
+    .concat();
+    let app = TestApp::spawn_with(backend, &flags).await;
     let op = app.token(Role::BrandOperator, Some(1)).await;
     let other = app.token(Role::BrandOperator, Some(2)).await;
     let reviewer = app.token(Role::Reviewer, None).await;
@@ -1230,8 +1236,10 @@ pub(crate) async fn reach_usage_and_the_member_centre(backend: Backend) {
         .await;
     assert_eq!(error_codes(&body), ["FORBIDDEN"]);
 
-    // Usage: redeemers over the noisy eligible count of the same release.
-    for member in 1..=30 {
+    // Usage: of the eligible members who bought from the store in the
+    // policy's period, the share granted it; both counts noisy, released
+    // once (Δ 2, scale 20 at ε 0.1), the same answer when asked again.
+    for member in 1..=200 {
         redeem(
             &app,
             &checkout,
@@ -1242,22 +1250,50 @@ pub(crate) async fn reach_usage_and_the_member_centre(backend: Backend) {
         )
         .await;
     }
-    let usage = app
-        .data(&op, "query($id: ID!) { benefitUsage(benefitId: $id) { redemptions uniqueRedeemers spentCents eligibleMembers usageRate policyMinUsageRate } }", json!({ "id": everyone["id"] }))
-        .await["benefitUsage"]
-        .clone();
+    const USAGE: &str = "query($id: ID!) { benefitUsage(benefitId: $id) {
+      redemptions uniqueRedeemers spentCents measure eligibleBuyers buyersGranted usageRate
+      policyMinUsageRate policyVersion periodDays release { epsilonSpent noiseScale } } }";
+    let usage = app.data(&op, USAGE, json!({ "id": everyone["id"] })).await["benefitUsage"].clone();
     assert_eq!(
         (
             usage["redemptions"].as_i64(),
             usage["uniqueRedeemers"].as_i64(),
-            usage["spentCents"].as_i64()
+            usage["spentCents"].as_i64(),
+            usage["measure"].as_str(),
+            usage["policyVersion"].as_i64(),
+            usage["periodDays"].as_i64(),
+            usage["policyMinUsageRate"].as_f64(),
         ),
-        (Some(30), Some(30), Some(30 * 50))
+        (
+            Some(200),
+            Some(200),
+            Some(200 * 50),
+            Some("BUYER_USE"),
+            Some(0),
+            Some(30),
+            Some(0.02)
+        )
     );
-    let eligible = usage["eligibleMembers"].as_f64().expect("eligible");
-    // 2,000 members, noise scale 10 per cell at ε 0.1: far inside ±500.
-    assert!((eligible - 2000.0).abs() < 500.0, "{usage}");
-    assert!((usage["usageRate"].as_f64().expect("rate") - 30.0 / eligible).abs() < 1e-9);
+    assert_eq!(
+        usage["release"],
+        json!({ "epsilonSpent": 0.1, "noiseScale": 20.0 })
+    );
+    let buyers = usage["eligibleBuyers"].as_i64().expect("shown");
+    let granted = usage["buyersGranted"].as_i64().expect("shown");
+    // 200 of each, noise scale 20: far inside ±150, and granted ≤ buyers.
+    assert!(
+        (buyers - 200).abs() < 150 && (granted - 200).abs() < 150 && granted <= buyers,
+        "{usage}"
+    );
+    assert!(
+        (usage["usageRate"].as_f64().expect("rate") - granted as f64 / buyers as f64).abs() < 1e-9
+    );
+    let again = app.data(&op, USAGE, json!({ "id": everyone["id"] })).await["benefitUsage"].clone();
+    assert_eq!(again["release"]["epsilonSpent"], 0.0);
+    assert_eq!(
+        (&again["eligibleBuyers"], &again["buyersGranted"]),
+        (&usage["eligibleBuyers"], &usage["buyersGranted"])
+    );
 
     // The member centre: per tier, ordered, validated; the preview shows
     // what each cell gets.

@@ -89,6 +89,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         checkout::reviewers_see_risk_signals_before_deciding,
         targeting::one_targeting_decides_checkout_analysis_and_reach,
         usage::usage_is_measured_by_kind_and_spares_sold_out_benefits,
+        usage::the_usage_policy_is_versioned_and_judges_use_among_buyers,
         standing::every_cell_of_the_standing_table_holds,
         standing::suspension_pauses_live_benefits_until_an_operator_resumes,
         hardening::entities_are_capped_batched_and_missed_one_by_one,

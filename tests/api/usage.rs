@@ -89,7 +89,7 @@ pub(crate) async fn usage_is_measured_by_kind_and_spares_sold_out_benefits(backe
     );
     assert!(sold["flaggedAt"].is_null());
     let coupon = usage(scarce.clone()).await;
-    assert_eq!(coupon["measure"], "ELIGIBLE_USE");
+    assert_eq!(coupon["measure"], "BUYER_USE");
     assert_eq!(coupon["soldOut"], true);
     assert!(coupon["flaggedAt"].is_null(), "sold out: never flagged");
     let flagged = usage(empty.clone()).await;
@@ -112,7 +112,7 @@ pub(crate) async fn usage_is_measured_by_kind_and_spares_sold_out_benefits(backe
         .map(|e| e["note"].as_str().unwrap_or_default().to_owned())
         .expect("event");
     assert!(
-        note.contains("3.0% of its places taken, under the 20% minimum"),
+        note.contains("3.0% of its places taken, under the 20.0% minimum of usage policy v0"),
         "{note}"
     );
 
@@ -143,5 +143,116 @@ pub(crate) async fn usage_is_measured_by_kind_and_spares_sold_out_benefits(backe
         Default::default(),
         "in its grace"
     );
+    app.stop().await;
+}
+
+const POLICY: &str = "mutation($i: SetUsagePolicyInput!) { setUsagePolicy(input: $i) {
+  policy { version minFillRate minBuyerUse periodDays graceDays noticeDays createdBy } userErrors { field code } } }";
+
+fn thresholds(expected: i64, min_buyer_use: f64) -> Value {
+    json!({ "i": { "expectedVersion": expected, "minFillRate": 0.2, "minBuyerUse": min_buyer_use,
+                   "periodDays": 30, "graceDays": 30, "noticeDays": 3 } })
+}
+
+pub(crate) async fn the_usage_policy_is_versioned_and_judges_use_among_buyers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let checkout = app.token(Role::Service, None).await;
+    let admin = app.token(Role::Admin, None).await;
+
+    // Version 0 is the built-in default; only ADMIN appends a version,
+    // based on the one it read.
+    let read_policy =
+        "{ usagePolicy { version minBuyerUse periodDays graceDays noticeDays createdBy } }";
+    assert_eq!(
+        app.data(&op, read_policy, json!({})).await["usagePolicy"],
+        json!({ "version": 0, "minBuyerUse": 0.02, "periodDays": 30, "graceDays": 30, "noticeDays": 7, "createdBy": "default" })
+    );
+    let (_, body) = app.graphql(&reviewer, POLICY, thresholds(0, 0.5)).await;
+    assert_eq!(crate::helpers::error_codes(&body), ["FORBIDDEN"]);
+    for (input, field, code) in [
+        (thresholds(0, 1.5), "minBuyerUse", "BAD_USER_INPUT"),
+        (thresholds(1, 0.5), "expectedVersion", "CONFLICT"),
+    ] {
+        let refused = app.data(&admin, POLICY, input).await["setUsagePolicy"].clone();
+        assert_eq!(
+            refused["userErrors"],
+            json!([{ "field": ["input", field], "code": code }])
+        );
+    }
+    let set = app.data(&admin, POLICY, thresholds(0, 0.5)).await["setUsagePolicy"].clone();
+    assert_eq!(set["policy"]["version"], 1, "{set}");
+    assert_eq!(
+        app.data(&op, read_policy, json!({})).await["usagePolicy"]["version"],
+        1
+    );
+
+    // Ten members bought from the store: all used the percentage, four
+    // the points. Under version 1 (half of the buyers) the points are
+    // flagged, with version 1's three days' notice.
+    let percent = live(
+        &app,
+        &op,
+        &reviewer,
+        input(json!({ "percentOff": { "percent": 5 } })),
+    )
+    .await;
+    let points = live(
+        &app,
+        &op,
+        &reviewer,
+        input(json!({ "pointsMultiplier": { "multiplierTenths": 20 } })),
+    )
+    .await;
+    let id = |b: &Value| b["id"].as_str().expect("id").to_owned();
+    for member in 1..=10 {
+        let r = redeem(
+            &app,
+            &checkout,
+            &id(&percent),
+            member,
+            &format!("p{member}"),
+            1000,
+        )
+        .await;
+        assert_eq!(r["redemption"]["granted"], true, "{r}");
+        if member <= 4 {
+            let r = redeem(
+                &app,
+                &checkout,
+                &id(&points),
+                member,
+                &format!("x{member}"),
+                1000,
+            )
+            .await;
+            assert_eq!(r["redemption"]["granted"], true, "{r}");
+        }
+    }
+    for benefit in [&percent, &points] {
+        backdate(&app, benefit, "activated_at", 31).await;
+    }
+    let report = app.run_due().await.benefits;
+    assert_eq!(report.flagged, 1, "{report:?}");
+    let flagged = read(&app, &op, &points).await;
+    let note = flagged["events"]
+        .as_array()
+        .and_then(|e| e.last())
+        .map(|e| e["note"].as_str().unwrap_or_default().to_owned())
+        .expect("event");
+    assert!(
+        note.contains("used by 40.00% of the eligible members who bought from the store in the last 30 days, under the 50.0% minimum of usage policy v1"),
+        "{note}"
+    );
+    let usage = app.data(&op, USAGE, json!({ "id": points["id"] })).await["benefitUsage"].clone();
+    let at = |field: &str| -> chrono::DateTime<chrono::Utc> {
+        usage[field].as_str().expect(field).parse().expect("time")
+    };
+    assert_eq!(at("pausesAt") - at("flaggedAt"), chrono::Duration::days(3));
+    assert_eq!(usage["policyMinUsageRate"], 0.5);
+    let kept = app.data(&op, USAGE, json!({ "id": percent["id"] })).await["benefitUsage"].clone();
+    assert!(kept["flaggedAt"].is_null(), "{kept}");
+    assert_eq!(kept["measure"], "BUYER_USE");
     app.stop().await;
 }

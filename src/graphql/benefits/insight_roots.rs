@@ -106,22 +106,26 @@ impl InsightQuery {
         let db = db(ctx)?;
         let benefit =
             benefits::get(db, principal.brand_scope(), self::benefit_id(&benefit_id)?).await?;
-        let usage = insight::usage(db, privacy_settings(ctx)?, brand, &benefit).await?;
+        let usage = insight::usage(db, privacy_settings(ctx)?, brand, &benefit, Utc::now()).await?;
+        let t = usage.policy.thresholds;
         Ok(BenefitUsage {
             redemptions: usage.redemptions,
             unique_redeemers: usage.unique_redeemers,
             spent_cents: usage.spent_cents,
-            eligible_members: usage.eligible_members,
-            usage_rate: usage.usage_rate,
-            policy_min_usage_rate: usage.policy_min_usage_rate,
             measure: usage.measure.into(),
+            eligible_buyers: usage.eligible_buyers,
+            buyers_granted: usage.buyers_granted,
+            usage_rate: usage.usage_rate,
+            policy_min_usage_rate: usage.min_usage_rate,
+            policy_version: usage.policy.version,
+            period_days: t.period_days,
             sold_out: usage.sold_out,
             flagged_at: usage.dates.flagged_at,
             pauses_at: usage.dates.pauses_at,
             policy_paused_at: usage.dates.paused_at,
             retires_at: usage.dates.retires_at,
             grace_until: usage.dates.grace_until,
-            reach: usage.reach.into(),
+            release: usage.release.map(Into::into),
         })
     }
 

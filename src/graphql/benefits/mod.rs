@@ -1,11 +1,12 @@
 //! Exclusive member benefits, root fields by audience: everyone's reads
 //! (`read`), the brand operator's configuration and member centre
 //! (`operator`), the reviewer's decision (`review`), the checkout's
-//! eligibility and redemption (`service`), and what a brand learns about
-//! its benefits (`insight`). Domain refusals are `userErrors`.
+//! eligibility and redemption (`service`), what a brand learns about its
+//! benefits (`insight`), and the usage policy (`policy`). Domain refusals are `userErrors`.
 
 mod insight_roots;
 mod operator;
+mod policy;
 mod read;
 mod review;
 mod service;
@@ -27,6 +28,7 @@ pub(super) struct BenefitQuery(
     operator::CentreQuery,
     service::ServiceQuery,
     insight_roots::InsightQuery,
+    policy::UsagePolicyQuery,
 );
 
 /// Benefit mutations, merged from every audience's.
@@ -35,6 +37,7 @@ pub(super) struct BenefitMutation(
     operator::OperatorMutation,
     review::ReviewMutation,
     service::ServiceMutation,
+    policy::UsagePolicyMutation,
 );
 
 pub(super) const OPERATOR: &[Role] = &[Role::BrandOperator];

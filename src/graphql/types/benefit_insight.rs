@@ -4,10 +4,11 @@
 use async_graphql::{Enum, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::graphql::types::audience::{AudienceAnswer, Dimension as DimensionName, PrivacyBudget};
+use crate::graphql::types::audience::{Dimension as DimensionName, PrivacyBudget};
 use crate::{
-    benefits::{centre, renewal, signals, stacking},
+    benefits::{centre, renewal, signals, stacking, usage_policy},
     graphql::{UserError, ids::gid},
+    privacy::once,
 };
 
 use super::benefit::GrowthTier;
@@ -267,8 +268,9 @@ impl From<stacking::Analysis> for CellAnalysis {
 }
 
 /// How much a benefit is used. Redemptions are the brand's own
-/// transactions; the eligible-member count behind the usage rate comes from
-/// the privacy engine (the benefit's platform reach, noisy and budgeted).
+/// transactions; the buyer counts behind the usage rate leave through the
+/// privacy engine (noisy, budgeted, the same answer all day until new
+/// redemptions).
 #[derive(SimpleObject)]
 pub(crate) struct BenefitUsage {
     /// Redemptions granted.
@@ -277,14 +279,24 @@ pub(crate) struct BenefitUsage {
     pub(crate) unique_redeemers: i64,
     /// Money granted, in fen.
     pub(crate) spent_cents: i64,
-    /// Eligible platform members (noisy: the shown members of the reach answer).
-    pub(crate) eligible_members: i64,
-    /// Unique redeemers ÷ eligible members; null when no cell is shown.
-    pub(crate) usage_rate: Option<f64>,
-    /// The least usage rate the programme keeps a benefit of this kind at.
-    pub(crate) policy_min_usage_rate: f64,
     /// How the rate is measured for this kind.
     pub(crate) measure: UsageMeasure,
+    /// BUYER_USE: the members it targets who bought from the store in the
+    /// policy's period (noisy); null when under the minimum cell size, and
+    /// for FILL_RATE.
+    pub(crate) eligible_buyers: Option<i64>,
+    /// BUYER_USE: of them, the ones it was granted to in the period
+    /// (noisy, at most `eligibleBuyers`).
+    pub(crate) buyers_granted: Option<i64>,
+    /// The rate the usage policy judges: places taken ÷ places, or
+    /// `buyersGranted ÷ eligibleBuyers`; null while suppressed.
+    pub(crate) usage_rate: Option<f64>,
+    /// The least rate the policy in force keeps a benefit of this kind at.
+    pub(crate) policy_min_usage_rate: f64,
+    /// The usage policy version in force.
+    pub(crate) policy_version: i32,
+    /// The period buyer use is measured over, in days.
+    pub(crate) period_days: i64,
     /// Its budget is used up: the usage policy does not judge it.
     pub(crate) sold_out: bool,
     /// When the usage policy flagged it as under-used.
@@ -297,8 +309,33 @@ pub(crate) struct BenefitUsage {
     pub(crate) retires_at: Option<DateTime<Utc>>,
     /// The policy leaves it alone until then.
     pub(crate) grace_until: Option<DateTime<Utc>>,
-    /// The reach answer the rate was computed from (its privacy metadata).
-    pub(crate) reach: AudienceAnswer,
+    /// How the buyer counts were released; null for FILL_RATE (it counts
+    /// places, not members).
+    pub(crate) release: Option<CountsRelease>,
+}
+
+/// How a table of counts was released by the privacy engine.
+#[derive(SimpleObject)]
+pub(crate) struct CountsRelease {
+    /// ε this request spent; 0 when served again.
+    pub(crate) epsilon_spent: f64,
+    /// Discrete Laplace scale on each count (Δ/ε).
+    pub(crate) noise_scale: f64,
+    /// 95% of counts are within this much of the truth.
+    pub(crate) interval95: i64,
+    /// Your budget after this request.
+    pub(crate) budget: PrivacyBudget,
+}
+
+impl From<once::Released> for CountsRelease {
+    fn from(r: once::Released) -> Self {
+        Self {
+            epsilon_spent: r.epsilon_spent_micros as f64 / 1e6,
+            noise_scale: r.noise.scale,
+            interval95: r.noise.interval95,
+            budget: r.budget.into(),
+        }
+    }
 }
 
 /// How the usage policy measures a benefit's use.
@@ -308,8 +345,48 @@ pub enum UsageMeasure {
     /// A capacity-bound event: places taken ÷ places (exact; a sold-out
     /// event is never flagged).
     FillRate,
-    /// Distinct redeemers ÷ eligible platform members (noisy reach).
-    EligibleUse,
+    /// Of the members it targets who bought from the store in the policy's
+    /// period, the share it was granted to (a period without such buyers
+    /// is not judged).
+    BuyerUse,
+}
+
+/// The usage policy in force: versioned, the built-in defaults are
+/// version 0.
+#[derive(SimpleObject)]
+pub(crate) struct UsagePolicy {
+    /// The version.
+    pub(crate) version: i32,
+    /// Least share of its places a capacity-bound event must fill.
+    pub(crate) min_fill_rate: f64,
+    /// Least buyer use of every other kind.
+    pub(crate) min_buyer_use: f64,
+    /// The period buyer use is measured over, in days.
+    pub(crate) period_days: i64,
+    /// Days a benefit is live (or resumed, its appeal) before it is judged.
+    pub(crate) grace_days: i64,
+    /// Days from a flag to the pause, and from the pause to retirement.
+    pub(crate) notice_days: i64,
+    /// Who set it (`default` for version 0).
+    pub(crate) created_by: String,
+    /// When it was set; null for the default.
+    pub(crate) created_at: Option<DateTime<Utc>>,
+}
+
+impl From<usage_policy::UsagePolicy> for UsagePolicy {
+    fn from(p: usage_policy::UsagePolicy) -> Self {
+        let t = p.thresholds;
+        Self {
+            version: p.version,
+            min_fill_rate: t.min_fill_rate,
+            min_buyer_use: t.min_buyer_use,
+            period_days: t.period_days,
+            grace_days: t.grace_days,
+            notice_days: t.notice_days,
+            created_by: p.created_by,
+            created_at: p.created_at,
+        }
+    }
 }
 
 /// One group's renewal decisions (noisy; null when under the minimum cell size).
