@@ -97,7 +97,7 @@ async fn measure(engine: &str, url: &str, members: u32, duration: Duration) {
         .expect("an admitted brand")
         .id;
     let (gateway, keys) = common::serve(url, db.clone()).await;
-    let token = auth::issue(&db, &keys, Role::Service, Some(store), "bench", 1)
+    let token = auth::issue(&db, &keys, Role::Service, None, "bench", 1)
         .await
         .expect("token")
         .token;

@@ -724,3 +724,73 @@ pub(crate) async fn reviewers_see_risk_signals_before_deciding(backend: Backend)
     assert_eq!(error_codes(&body), ["NOT_FOUND"]);
     app.stop().await;
 }
+
+/// 200 members order at once from a store whose coupon has 20 redemptions
+/// left: exactly 20 orders get it, and an order either lands whole (with
+/// or without the coupon, as its quote said) or is refused `CONFLICT` with
+/// nothing recorded when the coupon ran out between its quote and its
+/// grant.
+pub(crate) async fn concurrent_orders_never_overspend(backend: Backend) {
+    let app =
+        std::sync::Arc::new(TestApp::spawn_with(backend, &["--rate-limit-burst", "100000"]).await);
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let checkout = app.token(Role::Service, None).await;
+    let mut coupon =
+        input(json!({ "fixedCoupon": { "amountCents": 1000, "thresholdCents": 5000 } }));
+    coupon["stacking"] = stacking("COMBINABLE", &["PERCENT_OFF"], 5);
+    coupon["budget"] = json!({ "totalRedemptions": 20 });
+    let coupon = live(&app, &op, &reviewer, coupon).await;
+    let coupon = coupon["id"].as_str().expect("id").to_owned();
+    let mut percent = input(json!({ "percentOff": { "percent": 5 } }));
+    percent["stacking"] = stacking("COMBINABLE", &["FIXED_COUPON"], 10);
+    live(&app, &op, &reviewer, percent).await;
+    let basket = json!([{ "sku": "SERUM", "quantity": 1, "unitCents": 10000 }]);
+    let results = futures_util::future::join_all((1..=200).map(|member| {
+        let (app, checkout, basket) = (app.clone(), checkout.clone(), basket.clone());
+        tokio::spawn(async move {
+            app.data(
+                &checkout,
+                "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) {
+                   order { quote { benefits { benefitId outcome } } } userErrors { code } } }",
+                json!({ "i": { "brandId": "1", "orderRef": format!("c-{member}"),
+                               "memberRef": member.to_string(), "lines": basket } }),
+            )
+            .await["placeOrder"]
+                .clone()
+        })
+    }))
+    .await;
+    let results: Vec<Value> = results.into_iter().map(|r| r.expect("task")).collect();
+    let placed: Vec<&Value> = results.iter().filter(|r| r["order"].is_object()).collect();
+    let refused = results
+        .iter()
+        .filter(|r| r["userErrors"][0]["code"] == "CONFLICT")
+        .count();
+    assert_eq!(
+        placed.len() + refused,
+        200,
+        "every order lands or is refused whole"
+    );
+    let with_coupon = placed
+        .iter()
+        .filter(|r| {
+            r["order"]["quote"]["benefits"].as_array().is_some_and(|b| {
+                b.iter()
+                    .any(|b| b["benefitId"] == coupon && b["outcome"] == "GRANTED")
+            })
+        })
+        .count();
+    assert_eq!(with_coupon, 20, "exactly the coupon's budget");
+    let (redemptions, spent) = spent(&app, &coupon).await;
+    assert_eq!((redemptions, spent), (20, 20 * 1000));
+    assert_eq!(
+        scalar(&app.db.db, "SELECT COUNT(*) FROM checkout_order").await,
+        i64::try_from(placed.len()).expect("count")
+    );
+    assert_eq!(
+        scalar(&app.db.db, "SELECT COUNT(*) FROM redemption WHERE granted").await,
+        i64::try_from(placed.len() + 20).expect("count"),
+        "a refused order recorded nothing"
+    );
+}

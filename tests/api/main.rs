@@ -85,6 +85,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         benefits::renewal_rates_leave_only_through_the_privacy_engine,
         checkout::quotes_orders_and_refunds_follow_one_engine,
         checkout::partial_refunds_give_back_their_part_once,
+        checkout::concurrent_orders_never_overspend,
         checkout::birthdays_and_caps_follow_the_calendar,
         checkout::reviewers_see_risk_signals_before_deciding,
         targeting::one_targeting_decides_checkout_analysis_and_reach,
