@@ -2,8 +2,9 @@
 //! units of an order: each refund is a row (idempotent per order and
 //! refund reference), and a redemption keeps the money refunds have given
 //! back so far. Early access gains the public launch time its early hours
-//! count back from; definitions stored before it get the launch their
-//! schedule implies (early hours opening when the benefit starts).
+//! count back from; definitions stored before it take their end as the
+//! launch (they keep granting until then, in their last early hours), or,
+//! without an end, their start plus their early hours.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm_migration::{prelude::*, schema::*};
@@ -27,13 +28,10 @@ fn with_public_at(definition: &str) -> Option<String> {
         return None;
     }
     let hours = kind.get("hoursEarly")?.as_i64()?;
-    let starts: DateTime<Utc> = value
-        .get("schedule")?
-        .get("startsAt")?
-        .as_str()?
-        .parse()
-        .ok()?;
-    let public_at = serde_json::to_value(starts + Duration::hours(hours)).ok()?;
+    let schedule = value.get("schedule")?;
+    let at = |field: &str| -> Option<DateTime<Utc>> { schedule.get(field)?.as_str()?.parse().ok() };
+    let launch = at("endsAt").or_else(|| Some(at("startsAt")? + Duration::hours(hours)))?;
+    let public_at = serde_json::to_value(launch).ok()?;
     value
         .get_mut("kind")?
         .as_object_mut()?
@@ -150,6 +148,10 @@ mod tests {
         let updated: serde_json::Value =
             serde_json::from_str(&with_public_at(stored).expect("updated")).expect("json");
         assert_eq!(updated["kind"]["publicAt"], "2026-11-02T00:00:00Z");
+        let ending = stored.replace("\"endsAt\":null", "\"endsAt\":\"2026-12-31T16:00:00Z\"");
+        let ending: serde_json::Value =
+            serde_json::from_str(&with_public_at(&ending).expect("updated")).expect("json");
+        assert_eq!(ending["kind"]["publicAt"], "2026-12-31T16:00:00Z");
         assert_eq!(with_public_at(&updated.to_string()), None, "once");
         let coupon =
             r#"{"kind":{"kind":"fixedCoupon"},"schedule":{"startsAt":"2026-11-01T00:00:00Z"}}"#;

@@ -424,8 +424,8 @@ fn holding_every_sku<'a>(order_cents: i64, kinds: impl Iterator<Item = &'a Kind>
 
 /// Each line's item saving, plus each order-level benefit's money spread
 /// over the lines in proportion to what is left of them (after item
-/// prices), rounded down, the odd fen to the largest remainders (earlier
-/// lines on a tie).
+/// prices and the benefits before it), rounded down, the odd fen to the
+/// largest remainders (earlier lines on a tie).
 fn spread(
     lines: &[Line],
     item_off: &[(i64, Option<i64>)],
@@ -448,9 +448,13 @@ fn spread(
             .collect()
         })
         .collect();
+    // Each benefit on what the earlier ones left of each line: it is at
+    // most what is left of the basket, so no line goes below zero.
+    let mut left = rest;
     for (benefit_id, amount) in order_off {
-        for (i, part) in allocate(*amount, &rest).into_iter().enumerate() {
+        for (i, part) in allocate(*amount, &left).into_iter().enumerate() {
             if part > 0 {
+                left[i] -= part;
                 shares[i].push(Share {
                     benefit_id: *benefit_id,
                     amount_cents: part,
@@ -537,8 +541,15 @@ fn as_offers(loaded: &[(Benefit, MemberUses)]) -> Vec<Offer<'_>> {
         .collect()
 }
 
+/// The live kinds of the loaded offers.
+fn live_kinds(loaded: &[(Benefit, MemberUses)]) -> impl Iterator<Item = &Kind> {
+    loaded
+        .iter()
+        .filter_map(|(b, _)| b.live.as_ref().map(|d| &d.kind))
+}
+
 /// What the engine decides for one benefit on a one-line order of
-/// `order_cents` (holding its early-access SKUs, if any), among all the
+/// `order_cents` (holding every early-access SKU of the store), among all the
 /// brand's active benefits: the single benefit calls (eligibility,
 /// `redeemBenefit`) ask this, so they agree with quotes and orders. `None`
 /// when the benefit is not active (the caller judges it alone to say why).
@@ -552,7 +563,7 @@ pub(crate) async fn one_benefit(
     now: DateTime<Utc>,
 ) -> Result<Option<Quoted>, DbErr> {
     let loaded = offers(db, benefit.row.brand_id, member_id, now).await?;
-    let lines = holding_every_sku(order_cents, benefit.live.iter().map(|d| &d.kind));
+    let lines = holding_every_sku(order_cents, live_kinds(&loaded));
     let quote = price(
         status,
         &as_offers(&loaded),
@@ -579,10 +590,7 @@ pub(crate) async fn offered(
     now: DateTime<Utc>,
 ) -> Result<Vec<Quoted>, CheckoutError> {
     let (status, member, loaded) = prepare(db, brand_id, member_id, now).await?;
-    let kinds = loaded
-        .iter()
-        .filter_map(|(b, _)| b.live.as_ref().map(|d| &d.kind));
-    let lines = holding_every_sku(MAX_ORDER_CENTS, kinds);
+    let lines = holding_every_sku(MAX_ORDER_CENTS, live_kinds(&loaded));
     let quote = price(
         status,
         &as_offers(&loaded),
@@ -1161,6 +1169,31 @@ mod tests {
         // The 5% spreads over 30,000 : 9,900 of what is left.
         let spread: Vec<i64> = quote.lines.iter().map(|l| l.discount_cents).collect();
         assert_eq!(spread, [7_800 + 1_500, 495]);
+    }
+
+    /// Two coupons that use up the basket: each takes its share of what
+    /// the one before left, so no line is discounted below zero.
+    #[test]
+    fn no_line_goes_below_zero() {
+        let lines: Vec<Line> = (0..3)
+            .map(|i| Line {
+                sku: format!("S{i}"),
+                quantity: 1,
+                unit_cents: 100,
+            })
+            .collect();
+        let spread = spread(&lines, &[(0, None); 3], &[(1, 100), (2, 200)]);
+        let discounts: Vec<i64> = spread.iter().map(|l| l.discount_cents).collect();
+        assert_eq!(discounts, [100, 100, 100]);
+        let of = |benefit: i64| -> i64 {
+            spread
+                .iter()
+                .flat_map(|l| &l.shares)
+                .filter(|s| s.benefit_id == benefit)
+                .map(|s| s.amount_cents)
+                .sum()
+        };
+        assert_eq!((of(1), of(2)), (100, 200));
     }
 
     #[test]

@@ -393,6 +393,19 @@ impl Definition {
         }
     }
 
+    /// When it stops granting for good: its schedule's end, or an early
+    /// access's public launch if sooner (after it, nobody is early).
+    pub fn closes_at(&self) -> Option<DateTime<Utc>> {
+        let launch = match &self.kind {
+            Kind::EarlyAccess { public_at, .. } => Some(*public_at),
+            _ => None,
+        };
+        match (self.schedule.ends_at, launch) {
+            (Some(end), Some(launch)) => Some(Ord::min(end, launch)),
+            (end, launch) => end.or(launch),
+        }
+    }
+
     /// Checks every field; the first problem names its input path.
     pub fn check(&self, now: DateTime<Utc>) -> Result<(), Invalid> {
         words("name", &self.name, 80)?;
@@ -603,6 +616,37 @@ pub(crate) mod tests {
     use chrono::Duration;
 
     use super::*;
+
+    /// Early access closes at its public launch when that comes before
+    /// its schedule's end.
+    #[test]
+    fn early_access_closes_at_its_launch() {
+        let now = Utc::now();
+        let launch = now + Duration::days(2);
+        let early = |ends_at: Option<DateTime<Utc>>| Definition {
+            kind: Kind::EarlyAccess {
+                hours_early: 24,
+                skus: vec!["A".to_owned()],
+                public_at: launch,
+            },
+            schedule: Schedule {
+                starts_at: now,
+                ends_at,
+            },
+            ..percent_off(5, now)
+        };
+        assert_eq!(early(None).closes_at(), Some(launch));
+        assert_eq!(
+            early(Some(now + Duration::days(9))).closes_at(),
+            Some(launch)
+        );
+        let sooner = now + Duration::days(1);
+        assert_eq!(early(Some(sooner)).closes_at(), Some(sooner));
+        assert_eq!(
+            percent_off(5, now).closes_at(),
+            percent_off(5, now).schedule.ends_at
+        );
+    }
 
     /// A valid percent-off definition running from yesterday for 30 days.
     pub(crate) fn percent_off(percent: i64, now: DateTime<Utc>) -> Definition {

@@ -10,7 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{benefit, checkout_order, enums::BenefitState as State, member, redemption};
 use sea_orm::{
     ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
-    PaginatorTrait as _, QueryFilter as _, QuerySelect as _, sea_query::Query,
+    PaginatorTrait as _, QueryFilter as _, QuerySelect as _,
+    sea_query::{Expr, ExprTrait as _, Func, Query},
 };
 
 use super::{
@@ -134,9 +135,10 @@ pub(crate) fn eligible(
 
 /// The buyer-use counts of a benefit over the `period_days` before
 /// `now`: the members it targets who bought from the store then (an order
-/// not refunded, or a grant of any of the store's benefits), and those of
-/// them it was granted to. Exact: the due run judges by them; a brand sees
-/// them only released.
+/// not refunded, or a grant of any of the store's benefits) and could
+/// still use it (not already at its lifetime per-member cap before the
+/// period), and those of them it was granted to. Exact: the due run
+/// judges by them; a brand sees them only released.
 pub(crate) async fn buyer_use(
     db: &impl ConnectionTrait,
     b: &Benefit,
@@ -172,14 +174,25 @@ pub(crate) async fn buyer_use(
         .and_where(checkout_order::Column::RefundedAt.is_null())
         .and_where(checkout_order::Column::CreatedAt.gte(since))
         .take();
-    let buyers = eligible(definition, now)
-        .filter(
-            Condition::any()
-                .add(member::Column::Id.in_subquery(ordered))
-                .add(member::Column::Id.in_subquery(granted_any)),
-        )
-        .count(db)
-        .await?;
+    let mut buyers = eligible(definition, now).filter(
+        Condition::any()
+            .add(member::Column::Id.in_subquery(ordered))
+            .add(member::Column::Id.in_subquery(granted_any)),
+    );
+    if let Some(cap) = definition.budget.per_member {
+        let used_up = Query::select()
+            .column(redemption::Column::MemberId)
+            .from(redemption::Entity)
+            .and_where(redemption::Column::BenefitId.eq(b.row.id))
+            .and_where(redemption::Column::Granted.eq(true))
+            .and_where(redemption::Column::RefundedAt.is_null())
+            .and_where(redemption::Column::CreatedAt.lt(since))
+            .group_by_col(redemption::Column::MemberId)
+            .and_having(Expr::expr(Func::count(Expr::col(redemption::Column::Id))).gte(cap))
+            .take();
+        buyers = buyers.filter(member::Column::Id.not_in_subquery(used_up));
+    }
+    let buyers = buyers.count(db).await?;
     let used = eligible(definition, now)
         .filter(member::Column::Id.in_subquery(granted))
         .count(db)
@@ -275,17 +288,19 @@ async fn decide(
         return Ok(None);
     };
     let row = &b.row;
-    if live.schedule.ends_at.is_some_and(|end| end <= now) {
+    if live.closes_at().is_some_and(|end| end <= now) {
         let change = Change {
             state: Some(State::Ended),
             ..Change::default()
         };
-        return Ok(Some((
-            EventAction::End,
-            change,
-            "its schedule ended".to_owned(),
-            |r| &mut r.ended,
-        )));
+        let why = if live.schedule.ends_at.is_some_and(|end| end <= now) {
+            "its schedule ended"
+        } else {
+            "its public launch came: nobody is early any more"
+        };
+        return Ok(Some((EventAction::End, change, why.to_owned(), |r| {
+            &mut r.ended
+        })));
     }
     match row.state {
         State::Approved if may_go_live && live.schedule.starts_at <= now => Ok(Some((
@@ -359,7 +374,11 @@ async fn usage_step(
         let why = if sold_out {
             "sold out: its budget is used up".to_owned()
         } else {
-            format!("usage recovered to {:.2}%", rate * 100.0)
+            format!(
+                "usage recovered to the {:.1}% minimum of usage policy v{}",
+                minimum * 100.0,
+                policy.version
+            )
         };
         return Ok(row.flagged_at.map(|_| {
             (
@@ -380,11 +399,12 @@ async fn usage_step(
             minimum * 100.0,
             policy.version
         ),
+        // The exact rate stays out of the note (the brand reads events):
+        // benefitUsage shows it released through the privacy engine.
         UsageMeasure::BuyerUse => format!(
-            "used by {:.2}% of the eligible members who bought from the store in the last {} days, under the {:.1}% minimum of usage policy v{}",
-            rate * 100.0,
-            t.period_days,
+            "used by fewer than {:.1}% of the eligible members who bought from the store in the last {} days (the minimum of usage policy v{})",
             minimum * 100.0,
+            t.period_days,
             policy.version
         ),
     };

@@ -203,7 +203,11 @@ pub(crate) async fn usage(
         None => {
             let id = benefit.row.id;
             let question = format!(
-                "usage-buyers:benefit={id}:redemptions={}:period={}:on={}",
+                "usage-buyers:benefit={id}:revision={}:redemptions={}:period={}:on={}",
+                benefit
+                    .row
+                    .live_revision
+                    .unwrap_or(benefit.row.current_revision),
                 benefit.row.redemptions,
                 t.period_days,
                 to_business_local(now).date()

@@ -262,6 +262,11 @@ pub(crate) async fn refund(
         .filter(checkout_order::Column::Id.eq(row.id))
         .exec(&txn)
         .await?;
+    // Read again under the lock: a refund that just finished counts.
+    let row = checkout_order::Entity::find_by_id(row.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("order {}", row.id)))?;
     if let Some(reference) = refund_ref {
         let earlier = order_refund::Entity::find()
             .filter(order_refund::Column::OrderId.eq(row.id))
@@ -277,9 +282,15 @@ pub(crate) async fn refund(
     }
     let quote: Quote = from_json(&row.quote)?;
     let mut refunded = vec![0_i64; quote.lines.len()];
-    for earlier in of_order(&txn, row.id).await? {
-        for units in earlier.lines {
-            refunded[units.line] += units.quantity;
+    if row.refunded_at.is_some() {
+        // Every unit (also of orders refunded whole before refunds were
+        // kept per unit).
+        refunded = quote.lines.iter().map(|l| l.line.quantity).collect();
+    } else {
+        for earlier in of_order(&txn, row.id).await? {
+            for units in earlier.lines {
+                refunded[units.line] += units.quantity;
+            }
         }
     }
     let units = units(&quote, &refunded, request.lines)?;

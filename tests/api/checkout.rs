@@ -453,6 +453,17 @@ pub(crate) async fn partial_refunds_give_back_their_part_once(backend: Backend) 
     assert_eq!(spent(&app, &returns).await, (0, 0));
     let again = refund_units(&app, &checkout, None, Value::Null).await;
     assert_eq!(again["order"]["replayed"], true);
+    let more = refund_units(
+        &app,
+        &checkout,
+        Some("r-3"),
+        json!([{ "sku": "MASK", "quantity": 1 }]),
+    )
+    .await;
+    assert_eq!(
+        more["userErrors"][0]["message"],
+        "`lines.0.quantity` exceeds the 0 units of `MASK` left to refund"
+    );
     assert_eq!(spent(&app, &ten).await, (0, 0));
     let (_, body) = quote(&app, &checkout, 2, &basket).await;
     assert!(outcomes(&body["data"]["quote"]).contains(&(
