@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{CriteriaError, Measure, evaluate_brand, policy};
+use super::{CriteriaError, Measure, Reader, evaluate_brand, own_input, percentile_band, policy};
 use crate::{
     auth::BrandScope,
     brands::scoped,
@@ -123,6 +123,39 @@ pub struct Snapshot {
     pub category_hhi: Option<f64>,
     /// One verdict per measure.
     pub verdicts: Vec<Verdict>,
+}
+
+impl Snapshot {
+    /// What `reader` may read of it (see [`Reader`]): a brand gets no HHI,
+    /// only its own inputs, percentile bands, and on the super-member
+    /// ratio no judged value, margin or what-if (the Wilson bound beside
+    /// the ratio gives the store's member count).
+    pub(crate) fn seen_by(mut self, reader: Reader) -> Self {
+        if reader == Reader::Platform {
+            return self;
+        }
+        self.category_hhi = None;
+        for verdict in &mut self.verdicts {
+            verdict.inputs.retain(|(name, _)| own_input(name));
+            verdict.percentile = verdict.percentile.map(percentile_band);
+            if verdict.judged_on == JudgedOn::WilsonLowerBound95 {
+                verdict.judged_value = None;
+                verdict.margin = None;
+                verdict.what_if = None;
+            }
+        }
+        self
+    }
+}
+
+impl Evaluation {
+    /// What `reader` may read of it.
+    pub(crate) fn seen_by(self, reader: Reader) -> Self {
+        Self {
+            snapshot: self.snapshot.seen_by(reader),
+            ..self
+        }
+    }
 }
 
 /// A stored evaluation.

@@ -15,7 +15,10 @@ use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, QueryFilter as _, Statement,
 };
 
-use crate::error::{CodedError, ErrorCode};
+use crate::{
+    auth::BrandScope,
+    error::{CodedError, ErrorCode},
+};
 use formulas::{PricePoint, SkuSeries};
 
 /// Version of the formulas below; stored with every evaluation.
@@ -86,6 +89,80 @@ pub(crate) struct Measures {
     pub super_member_ratio: Measure,
     /// The formula version.
     pub formula_version: &'static str,
+}
+
+/// Who reads entry measures: platform roles see every aggregate; a brand
+/// sees its own figures only, so nothing it reads can be solved for a
+/// rival's (no category totals or HHI: with three brands Σs² = HHI gives
+/// both rivals' GMV) or for a count of members outside the privacy engine
+/// (no store-member counts, and nothing they can be solved from: the
+/// ratio's Wilson bound, margin or what-if).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader {
+    /// REVIEWER, ADMIN, SERVICE.
+    Platform,
+    /// The brand's own roles.
+    Brand,
+}
+
+impl Reader {
+    /// The reader a principal's scope makes.
+    pub(crate) fn of(scope: BrandScope) -> Self {
+        match scope {
+            BrandScope::All => Self::Platform,
+            BrandScope::One(_) => Self::Brand,
+        }
+    }
+}
+
+/// The inputs that are a brand's own figures (every other input is a
+/// category aggregate or a member count).
+const OWN_INPUTS: &[&str] = &[
+    "brandNetGmvCents",
+    "brandVoluntaryMentions",
+    "brandPaidMentions",
+    "brandVoluntaryFraction",
+    "skus",
+    "gmvCents",
+    "gmvWeightedCv",
+    "gmvWeightedDeepDiscountDayShare",
+];
+
+/// Whether a brand may see an input.
+pub(crate) fn own_input(name: &str) -> bool {
+    OWN_INPUTS.contains(&name)
+}
+
+/// A percentile as a brand sees it: the lower bound of its quarter (0,
+/// 0.25, 0.5 or 0.75), so its rank among few brands does not show.
+pub(crate) fn percentile_band(percentile: f64) -> f64 {
+    ((percentile * 4.0).floor() / 4.0).clamp(0.0, 0.75)
+}
+
+impl Measure {
+    fn seen_by_brand(mut self) -> Self {
+        self.inputs.retain(|(name, _)| own_input(name));
+        self.percentile = self.percentile.map(percentile_band);
+        self
+    }
+}
+
+impl Measures {
+    /// What `reader` may read of them.
+    pub(crate) fn seen_by(self, reader: Reader) -> Self {
+        match reader {
+            Reader::Platform => self,
+            Reader::Brand => Self {
+                market_share: self.market_share.seen_by_brand(),
+                category_hhi: None,
+                voluntary_mention_share: self.voluntary_mention_share.seen_by_brand(),
+                price_volatility: self.price_volatility.seen_by_brand(),
+                deep_discount_days: self.deep_discount_days.seen_by_brand(),
+                super_member_ratio: self.super_member_ratio.seen_by_brand(),
+                formula_version: self.formula_version,
+            },
+        }
+    }
 }
 
 /// Percentile of `value` among `all` (share of values at most it).

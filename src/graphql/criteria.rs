@@ -12,7 +12,7 @@ use crate::graphql::types::criteria::{
 use crate::{
     auth::Role,
     criteria::{
-        evaluation,
+        Reader, evaluation,
         policy::{self, PolicyError, Thresholds},
     },
 };
@@ -38,9 +38,8 @@ impl CriteriaQuery {
     async fn evaluation(&self, ctx: &Context<'_>, id: ID) -> Result<Evaluation, ApiError> {
         let principal = principal(ctx)?;
         let id = super::parse_id(&id, "an evaluation")?;
-        Ok(evaluation::get(db(ctx)?, principal.brand_scope(), id)
-            .await?
-            .into())
+        let e = evaluation::get(db(ctx)?, principal.brand_scope(), id).await?;
+        Ok(Evaluation::seen_by(e, Reader::of(principal.brand_scope())))
     }
 }
 
@@ -113,7 +112,8 @@ impl CriteriaMutation {
         .await;
         let (evaluation, user_errors) = outcome(result, |_| "brandId".to_owned())?;
         Ok(EvaluateBrandPayload {
-            evaluation: evaluation.map(Into::into),
+            evaluation: evaluation
+                .map(|e| Evaluation::seen_by(e, Reader::of(principal.brand_scope()))),
             user_errors,
         })
     }

@@ -142,6 +142,38 @@ pub(crate) async fn measures_match_hand_computed_cases(backend: Backend) {
     );
     assert!(m["categoryHhi"].is_null());
 
+    // A brand sees its own figures only: no HHI or category totals (with
+    // three brands, Σs² = HHI solves both rivals' GMV), no member counts
+    // or what they can be solved from, its percentile as a quarter.
+    let lumiere = app.token(Role::BrandAnalyst, Some(10)).await;
+    let m = &app.data(&lumiere, MEASURES, json!({ "id": "10" })).await["brand"]["entryMeasures"];
+    assert!(m["categoryHhi"].is_null(), "{m}");
+    assert!(close(&m["marketShare"]["value"], 0.75));
+    assert_eq!(
+        m["marketShare"]["inputs"],
+        json!([{ "name": "brandNetGmvCents", "value": 1500.0 }])
+    );
+    assert!(close(&m["marketShare"]["categoryPercentile"], 0.75));
+    let names = |measure: &Value| -> Vec<String> {
+        measure["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .map(|i| i["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(&m["voluntaryMentionShare"]),
+        [
+            "brandVoluntaryMentions",
+            "brandPaidMentions",
+            "brandVoluntaryFraction"
+        ]
+        .map(str::to_owned)
+    );
+    assert!(names(&m["superMemberRatio"]).is_empty(), "{m}");
+    assert!(close(&m["superMemberRatio"]["value"], 2.0 / 3.0));
+
     // A brand sees its own measures and not another's.
     let own = app.token(Role::BrandOperator, Some(11)).await;
     app.data(&own, MEASURES, json!({ "id": "11" })).await;
@@ -299,6 +331,27 @@ pub(crate) async fn policies_are_versioned_and_evaluations_immutable(backend: Ba
             .len(),
         2
     );
+    // The brand reads its evaluation without what the store's member count
+    // can be solved from (the ratio's Wilson bound, its margin, what-if).
+    let seen = app
+        .data(
+            &operator,
+            "query($id: ID!) { evaluation(id: $id) { categoryHhi verdicts { measure value judgedValue margin whatIf passed } } }",
+            json!({ "id": first["id"] }),
+        )
+        .await;
+    assert!(seen["evaluation"]["categoryHhi"].is_null(), "{seen}");
+    let ratio = verdict(&seen["evaluation"], "SUPER_MEMBER_RATIO");
+    assert_eq!(
+        (
+            &ratio["judgedValue"],
+            &ratio["margin"],
+            &ratio["whatIf"],
+            &ratio["passed"]
+        ),
+        (&Value::Null, &Value::Null, &Value::Null, &json!(true))
+    );
+    assert!(verdict(&seen["evaluation"], "MARKET_SHARE")["margin"].is_number());
     let other = app.data(&reviewer, EVALUATE, json!({ "id": "11" })).await["evaluateBrand"]["evaluation"]["id"].clone();
     let (_, body) = app
         .graphql(&operator, EVALUATION, json!({ "id": other }))

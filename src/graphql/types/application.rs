@@ -4,7 +4,8 @@ use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, SimpleObject}
 use chrono::{DateTime, Utc};
 use entity::{application, application_event};
 
-use crate::graphql::{ApiError, UserError, loaders};
+use crate::criteria::Reader;
+use crate::graphql::{ApiError, UserError, loaders, principal};
 use crate::onboarding::{self, Action};
 
 use crate::graphql::types::{brand::Brand, criteria::Evaluation};
@@ -261,11 +262,12 @@ impl Application {
         let Some(id) = self.evaluation_id else {
             return Ok(None);
         };
+        let reader = Reader::of(principal(ctx)?.brand_scope());
         Ok(loaders(ctx)?
             .evaluations
             .load_one(id)
             .await?
-            .map(Evaluation::from))
+            .map(|e| Evaluation::seen_by(e, reader)))
     }
 
     /// Every step so far, oldest first.

@@ -8,8 +8,11 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use entity::{brand, category};
 
-use crate::graphql::{ApiError, connection, db, decode_cursor, scalars::Date};
-use crate::{criteria, pagination::PageRequest};
+use crate::graphql::{ApiError, connection, db, decode_cursor, principal, scalars::Date};
+use crate::{
+    criteria::{self, Reader},
+    pagination::PageRequest,
+};
 
 use crate::graphql::ids::parse_brand_id;
 use crate::graphql::types::{application::Application, criteria::Evaluation};
@@ -106,13 +109,15 @@ pub(crate) struct Measure {
     pub(crate) value: Option<f64>,
     /// Why the value is undefined, e.g. no sales in the category.
     pub(crate) undefined_reason: Option<String>,
-    /// The aggregates it was computed from.
+    /// The aggregates it was computed from; a brand sees its own figures
+    /// only (no category totals, no member counts).
     pub(crate) inputs: Vec<MeasureInput>,
     /// First day covered (Asia/Shanghai).
     pub(crate) period_from: Date,
     /// Last day covered (Asia/Shanghai).
     pub(crate) period_to: Date,
-    /// Share of the category's brands whose value is at most this one.
+    /// Share of the category's brands whose value is at most this one; a
+    /// brand sees the lower bound of its quarter (0, 0.25, 0.5, 0.75).
     pub(crate) category_percentile: Option<f64>,
 }
 
@@ -141,7 +146,9 @@ impl From<criteria::Measure> for Measure {
 pub(crate) struct EntryMeasures {
     /// Net GMV ÷ the category's net GMV, the 12 months ending with the as-of month.
     pub(crate) market_share: Measure,
-    /// Herfindahl–Hirschman index of the category over the same months (0–10,000).
+    /// Herfindahl–Hirschman index of the category over the same months
+    /// (0–10,000); platform roles only (null for a brand: with few brands
+    /// it solves for rivals' GMV).
     pub(crate) category_hhi: Option<f64>,
     /// Voluntary mentions ÷ all brands' voluntary mentions in the category, last 90 days.
     pub(crate) voluntary_mention_share: Measure,
@@ -187,7 +194,12 @@ impl Brand {
     ) -> Result<Connection<OpaqueCursor<i64>, Evaluation>, ApiError> {
         let request = PageRequest::new(first, decode_cursor(after)?, last, decode_cursor(before)?)?;
         let page = criteria::evaluation::list(db(ctx)?, parse_brand_id(&self.id)?, request).await?;
-        Ok(connection(page, |e| e.id, Evaluation::from))
+        let reader = Reader::of(principal(ctx)?.brand_scope());
+        Ok(connection(
+            page,
+            |e| e.id,
+            |e| Evaluation::seen_by(e, reader),
+        ))
     }
 
     /// The brand's entry measures as of a day (default today, Asia/Shanghai).
@@ -198,7 +210,10 @@ impl Brand {
     ) -> Result<EntryMeasures, ApiError> {
         let id = parse_brand_id(&self.id)?;
         let as_of = as_of.map_or_else(crate::platform::business_today, |day| day.0);
-        let measures = criteria::evaluate(db(ctx)?, id, as_of).await?;
+        let reader = Reader::of(principal(ctx)?.brand_scope());
+        let measures = criteria::evaluate(db(ctx)?, id, as_of)
+            .await?
+            .seen_by(reader);
         Ok(EntryMeasures {
             market_share: measures.market_share.into(),
             category_hhi: measures.category_hhi,

@@ -4,7 +4,7 @@ use async_graphql::{Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use crate::criteria::{
-    evaluation,
+    Reader, evaluation,
     policy::{self},
 };
 use crate::graphql::{UserError, scalars::Date};
@@ -123,7 +123,9 @@ pub(crate) struct Verdict {
     pub(crate) measure: MeasureName,
     /// The measure's value (null when undefined).
     pub(crate) value: Option<f64>,
-    /// What was compared: the value, or the super-member ratio's Wilson lower bound.
+    /// What was compared: the value, or the super-member ratio's Wilson
+    /// lower bound (null for a brand: with the ratio it gives the store's
+    /// member count).
     pub(crate) judged_value: Option<f64>,
     /// The value, or the ratio's Wilson lower bound.
     pub(crate) judged_on: JudgedOn,
@@ -133,19 +135,22 @@ pub(crate) struct Verdict {
     pub(crate) threshold: f64,
     /// Passed (an undefined value fails).
     pub(crate) passed: bool,
-    /// Distance past (positive) or short of (negative) the threshold.
+    /// Distance past (positive) or short of (negative) the threshold (null
+    /// for a brand on the super-member ratio).
     pub(crate) margin: Option<f64>,
-    /// For a failure, what it would take.
+    /// For a failure, what it would take (null for a brand on the
+    /// super-member ratio).
     pub(crate) what_if: Option<String>,
     /// Why the value is undefined.
     pub(crate) undefined_reason: Option<String>,
-    /// The aggregates used.
+    /// The aggregates used; a brand sees its own figures only.
     pub(crate) inputs: Vec<MeasureInput>,
     /// First day covered.
     pub(crate) period_from: Date,
     /// Last day covered.
     pub(crate) period_to: Date,
-    /// The brand's percentile in its category.
+    /// The brand's percentile in its category; a brand sees the lower
+    /// bound of its quarter.
     pub(crate) category_percentile: Option<f64>,
 }
 
@@ -164,7 +169,8 @@ pub(crate) struct Evaluation {
     pub(crate) policy_version: i32,
     /// The formulas' version.
     pub(crate) formula_version: String,
-    /// The category's HHI over the market-share period.
+    /// The category's HHI over the market-share period; platform roles
+    /// only.
     pub(crate) category_hhi: Option<f64>,
     /// One verdict per measure.
     pub(crate) verdicts: Vec<Verdict>,
@@ -174,8 +180,11 @@ pub(crate) struct Evaluation {
     pub(crate) created_by: String,
 }
 
-impl From<evaluation::Evaluation> for Evaluation {
-    fn from(e: evaluation::Evaluation) -> Self {
+impl Evaluation {
+    /// The evaluation as `reader` may read it (a brand sees its own
+    /// figures only; see `criteria::Reader`).
+    pub(crate) fn seen_by(e: evaluation::Evaluation, reader: Reader) -> Self {
+        let e = e.seen_by(reader);
         Self {
             id: ID(e.id.to_string()),
             brand_id: ID(e.brand_id.to_string()),
