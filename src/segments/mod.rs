@@ -218,6 +218,14 @@ impl Need {
     fn question(&self) -> String {
         format!("{}#{:?}", self.cells.canonical(), self.kind)
     }
+
+    /// The marker stored under the asking brand once it has paid for a
+    /// platform table in an epoch: every brand pays for a platform table
+    /// once, whoever released it first, so neither its cost nor its
+    /// answer's speed tells it what other brands asked.
+    fn paid_marker(&self) -> String {
+        format!("paid-for:{}", self.question())
+    }
 }
 
 fn needs(question: &Question, brand_id: i64) -> Vec<Need> {
@@ -246,39 +254,69 @@ fn needs(question: &Question, brand_id: i64) -> Vec<Need> {
     needs
 }
 
-/// The released tables a question needs that are already stored, in one
-/// query: in epoch `epoch_id`, or in the current epoch when `None`. Also
-/// returns the epoch the stored tables belong to, and the missing needs.
+/// What is already stored for a question, read in one query.
+struct Found<'a> {
+    /// The epoch the stored tables belong to.
+    epoch: Option<i64>,
+    /// The released tables.
+    tables: HashMap<(i64, TableKind), Released>,
+    /// Needs with no released table yet.
+    missing: Vec<&'a Need>,
+    /// Platform needs the asking brand has not paid for in this epoch
+    /// (released or not).
+    unpaid: Vec<&'a Need>,
+}
+
+impl Found<'_> {
+    /// Tables the brand pays for now: its store's missing ones, and every
+    /// platform one it has not paid for.
+    fn tables_to_pay(&self) -> u64 {
+        let store = self
+            .missing
+            .iter()
+            .filter(|n| n.scope != answers::PLATFORM_SCOPE)
+            .count();
+        (store + self.unpaid.len()) as u64
+    }
+}
+
+/// The released tables a question needs that are already stored, and the
+/// brand's paid markers for its platform tables, in one query: in epoch
+/// `epoch_id`, or in the current epoch when `None`.
 async fn stored<'a>(
     db: &impl ConnectionTrait,
     epoch_id: Option<i64>,
     needs: &'a [Need],
-) -> Result<
-    (
-        Option<i64>,
-        HashMap<(i64, TableKind), Released>,
-        Vec<&'a Need>,
-    ),
-    DbErr,
-> {
-    let questions: Vec<String> = needs.iter().map(Need::question).collect();
+    brand_id: i64,
+) -> Result<Found<'a>, DbErr> {
+    let mut questions: Vec<String> = needs.iter().map(Need::question).collect();
+    questions.extend(needs.iter().map(Need::paid_marker));
     let rows = answers::get_many(db, epoch_id, &questions).await?;
-    let mut tables = HashMap::new();
-    let mut missing = Vec::new();
-    let mut epoch = epoch_id;
-    for (need, question) in needs.iter().zip(&questions) {
-        let key = answers::key(question);
+    let mut found = Found {
+        epoch: epoch_id,
+        tables: HashMap::new(),
+        missing: Vec::new(),
+        unpaid: Vec::new(),
+    };
+    for need in needs {
+        let key = answers::key(&need.question());
         match rows.iter().find(|s| s.scope == need.scope && s.key == key) {
             Some(row) => {
                 let released: Released =
                     serde_json::from_str(&row.answer).map_err(|e| DbErr::Custom(e.to_string()))?;
-                tables.insert((need.scope, need.kind), released);
-                epoch = Some(row.epoch_id);
+                found.tables.insert((need.scope, need.kind), released);
+                found.epoch = Some(row.epoch_id);
             }
-            None => missing.push(need),
+            None => found.missing.push(need),
+        }
+        let marker = answers::key(&need.paid_marker());
+        if need.scope == answers::PLATFORM_SCOPE
+            && !rows.iter().any(|s| s.scope == brand_id && s.key == marker)
+        {
+            found.unpaid.push(need);
         }
     }
-    Ok((epoch, tables, missing))
+    Ok(found)
 }
 
 /// Answers `input` for `brand_id`, asked as `conduct` (an analyst's
@@ -316,14 +354,16 @@ async fn ask_once(
     // in one query. Serving it costs nothing and writes nothing, so it
     // takes no lock.
     let needs = needs(question, brand_id);
-    if let (Some(epoch_id), tables, missing) = stored(db, None, &needs).await?
-        && missing.is_empty()
+    let found = stored(db, None, &needs, brand_id).await?;
+    if let Some(epoch_id) = found.epoch
+        && found.missing.is_empty()
+        && found.unpaid.is_empty()
     {
         let budget = ledger::status(db, brand_id, settings, Utc::now()).await?;
         return Ok(assemble(
             question,
             &needs,
-            &tables,
+            &found.tables,
             settings,
             AnswerPrivacyParts {
                 epsilon_spent_micros: 0,
@@ -339,9 +379,15 @@ async fn ask_once(
     let epoch = cube::current_epoch(&txn)
         .await?
         .ok_or(SegmentError::NoEpoch)?;
-    let (_, mut tables, missing) = stored(&txn, Some(epoch.id), &needs).await?;
+    let found = stored(&txn, Some(epoch.id), &needs, brand_id).await?;
+    let cost = settings.epsilon_per_table_micros * found.tables_to_pay();
+    let Found {
+        mut tables,
+        missing,
+        unpaid,
+        ..
+    } = found;
     let now = Utc::now();
-    let cost = settings.epsilon_per_table_micros * missing.len() as u64;
     let budget = if cost > 0 {
         ledger::debit(
             &txn,
@@ -398,6 +444,9 @@ async fn ask_once(
         let stored = serde_json::to_string(&released).map_err(|e| DbErr::Custom(e.to_string()))?;
         answers::put(&txn, epoch.id, need.scope, &need.question(), &stored).await?;
         tables.insert((need.scope, need.kind), released);
+    }
+    for need in unpaid {
+        answers::put(&txn, epoch.id, brand_id, &need.paid_marker(), "paid").await?;
     }
     txn.commit().await?;
     Ok(assemble(

@@ -96,6 +96,23 @@ pub(crate) async fn only_a_brands_own_analyst_gets_audience_answers(backend: Bac
         assert!(total <= size + 150, "answer {total} for a store of {size}");
     }
     assert_eq!(app.spend_count(&second).await, 1);
+
+    // A platform table is released once and shared, but every brand pays
+    // for it once, whoever asked first: its cost never tells a brand what
+    // its rivals asked about.
+    let platform = json!({ "population": "PLATFORM", "breakdown": ["CITY_TIER"] });
+    let a = app.answer(&first, platform.clone()).await;
+    let b = app.answer(&second, platform.clone()).await;
+    for answer in [&a, &b] {
+        assert!(
+            (answer["privacy"]["epsilonSpent"].as_f64().expect("ε") - 0.1).abs() < 1e-9,
+            "{answer}"
+        );
+    }
+    assert_eq!(a["cells"], b["cells"], "the same released table");
+    let again = app.answer(&second, platform).await;
+    assert_eq!(again["privacy"]["epsilonSpent"], 0.0);
+    assert_eq!(app.spend_count(&second).await, 2);
     app.stop().await;
 }
 
