@@ -10,7 +10,8 @@ use chrono::Utc;
 
 use super::{ApiError, connection, db, decode_cursor, principal, privacy_settings};
 use crate::graphql::types::audience::{
-    AudienceAnswer, AudienceQuestion, DimensionInfo, PrivacyBudget, PrivacySpend, epsilon,
+    AudienceAnswer, AudienceQuestion, DimensionInfo, PrivacyBudget, PrivacySpend, QuestionCost,
+    epsilon,
 };
 use crate::{
     auth::{Principal, Role},
@@ -48,22 +49,34 @@ impl AudienceQuery {
         question: AudienceQuestion,
     ) -> Result<AudienceAnswer, ApiError> {
         let brand = analyst_brand(principal(ctx)?)?;
-        let input = segments::QuestionInput {
-            population: question.population.into(),
-            filters: question
-                .filters
-                .into_iter()
-                .map(|f| (DomainDimension::from(f.dimension), f.values))
-                .collect(),
-            breakdown: question.breakdown.into_iter().map(Into::into).collect(),
-            metrics: question.metrics.into_iter().map(Into::into).collect(),
-        };
         let settings = privacy_settings(ctx)?;
-        Ok(
-            segments::ask(db(ctx)?, settings, brand, Conduct::Audience, &input)
-                .await?
-                .into(),
+        Ok(segments::ask(
+            db(ctx)?,
+            settings,
+            brand,
+            Conduct::Audience,
+            &question.into(),
         )
+        .await?
+        .into())
+    }
+
+    /// What asking a question would cost now, by the rule `audience`
+    /// charges: nothing is asked, spent or recorded.
+    async fn audience_cost(
+        &self,
+        ctx: &Context<'_>,
+        question: AudienceQuestion,
+    ) -> Result<QuestionCost, ApiError> {
+        let brand = analyst_brand(principal(ctx)?)?;
+        let settings = privacy_settings(ctx)?;
+        let cost = segments::cost(db(ctx)?, settings, brand, &question.into()).await?;
+        Ok(QuestionCost {
+            tables: i64::try_from(cost.tables).unwrap_or(i64::MAX),
+            epsilon: epsilon(cost.epsilon_micros),
+            affordable: cost.affordable(),
+            budget: cost.budget.into(),
+        })
     }
 
     /// Your brand's privacy budget now.

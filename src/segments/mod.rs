@@ -319,6 +319,48 @@ async fn stored<'a>(
     Ok(found)
 }
 
+/// What asking a question would cost a brand now; asking costs nothing
+/// and changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cost {
+    /// Tables the brand would pay for (its store's not yet released, and
+    /// platform ones it has not paid for in this epoch).
+    pub tables: u64,
+    /// ε that would be debited, in millionths.
+    pub epsilon_micros: u64,
+    /// The brand's budget now.
+    pub budget: ledger::BudgetStatus,
+}
+
+impl Cost {
+    /// The budget can pay for it now.
+    pub fn affordable(&self) -> bool {
+        self.epsilon_micros <= self.budget.left()
+    }
+}
+
+/// The cost of `input` for `brand_id`, by the same rule [`ask`] charges.
+pub async fn cost(
+    db: &DatabaseConnection,
+    settings: &PrivacySettings,
+    brand_id: i64,
+    input: &QuestionInput,
+) -> Result<Cost, SegmentError> {
+    let question = Question::parse(input)?;
+    let epoch = cube::current_epoch(db)
+        .await?
+        .ok_or(SegmentError::NoEpoch)?;
+    let needs = needs(&question, brand_id);
+    let tables = stored(db, Some(epoch.id), &needs, brand_id)
+        .await?
+        .tables_to_pay();
+    Ok(Cost {
+        tables,
+        epsilon_micros: settings.epsilon_per_table_micros * tables,
+        budget: ledger::status(db, brand_id, settings, Utc::now()).await?,
+    })
+}
+
 /// Answers `input` for `brand_id`, asked as `conduct` (an analyst's
 /// question, an operator's reach preview): the brand's standing must allow
 /// it.

@@ -174,12 +174,21 @@ pub(crate) async fn answers_carry_metrics_and_privacy_metadata(backend: Backend)
         9
     );
 
-    let answer = app
-        .answer(
-            &token,
-            json!({ "population": "PLATFORM", "breakdown": ["PAID_MEMBER"], "metrics": ["PAID_MEMBER_SHARE", "BLACK_CARD_SHARE", "MEAN_ANNUAL_SPEND"] }),
-        )
-        .await;
+    let question = json!({ "population": "PLATFORM", "breakdown": ["PAID_MEMBER"], "metrics": ["PAID_MEMBER_SHARE", "BLACK_CARD_SHARE", "MEAN_ANNUAL_SPEND"] });
+    // A dry run says what it will cost, by the rule that charges it, and
+    // costs nothing itself.
+    const COST: &str = "query($q: AudienceQuestion!) { audienceCost(question: $q) { tables epsilon affordable budget { epsilonLeft } } }";
+    let cost = app.data(&token, COST, json!({ "q": question })).await["audienceCost"].clone();
+    assert_eq!(
+        cost,
+        json!({ "tables": 4, "epsilon": 0.4, "affordable": true, "budget": { "epsilonLeft": 1.0 } })
+    );
+    let answer = app.answer(&token, question.clone()).await;
+    let after = app.data(&token, COST, json!({ "q": question })).await["audienceCost"].clone();
+    assert_eq!(
+        (&after["tables"], &after["epsilon"]),
+        (&json!(0), &json!(0.0))
+    );
     // The spend history says what was asked, in the contract's names.
     let spends = app
         .data(

@@ -198,6 +198,35 @@ pub(crate) fn epsilon(micros: u64) -> f64 {
     micros as f64 / 1_000_000.0
 }
 
+/// What a question would cost now.
+#[derive(SimpleObject)]
+pub(crate) struct QuestionCost {
+    /// Tables you would pay for: your store's not yet released this epoch,
+    /// and platform ones you have not paid for this epoch.
+    pub(crate) tables: i64,
+    /// ε it would spend (0: asking it again is free).
+    pub(crate) epsilon: f64,
+    /// Your budget can pay for it now.
+    pub(crate) affordable: bool,
+    /// Your budget now.
+    pub(crate) budget: PrivacyBudget,
+}
+
+impl From<AudienceQuestion> for segments::QuestionInput {
+    fn from(question: AudienceQuestion) -> Self {
+        Self {
+            population: question.population.into(),
+            filters: question
+                .filters
+                .into_iter()
+                .map(|f| (segments::Dimension::from(f.dimension), f.values))
+                .collect(),
+            breakdown: question.breakdown.into_iter().map(Into::into).collect(),
+            metrics: question.metrics.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
 impl From<ledger::BudgetStatus> for PrivacyBudget {
     fn from(status: ledger::BudgetStatus) -> Self {
         Self {
