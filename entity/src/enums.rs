@@ -181,3 +181,18 @@ pub enum BenefitState {
     #[sea_orm(string_value = "RETIRED")]
     Retired,
 }
+
+/// Whose share of a brand's privacy budget a debit comes from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PrivacyPool {
+    /// The brand's analysts' audience questions.
+    #[sea_orm(string_value = "ANALYSTS")]
+    Analysts,
+    /// The brand's operators' benefit insights (reach, usage, renewal).
+    #[sea_orm(string_value = "OPERATORS")]
+    Operators,
+}

@@ -27,6 +27,7 @@ pub mod member_service;
 pub mod order_refund;
 pub mod paid_renewal;
 pub mod privacy_ledger;
+pub mod privacy_split;
 pub mod redemption;
 pub mod segment_answer;
 pub mod sku_price;

@@ -19,6 +19,8 @@ pub struct Model {
     pub epoch_id: i64,
     /// The normalised question, for the analyst's spend history.
     pub question: String,
+    /// Whose share of the brand's budget paid.
+    pub pool: crate::enums::PrivacyPool,
 }
 
 /// No navigable relations.

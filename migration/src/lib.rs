@@ -14,6 +14,7 @@ mod m20261125_000007_orders;
 mod m20261125_000008_birth_dates;
 mod m20261202_000009_partial_refunds;
 mod m20261202_000010_usage_policy;
+mod m20261202_000011_privacy_pools;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_birth_dates::Migration),
             Box::new(m20261202_000009_partial_refunds::Migration),
             Box::new(m20261202_000010_usage_policy::Migration),
+            Box::new(m20261202_000011_privacy_pools::Migration),
         ]
     }
 }

@@ -17,7 +17,7 @@ use crate::{
     error::{CodedError, ErrorCode},
     platform::to_business_local,
     privacy::{
-        PrivacySettings,
+        PrivacySettings, ledger,
         once::{self, Counts, ReleaseError, Released},
         shown,
     },
@@ -218,6 +218,7 @@ pub(crate) async fn usage(
             );
             let asked = Counts {
                 brand_id,
+                pool: ledger::pool_of(Conduct::Reach),
                 question: &question,
                 described: &described,
                 sensitivity: 2,

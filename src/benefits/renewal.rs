@@ -20,7 +20,7 @@ use crate::{
     error::{CodedError, ErrorCode},
     privacy::{
         NoiseInfo, PrivacySettings,
-        ledger::BudgetStatus,
+        ledger::{self, BudgetStatus},
         once::{self, Counts, ReleaseError},
         shown,
     },
@@ -170,6 +170,7 @@ pub(crate) async fn renewal(
     );
     let asked = Counts {
         brand_id,
+        pool: ledger::pool_of(Conduct::Reach),
         question: &question,
         described: &described,
         sensitivity: 2,

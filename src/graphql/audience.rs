@@ -3,18 +3,22 @@
 //! platform or its own store; there is no field that takes a brand id.
 
 use async_graphql::{
-    Context, ID, Object,
+    Context, ID, Object, SimpleObject,
     connection::{Connection, OpaqueCursor},
 };
 use chrono::Utc;
 
-use super::{ApiError, connection, db, decode_cursor, principal, privacy_settings};
+use super::{
+    ApiError, UserError, connection, db, decode_cursor, ids::parse_brand_id, outcome, principal,
+    privacy_settings, require,
+};
 use crate::graphql::types::audience::{
     AudienceAnswer, AudienceQuestion, DimensionInfo, PrivacyBudget, PrivacySpend, QuestionCost,
     epsilon,
 };
 use crate::{
-    auth::{Principal, Role},
+    auth::{BrandScope, Principal, Role},
+    brands,
     error::ErrorCode,
     pagination::PageRequest,
     privacy::ledger,
@@ -79,14 +83,41 @@ impl AudienceQuery {
         })
     }
 
-    /// Your brand's privacy budget now.
+    /// Your analysts' share of the brand's privacy budget now.
     async fn privacy_budget(&self, ctx: &Context<'_>) -> Result<PrivacyBudget, ApiError> {
         let brand = analyst_brand(principal(ctx)?)?;
         let settings = privacy_settings(ctx)?;
-        Ok(ledger::status(db(ctx)?, brand, settings, Utc::now())
+        let pool = ledger::pool_of(Conduct::Audience);
+        Ok(ledger::status(db(ctx)?, brand, pool, settings, Utc::now())
             .await
             .map_err(ApiError::from)?
             .into())
+    }
+
+    /// Both shares of your brand's privacy budget now: the analysts' and
+    /// the operators' (brand roles). One running out never blocks the
+    /// other.
+    async fn privacy_budgets(&self, ctx: &Context<'_>) -> Result<Vec<PrivacyBudget>, ApiError> {
+        let principal = principal(ctx)?;
+        require(
+            principal,
+            &[Role::BrandAnalyst, Role::BrandOperator],
+            "reading the privacy budget",
+        )?;
+        let brand = principal
+            .brand_id
+            .ok_or_else(|| ApiError::new(ErrorCode::Forbidden, "this credential has no brand"))?;
+        let (db, settings) = (db(ctx)?, privacy_settings(ctx)?);
+        let mut budgets = Vec::new();
+        for pool in [ledger::Pool::Analysts, ledger::Pool::Operators] {
+            budgets.push(
+                ledger::status(db, brand, pool, settings, Utc::now())
+                    .await
+                    .map_err(ApiError::from)?
+                    .into(),
+            );
+        }
+        Ok(budgets)
     }
 
     /// Your brand's budget debits, oldest first. Pass `first` or `last`, 1 to 100.
@@ -127,5 +158,53 @@ impl AudienceQuery {
                 multi_valued: d.is_multi_valued(),
             })
             .collect())
+    }
+}
+
+/// The result of `setPrivacySplit`.
+#[derive(SimpleObject)]
+pub(super) struct SetPrivacySplitPayload {
+    /// The brand's two shares after the change.
+    budgets: Vec<PrivacyBudget>,
+    /// Why it was not set.
+    user_errors: Vec<UserError>,
+}
+
+/// Privacy budget settings.
+#[derive(Default)]
+pub(super) struct AudienceMutation;
+
+#[Object]
+impl AudienceMutation {
+    /// Splits a brand's privacy budget between its analysts (this share of
+    /// the daily and 30-day limits) and its operators (the rest); the
+    /// default is 0.8 (ADMIN).
+    async fn set_privacy_split(
+        &self,
+        ctx: &Context<'_>,
+        brand_id: ID,
+        analyst_share: f64,
+    ) -> Result<SetPrivacySplitPayload, ApiError> {
+        let principal = principal(ctx)?;
+        require(principal, &[Role::Admin], "splitting privacy budgets")?;
+        let (db, settings) = (db(ctx)?, privacy_settings(ctx)?);
+        let brand = brands::get(db, BrandScope::All, parse_brand_id(&brand_id)?).await?;
+        let result = ledger::set_split(db, brand.id, analyst_share, &principal.subject).await;
+        let (set, user_errors) = outcome(result, |_| "analystShare".to_owned())?;
+        let mut budgets = Vec::new();
+        if set.is_some() {
+            for pool in [ledger::Pool::Analysts, ledger::Pool::Operators] {
+                budgets.push(
+                    ledger::status(db, brand.id, pool, settings, Utc::now())
+                        .await
+                        .map_err(ApiError::from)?
+                        .into(),
+                );
+            }
+        }
+        Ok(SetPrivacySplitPayload {
+            budgets,
+            user_errors,
+        })
     }
 }

@@ -45,6 +45,7 @@ pub struct Query(
 /// The mutation root, merged from every capability's mutations.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
+    audience::AudienceMutation,
     criteria::CriteriaMutation,
     onboarding::OnboardingMutation,
     benefits::BenefitMutation,

@@ -4,24 +4,108 @@
 //! never overspend; noise is drawn only after the debit succeeded.
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone as _, Utc};
-use entity::privacy_ledger;
+pub(crate) use entity::enums::PrivacyPool as Pool;
+use entity::{privacy_ledger, privacy_split};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, QueryFilter as _,
-    QueryOrder as _,
+    QueryOrder as _, sea_query::OnConflict,
 };
 
 use super::PrivacySettings;
 use crate::{
     error::{CodedError, ErrorCode},
     platform::BUSINESS_TZ,
+    standing::Conduct,
 };
+
+/// The analysts' share of a brand's daily and 30-day limits when no admin
+/// set one; the operators keep the rest (at the defaults, ε 0.2 a day:
+/// two benefit insights).
+pub(crate) const DEFAULT_ANALYST_SHARE: f64 = 0.8;
+
+/// Whose share pays for an ask: analysts' audience questions, operators'
+/// benefit insights (reach, usage, renewal).
+pub(crate) fn pool_of(conduct: Conduct) -> Pool {
+    match conduct {
+        Conduct::Audience => Pool::Analysts,
+        _ => Pool::Operators,
+    }
+}
+
+/// A brand's analyst share: the admin's, or the default.
+pub(crate) async fn analyst_share(db: &impl ConnectionTrait, brand_id: i64) -> Result<f64, DbErr> {
+    Ok(privacy_split::Entity::find_by_id(brand_id)
+        .one(db)
+        .await?
+        .map_or(DEFAULT_ANALYST_SHARE, |split| split.analyst_share))
+}
+
+/// Why a split could not be set.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SplitError {
+    /// The share is not between 0 and 1.
+    #[error("`analystShare` must be between 0 and 1")]
+    OutOfRange,
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl CodedError for SplitError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::OutOfRange => ErrorCode::BadUserInput,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+/// Sets a brand's split (the caller checked the brand exists), audited.
+pub(crate) async fn set_split(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    analyst_share: f64,
+    actor: &str,
+) -> Result<(), SplitError> {
+    if !(0.0..=1.0).contains(&analyst_share) {
+        return Err(SplitError::OutOfRange);
+    }
+    privacy_split::Entity::insert(privacy_split::ActiveModel {
+        brand_id: Set(brand_id),
+        analyst_share: Set(analyst_share),
+        set_by: Set(actor.to_owned()),
+        set_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(privacy_split::Column::BrandId)
+            .update_columns([
+                privacy_split::Column::AnalystShare,
+                privacy_split::Column::SetBy,
+                privacy_split::Column::SetAt,
+            ])
+            .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    crate::audit::record(
+        db,
+        actor,
+        "privacy_split.set",
+        &format!("brand:{brand_id}"),
+        serde_json::json!({ "analystShare": analyst_share }),
+    )
+    .await?;
+    Ok(())
+}
 
 /// Length of the rolling window.
 pub(crate) const ROLLING_WINDOW_DAYS: i64 = 30;
 
-/// A brand's budget at one moment.
+/// A brand's budget at one moment, for one pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BudgetStatus {
+    /// Whose share it is.
+    pub pool: Pool,
     /// ε allowed per calendar day (Asia/Shanghai), in millionths.
     pub daily_limit: u64,
     /// ε spent today, in millionths.
@@ -114,19 +198,34 @@ pub(crate) async fn lock(txn: &impl ConnectionTrait, brand_id: i64) -> Result<()
 async fn recent(
     db: &impl ConnectionTrait,
     brand_id: i64,
+    pool: Pool,
     now: DateTime<Utc>,
 ) -> Result<Vec<privacy_ledger::Model>, DbErr> {
     privacy_ledger::Entity::find()
         .filter(privacy_ledger::Column::BrandId.eq(brand_id))
+        .filter(privacy_ledger::Column::Pool.eq(pool))
         .filter(privacy_ledger::Column::At.gt(now - Duration::days(ROLLING_WINDOW_DAYS)))
         .order_by_asc(privacy_ledger::Column::At)
         .all(db)
         .await
 }
 
+/// A pool's share of a limit (in ε millionths), the share taken to the
+/// nearest millionth so 0.8 and 0.2 split ε 1 into exactly 0.8 and 0.2.
+fn share_of(limit: u64, pool: Pool, analyst_share: f64) -> u64 {
+    let analysts = (analyst_share.clamp(0.0, 1.0) * 1e6).round() as u64;
+    let ppm = match pool {
+        Pool::Analysts => analysts,
+        Pool::Operators => 1_000_000 - analysts,
+    };
+    // Limits are at most a few ε, so the product stays far inside u64.
+    limit.saturating_mul(ppm) / 1_000_000
+}
+
 fn summarise(
     entries: &[privacy_ledger::Model],
     settings: &PrivacySettings,
+    (pool, analyst_share): (Pool, f64),
     now: DateTime<Utc>,
 ) -> BudgetStatus {
     let (day_start, day_end) = business_day(now);
@@ -138,10 +237,11 @@ fn summarise(
             .sum()
     };
     BudgetStatus {
-        daily_limit: settings.daily_budget_micros,
+        pool,
+        daily_limit: share_of(settings.daily_budget_micros, pool, analyst_share),
         daily_spent: spent(day_start),
         daily_resets_at: day_end,
-        rolling_limit: settings.thirty_day_budget_micros,
+        rolling_limit: share_of(settings.thirty_day_budget_micros, pool, analyst_share),
         rolling_spent: spent(now - Duration::days(ROLLING_WINDOW_DAYS)),
     }
 }
@@ -150,10 +250,17 @@ fn summarise(
 pub(crate) async fn status(
     db: &impl ConnectionTrait,
     brand_id: i64,
+    pool: Pool,
     settings: &PrivacySettings,
     now: DateTime<Utc>,
 ) -> Result<BudgetStatus, DbErr> {
-    Ok(summarise(&recent(db, brand_id, now).await?, settings, now))
+    let share = analyst_share(db, brand_id).await?;
+    Ok(summarise(
+        &recent(db, brand_id, pool, now).await?,
+        settings,
+        (pool, share),
+        now,
+    ))
 }
 
 /// Debits `epsilon_micros` from the brand, or refuses with the time the
@@ -161,15 +268,16 @@ pub(crate) async fn status(
 #[tracing::instrument(skip(txn, question, settings))]
 pub(crate) async fn debit(
     txn: &impl ConnectionTrait,
-    brand_id: i64,
+    (brand_id, pool): (i64, Pool),
     epsilon_micros: u64,
     epoch_id: i64,
     question: &str,
     settings: &PrivacySettings,
     now: DateTime<Utc>,
 ) -> Result<BudgetStatus, LedgerError> {
-    let entries = recent(txn, brand_id, now).await?;
-    let status = summarise(&entries, settings, now);
+    let entries = recent(txn, brand_id, pool, now).await?;
+    let share = analyst_share(txn, brand_id).await?;
+    let status = summarise(&entries, settings, (pool, share), now);
     let daily_ok = status.daily_spent + epsilon_micros <= status.daily_limit;
     let rolling_ok = status.rolling_spent + epsilon_micros <= status.rolling_limit;
     if !daily_ok || !rolling_ok {
@@ -202,6 +310,7 @@ pub(crate) async fn debit(
         epsilon_micros: Set(epsilon_micros as i64),
         epoch_id: Set(epoch_id),
         question: Set(question.to_owned()),
+        pool: Set(pool),
         ..Default::default()
     })
     .exec(txn)
@@ -227,6 +336,16 @@ pub(crate) async fn history(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_split_divides_a_limit_exactly() {
+        for share in [0.8, 0.7, 0.0, 1.0, 0.333_333] {
+            let analysts = share_of(1_000_000, Pool::Analysts, share);
+            let operators = share_of(1_000_000, Pool::Operators, share);
+            assert_eq!(analysts + operators, 1_000_000, "{share}");
+        }
+        assert_eq!(share_of(1_000_000, Pool::Operators, 0.8), 200_000);
+    }
 
     #[test]
     fn epsilon_formats_as_a_short_decimal() {

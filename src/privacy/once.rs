@@ -25,6 +25,8 @@ use crate::{
 pub(crate) struct Counts<'a> {
     /// The brand asking (and paying).
     pub brand_id: i64,
+    /// Whose share of its budget pays.
+    pub pool: ledger::Pool,
     /// The question's stable key: the same key is the same answer.
     pub question: &'a str,
     /// What the ledger records the debit for.
@@ -118,7 +120,7 @@ pub(crate) async fn release_once(
             noisy: table.noisy,
             noise: table.noise,
             epsilon_spent_micros: 0,
-            budget: ledger::status(db, counts.brand_id, settings, counts.now).await?,
+            budget: ledger::status(db, counts.brand_id, counts.pool, settings, counts.now).await?,
         })
     };
     if let Some(table) = stored(db, epoch, counts).await? {
@@ -133,7 +135,7 @@ pub(crate) async fn release_once(
     let epsilon = settings.epsilon_per_table_micros;
     let budget = ledger::debit(
         &txn,
-        counts.brand_id,
+        (counts.brand_id, counts.pool),
         epsilon,
         epoch,
         counts.described,

@@ -357,7 +357,14 @@ pub async fn cost(
     Ok(Cost {
         tables,
         epsilon_micros: settings.epsilon_per_table_micros * tables,
-        budget: ledger::status(db, brand_id, settings, Utc::now()).await?,
+        budget: ledger::status(
+            db,
+            brand_id,
+            ledger::pool_of(Conduct::Audience),
+            settings,
+            Utc::now(),
+        )
+        .await?,
     })
 }
 
@@ -376,11 +383,12 @@ pub async fn ask(
     standing::require::<SegmentError>(db, brand_id, conduct).await?;
     // A concurrent release of the same platform table by another brand
     // makes our insert fail; the second attempt finds it stored.
-    match ask_once(db, settings, brand_id, &question).await {
+    let payer = (brand_id, ledger::pool_of(conduct));
+    match ask_once(db, settings, payer, &question).await {
         Err(SegmentError::Db(error))
             if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
         {
-            ask_once(db, settings, brand_id, &question).await
+            ask_once(db, settings, payer, &question).await
         }
         other => other,
     }
@@ -389,7 +397,7 @@ pub async fn ask(
 async fn ask_once(
     db: &DatabaseConnection,
     settings: &PrivacySettings,
-    brand_id: i64,
+    (brand_id, pool): (i64, ledger::Pool),
     question: &Question,
 ) -> Result<Answer, SegmentError> {
     // Fast path: every table already released in the current epoch, read
@@ -401,7 +409,7 @@ async fn ask_once(
         && found.missing.is_empty()
         && found.unpaid.is_empty()
     {
-        let budget = ledger::status(db, brand_id, settings, Utc::now()).await?;
+        let budget = ledger::status(db, brand_id, pool, settings, Utc::now()).await?;
         return Ok(assemble(
             question,
             &needs,
@@ -433,7 +441,7 @@ async fn ask_once(
     let budget = if cost > 0 {
         ledger::debit(
             &txn,
-            brand_id,
+            (brand_id, pool),
             cost,
             epoch.id,
             &question.describe(),
@@ -442,7 +450,7 @@ async fn ask_once(
         )
         .await?
     } else {
-        ledger::status(&txn, brand_id, settings, now).await?
+        ledger::status(&txn, brand_id, pool, settings, now).await?
     };
     // Noise is drawn only now, after the debit.
     let cap = u64::try_from(epoch.multi_value_cap).unwrap_or(1).max(1);

@@ -155,6 +155,8 @@ pub(crate) struct AudienceAnswer {
 /// A brand's privacy budget.
 #[derive(SimpleObject)]
 pub(crate) struct PrivacyBudget {
+    /// Whose share of the brand's budget this is.
+    pub(crate) pool: PrivacyPool,
     /// ε that can be spent right now.
     pub(crate) epsilon_left: f64,
     /// ε allowed per calendar day (Asia/Shanghai).
@@ -167,6 +169,16 @@ pub(crate) struct PrivacyBudget {
     pub(crate) rolling_limit: f64,
     /// ε spent in the last 30 days.
     pub(crate) rolling_spent: f64,
+}
+
+/// Whose share of a brand's privacy budget.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::PrivacyPool")]
+pub enum PrivacyPool {
+    /// The analysts' audience questions.
+    Analysts,
+    /// The operators' benefit insights: reach previews, usage, renewal.
+    Operators,
 }
 
 /// One debit of the budget.
@@ -230,6 +242,7 @@ impl From<AudienceQuestion> for segments::QuestionInput {
 impl From<ledger::BudgetStatus> for PrivacyBudget {
     fn from(status: ledger::BudgetStatus) -> Self {
         Self {
+            pool: status.pool.into(),
             epsilon_left: epsilon(status.left()),
             daily_limit: epsilon(status.daily_limit),
             daily_spent: epsilon(status.daily_spent),

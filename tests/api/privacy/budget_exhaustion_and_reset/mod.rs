@@ -26,12 +26,13 @@ async fn backdate(app: &TestApp, days: i64) {
 }
 
 pub(crate) async fn an_exhausted_budget_says_when_it_resets(backend: Backend) {
+    // The analysts' share (0.8 by default): ε 0.8 a day, 1.2 in 30 days.
     let app = TestApp::spawn_with(backend, &["--privacy-30-day-budget", "1.5"]).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
-    for i in 0..10 {
+    for i in 0..8 {
         app.answer(&token, question(i)).await;
     }
-    let (_, body) = app.ask(&token, question(10)).await;
+    let (_, body) = app.ask(&token, question(8)).await;
     assert_eq!(error_codes(&body), ["PRIVACY_BUDGET_EXHAUSTED"], "{body}");
     let resets_at: DateTime<Utc> = body["errors"][0]["extensions"]["resetsAt"]
         .as_str()
@@ -59,15 +60,48 @@ pub(crate) async fn an_exhausted_budget_says_when_it_resets(backend: Backend) {
     assert_eq!(again["privacy"]["epsilonSpent"], 0.0);
     // Another brand's budget is its own.
     let other = app.token(Role::BrandAnalyst, Some(2)).await;
-    app.answer(&other, question(10)).await;
+    app.answer(&other, question(8)).await;
+    // So is the brand's operators' share.
+    let operator = app.token(Role::BrandOperator, Some(1)).await;
+    let budgets = app
+        .data(
+            &operator,
+            "{ privacyBudgets { pool epsilonLeft } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        budgets["privacyBudgets"],
+        json!([{ "pool": "ANALYSTS", "epsilonLeft": 0.0 }, { "pool": "OPERATORS", "epsilonLeft": 0.2 }])
+    );
 
-    // A day later the daily budget is back, but the 30-day limit (1.5) binds
-    // after five more tables, until the first debits leave the window.
+    // ADMIN may split a brand's budget otherwise; nobody else may.
+    const SPLIT: &str =
+        "mutation($b: ID!, $s: Float!) { setPrivacySplit(brandId: $b, analystShare: $s) {
+      budgets { pool dailyLimit } userErrors { field code } } }";
+    let admin = app.token(Role::Admin, None).await;
+    let split = app.data(&admin, SPLIT, json!({ "b": "2", "s": 0.5 })).await;
+    assert_eq!(
+        split["setPrivacySplit"]["budgets"],
+        json!([{ "pool": "ANALYSTS", "dailyLimit": 0.5 }, { "pool": "OPERATORS", "dailyLimit": 0.5 }])
+    );
+    let bad = app.data(&admin, SPLIT, json!({ "b": "2", "s": 1.5 })).await;
+    assert_eq!(
+        bad["setPrivacySplit"]["userErrors"],
+        json!([{ "field": ["analystShare"], "code": "BAD_USER_INPUT" }])
+    );
+    let (_, body) = app
+        .graphql(&operator, SPLIT, json!({ "b": "1", "s": 1.0 }))
+        .await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+
+    // A day later the daily budget is back, but the 30-day limit (1.2) binds
+    // after four more tables, until the first debits leave the window.
     backdate(&app, 2).await;
-    for i in 11..16 {
+    for i in 9..13 {
         app.answer(&token, question(i)).await;
     }
-    let (_, body) = app.ask(&token, question(16)).await;
+    let (_, body) = app.ask(&token, question(13)).await;
     assert_eq!(error_codes(&body), ["PRIVACY_BUDGET_EXHAUSTED"], "{body}");
     let resets_at: DateTime<Utc> = body["errors"][0]["extensions"]["resetsAt"]
         .as_str()
