@@ -107,17 +107,10 @@ impl AudienceQuery {
         let brand = principal
             .brand_id
             .ok_or_else(|| ApiError::new(ErrorCode::Forbidden, "this credential has no brand"))?;
-        let (db, settings) = (db(ctx)?, privacy_settings(ctx)?);
-        let mut budgets = Vec::new();
-        for pool in [ledger::Pool::Analysts, ledger::Pool::Operators] {
-            budgets.push(
-                ledger::status(db, brand, pool, settings, Utc::now())
-                    .await
-                    .map_err(ApiError::from)?
-                    .into(),
-            );
-        }
-        Ok(budgets)
+        let statuses = ledger::statuses(db(ctx)?, brand, privacy_settings(ctx)?, Utc::now())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(statuses.into_iter().map(Into::into).collect())
     }
 
     /// Your brand's budget debits, oldest first. Pass `first` or `last`, 1 to 100.
@@ -191,17 +184,15 @@ impl AudienceMutation {
         let brand = brands::get(db, BrandScope::All, parse_brand_id(&brand_id)?).await?;
         let result = ledger::set_split(db, brand.id, analyst_share, &principal.subject).await;
         let (set, user_errors) = outcome(result, |_| "analystShare".to_owned())?;
-        let mut budgets = Vec::new();
-        if set.is_some() {
-            for pool in [ledger::Pool::Analysts, ledger::Pool::Operators] {
-                budgets.push(
-                    ledger::status(db, brand.id, pool, settings, Utc::now())
-                        .await
-                        .map_err(ApiError::from)?
-                        .into(),
-                );
-            }
-        }
+        let budgets = match set {
+            Some(()) => ledger::statuses(db, brand.id, settings, Utc::now())
+                .await
+                .map_err(ApiError::from)?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            None => Vec::new(),
+        };
         Ok(SetPrivacySplitPayload {
             budgets,
             user_errors,

@@ -263,6 +263,20 @@ pub(crate) async fn status(
     ))
 }
 
+/// Both shares of the brand's budget now, analysts' first.
+pub(crate) async fn statuses(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    settings: &PrivacySettings,
+    now: DateTime<Utc>,
+) -> Result<Vec<BudgetStatus>, DbErr> {
+    let mut all = Vec::new();
+    for pool in [Pool::Analysts, Pool::Operators] {
+        all.push(status(db, brand_id, pool, settings, now).await?);
+    }
+    Ok(all)
+}
+
 /// Debits `epsilon_micros` from the brand, or refuses with the time the
 /// budget allows it again. Call after [`lock`], in the same transaction.
 #[tracing::instrument(skip(txn, question, settings))]
