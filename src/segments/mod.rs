@@ -98,6 +98,27 @@ pub struct AnswerCell {
     pub mean_annual_spend_cents: Option<i64>,
     /// Store share ÷ platform share × 100.
     pub tgi: Option<f64>,
+    /// 95% of such member counts are within this many of the truth.
+    pub members_interval95: Option<i64>,
+    /// Half-width of a 95% interval on `paid_member_share` (0 when the
+    /// cell is split by paid membership, so the share is known).
+    pub paid_member_share_interval95: Option<f64>,
+    /// Half-width of a 95% interval on `black_card_share`.
+    pub black_card_share_interval95: Option<f64>,
+    /// The noise is at least half the member count: read the cell as
+    /// "few", not as a number.
+    pub noise_dominates: bool,
+}
+
+/// The half-width of a 95% interval on a ratio of two noisy counts with
+/// 95% half-widths `numerator` and `denominator` (independent noise, first
+/// order): √(n² + (r·d)²) ÷ count, at most 1.
+fn ratio_interval95(ratio: f64, numerator: i64, denominator: i64, count: i64) -> f64 {
+    if count <= 0 {
+        return 1.0;
+    }
+    let (n, d) = (numerator as f64, ratio * denominator as f64);
+    ((n * n + d * d).sqrt() / count as f64).min(1.0)
 }
 
 /// What an answer cost and how it was protected.
@@ -577,9 +598,28 @@ fn assemble(
                     black_card_share: None,
                     mean_annual_spend_cents: None,
                     tgi: None,
+                    members_interval95: None,
+                    paid_member_share_interval95: None,
+                    black_card_share_interval95: None,
+                    noise_dominates: false,
                 };
             }
             let m = members.values[i];
+            let count_i95 = members.noise.interval95;
+            // A share of the cell's members from another noisy table, with
+            // its interval; known exactly when the cell is split by it.
+            let share_of = |kind, dimension| {
+                let t = table(scope, kind)?;
+                Some(match question.cells.known_share(key, dimension) {
+                    Some(known) => (known, 0.0),
+                    None => {
+                        let r = ratio(t.values[i], m)?;
+                        (r, ratio_interval95(r, t.noise.interval95, count_i95, m))
+                    }
+                })
+            };
+            let paid = share_of(TableKind::PaidMembers, Dimension::PaidMember);
+            let black = share_of(TableKind::BlackCardMembers, Dimension::BlackCard);
             let share = ratio(m, shown_members);
             let tgi = platform.and_then(|p| {
                 let platform_m = p.values[i];
@@ -592,22 +632,16 @@ fn assemble(
                 suppressed: false,
                 members: Some(m),
                 share,
-                paid_member_share: table(scope, TableKind::PaidMembers).and_then(|t| {
-                    question
-                        .cells
-                        .known_share(key, Dimension::PaidMember)
-                        .or_else(|| ratio(t.values[i], m))
-                }),
-                black_card_share: table(scope, TableKind::BlackCardMembers).and_then(|t| {
-                    question
-                        .cells
-                        .known_share(key, Dimension::BlackCard)
-                        .or_else(|| ratio(t.values[i], m))
-                }),
+                paid_member_share: paid.map(|(share, _)| share),
+                black_card_share: black.map(|(share, _)| share),
                 mean_annual_spend_cents: table(scope, TableKind::SpendSum).map(|t| {
                     (t.values[i].max(0) * 100 / m.max(1)).min(cube::SPEND_CLAMP_YUAN * 100)
                 }),
                 tgi,
+                members_interval95: Some(count_i95),
+                paid_member_share_interval95: paid.map(|(_, interval)| interval),
+                black_card_share_interval95: black.map(|(_, interval)| interval),
+                noise_dominates: count_i95.saturating_mul(2) >= m,
             }
         })
         .collect::<Vec<_>>();
@@ -623,5 +657,20 @@ fn assemble(
             epoch_id: parts.epoch_id,
         },
         cells,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ratio_interval95;
+
+    /// Both counts' noise adds in quadrature, over the count; capped at 1.
+    #[test]
+    fn a_ratio_interval_adds_both_noises() {
+        // r = 0.5 of 1,000 members, each count ±30: √(30² + 15²) ÷ 1,000.
+        let half = ratio_interval95(0.5, 30, 30, 1_000);
+        assert!((half - (900.0_f64 + 225.0).sqrt() / 1_000.0).abs() < 1e-12);
+        assert_eq!(ratio_interval95(0.5, 30, 30, 10), 1.0);
+        assert_eq!(ratio_interval95(0.5, 30, 30, 0), 1.0);
     }
 }

@@ -215,6 +215,25 @@ pub(crate) async fn answers_carry_metrics_and_privacy_metadata(backend: Backend)
     assert!((privacy["budget"]["epsilonLeft"].as_f64().expect("left") - 0.4).abs() < 1e-9);
     let cells = answer["cells"].as_array().expect("cells");
     assert_eq!(cells.len(), 2);
+    // Every shown cell says how far it may be off, and when the noise is
+    // as large as the number; a share known from the breakdown is exact.
+    for cell in cells.iter().filter(|c| c["suppressed"] == false) {
+        let members = cell["members"].as_i64().expect("members");
+        let interval = cell["membersInterval95"].as_i64().expect("interval");
+        assert_eq!(
+            interval,
+            privacy["countInterval95"].as_i64().expect("count interval")
+        );
+        assert_eq!(cell["noiseDominates"], 2 * interval >= members, "{cell}");
+        assert_eq!(
+            cell["paidMemberShareInterval95"], 0.0,
+            "known from the breakdown"
+        );
+        let black = cell["blackCardShareInterval95"]
+            .as_f64()
+            .expect("black interval");
+        assert!(black > 0.0 && black <= 1.0, "{cell}");
+    }
     let no = &cells[0];
     let yes = &cells[1];
     assert_eq!(

@@ -483,7 +483,8 @@ pub(crate) const AUDIENCE: &str = r#"
 query($q: AudienceQuestion!) {
   audience(question: $q) {
     shownMembers
-    cells { key { dimension value } suppressed members share paidMemberShare blackCardShare meanAnnualSpendCents tgi }
+    cells { key { dimension value } suppressed members share paidMemberShare blackCardShare meanAnnualSpendCents tgi
+            membersInterval95 paidMemberShareInterval95 blackCardShareInterval95 noiseDominates }
     privacy {
       epsilonSpent countNoiseScale countInterval95 countSensitivity spendNoiseScale
       suppressedCells minimumCellSize dataEpoch

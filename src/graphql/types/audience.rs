@@ -114,6 +114,16 @@ pub(crate) struct AudienceCell {
     pub(crate) mean_annual_spend_cents: Option<i64>,
     /// Target group index (100 = same share as on the platform).
     pub(crate) tgi: Option<f64>,
+    /// 95% of such member counts are within this many of the truth.
+    pub(crate) members_interval95: Option<i64>,
+    /// Half-width of a 95% interval on `paidMemberShare` (0 when the cell
+    /// is split by PAID_MEMBER).
+    pub(crate) paid_member_share_interval95: Option<f64>,
+    /// Half-width of a 95% interval on `blackCardShare`.
+    pub(crate) black_card_share_interval95: Option<f64>,
+    /// The noise is at least half the member count: read the cell as
+    /// "few", not as a number.
+    pub(crate) noise_dominates: bool,
 }
 
 /// How an answer was protected and what it cost.
@@ -282,6 +292,10 @@ impl From<segments::Answer> for AudienceAnswer {
                     black_card_share: cell.black_card_share,
                     mean_annual_spend_cents: cell.mean_annual_spend_cents,
                     tgi: cell.tgi,
+                    members_interval95: cell.members_interval95,
+                    paid_member_share_interval95: cell.paid_member_share_interval95,
+                    black_card_share_interval95: cell.black_card_share_interval95,
+                    noise_dominates: cell.noise_dominates,
                 })
                 .collect(),
             shown_members: answer.shown_members,
