@@ -70,6 +70,9 @@ enum TableKind {
     PaidMembers,
     BlackCardMembers,
     SpendSum,
+    /// The population's members in one cell: a multi-valued breakdown's
+    /// member shares divide by it.
+    PopulationMembers,
 }
 
 /// A released (noisy) table as stored.
@@ -147,6 +150,12 @@ pub struct Answer {
     pub cells: Vec<AnswerCell>,
     /// Sum of the shown cells' members (never includes suppressed cells).
     pub shown_members: i64,
+    /// A member may be in several cells (a multi-valued breakdown): each
+    /// cell's share is of the population's members.
+    pub overlapping: bool,
+    /// The population's members (noisy), for overlapping cells; none when
+    /// under the minimum cell size.
+    pub population_members: Option<i64>,
     /// Metadata.
     pub privacy: AnswerPrivacy,
 }
@@ -260,6 +269,13 @@ fn needs(question: &Question, brand_id: i64) -> Vec<Need> {
         scope,
     };
     let mut needs = vec![own(TableKind::Members)];
+    if question.cells.overlapping() {
+        needs.push(Need {
+            cells: question.cells.population_total(),
+            kind: TableKind::PopulationMembers,
+            scope,
+        });
+    }
     for metric in &question.metrics {
         needs.push(match metric {
             Metric::PaidMemberShare => own(TableKind::PaidMembers),
@@ -489,7 +505,7 @@ async fn ask_once(
             .map(|key| {
                 let cell = truth.get(key).copied().unwrap_or_default();
                 match need.kind {
-                    TableKind::Members => cell.members,
+                    TableKind::Members | TableKind::PopulationMembers => cell.members,
                     TableKind::PaidMembers => cell.paid,
                     TableKind::BlackCardMembers => cell.black,
                     TableKind::SpendSum => cell.spend,
@@ -576,6 +592,13 @@ fn assemble(
         })
         .unwrap_or(0);
     let ratio = |num: i64, den: i64| (den > 0).then(|| (num as f64 / den as f64).clamp(0.0, 1.0));
+    // A multi-valued breakdown's population, when shown.
+    let population = table(scope, TableKind::PopulationMembers).map(|t| {
+        t.values
+            .first()
+            .copied()
+            .filter(|total| privacy::shown(*total, settings))
+    });
     let keys = question.cells.keys();
     let cells = keys
         .iter()
@@ -620,13 +643,21 @@ fn assemble(
             };
             let paid = share_of(TableKind::PaidMembers, Dimension::PaidMember);
             let black = share_of(TableKind::BlackCardMembers, Dimension::BlackCard);
-            let share = ratio(m, shown_members);
+            // TGI compares like with like: both sides' shares of their
+            // shown cells.
+            let cell_share = ratio(m, shown_members);
             let tgi = platform.and_then(|p| {
                 let platform_m = p.values[i];
                 let platform_share = ratio(platform_m, platform_shown)
                     .filter(|_| privacy::shown(platform_m, settings))?;
-                (platform_share > 0.0).then(|| share.unwrap_or(0.0) / platform_share * 100.0)
+                (platform_share > 0.0).then(|| cell_share.unwrap_or(0.0) / platform_share * 100.0)
             });
+            // Cells that overlap are shares of the population's members
+            // (they may sum past 1); others of the shown cells.
+            let share = match population {
+                Some(total) => total.and_then(|t| ratio(m, t)),
+                None => cell_share,
+            };
             AnswerCell {
                 key: labels,
                 suppressed: false,
@@ -647,6 +678,8 @@ fn assemble(
         .collect::<Vec<_>>();
     Answer {
         shown_members,
+        overlapping: question.cells.overlapping(),
+        population_members: population.flatten(),
         privacy: AnswerPrivacy {
             epsilon_spent_micros: parts.epsilon_spent_micros,
             count_noise: members.noise,

@@ -231,6 +231,23 @@ impl Cells {
         self.breakdown.iter().any(|d| d.is_multi_valued())
     }
 
+    /// The one cell of every member the question's cells are drawn from:
+    /// no breakdown, and no multi-valued filter (a member share of an
+    /// interest is of all the population's members, not of those holding
+    /// some interest).
+    pub fn population_total(&self) -> Self {
+        Self {
+            population: self.population,
+            filters: self
+                .filters
+                .iter()
+                .filter(|(d, _)| !d.is_multi_valued())
+                .map(|(d, v)| (*d, v.clone()))
+                .collect(),
+            breakdown: Vec::new(),
+        }
+    }
+
     /// The same cells over the whole platform (TGI's denominator).
     pub fn on_platform(&self) -> Self {
         Self {

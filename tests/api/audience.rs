@@ -260,6 +260,23 @@ pub(crate) async fn answers_carry_metrics_and_privacy_metadata(backend: Backend)
     assert_eq!(answer["privacy"]["countSensitivity"], 5);
     assert_eq!(answer["privacy"]["countNoiseScale"], 50.0);
     assert_eq!(answer["cells"].as_array().expect("cells").len(), 14);
+    // Its shares are of members (who hold several interests), not of
+    // interest mentions: they sum past 1, each is members ÷ the
+    // population's (noisy) members.
+    assert_eq!(answer["overlapping"], true);
+    let population = answer["populationMembers"].as_i64().expect("population");
+    assert!((population - 2_000).abs() < 100, "{population}");
+    let mut sum = 0.0;
+    for cell in answer["cells"].as_array().expect("cells") {
+        if let (Some(members), Some(share)) = (cell["members"].as_i64(), cell["share"].as_f64()) {
+            assert!(
+                (share - (members as f64 / population as f64).min(1.0)).abs() < 1e-9,
+                "{cell}"
+            );
+            sum += share;
+        }
+    }
+    assert!(sum > 1.2, "members hold several interests: {sum}");
 
     // TGI: the store against the platform, on the same cells.
     let answer = app

@@ -482,7 +482,7 @@ pub(crate) fn error_codes(body: &Value) -> Vec<String> {
 pub(crate) const AUDIENCE: &str = r#"
 query($q: AudienceQuestion!) {
   audience(question: $q) {
-    shownMembers
+    shownMembers overlapping populationMembers
     cells { key { dimension value } suppressed members share paidMemberShare blackCardShare meanAnnualSpendCents tgi
             membersInterval95 paidMemberShareInterval95 blackCardShareInterval95 noiseDominates }
     privacy {

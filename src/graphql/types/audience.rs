@@ -104,7 +104,8 @@ pub(crate) struct AudienceCell {
     pub(crate) suppressed: bool,
     /// Members in the cell (noisy).
     pub(crate) members: Option<i64>,
-    /// The cell's share of the answer's shown members.
+    /// The cell's share of the answer's shown members; for overlapping
+    /// cells, of the population's members (`populationMembers`).
     pub(crate) share: Option<f64>,
     /// Share of the cell's members who are paid members.
     pub(crate) paid_member_share: Option<f64>,
@@ -158,6 +159,14 @@ pub(crate) struct AudienceAnswer {
     /// Sum of the shown cells' members; suppressed cells are never in it,
     /// so it can't be used to recover them.
     pub(crate) shown_members: i64,
+    /// A member may be in several cells (INTEREST, SERVICE breakdowns):
+    /// each cell's `share` is then of `populationMembers`, and shares may
+    /// sum past 1.
+    pub(crate) overlapping: bool,
+    /// The members the question's cells are drawn from (noisy), for
+    /// overlapping cells; null otherwise or when under the minimum cell
+    /// size.
+    pub(crate) population_members: Option<i64>,
     /// Privacy metadata.
     pub(crate) privacy: AnswerPrivacy,
 }
@@ -299,6 +308,8 @@ impl From<segments::Answer> for AudienceAnswer {
                 })
                 .collect(),
             shown_members: answer.shown_members,
+            overlapping: answer.overlapping,
+            population_members: answer.population_members,
             privacy: AnswerPrivacy {
                 epsilon_spent: epsilon(privacy.epsilon_spent_micros),
                 count_noise_scale,
