@@ -139,6 +139,9 @@ impl Snapshot {
             verdict.inputs.retain(|(name, _)| own_input(name));
             verdict.percentile = verdict.percentile.map(percentile_band);
             if verdict.judged_on == JudgedOn::WilsonLowerBound95 {
+                // A live exact ratio of member counts: `entryMeasures`
+                // shows it released through the privacy engine.
+                verdict.value = None;
                 verdict.judged_value = None;
                 verdict.margin = None;
                 verdict.what_if = None;

@@ -9,15 +9,22 @@ pub(crate) mod policy;
 
 use std::collections::HashMap;
 
-use chrono::{Datelike as _, Duration, Months, NaiveDate};
+use chrono::{DateTime, Datelike as _, Duration, Months, NaiveDate, Utc};
 use entity::{brand, category_sales, sku_price, social_mention};
 use sea_orm::{
-    ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, QueryFilter as _, Statement,
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
+    QueryFilter as _, Statement,
 };
 
 use crate::{
     auth::BrandScope,
     error::{CodedError, ErrorCode},
+    privacy::{
+        PrivacySettings, ledger,
+        once::{self, Counts, ReleaseError},
+        shown,
+    },
+    standing::Conduct,
 };
 use formulas::{PricePoint, SkuSeries};
 
@@ -33,6 +40,13 @@ pub enum CriteriaError {
     /// No such brand (or not visible; the caller scopes first).
     #[error("brand not found")]
     NotFound,
+    /// The brand's share of its privacy budget can't pay for its store
+    /// counts now.
+    #[error(transparent)]
+    Budget(#[from] ledger::LedgerError),
+    /// No platform data has been loaded yet.
+    #[error("no platform data has been loaded yet")]
+    NoData,
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -42,7 +56,26 @@ impl CodedError for CriteriaError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::NotFound => ErrorCode::NotFound,
+            Self::Budget(error) => error.code(),
+            Self::NoData => ErrorCode::NotFound,
             Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Budget(error) => error.details(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl From<ReleaseError> for CriteriaError {
+    fn from(error: ReleaseError) -> Self {
+        match error {
+            ReleaseError::Ledger(error) => Self::Budget(error),
+            ReleaseError::NoData => Self::NoData,
+            ReleaseError::Db(error) => Self::Db(error),
         }
     }
 }
@@ -206,6 +239,58 @@ pub(crate) async fn evaluate(
         .await?
         .ok_or(CriteriaError::NotFound)?;
     evaluate_brand(db, &brand, as_of).await
+}
+
+/// A brand's entry measures as `reader` may read them ([`Reader`]). A
+/// brand's own super-member ratio is a ratio of member counts, so it reaches
+/// the brand only through the privacy engine: its store's paid members and
+/// members released noisy (Δ 2, once per as-of day and data epoch, from the
+/// analysts' share), suppressed under the minimum cell size; a live exact
+/// ratio would let a brand see one member's paid status change from one
+/// day to the next.
+pub(crate) async fn for_reader(
+    db: &DatabaseConnection,
+    settings: &PrivacySettings,
+    (brand_id, reader): (i64, Reader),
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Measures, CriteriaError> {
+    let measures = evaluate(db, brand_id, as_of).await?;
+    if reader == Reader::Platform {
+        return Ok(measures);
+    }
+    let count = |name: &str| -> i64 {
+        measures
+            .super_member_ratio
+            .inputs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(0, |(_, v)| *v as i64)
+    };
+    let truth = vec![count("paidStoreMembers"), count("storeMembers")];
+    let question = format!("entry-super-member-ratio:brand={brand_id}:as-of={as_of}");
+    let asked = Counts {
+        brand_id,
+        pool: ledger::pool_of(Conduct::Audience),
+        question: &question,
+        described: "the store's paid members and members, for the super-member ratio",
+        sensitivity: 2,
+        now,
+    };
+    let released = once::release_once(db, settings, &asked, async |_| Ok(truth)).await?;
+    let noisy = |i: usize| released.noisy.get(i).copied().unwrap_or_default();
+    let (paid, members) = (noisy(0), noisy(1));
+    let mut seen = measures.seen_by(Reader::Brand);
+    let ratio = &mut seen.super_member_ratio;
+    if ratio.value.is_some() {
+        if shown(members, settings) {
+            ratio.value = Some(paid.clamp(0, members) as f64 / members as f64);
+        } else {
+            ratio.value = None;
+            ratio.reason = Some("fewer store members than the minimum cell size");
+        }
+    }
+    Ok(seen)
 }
 
 /// As [`evaluate`], for a brand already read.

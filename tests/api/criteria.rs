@@ -172,7 +172,28 @@ pub(crate) async fn measures_match_hand_computed_cases(backend: Backend) {
         .map(str::to_owned)
     );
     assert!(names(&m["superMemberRatio"]).is_empty(), "{m}");
-    assert!(close(&m["superMemberRatio"]["value"], 2.0 / 3.0));
+    // Its super-member ratio leaves through the privacy engine: three
+    // store members are under the minimum cell size, so no ratio.
+    assert!(m["superMemberRatio"]["value"].is_null(), "{m}");
+    assert_eq!(
+        m["superMemberRatio"]["undefinedReason"],
+        "fewer store members than the minimum cell size"
+    );
+    let spent = app
+        .data(&lumiere, "{ privacyBudget { dailySpent } }", json!({}))
+        .await;
+    assert_eq!(
+        spent["privacyBudget"]["dailySpent"], 0.1,
+        "the release was paid for"
+    );
+    app.data(&lumiere, MEASURES, json!({ "id": "10" })).await;
+    let again = app
+        .data(&lumiere, "{ privacyBudget { dailySpent } }", json!({}))
+        .await;
+    assert_eq!(
+        again["privacyBudget"]["dailySpent"], 0.1,
+        "once per day and epoch"
+    );
 
     // A brand sees its own measures and not another's.
     let own = app.token(Role::BrandOperator, Some(11)).await;
@@ -344,12 +365,19 @@ pub(crate) async fn policies_are_versioned_and_evaluations_immutable(backend: Ba
     let ratio = verdict(&seen["evaluation"], "SUPER_MEMBER_RATIO");
     assert_eq!(
         (
+            &ratio["value"],
             &ratio["judgedValue"],
             &ratio["margin"],
             &ratio["whatIf"],
             &ratio["passed"]
         ),
-        (&Value::Null, &Value::Null, &Value::Null, &json!(true))
+        (
+            &Value::Null,
+            &Value::Null,
+            &Value::Null,
+            &Value::Null,
+            &json!(true)
+        )
     );
     assert!(verdict(&seen["evaluation"], "MARKET_SHARE")["margin"].is_number());
     let other = app.data(&reviewer, EVALUATE, json!({ "id": "11" })).await["evaluateBrand"]["evaluation"]["id"].clone();

@@ -8,7 +8,9 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use entity::{brand, category};
 
-use crate::graphql::{ApiError, connection, db, decode_cursor, principal, scalars::Date};
+use crate::graphql::{
+    ApiError, connection, db, decode_cursor, principal, privacy_settings, scalars::Date,
+};
 use crate::{
     criteria::{self, Reader},
     pagination::PageRequest,
@@ -211,9 +213,14 @@ impl Brand {
         let id = parse_brand_id(&self.id)?;
         let as_of = as_of.map_or_else(crate::platform::business_today, |day| day.0);
         let reader = Reader::of(principal(ctx)?.brand_scope());
-        let measures = criteria::evaluate(db(ctx)?, id, as_of)
-            .await?
-            .seen_by(reader);
+        let measures = criteria::for_reader(
+            db(ctx)?,
+            privacy_settings(ctx)?,
+            (id, reader),
+            as_of,
+            chrono::Utc::now(),
+        )
+        .await?;
         Ok(EntryMeasures {
             market_share: measures.market_share.into(),
             category_hhi: measures.category_hhi,
