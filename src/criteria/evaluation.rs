@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{CriteriaError, Measure, Reader, evaluate_brand, own_input, percentile_band, policy};
+use super::{CriteriaError, Measure, Reader, evaluate_brand, own_input, policy};
 use crate::{
     auth::BrandScope,
     brands::scoped,
@@ -127,7 +127,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// What `reader` may read of it (see [`Reader`]): a brand gets no HHI,
-    /// only its own inputs, percentile bands, and on the super-member
+    /// only its own inputs, no percentile, and on the super-member
     /// ratio no judged value, margin or what-if (the Wilson bound beside
     /// the ratio gives the store's member count).
     pub(crate) fn seen_by(mut self, reader: Reader) -> Self {
@@ -137,7 +137,8 @@ impl Snapshot {
         self.category_hhi = None;
         for verdict in &mut self.verdicts {
             verdict.inputs.retain(|(name, _)| own_input(name));
-            verdict.percentile = verdict.percentile.map(percentile_band);
+            // Evaluations keep no count of peers: no percentile for a brand.
+            verdict.percentile = None;
             if verdict.judged_on == JudgedOn::WilsonLowerBound95 {
                 // A live exact ratio of member counts: `entryMeasures`
                 // shows it released through the privacy engine.

@@ -103,6 +103,9 @@ pub(crate) struct Measure {
     pub period: Period,
     /// Share of the category's brands whose value is at most this one (0–1).
     pub percentile: Option<f64>,
+    /// How many of the category's brands have a value (the percentile's
+    /// base).
+    pub peers: usize,
 }
 
 /// The four measures, plus context reviewers read beside them.
@@ -166,16 +169,23 @@ pub(crate) fn own_input(name: &str) -> bool {
     OWN_INPUTS.contains(&name)
 }
 
+/// Fewest brands with a value for a brand to see its percentile band:
+/// among fewer, even a quarter gives away its rank.
+pub(crate) const MIN_PEERS_FOR_BAND: usize = 8;
+
 /// A percentile as a brand sees it: the lower bound of its quarter (0,
-/// 0.25, 0.5 or 0.75), so its rank among few brands does not show.
-pub(crate) fn percentile_band(percentile: f64) -> f64 {
-    ((percentile * 4.0).floor() / 4.0).clamp(0.0, 0.75)
+/// 0.25, 0.5 or 0.75), and only among at least [`MIN_PEERS_FOR_BAND`]
+/// brands.
+fn percentile_band(percentile: Option<f64>, peers: usize) -> Option<f64> {
+    percentile
+        .filter(|_| peers >= MIN_PEERS_FOR_BAND)
+        .map(|p| ((p * 4.0).floor() / 4.0).clamp(0.0, 0.75))
 }
 
 impl Measure {
     fn seen_by_brand(mut self) -> Self {
         self.inputs.retain(|(name, _)| own_input(name));
-        self.percentile = self.percentile.map(percentile_band);
+        self.percentile = percentile_band(self.percentile, self.peers);
         self
     }
 }
@@ -225,6 +235,7 @@ fn measure(
         inputs: vec![(names.0, ratio.part), (names.1, ratio.whole)],
         period,
         percentile: percentile(ratio.value(), &all),
+        peers: all.iter().flatten().count(),
     }
 }
 
@@ -277,18 +288,28 @@ pub(crate) async fn for_reader(
         sensitivity: 2,
         now,
     };
-    let released = once::release_once(db, settings, &asked, async |_| Ok(truth)).await?;
-    let noisy = |i: usize| released.noisy.get(i).copied().unwrap_or_default();
-    let (paid, members) = (noisy(0), noisy(1));
     let mut seen = measures.seen_by(Reader::Brand);
     let ratio = &mut seen.super_member_ratio;
-    if ratio.value.is_some() {
-        if shown(members, settings) {
-            ratio.value = Some(paid.clamp(0, members) as f64 / members as f64);
-        } else {
-            ratio.value = None;
-            ratio.reason = Some("fewer store members than the minimum cell size");
+    // Whatever the truth (an empty store included), the brand learns only
+    // what the release shows; a budget spent for the day leaves the ratio
+    // out rather than the whole answer.
+    ratio.value = None;
+    match once::release_once(db, settings, &asked, async |_| Ok(truth)).await {
+        Ok(released) => {
+            let noisy = |i: usize| released.noisy.get(i).copied().unwrap_or_default();
+            let (paid, members) = (noisy(0), noisy(1));
+            if shown(members, settings) {
+                ratio.value = Some(paid.clamp(0, members) as f64 / members as f64);
+                ratio.reason = None;
+            } else {
+                ratio.reason = Some("fewer store members than the minimum cell size");
+            }
         }
+        Err(ReleaseError::Ledger(_)) => {
+            ratio.reason =
+                Some("the analysts' privacy budget is spent for now (see privacyBudget)");
+        }
+        Err(error) => return Err(error.into()),
     }
     Ok(seen)
 }
@@ -445,6 +466,7 @@ pub(crate) async fn evaluate_brand(
             ],
             period: lookback,
             percentile: percentile(pick(&own), &all),
+            peers: all.iter().flatten().count(),
         }
     };
     let price_volatility = price_measure(|w| w.cv, "gmvWeightedCv");

@@ -182,7 +182,8 @@ impl AudienceMutation {
         require(principal, &[Role::Admin], "splitting privacy budgets")?;
         let (db, settings) = (db(ctx)?, privacy_settings(ctx)?);
         let brand = brands::get(db, BrandScope::All, parse_brand_id(&brand_id)?).await?;
-        let result = ledger::set_split(db, brand.id, analyst_share, &principal.subject).await;
+        let result =
+            ledger::set_split(db, (brand.id, analyst_share), settings, &principal.subject).await;
         let (set, user_errors) = outcome(result, |_| "analystShare".to_owned())?;
         let budgets = match set {
             Some(()) => ledger::statuses(db, brand.id, settings, Utc::now())

@@ -46,6 +46,11 @@ pub(crate) enum SplitError {
     /// The share is not between 0 and 1.
     #[error("`analystShare` must be between 0 and 1")]
     OutOfRange,
+    /// A side would get some budget, but less than one table a day.
+    #[error(
+        "`analystShare` leaves one side less than one table (ε {0}) a day: give it at least that, or 0"
+    )]
+    BelowOneTable(String),
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -54,7 +59,7 @@ pub(crate) enum SplitError {
 impl CodedError for SplitError {
     fn code(&self) -> ErrorCode {
         match self {
-            Self::OutOfRange => ErrorCode::BadUserInput,
+            Self::OutOfRange | Self::BelowOneTable(_) => ErrorCode::BadUserInput,
             Self::Db(_) => ErrorCode::Internal,
         }
     }
@@ -63,12 +68,19 @@ impl CodedError for SplitError {
 /// Sets a brand's split (the caller checked the brand exists), audited.
 pub(crate) async fn set_split(
     db: &impl ConnectionTrait,
-    brand_id: i64,
-    analyst_share: f64,
+    (brand_id, analyst_share): (i64, f64),
+    settings: &PrivacySettings,
     actor: &str,
 ) -> Result<(), SplitError> {
     if !(0.0..=1.0).contains(&analyst_share) {
         return Err(SplitError::OutOfRange);
+    }
+    let table = settings.epsilon_per_table_micros;
+    for pool in [Pool::Analysts, Pool::Operators] {
+        let daily = share_of(settings.daily_budget_micros, pool, analyst_share);
+        if daily > 0 && daily < table {
+            return Err(SplitError::BelowOneTable(format_epsilon(table)));
+        }
     }
     privacy_split::Entity::insert(privacy_split::ActiveModel {
         brand_id: Set(brand_id),
@@ -195,15 +207,14 @@ pub(crate) async fn lock(txn: &impl ConnectionTrait, brand_id: i64) -> Result<()
     Ok(())
 }
 
+/// The brand's debits of the last 30 days, both pools, oldest first.
 async fn recent(
     db: &impl ConnectionTrait,
     brand_id: i64,
-    pool: Pool,
     now: DateTime<Utc>,
 ) -> Result<Vec<privacy_ledger::Model>, DbErr> {
     privacy_ledger::Entity::find()
         .filter(privacy_ledger::Column::BrandId.eq(brand_id))
-        .filter(privacy_ledger::Column::Pool.eq(pool))
         .filter(privacy_ledger::Column::At.gt(now - Duration::days(ROLLING_WINDOW_DAYS)))
         .order_by_asc(privacy_ledger::Column::At)
         .all(db)
@@ -246,7 +257,95 @@ fn summarise(
     }
 }
 
-/// The brand's budget now.
+/// A pool's share and the brand's whole budget, from the brand's debits:
+/// a pool may spend within its share and within what the whole budget has
+/// left, so the shares are sub-limits and the brand never spends past its
+/// limits (a change of split mid-window included).
+struct Budgets {
+    /// The pool's debits.
+    entries: Vec<privacy_ledger::Model>,
+    /// Its share.
+    pool: BudgetStatus,
+    /// Every debit.
+    all: Vec<privacy_ledger::Model>,
+    /// The whole budget.
+    whole: BudgetStatus,
+}
+
+impl Budgets {
+    async fn read(
+        db: &impl ConnectionTrait,
+        (brand_id, pool): (i64, Pool),
+        settings: &PrivacySettings,
+        now: DateTime<Utc>,
+    ) -> Result<Self, DbErr> {
+        let share = analyst_share(db, brand_id).await?;
+        let all = recent(db, brand_id, now).await?;
+        let entries: Vec<_> = all.iter().filter(|e| e.pool == pool).cloned().collect();
+        Ok(Self {
+            pool: summarise(&entries, settings, (pool, share), now),
+            whole: summarise(&all, settings, (Pool::Analysts, 1.0), now),
+            entries,
+            all,
+        })
+    }
+
+    /// The pool's budget as it can be spent: its share, narrowed to what
+    /// the whole budget has left beside the other pool's spending.
+    fn effective(&self) -> BudgetStatus {
+        let (pool, whole) = (&self.pool, &self.whole);
+        let others_daily = whole.daily_spent.saturating_sub(pool.daily_spent);
+        let others_rolling = whole.rolling_spent.saturating_sub(pool.rolling_spent);
+        BudgetStatus {
+            daily_limit: pool
+                .daily_limit
+                .min(whole.daily_limit.saturating_sub(others_daily)),
+            rolling_limit: pool
+                .rolling_limit
+                .min(whole.rolling_limit.saturating_sub(others_rolling)),
+            ..pool.clone()
+        }
+    }
+}
+
+/// Why `epsilon_micros` does not fit in `status` (computed from
+/// `entries`), with the time enough of it is back; `None` when it fits.
+fn refusal(
+    entries: &[privacy_ledger::Model],
+    status: &BudgetStatus,
+    epsilon_micros: u64,
+    now: DateTime<Utc>,
+) -> Option<LedgerError> {
+    let daily_ok = status.daily_spent + epsilon_micros <= status.daily_limit;
+    let rolling_ok = status.rolling_spent + epsilon_micros <= status.rolling_limit;
+    if daily_ok && rolling_ok {
+        return None;
+    }
+    // The rolling window frees budget as old debits age out of it.
+    let mut rolling_reset = now;
+    let mut freed = 0u64;
+    for entry in entries {
+        if status.rolling_spent.saturating_sub(freed) + epsilon_micros <= status.rolling_limit {
+            break;
+        }
+        freed += entry.epsilon_micros.max(0) as u64;
+        rolling_reset = entry.at + Duration::days(ROLLING_WINDOW_DAYS);
+    }
+    let fits_ever = epsilon_micros <= status.daily_limit.min(status.rolling_limit);
+    let resets_at = match (daily_ok, rolling_ok) {
+        _ if !fits_ever => DateTime::<Utc>::MAX_UTC,
+        (false, true) => status.daily_resets_at,
+        (true, false) => rolling_reset,
+        _ => status.daily_resets_at.max(rolling_reset),
+    };
+    Some(LedgerError::Exhausted {
+        needed: format_epsilon(epsilon_micros),
+        left: format_epsilon(status.left()),
+        resets_at,
+    })
+}
+
+/// The brand's budget now, for one pool, as it can be spent.
 pub(crate) async fn status(
     db: &impl ConnectionTrait,
     brand_id: i64,
@@ -254,13 +353,9 @@ pub(crate) async fn status(
     settings: &PrivacySettings,
     now: DateTime<Utc>,
 ) -> Result<BudgetStatus, DbErr> {
-    let share = analyst_share(db, brand_id).await?;
-    Ok(summarise(
-        &recent(db, brand_id, pool, now).await?,
-        settings,
-        (pool, share),
-        now,
-    ))
+    Ok(Budgets::read(db, (brand_id, pool), settings, now)
+        .await?
+        .effective())
 }
 
 /// Both shares of the brand's budget now, analysts' first.
@@ -277,8 +372,9 @@ pub(crate) async fn statuses(
     Ok(all)
 }
 
-/// Debits `epsilon_micros` from the brand, or refuses with the time the
-/// budget allows it again. Call after [`lock`], in the same transaction.
+/// Debits `epsilon_micros` from the brand's `pool`, or refuses with the
+/// time the budget allows it again: it must fit in the pool's share and in
+/// the brand's whole budget. Call after [`lock`], in the same transaction.
 #[tracing::instrument(skip(txn, question, settings))]
 pub(crate) async fn debit(
     txn: &impl ConnectionTrait,
@@ -289,34 +385,11 @@ pub(crate) async fn debit(
     settings: &PrivacySettings,
     now: DateTime<Utc>,
 ) -> Result<BudgetStatus, LedgerError> {
-    let entries = recent(txn, brand_id, pool, now).await?;
-    let share = analyst_share(txn, brand_id).await?;
-    let status = summarise(&entries, settings, (pool, share), now);
-    let daily_ok = status.daily_spent + epsilon_micros <= status.daily_limit;
-    let rolling_ok = status.rolling_spent + epsilon_micros <= status.rolling_limit;
-    if !daily_ok || !rolling_ok {
-        // The rolling window frees budget as old debits age out of it.
-        let mut rolling_reset = now;
-        let mut freed = 0u64;
-        for entry in &entries {
-            if status.rolling_spent - freed + epsilon_micros <= status.rolling_limit {
-                break;
-            }
-            freed += entry.epsilon_micros.max(0) as u64;
-            rolling_reset = entry.at + Duration::days(ROLLING_WINDOW_DAYS);
-        }
-        let fits_ever = epsilon_micros <= status.daily_limit.min(status.rolling_limit);
-        let resets_at = match (daily_ok, rolling_ok) {
-            _ if !fits_ever => DateTime::<Utc>::MAX_UTC,
-            (false, true) => status.daily_resets_at,
-            (true, false) => rolling_reset,
-            _ => status.daily_resets_at.max(rolling_reset),
-        };
-        return Err(LedgerError::Exhausted {
-            needed: format_epsilon(epsilon_micros),
-            left: format_epsilon(status.left()),
-            resets_at,
-        });
+    let budgets = Budgets::read(txn, (brand_id, pool), settings, now).await?;
+    if let Some(refused) = refusal(&budgets.entries, &budgets.pool, epsilon_micros, now)
+        .or_else(|| refusal(&budgets.all, &budgets.whole, epsilon_micros, now))
+    {
+        return Err(refused);
     }
     privacy_ledger::Entity::insert(privacy_ledger::ActiveModel {
         brand_id: Set(brand_id),
@@ -329,6 +402,7 @@ pub(crate) async fn debit(
     })
     .exec(txn)
     .await?;
+    let status = budgets.effective();
     Ok(BudgetStatus {
         daily_spent: status.daily_spent + epsilon_micros,
         rolling_spent: status.rolling_spent + epsilon_micros,

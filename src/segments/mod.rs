@@ -489,6 +489,14 @@ async fn ask_once(
     } else {
         ledger::status(&txn, brand_id, pool, settings, now).await?
     };
+    // A platform table another brand released is read as if it were
+    // released now, so the time this takes does not tell whether it was.
+    for need in unpaid
+        .iter()
+        .filter(|n| !missing.iter().any(|m| std::ptr::eq(*m, **n)))
+    {
+        aggregate(&txn, epoch.id, 0, &need.cells).await?;
+    }
     // Noise is drawn only now, after the debit.
     let cap = u64::try_from(epoch.multi_value_cap).unwrap_or(1).max(1);
     for need in missing {

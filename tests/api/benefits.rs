@@ -1280,9 +1280,9 @@ pub(crate) async fn reach_usage_and_the_member_centre(backend: Backend) {
     );
     let buyers = usage["eligibleBuyers"].as_i64().expect("shown");
     let granted = usage["buyersGranted"].as_i64().expect("shown");
-    // 200 of each, noise scale 20: far inside ±150, and granted ≤ buyers.
+    // 200 of each, noise scale 20: outside ±190 about once in 6,000 runs.
     assert!(
-        (buyers - 200).abs() < 150 && (granted - 200).abs() < 150 && granted <= buyers,
+        (buyers - 200).abs() < 190 && (granted - 200).abs() < 190 && granted <= buyers,
         "{usage}"
     );
     assert!(

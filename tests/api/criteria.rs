@@ -153,7 +153,8 @@ pub(crate) async fn measures_match_hand_computed_cases(backend: Backend) {
         m["marketShare"]["inputs"],
         json!([{ "name": "brandNetGmvCents", "value": 1500.0 }])
     );
-    assert!(close(&m["marketShare"]["categoryPercentile"], 0.75));
+    // Three brands in the category: too few for even a band of its rank.
+    assert!(m["marketShare"]["categoryPercentile"].is_null(), "{m}");
     let names = |measure: &Value| -> Vec<String> {
         measure["inputs"]
             .as_array()
@@ -173,12 +174,17 @@ pub(crate) async fn measures_match_hand_computed_cases(backend: Backend) {
     );
     assert!(names(&m["superMemberRatio"]).is_empty(), "{m}");
     // Its super-member ratio leaves through the privacy engine: three
-    // store members are under the minimum cell size, so no ratio.
-    assert!(m["superMemberRatio"]["value"].is_null(), "{m}");
-    assert_eq!(
-        m["superMemberRatio"]["undefinedReason"],
-        "fewer store members than the minimum cell size"
-    );
+    // store members are (almost always, with noise of scale 20) under the
+    // minimum cell size, so no ratio; when the noise lifts them over it,
+    // the ratio of the noisy counts.
+    let ratio = &m["superMemberRatio"];
+    match ratio["value"].as_f64() {
+        None => assert_eq!(
+            ratio["undefinedReason"],
+            "fewer store members than the minimum cell size"
+        ),
+        Some(value) => assert!((0.0..=1.0).contains(&value) && ratio["undefinedReason"].is_null()),
+    }
     let spent = app
         .data(&lumiere, "{ privacyBudget { dailySpent } }", json!({}))
         .await;

@@ -117,10 +117,11 @@ pub(crate) struct AudienceCell {
     pub(crate) tgi: Option<f64>,
     /// 95% of such member counts are within this many of the truth.
     pub(crate) members_interval95: Option<i64>,
-    /// Half-width of a 95% interval on `paidMemberShare` (0 when the cell
-    /// is split by PAID_MEMBER).
+    /// Half-width of an approximate 95% interval on `paidMemberShare`
+    /// (first order, both counts' noise; 0 when the cell is split by
+    /// PAID_MEMBER).
     pub(crate) paid_member_share_interval95: Option<f64>,
-    /// Half-width of a 95% interval on `blackCardShare`.
+    /// Half-width of an approximate 95% interval on `blackCardShare`.
     pub(crate) black_card_share_interval95: Option<f64>,
     /// The noise is at least half the member count: read the cell as
     /// "few", not as a number.

@@ -119,7 +119,8 @@ pub(crate) struct Measure {
     /// Last day covered (Asia/Shanghai).
     pub(crate) period_to: Date,
     /// Share of the category's brands whose value is at most this one; a
-    /// brand sees the lower bound of its quarter (0, 0.25, 0.5, 0.75).
+    /// brand sees the lower bound of its quarter (0, 0.25, 0.5, 0.75), and
+    /// only among at least 8 brands with a value.
     pub(crate) category_percentile: Option<f64>,
 }
 

@@ -149,8 +149,7 @@ pub(crate) struct Verdict {
     pub(crate) period_from: Date,
     /// Last day covered.
     pub(crate) period_to: Date,
-    /// The brand's percentile in its category; a brand sees the lower
-    /// bound of its quarter.
+    /// The brand's percentile in its category; platform roles only.
     pub(crate) category_percentile: Option<f64>,
 }
 

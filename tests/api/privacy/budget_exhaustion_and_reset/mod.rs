@@ -113,5 +113,30 @@ pub(crate) async fn an_exhausted_budget_says_when_it_resets(backend: Backend) {
         (resets_at - expected).num_minutes().abs() < 10,
         "{resets_at} vs {expected}"
     );
+
+    // A new split mid-window never lets the brand spend past its whole
+    // budget: the analysts spent its 30-day 1.2 of 1.5, so giving the
+    // operators 0.8 leaves them only the 0.3 the whole budget has left.
+    let split = app.data(&admin, SPLIT, json!({ "b": "1", "s": 0.2 })).await;
+    assert_eq!(split["setPrivacySplit"]["userErrors"], json!([]), "{split}");
+    let budgets = app
+        .data(
+            &operator,
+            "{ privacyBudgets { pool epsilonLeft } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        budgets["privacyBudgets"],
+        json!([{ "pool": "ANALYSTS", "epsilonLeft": 0.0 }, { "pool": "OPERATORS", "epsilonLeft": 0.3 }])
+    );
+    // A side may get nothing, but not less than one table a day.
+    let thin = app
+        .data(&admin, SPLIT, json!({ "b": "1", "s": 0.95 }))
+        .await;
+    assert_eq!(
+        thin["setPrivacySplit"]["userErrors"][0]["field"],
+        json!(["analystShare"])
+    );
     app.stop().await;
 }
