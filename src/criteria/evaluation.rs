@@ -127,9 +127,10 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// What `reader` may read of it (see [`Reader`]): a brand gets no HHI,
-    /// only its own inputs, no percentile, and on the super-member
-    /// ratio no judged value, margin or what-if (the Wilson bound beside
-    /// the ratio gives the store's member count).
+    /// only its own inputs, no percentile, and on the category shares and
+    /// the super-member ratio only whether it passed (a share and its own
+    /// figure give the category total; the Wilson bound beside the ratio
+    /// gives the store's member count).
     pub(crate) fn seen_by(mut self, reader: Reader) -> Self {
         if reader == Reader::Platform {
             return self;
@@ -139,9 +140,16 @@ impl Snapshot {
             verdict.inputs.retain(|(name, _)| own_input(name));
             // Evaluations keep no count of peers: no percentile for a brand.
             verdict.percentile = None;
-            if verdict.judged_on == JudgedOn::WilsonLowerBound95 {
-                // A live exact ratio of member counts: `entryMeasures`
-                // shows it released through the privacy engine.
+            // Shares of a category total: an evaluation keeps no count of
+            // peers, so a brand sees only whether it passed (its exact
+            // share, among enough brands, is in `entryMeasures`).
+            let category_share = matches!(
+                verdict.measure,
+                MeasureName::MarketShare | MeasureName::VoluntaryMentionShare
+            );
+            if category_share || verdict.judged_on == JudgedOn::WilsonLowerBound95 {
+                // For the super-member ratio, a live exact ratio of member
+                // counts: `entryMeasures` shows it released.
                 verdict.value = None;
                 verdict.judged_value = None;
                 verdict.margin = None;

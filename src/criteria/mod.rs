@@ -103,8 +103,8 @@ pub(crate) struct Measure {
     pub period: Period,
     /// Share of the category's brands whose value is at most this one (0–1).
     pub percentile: Option<f64>,
-    /// How many of the category's brands have a value (the percentile's
-    /// base).
+    /// How many of the category's brands have a value above zero (a brand
+    /// with no sales or mentions shields nobody).
     pub peers: usize,
 }
 
@@ -182,13 +182,33 @@ fn percentile_band(percentile: Option<f64>, peers: usize) -> Option<f64> {
         .map(|p| ((p * 4.0).floor() / 4.0).clamp(0.0, 0.75))
 }
 
+/// Fewest brands with sales (or mentions) in a category for a brand to see
+/// its exact share: a share and the brand's own figure give the category's
+/// total, which among fewer brands is too close to a rival's.
+pub(crate) const MIN_PEERS_FOR_SHARE: usize = 5;
+
 impl Measure {
     fn seen_by_brand(mut self) -> Self {
         self.inputs.retain(|(name, _)| own_input(name));
         self.percentile = percentile_band(self.percentile, self.peers);
         self
     }
+
+    /// A share of a category total, as a brand sees it: only among enough
+    /// brands.
+    fn share_seen_by_brand(self) -> Self {
+        let mut seen = self.seen_by_brand();
+        if seen.value.is_some() && seen.peers < MIN_PEERS_FOR_SHARE {
+            seen.value = None;
+            seen.reason = Some(TOO_FEW_BRANDS);
+        }
+        seen
+    }
 }
+
+/// Why a brand does not see a share of its category.
+pub(crate) const TOO_FEW_BRANDS: &str =
+    "too few brands in the category to show a share without revealing a rival's figures";
 
 impl Measures {
     /// What `reader` may read of them.
@@ -196,9 +216,9 @@ impl Measures {
         match reader {
             Reader::Platform => self,
             Reader::Brand => Self {
-                market_share: self.market_share.seen_by_brand(),
+                market_share: self.market_share.share_seen_by_brand(),
                 category_hhi: None,
-                voluntary_mention_share: self.voluntary_mention_share.seen_by_brand(),
+                voluntary_mention_share: self.voluntary_mention_share.share_seen_by_brand(),
                 price_volatility: self.price_volatility.seen_by_brand(),
                 deep_discount_days: self.deep_discount_days.seen_by_brand(),
                 super_member_ratio: self.super_member_ratio.seen_by_brand(),
@@ -235,7 +255,7 @@ fn measure(
         inputs: vec![(names.0, ratio.part), (names.1, ratio.whole)],
         period,
         percentile: percentile(ratio.value(), &all),
-        peers: all.iter().flatten().count(),
+        peers: all.iter().flatten().filter(|v| **v > 0.0).count(),
     }
 }
 
@@ -466,7 +486,7 @@ pub(crate) async fn evaluate_brand(
             ],
             period: lookback,
             percentile: percentile(pick(&own), &all),
-            peers: all.iter().flatten().count(),
+            peers: all.iter().flatten().filter(|v| **v > 0.0).count(),
         }
     };
     let price_volatility = price_measure(|w| w.cv, "gmvWeightedCv");

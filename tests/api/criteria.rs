@@ -148,7 +148,14 @@ pub(crate) async fn measures_match_hand_computed_cases(backend: Backend) {
     let lumiere = app.token(Role::BrandAnalyst, Some(10)).await;
     let m = &app.data(&lumiere, MEASURES, json!({ "id": "10" })).await["brand"]["entryMeasures"];
     assert!(m["categoryHhi"].is_null(), "{m}");
-    assert!(close(&m["marketShare"]["value"], 0.75));
+    // Two brands with sales: its share and its own GMV would give the
+    // rival's, so the share itself is withheld.
+    assert!(m["marketShare"]["value"].is_null(), "{m}");
+    assert_eq!(
+        m["marketShare"]["undefinedReason"],
+        "too few brands in the category to show a share without revealing a rival's figures"
+    );
+    assert!(m["voluntaryMentionShare"]["value"].is_null(), "{m}");
     assert_eq!(
         m["marketShare"]["inputs"],
         json!([{ "name": "brandNetGmvCents", "value": 1500.0 }])
@@ -385,7 +392,17 @@ pub(crate) async fn policies_are_versioned_and_evaluations_immutable(backend: Ba
             &json!(true)
         )
     );
-    assert!(verdict(&seen["evaluation"], "MARKET_SHARE")["margin"].is_number());
+    let share = verdict(&seen["evaluation"], "MARKET_SHARE");
+    assert_eq!(
+        (
+            &share["value"],
+            &share["margin"],
+            &share["whatIf"],
+            &share["passed"]
+        ),
+        (&Value::Null, &Value::Null, &Value::Null, &json!(false))
+    );
+    assert!(verdict(&seen["evaluation"], "PRICE_VOLATILITY")["margin"].is_number());
     let other = app.data(&reviewer, EVALUATE, json!({ "id": "11" })).await["evaluateBrand"]["evaluation"]["id"].clone();
     let (_, body) = app
         .graphql(&operator, EVALUATION, json!({ "id": other }))
