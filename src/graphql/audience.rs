@@ -136,6 +136,7 @@ impl AudienceQuery {
                 at: row.at,
                 epsilon: epsilon(row.epsilon_micros.max(0) as u64),
                 question: row.question,
+                pool: row.pool.into(),
             },
         ))
     }

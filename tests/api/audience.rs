@@ -193,10 +193,14 @@ pub(crate) async fn answers_carry_metrics_and_privacy_metadata(backend: Backend)
     let spends = app
         .data(
             &token,
-            "{ privacySpends(first: 1) { edges { node { question } } } }",
+            "{ privacySpends(first: 1) { edges { node { question pool } } } }",
             json!({}),
         )
         .await;
+    assert_eq!(
+        spends["privacySpends"]["edges"][0]["node"]["pool"],
+        "ANALYSTS"
+    );
     assert_eq!(
         spends["privacySpends"]["edges"][0]["node"]["question"],
         "PLATFORM members by PAID_MEMBER; metrics PAID_MEMBER_SHARE, BLACK_CARD_SHARE, MEAN_ANNUAL_SPEND"

@@ -212,6 +212,8 @@ pub(crate) struct PrivacySpend {
     pub(crate) epsilon: f64,
     /// The normalised question that spent it.
     pub(crate) question: String,
+    /// Whose share of the budget paid.
+    pub(crate) pool: PrivacyPool,
 }
 
 /// A dimension and its value codes.
