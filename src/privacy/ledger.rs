@@ -281,13 +281,23 @@ impl Budgets {
     ) -> Result<Self, DbErr> {
         let share = analyst_share(db, brand_id).await?;
         let all = recent(db, brand_id, now).await?;
+        Ok(Self::of(all, (pool, share), settings, now))
+    }
+
+    /// The budgets of `pool` from the brand's debits and its split.
+    fn of(
+        all: Vec<privacy_ledger::Model>,
+        (pool, share): (Pool, f64),
+        settings: &PrivacySettings,
+        now: DateTime<Utc>,
+    ) -> Self {
         let entries: Vec<_> = all.iter().filter(|e| e.pool == pool).cloned().collect();
-        Ok(Self {
+        Self {
             pool: summarise(&entries, settings, (pool, share), now),
             whole: summarise(&all, settings, (Pool::Analysts, 1.0), now),
             entries,
             all,
-        })
+        }
     }
 
     /// The pool's budget as it can be spent: its share, narrowed to what
@@ -365,11 +375,12 @@ pub(crate) async fn statuses(
     settings: &PrivacySettings,
     now: DateTime<Utc>,
 ) -> Result<Vec<BudgetStatus>, DbErr> {
-    let mut all = Vec::new();
-    for pool in [Pool::Analysts, Pool::Operators] {
-        all.push(status(db, brand_id, pool, settings, now).await?);
-    }
-    Ok(all)
+    // One read of the split and the debits for both shares.
+    let share = analyst_share(db, brand_id).await?;
+    let debits = recent(db, brand_id, now).await?;
+    Ok([Pool::Analysts, Pool::Operators]
+        .map(|pool| Budgets::of(debits.clone(), (pool, share), settings, now).effective())
+        .to_vec())
 }
 
 /// Debits `epsilon_micros` from the brand's `pool`, or refuses with the
