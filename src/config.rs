@@ -243,6 +243,9 @@ pub struct ServeArgs {
     /// Audience cells whose noisy member count is below this are suppressed.
     #[arg(long, env = "BRAND_GATEWAY_PRIVACY_MIN_CELL", default_value = "50", value_parser = clap::value_parser!(i64).range(1..))]
     pub privacy_min_cell: i64,
+    /// ε of each data epoch's platform release, shared by every brand (decimal).
+    #[arg(long, env = "BRAND_GATEWAY_PRIVACY_PLATFORM_EPSILON_PER_EPOCH", default_value = "4", value_parser = crate::privacy::parse_epsilon)]
+    pub privacy_platform_epsilon_per_epoch: u64,
     /// Seconds between runs of the due onboarding steps inside the server
     /// (first run one interval after start); 0 turns the task off.
     #[arg(long, env = "BRAND_GATEWAY_DUE_INTERVAL_SECS", default_value = "3600")]
@@ -448,6 +451,7 @@ impl Config {
                 daily_budget_micros: serve.privacy_daily_budget,
                 thirty_day_budget_micros: serve.privacy_30_day_budget,
                 min_cell: serve.privacy_min_cell,
+                platform_epsilon_per_epoch_micros: serve.privacy_platform_epsilon_per_epoch,
             },
             due_interval: (serve.due_interval_secs > 0)
                 .then(|| Duration::from_secs(serve.due_interval_secs)),

@@ -178,7 +178,20 @@ async fn serve(cli: &Cli, args: &brand_gateway::config::ServeArgs) -> Result<(),
             );
         }
     }
+    let privacy = config.privacy;
     let app = Application::build_with_db(config, db.clone()).await?;
+    // The current epoch's platform release, made before the first question
+    // so no brand waits for it (or can tell from the wait that it is first).
+    if let Some(release) = segments::prepare_platform_release(&db, &privacy).await? {
+        eprintln!(
+            "platform release of data epoch {}: ε {}, {} tables, {} cells, built in {} ms",
+            release.epoch_id,
+            release.epsilon_micros as f64 / 1e6,
+            release.tables,
+            release.cells,
+            release.build_ms
+        );
+    }
     let addr = app.local_addr()?;
     let metrics_addr = app.metrics_addr()?;
     if args.demo {

@@ -26,6 +26,7 @@ pub mod member_interest;
 pub mod member_service;
 pub mod order_refund;
 pub mod paid_renewal;
+pub mod platform_release;
 pub mod privacy_ledger;
 pub mod privacy_split;
 pub mod redemption;

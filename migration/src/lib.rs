@@ -15,6 +15,7 @@ mod m20261125_000008_birth_dates;
 mod m20261202_000009_partial_refunds;
 mod m20261202_000010_usage_policy;
 mod m20261202_000011_privacy_pools;
+mod m20261202_000012_platform_release;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_partial_refunds::Migration),
             Box::new(m20261202_000010_usage_policy::Migration),
             Box::new(m20261202_000011_privacy_pools::Migration),
+            Box::new(m20261202_000012_platform_release::Migration),
         ]
     }
 }

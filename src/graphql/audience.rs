@@ -13,8 +13,8 @@ use super::{
     privacy_settings, require,
 };
 use crate::graphql::types::audience::{
-    AudienceAnswer, AudienceQuestion, DimensionInfo, PrivacyBudget, PrivacySpend, QuestionCost,
-    epsilon,
+    AudienceAnswer, AudienceQuestion, DimensionInfo, PlatformLedger, PrivacyBudget, PrivacySpend,
+    QuestionCost, epsilon,
 };
 use crate::{
     auth::{BrandScope, Principal, Role},
@@ -139,6 +139,21 @@ impl AudienceQuery {
                 pool: row.pool.into(),
             },
         ))
+    }
+
+    /// The platform ledger: each data epoch's platform release, which every
+    /// brand's platform-wide answers are sliced from for free.
+    async fn platform_ledger(&self, ctx: &Context<'_>) -> Result<PlatformLedger, ApiError> {
+        principal(ctx)?;
+        let now = Utc::now();
+        let (releases, spent) = segments::ledger(db(ctx)?, 24, now - chrono::Duration::days(365))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(PlatformLedger {
+            epsilon_per_epoch: epsilon(privacy_settings(ctx)?.platform_epsilon_per_epoch_micros),
+            epsilon_last_365_days: epsilon(spent),
+            releases: releases.into_iter().map(Into::into).collect(),
+        })
     }
 
     /// The dimensions questions can use, with their value codes.

@@ -33,16 +33,21 @@ pub struct PrivacySettings {
     pub thirty_day_budget_micros: u64,
     /// Cells whose noisy member count is below this are suppressed.
     pub min_cell: i64,
+    /// ε of the platform release of each data epoch (the platform ledger's
+    /// debit per epoch), in millionths.
+    pub platform_epsilon_per_epoch_micros: u64,
 }
 
 impl Default for PrivacySettings {
-    /// DESIGN.md's defaults: ε 0.1 a table, 1 a day, 10 in 30 days, k = 50.
+    /// DESIGN.md's defaults: ε 0.1 a table, 1 a day, 10 in 30 days, k = 50;
+    /// ε 4 per platform release (README says why).
     fn default() -> Self {
         Self {
             epsilon_per_table_micros: 100_000,
             daily_budget_micros: 1_000_000,
             thirty_day_budget_micros: 10_000_000,
             min_cell: 50,
+            platform_epsilon_per_epoch_micros: 4_000_000,
         }
     }
 }

@@ -96,10 +96,10 @@ async fn stored(
 ) -> Result<Option<Stored>, DbErr> {
     let question = counts.question.to_owned();
     Ok(
-        answers::get_many(db, Some(epoch), std::slice::from_ref(&question))
+        answers::get_many(db, epoch, counts.brand_id, std::slice::from_ref(&question))
             .await?
             .into_iter()
-            .find(|r| r.scope == counts.brand_id)
+            .next()
             .and_then(|r| serde_json::from_str(&r.answer).ok()),
     )
 }

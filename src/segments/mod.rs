@@ -7,10 +7,12 @@
 pub mod cube;
 pub mod dimensions;
 pub mod question;
+mod release;
 
 use std::collections::HashMap;
 
 use chrono::Utc;
+use entity::data_epoch;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbErr, SqlErr, Statement, TransactionTrait as _,
 };
@@ -23,6 +25,7 @@ use crate::{
 };
 pub use dimensions::Dimension;
 pub use question::{Cells, Metric, Population, Question, QuestionError, QuestionInput};
+pub use release::{LedgerEntry, ledger};
 
 /// Errors of audience questions.
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +144,9 @@ pub struct AnswerPrivacy {
     pub budget: ledger::BudgetStatus,
     /// The data epoch answered from.
     pub epoch_id: i64,
+    /// ε of the epoch's platform release when some of the answer's tables
+    /// were sliced from it (free to the brand, shared by all brands).
+    pub platform_release_epsilon_micros: Option<u64>,
 }
 
 /// An answer.
@@ -236,44 +242,37 @@ async fn aggregate(
     Ok(out)
 }
 
-/// A table needed by a question: which cells, which kind, whose scope.
+/// A table needed by a question: which cells, which kind.
 #[derive(Debug, Clone)]
 struct Need {
     cells: Cells,
     kind: TableKind,
-    scope: i64,
 }
+
+/// Where a released table is kept in an answer: platform and store tables
+/// of the same kind are different tables.
+type TableKey = (Population, TableKind);
 
 impl Need {
     fn question(&self) -> String {
         format!("{}#{:?}", self.cells.canonical(), self.kind)
     }
 
-    /// The marker stored under the asking brand once it has paid for a
-    /// platform table in an epoch: every brand pays for a platform table
-    /// once, whoever released it first, so neither its cost nor its
-    /// answer's speed tells it what other brands asked.
-    fn paid_marker(&self) -> String {
-        format!("paid-for:{}", self.question())
+    fn key(&self) -> TableKey {
+        (self.cells.population, self.kind)
     }
 }
 
-fn needs(question: &Question, brand_id: i64) -> Vec<Need> {
-    let scope = match question.cells.population {
-        Population::Platform => answers::PLATFORM_SCOPE,
-        Population::Store => brand_id,
-    };
+fn needs(question: &Question) -> Vec<Need> {
     let own = |kind| Need {
         cells: question.cells.clone(),
         kind,
-        scope,
     };
     let mut needs = vec![own(TableKind::Members)];
     if question.cells.overlapping() {
         needs.push(Need {
             cells: question.cells.population_total(),
             kind: TableKind::PopulationMembers,
-            scope,
         });
     }
     for metric in &question.metrics {
@@ -284,84 +283,95 @@ fn needs(question: &Question, brand_id: i64) -> Vec<Need> {
             Metric::Tgi => Need {
                 cells: question.cells.on_platform(),
                 kind: TableKind::Members,
-                scope: answers::PLATFORM_SCOPE,
             },
         });
     }
     needs
 }
 
-/// What is already stored for a question, read in one query.
+/// Where a question's tables come from, read in at most two queries.
 struct Found<'a> {
-    /// The epoch the stored tables belong to.
-    epoch: Option<i64>,
-    /// The released tables.
-    tables: HashMap<(i64, TableKind), Released>,
-    /// Needs with no released table yet.
+    /// The released tables: slices of the platform release, and the
+    /// brand's own releases stored in this epoch.
+    tables: HashMap<TableKey, Released>,
+    /// Needs the brand has to release (and pay for) now.
     missing: Vec<&'a Need>,
-    /// Platform needs the asking brand has not paid for in this epoch
-    /// (released or not).
-    unpaid: Vec<&'a Need>,
+    /// ε of the platform release, when a table was sliced from it.
+    release_epsilon_micros: Option<u64>,
 }
 
-impl Found<'_> {
-    /// Tables the brand pays for now: its store's missing ones, and every
-    /// platform one it has not paid for.
-    fn tables_to_pay(&self) -> u64 {
-        let store = self
-            .missing
-            .iter()
-            .filter(|n| n.scope != answers::PLATFORM_SCOPE)
-            .count();
-        (store + self.unpaid.len()) as u64
-    }
-}
-
-/// The released tables a question needs that are already stored, and the
-/// brand's paid markers for its platform tables, in one query: in epoch
-/// `epoch_id`, or in the current epoch when `None`.
+/// The tables a question needs in `epoch`: platform ones sliced from the
+/// epoch's platform release (built now if it is the epoch's first), the
+/// rest from the brand's stored releases.
 async fn stored<'a>(
     db: &impl ConnectionTrait,
-    epoch_id: Option<i64>,
+    settings: &PrivacySettings,
+    epoch: &data_epoch::Model,
     needs: &'a [Need],
     brand_id: i64,
 ) -> Result<Found<'a>, DbErr> {
-    let mut questions: Vec<String> = needs.iter().map(Need::question).collect();
-    questions.extend(needs.iter().map(Need::paid_marker));
-    let rows = answers::get_many(db, epoch_id, &questions).await?;
+    let platform = needs
+        .iter()
+        .any(|n| n.cells.population == Population::Platform);
+    let release = if platform {
+        Some(release::of_epoch(db, epoch, settings.platform_epsilon_per_epoch_micros).await?)
+    } else {
+        None
+    };
     let mut found = Found {
-        epoch: epoch_id,
         tables: HashMap::new(),
         missing: Vec::new(),
-        unpaid: Vec::new(),
+        release_epsilon_micros: None,
     };
+    let mut own = Vec::new();
     for need in needs {
+        match release
+            .as_ref()
+            .and_then(|r| r.slice(&need.cells, need.kind))
+        {
+            Some(table) => {
+                found.tables.insert(need.key(), table);
+                found.release_epsilon_micros = release.as_ref().map(|r| r.epsilon_micros);
+            }
+            None => own.push(need),
+        }
+    }
+    let questions: Vec<String> = own.iter().map(|n| n.question()).collect();
+    let rows = answers::get_many(db, epoch.id, brand_id, &questions).await?;
+    for need in own {
         let key = answers::key(&need.question());
-        match rows.iter().find(|s| s.scope == need.scope && s.key == key) {
+        match rows.iter().find(|s| s.key == key) {
             Some(row) => {
                 let released: Released =
                     serde_json::from_str(&row.answer).map_err(|e| DbErr::Custom(e.to_string()))?;
-                found.tables.insert((need.scope, need.kind), released);
-                found.epoch = Some(row.epoch_id);
+                found.tables.insert(need.key(), released);
             }
             None => found.missing.push(need),
         }
-        let marker = answers::key(&need.paid_marker());
-        if need.scope == answers::PLATFORM_SCOPE
-            && !rows.iter().any(|s| s.scope == brand_id && s.key == marker)
-        {
-            found.unpaid.push(need);
-        }
     }
     Ok(found)
+}
+
+/// Makes the current epoch's platform release if it has none yet, and
+/// says what the platform ledger holds for it; `None` before any cube.
+pub async fn prepare_platform_release(
+    db: &DatabaseConnection,
+    settings: &PrivacySettings,
+) -> Result<Option<LedgerEntry>, DbErr> {
+    let Some(epoch) = cube::current_epoch(db).await? else {
+        return Ok(None);
+    };
+    release::of_epoch(db, &epoch, settings.platform_epsilon_per_epoch_micros).await?;
+    let (entries, _) = release::ledger(db, 1, Utc::now()).await?;
+    Ok(entries.into_iter().find(|e| e.epoch_id == epoch.id))
 }
 
 /// What asking a question would cost a brand now; asking costs nothing
 /// and changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cost {
-    /// Tables the brand would pay for (its store's not yet released, and
-    /// platform ones it has not paid for in this epoch).
+    /// Tables the brand would release for itself (those the platform
+    /// release does not hold and it has not released in this epoch).
     pub tables: u64,
     /// ε that would be debited, in millionths.
     pub epsilon_micros: u64,
@@ -387,10 +397,11 @@ pub async fn cost(
     let epoch = cube::current_epoch(db)
         .await?
         .ok_or(SegmentError::NoEpoch)?;
-    let needs = needs(&question, brand_id);
-    let tables = stored(db, Some(epoch.id), &needs, brand_id)
+    let needs = needs(&question);
+    let tables = stored(db, settings, &epoch, &needs, brand_id)
         .await?
-        .tables_to_pay();
+        .missing
+        .len() as u64;
     Ok(Cost {
         tables,
         epsilon_micros: settings.epsilon_per_table_micros * tables,
@@ -418,8 +429,8 @@ pub async fn ask(
 ) -> Result<Answer, SegmentError> {
     let question = Question::parse(input)?;
     standing::require::<SegmentError>(db, brand_id, conduct).await?;
-    // A concurrent release of the same platform table by another brand
-    // makes our insert fail; the second attempt finds it stored.
+    // Two requests building the epoch's platform release at once: the
+    // loser's insert fails, and the second attempt reads the winner's.
     let payer = (brand_id, ledger::pool_of(conduct));
     match ask_once(db, settings, payer, &question).await {
         Err(SegmentError::Db(error))
@@ -437,43 +448,42 @@ async fn ask_once(
     (brand_id, pool): (i64, ledger::Pool),
     question: &Question,
 ) -> Result<Answer, SegmentError> {
-    // Fast path: every table already released in the current epoch, read
-    // in one query. Serving it costs nothing and writes nothing, so it
-    // takes no lock.
-    let needs = needs(question, brand_id);
-    let found = stored(db, None, &needs, brand_id).await?;
-    if let Some(epoch_id) = found.epoch
-        && found.missing.is_empty()
-        && found.unpaid.is_empty()
-    {
+    // Fast path: every table in the platform release or already released
+    // by the brand in the current epoch. Serving it costs nothing and
+    // writes nothing, so it takes no lock.
+    let needs = needs(question);
+    let epoch = cube::current_epoch(db)
+        .await?
+        .ok_or(SegmentError::NoEpoch)?;
+    let found = stored(db, settings, &epoch, &needs, brand_id).await?;
+    if found.missing.is_empty() {
         let budget = ledger::status(db, brand_id, pool, settings, Utc::now()).await?;
         return Ok(assemble(
             question,
-            &needs,
             &found.tables,
             settings,
             AnswerPrivacyParts {
                 epsilon_spent_micros: 0,
                 budget,
-                epoch_id,
+                epoch_id: epoch.id,
+                release_epsilon_micros: found.release_epsilon_micros,
             },
         ));
     }
     // Slow path: take the brand's lock, then look again (a concurrent
-    // request may have released the tables meanwhile), pay, release.
+    // request of the brand may have released the tables meanwhile), pay,
+    // release.
     let txn = db.begin().await?;
     ledger::lock(&txn, brand_id).await?;
     let epoch = cube::current_epoch(&txn)
         .await?
         .ok_or(SegmentError::NoEpoch)?;
-    let found = stored(&txn, Some(epoch.id), &needs, brand_id).await?;
-    let cost = settings.epsilon_per_table_micros * found.tables_to_pay();
     let Found {
         mut tables,
         missing,
-        unpaid,
-        ..
-    } = found;
+        release_epsilon_micros,
+    } = stored(&txn, settings, &epoch, &needs, brand_id).await?;
+    let cost = settings.epsilon_per_table_micros * missing.len() as u64;
     let now = Utc::now();
     let budget = if cost > 0 {
         ledger::debit(
@@ -489,21 +499,12 @@ async fn ask_once(
     } else {
         ledger::status(&txn, brand_id, pool, settings, now).await?
     };
-    // A platform table another brand released is read as if it were
-    // released now, so the time this takes does not tell whether it was.
-    for need in unpaid
-        .iter()
-        .filter(|n| !missing.iter().any(|m| std::ptr::eq(*m, **n)))
-    {
-        aggregate(&txn, epoch.id, 0, &need.cells).await?;
-    }
     // Noise is drawn only now, after the debit.
     let cap = u64::try_from(epoch.multi_value_cap).unwrap_or(1).max(1);
     for need in missing {
-        let population = if need.scope == answers::PLATFORM_SCOPE {
-            0
-        } else {
-            brand_id
+        let population = match need.cells.population {
+            Population::Platform => 0,
+            Population::Store => brand_id,
         };
         let truth = aggregate(&txn, epoch.id, population, &need.cells).await?;
         let values: Vec<i64> = need
@@ -537,22 +538,19 @@ async fn ask_once(
             noise,
         };
         let stored = serde_json::to_string(&released).map_err(|e| DbErr::Custom(e.to_string()))?;
-        answers::put(&txn, epoch.id, need.scope, &need.question(), &stored).await?;
-        tables.insert((need.scope, need.kind), released);
-    }
-    for need in unpaid {
-        answers::put(&txn, epoch.id, brand_id, &need.paid_marker(), "paid").await?;
+        answers::put(&txn, epoch.id, brand_id, &need.question(), &stored).await?;
+        tables.insert(need.key(), released);
     }
     txn.commit().await?;
     Ok(assemble(
         question,
-        &needs,
         &tables,
         settings,
         AnswerPrivacyParts {
             epsilon_spent_micros: cost,
             budget,
             epoch_id: epoch.id,
+            release_epsilon_micros,
         },
     ))
 }
@@ -561,23 +559,23 @@ struct AnswerPrivacyParts {
     epsilon_spent_micros: u64,
     budget: ledger::BudgetStatus,
     epoch_id: i64,
+    release_epsilon_micros: Option<u64>,
 }
 
 /// Builds the answer from released tables only: post-processing, no truth.
 fn assemble(
     question: &Question,
-    needs: &[Need],
-    tables: &HashMap<(i64, TableKind), Released>,
+    tables: &HashMap<TableKey, Released>,
     settings: &PrivacySettings,
     parts: AnswerPrivacyParts,
 ) -> Answer {
-    let scope = needs[0].scope;
-    let table = |scope: i64, kind| tables.get(&(scope, kind));
-    let members = table(scope, TableKind::Members).expect("the members table is always released");
+    let asked = question.cells.population;
+    let table = |population: Population, kind| tables.get(&(population, kind));
+    let members = table(asked, TableKind::Members).expect("the members table is always released");
     let platform = question
         .metrics
         .contains(&Metric::Tgi)
-        .then(|| table(answers::PLATFORM_SCOPE, TableKind::Members))
+        .then(|| table(Population::Platform, TableKind::Members))
         .flatten();
     let shown: Vec<bool> = members
         .values
@@ -600,8 +598,13 @@ fn assemble(
         })
         .unwrap_or(0);
     let ratio = |num: i64, den: i64| (den > 0).then(|| (num as f64 / den as f64).clamp(0.0, 1.0));
+    // Paid and black-card shares are not clamped: clamping a share near 0
+    // or 1 biases it (averaged over epochs, a 0.1% population would read
+    // as several percent); an estimate just outside [0, 1] and its
+    // interval say the truth is near the edge.
+    let unclamped = |num: i64, den: i64| (den > 0).then(|| num as f64 / den as f64);
     // A multi-valued breakdown's population, when shown.
-    let population = table(scope, TableKind::PopulationMembers).map(|t| {
+    let population = table(asked, TableKind::PopulationMembers).map(|t| {
         t.values
             .first()
             .copied()
@@ -640,11 +643,11 @@ fn assemble(
             // A share of the cell's members from another noisy table, with
             // its interval; known exactly when the cell is split by it.
             let share_of = |kind, dimension| {
-                let t = table(scope, kind)?;
+                let t = table(asked, kind)?;
                 Some(match question.cells.known_share(key, dimension) {
                     Some(known) => (known, 0.0),
                     None => {
-                        let r = ratio(t.values[i], m)?;
+                        let r = unclamped(t.values[i], m)?;
                         (r, ratio_interval95(r, t.noise.interval95, count_i95, m))
                     }
                 })
@@ -673,7 +676,7 @@ fn assemble(
                 share,
                 paid_member_share: paid.map(|(share, _)| share),
                 black_card_share: black.map(|(share, _)| share),
-                mean_annual_spend_cents: table(scope, TableKind::SpendSum).map(|t| {
+                mean_annual_spend_cents: table(asked, TableKind::SpendSum).map(|t| {
                     (t.values[i].max(0) * 100 / m.max(1)).min(cube::SPEND_CLAMP_YUAN * 100)
                 }),
                 tgi,
@@ -691,11 +694,12 @@ fn assemble(
         privacy: AnswerPrivacy {
             epsilon_spent_micros: parts.epsilon_spent_micros,
             count_noise: members.noise,
-            spend_noise: table(scope, TableKind::SpendSum).map(|t| t.noise),
+            spend_noise: table(asked, TableKind::SpendSum).map(|t| t.noise),
             suppressed_cells: shown.iter().filter(|s| !**s).count(),
             min_cell: settings.min_cell,
             budget: parts.budget,
             epoch_id: parts.epoch_id,
+            platform_release_epsilon_micros: parts.release_epsilon_micros,
         },
         cells,
     }

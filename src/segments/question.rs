@@ -16,7 +16,7 @@ pub const MAX_BREAKDOWN: usize = 2;
 
 /// Whose members a question counts.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, strum::Display,
 )]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Population {

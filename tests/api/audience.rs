@@ -97,22 +97,83 @@ pub(crate) async fn only_a_brands_own_analyst_gets_audience_answers(backend: Bac
     }
     assert_eq!(app.spend_count(&second).await, 1);
 
-    // A platform table is released once and shared, but every brand pays
-    // for it once, whoever asked first: its cost never tells a brand what
-    // its rivals asked about.
+    // Platform-wide answers are slices of the epoch's platform release:
+    // free for every brand, the same for every brand, whoever asked first.
     let platform = json!({ "population": "PLATFORM", "breakdown": ["CITY_TIER"] });
     let a = app.answer(&first, platform.clone()).await;
     let b = app.answer(&second, platform.clone()).await;
+    for answer in [&a, &b] {
+        assert_eq!(answer["privacy"]["epsilonSpent"], 0.0, "{answer}");
+        assert_eq!(answer["privacy"]["platformReleaseEpsilon"], 4.0, "{answer}");
+    }
+    assert_eq!(a["cells"], b["cells"], "the same release");
+    assert_eq!(app.spend_count(&second).await, 1);
+    // The release is consistent: a two-way slice sums to the one-way one.
+    let by_age = app
+        .answer(
+            &first,
+            json!({ "population": "PLATFORM", "breakdown": ["CITY_TIER", "AGE_BAND"] }),
+        )
+        .await;
+    let members = |answer: &serde_json::Value, city: &str| -> i64 {
+        answer["cells"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .filter(|c| c["key"][0]["value"] == city)
+            .map(|c| c["members"].as_i64().unwrap_or(0))
+            .sum()
+    };
+    let hidden = by_age["privacy"]["suppressedCells"]
+        .as_i64()
+        .expect("count");
+    if hidden == 0 {
+        for city in ["TIER1", "TIER3"] {
+            let (one_way, two_way) = (members(&a, city), members(&by_age, city));
+            // Each cell is rounded on its own: six cells, at most ±3.
+            assert!(
+                (one_way - two_way).abs() <= 3,
+                "{city}: {one_way} vs {two_way}"
+            );
+        }
+    }
+
+    // What the release does not hold (three dimensions) a brand releases
+    // for itself: it pays whether or not another brand asked the same, and
+    // gets its own noise.
+    let deep = json!({ "population": "PLATFORM", "breakdown": ["CITY_TIER", "AGE_BAND"], "filters": [{ "dimension": "GENDER", "values": ["FEMALE"] }] });
+    let a = app.answer(&first, deep.clone()).await;
+    let b = app.answer(&second, deep.clone()).await;
     for answer in [&a, &b] {
         assert!(
             (answer["privacy"]["epsilonSpent"].as_f64().expect("ε") - 0.1).abs() < 1e-9,
             "{answer}"
         );
+        assert_eq!(
+            answer["privacy"]["platformReleaseEpsilon"],
+            serde_json::Value::Null
+        );
     }
-    assert_eq!(a["cells"], b["cells"], "the same released table");
-    let again = app.answer(&second, platform).await;
+    let again = app.answer(&second, deep).await;
     assert_eq!(again["privacy"]["epsilonSpent"], 0.0);
+    assert_eq!(again["cells"], b["cells"]);
     assert_eq!(app.spend_count(&second).await, 2);
+
+    // The platform ledger shows the release, readable by every role.
+    let ledger = app
+        .data(
+            &first,
+            "{ platformLedger { epsilonPerEpoch epsilonLast365Days releases { dataEpoch epsilon tables cells } } }",
+            json!({}),
+        )
+        .await["platformLedger"]
+        .clone();
+    assert_eq!(ledger["epsilonPerEpoch"], 4.0);
+    assert_eq!(ledger["epsilonLast365Days"], 4.0);
+    assert_eq!(
+        ledger["releases"],
+        json!([{ "dataEpoch": "1", "epsilon": 4.0, "tables": 44, "cells": 994 }])
+    );
     app.stop().await;
 }
 
@@ -174,17 +235,18 @@ pub(crate) async fn answers_carry_metrics_and_privacy_metadata(backend: Backend)
         9
     );
 
-    let question = json!({ "population": "PLATFORM", "breakdown": ["PAID_MEMBER"], "metrics": ["PAID_MEMBER_SHARE", "BLACK_CARD_SHARE", "MEAN_ANNUAL_SPEND"] });
+    let metrics = json!(["PAID_MEMBER_SHARE", "BLACK_CARD_SHARE", "MEAN_ANNUAL_SPEND"]);
+    let store = json!({ "population": "STORE", "breakdown": ["PAID_MEMBER"], "metrics": metrics });
     // A dry run says what it will cost, by the rule that charges it, and
     // costs nothing itself.
     const COST: &str = "query($q: AudienceQuestion!) { audienceCost(question: $q) { tables epsilon affordable budget { epsilonLeft } } }";
-    let cost = app.data(&token, COST, json!({ "q": question })).await["audienceCost"].clone();
+    let cost = app.data(&token, COST, json!({ "q": store })).await["audienceCost"].clone();
     assert_eq!(
         cost,
         json!({ "tables": 4, "epsilon": 0.4, "affordable": true, "budget": { "epsilonLeft": 0.8 } })
     );
-    let answer = app.answer(&token, question.clone()).await;
-    let after = app.data(&token, COST, json!({ "q": question })).await["audienceCost"].clone();
+    let answer = app.answer(&token, store.clone()).await;
+    let after = app.data(&token, COST, json!({ "q": store })).await["audienceCost"].clone();
     assert_eq!(
         (&after["tables"], &after["epsilon"]),
         (&json!(0), &json!(0.0))
@@ -203,7 +265,7 @@ pub(crate) async fn answers_carry_metrics_and_privacy_metadata(backend: Backend)
     );
     assert_eq!(
         spends["privacySpends"]["edges"][0]["node"]["question"],
-        "PLATFORM members by PAID_MEMBER; metrics PAID_MEMBER_SHARE, BLACK_CARD_SHARE, MEAN_ANNUAL_SPEND"
+        "STORE members by PAID_MEMBER; metrics PAID_MEMBER_SHARE, BLACK_CARD_SHARE, MEAN_ANNUAL_SPEND"
     );
     let privacy = &answer["privacy"];
     // Four tables: members, paid members, black-card members, spend sums.
@@ -217,6 +279,25 @@ pub(crate) async fn answers_carry_metrics_and_privacy_metadata(backend: Backend)
     assert!(privacy["countInterval95"].as_i64().expect("interval") >= 25);
     // The analysts' share: ε 0.8 a day.
     assert!((privacy["budget"]["epsilonLeft"].as_f64().expect("left") - 0.4).abs() < 1e-9);
+
+    // The same on the platform: every table is a slice of the platform
+    // release, so it is free; the dry run says so.
+    let platform =
+        json!({ "population": "PLATFORM", "breakdown": ["PAID_MEMBER"], "metrics": metrics });
+    let cost = app.data(&token, COST, json!({ "q": platform })).await["audienceCost"].clone();
+    assert_eq!(
+        (&cost["tables"], &cost["epsilon"]),
+        (&json!(0), &json!(0.0))
+    );
+    let answer = app.answer(&token, platform).await;
+    let privacy = &answer["privacy"];
+    assert_eq!(privacy["epsilonSpent"], 0.0);
+    assert_eq!(privacy["platformReleaseEpsilon"], 4.0);
+    // ε 3 of the release's 4 for counts, over 21 tables of Δ 1 and 14 of
+    // Δ 5 (interests, services): one scale, 91 / 3.
+    let release_scale = privacy["countNoiseScale"].as_f64().expect("scale");
+    assert!((release_scale - 91.0 / 3.0).abs() < 0.01, "{privacy}");
+    assert!(privacy["spendNoiseScale"].as_f64().is_some());
     let cells = answer["cells"].as_array().expect("cells");
     assert_eq!(cells.len(), 2);
     // Every shown cell says how far it may be off, and when the noise is
@@ -254,7 +335,8 @@ pub(crate) async fn answers_carry_metrics_and_privacy_metadata(backend: Backend)
     assert!((shares - 1.0).abs() < 1e-9);
 
     // An interest breakdown: a member counts under up to 5 interests, so
-    // the noise is five times wider, and the answer says so.
+    // its tables move by 5 per member; they get five times the ε, so the
+    // release keeps one scale, and the answer says Δ 5.
     let answer = app
         .answer(
             &token,
@@ -262,7 +344,10 @@ pub(crate) async fn answers_carry_metrics_and_privacy_metadata(backend: Backend)
         )
         .await;
     assert_eq!(answer["privacy"]["countSensitivity"], 5);
-    assert_eq!(answer["privacy"]["countNoiseScale"], 50.0);
+    let scale = answer["privacy"]["countNoiseScale"]
+        .as_f64()
+        .expect("scale");
+    assert!((scale - release_scale).abs() < 0.01, "{scale}");
     assert_eq!(answer["cells"].as_array().expect("cells").len(), 14);
     // Its shares are of members (who hold several interests), not of
     // interest mentions: they sum past 1, each is members ÷ the
@@ -299,14 +384,13 @@ pub(crate) async fn answers_carry_metrics_and_privacy_metadata(backend: Backend)
     app.stop().await;
 }
 
-/// Relative error of member counts on cells of at least 1,000 members at
-/// default settings, measured against the true counts; the target is 5%.
-pub(crate) async fn utility_on_large_cells_meets_the_target(backend: Backend) {
+/// A server over a platform of `members` members (8 brands, seed 11).
+async fn larger_platform(backend: Backend, members: u32) -> TestApp {
     let db = crate::helpers::TestDb::new(backend).await;
     brand_gateway::seed::run(
         &db.db,
         &brand_gateway::seed::SeedOptions {
-            members: 60_000,
+            members,
             brands: 8,
             seed: 11,
             as_of: crate::helpers::as_of(),
@@ -315,7 +399,13 @@ pub(crate) async fn utility_on_large_cells_meets_the_target(backend: Backend) {
     )
     .await
     .expect("seed");
-    let app = TestApp::start(db, crate::helpers::GENEROUS_BUDGET).await;
+    TestApp::start(db, crate::helpers::GENEROUS_BUDGET).await
+}
+
+/// Relative error of member counts on cells of at least 1,000 members at
+/// default settings, measured against the true counts; the target is 5%.
+pub(crate) async fn utility_on_large_cells_meets_the_target(backend: Backend) {
+    let app = larger_platform(backend, 60_000).await;
     let token = app.token(Role::BrandAnalyst, Some(1)).await;
     let mut errors = Vec::new();
     for (first, second) in [
@@ -382,5 +472,123 @@ pub(crate) async fn utility_on_large_cells_meets_the_target(backend: Backend) {
     // The target is on the typical cell; a single cell of ~1,000 members
     // exceeds 5% with probability e^-5 ≈ 0.7%, so the worst is reported only.
     assert!(mean <= 0.05, "mean relative error {mean}");
+    app.stop().await;
+}
+
+/// The platform release is one consistent set of tables: a one-way slice
+/// equals the two-way one summed over the other dimension, for every
+/// brand, at no cost.
+pub(crate) async fn platform_slices_agree_with_each_other(backend: Backend) {
+    // No suppression to speak of, so every cell can be compared.
+    let app = TestApp::spawn_with(backend, &["--privacy-min-cell", "1"]).await;
+    let token = app.token(Role::BrandAnalyst, Some(3)).await;
+    let one_way = app
+        .answer(
+            &token,
+            json!({ "population": "PLATFORM", "breakdown": ["CITY_TIER"] }),
+        )
+        .await;
+    let two_way = app
+        .answer(
+            &token,
+            json!({ "population": "PLATFORM", "breakdown": ["CITY_TIER", "GENDER"] }),
+        )
+        .await;
+    let total = app
+        .answer(&token, json!({ "population": "PLATFORM" }))
+        .await;
+    for answer in [&one_way, &two_way, &total] {
+        assert_eq!(answer["privacy"]["epsilonSpent"], 0.0, "{answer}");
+    }
+    let mut compared = 0;
+    let mut one_way_sum = 0;
+    for cell in one_way["cells"].as_array().expect("cells") {
+        let city = &cell["key"][0]["value"];
+        let parts: Vec<&serde_json::Value> = two_way["cells"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .filter(|c| {
+                c["key"]
+                    .as_array()
+                    .expect("key")
+                    .iter()
+                    .any(|k| k["dimension"] == "CITY_TIER" && &k["value"] == city)
+            })
+            .collect();
+        let members = cell["members"].as_i64().expect("shown");
+        one_way_sum += members;
+        if parts.iter().any(|c| c["suppressed"] == true) {
+            continue;
+        }
+        let sum: i64 = parts
+            .iter()
+            .map(|c| c["members"].as_i64().expect("shown"))
+            .sum();
+        // Three cells rounded on their own: within ±2 of the one-way cell.
+        assert!((sum - members).abs() <= 2, "{city}: {members} vs {sum}");
+        compared += 1;
+    }
+    assert!(
+        compared >= 3,
+        "only {compared} cities without a hidden cell"
+    );
+    let everyone = total["cells"][0]["members"].as_i64().expect("shown");
+    assert!(
+        (everyone - one_way_sum).abs() <= 3,
+        "{everyone} vs {one_way_sum}"
+    );
+    app.stop().await;
+}
+
+/// A rare population (black card, about 1 in 10,000 members) is estimated
+/// without bias: the black-card share released by many platform releases
+/// averages to the truth, within four standard errors.
+pub(crate) async fn a_rare_population_is_unbiased_over_epochs(backend: Backend) {
+    let app = larger_platform(backend, 30_000).await;
+    let token = app.token(Role::BrandAnalyst, Some(1)).await;
+    let holders = crate::helpers::scalar(
+        &app.db.db,
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM member WHERE black_card",
+    )
+    .await;
+    let truth = holders as f64 / 30_000.0;
+    assert!(
+        (1..=10).contains(&holders),
+        "a rare population: {holders} of 30,000"
+    );
+    let question = json!({ "population": "PLATFORM", "metrics": ["BLACK_CARD_SHARE"] });
+    let epochs = 40;
+    let mut shares = Vec::new();
+    let mut half_widths = Vec::new();
+    for _ in 0..epochs {
+        let answer = app.answer(&token, question.clone()).await;
+        let cell = &answer["cells"][0];
+        shares.push(cell["blackCardShare"].as_f64().expect("share"));
+        half_widths.push(cell["blackCardShareInterval95"].as_f64().expect("interval"));
+        // The next epoch's release of the same members: a new draw of the
+        // platform release, as a refresh of unchanged data would make.
+        app.db
+            .db
+            .execute_unprepared("DELETE FROM platform_release")
+            .await
+            .expect("next release");
+    }
+    let mean = shares.iter().sum::<f64>() / epochs as f64;
+    // The standard error of the mean, from the intervals the answers state
+    // (half-width ≈ 1.96 σ).
+    let sigma = half_widths.iter().sum::<f64>() / epochs as f64 / 1.96;
+    let standard_error = sigma / (epochs as f64).sqrt();
+    println!(
+        "rare population: truth {truth:.5}, mean over {epochs} epochs {mean:.5}, standard error {standard_error:.5}"
+    );
+    assert!(
+        (mean - truth).abs() <= 4.0 * standard_error,
+        "mean {mean} vs truth {truth} (standard error {standard_error}): {shares:?}"
+    );
+    assert!(
+        shares.iter().any(|s| *s < 0.0),
+        "an unbiased estimate near 0 falls below it sometimes: {shares:?}"
+    );
     app.stop().await;
 }

@@ -486,7 +486,7 @@ query($q: AudienceQuestion!) {
     cells { key { dimension value } suppressed members share paidMemberShare blackCardShare meanAnnualSpendCents tgi
             membersInterval95 paidMemberShareInterval95 blackCardShareInterval95 noiseDominates }
     privacy {
-      epsilonSpent countNoiseScale countInterval95 countSensitivity spendNoiseScale
+      epsilonSpent platformReleaseEpsilon countNoiseScale countInterval95 countSensitivity spendNoiseScale
       suppressedCells minimumCellSize dataEpoch
       budget { epsilonLeft dailyLimit dailySpent dailyResetsAt rollingLimit rollingSpent }
     }

@@ -65,6 +65,8 @@ fn per_backend() -> Vec<(String, TestFn)> {
         audience::bad_questions_get_user_errors_naming_the_problem,
         audience::answers_carry_metrics_and_privacy_metadata,
         audience::utility_on_large_cells_meets_the_target,
+        audience::platform_slices_agree_with_each_other,
+        audience::a_rare_population_is_unbiased_over_epochs,
         criteria::measures_match_hand_computed_cases,
         criteria::policies_are_versioned_and_evaluations_immutable,
         onboarding::every_legal_transition_records_its_event,

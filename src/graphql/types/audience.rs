@@ -107,9 +107,12 @@ pub(crate) struct AudienceCell {
     /// The cell's share of the answer's shown members; for overlapping
     /// cells, of the population's members (`populationMembers`).
     pub(crate) share: Option<f64>,
-    /// Share of the cell's members who are paid members.
+    /// Share of the cell's members who are paid members. Unbiased, so it
+    /// may fall just outside 0–1 where the truth is near the edge (read it
+    /// with its interval); clamping would bias averages.
     pub(crate) paid_member_share: Option<f64>,
-    /// Share of the cell's members who hold the black card.
+    /// Share of the cell's members who hold the black card; unbiased, like
+    /// `paidMemberShare`.
     pub(crate) black_card_share: Option<f64>,
     /// Mean clamped annual spend, in fen.
     pub(crate) mean_annual_spend_cents: Option<i64>,
@@ -131,9 +134,14 @@ pub(crate) struct AudienceCell {
 /// How an answer was protected and what it cost.
 #[derive(SimpleObject)]
 pub(crate) struct AnswerPrivacy {
-    /// ε this request spent; 0 when every table was already released in
-    /// this data epoch (same question, same answer).
+    /// ε this request spent from your budget: 0 when every table came from
+    /// the platform release or was already released to you in this data
+    /// epoch (same question, same answer).
     pub(crate) epsilon_spent: f64,
+    /// ε of this epoch's platform release, when cells (or TGI's platform
+    /// side) were sliced from it: spent once for all brands by the
+    /// platform ledger, never from your budget.
+    pub(crate) platform_release_epsilon: Option<f64>,
     /// Discrete Laplace scale of the noise on member counts (Δ/ε).
     pub(crate) count_noise_scale: f64,
     /// 95% of member counts are within this many members of the truth.
@@ -235,8 +243,8 @@ pub(crate) fn epsilon(micros: u64) -> f64 {
 /// What a question would cost now.
 #[derive(SimpleObject)]
 pub(crate) struct QuestionCost {
-    /// Tables you would pay for: your store's not yet released this epoch,
-    /// and platform ones you have not paid for this epoch.
+    /// Tables you would pay for: those not in the platform release and not
+    /// yet released to you this epoch.
     pub(crate) tables: i64,
     /// ε it would spend (0: asking it again is free).
     pub(crate) epsilon: f64,
@@ -315,6 +323,7 @@ impl From<segments::Answer> for AudienceAnswer {
             population_members: answer.population_members,
             privacy: AnswerPrivacy {
                 epsilon_spent: epsilon(privacy.epsilon_spent_micros),
+                platform_release_epsilon: privacy.platform_release_epsilon_micros.map(epsilon),
                 count_noise_scale,
                 count_interval95,
                 count_sensitivity,
@@ -324,6 +333,48 @@ impl From<segments::Answer> for AudienceAnswer {
                 budget: privacy.budget.into(),
                 data_epoch: ID(privacy.epoch_id.to_string()),
             },
+        }
+    }
+}
+
+/// One data epoch's platform release: the platform ledger's entry.
+#[derive(SimpleObject)]
+pub(crate) struct PlatformRelease {
+    /// The data epoch released.
+    pub(crate) data_epoch: ID,
+    /// ε it spent, once for every brand.
+    pub(crate) epsilon: f64,
+    /// Noisy tables released (every pair of dimensions, spend per dimension).
+    pub(crate) tables: i32,
+    /// Cells in them.
+    pub(crate) cells: i32,
+    /// How long building it took, in milliseconds.
+    pub(crate) build_milliseconds: i64,
+    /// When it was released.
+    pub(crate) released_at: DateTime<Utc>,
+}
+
+/// The platform ledger: what platform-wide answers cost members' privacy,
+/// whichever brands ask.
+#[derive(SimpleObject)]
+pub(crate) struct PlatformLedger {
+    /// ε each new data epoch's release spends (configured).
+    pub(crate) epsilon_per_epoch: f64,
+    /// ε spent by releases in the last 365 days.
+    pub(crate) epsilon_last_365_days: f64,
+    /// The newest releases, newest first (at most 24).
+    pub(crate) releases: Vec<PlatformRelease>,
+}
+
+impl From<segments::LedgerEntry> for PlatformRelease {
+    fn from(entry: segments::LedgerEntry) -> Self {
+        Self {
+            data_epoch: ID(entry.epoch_id.to_string()),
+            epsilon: epsilon(entry.epsilon_micros),
+            tables: entry.tables,
+            cells: entry.cells,
+            build_milliseconds: entry.build_ms,
+            released_at: entry.released_at,
         }
     }
 }
