@@ -6,7 +6,8 @@
 //! database in `DATABASE_URL`), times its `refresh` (a new data epoch), then
 //! times plain `SELECT … GROUP BY` queries computing the same aggregates
 //! (members by all seven single-valued dimensions, for the platform and per
-//! store, and per interest and per service), and prints both and the ratio.
+//! store, and per interest and per service), and prints both and the ratio;
+//! and times the epoch's platform release built from the cube.
 
 use std::time::Instant;
 
@@ -51,6 +52,21 @@ async fn main() {
     // `seed` ends with a refresh, exactly what `brand-gateway refresh` runs.
     let cube_seconds = report.cube.elapsed.as_secs_f64();
     println!("cube: {} cells in {cube_seconds:.2} s", report.cube.cells);
+
+    // The epoch's platform release, as `serve` makes it at start-up.
+    let settings = brand_gateway::PrivacySettings::default();
+    let start = Instant::now();
+    let release = brand_gateway::segments::prepare_platform_release(&db, &settings)
+        .await
+        .expect("platform release")
+        .expect("an epoch");
+    println!(
+        "platform release: {} tables, {} cells, ε {} in {:.2} s",
+        release.tables,
+        release.cells,
+        release.epsilon_micros as f64 / 1e6,
+        start.elapsed().as_secs_f64()
+    );
 
     let plain = [
         (

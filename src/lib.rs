@@ -28,3 +28,5 @@ pub mod telemetry;
 mod app;
 
 pub use app::{AppState, Application};
+/// The privacy settings in force, part of [`config::Config`].
+pub use privacy::PrivacySettings;

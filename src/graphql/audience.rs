@@ -13,8 +13,8 @@ use super::{
     privacy_settings, require,
 };
 use crate::graphql::types::audience::{
-    AudienceAnswer, AudienceQuestion, DimensionInfo, PlatformLedger, PrivacyBudget, PrivacySpend,
-    QuestionCost, epsilon,
+    AudienceAnswer, AudienceQuestion, AudienceTrendPoint, DimensionInfo, PlatformLedger,
+    PrivacyBudget, PrivacySpend, QuestionCost, epsilon,
 };
 use crate::{
     auth::{BrandScope, Principal, Role},
@@ -63,6 +63,29 @@ impl AudienceQuery {
         )
         .await?
         .into())
+    }
+
+    /// A question over the last `epochs` data epochs (1 to 24), newest
+    /// first, from what was released in each: platform slices, and your
+    /// answers as you asked them then. Free, and it never releases
+    /// anything: an epoch where you did not ask has no answer.
+    async fn audience_trend(
+        &self,
+        ctx: &Context<'_>,
+        question: AudienceQuestion,
+        #[graphql(default = 6)] epochs: i32,
+    ) -> Result<Vec<AudienceTrendPoint>, ApiError> {
+        let brand = analyst_brand(principal(ctx)?)?;
+        let points = segments::trend(
+            db(ctx)?,
+            privacy_settings(ctx)?,
+            brand,
+            Conduct::Audience,
+            &question.into(),
+            u64::try_from(epochs).unwrap_or(0),
+        )
+        .await?;
+        Ok(points.into_iter().map(Into::into).collect())
     }
 
     /// What asking a question would cost now, by the rule `audience`

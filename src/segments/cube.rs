@@ -58,10 +58,25 @@ pub async fn current_epoch(db: &impl ConnectionTrait) -> Result<Option<data_epoc
         .await
 }
 
+/// The newest `limit` ready epochs, newest first.
+pub async fn recent_epochs(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<data_epoch::Model>, DbErr> {
+    use sea_orm::QuerySelect as _;
+    data_epoch::Entity::find()
+        .filter(data_epoch::Column::Ready.eq(true))
+        .order_by_desc(data_epoch::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 /// Builds a new epoch's cube for `as_of`, counting at most
 /// [`MULTI_VALUE_CAP`] interests (and services) per member, then retires
-/// older epochs' cells and stored answers. The new epoch becomes current
-/// only once complete.
+/// older epochs' cells. Their stored answers and platform releases stay:
+/// trends read them, and nothing is released for an old epoch again. The
+/// new epoch becomes current only once complete.
 pub async fn refresh(db: &DatabaseConnection, as_of: NaiveDate) -> Result<RefreshReport, DbErr> {
     let multi_value_cap = MULTI_VALUE_CAP;
     let start = Instant::now();
@@ -195,10 +210,6 @@ pub async fn refresh(db: &DatabaseConnection, as_of: NaiveDate) -> Result<Refres
         .await?;
     txn.execute_unprepared(&format!(
         "DELETE FROM segment_cell WHERE epoch_id < {epoch}"
-    ))
-    .await?;
-    txn.execute_unprepared(&format!(
-        "DELETE FROM segment_answer WHERE epoch_id < {epoch}"
     ))
     .await?;
     txn.commit().await?;

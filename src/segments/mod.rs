@@ -263,7 +263,53 @@ impl Need {
     }
 }
 
+/// The tables a question needs; a prospects question needs each as a
+/// platform and a store table (prospects are their difference).
 fn needs(question: &Question) -> Vec<Need> {
+    let needs = direct_needs(question);
+    if question.cells.population != Population::Prospects {
+        return needs;
+    }
+    needs
+        .into_iter()
+        .flat_map(|need| {
+            [Population::Platform, Population::Store].map(|population| Need {
+                cells: Cells {
+                    population,
+                    ..need.cells.clone()
+                },
+                kind: need.kind,
+            })
+        })
+        .collect()
+}
+
+/// Prospects' tables: each platform table minus the store's, cell by cell
+/// (post-processing; the noise of both adds up).
+fn prospects(tables: &HashMap<TableKey, Released>) -> HashMap<TableKey, Released> {
+    tables
+        .iter()
+        .filter(|((population, _), _)| *population == Population::Platform)
+        .filter_map(|((_, kind), platform)| {
+            let store = tables.get(&(Population::Store, *kind))?;
+            let values = platform
+                .values
+                .iter()
+                .zip(&store.values)
+                .map(|(p, s)| p.saturating_sub(*s))
+                .collect();
+            let (a, b) = (platform.noise, store.noise);
+            let noise = NoiseInfo {
+                scale: a.scale.hypot(b.scale),
+                interval95: (a.interval95 as f64).hypot(b.interval95 as f64).ceil() as i64,
+                sensitivity: a.sensitivity.max(b.sensitivity),
+            };
+            Some(((Population::Prospects, *kind), Released { values, noise }))
+        })
+        .collect()
+}
+
+fn direct_needs(question: &Question) -> Vec<Need> {
     let own = |kind| Need {
         cells: question.cells.clone(),
         kind,
@@ -300,24 +346,39 @@ struct Found<'a> {
     release_epsilon_micros: Option<u64>,
 }
 
-/// The tables a question needs in `epoch`: platform ones sliced from the
-/// epoch's platform release (built now if it is the epoch's first), the
-/// rest from the brand's stored releases.
-async fn stored<'a>(
+/// Whether any need is a platform table.
+fn on_platform(needs: &[Need]) -> bool {
+    needs
+        .iter()
+        .any(|n| n.cells.population == Population::Platform)
+}
+
+/// The current epoch's platform release when the needs use it (built now
+/// if it is the epoch's first).
+async fn current_release(
     db: &impl ConnectionTrait,
     settings: &PrivacySettings,
     epoch: &data_epoch::Model,
+    needs: &[Need],
+) -> Result<Option<release::PlatformRelease>, DbErr> {
+    if !on_platform(needs) {
+        return Ok(None);
+    }
+    release::of_epoch(db, epoch, settings.platform_epsilon_per_epoch_micros)
+        .await
+        .map(Some)
+}
+
+/// The tables a question needs in epoch `epoch_id`: platform ones sliced
+/// from that epoch's platform `release`, the rest from the brand's stored
+/// releases.
+async fn stored<'a>(
+    db: &impl ConnectionTrait,
+    release: Option<&release::PlatformRelease>,
+    epoch_id: i64,
     needs: &'a [Need],
     brand_id: i64,
 ) -> Result<Found<'a>, DbErr> {
-    let platform = needs
-        .iter()
-        .any(|n| n.cells.population == Population::Platform);
-    let release = if platform {
-        Some(release::of_epoch(db, epoch, settings.platform_epsilon_per_epoch_micros).await?)
-    } else {
-        None
-    };
     let mut found = Found {
         tables: HashMap::new(),
         missing: Vec::new(),
@@ -325,19 +386,16 @@ async fn stored<'a>(
     };
     let mut own = Vec::new();
     for need in needs {
-        match release
-            .as_ref()
-            .and_then(|r| r.slice(&need.cells, need.kind))
-        {
+        match release.and_then(|r| r.slice(&need.cells, need.kind)) {
             Some(table) => {
                 found.tables.insert(need.key(), table);
-                found.release_epsilon_micros = release.as_ref().map(|r| r.epsilon_micros);
+                found.release_epsilon_micros = release.map(|r| r.epsilon_micros);
             }
             None => own.push(need),
         }
     }
     let questions: Vec<String> = own.iter().map(|n| n.question()).collect();
-    let rows = answers::get_many(db, epoch.id, brand_id, &questions).await?;
+    let rows = answers::get_many(db, epoch_id, brand_id, &questions).await?;
     for need in own {
         let key = answers::key(&need.question());
         match rows.iter().find(|s| s.key == key) {
@@ -398,7 +456,8 @@ pub async fn cost(
         .await?
         .ok_or(SegmentError::NoEpoch)?;
     let needs = needs(&question);
-    let tables = stored(db, settings, &epoch, &needs, brand_id)
+    let release = current_release(db, settings, &epoch, &needs).await?;
+    let tables = stored(db, release.as_ref(), epoch.id, &needs, brand_id)
         .await?
         .missing
         .len() as u64;
@@ -455,7 +514,8 @@ async fn ask_once(
     let epoch = cube::current_epoch(db)
         .await?
         .ok_or(SegmentError::NoEpoch)?;
-    let found = stored(db, settings, &epoch, &needs, brand_id).await?;
+    let release = current_release(db, settings, &epoch, &needs).await?;
+    let found = stored(db, release.as_ref(), epoch.id, &needs, brand_id).await?;
     if found.missing.is_empty() {
         let budget = ledger::status(db, brand_id, pool, settings, Utc::now()).await?;
         return Ok(assemble(
@@ -482,7 +542,16 @@ async fn ask_once(
         mut tables,
         missing,
         release_epsilon_micros,
-    } = stored(&txn, settings, &epoch, &needs, brand_id).await?;
+    } = stored(
+        &txn,
+        current_release(&txn, settings, &epoch, &needs)
+            .await?
+            .as_ref(),
+        epoch.id,
+        &needs,
+        brand_id,
+    )
+    .await?;
     let cost = settings.epsilon_per_table_micros * missing.len() as u64;
     let now = Utc::now();
     let budget = if cost > 0 {
@@ -502,9 +571,10 @@ async fn ask_once(
     // Noise is drawn only now, after the debit.
     let cap = u64::try_from(epoch.multi_value_cap).unwrap_or(1).max(1);
     for need in missing {
+        // Needs are platform or store tables, never prospects (derived).
         let population = match need.cells.population {
             Population::Platform => 0,
-            Population::Store => brand_id,
+            Population::Store | Population::Prospects => brand_id,
         };
         let truth = aggregate(&txn, epoch.id, population, &need.cells).await?;
         let values: Vec<i64> = need
@@ -555,6 +625,70 @@ async fn ask_once(
     ))
 }
 
+/// One data epoch of a trend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendPoint {
+    /// The epoch.
+    pub epoch_id: i64,
+    /// The day its data is as of.
+    pub as_of: chrono::NaiveDate,
+    /// The answer as released in that epoch; `None` when the question was
+    /// not released to the brand then (a trend never releases anything).
+    pub answer: Option<Answer>,
+}
+
+/// Most data epochs one trend reads.
+pub const MAX_TREND_EPOCHS: u64 = 24;
+
+/// `input` over the last `epochs` data epochs, newest first, from what was
+/// released in each (the platform release, the brand's stored answers):
+/// free, and never a new release, so a trend can't average fresh noise.
+pub async fn trend(
+    db: &DatabaseConnection,
+    settings: &PrivacySettings,
+    brand_id: i64,
+    conduct: Conduct,
+    input: &QuestionInput,
+    epochs: u64,
+) -> Result<Vec<TrendPoint>, SegmentError> {
+    let question = Question::parse(input)?;
+    if !(1..=MAX_TREND_EPOCHS).contains(&epochs) {
+        return Err(QuestionError::TrendEpochs(MAX_TREND_EPOCHS).into());
+    }
+    standing::require::<SegmentError>(db, brand_id, conduct).await?;
+    let needs = needs(&question);
+    let budget =
+        ledger::status(db, brand_id, ledger::pool_of(conduct), settings, Utc::now()).await?;
+    let mut points = Vec::new();
+    for epoch in cube::recent_epochs(db, epochs).await? {
+        let release = if on_platform(&needs) {
+            release::load(db, epoch.id).await?
+        } else {
+            None
+        };
+        let found = stored(db, release.as_ref(), epoch.id, &needs, brand_id).await?;
+        let answer = found.missing.is_empty().then(|| {
+            assemble(
+                &question,
+                &found.tables,
+                settings,
+                AnswerPrivacyParts {
+                    epsilon_spent_micros: 0,
+                    budget: budget.clone(),
+                    epoch_id: epoch.id,
+                    release_epsilon_micros: found.release_epsilon_micros,
+                },
+            )
+        });
+        points.push(TrendPoint {
+            epoch_id: epoch.id,
+            as_of: epoch.as_of,
+            answer,
+        });
+    }
+    Ok(points)
+}
+
 struct AnswerPrivacyParts {
     epsilon_spent_micros: u64,
     budget: ledger::BudgetStatus,
@@ -570,7 +704,16 @@ fn assemble(
     parts: AnswerPrivacyParts,
 ) -> Answer {
     let asked = question.cells.population;
-    let table = |population: Population, kind| tables.get(&(population, kind));
+    let derived = if asked == Population::Prospects {
+        prospects(tables)
+    } else {
+        HashMap::new()
+    };
+    let table = |population: Population, kind| {
+        derived
+            .get(&(population, kind))
+            .or_else(|| tables.get(&(population, kind)))
+    };
     let members = table(asked, TableKind::Members).expect("the members table is always released");
     let platform = question
         .metrics

@@ -24,6 +24,9 @@ pub enum Population {
     Platform,
     /// Members of the asking brand's own store.
     Store,
+    /// Platform members not in the asking brand's store: post-processing of
+    /// a platform table and the store's table, never counted directly.
+    Prospects,
 }
 
 /// Metrics beyond member counts and shares (always answered).
@@ -85,6 +88,9 @@ pub enum QuestionError {
     /// Interests and services in one question.
     #[error("a question can use INTEREST or SERVICE, not both")]
     TwoMultiValued,
+    /// A trend over too few or too many epochs.
+    #[error("a trend reads 1 to {0} data epochs")]
+    TrendEpochs(u64),
     /// TGI compares the store with the platform.
     #[error("TGI compares the store with the platform: ask it with population STORE")]
     TgiNeedsStore,

@@ -584,7 +584,11 @@ pub async fn ledger(
     Ok((newest, spent))
 }
 
-async fn load(db: &impl ConnectionTrait, epoch_id: i64) -> Result<Option<PlatformRelease>, DbErr> {
+/// The stored release of epoch `epoch_id`, if one was made.
+pub(crate) async fn load(
+    db: &impl ConnectionTrait,
+    epoch_id: i64,
+) -> Result<Option<PlatformRelease>, DbErr> {
     platform_release::Entity::find_by_id(epoch_id)
         .one(db)
         .await?

@@ -592,3 +592,101 @@ pub(crate) async fn a_rare_population_is_unbiased_over_epochs(backend: Backend) 
     );
     app.stop().await;
 }
+
+/// Prospects (platform members not in my store) are the platform release
+/// minus the store's own table: the brand pays for the store side once,
+/// and the numbers are exactly the difference of the two answers.
+pub(crate) async fn prospects_are_the_platform_minus_the_store(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &["--privacy-min-cell", "1"]).await;
+    let token = app.token(Role::BrandAnalyst, Some(2)).await;
+    let asked =
+        |population: &str| json!({ "population": population, "metrics": ["PAID_MEMBER_SHARE"] });
+    let prospects = app.answer(&token, asked("PROSPECTS")).await;
+    // Two store tables (members, paid members); the platform side is free.
+    assert!(
+        (prospects["privacy"]["epsilonSpent"].as_f64().expect("ε") - 0.2).abs() < 1e-9,
+        "{prospects}"
+    );
+    assert_eq!(prospects["privacy"]["platformReleaseEpsilon"], 4.0);
+    let platform = app.answer(&token, asked("PLATFORM")).await;
+    let store = app.answer(&token, asked("STORE")).await;
+    assert_eq!(store["privacy"]["epsilonSpent"], 0.0, "already released");
+    let members =
+        |answer: &serde_json::Value| answer["cells"][0]["members"].as_i64().expect("shown");
+    assert_eq!(members(&prospects), members(&platform) - members(&store));
+    // Near the truth: the platform's members not in brand 2's store.
+    let truth = crate::helpers::scalar(
+        &app.db.db,
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM member m WHERE NOT EXISTS \
+         (SELECT 1 FROM store_membership s WHERE s.member_id = m.id AND s.brand_id = 2)",
+    )
+    .await;
+    let shown = prospects["shownMembers"].as_i64().expect("total");
+    assert!((shown - truth).abs() < 400, "{shown} vs {truth}");
+    // TGI compares the store with the platform; prospects can't ask it.
+    let (_, body) = app
+        .ask(
+            &token,
+            json!({ "population": "PROSPECTS", "metrics": ["TGI"] }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+    app.stop().await;
+}
+
+/// A trend reads what each epoch released, for free: the brand's own
+/// answers as they were, platform slices of each stored release, and
+/// nothing for an epoch where the question was not released.
+pub(crate) async fn trends_read_past_releases_without_releasing_again(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token(Role::BrandAnalyst, Some(1)).await;
+    let store = json!({ "population": "STORE", "breakdown": ["PAID_MEMBER"] });
+    let platform = json!({ "population": "PLATFORM", "breakdown": ["AGE_BAND"] });
+    let mut asked = Vec::new();
+    for _ in 0..2 {
+        asked.push((
+            app.answer(&token, store.clone()).await,
+            app.answer(&token, platform.clone()).await,
+        ));
+        app.refresh().await;
+    }
+    let spent = app.spend_count(&token).await;
+    assert_eq!(spent, 2, "one store table per epoch");
+    const TREND: &str = "query($q: AudienceQuestion!, $n: Int!) { audienceTrend(question: $q, epochs: $n) { dataEpoch asOf answer { cells { members suppressed } privacy { epsilonSpent dataEpoch } } } }";
+    for (question, pick) in [(&store, 0), (&platform, 1)] {
+        let trend = app
+            .data(&token, TREND, json!({ "q": question, "n": 3 }))
+            .await["audienceTrend"]
+            .clone();
+        let points = trend.as_array().expect("points");
+        assert_eq!(points.len(), 3, "{trend}");
+        let epochs: Vec<&str> = points
+            .iter()
+            .map(|p| p["dataEpoch"].as_str().expect("epoch"))
+            .collect();
+        assert_eq!(epochs, ["3", "2", "1"]);
+        // Epoch 3 is current and nothing was asked in it yet.
+        assert_eq!(points[0]["answer"], serde_json::Value::Null, "{trend}");
+        for (point, then) in points[1..].iter().zip(asked.iter().rev()) {
+            let then = if pick == 0 { &then.0 } else { &then.1 };
+            let cells: Vec<serde_json::Value> = then["cells"]
+                .as_array()
+                .expect("cells")
+                .iter()
+                .map(|c| json!({ "members": c["members"], "suppressed": c["suppressed"] }))
+                .collect();
+            assert_eq!(point["answer"]["cells"], json!(cells), "{point}");
+            assert_eq!(point["answer"]["privacy"]["epsilonSpent"], 0.0);
+        }
+    }
+    assert_eq!(
+        app.spend_count(&token).await,
+        spent,
+        "a trend spends nothing"
+    );
+    let (_, body) = app
+        .graphql(&token, TREND, json!({ "q": store, "n": 25 }))
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+    app.stop().await;
+}

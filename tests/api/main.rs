@@ -67,6 +67,8 @@ fn per_backend() -> Vec<(String, TestFn)> {
         audience::utility_on_large_cells_meets_the_target,
         audience::platform_slices_agree_with_each_other,
         audience::a_rare_population_is_unbiased_over_epochs,
+        audience::prospects_are_the_platform_minus_the_store,
+        audience::trends_read_past_releases_without_releasing_again,
         criteria::measures_match_hand_computed_cases,
         criteria::policies_are_versioned_and_evaluations_immutable,
         onboarding::every_legal_transition_records_its_event,

@@ -13,11 +13,14 @@ use crate::{
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "crate::segments::Population")]
 pub enum Population {
-    /// Every platform member. Answers are shared by all brands: the first
-    /// brand to ask pays, everyone gets the same numbers.
+    /// Every platform member. One- and two-way answers are slices of the
+    /// data epoch's platform release: free, the same for every brand.
     Platform,
     /// Members of your brand's own store.
     Store,
+    /// Platform members not in your store: the platform release minus your
+    /// store's table (you pay for the store side only; both are noisy).
+    Prospects,
 }
 
 /// A member dimension. `audienceDimensions` lists each one's value codes.
@@ -375,6 +378,28 @@ impl From<segments::LedgerEntry> for PlatformRelease {
             cells: entry.cells,
             build_milliseconds: entry.build_ms,
             released_at: entry.released_at,
+        }
+    }
+}
+
+/// One data epoch of a trend.
+#[derive(SimpleObject)]
+pub(crate) struct AudienceTrendPoint {
+    /// The data epoch.
+    pub(crate) data_epoch: ID,
+    /// The day its data is as of.
+    pub(crate) as_of: chrono::NaiveDate,
+    /// The answer as released in that epoch; null when it was not released
+    /// to you then.
+    pub(crate) answer: Option<AudienceAnswer>,
+}
+
+impl From<segments::TrendPoint> for AudienceTrendPoint {
+    fn from(point: segments::TrendPoint) -> Self {
+        Self {
+            data_epoch: ID(point.epoch_id.to_string()),
+            as_of: point.as_of,
+            answer: point.answer.map(Into::into),
         }
     }
 }
