@@ -246,6 +246,10 @@ pub struct ServeArgs {
     /// ε of each data epoch's platform release, shared by every brand (decimal).
     #[arg(long, env = "BRAND_GATEWAY_PRIVACY_PLATFORM_EPSILON_PER_EPOCH", default_value = "4", value_parser = crate::privacy::parse_epsilon)]
     pub privacy_platform_epsilon_per_epoch: u64,
+    /// ε all platform releases may spend in any 365 days (decimal); an
+    /// epoch whose release would pass it gets none.
+    #[arg(long, env = "BRAND_GATEWAY_PRIVACY_PLATFORM_YEARLY_BUDGET", default_value = "48", value_parser = crate::privacy::parse_epsilon)]
+    pub privacy_platform_yearly_budget: u64,
     /// Seconds between runs of the due onboarding steps inside the server
     /// (first run one interval after start); 0 turns the task off.
     #[arg(long, env = "BRAND_GATEWAY_DUE_INTERVAL_SECS", default_value = "3600")]
@@ -452,6 +456,7 @@ impl Config {
                 thirty_day_budget_micros: serve.privacy_30_day_budget,
                 min_cell: serve.privacy_min_cell,
                 platform_epsilon_per_epoch_micros: serve.privacy_platform_epsilon_per_epoch,
+                platform_yearly_budget_micros: serve.privacy_platform_yearly_budget,
             },
             due_interval: (serve.due_interval_secs > 0)
                 .then(|| Duration::from_secs(serve.due_interval_secs)),

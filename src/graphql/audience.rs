@@ -172,9 +172,11 @@ impl AudienceQuery {
         let (releases, spent) = segments::ledger(db(ctx)?, 24, now - chrono::Duration::days(365))
             .await
             .map_err(ApiError::from)?;
+        let settings = privacy_settings(ctx)?;
         Ok(PlatformLedger {
-            epsilon_per_epoch: epsilon(privacy_settings(ctx)?.platform_epsilon_per_epoch_micros),
+            epsilon_per_epoch: epsilon(settings.platform_epsilon_per_epoch_micros),
             epsilon_last_365_days: epsilon(spent),
+            yearly_limit: epsilon(settings.platform_yearly_budget_micros),
             releases: releases.into_iter().map(Into::into).collect(),
         })
     }

@@ -36,11 +36,14 @@ pub struct PrivacySettings {
     /// ε of the platform release of each data epoch (the platform ledger's
     /// debit per epoch), in millionths.
     pub platform_epsilon_per_epoch_micros: u64,
+    /// ε all platform releases may spend in any 365 days, in millionths: a
+    /// release that would pass it is not made.
+    pub platform_yearly_budget_micros: u64,
 }
 
 impl Default for PrivacySettings {
     /// DESIGN.md's defaults: ε 0.1 a table, 1 a day, 10 in 30 days, k = 50;
-    /// ε 4 per platform release (README says why).
+    /// ε 4 per platform release and 48 a year for them (README says why).
     fn default() -> Self {
         Self {
             epsilon_per_table_micros: 100_000,
@@ -48,6 +51,7 @@ impl Default for PrivacySettings {
             thirty_day_budget_micros: 10_000_000,
             min_cell: 50,
             platform_epsilon_per_epoch_micros: 4_000_000,
+            platform_yearly_budget_micros: 48_000_000,
         }
     }
 }

@@ -364,9 +364,7 @@ async fn current_release(
     if !on_platform(needs) {
         return Ok(None);
     }
-    release::of_epoch(db, epoch, settings.platform_epsilon_per_epoch_micros)
-        .await
-        .map(Some)
+    release::of_epoch(db, epoch, settings).await
 }
 
 /// The tables a question needs in epoch `epoch_id`: platform ones sliced
@@ -411,7 +409,8 @@ async fn stored<'a>(
 }
 
 /// Makes the current epoch's platform release if it has none yet, and
-/// says what the platform ledger holds for it; `None` before any cube.
+/// says what the platform ledger holds for it; `None` before any cube or
+/// when the platform's yearly budget can't pay for it.
 pub async fn prepare_platform_release(
     db: &DatabaseConnection,
     settings: &PrivacySettings,
@@ -419,7 +418,7 @@ pub async fn prepare_platform_release(
     let Some(epoch) = cube::current_epoch(db).await? else {
         return Ok(None);
     };
-    release::of_epoch(db, &epoch, settings.platform_epsilon_per_epoch_micros).await?;
+    release::of_epoch(db, &epoch, settings).await?;
     let (entries, _) = release::ledger(db, 1, Utc::now()).await?;
     Ok(entries.into_iter().find(|e| e.epoch_id == epoch.id))
 }

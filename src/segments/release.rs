@@ -27,7 +27,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait as _};
 use serde::{Deserialize, Serialize};
 
 use super::{Cells, Dimension, Population, Released, TableKind, aggregate, cube};
-use crate::privacy::{self, NoiseInfo};
+use crate::privacy::{self, NoiseInfo, PrivacySettings};
 
 /// The share of a release's ε that goes to member counts; the rest goes to
 /// spend sums.
@@ -476,17 +476,30 @@ impl PlatformRelease {
     }
 }
 
-/// The release of `epoch`: stored, or built now with `epsilon_micros` and
-/// stored (the platform ledger's entry for the epoch). Two builders racing
-/// both build; the first insert wins and the other's tables, never shown,
-/// are dropped for the stored ones.
+/// The release of `epoch`: stored, or built now with the settings' ε per
+/// epoch and stored (the platform ledger's entry for the epoch) — unless
+/// that would take the releases of the last 365 days past the platform's
+/// yearly budget: then the epoch has none, and platform questions are
+/// released per brand from its own budget. Two builders racing both
+/// build; the first insert wins and the other's tables, never shown, are
+/// dropped for the stored ones.
 pub(crate) async fn of_epoch(
     db: &impl ConnectionTrait,
     epoch: &data_epoch::Model,
-    epsilon_micros: u64,
-) -> Result<PlatformRelease, DbErr> {
+    settings: &PrivacySettings,
+) -> Result<Option<PlatformRelease>, DbErr> {
     if let Some(stored) = load(db, epoch.id).await? {
-        return Ok(stored);
+        return Ok(Some(stored));
+    }
+    let epsilon_micros = settings.platform_epsilon_per_epoch_micros;
+    let spent = spent_since(db, Utc::now() - chrono::Duration::days(365)).await?;
+    if spent.saturating_add(epsilon_micros) > settings.platform_yearly_budget_micros {
+        tracing::warn!(
+            epoch = epoch.id,
+            spent_micros = spent,
+            "the platform's yearly budget can't pay for this epoch's release"
+        );
+        return Ok(None);
     }
     let start = Instant::now();
     let release = build(db, epoch, epsilon_micros).await?;
@@ -511,9 +524,9 @@ pub(crate) async fn of_epoch(
                 elapsed_ms = start.elapsed().as_millis() as u64,
                 "platform release built"
             );
-            Ok(release)
+            Ok(Some(release))
         }
-        Err(error) => load(db, epoch.id).await?.ok_or(error),
+        Err(error) => load(db, epoch.id).await?.ok_or(error).map(Some),
     }
 }
 
@@ -542,7 +555,7 @@ pub async fn ledger(
     since: chrono::DateTime<Utc>,
 ) -> Result<(Vec<LedgerEntry>, u64), DbErr> {
     use platform_release::Column;
-    use sea_orm::{ColumnTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _};
+    use sea_orm::{QueryOrder as _, QuerySelect as _};
     // Never the stored tables themselves: the ledger is their metadata.
     let newest = platform_release::Entity::find()
         .select_only()
@@ -571,17 +584,26 @@ pub async fn ledger(
             },
         )
         .collect();
-    let spent = platform_release::Entity::find()
+    let spent = spent_since(db, since).await?;
+    Ok((newest, spent))
+}
+
+/// ε spent by the releases made since `since`.
+async fn spent_since(
+    db: &impl ConnectionTrait,
+    since: chrono::DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    use sea_orm::{ColumnTrait as _, QueryFilter as _, QuerySelect as _};
+    Ok(platform_release::Entity::find()
         .select_only()
-        .column(Column::EpsilonMicros)
-        .filter(Column::CreatedAt.gte(since))
+        .column(platform_release::Column::EpsilonMicros)
+        .filter(platform_release::Column::CreatedAt.gte(since))
         .into_tuple::<i64>()
         .all(db)
         .await?
         .into_iter()
         .map(|e| e.max(0) as u64)
-        .sum();
-    Ok((newest, spent))
+        .sum())
 }
 
 /// The stored release of epoch `epoch_id`, if one was made.

@@ -108,6 +108,8 @@ fn per_backend() -> Vec<(String, TestFn)> {
         privacy::rewriting_to_dodge_the_store::rewordings_read_the_same_released_tables,
         privacy::budget_exhaustion_and_reset::an_exhausted_budget_says_when_it_resets,
         privacy::parallel_queries_at_budget_edge::parallel_questions_never_overspend,
+        privacy::averaging_across_epochs::fresh_epochs_stop_at_the_platform_yearly_budget,
+        privacy::what_rivals_asked::a_brands_cost_and_answer_never_show_what_rivals_asked,
         operations::concurrent_starts_apply_each_migration_once,
     ]
 }

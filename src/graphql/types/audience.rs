@@ -365,6 +365,10 @@ pub(crate) struct PlatformLedger {
     pub(crate) epsilon_per_epoch: f64,
     /// ε spent by releases in the last 365 days.
     pub(crate) epsilon_last_365_days: f64,
+    /// ε releases may spend in any 365 days (configured); an epoch whose
+    /// release would pass it has none, and platform questions about it are
+    /// released per brand from the brand's own budget.
+    pub(crate) yearly_limit: f64,
     /// The newest releases, newest first (at most 24).
     pub(crate) releases: Vec<PlatformRelease>,
 }

@@ -2,6 +2,7 @@
 //! naming the attack and what the case asserts (compiled into the case's
 //! docs, so the note can't go missing).
 
+pub(crate) mod averaging_across_epochs;
 pub(crate) mod averaging_by_repetition;
 pub(crate) mod budget_exhaustion_and_reset;
 pub(crate) mod differencing_overlapping_filters;
@@ -9,6 +10,7 @@ pub(crate) mod parallel_queries_at_budget_edge;
 pub(crate) mod rewriting_to_dodge_the_store;
 pub(crate) mod small_cohort;
 pub(crate) mod suppressed_cell_from_totals;
+pub(crate) mod what_rivals_asked;
 
 use serde_json::Value;
 
