@@ -24,7 +24,6 @@ use crate::{
         once::{self, Counts, ReleaseError},
         shown,
     },
-    standing::Conduct,
 };
 use formulas::{PricePoint, SkuSeries};
 
@@ -276,13 +275,13 @@ pub(crate) async fn evaluate(
 /// brand's own super-member ratio is a ratio of member counts, so it reaches
 /// the brand only through the privacy engine: its store's paid members and
 /// members released noisy (Δ 2, once per as-of day and data epoch, from the
-/// analysts' share), suppressed under the minimum cell size; a live exact
+/// reading role's share, `pool`), suppressed under the minimum cell size; a live exact
 /// ratio would let a brand see one member's paid status change from one
 /// day to the next.
 pub(crate) async fn for_reader(
     db: &DatabaseConnection,
     settings: &PrivacySettings,
-    (brand_id, reader): (i64, Reader),
+    (brand_id, reader, pool): (i64, Reader, ledger::Pool),
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Measures, CriteriaError> {
@@ -302,7 +301,7 @@ pub(crate) async fn for_reader(
     let question = format!("entry-super-member-ratio:brand={brand_id}:as-of={as_of}");
     let asked = Counts {
         brand_id,
-        pool: ledger::pool_of(Conduct::Audience),
+        pool,
         question: &question,
         described: "the store's paid members and members, for the super-member ratio",
         sensitivity: 2,
@@ -326,8 +325,14 @@ pub(crate) async fn for_reader(
             }
         }
         Err(ReleaseError::Ledger(_)) => {
-            ratio.reason =
-                Some("the analysts' privacy budget is spent for now (see privacyBudget)");
+            ratio.reason = Some(match pool {
+                ledger::Pool::Analysts => {
+                    "the analysts' privacy budget is spent for now (see privacyBudgets)"
+                }
+                ledger::Pool::Operators => {
+                    "the operators' privacy budget is spent for now (see privacyBudgets)"
+                }
+            });
         }
         Err(error) => return Err(error.into()),
     }
@@ -492,7 +497,10 @@ pub(crate) async fn evaluate_brand(
     let price_volatility = price_measure(|w| w.cv, "gmvWeightedCv");
     let deep_discount_days = price_measure(|w| w.deep_discount, "gmvWeightedDeepDiscountDayShare");
 
-    // Super-member ratio: distinct store members who are paid members.
+    // Super-member ratio: distinct store members (joined by `as_of`) who
+    // are paid members. Platform data keeps no history of paid status, so
+    // a past day's ratio counts today's paid members among the members it
+    // had then.
     let list = brands
         .iter()
         .map(i64::to_string)
@@ -500,7 +508,8 @@ pub(crate) async fn evaluate_brand(
         .join(", ");
     let sql = format!(
         "SELECT s.brand_id, CAST(COUNT(*) AS BIGINT), CAST(SUM(CASE WHEN m.paid_member THEN 1 ELSE 0 END) AS BIGINT) \
-         FROM store_membership s JOIN member m ON m.id = s.member_id WHERE s.brand_id IN ({list}) GROUP BY s.brand_id"
+         FROM store_membership s JOIN member m ON m.id = s.member_id \
+         WHERE s.brand_id IN ({list}) AND s.joined_on <= '{as_of}' GROUP BY s.brand_id"
     );
     let mut stores: HashMap<i64, (i64, i64)> = HashMap::new();
     for row in db

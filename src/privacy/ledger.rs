@@ -32,6 +32,16 @@ pub(crate) fn pool_of(conduct: Conduct) -> Pool {
     }
 }
 
+/// The share of its brand's budget a brand role's reads spend (analysts',
+/// or operators'), for reads that are not one conduct's, such as entry
+/// measures.
+pub(crate) fn pool_of_role(role: crate::auth::Role) -> Pool {
+    match role {
+        crate::auth::Role::BrandAnalyst => Pool::Analysts,
+        _ => Pool::Operators,
+    }
+}
+
 /// A brand's analyst share: the admin's, or the default.
 pub(crate) async fn analyst_share(db: &impl ConnectionTrait, brand_id: i64) -> Result<f64, DbErr> {
     Ok(privacy_split::Entity::find_by_id(brand_id)

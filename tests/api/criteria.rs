@@ -118,6 +118,14 @@ pub(crate) async fn measures_match_hand_computed_cases(backend: Backend) {
     let m = &app.data(&reviewer, MEASURES, json!({ "id": "11" })).await["brand"]["entryMeasures"];
     assert!(close(&m["priceVolatility"]["value"], 0.0));
     assert!(close(&m["superMemberRatio"]["value"], 0.0));
+    // A past day counts the members the store had then: brand 11's one
+    // member joined on 2026-02-01.
+    let before = MEASURES.replace("2026-11-20", "2026-01-15");
+    let m = &app.data(&reviewer, &before, json!({ "id": "11" })).await["brand"]["entryMeasures"];
+    assert_eq!(
+        m["superMemberRatio"]["undefinedReason"], "the store has no members",
+        "{m}"
+    );
 
     // A brand with nothing: zero share, undefined volatility and ratio, with reasons.
     let m = &app.data(&reviewer, MEASURES, json!({ "id": "13" })).await["brand"]["entryMeasures"];
@@ -211,6 +219,15 @@ pub(crate) async fn measures_match_hand_computed_cases(backend: Backend) {
     // A brand sees its own measures and not another's.
     let own = app.token(Role::BrandOperator, Some(11)).await;
     app.data(&own, MEASURES, json!({ "id": "11" })).await;
+    // An operator's read is paid from the operators' share, not the
+    // analysts'.
+    let budgets = app
+        .data(&own, "{ privacyBudgets { pool dailySpent } }", json!({}))
+        .await;
+    assert_eq!(
+        budgets["privacyBudgets"],
+        json!([{ "pool": "ANALYSTS", "dailySpent": 0.0 }, { "pool": "OPERATORS", "dailySpent": 0.1 }])
+    );
     let (_, body) = app.graphql(&own, MEASURES, json!({ "id": "10" })).await;
     assert_eq!(error_codes(&body), ["NOT_FOUND"]);
     app.stop().await;

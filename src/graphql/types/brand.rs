@@ -213,11 +213,13 @@ impl Brand {
     ) -> Result<EntryMeasures, ApiError> {
         let id = parse_brand_id(&self.id)?;
         let as_of = as_of.map_or_else(crate::platform::business_today, |day| day.0);
-        let reader = Reader::of(principal(ctx)?.brand_scope());
+        let principal = principal(ctx)?;
+        let reader = Reader::of(principal.brand_scope());
+        let pool = crate::privacy::ledger::pool_of_role(principal.role);
         let measures = criteria::for_reader(
             db(ctx)?,
             privacy_settings(ctx)?,
-            (id, reader),
+            (id, reader, pool),
             as_of,
             chrono::Utc::now(),
         )
