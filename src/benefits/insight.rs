@@ -31,9 +31,6 @@ pub(crate) enum InsightError {
     /// Extra analysis dimensions outside the allowed ones, or too many.
     #[error("`extraDimensions` takes up to two of AGE_BAND, CITY_TIER, INTEREST")]
     ExtraDimensions,
-    /// The targeting can't be one audience question.
-    #[error(transparent)]
-    SeveralInterests(#[from] reach::SeveralInterests),
     /// Reading the benefits failed.
     #[error(transparent)]
     Benefit(#[from] BenefitError),
@@ -51,7 +48,7 @@ pub(crate) enum InsightError {
 impl CodedError for InsightError {
     fn code(&self) -> ErrorCode {
         match self {
-            Self::ExtraDimensions | Self::SeveralInterests(_) => ErrorCode::BadUserInput,
+            Self::ExtraDimensions => ErrorCode::BadUserInput,
             Self::Benefit(error) => error.code(),
             Self::Segment(error) => error.code(),
             Self::Release(error) => error.code(),
@@ -63,10 +60,7 @@ impl CodedError for InsightError {
         match self {
             Self::Segment(error) => error.details(),
             Self::Release(error) => error.details(),
-            Self::ExtraDimensions
-            | Self::SeveralInterests(_)
-            | Self::Benefit(_)
-            | Self::Standing(_) => Vec::new(),
+            Self::ExtraDimensions | Self::Benefit(_) | Self::Standing(_) => Vec::new(),
         }
     }
 }
@@ -142,7 +136,7 @@ async fn reach_of(
     definition: &Definition,
     population: Population,
 ) -> Result<Answer, InsightError> {
-    let question = reach::question(definition, population)?;
+    let question = reach::question(definition, population);
     Ok(segments::ask(db, settings, brand_id, Conduct::Reach, &question).await?)
 }
 

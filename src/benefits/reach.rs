@@ -10,19 +10,10 @@ use crate::{
     segments::{Dimension, Population, QuestionInput},
 };
 
-/// Why a targeting can't be previewed as one question.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "a reach preview counts one interest at a time (a member can hold several); preview a copy per interest"
-)]
-pub(crate) struct SeveralInterests;
-
 /// The audience question whose answer is the benefit's reach: the
-/// definition's audience as filters.
-pub(crate) fn question(
-    definition: &Definition,
-    population: Population,
-) -> Result<QuestionInput, SeveralInterests> {
+/// definition's audience as filters (its interests as any-of, as the
+/// targeting reads them).
+pub(crate) fn question(definition: &Definition, population: Population) -> QuestionInput {
     let t = definition.audience();
     let mut filters = Vec::new();
     if let Some(min) = t.min_tier {
@@ -54,15 +45,14 @@ pub(crate) fn question(
             .collect();
         filters.push((Dimension::CityTier, tiers));
     }
-    match t.interests.as_slice() {
-        [] => {}
-        [one] => filters.push((Dimension::Interest, vec![one.code().to_owned()])),
-        _ => return Err(SeveralInterests),
+    if !t.interests.is_empty() {
+        let interests = t.interests.iter().map(|i| i.code()).collect();
+        filters.push((Dimension::Interest, codes(interests)));
     }
-    Ok(QuestionInput {
+    QuestionInput {
         population,
         filters,
         breakdown: vec![Dimension::GrowthTier, Dimension::PaidMember],
         metrics: Vec::new(),
-    })
+    }
 }

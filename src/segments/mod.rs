@@ -6,6 +6,7 @@
 
 pub mod cube;
 pub mod dimensions;
+mod members;
 pub mod question;
 mod release;
 
@@ -175,13 +176,21 @@ struct TrueCell {
     spend: i64,
 }
 
-/// Reads the true aggregates of `cells` from the epoch's cube.
-async fn aggregate(
-    db: &impl ConnectionTrait,
-    epoch_id: i64,
-    population: i64,
-    cells: &Cells,
-) -> Result<HashMap<Vec<i16>, TrueCell>, DbErr> {
+/// The selected key columns of an aggregate: each breakdown expression as a
+/// BIGINT, then a constant (so a query with no breakdown has the same
+/// shape: the values start one column after the keys).
+fn key_columns(keys: &[impl std::fmt::Display]) -> String {
+    keys.iter()
+        .map(|k| format!("CAST(({k}) AS BIGINT)"))
+        .chain(std::iter::once("CAST(0 AS BIGINT)".to_owned()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The cube query for `cells` of `population` in epoch `epoch_id`: the
+/// breakdown's values, then members, paid members, black-card holders and
+/// clamped spend per cell.
+fn cube_sql(epoch_id: i64, population: i64, cells: &Cells) -> String {
     let multi = cells.multi_valued();
     let mut conditions = vec![
         format!("epoch_id = {epoch_id}"),
@@ -197,13 +206,8 @@ async fn aggregate(
         conditions.push(format!("{} IN ({list})", dimension.column()));
     }
     let group: Vec<&str> = cells.breakdown.iter().map(|d| d.column()).collect();
-    let select_keys = group
-        .iter()
-        .map(|c| format!("CAST({c} AS BIGINT)"))
-        .chain(std::iter::once("CAST(0 AS BIGINT)".to_owned()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
+    let select_keys = key_columns(&group);
+    format!(
         "SELECT {select_keys}, CAST(SUM(members) AS BIGINT), \
          CAST(SUM(CASE WHEN paid = 1 THEN members ELSE 0 END) AS BIGINT), \
          CAST(SUM(CASE WHEN black = 1 THEN members ELSE 0 END) AS BIGINT), \
@@ -214,11 +218,27 @@ async fn aggregate(
         } else {
             format!(" GROUP BY {}", group.join(", "))
         }
-    );
+    )
+}
+
+/// Reads the true aggregates of `cells` of `population` (0: the platform,
+/// else a brand's store): from the epoch's cube, or from member rows for
+/// the cells the cube can't hold ([`Cells::needs_member_rows`]).
+async fn aggregate(
+    db: &impl ConnectionTrait,
+    epoch: &data_epoch::Model,
+    population: i64,
+    cells: &Cells,
+) -> Result<HashMap<Vec<i16>, TrueCell>, DbErr> {
+    let sql = if cells.needs_member_rows() {
+        members::sql(epoch, population, cells)
+    } else {
+        cube_sql(epoch.id, population, cells)
+    };
     let rows = db
         .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
         .await?;
-    let width = group.len();
+    let width = cells.breakdown.len();
     let mut out = HashMap::new();
     for row in rows {
         let mut key = Vec::with_capacity(width);
@@ -575,7 +595,7 @@ async fn ask_once(
             Population::Platform => 0,
             Population::Store | Population::Prospects => brand_id,
         };
-        let truth = aggregate(&txn, epoch.id, population, &need.cells).await?;
+        let truth = aggregate(&txn, &epoch, population, &need.cells).await?;
         let values: Vec<i64> = need
             .cells
             .keys()
@@ -590,7 +610,7 @@ async fn ask_once(
                 }
             })
             .collect();
-        let per_member = if need.cells.overlapping() { cap } else { 1 };
+        let per_member = need.cells.copies_per_member(cap);
         let sensitivity = match need.kind {
             TableKind::SpendSum => per_member * cube::SPEND_CLAMP_YUAN as u64,
             _ => per_member,

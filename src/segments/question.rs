@@ -80,14 +80,6 @@ pub enum QuestionError {
     /// Too many or repeated breakdown dimensions.
     #[error("break down by at most {MAX_BREAKDOWN} different dimensions")]
     Breakdown,
-    /// A multi-valued dimension filtered by several values.
-    #[error(
-        "filter {0} by one value: a member can hold several, so any-of counts would double count"
-    )]
-    MultiValueFilter(Dimension),
-    /// Interests and services in one question.
-    #[error("a question can use INTEREST or SERVICE, not both")]
-    TwoMultiValued,
     /// A trend over too few or too many epochs.
     #[error("a trend reads 1 to {0} data epochs")]
     TrendEpochs(u64),
@@ -151,24 +143,10 @@ impl Question {
         if breakdown.len() != input.breakdown.len() || breakdown.len() > MAX_BREAKDOWN {
             return Err(QuestionError::Breakdown);
         }
-        for (dimension, values) in &filters {
-            if dimension.is_multi_valued() && values.len() > 1 {
-                return Err(QuestionError::MultiValueFilter(*dimension));
-            }
-        }
         // A filter allowing every value of a single-valued dimension is no filter.
         filters.retain(|dimension: &Dimension, values: &mut BTreeSet<i16>| {
             dimension.is_multi_valued() || values.len() < dimension.cardinality()
         });
-        let multi: BTreeSet<Dimension> = filters
-            .keys()
-            .chain(breakdown.iter())
-            .copied()
-            .filter(|d| d.is_multi_valued())
-            .collect();
-        if multi.len() > 1 {
-            return Err(QuestionError::TwoMultiValued);
-        }
         let metrics: BTreeSet<Metric> = input.metrics.iter().copied().collect();
         if metrics.contains(&Metric::Tgi) && input.population != Population::Store {
             return Err(QuestionError::TgiNeedsStore);
@@ -237,17 +215,47 @@ impl Cells {
         self.breakdown.iter().any(|d| d.is_multi_valued())
     }
 
+    /// How many cells of a table one member can be counted in: the cap
+    /// for each multi-valued breakdown dimension (interests × services:
+    /// the cap squared). A table's sensitivity is this (times the spend
+    /// clamp for spend sums).
+    pub fn copies_per_member(&self, cap: u64) -> u64 {
+        self.breakdown
+            .iter()
+            .filter(|d| d.is_multi_valued())
+            .fold(1, |copies, _| copies * cap)
+    }
+
+    /// Whether the cube can't answer these cells: members holding any of
+    /// several values of a multi-valued dimension it does not break down
+    /// by (the cube would count them once per value), or two multi-valued
+    /// dimensions (the cube keeps one per row).
+    pub fn needs_member_rows(&self) -> bool {
+        let multi: BTreeSet<Dimension> = self
+            .filters
+            .keys()
+            .chain(&self.breakdown)
+            .copied()
+            .filter(|d| d.is_multi_valued())
+            .collect();
+        multi.len() > 1
+            || self.filters.iter().any(|(d, values)| {
+                d.is_multi_valued() && values.len() > 1 && !self.breakdown.contains(d)
+            })
+    }
+
     /// The one cell of every member the question's cells are drawn from:
-    /// no breakdown, and no multi-valued filter (a member share of an
-    /// interest is of all the population's members, not of those holding
-    /// some interest).
+    /// no breakdown, and no filter on a multi-valued dimension it breaks
+    /// down by (that filter picks cells, not members: a member share of
+    /// BEAUTY is of all the population's members, not of those holding
+    /// BEAUTY or PETS).
     pub fn population_total(&self) -> Self {
         Self {
             population: self.population,
             filters: self
                 .filters
                 .iter()
-                .filter(|(d, _)| !d.is_multi_valued())
+                .filter(|(d, _)| !(d.is_multi_valued() && self.breakdown.contains(d)))
                 .map(|(d, v)| (*d, v.clone()))
                 .collect(),
             breakdown: Vec::new(),
@@ -369,25 +377,39 @@ mod tests {
         );
         assert_eq!(
             Question::parse(&input(
-                vec![(Dimension::Interest, vec!["BEAUTY", "PETS"])],
-                vec![]
-            )),
-            Err(QuestionError::MultiValueFilter(Dimension::Interest))
-        );
-        assert_eq!(
-            Question::parse(&input(
-                vec![(Dimension::Interest, vec!["BEAUTY"])],
-                vec![Dimension::Service]
-            )),
-            Err(QuestionError::TwoMultiValued)
-        );
-        assert_eq!(
-            Question::parse(&input(
                 vec![],
                 vec![Dimension::Gender, Dimension::CityTier, Dimension::AgeBand]
             )),
             Err(QuestionError::Breakdown)
         );
+    }
+
+    /// Any-of over interests, and interests × services, are read from
+    /// member rows; one interest, or a breakdown by interest, from the cube.
+    #[test]
+    fn the_cube_answers_what_it_holds() {
+        let cells = |filters, breakdown| {
+            Question::parse(&input(filters, breakdown))
+                .expect("valid")
+                .cells
+        };
+        let any_of = cells(vec![(Dimension::Interest, vec!["BEAUTY", "PETS"])], vec![]);
+        assert!(any_of.needs_member_rows());
+        assert_eq!(any_of.copies_per_member(5), 1);
+        let both = cells(vec![], vec![Dimension::Interest, Dimension::Service]);
+        assert!(both.needs_member_rows());
+        assert_eq!(both.copies_per_member(5), 25);
+        let one = cells(
+            vec![(Dimension::Interest, vec!["BEAUTY"])],
+            vec![Dimension::Gender],
+        );
+        assert!(!one.needs_member_rows());
+        let picked = cells(
+            vec![(Dimension::Interest, vec!["BEAUTY", "PETS"])],
+            vec![Dimension::Interest],
+        );
+        assert!(!picked.needs_member_rows());
+        assert_eq!(picked.copies_per_member(5), 5);
     }
 
     #[test]

@@ -191,7 +191,7 @@ pub(crate) async fn build(
             filters: BTreeMap::new(),
             breakdown: pair.to_vec(),
         };
-        let truth = aggregate(db, epoch.id, 0, &cells).await?;
+        let truth = aggregate(db, epoch, 0, &cells).await?;
         let mut counts = Dense::zeros(pair.to_vec());
         let mut spend = Dense::zeros(pair.to_vec());
         for (key, cell) in truth {
@@ -397,7 +397,7 @@ impl PlatformRelease {
     /// The table `kind` over `cells` (platform population) sliced from the
     /// release, or `None` when the release does not hold those cells.
     pub(super) fn slice(&self, cells: &Cells, kind: TableKind) -> Option<Released> {
-        if cells.population != Population::Platform {
+        if cells.population != Population::Platform || cells.needs_member_rows() {
             return None;
         }
         let mut allowed = cells.filters.clone();

@@ -69,6 +69,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         audience::a_rare_population_is_unbiased_over_epochs,
         audience::prospects_are_the_platform_minus_the_store,
         audience::trends_read_past_releases_without_releasing_again,
+        audience::any_of_interests_and_interests_by_services,
         criteria::measures_match_hand_computed_cases,
         criteria::policies_are_versioned_and_evaluations_immutable,
         onboarding::every_legal_transition_records_its_event,

@@ -1,0 +1,115 @@
+//! Aggregates the cube can't hold, read from member rows when a question
+//! is first released: members holding any of several interests (or
+//! services), and interests × services. The cube keeps one multi-valued
+//! value per row, so it would count such a member once per value. The same
+//! cap as the cube's applies: at most [`cube::MULTI_VALUE_CAP`] values of
+//! each multi-valued dimension per member, the first in code order.
+//!
+//! Only integer literals and this crate's own value codes are interpolated.
+
+use chrono::Datelike as _;
+use entity::data_epoch;
+
+use super::{
+    Cells, Dimension, cube,
+    dimensions::{code_value_sql, member_value_sql},
+    key_columns,
+};
+
+/// The member rows of a multi-valued dimension, capped per member.
+fn capped_rows(dimension: Dimension, cap: i32) -> String {
+    let (table, column) = match dimension {
+        Dimension::Service => ("member_service", "service"),
+        _ => ("member_interest", "interest"),
+    };
+    format!(
+        "(SELECT member_id, {column} AS code FROM (SELECT member_id, {column}, ROW_NUMBER() OVER \
+         (PARTITION BY member_id ORDER BY {column}) AS rn FROM {table}) r WHERE rn <= {cap})"
+    )
+}
+
+fn list(values: impl IntoIterator<Item = i16>) -> String {
+    values
+        .into_iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The query for `cells` of `population` (0: the platform, else a
+/// brand's store) in `epoch`: the breakdown's values, then members, paid
+/// members, black-card holders and clamped spend per cell.
+pub(super) fn sql(epoch: &data_epoch::Model, population: i64, cells: &Cells) -> String {
+    let singles = member_value_sql(epoch.as_of.year());
+    let single = |d: Dimension| {
+        singles
+            .iter()
+            .find(|(column, _)| *column == d.column())
+            .map(|(_, sql)| sql.clone())
+            .unwrap_or_else(|| "0".to_owned())
+    };
+    let mut from = if population == 0 {
+        "member m".to_owned()
+    } else {
+        "store_membership s JOIN member m ON m.id = s.member_id".to_owned()
+    };
+    let mut conditions = Vec::new();
+    if population != 0 {
+        conditions.push(format!("s.brand_id = {population}"));
+    }
+    let mut keys = Vec::new();
+    for (slot, dimension) in cells.breakdown.iter().enumerate() {
+        let expression = if dimension.is_multi_valued() {
+            let alias = format!("b{slot}");
+            from.push_str(&format!(
+                " JOIN {} {alias} ON {alias}.member_id = m.id",
+                capped_rows(*dimension, epoch.multi_value_cap)
+            ));
+            code_value_sql(&format!("{alias}.code"), *dimension)
+        } else {
+            single(*dimension)
+        };
+        if let Some(values) = cells.filters.get(dimension) {
+            conditions.push(format!(
+                "({expression}) IN ({})",
+                list(values.iter().copied())
+            ));
+        }
+        keys.push(expression);
+    }
+    for (dimension, values) in &cells.filters {
+        if cells.breakdown.contains(dimension) {
+            continue;
+        }
+        conditions.push(if dimension.is_multi_valued() {
+            format!(
+                "EXISTS (SELECT 1 FROM {} f WHERE f.member_id = m.id AND ({}) IN ({}))",
+                capped_rows(*dimension, epoch.multi_value_cap),
+                code_value_sql("f.code", *dimension),
+                list(values.iter().copied())
+            )
+        } else {
+            format!(
+                "({}) IN ({})",
+                single(*dimension),
+                list(values.iter().copied())
+            )
+        });
+    }
+    let clamp = cube::SPEND_CLAMP_YUAN;
+    let select = key_columns(&keys);
+    let mut sql = format!(
+        "SELECT {select}, CAST(COUNT(*) AS BIGINT), \
+         CAST(SUM(CASE WHEN m.paid_member THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN m.black_card THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN m.annual_spend_cents / 100 > {clamp} THEN {clamp} \
+         ELSE m.annual_spend_cents / 100 END) AS BIGINT) FROM {from}"
+    );
+    if !conditions.is_empty() {
+        sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+    }
+    if !keys.is_empty() {
+        sql.push_str(&format!(" GROUP BY {}", keys.join(", ")));
+    }
+    sql
+}
