@@ -1,9 +1,12 @@
 //! Aggregates the cube can't hold, read from member rows when a question
 //! is first released: members holding any of several interests (or
 //! services), and interests × services. The cube keeps one multi-valued
-//! value per row, so it would count such a member once per value. The same
-//! cap as the cube's applies: at most [`cube::MULTI_VALUE_CAP`] values of
-//! each multi-valued dimension per member, the first in code order.
+//! value per row, so it would count such a member once per value. A
+//! breakdown by a multi-valued dimension has the cube's cap: at most
+//! [`cube::MULTI_VALUE_CAP`] values per member, the first in code order (the
+//! cap bounds the table's sensitivity); a filter counts a member once, so
+//! it reads every value. Member rows are read as they are now; they change
+//! only by `seed` and `import`, which build a new epoch right after.
 //!
 //! Only integer literals and this crate's own value codes are interpolated.
 
@@ -16,12 +19,17 @@ use super::{
     key_columns,
 };
 
-/// The member rows of a multi-valued dimension, capped per member.
-fn capped_rows(dimension: Dimension, cap: i32) -> String {
-    let (table, column) = match dimension {
+/// The table and column holding a multi-valued dimension's member rows.
+fn rows_of(dimension: Dimension) -> (&'static str, &'static str) {
+    match dimension {
         Dimension::Service => ("member_service", "service"),
         _ => ("member_interest", "interest"),
-    };
+    }
+}
+
+/// The member rows of a multi-valued dimension, capped per member.
+fn capped_rows(dimension: Dimension, cap: i32) -> String {
+    let (table, column) = rows_of(dimension);
     format!(
         "(SELECT member_id, {column} AS code FROM (SELECT member_id, {column}, ROW_NUMBER() OVER \
          (PARTITION BY member_id ORDER BY {column}) AS rn FROM {table}) r WHERE rn <= {cap})"
@@ -81,11 +89,13 @@ pub(super) fn sql(epoch: &data_epoch::Model, population: i64, cells: &Cells) -> 
         if cells.breakdown.contains(dimension) {
             continue;
         }
+        // A filter counts a member once whatever it holds, so it needs no
+        // cap: every value counts, as targeting reads them at checkout.
         conditions.push(if dimension.is_multi_valued() {
+            let (table, column) = rows_of(*dimension);
             format!(
-                "EXISTS (SELECT 1 FROM {} f WHERE f.member_id = m.id AND ({}) IN ({}))",
-                capped_rows(*dimension, epoch.multi_value_cap),
-                code_value_sql("f.code", *dimension),
+                "EXISTS (SELECT 1 FROM {table} f WHERE f.member_id = m.id AND ({}) IN ({}))",
+                code_value_sql(&format!("f.{column}"), *dimension),
                 list(values.iter().copied())
             )
         } else {

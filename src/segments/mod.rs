@@ -552,25 +552,25 @@ async fn ask_once(
     // Slow path: take the brand's lock, then look again (a concurrent
     // request of the brand may have released the tables meanwhile), pay,
     // release.
+    let fast_epoch = epoch.id;
     let txn = db.begin().await?;
     ledger::lock(&txn, brand_id).await?;
     let epoch = cube::current_epoch(&txn)
         .await?
         .ok_or(SegmentError::NoEpoch)?;
+    // The release read above, unless a refresh made a new epoch meanwhile:
+    // then only a stored one (building it here, under the brand's lock,
+    // could lose a race that aborts this transaction on PostgreSQL).
+    let release = if epoch.id == fast_epoch || !on_platform(&needs) {
+        release
+    } else {
+        release::load(&txn, epoch.id).await?
+    };
     let Found {
         mut tables,
         missing,
         release_epsilon_micros,
-    } = stored(
-        &txn,
-        current_release(&txn, settings, &epoch, &needs)
-            .await?
-            .as_ref(),
-        epoch.id,
-        &needs,
-        brand_id,
-    )
-    .await?;
+    } = stored(&txn, release.as_ref(), epoch.id, &needs, brand_id).await?;
     let cost = settings.epsilon_per_table_micros * missing.len() as u64;
     let now = Utc::now();
     let budget = if cost > 0 {

@@ -194,7 +194,13 @@ pub(crate) async fn build(
         let truth = aggregate(db, epoch, 0, &cells).await?;
         let mut counts = Dense::zeros(pair.to_vec());
         let mut spend = Dense::zeros(pair.to_vec());
-        for (key, cell) in truth {
+        // A value code the dimension no longer lists counts nowhere.
+        let known = |key: &[i16]| {
+            pair.iter()
+                .zip(key)
+                .all(|(d, v)| (0..d.cardinality() as i16).contains(v))
+        };
+        for (key, cell) in truth.into_iter().filter(|(key, _)| known(key)) {
             let index = counts.index(&key);
             counts.values[index] = cell.members as f64;
             spend.values[index] = cell.spend as f64;
@@ -208,7 +214,8 @@ pub(crate) async fn build(
             let table = spend_by_pair
                 .iter()
                 .find(|t| {
-                    t.dimensions.contains(d) && t.dimensions.iter().any(|p| !p.is_multi_valued())
+                    t.dimensions.contains(d)
+                        && t.dimensions.iter().any(|p| p != d && !p.is_multi_valued())
                 })
                 .expect("every dimension pairs with a single-valued one");
             Dense {
@@ -288,19 +295,20 @@ fn consistent(epsilon_micros: u64, mut pairs: Vec<Noisy>, spend: Vec<Noisy>) -> 
             }
         })
         .collect();
-    // One total for every single-valued dimension, each one-way table
-    // shifted evenly onto it.
-    let single = |m: &&mut Noisy| !m.table.dimensions[0].is_multi_valued();
-    let totals: Vec<(Vec<f64>, f64)> = marginals
-        .iter_mut()
-        .filter(single)
-        .map(|m| {
-            let n = m.table.values.len() as f64;
-            (vec![m.table.values.iter().sum::<f64>()], m.variance * n)
+    // One total: the inverse-variance average of the sums of the pairs of
+    // single-valued dimensions (independent noise, n cells each), every
+    // single-valued one-way table shifted evenly onto it.
+    let totals: Vec<(Vec<f64>, f64)> = pairs
+        .iter()
+        .filter(|p| p.table.dimensions.iter().all(|d| !d.is_multi_valued()))
+        .map(|p| {
+            let n = p.table.values.len() as f64;
+            (vec![p.table.values.iter().sum::<f64>()], p.variance * n)
         })
         .collect();
     let (total, total_variance) = combine(&totals);
     let total = total[0];
+    let single = |m: &&mut Noisy| !m.table.dimensions[0].is_multi_valued();
     for marginal in marginals.iter_mut().filter(single) {
         let n = marginal.table.values.len() as f64;
         let shift = (total - marginal.table.values.iter().sum::<f64>()) / n;
@@ -425,13 +433,13 @@ impl PlatformRelease {
                 let mut sum = 0.0;
                 summed = 0;
                 for (cell, value) in source.table.cells() {
-                    let inside =
-                        source.table.dimensions.iter().zip(&cell).all(|(d, v)| {
-                            match cells.breakdown.iter().position(|b| b == d) {
-                                Some(slot) => key[slot] == *v,
-                                None => allowed.get(d).is_none_or(|set| set.contains(v)),
-                            }
-                        });
+                    let inside = source.table.dimensions.iter().zip(&cell).all(|(d, v)| {
+                        let held = Some(*d) != holding || allowed[d].contains(v);
+                        held && match cells.breakdown.iter().position(|b| b == d) {
+                            Some(slot) => key[slot] == *v,
+                            None => allowed.get(d).is_none_or(|set| set.contains(v)),
+                        }
+                    });
                     if inside {
                         sum += value;
                         summed += 1;
@@ -634,29 +642,50 @@ mod tests {
         }
     }
 
-    /// After post-processing every pair sums to its dimensions' one-way
-    /// counts, and every single-valued one-way table to the one total.
-    #[test]
-    fn post_processing_makes_the_tables_agree() {
-        let mut rng_state = 7_u64;
-        let mut next = || {
-            rng_state = rng_state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            ((rng_state >> 33) % 1_000) as f64
-        };
+    /// A release of the given pair values (constant spend).
+    fn release_of(mut value: impl FnMut() -> f64) -> PlatformRelease {
         let raw: Vec<Noisy> = pairs()
             .into_iter()
             .map(|pair| {
                 let size = pair[0].cardinality() * pair[1].cardinality();
-                noisy(pair.to_vec(), (0..size).map(|_| next()).collect())
+                noisy(pair.to_vec(), (0..size).map(|_| value()).collect())
             })
             .collect();
         let spend: Vec<Noisy> = Dimension::ALL
             .iter()
             .map(|d| noisy(vec![*d], vec![1.0; d.cardinality()]))
             .collect();
-        let release = consistent(1_000_000, raw, spend);
+        consistent(1_000_000, raw, spend)
+    }
+
+    /// Paid members broken down by paid membership: the NO cell holds
+    /// none, whatever the counts.
+    #[test]
+    fn a_holders_table_counts_only_holders() {
+        let release = release_of(|| 10.0);
+        let cells = Cells {
+            population: Population::Platform,
+            filters: BTreeMap::new(),
+            breakdown: vec![Dimension::PaidMember],
+        };
+        let members = release.slice(&cells, TableKind::Members).expect("held");
+        let paid = release.slice(&cells, TableKind::PaidMembers).expect("held");
+        assert_eq!(paid.values[0], 0);
+        assert_eq!(paid.values[1], members.values[1]);
+        assert!(members.values[0] > 0);
+    }
+
+    /// After post-processing every pair sums to its dimensions' one-way
+    /// counts, and every single-valued one-way table to the one total.
+    #[test]
+    fn post_processing_makes_the_tables_agree() {
+        let mut rng_state = 7_u64;
+        let release = release_of(|| {
+            rng_state = rng_state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            ((rng_state >> 33) % 1_000) as f64
+        });
         let total = release.total.table.values[0];
         for marginal in &release.marginals {
             let d = marginal.table.dimensions[0];
