@@ -34,6 +34,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// How often due onboarding steps run; `None` never.
     pub due_interval: Option<Duration>,
+    /// The privacy settings (the platform release's ε among them).
+    pub privacy: crate::privacy::PrivacySettings,
 }
 
 /// Why the application could not start.
@@ -79,15 +81,17 @@ impl Application {
     ) -> Result<Self, StartError> {
         let metrics = Metrics::new()?;
         metrics.count_statements(&mut db);
+        let keys = TokenKeys::new(&config.auth)?;
         let state = AppState {
-            schema: build_schema(db.clone(), &config.limits, config.privacy),
+            schema: build_schema(db.clone(), &config.limits, config.privacy, keys.clone()),
             db,
-            keys: TokenKeys::new(&config.auth)?,
+            keys,
             metrics,
             rate_limiter: RateLimiter::new(config.rate_limit),
             request_timeout: config.request_timeout,
             max_body_bytes: config.max_body_bytes,
             due_interval: config.due_interval,
+            privacy: config.privacy,
         };
         let bind_error = |addr| move |source| StartError::Bind { addr, source };
         let listener =
@@ -134,6 +138,10 @@ impl Application {
             .state
             .due_interval
             .map(|period| tokio::spawn(run_due_every(self.state.db.clone(), period)));
+        let releaser = tokio::spawn(keep_platform_release(
+            self.state.db.clone(),
+            self.state.privacy,
+        ));
         // One shutdown signal, seen by both servers.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let signal = tokio::spawn(async move {
@@ -152,6 +160,7 @@ impl Application {
         let result = tokio::try_join!(public, metrics).map(drop);
         signal.abort();
         janitor.abort();
+        releaser.abort();
         if let Some(scheduler) = scheduler {
             scheduler.abort();
         }
@@ -196,6 +205,23 @@ async fn run_due_every(db: DatabaseConnection, period: Duration) {
         }
     }
 }
+
+/// Makes each new data epoch's platform release soon after a `refresh`
+/// (run in another process), before brands ask: so no brand's first
+/// platform question waits for it, or can tell from the wait (or from the
+/// release's time) that it came first.
+async fn keep_platform_release(db: DatabaseConnection, privacy: crate::privacy::PrivacySettings) {
+    let mut tick = tokio::time::interval(PLATFORM_RELEASE_CHECK);
+    loop {
+        tick.tick().await;
+        if let Err(error) = crate::segments::prepare_platform_release(&db, &privacy).await {
+            tracing::error!(%error, "platform release failed");
+        }
+    }
+}
+
+/// How often the server looks for a new data epoch without a release.
+const PLATFORM_RELEASE_CHECK: Duration = Duration::from_secs(10);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

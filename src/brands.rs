@@ -128,3 +128,175 @@ pub(crate) async fn categories(db: &DatabaseConnection) -> Result<Vec<category::
         .all(db)
         .await
 }
+
+/// Why an admin's change to a brand was refused.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BrandChangeError {
+    /// The name is empty or too long.
+    #[error("a brand's name is 1 to {MAX_NAME} characters")]
+    BadName,
+    /// Another brand has the name.
+    #[error("a brand named `{0}` already exists")]
+    NameTaken(String),
+    /// The category code is unknown.
+    #[error("`{code}` is not a category; use one of {allowed}")]
+    UnknownCategory {
+        /// The code given.
+        code: String,
+        /// The codes there are.
+        allowed: String,
+    },
+    /// No such brand.
+    #[error("brand not found")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl CodedError for BrandChangeError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::BadName | Self::UnknownCategory { .. } => ErrorCode::BadUserInput,
+            Self::NameTaken(_) => ErrorCode::Conflict,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl BrandChangeError {
+    /// The input field the refusal is about.
+    pub(crate) fn field(&self) -> &'static str {
+        match self {
+            Self::BadName | Self::NameTaken(_) => "input.name",
+            Self::UnknownCategory { .. } => "input.category",
+            Self::NotFound | Self::Db(_) => "input.id",
+        }
+    }
+}
+
+/// Longest brand name, in characters.
+const MAX_NAME: usize = 80;
+
+/// A valid, trimmed name no other brand (but `except`) has, compared
+/// case-insensitively.
+async fn free_name(
+    db: &impl sea_orm::ConnectionTrait,
+    name: &str,
+    except: Option<i64>,
+) -> Result<String, BrandChangeError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(BrandChangeError::BadName);
+    }
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    let lower = Expr::expr(Func::lower(Expr::col(brand::Column::Name)));
+    let mut same = brand::Entity::find().filter(ExprTrait::eq(lower, name.to_lowercase()));
+    if let Some(id) = except {
+        same = same.filter(brand::Column::Id.ne(id));
+    }
+    if same.one(db).await?.is_some() {
+        return Err(BrandChangeError::NameTaken(name.to_owned()));
+    }
+    Ok(name.to_owned())
+}
+
+/// The category with `code`.
+async fn category_of(
+    db: &impl sea_orm::ConnectionTrait,
+    code: &str,
+) -> Result<category::Model, BrandChangeError> {
+    let all = category::Entity::find().all(db).await?;
+    let code = code.trim().to_ascii_uppercase();
+    let allowed = all
+        .iter()
+        .map(|c| c.code.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    all.iter()
+        .find(|c| c.code == code)
+        .cloned()
+        .ok_or(BrandChangeError::UnknownCategory { code, allowed })
+}
+
+/// Creates a brand (a prospect until admitted), recorded in the audit log.
+pub(crate) async fn create(
+    db: &DatabaseConnection,
+    name: &str,
+    category_code: &str,
+    actor: &str,
+) -> Result<brand::Model, BrandChangeError> {
+    use sea_orm::{ActiveValue::Set, TransactionTrait as _};
+    let txn = db.begin().await?;
+    let name = free_name(&txn, name, None).await?;
+    let category = category_of(&txn, category_code).await?;
+    let created = brand::Entity::insert(brand::ActiveModel {
+        name: Set(name.clone()),
+        category_id: Set(category.id),
+        status: Set(BrandStatus::Prospect),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    crate::audit::record(
+        &txn,
+        actor,
+        "brand.created",
+        &format!("brand:{}", created.id),
+        serde_json::json!({ "name": name, "category": category.code }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Renames and/or recategorises a brand; each change is an audit event
+/// with what it was before.
+pub(crate) async fn change(
+    db: &DatabaseConnection,
+    id: i64,
+    (name, category_code): (Option<&str>, Option<&str>),
+    actor: &str,
+) -> Result<brand::Model, BrandChangeError> {
+    use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, TransactionTrait as _};
+    let txn = db.begin().await?;
+    let before = brand::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(BrandChangeError::NotFound)?;
+    let mut row: brand::ActiveModel = before.clone().into();
+    let target = format!("brand:{id}");
+    if let Some(name) = name {
+        let name = free_name(&txn, name, Some(id)).await?;
+        if name != before.name {
+            crate::audit::record(
+                &txn,
+                actor,
+                "brand.renamed",
+                &target,
+                serde_json::json!({ "from": before.name, "to": name }),
+            )
+            .await?;
+            row.name = Set(name);
+        }
+    }
+    if let Some(code) = category_code {
+        let category = category_of(&txn, code).await?;
+        if category.id != before.category_id {
+            crate::audit::record(
+                &txn,
+                actor,
+                "brand.recategorised",
+                &target,
+                serde_json::json!({ "from": before.category_id, "to": category.id, "category": category.code }),
+            )
+            .await?;
+            row.category_id = Set(category.id);
+        }
+    }
+    let after = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(after)
+}

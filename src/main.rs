@@ -89,12 +89,9 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         }
         Some(Command::Revoke(ref args)) => {
             let db = db::connect_and_migrate(url).await?;
-            if auth::revoke(&db, &args.credential, &args.subject).await? {
-                eprintln!("credential {} revoked", args.credential);
-                Ok(())
-            } else {
-                Err(format!("no live credential {}", args.credential).into())
-            }
+            auth::revoke(&db, &args.credential, &args.subject).await?;
+            eprintln!("credential {} revoked", args.credential);
+            Ok(())
         }
     }
 }

@@ -43,6 +43,9 @@ pub enum IssueError {
     /// Validity must be positive and at most a year.
     #[error("validity must be between 1 hour and 8760 hours")]
     BadValidity,
+    /// The holder's name is empty or too long.
+    #[error("subject must be 1 to 128 characters")]
+    BadSubject,
     /// Signing failed.
     #[error("cannot sign the token: {0}")]
     Sign(#[from] jsonwebtoken::errors::Error),
@@ -54,14 +57,17 @@ pub enum IssueError {
 impl CodedError for IssueError {
     fn code(&self) -> ErrorCode {
         match self {
-            Self::BrandMismatch { .. } | Self::BadValidity => ErrorCode::BadUserInput,
+            Self::BrandMismatch { .. } | Self::BadValidity | Self::BadSubject => {
+                ErrorCode::BadUserInput
+            }
             Self::UnknownBrand(_) => ErrorCode::NotFound,
             Self::Sign(_) | Self::Db(_) => ErrorCode::Internal,
         }
     }
 }
 
-/// Issues a credential and signs its token; records it in the audit log.
+/// Issues a credential and signs its token; records it in the audit log
+/// as issued by its own subject (the CLI, the demo).
 pub async fn issue(
     db: &DatabaseConnection,
     keys: &TokenKeys,
@@ -69,6 +75,19 @@ pub async fn issue(
     brand_id: Option<i64>,
     subject: &str,
     valid_hours: u32,
+) -> Result<IssuedToken, IssueError> {
+    issue_as(db, keys, (role, brand_id), subject, valid_hours, subject).await
+}
+
+/// Issues a credential for `subject` on behalf of `actor` (an admin),
+/// who the audit log names.
+pub(crate) async fn issue_as(
+    db: &DatabaseConnection,
+    keys: &TokenKeys,
+    (role, brand_id): (Role, Option<i64>),
+    subject: &str,
+    valid_hours: u32,
+    actor: &str,
 ) -> Result<IssuedToken, IssueError> {
     match (is_brand_role(role), brand_id) {
         (true, None) => {
@@ -87,6 +106,9 @@ pub async fn issue(
     }
     if !(1..=8760).contains(&valid_hours) {
         return Err(IssueError::BadValidity);
+    }
+    if subject.trim().is_empty() || subject.chars().count() > 128 {
+        return Err(IssueError::BadSubject);
     }
     if let Some(id) = brand_id
         && brand::Entity::find_by_id(id).one(db).await?.is_none()
@@ -118,10 +140,10 @@ pub async fn issue(
     .await?;
     crate::audit::record(
         db,
-        subject,
+        actor,
         "credential.issued",
         &format!("credential:{credential_id}"),
-        serde_json::json!({ "role": role, "brand": brand_id, "expires_at": expires_at }),
+        serde_json::json!({ "role": role, "brand": brand_id, "subject": subject, "expires_at": expires_at }),
     )
     .await?;
     Ok(IssuedToken {
@@ -131,10 +153,38 @@ pub async fn issue(
     })
 }
 
+/// Why a credential could not be revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    /// No credential has that id.
+    #[error("no credential has this id")]
+    NotFound,
+    /// It was revoked before.
+    #[error("the credential is already revoked")]
+    AlreadyRevoked,
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl CodedError for RevokeError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound => ErrorCode::NotFound,
+            Self::AlreadyRevoked => ErrorCode::IllegalTransition,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+}
+
 /// Revokes a credential at once: every token carrying it is refused from
-/// the next request on. `Ok(false)` when no live credential has that id
-/// (unknown, or revoked already). Recorded in the audit log.
-pub async fn revoke(db: &DatabaseConnection, credential_id: &str, by: &str) -> Result<bool, DbErr> {
+/// the next request on (authentication reads the row every time).
+/// Recorded in the audit log.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    credential_id: &str,
+    by: &str,
+) -> Result<credential::Model, RevokeError> {
     let now = Utc::now();
     let updated = credential::Entity::update_many()
         .col_expr(credential::Column::RevokedAt, Expr::value(Some(now)))
@@ -142,8 +192,9 @@ pub async fn revoke(db: &DatabaseConnection, credential_id: &str, by: &str) -> R
         .filter(credential::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
+    let row = get(db, credential_id).await?.ok_or(RevokeError::NotFound)?;
     if updated.rows_affected == 0 {
-        return Ok(false);
+        return Err(RevokeError::AlreadyRevoked);
     }
     crate::audit::record(
         db,
@@ -153,7 +204,7 @@ pub async fn revoke(db: &DatabaseConnection, credential_id: &str, by: &str) -> R
         serde_json::json!({ "revoked_at": now }),
     )
     .await?;
-    Ok(true)
+    Ok(row)
 }
 
 /// Verifies a bearer token. Our own tokens must match a live credential
@@ -189,4 +240,34 @@ pub async fn authenticate(
         role: credential.role,
         brand_id: credential.brand_id,
     })
+}
+
+/// The newest `limit` credentials by issue time, of one brand or all,
+/// revoked ones only when asked: what an admin reviews before revoking.
+pub(crate) async fn list(
+    db: &DatabaseConnection,
+    brand_id: Option<i64>,
+    include_revoked: bool,
+    limit: u64,
+) -> Result<Vec<credential::Model>, DbErr> {
+    use sea_orm::{QueryOrder as _, QuerySelect as _};
+    let mut select = credential::Entity::find()
+        .order_by_desc(credential::Column::IssuedAt)
+        .order_by_asc(credential::Column::Id)
+        .limit(limit);
+    if let Some(brand) = brand_id {
+        select = select.filter(credential::Column::BrandId.eq(brand));
+    }
+    if !include_revoked {
+        select = select.filter(credential::Column::RevokedAt.is_null());
+    }
+    select.all(db).await
+}
+
+/// One credential by id.
+pub(crate) async fn get(
+    db: &DatabaseConnection,
+    id: &str,
+) -> Result<Option<credential::Model>, DbErr> {
+    credential::Entity::find_by_id(id.to_owned()).one(db).await
 }

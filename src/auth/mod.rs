@@ -5,7 +5,8 @@
 mod credentials;
 mod token;
 
-pub use credentials::{IssueError, IssuedToken, authenticate, issue, revoke};
+pub use credentials::{IssueError, IssuedToken, RevokeError, authenticate, issue, revoke};
+pub(crate) use credentials::{get as credential, issue_as, list as credentials};
 pub use entity::enums::Role;
 pub use token::TokenKeys;
 

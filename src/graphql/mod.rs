@@ -2,6 +2,7 @@
 //! merged from one module per capability; every resolver takes the caller's
 //! [`Principal`] from the context and hands its scope to the domain.
 
+mod admin;
 mod audience;
 mod benefits;
 mod brands;
@@ -36,6 +37,7 @@ use crate::{
 #[derive(MergedObject, Default)]
 pub struct Query(
     brands::BrandQuery,
+    admin::AdminQuery,
     audience::AudienceQuery,
     criteria::CriteriaQuery,
     onboarding::OnboardingQuery,
@@ -45,6 +47,7 @@ pub struct Query(
 /// The mutation root, merged from every capability's mutations.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
+    admin::AdminMutation,
     audience::AudienceMutation,
     criteria::CriteriaMutation,
     onboarding::OnboardingMutation,
@@ -63,6 +66,7 @@ pub fn build_schema(
     db: DatabaseConnection,
     limits: &QueryLimits,
     privacy: PrivacySettings,
+    keys: crate::auth::TokenKeys,
 ) -> AppSchema {
     // Depth, complexity and directive limits are ours (`limits`), checked
     // before async-graphql's own walks; its recursion guard stays as a
@@ -75,6 +79,7 @@ pub fn build_schema(
         })
         .data(db)
         .data(privacy)
+        .data(keys)
         .finish()
 }
 

@@ -5,6 +5,7 @@
 //! Each engine's seeded template (see `helpers`) is made by the first test
 //! that needs it and removed after the last.
 
+mod admin;
 mod audience;
 mod auth;
 mod benefits;
@@ -46,6 +47,7 @@ macro_rules! tests {
 /// Tests whose behaviour depends on the database: run on both engines.
 fn per_backend() -> Vec<(String, TestFn)> {
     tests![
+        admin::admins_manage_brands_and_credentials,
         auth::requests_without_a_token_get_401_saying_why,
         auth::malformed_forged_and_expired_tokens_are_refused,
         auth::revoked_credentials_stop_working_at_once,
