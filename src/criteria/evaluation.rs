@@ -9,7 +9,10 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{CriteriaError, Measure, Reader, evaluate_brand, own_input, policy};
+use super::{
+    CriteriaError, Measure, Measures, Reader, evaluate_brand, own_input,
+    policy::{self, Thresholds},
+};
 use crate::{
     auth::BrandScope,
     brands::scoped,
@@ -251,34 +254,10 @@ fn judge(
     }
 }
 
-fn from_row(row: evaluation::Model) -> Result<Evaluation, DbErr> {
-    Ok(Evaluation {
-        id: row.id,
-        brand_id: row.brand_id,
-        as_of: row.as_of,
-        passed: row.passed,
-        snapshot: serde_json::from_str(&row.snapshot).map_err(|e| DbErr::Custom(e.to_string()))?,
-        created_at: row.created_at,
-        created_by: row.created_by,
-    })
-}
-
-/// Measures `brand_id` on `as_of`, judges it against its category's policy
-/// in force, and stores the snapshot.
-pub(crate) async fn run(
-    db: &impl ConnectionTrait,
-    brand_id: i64,
-    as_of: NaiveDate,
-    actor: &str,
-) -> Result<Evaluation, CriteriaError> {
-    let brand = brand::Entity::find_by_id(brand_id)
-        .one(db)
-        .await?
-        .ok_or(CriteriaError::NotFound)?;
-    let policy = policy::current(db, brand.category_id).await?;
-    let measures = evaluate_brand(db, &brand, as_of).await?;
-    let t = policy.thresholds;
-    let verdicts = vec![
+/// The verdicts of `measures` against thresholds `t`: the one rule that
+/// evaluations, the at-risk list and a policy preview all judge by.
+pub(crate) fn verdicts(measures: Measures, t: &Thresholds) -> Vec<Verdict> {
+    vec![
         judge(
             MeasureName::MarketShare,
             measures.market_share,
@@ -314,13 +293,45 @@ pub(crate) async fn run(
             Comparison::AtLeast,
             JudgedOn::WilsonLowerBound95,
         ),
-    ];
+    ]
+}
+
+fn from_row(row: evaluation::Model) -> Result<Evaluation, DbErr> {
+    Ok(Evaluation {
+        id: row.id,
+        brand_id: row.brand_id,
+        as_of: row.as_of,
+        passed: row.passed,
+        snapshot: serde_json::from_str(&row.snapshot).map_err(|e| DbErr::Custom(e.to_string()))?,
+        created_at: row.created_at,
+        created_by: row.created_by,
+    })
+}
+
+/// Measures `brand_id` on `as_of`, judges it against its category's policy
+/// in force, and stores the snapshot.
+pub(crate) async fn run(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    as_of: NaiveDate,
+    actor: &str,
+) -> Result<Evaluation, CriteriaError> {
+    let brand = brand::Entity::find_by_id(brand_id)
+        .one(db)
+        .await?
+        .ok_or(CriteriaError::NotFound)?;
+    let policy = policy::current(db, brand.category_id).await?;
+    let measures = evaluate_brand(db, &brand, as_of).await?;
+    let t = policy.thresholds;
+    let formula_version = measures.formula_version;
+    let category_hhi = measures.category_hhi;
+    let verdicts = verdicts(measures, &t);
     let passed = verdicts.iter().all(|v| v.passed);
     let snapshot = Snapshot {
-        formula_version: measures.formula_version.to_owned(),
+        formula_version: formula_version.to_owned(),
         policy_version: policy.version,
         thresholds: t,
-        category_hhi: measures.category_hhi,
+        category_hhi,
         verdicts,
     };
     let created_at = Utc::now();

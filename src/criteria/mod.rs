@@ -6,6 +6,7 @@
 pub(crate) mod evaluation;
 pub(crate) mod formulas;
 pub(crate) mod policy;
+pub(crate) mod risk;
 
 use std::collections::HashMap;
 

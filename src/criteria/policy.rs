@@ -55,6 +55,36 @@ pub(crate) struct Policy {
     pub created_at: Option<chrono::DateTime<Utc>>,
 }
 
+impl PolicyError {
+    /// The input field a refusal is about.
+    pub(crate) fn field(&self) -> &'static str {
+        match self {
+            Self::OutOfRange { field, .. } => field,
+            Self::Conflict { .. } => "expectedVersion",
+            Self::UnknownCategory(_) | Self::Measuring(_) | Self::Db(_) => "category",
+        }
+    }
+}
+
+/// A stored version as the policy it is.
+impl From<criteria_policy::Model> for Policy {
+    fn from(row: criteria_policy::Model) -> Self {
+        Self {
+            category_id: row.category_id,
+            version: row.version,
+            thresholds: Thresholds {
+                min_market_share: row.min_market_share,
+                min_voluntary_mention_share: row.min_voluntary_mention_share,
+                max_price_volatility: row.max_price_volatility,
+                min_super_member_ratio: row.min_super_member_ratio,
+                max_deep_discount_days: row.max_deep_discount_days,
+            },
+            created_by: row.created_by,
+            created_at: Some(row.created_at),
+        }
+    }
+}
+
 /// Why a policy could not be read or set.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -78,6 +108,9 @@ pub enum PolicyError {
         current: i32,
     },
     /// Storage failed.
+    /// Measuring the brands a change would affect failed.
+    #[error(transparent)]
+    Measuring(#[from] Box<super::CriteriaError>),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -88,12 +121,13 @@ impl CodedError for PolicyError {
             Self::UnknownCategory(_) => ErrorCode::NotFound,
             Self::OutOfRange { .. } => ErrorCode::BadUserInput,
             Self::Conflict { .. } => ErrorCode::Conflict,
+            Self::Measuring(error) => error.code(),
             Self::Db(_) => ErrorCode::Internal,
         }
     }
 }
 
-async fn category_id(db: &impl ConnectionTrait, code: &str) -> Result<i64, PolicyError> {
+pub(crate) async fn category_id(db: &impl ConnectionTrait, code: &str) -> Result<i64, PolicyError> {
     category::Entity::find()
         .filter(category::Column::Code.eq(code))
         .one(db)
@@ -110,19 +144,7 @@ pub(crate) async fn current(db: &impl ConnectionTrait, category_id: i64) -> Resu
         .one(db)
         .await?;
     Ok(match row {
-        Some(row) => Policy {
-            category_id,
-            version: row.version,
-            thresholds: Thresholds {
-                min_market_share: row.min_market_share,
-                min_voluntary_mention_share: row.min_voluntary_mention_share,
-                max_price_volatility: row.max_price_volatility,
-                min_super_member_ratio: row.min_super_member_ratio,
-                max_deep_discount_days: row.max_deep_discount_days,
-            },
-            created_by: row.created_by,
-            created_at: Some(row.created_at),
-        },
+        Some(row) => Policy::from(row),
         None => Policy {
             category_id,
             version: 0,
@@ -141,7 +163,7 @@ pub(crate) async fn current_by_code(
     Ok(current(db, category_id(db, code).await?).await?)
 }
 
-fn check(thresholds: &Thresholds) -> Result<(), PolicyError> {
+pub(crate) fn check(thresholds: &Thresholds) -> Result<(), PolicyError> {
     let shares = [
         ("minMarketShare", thresholds.min_market_share),
         (
@@ -229,4 +251,21 @@ pub(crate) async fn set(
         created_by: actor.to_owned(),
         created_at: Some(created_at),
     })
+}
+
+/// Every version of a category's thresholds, newest first (the default
+/// version 0 is not stored, so a category never set has none).
+pub(crate) async fn history(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Vec<Policy>, PolicyError> {
+    let category_id = category_id(db, code).await?;
+    Ok(criteria_policy::Entity::find()
+        .filter(criteria_policy::Column::CategoryId.eq(category_id))
+        .order_by_desc(criteria_policy::Column::Version)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Policy::from)
+        .collect())
 }

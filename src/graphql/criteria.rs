@@ -6,15 +6,12 @@ use async_graphql::{Context, ID, Object};
 use super::{ApiError, db, outcome, principal, require, scalars::Date};
 use crate::graphql::ids::parse_brand_id;
 use crate::graphql::types::criteria::{
-    CriteriaPolicy, EvaluateBrandPayload, Evaluation, SetCriteriaPolicyInput,
-    SetCriteriaPolicyPayload,
+    AtRiskBrand, CriteriaPolicy, EvaluateBrandPayload, Evaluation, PolicyPreview,
+    PreviewCriteriaPolicyInput, SetCriteriaPolicyInput, SetCriteriaPolicyPayload,
 };
 use crate::{
     auth::Role,
-    criteria::{
-        Reader, evaluation,
-        policy::{self, PolicyError, Thresholds},
-    },
+    criteria::{Reader, evaluation, policy, risk},
 };
 
 /// Criteria root fields.
@@ -32,6 +29,76 @@ impl CriteriaQuery {
         principal(ctx)?;
         let policy = policy::current_by_code(db(ctx)?, &category).await?;
         Ok(CriteriaPolicy::new(&category, policy))
+    }
+
+    /// Every version of a category's thresholds, newest first (public to
+    /// every role, like the policy in force).
+    async fn criteria_policy_history(
+        &self,
+        ctx: &Context<'_>,
+        category: String,
+    ) -> Result<Vec<CriteriaPolicy>, ApiError> {
+        principal(ctx)?;
+        let versions = policy::history(db(ctx)?, &category).await?;
+        Ok(versions
+            .into_iter()
+            .map(|p| CriteriaPolicy::new(&category, p))
+            .collect())
+    }
+
+    /// Admitted brands that would fail their category's policy in force if
+    /// evaluated today (or `asOf`), with each failing measure's value,
+    /// threshold and margin (REVIEWER, ADMIN). Nothing is stored.
+    async fn at_risk_brands(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+    ) -> Result<Vec<AtRiskBrand>, ApiError> {
+        require(
+            principal(ctx)?,
+            &[Role::Reviewer, Role::Admin],
+            "reading the at-risk list",
+        )?;
+        let as_of = as_of.map_or_else(crate::platform::business_today, |day| day.0);
+        let brands = risk::at_risk(db(ctx)?, as_of).await?;
+        Ok(brands.into_iter().map(Into::into).collect())
+    }
+
+    /// Which admitted brands of the category would newly fail (or pass)
+    /// proposed thresholds, measured today; nothing is saved (REVIEWER,
+    /// ADMIN).
+    async fn preview_criteria_policy(
+        &self,
+        ctx: &Context<'_>,
+        input: PreviewCriteriaPolicyInput,
+    ) -> Result<PolicyPreview, ApiError> {
+        require(
+            principal(ctx)?,
+            &[Role::Reviewer, Role::Admin],
+            "previewing criteria policies",
+        )?;
+        let result = risk::preview(
+            db(ctx)?,
+            &input.category,
+            input.thresholds.into(),
+            crate::platform::business_today(),
+        )
+        .await;
+        let (impact, user_errors) = outcome(result, |error| format!("input.{}", error.field()))?;
+        Ok(match impact {
+            Some(impact) => PolicyPreview {
+                current_version: Some(impact.current_version),
+                newly_failing: impact.newly_failing.into_iter().map(Into::into).collect(),
+                newly_passing: impact.newly_passing.into_iter().map(Into::into).collect(),
+                user_errors,
+            },
+            None => PolicyPreview {
+                current_version: None,
+                newly_failing: Vec::new(),
+                newly_passing: Vec::new(),
+                user_errors,
+            },
+        })
     }
 
     /// One evaluation; another brand's answers NOT_FOUND for brand roles.
@@ -58,29 +125,15 @@ impl CriteriaMutation {
     ) -> Result<SetCriteriaPolicyPayload, ApiError> {
         let principal = principal(ctx)?;
         require(principal, &[Role::Admin], "setting criteria policies")?;
-        let thresholds = Thresholds {
-            min_market_share: input.min_market_share,
-            min_voluntary_mention_share: input.min_voluntary_mention_share,
-            max_price_volatility: input.max_price_volatility,
-            min_super_member_ratio: input.min_super_member_ratio,
-            max_deep_discount_days: input.max_deep_discount_days,
-        };
         let result = policy::set(
             db(ctx)?,
             &input.category,
-            thresholds,
+            input.thresholds.into(),
             input.expected_version,
             &principal.subject,
         )
         .await;
-        let (policy, user_errors) = outcome(result, |error| {
-            let field = match error {
-                PolicyError::OutOfRange { field, .. } => field,
-                PolicyError::Conflict { .. } => "expectedVersion",
-                PolicyError::UnknownCategory(_) | PolicyError::Db(_) => "category",
-            };
-            format!("input.{field}")
-        })?;
+        let (policy, user_errors) = outcome(result, |error| format!("input.{}", error.field()))?;
         Ok(SetCriteriaPolicyPayload {
             policy: policy.map(|p| CriteriaPolicy::new(&input.category, p)),
             user_errors,

@@ -622,6 +622,11 @@ async fn screen(
     };
     screened.evaluation_id = Some(evaluation.id);
     screened.by = Some(SCREENING);
+    // Only an application in review is held by a reviewer.
+    let mut marks = marks;
+    if screened.to != State::InReview {
+        marks.claimed_by = None;
+    }
     commit(
         db,
         current,
@@ -664,7 +669,19 @@ pub async fn respond(
     check(&current, expected_version, Action::Respond)?;
     let mut responded = Step::to(Action::Respond, State::Submitted);
     responded.note = Some(answer);
-    screen(db, caller, &current, responded, Marks::default()).await
+    // The answer goes back to the reviewer who asked, not to the queue.
+    let asker = application_event::Entity::find()
+        .filter(application_event::Column::ApplicationId.eq(id))
+        .filter(application_event::Column::Action.eq(Action::RequestInfo.as_str()))
+        .order_by_desc(application_event::Column::Id)
+        .one(db)
+        .await?
+        .map(|event| event.actor);
+    let marks = Marks {
+        claimed_by: asker.map(Some),
+        ..Marks::default()
+    };
+    screen(db, caller, &current, responded, marks).await
 }
 
 /// A reviewer takes an application in review, or an appeal.

@@ -432,3 +432,155 @@ pub(crate) async fn policies_are_versioned_and_evaluations_immutable(backend: Ba
         app.stop().await;
     }
 }
+
+const AT_RISK: &str = r#"
+{ atRiskBrands { brand { id status category { code } } policyVersion failing { measure passed threshold margin whatIf } } }"#;
+
+const PREVIEW: &str = r#"
+query($input: PreviewCriteriaPolicyInput!) { previewCriteriaPolicy(input: $input) {
+  currentVersion newlyFailing { brand { id } failing { measure } } newlyPassing { id } userErrors { field code } } }"#;
+
+/// The at-risk list and a policy preview judge by the rule evaluations
+/// use: the brands listed fail an evaluation on the same measures, and a
+/// preview of the policy in force changes nothing.
+pub(crate) async fn at_risk_brands_and_policy_previews(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let admin = app.token(Role::Admin, None).await;
+    let analyst = app.token(Role::BrandAnalyst, Some(1)).await;
+    let (_, body) = app.graphql(&analyst, AT_RISK, json!({})).await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+
+    let at_risk = app.data(&reviewer, AT_RISK, json!({})).await["atRiskBrands"].clone();
+    let listed = at_risk.as_array().expect("list");
+    assert!(
+        !listed.is_empty(),
+        "the seeded data has admitted brands that fail today"
+    );
+    let measures = |verdicts: &Value, failing_only: bool| -> Vec<String> {
+        verdicts
+            .as_array()
+            .expect("verdicts")
+            .iter()
+            .filter(|v| !failing_only || v["passed"] == false)
+            .map(|v| v["measure"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    for entry in listed {
+        assert!(["ACTIVE", "WATCHLIST"].contains(&entry["brand"]["status"].as_str().unwrap_or("")));
+        let id = entry["brand"]["id"].as_str().expect("id");
+        let evaluated = app
+            .data(
+                &reviewer,
+                "mutation($id: ID!) { evaluateBrand(brandId: $id) { evaluation { passed verdicts { measure passed } } } }",
+                json!({ "id": id }),
+            )
+            .await["evaluateBrand"]["evaluation"]
+            .clone();
+        assert_eq!(evaluated["passed"], false, "{id}");
+        assert_eq!(
+            measures(&evaluated["verdicts"], true),
+            measures(&entry["failing"], false),
+            "the same rule on both paths for brand {id}"
+        );
+    }
+    // Every admitted brand not listed passes an evaluation.
+    let admitted = app
+        .data(
+            &reviewer,
+            "{ brands(first: 100, filter: { status: ACTIVE }) { edges { node { id category { code } } } } }",
+            json!({}),
+        )
+        .await["brands"]["edges"]
+        .clone();
+    let mut passing_category = None;
+    for edge in admitted.as_array().expect("edges") {
+        let id = edge["node"]["id"].as_str().expect("id");
+        if listed.iter().any(|e| e["brand"]["id"] == id) {
+            continue;
+        }
+        let evaluated = app
+            .data(
+                &reviewer,
+                "mutation($id: ID!) { evaluateBrand(brandId: $id) { evaluation { passed } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(
+            evaluated["evaluateBrand"]["evaluation"]["passed"], true,
+            "{id}"
+        );
+        passing_category = edge["node"]["category"]["code"].as_str().map(str::to_owned);
+    }
+    let category = passing_category.expect("an admitted brand that passes");
+
+    // A preview of the policy in force changes nothing; one that asks for
+    // nearly the whole market fails every brand that passes today.
+    let current = app
+        .data(
+            &reviewer,
+            "query($c: String!) { criteriaPolicy(category: $c) { version minMarketShare minVoluntaryMentionShare maxPriceVolatility minSuperMemberRatio maxDeepDiscountDays } }",
+            json!({ "c": category }),
+        )
+        .await["criteriaPolicy"]
+        .clone();
+    let mut input = current.clone();
+    let object = input.as_object_mut().expect("object");
+    object.remove("version");
+    object.insert("category".to_owned(), json!(category));
+    let same =
+        app.data(&admin, PREVIEW, json!({ "input": input })).await["previewCriteriaPolicy"].clone();
+    assert_eq!(same["currentVersion"], current["version"]);
+    assert_eq!(
+        (&same["newlyFailing"], &same["newlyPassing"]),
+        (&json!([]), &json!([]))
+    );
+    input["minMarketShare"] = json!(0.99);
+    let strict =
+        app.data(&admin, PREVIEW, json!({ "input": input })).await["previewCriteriaPolicy"].clone();
+    let newly = strict["newlyFailing"].as_array().expect("list");
+    assert!(!newly.is_empty(), "{strict}");
+    for entry in newly {
+        assert!(measures(&entry["failing"], false).contains(&"MARKET_SHARE".to_owned()));
+    }
+    input["minMarketShare"] = json!(1.5);
+    let bad =
+        app.data(&admin, PREVIEW, json!({ "input": input })).await["previewCriteriaPolicy"].clone();
+    assert_eq!(
+        bad["userErrors"],
+        json!([{ "field": ["input", "minMarketShare"], "code": "BAD_USER_INPUT" }])
+    );
+
+    // History: every version, newest first.
+    let mut set = input.clone();
+    set["minMarketShare"] = current["minMarketShare"].clone();
+    for expected in [
+        current["version"].as_i64().expect("v"),
+        current["version"].as_i64().expect("v") + 1,
+    ] {
+        set["expectedVersion"] = json!(expected);
+        let saved = app
+            .data(&admin, SET_POLICY, json!({ "input": set }))
+            .await["setCriteriaPolicy"]["userErrors"]
+            .clone();
+        assert_eq!(saved, json!([]));
+    }
+    let history = app
+        .data(
+            &analyst,
+            "query($c: String!) { criteriaPolicyHistory(category: $c) { version } }",
+            json!({ "c": category }),
+        )
+        .await["criteriaPolicyHistory"]
+        .clone();
+    let versions: Vec<i64> = history
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter_map(|v| v["version"].as_i64())
+        .collect();
+    let top = current["version"].as_i64().expect("v") + 2;
+    assert_eq!(versions.first(), Some(&top), "{history}");
+    assert!(versions.windows(2).all(|w| w[0] > w[1]), "{history}");
+    app.stop().await;
+}

@@ -74,6 +74,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         audience::any_of_interests_and_interests_by_services,
         criteria::measures_match_hand_computed_cases,
         criteria::policies_are_versioned_and_evaluations_immutable,
+        criteria::at_risk_brands_and_policy_previews,
         onboarding::every_legal_transition_records_its_event,
         onboarding::refusals_name_the_rule_and_the_field,
         onboarding::probation_expiry_and_warnings_run_once,

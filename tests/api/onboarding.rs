@@ -324,6 +324,10 @@ pub(crate) async fn every_legal_transition_records_its_event(backend: Backend) {
 
     let answered = landed(with_text(&app, &op, "respondToInfoRequest", "answer", &asked).await);
     assert_eq!(answered["state"], "IN_REVIEW");
+    assert_eq!(
+        answered["claimedBy"], "alice",
+        "the answer returns to the reviewer who asked"
+    );
     assert!(answered["dueAt"].is_null());
     assert!(actions(&answered).ends_with(&["RESPOND".to_owned(), "SCREEN".to_owned()]));
 

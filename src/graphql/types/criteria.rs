@@ -34,7 +34,20 @@ pub(crate) struct CriteriaPolicy {
     pub(crate) created_at: Option<DateTime<Utc>>,
 }
 
+impl From<ThresholdsInput> for policy::Thresholds {
+    fn from(input: ThresholdsInput) -> Self {
+        Self {
+            min_market_share: input.min_market_share,
+            min_voluntary_mention_share: input.min_voluntary_mention_share,
+            max_price_volatility: input.max_price_volatility,
+            min_super_member_ratio: input.min_super_member_ratio,
+            max_deep_discount_days: input.max_deep_discount_days,
+        }
+    }
+}
+
 impl CriteriaPolicy {
+    /// A policy version as the contract shows it.
     pub(crate) fn new(category: &str, policy: policy::Policy) -> Self {
         let t = policy.thresholds;
         Self {
@@ -58,6 +71,24 @@ pub(crate) struct SetCriteriaPolicyInput {
     pub(crate) category: String,
     /// The version this change is based on (optimistic concurrency).
     pub(crate) expected_version: i32,
+    /// The thresholds.
+    #[graphql(flatten)]
+    pub(crate) thresholds: ThresholdsInput,
+}
+
+/// Thresholds to try against a category's admitted brands; nothing is saved.
+#[derive(InputObject)]
+pub(crate) struct PreviewCriteriaPolicyInput {
+    /// The category's code.
+    pub(crate) category: String,
+    /// The thresholds.
+    #[graphql(flatten)]
+    pub(crate) thresholds: ThresholdsInput,
+}
+
+/// A category's five thresholds, as set or previewed.
+#[derive(InputObject)]
+pub(crate) struct ThresholdsInput {
     /// Least market share (0–1).
     pub(crate) min_market_share: f64,
     /// Least voluntary mention share (0–1).
@@ -153,6 +184,65 @@ pub(crate) struct Verdict {
     pub(crate) category_percentile: Option<f64>,
 }
 
+impl From<evaluation::Verdict> for Verdict {
+    fn from(v: evaluation::Verdict) -> Self {
+        Self {
+            measure: v.measure.into(),
+            value: v.value,
+            judged_value: v.judged_value,
+            judged_on: v.judged_on.into(),
+            comparison: v.comparison.into(),
+            threshold: v.threshold,
+            passed: v.passed,
+            margin: v.margin,
+            what_if: v.what_if,
+            undefined_reason: v.undefined_reason,
+            inputs: v
+                .inputs
+                .into_iter()
+                .map(|(name, value)| MeasureInput { name, value })
+                .collect(),
+            period_from: Date(v.period_from),
+            period_to: Date(v.period_to),
+            category_percentile: v.percentile,
+        }
+    }
+}
+
+/// An admitted brand that fails a policy, and how.
+#[derive(SimpleObject)]
+pub(crate) struct AtRiskBrand {
+    /// The brand.
+    pub(crate) brand: crate::graphql::types::brand::Brand,
+    /// The policy version in force it fails (null for a proposal).
+    pub(crate) policy_version: Option<i32>,
+    /// The measures it fails: value, threshold, margin, what it would take.
+    pub(crate) failing: Vec<Verdict>,
+}
+
+impl From<crate::criteria::risk::AtRisk> for AtRiskBrand {
+    fn from(at_risk: crate::criteria::risk::AtRisk) -> Self {
+        Self {
+            brand: at_risk.brand.into(),
+            policy_version: at_risk.policy_version,
+            failing: at_risk.failing.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// What a proposed policy would change.
+#[derive(SimpleObject)]
+pub(crate) struct PolicyPreview {
+    /// The version in force it was compared with.
+    pub(crate) current_version: Option<i32>,
+    /// Admitted brands that pass the policy in force and would fail it.
+    pub(crate) newly_failing: Vec<AtRiskBrand>,
+    /// Admitted brands that fail the policy in force and would pass it.
+    pub(crate) newly_passing: Vec<crate::graphql::types::brand::Brand>,
+    /// Why it could not be previewed.
+    pub(crate) user_errors: Vec<UserError>,
+}
+
 /// An immutable evaluation of a brand against its category's policy.
 #[derive(SimpleObject)]
 pub(crate) struct Evaluation {
@@ -192,31 +282,7 @@ impl Evaluation {
             policy_version: e.snapshot.policy_version,
             formula_version: e.snapshot.formula_version,
             category_hhi: e.snapshot.category_hhi,
-            verdicts: e
-                .snapshot
-                .verdicts
-                .into_iter()
-                .map(|v| Verdict {
-                    measure: v.measure.into(),
-                    value: v.value,
-                    judged_value: v.judged_value,
-                    judged_on: v.judged_on.into(),
-                    comparison: v.comparison.into(),
-                    threshold: v.threshold,
-                    passed: v.passed,
-                    margin: v.margin,
-                    what_if: v.what_if,
-                    undefined_reason: v.undefined_reason,
-                    inputs: v
-                        .inputs
-                        .into_iter()
-                        .map(|(name, value)| MeasureInput { name, value })
-                        .collect(),
-                    period_from: Date(v.period_from),
-                    period_to: Date(v.period_to),
-                    category_percentile: v.percentile,
-                })
-                .collect(),
+            verdicts: e.snapshot.verdicts.into_iter().map(Verdict::from).collect(),
             created_at: e.created_at,
             created_by: e.created_by,
         }

@@ -1,0 +1,121 @@
+//! Ahead of time: the admitted brands that would fail the policy in force
+//! today, and which ones a proposed policy would newly fail. Judged by the
+//! rule evaluations use ([`evaluation::verdicts`]), never stored: a
+//! reviewer looks before acting, an evaluation is what they act on.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::{brand, enums::BrandStatus};
+use sea_orm::{
+    ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+};
+
+use super::{
+    CriteriaError, evaluate_brand,
+    evaluation::{self, Verdict},
+    policy::{self, PolicyError, Thresholds},
+};
+
+/// An admitted brand failing a policy, with the measures it fails.
+#[derive(Debug, Clone)]
+pub(crate) struct AtRisk {
+    /// The brand.
+    pub brand: brand::Model,
+    /// The policy version it was judged against (none for a proposal).
+    pub policy_version: Option<i32>,
+    /// The failing verdicts: measure, value, threshold, margin.
+    pub failing: Vec<Verdict>,
+}
+
+/// Admitted brands (ACTIVE, WATCHLIST), of one category or all, by id.
+async fn admitted(
+    db: &DatabaseConnection,
+    category_id: Option<i64>,
+) -> Result<Vec<brand::Model>, sea_orm::DbErr> {
+    let mut select = brand::Entity::find()
+        .filter(brand::Column::Status.is_in([BrandStatus::Active, BrandStatus::Watchlist]))
+        .order_by_asc(brand::Column::Id);
+    if let Some(category) = category_id {
+        select = select.filter(brand::Column::CategoryId.eq(category));
+    }
+    select.all(db).await
+}
+
+fn failing(verdicts: Vec<Verdict>) -> Vec<Verdict> {
+    verdicts.into_iter().filter(|v| !v.passed).collect()
+}
+
+/// The admitted brands that would fail their category's policy in force
+/// if evaluated on `as_of`.
+pub(crate) async fn at_risk(
+    db: &DatabaseConnection,
+    as_of: NaiveDate,
+) -> Result<Vec<AtRisk>, CriteriaError> {
+    let mut policies = HashMap::new();
+    let mut out = Vec::new();
+    for brand in admitted(db, None).await? {
+        let policy = match policies.get(&brand.category_id) {
+            Some(policy) => policy,
+            None => policies
+                .entry(brand.category_id)
+                .or_insert(policy::current(db, brand.category_id).await?),
+        };
+        let (version, thresholds) = (policy.version, policy.thresholds);
+        let measures = evaluate_brand(db, &brand, as_of).await?;
+        let failing = failing(evaluation::verdicts(measures, &thresholds));
+        if !failing.is_empty() {
+            out.push(AtRisk {
+                brand,
+                policy_version: Some(version),
+                failing,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// What a proposed policy would change for the category's admitted brands.
+#[derive(Debug, Clone)]
+pub(crate) struct Impact {
+    /// The version in force it is compared with.
+    pub current_version: i32,
+    /// Brands that pass the policy in force and would fail the proposal.
+    pub newly_failing: Vec<AtRisk>,
+    /// Brands that fail the policy in force and would pass the proposal.
+    pub newly_passing: Vec<brand::Model>,
+}
+
+/// The impact of `proposed` thresholds for category `code`, measured on
+/// `as_of`; nothing is saved.
+pub(crate) async fn preview(
+    db: &DatabaseConnection,
+    code: &str,
+    proposed: Thresholds,
+    as_of: NaiveDate,
+) -> Result<Impact, PolicyError> {
+    policy::check(&proposed)?;
+    let category = policy::category_id(db, code).await?;
+    let current = policy::current(db, category).await?;
+    let mut impact = Impact {
+        current_version: current.version,
+        newly_failing: Vec::new(),
+        newly_passing: Vec::new(),
+    };
+    for brand in admitted(db, Some(category)).await? {
+        let measures = evaluate_brand(db, &brand, as_of).await.map_err(Box::new)?;
+        let now = evaluation::verdicts(measures.clone(), &current.thresholds);
+        let then = failing(evaluation::verdicts(measures, &proposed));
+        let passes_now = now.iter().all(|v| v.passed);
+        match (passes_now, then.is_empty()) {
+            (true, false) => impact.newly_failing.push(AtRisk {
+                brand,
+                policy_version: None,
+                failing: then,
+            }),
+            (false, true) => impact.newly_passing.push(brand),
+            _ => {}
+        }
+    }
+    Ok(impact)
+}
