@@ -28,6 +28,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Who set it.
     pub created_by: String,
+    /// Days a brand waits after a final refusal before applying again.
+    pub reapply_cooldown_days: i32,
 }
 
 /// No navigable relations.

@@ -16,6 +16,7 @@ mod m20261202_000009_partial_refunds;
 mod m20261202_000010_usage_policy;
 mod m20261202_000011_privacy_pools;
 mod m20261202_000012_platform_release;
+mod m20261202_000013_reapply_cooldown;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_usage_policy::Migration),
             Box::new(m20261202_000011_privacy_pools::Migration),
             Box::new(m20261202_000012_platform_release::Migration),
+            Box::new(m20261202_000013_reapply_cooldown::Migration),
         ]
     }
 }

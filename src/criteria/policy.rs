@@ -49,6 +49,9 @@ pub(crate) struct Policy {
     pub version: i32,
     /// Its thresholds.
     pub thresholds: Thresholds,
+    /// Days a brand waits after a final refusal (REJECTED, UPHELD) before
+    /// it may apply again.
+    pub reapply_cooldown_days: u32,
     /// Who set it (`default` for version 0).
     pub created_by: String,
     /// When it was set; `None` for the default.
@@ -66,6 +69,13 @@ impl PolicyError {
     }
 }
 
+/// The cool-down of the built-in default policy (and of versions set
+/// before cool-downs were policy data).
+const DEFAULT_REAPPLY_COOLDOWN_DAYS: u32 = 90;
+
+/// Longest cool-down a policy may set.
+const MAX_REAPPLY_COOLDOWN_DAYS: u32 = 365;
+
 /// A stored version as the policy it is.
 impl From<criteria_policy::Model> for Policy {
     fn from(row: criteria_policy::Model) -> Self {
@@ -79,6 +89,7 @@ impl From<criteria_policy::Model> for Policy {
                 min_super_member_ratio: row.min_super_member_ratio,
                 max_deep_discount_days: row.max_deep_discount_days,
             },
+            reapply_cooldown_days: u32::try_from(row.reapply_cooldown_days).unwrap_or(0),
             created_by: row.created_by,
             created_at: Some(row.created_at),
         }
@@ -149,6 +160,7 @@ pub(crate) async fn current(db: &impl ConnectionTrait, category_id: i64) -> Resu
             category_id,
             version: 0,
             thresholds: Thresholds::default(),
+            reapply_cooldown_days: DEFAULT_REAPPLY_COOLDOWN_DAYS,
             created_by: "default".to_owned(),
             created_at: None,
         },
@@ -196,11 +208,17 @@ pub(crate) fn check(thresholds: &Thresholds) -> Result<(), PolicyError> {
 pub(crate) async fn set(
     db: &impl ConnectionTrait,
     code: &str,
-    thresholds: Thresholds,
+    (thresholds, reapply_cooldown_days): (Thresholds, u32),
     expected_version: i32,
     actor: &str,
 ) -> Result<Policy, PolicyError> {
     check(&thresholds)?;
+    if reapply_cooldown_days > MAX_REAPPLY_COOLDOWN_DAYS {
+        return Err(PolicyError::OutOfRange {
+            field: "reapplyCooldownDays",
+            range: "between 0 and 365",
+        });
+    }
     let category_id = category_id(db, code).await?;
     let now = current(db, category_id).await?;
     if now.version != expected_version {
@@ -219,6 +237,7 @@ pub(crate) async fn set(
         max_price_volatility: Set(thresholds.max_price_volatility),
         min_super_member_ratio: Set(thresholds.min_super_member_ratio),
         max_deep_discount_days: Set(thresholds.max_deep_discount_days),
+        reapply_cooldown_days: Set(reapply_cooldown_days as i32),
         created_at: Set(created_at),
         created_by: Set(actor.to_owned()),
         ..Default::default()
@@ -241,13 +260,14 @@ pub(crate) async fn set(
         actor,
         "criteria_policy.set",
         &format!("category:{code}"),
-        serde_json::json!({ "version": version, "thresholds": thresholds }),
+        serde_json::json!({ "version": version, "thresholds": thresholds, "reapply_cooldown_days": reapply_cooldown_days }),
     )
     .await?;
     Ok(Policy {
         category_id,
         version,
         thresholds,
+        reapply_cooldown_days,
         created_by: actor.to_owned(),
         created_at: Some(created_at),
     })

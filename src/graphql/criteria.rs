@@ -128,7 +128,10 @@ impl CriteriaMutation {
         let result = policy::set(
             db(ctx)?,
             &input.category,
-            input.thresholds.into(),
+            (
+                input.thresholds.into(),
+                u32::try_from(input.reapply_cooldown_days).unwrap_or(u32::MAX),
+            ),
             input.expected_version,
             &principal.subject,
         )

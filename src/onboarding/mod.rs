@@ -143,6 +143,11 @@ pub enum OnboardingError {
     /// More than 30 days since the rejection.
     #[error("the appeal window closed at {0}")]
     AppealWindowClosed(DateTime<Utc>),
+    /// The brand was refused lately; its category's policy makes it wait.
+    #[error(
+        "the brand's last application was refused; it may apply again from {0} (the category's cool-down)"
+    )]
+    CoolingDown(DateTime<Utc>),
     /// Bad input, naming the field.
     #[error("`{field}` {message}")]
     Invalid {
@@ -180,7 +185,8 @@ impl CodedError for OnboardingError {
             Self::IllegalTransition { .. }
             | Self::NotClaimed
             | Self::SameReviewer
-            | Self::AppealWindowClosed(_) => ErrorCode::IllegalTransition,
+            | Self::AppealWindowClosed(_)
+            | Self::CoolingDown(_) => ErrorCode::IllegalTransition,
             Self::Conflict { .. } | Self::AlreadyOpen(_) | Self::ClaimedByOther(_) => {
                 ErrorCode::Conflict
             }
@@ -508,6 +514,9 @@ pub async fn create(
     if let Some(open) = open_application(db, brand_id).await? {
         return Err(OnboardingError::AlreadyOpen(open.id));
     }
+    if let Some(until) = cooling_down_until(db, &brand, caller.now).await? {
+        return Err(OnboardingError::CoolingDown(until));
+    }
     let txn = db.begin().await?;
     let start = Step::to(Action::Create, State::Draft);
     let id = match insert(&txn, &brand, statement, &start, &caller.subject, caller.now).await {
@@ -521,6 +530,45 @@ pub async fn create(
     };
     txn.commit().await?;
     get(db, BrandScope::All, id).await
+}
+
+/// When a brand whose latest application was finally refused (REJECTED,
+/// UPHELD) may apply again, if that is after `now`: its category's
+/// cool-down counted from the refusal.
+async fn cooling_down_until(
+    db: &DatabaseConnection,
+    brand: &brand::Model,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, OnboardingError> {
+    let latest = application::Entity::find()
+        .filter(application::Column::BrandId.eq(brand.id))
+        .order_by_desc(application::Column::Id)
+        .one(db)
+        .await?;
+    let Some(refused) = latest.filter(|a| matches!(a.state, State::Rejected | State::Upheld))
+    else {
+        return Ok(None);
+    };
+    let decided = application_event::Entity::find()
+        .filter(application_event::Column::ApplicationId.eq(refused.id))
+        .filter(
+            application_event::Column::Action
+                .is_in([Action::Reject.as_str(), Action::Uphold.as_str()]),
+        )
+        .order_by_desc(application_event::Column::Id)
+        .one(db)
+        .await?;
+    let Some(decided) = decided else {
+        return Ok(None);
+    };
+    let days = crate::criteria::policy::current(db, brand.category_id)
+        .await?
+        .reapply_cooldown_days;
+    if days == 0 {
+        return Ok(None);
+    }
+    let until = rules::deadline_after_days(decided.at, days);
+    Ok((until > now).then_some(until))
 }
 
 /// Gives every brand that has a programme status but no application one

@@ -77,6 +77,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         criteria::at_risk_brands_and_policy_previews,
         onboarding::every_legal_transition_records_its_event,
         onboarding::refusals_name_the_rule_and_the_field,
+        onboarding::a_refused_brand_waits_out_the_cool_down,
         onboarding::probation_expiry_and_warnings_run_once,
         onboarding::concurrent_claims_and_decisions_have_one_winner,
         onboarding::another_brands_application_is_not_found,

@@ -222,6 +222,11 @@ pub(crate) fn last_event(application: &Value) -> Value {
 /// Sets BEAUTY's thresholds so every brand with data passes (lenient) or
 /// none does (strict: 90% market share).
 pub(crate) async fn policy(app: &TestApp, strict: bool) {
+    policy_with_cool_down(app, strict, 90).await;
+}
+
+/// As [`policy`], with a cool-down after a final refusal.
+async fn policy_with_cool_down(app: &TestApp, strict: bool, cool_down_days: i64) {
     let admin = app.token(Role::Admin, None).await;
     let current = app
         .data(
@@ -240,6 +245,7 @@ pub(crate) async fn policy(app: &TestApp, strict: bool) {
                 "category": "BEAUTY", "expectedVersion": current,
                 "minMarketShare": if strict { 0.9 } else { 0.0 }, "minVoluntaryMentionShare": 0.0,
                 "maxPriceVolatility": 10.0, "minSuperMemberRatio": 0.0, "maxDeepDiscountDays": 1.0,
+                "reapplyCooldownDays": cool_down_days,
             } }),
         )
         .await;
@@ -1165,5 +1171,43 @@ pub(crate) async fn the_demo_queue_has_a_pass_a_failure_and_a_boundary(backend: 
         )
         .await;
     assert_eq!(ids(&queue).len(), staged.len());
+    app.stop().await;
+}
+
+/// After a rejection the brand waits out its category's cool-down before
+/// applying again (an appeal is the way back meanwhile); a policy with no
+/// cool-down lets it apply at once.
+pub(crate) async fn a_refused_brand_waits_out_the_cool_down(backend: Backend) {
+    let app = case(backend).await;
+    let op = app
+        .token_as(Role::BrandOperator, Some(10), "lumiere-op")
+        .await;
+    let alice = app.token_as(Role::Reviewer, None, "alice").await;
+    policy(&app, false).await;
+    let draft = landed(create(&app, &op).await);
+    let screened = landed(step(&app, &op, "submitApplication", &draft).await);
+    let claimed = landed(step(&app, &alice, "claimApplication", &screened).await);
+    let rejected = landed(
+        decide(&app, &alice, &claimed, json!({ "decision": "REJECT", "reasonCodes": ["BRAND_RISK"], "note": "Counterfeit reports." })).await,
+    );
+    assert_eq!(rejected["state"], "REJECTED");
+    refused(
+        create(&app, &op).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    let (_, body) = app
+        .graphql(
+            &op,
+            "mutation { createApplication(statement: \"again\") { userErrors { message } } }",
+            json!({}),
+        )
+        .await;
+    let message = body["data"]["createApplication"]["userErrors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("cool-down"), "{body}");
+    policy_with_cool_down(&app, false, 0).await;
+    landed(create(&app, &op).await);
     app.stop().await;
 }

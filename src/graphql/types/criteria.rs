@@ -28,6 +28,9 @@ pub(crate) struct CriteriaPolicy {
     pub(crate) min_super_member_ratio: f64,
     /// Most share of deep-discount days.
     pub(crate) max_deep_discount_days: f64,
+    /// Days a brand waits after a final refusal (REJECTED, UPHELD) before
+    /// it may apply again.
+    pub(crate) reapply_cooldown_days: i32,
     /// Who set it.
     pub(crate) created_by: String,
     /// When it was set (null for the default).
@@ -58,6 +61,7 @@ impl CriteriaPolicy {
             max_price_volatility: t.max_price_volatility,
             min_super_member_ratio: t.min_super_member_ratio,
             max_deep_discount_days: t.max_deep_discount_days,
+            reapply_cooldown_days: i32::try_from(policy.reapply_cooldown_days).unwrap_or(i32::MAX),
             created_by: policy.created_by,
             created_at: policy.created_at,
         }
@@ -74,6 +78,10 @@ pub(crate) struct SetCriteriaPolicyInput {
     /// The thresholds.
     #[graphql(flatten)]
     pub(crate) thresholds: ThresholdsInput,
+    /// Days a brand waits after a final refusal before applying again
+    /// (0–365).
+    #[graphql(default = 90)]
+    pub(crate) reapply_cooldown_days: i32,
 }
 
 /// Thresholds to try against a category's admitted brands; nothing is saved.
