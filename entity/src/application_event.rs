@@ -28,6 +28,9 @@ pub struct Model {
     pub reason_codes: String,
     /// Free text from the actor.
     pub note: Option<String>,
+    /// Why a refusal stands although a measure contradicts one of its
+    /// reasons (the reviewer's explicit override).
+    pub override_note: Option<String>,
     /// The evaluation the event relied on.
     pub evaluation_id: Option<i64>,
     /// The deadline set (or warned about) by this event.

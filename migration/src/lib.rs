@@ -17,6 +17,7 @@ mod m20261202_000010_usage_policy;
 mod m20261202_000011_privacy_pools;
 mod m20261202_000012_platform_release;
 mod m20261202_000013_reapply_cooldown;
+mod m20261202_000014_override_notes;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_privacy_pools::Migration),
             Box::new(m20261202_000012_platform_release::Migration),
             Box::new(m20261202_000013_reapply_cooldown::Migration),
+            Box::new(m20261202_000014_override_notes::Migration),
         ]
     }
 }

@@ -58,7 +58,7 @@ impl MeasureName {
     }
 
     /// A value of this measure as a reviewer reads it.
-    fn show(self, value: f64) -> String {
+    pub(crate) fn show(self, value: f64) -> String {
         match self {
             Self::PriceVolatility => format!("{value:.4}"),
             Self::MarketShare

@@ -229,6 +229,7 @@ impl OnboardingMutation {
             note: input.note,
             probation_days: input.probation_days,
             info_days: input.info_deadline_days,
+            override_note: input.override_note,
         };
         payload(onboarding::decide(db, &caller, id, input.expected_version, &decision).await)
     }

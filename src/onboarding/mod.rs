@@ -84,6 +84,18 @@ impl ReasonCode {
             .join(",")
     }
 
+    /// The measure a reason names, if it names one.
+    pub fn measure(self) -> Option<MeasureName> {
+        match self {
+            Self::MarketShareLow => Some(MeasureName::MarketShare),
+            Self::MentionShareLow => Some(MeasureName::VoluntaryMentionShare),
+            Self::PriceVolatile => Some(MeasureName::PriceVolatility),
+            Self::DeepDiscounting => Some(MeasureName::DeepDiscountDays),
+            Self::SuperMemberRatioLow => Some(MeasureName::SuperMemberRatio),
+            Self::IncompleteData | Self::BrandRisk | Self::Other => None,
+        }
+    }
+
     /// The reasons an evaluation failed, one per failing measure (an
     /// undefined measure adds [`ReasonCode::IncompleteData`] once).
     pub fn of(evaluation: &evaluation::Evaluation) -> Vec<Self> {
@@ -227,6 +239,8 @@ struct Step {
     to: State,
     reasons: Vec<ReasonCode>,
     note: Option<String>,
+    /// A reviewer's override of a reason a measure contradicts.
+    override_note: Option<String>,
     evaluation_id: Option<i64>,
     due_at: Option<DateTime<Utc>>,
     /// Who took the step when not the caller (automatic screening).
@@ -240,6 +254,7 @@ impl Step {
             to,
             reasons: Vec::new(),
             note: None,
+            override_note: None,
             evaluation_id: None,
             due_at: None,
             by: None,
@@ -385,6 +400,7 @@ async fn append(
         to_state: Set(step.to),
         reason_codes: Set(ReasonCode::join(&step.reasons)),
         note: Set(step.note.clone()),
+        override_note: Set(step.override_note.clone()),
         evaluation_id: Set(step.evaluation_id),
         due_at: Set(step.due_at),
         ..Default::default()
@@ -803,6 +819,9 @@ pub struct Decision {
     pub probation_days: Option<u32>,
     /// Days the brand has to answer, for RequestInfo (1–90, default 14).
     pub info_days: Option<u32>,
+    /// Why a refusal stands although the evaluation passed a measure one
+    /// of its reasons names: required then, refused otherwise.
+    pub override_note: Option<String>,
 }
 
 fn invalid(field: &'static str, message: &str) -> OnboardingError {
@@ -909,8 +928,32 @@ pub async fn decide(
             None => OnboardingError::NotClaimed,
         });
     }
+    let contradicted = match current.evaluation_id {
+        Some(evaluation) => contradicted(db, &decision.reasons, evaluation).await?,
+        None => Vec::new(),
+    };
+    let override_note = match (&decision.override_note, contradicted.is_empty()) {
+        (Some(note), false) => Some(text("overrideNote", note)?),
+        (None, false) => {
+            return Err(invalid(
+                "overrideNote",
+                &format!(
+                    "is required: the evaluation passed {}; say why the refusal stands",
+                    contradicted.join(", ")
+                ),
+            ));
+        }
+        (Some(_), true) => {
+            return Err(invalid(
+                "overrideNote",
+                "is only for a reason the evaluation contradicts",
+            ));
+        }
+        (None, true) => None,
+    };
     let step = Step {
         evaluation_id: current.evaluation_id,
+        override_note,
         ..step
     };
     let marks = Marks {
@@ -918,6 +961,36 @@ pub async fn decide(
         ..Marks::default()
     };
     commit(db, &current, vec![step], marks, reviewer, caller.now).await
+}
+
+/// The reasons among `reasons` that evaluation `evaluation_id` contradicts
+/// (the measure a reason names passed), each with what it measured.
+async fn contradicted(
+    db: &DatabaseConnection,
+    reasons: &[ReasonCode],
+    evaluation_id: i64,
+) -> Result<Vec<String>, OnboardingError> {
+    let evaluation = evaluation::get(db, BrandScope::All, evaluation_id).await?;
+    Ok(reasons
+        .iter()
+        .filter_map(|reason| {
+            let measure = reason.measure()?;
+            let verdict = evaluation
+                .snapshot
+                .verdicts
+                .iter()
+                .find(|v| v.measure == measure && v.passed)?;
+            let judged = verdict
+                .judged_value
+                .map_or_else(|| "none".to_owned(), |v| measure.show(v));
+            Some(format!(
+                "{} ({} {judged} against {})",
+                reason.as_str(),
+                measure.label(),
+                measure.show(verdict.threshold)
+            ))
+        })
+        .collect())
 }
 
 /// The brand appeals a rejection: once, within the window.
@@ -1093,6 +1166,7 @@ mod tests {
             note: None,
             probation_days: None,
             info_days: None,
+            override_note: None,
         }
     }
 

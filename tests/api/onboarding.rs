@@ -17,7 +17,7 @@ fragment A on Application {
   id state version dueAt dueKind claimedBy decidedBy appealed submittedAt
   brand { id status }
   latestEvaluation { id passed }
-  events { action fromState toState reasonCodes note actor evaluationId dueAt }
+  events { action fromState toState reasonCodes note overrideNote actor evaluationId dueAt }
 }"#;
 
 /// Lumiere (10) and Rosa (11) have full data in BEAUTY; Pawly (12) is alone
@@ -1174,7 +1174,8 @@ pub(crate) async fn the_demo_queue_has_a_pass_a_failure_and_a_boundary(backend: 
     app.stop().await;
 }
 
-/// After a rejection the brand waits out its category's cool-down before
+/// A refusal for a reason a measure contradicts needs an override note;
+/// after a rejection the brand waits out its category's cool-down before
 /// applying again (an appeal is the way back meanwhile); a policy with no
 /// cool-down lets it apply at once.
 pub(crate) async fn a_refused_brand_waits_out_the_cool_down(backend: Backend) {
@@ -1187,10 +1188,33 @@ pub(crate) async fn a_refused_brand_waits_out_the_cool_down(backend: Backend) {
     let draft = landed(create(&app, &op).await);
     let screened = landed(step(&app, &op, "submitApplication", &draft).await);
     let claimed = landed(step(&app, &alice, "claimApplication", &screened).await);
-    let rejected = landed(
-        decide(&app, &alice, &claimed, json!({ "decision": "REJECT", "reasonCodes": ["BRAND_RISK"], "note": "Counterfeit reports." })).await,
+    // Every measure passed: a measure's reason needs an explicit override,
+    // and an override is only for such a reason.
+    let low_share = json!({ "decision": "REJECT", "reasonCodes": ["MARKET_SHARE_LOW", "BRAND_RISK"], "note": "Counterfeit reports." });
+    refused(
+        decide(&app, &alice, &claimed, low_share.clone()).await,
+        "BAD_USER_INPUT",
+        "overrideNote",
     );
+    refused(
+        decide(
+            &app,
+            &alice,
+            &claimed,
+            json!({ "decision": "REJECT", "reasonCodes": ["BRAND_RISK"], "overrideNote": "?" }),
+        )
+        .await,
+        "BAD_USER_INPUT",
+        "overrideNote",
+    );
+    let mut overridden = low_share;
+    overridden["overrideNote"] = json!("Share inflated by one wholesale order.");
+    let rejected = landed(decide(&app, &alice, &claimed, overridden).await);
     assert_eq!(rejected["state"], "REJECTED");
+    assert_eq!(
+        last_event(&rejected)["overrideNote"],
+        "Share inflated by one wholesale order."
+    );
     refused(
         create(&app, &op).await,
         "ILLEGAL_TRANSITION",

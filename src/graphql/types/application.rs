@@ -122,6 +122,9 @@ pub(crate) struct ApplicationEvent {
     pub(crate) reason_codes: Vec<ReasonCode>,
     /// The actor's note (the question, the answer, the conditions …).
     pub(crate) note: Option<String>,
+    /// Why a refusal stands although the evaluation passed a measure one
+    /// of its reasons names.
+    pub(crate) override_note: Option<String>,
     /// The evaluation the step relied on.
     pub(crate) evaluation_id: Option<ID>,
     /// The deadline the step set or warned about.
@@ -144,6 +147,7 @@ impl TryFrom<application_event::Model> for ApplicationEvent {
                 .map(Into::into)
                 .collect(),
             note: row.note,
+            override_note: row.override_note,
             evaluation_id: row.evaluation_id.map(|id| ID(id.to_string())),
             due_at: row.due_at,
         })
@@ -316,6 +320,10 @@ pub(crate) struct DecideApplicationInput {
     pub(crate) probation_days: Option<u32>,
     /// Days the brand has to answer, 1–90, default 14 (REQUEST_INFO only).
     pub(crate) info_deadline_days: Option<u32>,
+    /// For REJECT or UPHOLD with a reason the evaluation contradicts (say
+    /// MARKET_SHARE_LOW when the share passed): why the refusal stands.
+    /// Required then, refused otherwise.
+    pub(crate) override_note: Option<String>,
 }
 
 /// The result of an application mutation.
