@@ -3,12 +3,11 @@
 //! rule evaluations use ([`evaluation::verdicts`]), never stored: a
 //! reviewer looks before acting, an evaluation is what they act on.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use entity::{brand, enums::BrandStatus};
 use sea_orm::{
-    ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter as _,
+    QueryOrder as _,
 };
 
 use super::{
@@ -46,24 +45,31 @@ fn failing(verdicts: Vec<Verdict>) -> Vec<Verdict> {
     verdicts.into_iter().filter(|v| !v.passed).collect()
 }
 
+/// The measures `brand` would fail if evaluated on `as_of` against its
+/// category's policy in force, and that policy's version: what the at-risk
+/// list and the deadline warnings say.
+pub(crate) async fn failing_today(
+    db: &impl ConnectionTrait,
+    brand: &brand::Model,
+    as_of: NaiveDate,
+) -> Result<(i32, Vec<Verdict>), CriteriaError> {
+    let policy = policy::current(db, brand.category_id).await?;
+    let measures = evaluate_brand(db, brand, as_of).await?;
+    Ok((
+        policy.version,
+        failing(evaluation::verdicts(measures, &policy.thresholds)),
+    ))
+}
+
 /// The admitted brands that would fail their category's policy in force
 /// if evaluated on `as_of`.
 pub(crate) async fn at_risk(
     db: &DatabaseConnection,
     as_of: NaiveDate,
 ) -> Result<Vec<AtRisk>, CriteriaError> {
-    let mut policies = HashMap::new();
     let mut out = Vec::new();
     for brand in admitted(db, None).await? {
-        let policy = match policies.get(&brand.category_id) {
-            Some(policy) => policy,
-            None => policies
-                .entry(brand.category_id)
-                .or_insert(policy::current(db, brand.category_id).await?),
-        };
-        let (version, thresholds) = (policy.version, policy.thresholds);
-        let measures = evaluate_brand(db, &brand, as_of).await?;
-        let failing = failing(evaluation::verdicts(measures, &thresholds));
+        let (version, failing) = failing_today(db, &brand, as_of).await?;
         if !failing.is_empty() {
             out.push(AtRisk {
                 brand,

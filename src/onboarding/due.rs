@@ -5,7 +5,7 @@
 //! step is version-checked; the loser skips it).
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{application, enums::ApplicationState as State};
+use entity::{application, brand, enums::ApplicationState as State};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
@@ -13,7 +13,8 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait as _},
 };
 
-use super::{Action, OnboardingError, Step, append, commit, reevaluate_row, rules};
+use super::{Action, OnboardingError, ReasonCode, Step, append, commit, reevaluate_row, rules};
+use crate::criteria::risk;
 
 /// The actor due steps are recorded under.
 pub const SCHEDULER: &str = "scheduler";
@@ -95,6 +96,16 @@ async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, Onboar
         else {
             continue;
         };
+        // An admitted brand's warning says whether it would fail today.
+        let today = if rules::brand_status(current.state).is_some() {
+            let brand = brand::Entity::find_by_id(current.brand_id)
+                .one(db)
+                .await?
+                .ok_or(OnboardingError::NotFound)?;
+            Some(risk::failing_today(db, &brand, rules::business_day(now)).await?)
+        } else {
+            None
+        };
         let txn = db.begin().await?;
         let marked = application::Entity::update_many()
             .set(application::ActiveModel {
@@ -116,7 +127,27 @@ async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, Onboar
         }
         let kind = rules::due_kind(current.state).map_or("deadline", rules::DueKind::describe);
         let mut step = Step::to(Action::Warn, current.state).due(due_at);
-        step.note = Some(format!("{kind} at {}", due_at.to_rfc3339()));
+        let verdict = match &today {
+            None => String::new(),
+            Some((version, failing)) if failing.is_empty() => {
+                format!("; passes policy version {version} today")
+            }
+            Some((version, failing)) => {
+                step.reasons = failing
+                    .iter()
+                    .map(|v| ReasonCode::failing(v.measure))
+                    .collect();
+                let what: Vec<&str> = failing
+                    .iter()
+                    .filter_map(|v| v.what_if.as_deref())
+                    .collect();
+                format!(
+                    "; would fail policy version {version} today: {}",
+                    what.join("; ")
+                )
+            }
+        };
+        step.note = Some(format!("{kind} at {}{verdict}", due_at.to_rfc3339()));
         append(&txn, current.id, Some(current.state), &step, SCHEDULER, now).await?;
         txn.commit().await?;
         warned += 1;

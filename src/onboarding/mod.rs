@@ -84,6 +84,17 @@ impl ReasonCode {
             .join(",")
     }
 
+    /// The reason a failing measure gives.
+    pub fn failing(measure: MeasureName) -> Self {
+        match measure {
+            MeasureName::MarketShare => Self::MarketShareLow,
+            MeasureName::VoluntaryMentionShare => Self::MentionShareLow,
+            MeasureName::PriceVolatility => Self::PriceVolatile,
+            MeasureName::DeepDiscountDays => Self::DeepDiscounting,
+            MeasureName::SuperMemberRatio => Self::SuperMemberRatioLow,
+        }
+    }
+
     /// The measure a reason names, if it names one.
     pub fn measure(self) -> Option<MeasureName> {
         match self {
@@ -101,14 +112,7 @@ impl ReasonCode {
     pub fn of(evaluation: &evaluation::Evaluation) -> Vec<Self> {
         let mut codes = Vec::new();
         for verdict in evaluation.snapshot.verdicts.iter().filter(|v| !v.passed) {
-            let code = match verdict.measure {
-                MeasureName::MarketShare => Self::MarketShareLow,
-                MeasureName::VoluntaryMentionShare => Self::MentionShareLow,
-                MeasureName::PriceVolatility => Self::PriceVolatile,
-                MeasureName::DeepDiscountDays => Self::DeepDiscounting,
-                MeasureName::SuperMemberRatio => Self::SuperMemberRatioLow,
-            };
-            codes.push(code);
+            codes.push(Self::failing(verdict.measure));
             if verdict.value.is_none() && !codes.contains(&Self::IncompleteData) {
                 codes.push(Self::IncompleteData);
             }

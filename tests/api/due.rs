@@ -59,6 +59,36 @@ pub(crate) async fn run_due_command_prints_its_report(backend: Backend) {
     .await;
     assert_eq!(reevaluated, 1);
     assert!(warned > 0, "the seeded deadlines within 30 days are warned");
+    // An admitted brand's warning says whether it would fail today, and
+    // why, by the rule the at-risk list uses.
+    let admitted = "actor = 'scheduler' AND action = 'WARN' \
+         AND to_state IN ('APPROVED', 'APPROVED_WITH_CONDITIONS', 'WATCHLIST')";
+    let said = scalar(
+        &app.db.db,
+        &format!(
+            "SELECT COUNT(*) FROM application_event WHERE {admitted} \
+             AND (note LIKE '%passes policy version%today%' OR note LIKE '%would fail policy version%today: needs%')"
+        ),
+    )
+    .await;
+    let all = scalar(
+        &app.db.db,
+        &format!("SELECT COUNT(*) FROM application_event WHERE {admitted}"),
+    )
+    .await;
+    assert!(
+        all > 0 && said == all,
+        "{said} of {all} admitted warnings say how the brand stands"
+    );
+    let failing_without_reasons = scalar(
+        &app.db.db,
+        &format!(
+            "SELECT COUNT(*) FROM application_event WHERE {admitted} \
+             AND note LIKE '%would fail%' AND reason_codes = ''"
+        ),
+    )
+    .await;
+    assert_eq!(failing_without_reasons, 0);
     let expected = DueReport {
         onboarding: onboarding::due::DueReport {
             reevaluated: 1,
