@@ -36,6 +36,8 @@ pub struct AppState {
     pub due_interval: Option<Duration>,
     /// The privacy settings (the platform release's ε among them).
     pub privacy: crate::privacy::PrivacySettings,
+    /// Wait before the first retry of a failed webhook delivery.
+    pub webhook_retry_base: Duration,
 }
 
 /// Why the application could not start.
@@ -92,6 +94,7 @@ impl Application {
             max_body_bytes: config.max_body_bytes,
             due_interval: config.due_interval,
             privacy: config.privacy,
+            webhook_retry_base: config.webhook_retry_base,
         };
         let bind_error = |addr| move |source| StartError::Bind { addr, source };
         let listener =
@@ -142,6 +145,11 @@ impl Application {
             self.state.db.clone(),
             self.state.privacy,
         ));
+        let deliverer = tokio::spawn(crate::webhooks::run_deliveries(
+            self.state.db.clone(),
+            WEBHOOK_TICK,
+            self.state.webhook_retry_base,
+        ));
         // One shutdown signal, seen by both servers.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let signal = tokio::spawn(async move {
@@ -161,6 +169,7 @@ impl Application {
         signal.abort();
         janitor.abort();
         releaser.abort();
+        deliverer.abort();
         if let Some(scheduler) = scheduler {
             scheduler.abort();
         }
@@ -219,6 +228,9 @@ async fn keep_platform_release(db: DatabaseConnection, privacy: crate::privacy::
         }
     }
 }
+
+/// How often the server looks for webhook deliveries to send.
+const WEBHOOK_TICK: Duration = Duration::from_millis(250);
 
 /// How often the server looks for a new data epoch without a release.
 const PLATFORM_RELEASE_CHECK: Duration = Duration::from_secs(10);

@@ -254,6 +254,10 @@ pub struct ServeArgs {
     /// (first run one interval after start); 0 turns the task off.
     #[arg(long, env = "BRAND_GATEWAY_DUE_INTERVAL_SECS", default_value = "3600")]
     pub due_interval_secs: u64,
+    /// Milliseconds before the first retry of a failed webhook delivery;
+    /// each further retry waits twice as long, at most 10 minutes.
+    #[arg(long, env = "BRAND_GATEWAY_WEBHOOK_RETRY_BASE_MS", default_value = "1000", value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_retry_base_ms: u64,
 }
 
 /// Limits applied to every GraphQL request.
@@ -420,6 +424,8 @@ pub struct Config {
     pub privacy: crate::privacy::PrivacySettings,
     /// How often the server runs due onboarding steps; `None` never.
     pub due_interval: Option<Duration>,
+    /// Wait before the first retry of a failed webhook delivery.
+    pub webhook_retry_base: Duration,
 }
 
 impl Config {
@@ -460,6 +466,7 @@ impl Config {
             },
             due_interval: (serve.due_interval_secs > 0)
                 .then(|| Duration::from_secs(serve.due_interval_secs)),
+            webhook_retry_base: Duration::from_millis(serve.webhook_retry_base_ms),
         })
     }
 }

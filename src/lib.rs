@@ -24,6 +24,7 @@ pub mod seed;
 pub mod segments;
 pub mod standing;
 pub mod telemetry;
+pub mod webhooks;
 
 mod app;
 

@@ -35,3 +35,5 @@ pub mod sku_price;
 pub mod social_mention;
 pub mod store_membership;
 pub mod usage_policy;
+pub mod webhook;
+pub mod webhook_delivery;

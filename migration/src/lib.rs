@@ -18,6 +18,7 @@ mod m20261202_000011_privacy_pools;
 mod m20261202_000012_platform_release;
 mod m20261202_000013_reapply_cooldown;
 mod m20261202_000014_override_notes;
+mod m20261202_000015_webhooks;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_platform_release::Migration),
             Box::new(m20261202_000013_reapply_cooldown::Migration),
             Box::new(m20261202_000014_override_notes::Migration),
+            Box::new(m20261202_000015_webhooks::Migration),
         ]
     }
 }

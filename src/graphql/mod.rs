@@ -15,6 +15,7 @@ mod loaders;
 mod onboarding;
 mod scalars;
 mod types;
+mod webhooks;
 
 use async_graphql::{
     Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder,
@@ -42,6 +43,7 @@ pub struct Query(
     criteria::CriteriaQuery,
     onboarding::OnboardingQuery,
     benefits::BenefitQuery,
+    webhooks::WebhookQuery,
 );
 
 /// The mutation root, merged from every capability's mutations.
@@ -52,6 +54,7 @@ pub struct Mutation(
     criteria::CriteriaMutation,
     onboarding::OnboardingMutation,
     benefits::BenefitMutation,
+    webhooks::WebhookMutation,
 );
 
 /// The executable schema.

@@ -148,7 +148,15 @@ async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, Onboar
             }
         };
         step.note = Some(format!("{kind} at {}{verdict}", due_at.to_rfc3339()));
-        append(&txn, current.id, Some(current.state), &step, SCHEDULER, now).await?;
+        append(
+            &txn,
+            (current.id, current.brand_id),
+            Some(current.state),
+            &step,
+            SCHEDULER,
+            now,
+        )
+        .await?;
         txn.commit().await?;
         warned += 1;
     }

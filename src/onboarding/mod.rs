@@ -35,6 +35,7 @@ use crate::{
     },
     error::{CodedError, ErrorCode},
     pagination::{Page, PageRequest, fetch_page},
+    webhooks::WebhookEvent,
 };
 
 /// Longest statement, answer or note, in characters.
@@ -374,7 +375,15 @@ async fn commit(
     let by = steps.last().and_then(|step| step.by).unwrap_or(actor);
     let mut from = current.state;
     for step in &steps {
-        append(&txn, current.id, Some(from), step, actor, now).await?;
+        append(
+            &txn,
+            (current.id, current.brand_id),
+            Some(from),
+            step,
+            actor,
+            now,
+        )
+        .await?;
         from = step.to;
     }
     if let Some(status) = rules::brand_status(state).filter(|_| moved) {
@@ -389,16 +398,17 @@ async fn commit(
 
 async fn append(
     db: &impl ConnectionTrait,
-    application_id: i64,
+    (application_id, brand_id): (i64, i64),
     from: Option<State>,
     step: &Step,
     actor: &str,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    let actor = step.by.unwrap_or(actor);
     application_event::Entity::insert(application_event::ActiveModel {
         application_id: Set(application_id),
         at: Set(at),
-        actor: Set(step.by.unwrap_or(actor).to_owned()),
+        actor: Set(actor.to_owned()),
         action: Set(step.action.as_str().to_owned()),
         from_state: Set(from),
         to_state: Set(step.to),
@@ -410,8 +420,37 @@ async fn append(
         ..Default::default()
     })
     .exec(db)
-    .await
-    .map(drop)
+    .await?;
+    // Announced in the same transaction as the event: never one without
+    // the other.
+    if let Some(event) = announced(step) {
+        let payload = serde_json::json!({
+            "applicationId": application_id,
+            "action": step.action.as_str(),
+            "fromState": from.map(state_name),
+            "toState": state_name(step.to),
+            "reasonCodes": step.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "note": step.note,
+            "dueAt": step.due_at,
+            "actor": actor,
+        });
+        crate::webhooks::enqueue(db, brand_id, event, &payload, at).await?;
+    }
+    Ok(())
+}
+
+/// What a step announces to the brand's (and the platform's) webhooks.
+fn announced(step: &Step) -> Option<WebhookEvent> {
+    match step.action {
+        Action::Approve | Action::ApproveWithConditions | Action::Reject | Action::Uphold => {
+            Some(WebhookEvent::ApplicationDecided)
+        }
+        Action::RequestInfo => Some(WebhookEvent::InfoRequested),
+        Action::Screen if step.to == State::NeedsInfo => Some(WebhookEvent::InfoRequested),
+        Action::Warn => Some(WebhookEvent::DeadlineWarning),
+        _ if step.to == State::Suspended => Some(WebhookEvent::BrandSuspended),
+        _ => None,
+    }
 }
 
 /// Sets the brand's status; a suspension pauses its live benefits in the
@@ -478,7 +517,7 @@ async fn insert(
     .exec(db)
     .await?
     .last_insert_id;
-    append(db, id, None, start, actor, now).await?;
+    append(db, (id, brand.id), None, start, actor, now).await?;
     Ok(id)
 }
 

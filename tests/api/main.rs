@@ -27,6 +27,7 @@ mod schema;
 mod standing;
 mod targeting;
 mod usage;
+mod webhooks;
 
 use std::{future::Future, pin::Pin, process::ExitCode};
 
@@ -78,6 +79,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         onboarding::every_legal_transition_records_its_event,
         onboarding::refusals_name_the_rule_and_the_field,
         onboarding::a_refused_brand_waits_out_the_cool_down,
+        webhooks::events_reach_webhooks_in_order_once_despite_a_down_receiver,
         onboarding::probation_expiry_and_warnings_run_once,
         onboarding::concurrent_claims_and_decisions_have_one_winner,
         onboarding::another_brands_application_is_not_found,

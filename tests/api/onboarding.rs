@@ -23,6 +23,11 @@ fragment A on Application {
 /// Lumiere (10) and Rosa (11) have full data in BEAUTY; Pawly (12) is alone
 /// in PETS with nothing; Olde (13) was admitted before (ACTIVE).
 pub(crate) async fn case(backend: Backend) -> TestApp {
+    case_with(backend, &[]).await
+}
+
+/// As [`case`], with server flags.
+pub(crate) async fn case_with(backend: Backend, flags: &[&str]) -> TestApp {
     let dir = tempfile::tempdir().expect("dir");
     let today = brand_gateway::platform::business_today();
     let month = today.with_day(1).expect("first of month");
@@ -73,7 +78,7 @@ pub(crate) async fn case(backend: Backend) -> TestApp {
     import::run(&db.db, dir.path(), false)
         .await
         .expect("import");
-    TestApp::start(db, &[]).await
+    TestApp::start(db, flags).await
 }
 
 /// Calls one application mutation; returns the application (or null) and
@@ -148,7 +153,7 @@ pub(crate) async fn step(
 }
 
 /// respond (answer) and appeal (note) take a text too.
-async fn with_text(
+pub(crate) async fn with_text(
     app: &TestApp,
     token: &str,
     field: &str,
