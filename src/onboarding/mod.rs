@@ -1046,13 +1046,24 @@ pub async fn appeal(
 ) -> Result<application::Model, OnboardingError> {
     let note = text("note", note)?;
     let current = get(db, caller.scope, id).await?;
-    // Once: an appeal ends APPROVED or UPHELD, never REJECTED again.
+    // Once: an appeal ends APPROVED (with or without conditions) or
+    // UPHELD, never REJECTED again.
     check(&current, expected_version, Action::Appeal)?;
     if let Some(closed) = current.due_at.filter(|due| *due <= caller.now) {
         return Err(OnboardingError::AppealWindowClosed(closed));
     }
+    // The appeal is decided on a fresh evaluation (today's data, the
+    // policy in force), with the brand's new evidence in the note.
+    let evaluation = evaluation::run(
+        db,
+        current.brand_id,
+        rules::business_day(caller.now),
+        SCREENING,
+    )
+    .await?;
     let mut step = Step::to(Action::Appeal, State::Appealed);
     step.note = Some(note);
+    step.evaluation_id = Some(evaluation.id);
     let marks = Marks {
         appealed: true,
         ..Marks::default()

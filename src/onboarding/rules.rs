@@ -73,8 +73,8 @@ impl Action {
             Self::Screen => &[Submitted],
             Self::Respond | Self::Expire => &[NeedsInfo],
             Self::Claim | Self::Release => &[InReview, Appealed],
-            Self::Approve => &[InReview, Appealed],
-            Self::ApproveWithConditions | Self::Reject | Self::RequestInfo => &[InReview],
+            Self::Approve | Self::ApproveWithConditions => &[InReview, Appealed],
+            Self::Reject | Self::RequestInfo => &[InReview],
             Self::Appeal => &[Rejected],
             Self::Uphold => &[Appealed],
             Self::Reevaluate => &[Approved, ApprovedWithConditions, Watchlist],
@@ -215,6 +215,15 @@ mod tests {
         assert!(!Action::Approve.allowed_from(State::Draft));
         assert!(!Action::Appeal.allowed_from(State::Upheld));
         assert!(!Action::Uphold.allowed_from(State::InReview));
+        // An appeal has every outcome but a second rejection.
+        for outcome in [
+            Action::Approve,
+            Action::ApproveWithConditions,
+            Action::Uphold,
+        ] {
+            assert!(outcome.allowed_from(State::Appealed), "{outcome:?}");
+        }
+        assert!(!Action::Reject.allowed_from(State::Appealed));
     }
 
     #[test]

@@ -354,6 +354,19 @@ pub(crate) async fn every_legal_transition_records_its_event(backend: Backend) {
     let appealed = landed(with_text(&app, &op, "appealApplication", "note", &rejected).await);
     assert_eq!(appealed["state"], "APPEALED");
     assert_eq!(appealed["appealed"], true);
+    // Decided on a fresh evaluation, with the brand's evidence in the note.
+    assert_ne!(
+        appealed["latestEvaluation"]["id"],
+        rejected["latestEvaluation"]["id"]
+    );
+    assert_eq!(
+        last_event(&appealed)["evaluationId"],
+        appealed["latestEvaluation"]["id"]
+    );
+    assert_eq!(
+        last_event(&appealed)["note"],
+        "Our store numbers are attached."
+    );
     // The reviewer who rejected may not take the appeal.
     refused(
         step(&app, &alice, "claimApplication", &appealed).await,

@@ -83,7 +83,8 @@ pub enum DueKind {
 pub enum DecisionKind {
     /// Admit (in review, or on appeal).
     Approve,
-    /// Admit on probation (`probationDays`, conditions in `note`).
+    /// Admit on probation (`probationDays`, conditions in `note`), in
+    /// review or on appeal.
     ApproveWithConditions,
     /// Refuse (`reasonCodes` required).
     Reject,
