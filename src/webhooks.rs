@@ -22,7 +22,7 @@ use sea_orm::{
 use sha2::Sha256;
 
 use crate::{
-    auth::BrandScope,
+    auth::{BrandScope, Role},
     error::{CodedError, ErrorCode},
 };
 
@@ -44,7 +44,7 @@ pub enum WebhookEvent {
 /// Longest URL accepted.
 const MAX_URL: usize = 2048;
 /// Deliveries one endpoint takes per pass.
-const BATCH: usize = 50;
+const BATCH: u64 = 50;
 /// How long an attempt holds a delivery before another instance may try.
 const LEASE: Duration = Duration::from_secs(60);
 /// Longest wait between two attempts.
@@ -56,6 +56,9 @@ pub(crate) enum WebhookError {
     /// Not an absolute http(s) URL.
     #[error("`url` must be an absolute http:// or https:// URL of at most 2048 characters")]
     BadUrl,
+    /// A brand's endpoint on an internal address.
+    #[error("`url` must not name a loopback, private or link-local address")]
+    InternalAddress,
     /// No such webhook or brand, or not the caller's.
     #[error("webhook not found")]
     NotFound,
@@ -67,7 +70,7 @@ pub(crate) enum WebhookError {
 impl CodedError for WebhookError {
     fn code(&self) -> ErrorCode {
         match self {
-            Self::BadUrl => ErrorCode::BadUserInput,
+            Self::BadUrl | Self::InternalAddress => ErrorCode::BadUserInput,
             Self::NotFound => ErrorCode::NotFound,
             Self::Db(_) => ErrorCode::Internal,
         }
@@ -80,12 +83,17 @@ pub(crate) async fn create(
     db: &DatabaseConnection,
     brand_id: Option<i64>,
     url: &str,
-    actor: &str,
+    (actor, role): (&str, Role),
 ) -> Result<webhook::Model, WebhookError> {
     let url = url.trim();
     let parsed = reqwest::Url::parse(url).map_err(|_| WebhookError::BadUrl)?;
     if url.len() > MAX_URL || !matches!(parsed.scheme(), "http" | "https") {
         return Err(WebhookError::BadUrl);
+    }
+    // A brand may not point the platform at its own network: loopback,
+    // private and link-local addresses are for platform staff's receivers.
+    if role != Role::Admin && internal(&parsed) {
+        return Err(WebhookError::InternalAddress);
     }
     if let Some(brand) = brand_id
         && entity::brand::Entity::find_by_id(brand)
@@ -118,6 +126,28 @@ pub(crate) async fn create(
     Ok(row)
 }
 
+/// Whether a URL names a loopback, private, link-local or unspecified
+/// address (or `localhost`). Names that resolve to such addresses are not
+/// caught here (see README).
+fn internal(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (ip.segments()[0] & 0xfe00) == 0xfc00
+                || (ip.segments()[0] & 0xffc0) == 0xfe80
+        }
+        Some(url::Host::Domain(name)) => {
+            let name = name.to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        None => true,
+    }
+}
+
 /// Scopes a webhook query to what the caller may see: a brand its own,
 /// the platform every endpoint.
 fn scoped(scope: BrandScope) -> sea_orm::Select<webhook::Entity> {
@@ -144,6 +174,11 @@ pub(crate) async fn delete(
     webhook::Entity::update_many()
         .col_expr(webhook::Column::DeletedAt, Expr::value(Some(Utc::now())))
         .filter(webhook::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    webhook_delivery::Entity::delete_many()
+        .filter(webhook_delivery::Column::WebhookId.eq(id))
+        .filter(webhook_delivery::Column::DeliveredAt.is_null())
         .exec(db)
         .await?;
     crate::audit::record(
@@ -251,24 +286,21 @@ pub async fn deliver_due(
     retry_base: Duration,
 ) -> Result<u32, DbErr> {
     let now = Utc::now();
-    let pending = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::DeliveredAt.is_null())
-        .order_by_asc(webhook_delivery::Column::WebhookId)
-        .order_by_asc(webhook_delivery::Column::Id)
-        .limit(1_000)
-        .all(db)
-        .await?;
     let endpoints = webhook::Entity::find()
         .filter(webhook::Column::DeletedAt.is_null())
         .all(db)
         .await?;
     let mut delivered = 0;
     for endpoint in endpoints {
-        let queue = pending
-            .iter()
-            .filter(|d| d.webhook_id == endpoint.id)
-            .take(BATCH);
-        for delivery in queue {
+        // Each endpoint's own queue, so one backlog never crowds out others.
+        let queue = webhook_delivery::Entity::find()
+            .filter(webhook_delivery::Column::WebhookId.eq(endpoint.id))
+            .filter(webhook_delivery::Column::DeliveredAt.is_null())
+            .order_by_asc(webhook_delivery::Column::Id)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        for delivery in &queue {
             if delivery.next_attempt_at > now
                 || !attempt(db, client, &endpoint, delivery, retry_base).await?
             {
@@ -362,8 +394,10 @@ fn describe(error: &reqwest::Error) -> String {
 
 /// Runs the delivery worker every `tick` until the task is dropped.
 pub async fn run_deliveries(db: DatabaseConnection, tick: Duration, retry_base: Duration) {
+    // No redirects: a receiver can't send the platform somewhere else.
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
     {
         Ok(client) => client,

@@ -43,8 +43,8 @@ pub enum IssueError {
     /// Validity must be positive and at most a year.
     #[error("validity must be between 1 hour and 8760 hours")]
     BadValidity,
-    /// The holder's name is empty or too long.
-    #[error("subject must be 1 to 128 characters")]
+    /// The holder's name is empty, too long, or one the system acts as.
+    #[error("subject must be 1 to 128 characters and not screening, scheduler or import")]
     BadSubject,
     /// Signing failed.
     #[error("cannot sign the token: {0}")]
@@ -79,6 +79,26 @@ pub async fn issue(
     issue_as(db, keys, (role, brand_id), subject, valid_hours, subject).await
 }
 
+/// Names the system records its own steps under: no credential may hold
+/// them, so an event's actor always says who acted.
+const RESERVED_SUBJECTS: [&str; 3] = ["screening", "scheduler", "import"];
+
+/// Whether `subject` holds a live REVIEWER or ADMIN credential at `now`.
+pub(crate) async fn can_review(
+    db: &impl sea_orm::ConnectionTrait,
+    subject: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    Ok(credential::Entity::find()
+        .filter(credential::Column::Subject.eq(subject))
+        .filter(credential::Column::RevokedAt.is_null())
+        .filter(credential::Column::ExpiresAt.gt(now))
+        .filter(credential::Column::Role.is_in([Role::Reviewer, Role::Admin]))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Issues a credential for `subject` on behalf of `actor` (an admin),
 /// who the audit log names.
 pub(crate) async fn issue_as(
@@ -107,7 +127,8 @@ pub(crate) async fn issue_as(
     if !(1..=8760).contains(&valid_hours) {
         return Err(IssueError::BadValidity);
     }
-    if subject.trim().is_empty() || subject.chars().count() > 128 {
+    let subject = subject.trim();
+    if subject.is_empty() || subject.chars().count() > 128 || RESERVED_SUBJECTS.contains(&subject) {
         return Err(IssueError::BadSubject);
     }
     if let Some(id) = brand_id

@@ -6,7 +6,7 @@ mod credentials;
 mod token;
 
 pub use credentials::{IssueError, IssuedToken, RevokeError, authenticate, issue, revoke};
-pub(crate) use credentials::{get as credential, issue_as, list as credentials};
+pub(crate) use credentials::{can_review, get as credential, issue_as, list as credentials};
 pub use entity::enums::Role;
 pub use token::TokenKeys;
 

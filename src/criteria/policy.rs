@@ -118,10 +118,10 @@ pub enum PolicyError {
         /// The version now in force.
         current: i32,
     },
-    /// Storage failed.
     /// Measuring the brands a change would affect failed.
     #[error(transparent)]
     Measuring(#[from] Box<super::CriteriaError>),
+    /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbErr),
 }

@@ -138,7 +138,8 @@ pub(super) struct CreateWebhookInput {
     /// default for them); ADMIN may name any, or none for the platform
     /// queue.
     brand_id: Option<ID>,
-    /// An absolute http:// or https:// URL.
+    /// An absolute http:// or https:// URL; a brand operator's may not
+    /// name a loopback, private or link-local address.
     url: String,
 }
 
@@ -207,11 +208,19 @@ impl WebhookMutation {
             (BrandScope::One(_), Some(_)) => Err(WebhookError::NotFound),
         };
         let result = match brand {
-            Ok(brand) => webhooks::create(db(ctx)?, brand, &input.url, &principal.subject).await,
+            Ok(brand) => {
+                webhooks::create(
+                    db(ctx)?,
+                    brand,
+                    &input.url,
+                    (&principal.subject, principal.role),
+                )
+                .await
+            }
             Err(error) => Err(error),
         };
         let (row, user_errors) = outcome(result, |e| match e {
-            WebhookError::BadUrl => "input.url".to_owned(),
+            WebhookError::BadUrl | WebhookError::InternalAddress => "input.url".to_owned(),
             _ => "input.brandId".to_owned(),
         })?;
         Ok(CreateWebhookPayload {

@@ -96,15 +96,19 @@ async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, Onboar
         else {
             continue;
         };
-        // An admitted brand's warning says whether it would fail today.
-        let today = if rules::brand_status(current.state).is_some() {
-            let brand = brand::Entity::find_by_id(current.brand_id)
-                .one(db)
-                .await?
-                .ok_or(OnboardingError::NotFound)?;
-            Some(risk::failing_today(db, &brand, rules::business_day(now)).await?)
-        } else {
-            None
+        // An admitted brand's warning says whether it would fail today; a
+        // measuring failure leaves the verdict out, never the warning.
+        let today = match brand::Entity::find_by_id(current.brand_id).one(db).await? {
+            Some(brand) if rules::brand_status(current.state).is_some() => {
+                match risk::failing_today(db, &brand, rules::business_day(now)).await {
+                    Ok(today) => Some(today),
+                    Err(error) => {
+                        tracing::warn!(%error, brand = brand.id, "warning without today's verdict");
+                        None
+                    }
+                }
+            }
+            _ => None,
         };
         let txn = db.begin().await?;
         let marked = application::Entity::update_many()
@@ -132,18 +136,17 @@ async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, Onboar
             Some((version, failing)) if failing.is_empty() => {
                 format!("; passes policy version {version} today")
             }
+            // The brand reads this note (and its webhooks get it): the
+            // reasons, never measured values a brand may not see.
             Some((version, failing)) => {
                 step.reasons = failing
                     .iter()
                     .map(|v| ReasonCode::failing(v.measure))
                     .collect();
-                let what: Vec<&str> = failing
-                    .iter()
-                    .filter_map(|v| v.what_if.as_deref())
-                    .collect();
+                let reasons: Vec<&str> = step.reasons.iter().map(|r| r.as_str()).collect();
                 format!(
                     "; would fail policy version {version} today: {}",
-                    what.join("; ")
+                    reasons.join(", ")
                 )
             }
         };

@@ -448,7 +448,7 @@ fn announced(step: &Step) -> Option<WebhookEvent> {
         Action::RequestInfo => Some(WebhookEvent::InfoRequested),
         Action::Screen if step.to == State::NeedsInfo => Some(WebhookEvent::InfoRequested),
         Action::Warn => Some(WebhookEvent::DeadlineWarning),
-        _ if step.to == State::Suspended => Some(WebhookEvent::BrandSuspended),
+        Action::Reevaluate if step.to == State::Suspended => Some(WebhookEvent::BrandSuspended),
         _ => None,
     }
 }
@@ -784,6 +784,12 @@ pub async fn respond(
         .one(db)
         .await?
         .map(|event| event.actor);
+    // Only while the asker can still review (a live reviewer or admin
+    // credential); otherwise the answer goes to the queue.
+    let asker = match asker {
+        Some(subject) if crate::auth::can_review(db, &subject, caller.now).await? => Some(subject),
+        _ => None,
+    };
     let marks = Marks {
         claimed_by: asker.map(Some),
         ..Marks::default()
@@ -971,7 +977,8 @@ pub async fn decide(
             None => OnboardingError::NotClaimed,
         });
     }
-    let contradicted = match current.evaluation_id {
+    let refusal = matches!(decision.action, Action::Reject | Action::Uphold);
+    let contradicted = match current.evaluation_id.filter(|_| refusal) {
         Some(evaluation) => contradicted(db, &decision.reasons, evaluation).await?,
         None => Vec::new(),
     };

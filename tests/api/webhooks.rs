@@ -107,11 +107,31 @@ pub(crate) async fn events_reach_webhooks_in_order_once_despite_a_down_receiver(
         bad["userErrors"],
         json!([{ "field": ["input", "url"], "code": "BAD_USER_INPUT" }])
     );
-    let own = app
+    // A brand may not point the platform at an internal address; platform
+    // staff may (the receiver here is on 127.0.0.1).
+    let internal = app
         .data(&lumiere, CREATE, json!({ "input": { "url": url } }))
         .await["createWebhook"]
         .clone();
+    assert_eq!(
+        internal["userErrors"],
+        json!([{ "field": ["input", "url"], "code": "BAD_USER_INPUT" }])
+    );
+    let own = app
+        .data(
+            &admin,
+            CREATE,
+            json!({ "input": { "brandId": "10", "url": url } }),
+        )
+        .await["createWebhook"]
+        .clone();
     assert_eq!(own["webhook"]["brandId"], "10");
+    let lumieres = app.data(&lumiere, LIST, json!({})).await["webhooks"].clone();
+    assert_eq!(
+        lumieres.as_array().map(Vec::len),
+        Some(1),
+        "its own endpoint"
+    );
     let platform = app
         .data(&admin, CREATE, json!({ "input": { "url": url } }))
         .await["createWebhook"]
