@@ -208,12 +208,12 @@ pub(crate) fn check(thresholds: &Thresholds) -> Result<(), PolicyError> {
 pub(crate) async fn set(
     db: &impl ConnectionTrait,
     code: &str,
-    (thresholds, reapply_cooldown_days): (Thresholds, u32),
+    (thresholds, reapply_cooldown_days): (Thresholds, Option<u32>),
     expected_version: i32,
     actor: &str,
 ) -> Result<Policy, PolicyError> {
     check(&thresholds)?;
-    if reapply_cooldown_days > MAX_REAPPLY_COOLDOWN_DAYS {
+    if reapply_cooldown_days.is_some_and(|days| days > MAX_REAPPLY_COOLDOWN_DAYS) {
         return Err(PolicyError::OutOfRange {
             field: "reapplyCooldownDays",
             range: "between 0 and 365",
@@ -227,6 +227,8 @@ pub(crate) async fn set(
             current: now.version,
         });
     }
+    // Not given: the version in force's cool-down carries over.
+    let reapply_cooldown_days = reapply_cooldown_days.unwrap_or(now.reapply_cooldown_days);
     let version = expected_version + 1;
     let created_at = Utc::now();
     let inserted = criteria_policy::Entity::insert(criteria_policy::ActiveModel {

@@ -130,7 +130,9 @@ impl CriteriaMutation {
             &input.category,
             (
                 input.thresholds.into(),
-                u32::try_from(input.reapply_cooldown_days).unwrap_or(u32::MAX),
+                input
+                    .reapply_cooldown_days
+                    .map(|days| u32::try_from(days).unwrap_or(u32::MAX)),
             ),
             input.expected_version,
             &principal.subject,

@@ -102,14 +102,7 @@ pub async fn stage(db: &DatabaseConnection) -> Result<Vec<Staged>, DemoError> {
                 min_market_share: share,
                 ..current.thresholds
             };
-            policy::set(
-                db,
-                &code,
-                (thresholds, current.reapply_cooldown_days),
-                current.version,
-                DEMO_ACTOR,
-            )
-            .await?;
+            policy::set(db, &code, (thresholds, None), current.version, DEMO_ACTOR).await?;
             boundary = Some(prospect.id);
             break;
         }

@@ -1251,5 +1251,22 @@ pub(crate) async fn a_refused_brand_waits_out_the_cool_down(backend: Backend) {
     assert!(message.contains("cool-down"), "{body}");
     policy_with_cool_down(&app, false, 0).await;
     landed(create(&app, &op).await);
+    // A new version that does not mention the cool-down keeps it.
+    let admin = app.token(Role::Admin, None).await;
+    let read = r#"{ criteriaPolicy(category: "BEAUTY") { version reapplyCooldownDays } }"#;
+    let before = app.data(&admin, read, json!({})).await["criteriaPolicy"].clone();
+    let set = app
+        .data(
+            &admin,
+            "mutation($i: SetCriteriaPolicyInput!) { setCriteriaPolicy(input: $i) { policy { reapplyCooldownDays } userErrors { field } } }",
+            json!({ "i": {
+                "category": "BEAUTY", "expectedVersion": before["version"],
+                "minMarketShare": 0.0, "minVoluntaryMentionShare": 0.0,
+                "maxPriceVolatility": 10.0, "minSuperMemberRatio": 0.0, "maxDeepDiscountDays": 1.0,
+            } }),
+        )
+        .await["setCriteriaPolicy"]
+        .clone();
+    assert_eq!(set["policy"]["reapplyCooldownDays"], 0, "{set}");
     app.stop().await;
 }

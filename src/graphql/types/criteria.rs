@@ -79,9 +79,9 @@ pub(crate) struct SetCriteriaPolicyInput {
     #[graphql(flatten)]
     pub(crate) thresholds: ThresholdsInput,
     /// Days a brand waits after a final refusal before applying again
-    /// (0–365).
-    #[graphql(default = 90)]
-    pub(crate) reapply_cooldown_days: i32,
+    /// (0–365); omitted, the version in force's carries over (90 by
+    /// default).
+    pub(crate) reapply_cooldown_days: Option<i32>,
 }
 
 /// Thresholds to try against a category's admitted brands; nothing is saved.
