@@ -98,17 +98,21 @@ async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, Onboar
         };
         // An admitted brand's warning says whether it would fail today; a
         // measuring failure leaves the verdict out, never the warning.
-        let today = match brand::Entity::find_by_id(current.brand_id).one(db).await? {
-            Some(brand) if rules::brand_status(current.state).is_some() => {
-                match risk::failing_today(db, &brand, rules::business_day(now)).await {
-                    Ok(today) => Some(today),
-                    Err(error) => {
-                        tracing::warn!(%error, brand = brand.id, "warning without today's verdict");
-                        None
-                    }
+        let admitted = rules::brand_status(current.state).is_some();
+        let brand = if admitted {
+            brand::Entity::find_by_id(current.brand_id).one(db).await?
+        } else {
+            None
+        };
+        let today = match brand {
+            Some(brand) => match risk::failing_today(db, &brand, rules::business_day(now)).await {
+                Ok(today) => Some(today),
+                Err(error) => {
+                    tracing::warn!(%error, brand = brand.id, "warning without today's verdict");
+                    None
                 }
-            }
-            _ => None,
+            },
+            None => None,
         };
         let txn = db.begin().await?;
         let marked = application::Entity::update_many()

@@ -87,25 +87,18 @@ impl ReasonCode {
 
     /// The reason a failing measure gives.
     pub fn failing(measure: MeasureName) -> Self {
-        match measure {
-            MeasureName::MarketShare => Self::MarketShareLow,
-            MeasureName::VoluntaryMentionShare => Self::MentionShareLow,
-            MeasureName::PriceVolatility => Self::PriceVolatile,
-            MeasureName::DeepDiscountDays => Self::DeepDiscounting,
-            MeasureName::SuperMemberRatio => Self::SuperMemberRatioLow,
-        }
+        MEASURE_REASONS
+            .iter()
+            .find(|(_, m)| *m == measure)
+            .map_or(Self::Other, |(reason, _)| *reason)
     }
 
     /// The measure a reason names, if it names one.
     pub fn measure(self) -> Option<MeasureName> {
-        match self {
-            Self::MarketShareLow => Some(MeasureName::MarketShare),
-            Self::MentionShareLow => Some(MeasureName::VoluntaryMentionShare),
-            Self::PriceVolatile => Some(MeasureName::PriceVolatility),
-            Self::DeepDiscounting => Some(MeasureName::DeepDiscountDays),
-            Self::SuperMemberRatioLow => Some(MeasureName::SuperMemberRatio),
-            Self::IncompleteData | Self::BrandRisk | Self::Other => None,
-        }
+        MEASURE_REASONS
+            .iter()
+            .find(|(reason, _)| *reason == self)
+            .map(|(_, measure)| *measure)
     }
 
     /// The reasons an evaluation failed, one per failing measure (an
@@ -121,6 +114,21 @@ impl ReasonCode {
         codes
     }
 }
+
+/// Each measure's reason code: the one table both directions read.
+const MEASURE_REASONS: [(ReasonCode, MeasureName); 5] = [
+    (ReasonCode::MarketShareLow, MeasureName::MarketShare),
+    (
+        ReasonCode::MentionShareLow,
+        MeasureName::VoluntaryMentionShare,
+    ),
+    (ReasonCode::PriceVolatile, MeasureName::PriceVolatility),
+    (ReasonCode::DeepDiscounting, MeasureName::DeepDiscountDays),
+    (
+        ReasonCode::SuperMemberRatioLow,
+        MeasureName::SuperMemberRatio,
+    ),
+];
 
 /// Why a workflow step was refused.
 #[derive(Debug, thiserror::Error)]

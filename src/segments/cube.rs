@@ -15,7 +15,7 @@ use sea_orm::{
     TransactionTrait as _,
 };
 
-use super::dimensions::{Dimension, code_value_sql, member_value_sql};
+use super::dimensions::{Dimension, capped_select, code_value_sql, member_rows, member_value_sql};
 
 /// Spend above this (in yuan) counts as this much in spend sums, so one
 /// member moves a sum by at most this much (the sum's sensitivity).
@@ -146,10 +146,8 @@ pub async fn refresh(db: &DatabaseConnection, as_of: NaiveDate) -> Result<Refres
             "store_membership s JOIN cube_member c ON c.member_id = s.member_id".to_owned(),
         ),
     ];
-    for (dimension, table, column) in [
-        (Dimension::Interest, "member_interest", "interest"),
-        (Dimension::Service, "member_service", "service"),
-    ] {
+    for dimension in [Dimension::Interest, Dimension::Service] {
+        let (table, column) = member_rows(dimension);
         let rows = capped(&txn, table, column, multi_value_cap, &mut temporary).await?;
         let value = code_value_sql(&format!("v.{column}"), dimension);
         let from = format!("{rows} v JOIN cube_member c ON c.member_id = v.member_id");
@@ -245,9 +243,8 @@ async fn capped(
     }
     let name = format!("cube_{table}");
     txn.execute_unprepared(&format!(
-        "CREATE TEMPORARY TABLE {name} AS SELECT member_id, {column} FROM \
-         (SELECT member_id, {column}, ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY {column}) AS rn FROM {table}) r \
-         WHERE rn <= {cap}"
+        "CREATE TEMPORARY TABLE {name} AS {}",
+        capped_select(table, column, cap)
     ))
     .await?;
     temporary.push(name.clone());

@@ -285,6 +285,24 @@ pub(crate) fn member_value_sql(year: i32) -> [(&'static str, String); 7] {
     ]
 }
 
+/// The table and column holding a multi-valued dimension's member rows.
+pub(crate) fn member_rows(dimension: Dimension) -> (&'static str, &'static str) {
+    match dimension {
+        Dimension::Service => ("member_service", "service"),
+        _ => ("member_interest", "interest"),
+    }
+}
+
+/// A SELECT of `(member_id, column)` from `table` keeping at most `cap`
+/// values per member, the first in code order: the one rule the cube and
+/// the member-row aggregates count multi-valued dimensions by.
+pub(crate) fn capped_select(table: &str, column: &str, cap: i32) -> String {
+    format!(
+        "SELECT member_id, {column} FROM (SELECT member_id, {column}, ROW_NUMBER() OVER \
+         (PARTITION BY member_id ORDER BY {column}) AS rn FROM {table}) r WHERE rn <= {cap}"
+    )
+}
+
 /// SQL mapping a multi-valued code column to its value index.
 pub(crate) fn code_value_sql(column: &str, dimension: Dimension) -> String {
     let mut sql = format!("CASE {column}");

@@ -15,25 +15,15 @@ use entity::data_epoch;
 
 use super::{
     Cells, Dimension, cube,
-    dimensions::{code_value_sql, member_value_sql},
+    dimensions::{capped_select, code_value_sql, member_rows, member_value_sql},
     key_columns,
 };
 
-/// The table and column holding a multi-valued dimension's member rows.
-fn rows_of(dimension: Dimension) -> (&'static str, &'static str) {
-    match dimension {
-        Dimension::Service => ("member_service", "service"),
-        _ => ("member_interest", "interest"),
-    }
-}
-
-/// The member rows of a multi-valued dimension, capped per member.
+/// The member rows of a multi-valued dimension, capped per member as the
+/// cube counts them.
 fn capped_rows(dimension: Dimension, cap: i32) -> String {
-    let (table, column) = rows_of(dimension);
-    format!(
-        "(SELECT member_id, {column} AS code FROM (SELECT member_id, {column}, ROW_NUMBER() OVER \
-         (PARTITION BY member_id ORDER BY {column}) AS rn FROM {table}) r WHERE rn <= {cap})"
-    )
+    let (table, column) = member_rows(dimension);
+    format!("({})", capped_select(table, column, cap))
 }
 
 fn list(values: impl IntoIterator<Item = i16>) -> String {
@@ -73,7 +63,10 @@ pub(super) fn sql(epoch: &data_epoch::Model, population: i64, cells: &Cells) -> 
                 " JOIN {} {alias} ON {alias}.member_id = m.id",
                 capped_rows(*dimension, epoch.multi_value_cap)
             ));
-            code_value_sql(&format!("{alias}.code"), *dimension)
+            code_value_sql(
+                &format!("{alias}.{}", member_rows(*dimension).1),
+                *dimension,
+            )
         } else {
             single(*dimension)
         };
@@ -92,7 +85,7 @@ pub(super) fn sql(epoch: &data_epoch::Model, population: i64, cells: &Cells) -> 
         // A filter counts a member once whatever it holds, so it needs no
         // cap: every value counts, as targeting reads them at checkout.
         conditions.push(if dimension.is_multi_valued() {
-            let (table, column) = rows_of(*dimension);
+            let (table, column) = member_rows(*dimension);
             format!(
                 "EXISTS (SELECT 1 FROM {table} f WHERE f.member_id = m.id AND ({}) IN ({}))",
                 code_value_sql(&format!("f.{column}"), *dimension),

@@ -562,6 +562,14 @@ pub async fn ledger(
     limit: u64,
     since: chrono::DateTime<Utc>,
 ) -> Result<(Vec<LedgerEntry>, u64), DbErr> {
+    Ok((newest(db, limit).await?, spent_since(db, since).await?))
+}
+
+/// The newest `limit` releases' ledger entries, newest first.
+pub(crate) async fn newest(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<LedgerEntry>, DbErr> {
     use platform_release::Column;
     use sea_orm::{QueryOrder as _, QuerySelect as _};
     // Never the stored tables themselves: the ledger is their metadata.
@@ -592,8 +600,7 @@ pub async fn ledger(
             },
         )
         .collect();
-    let spent = spent_since(db, since).await?;
-    Ok((newest, spent))
+    Ok(newest)
 }
 
 /// ε spent by the releases made since `since`.
