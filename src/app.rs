@@ -13,6 +13,7 @@ use crate::{
     config::Config,
     graphql::{AppSchema, build_schema},
     http::{Metrics, RateLimiter, metrics_router, router},
+    onboarding::documents::DocumentStore,
 };
 
 /// Everything a request handler needs; cheap to clone.
@@ -38,6 +39,8 @@ pub struct AppState {
     pub privacy: crate::privacy::PrivacySettings,
     /// Wait before the first retry of a failed webhook delivery.
     pub webhook_retry_base: Duration,
+    /// Where filed documents are stored.
+    pub documents: DocumentStore,
 }
 
 /// Why the application could not start.
@@ -49,6 +52,9 @@ pub enum StartError {
     /// The token keys are unusable.
     #[error("invalid token key: {0}")]
     Keys(#[from] jsonwebtoken::errors::Error),
+    /// The blob store could not be opened.
+    #[error(transparent)]
+    Blobs(#[from] crate::blobs::BlobError),
     /// Metrics could not be registered.
     #[error("cannot register metrics: {0}")]
     Metrics(#[from] prometheus::Error),
@@ -84,8 +90,18 @@ impl Application {
         let metrics = Metrics::new()?;
         metrics.count_statements(&mut db);
         let keys = TokenKeys::new(&config.auth)?;
+        let documents = DocumentStore {
+            blobs: crate::blobs::BlobStore::open(&config.blob_store)?,
+            max_bytes: config.max_document_bytes,
+        };
         let state = AppState {
-            schema: build_schema(db.clone(), &config.limits, config.privacy, keys.clone()),
+            schema: build_schema(
+                db.clone(),
+                &config.limits,
+                config.privacy,
+                keys.clone(),
+                documents.clone(),
+            ),
             db,
             keys,
             metrics,
@@ -95,6 +111,7 @@ impl Application {
             due_interval: config.due_interval,
             privacy: config.privacy,
             webhook_retry_base: config.webhook_retry_base,
+            documents,
         };
         let bind_error = |addr| move |source| StartError::Bind { addr, source };
         let listener =

@@ -42,8 +42,8 @@ impl std::fmt::Display for DueReport {
         let b = &self.benefits;
         writeln!(
             f,
-            "due onboarding steps: {} expired, {} re-evaluated ({} suspended), {} warned, {} skipped",
-            o.expired, o.reevaluated, o.suspended, o.warned, o.skipped
+            "due onboarding steps: {} expired, {} conditions missed, {} re-evaluated ({} suspended), {} warned, {} skipped",
+            o.expired, o.conditions_missed, o.reevaluated, o.suspended, o.warned, o.skipped
         )?;
         write!(
             f,

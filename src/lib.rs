@@ -5,6 +5,7 @@
 pub(crate) mod audit;
 pub mod auth;
 pub(crate) mod benefits;
+pub mod blobs;
 pub(crate) mod brands;
 pub mod config;
 pub(crate) mod criteria;

@@ -39,6 +39,10 @@ pub enum WebhookEvent {
     DeadlineWarning,
     /// The brand was suspended.
     BrandSuspended,
+    /// A reviewer verified or rejected one of the brand's documents.
+    DocumentReviewed,
+    /// A condition of the brand's approval was found met or missed.
+    ConditionResolved,
 }
 
 /// Longest URL accepted.

@@ -30,6 +30,9 @@ pub struct Model {
     pub created_by: String,
     /// Days a brand waits after a final refusal before applying again.
     pub reapply_cooldown_days: i32,
+    /// Documents an application must have verified before approval,
+    /// comma-separated kinds (`BUSINESS_LICENSE,TRADEMARK_REGISTRATION`).
+    pub required_documents: String,
 }
 
 /// No navigable relations.

@@ -196,3 +196,105 @@ pub enum PrivacyPool {
     #[sea_orm(string_value = "OPERATORS")]
     Operators,
 }
+
+/// A qualification document's kind; see `src/onboarding/documents.rs`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DocumentKind {
+    /// A trademark registration (®) or filing (™) certificate.
+    #[sea_orm(string_value = "TRADEMARK_REGISTRATION")]
+    TrademarkRegistration,
+    /// The trademark owner's authorisation to sell, with its chain.
+    #[sea_orm(string_value = "BRAND_AUTHORIZATION")]
+    BrandAuthorization,
+    /// The applying company's business licence.
+    #[sea_orm(string_value = "BUSINESS_LICENSE")]
+    BusinessLicense,
+}
+
+/// Whether a trademark is registered or only filed.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TrademarkStatus {
+    /// Registered (®).
+    #[sea_orm(string_value = "REGISTERED")]
+    Registered,
+    /// Filed, not yet registered (™).
+    #[sea_orm(string_value = "FILED")]
+    Filed,
+}
+
+/// Where a qualification document stands with the reviewers.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DocumentState {
+    /// Uploaded, not yet checked.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// Checked and accepted by a reviewer.
+    #[sea_orm(string_value = "VERIFIED")]
+    Verified,
+    /// Refused by a reviewer, with a reason.
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+}
+
+/// Why a reviewer refused a qualification document.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DocumentRejection {
+    /// The file cannot be read.
+    #[sea_orm(string_value = "ILLEGIBLE")]
+    Illegible,
+    /// The file does not show what the stated details say.
+    #[sea_orm(string_value = "DETAILS_MISMATCH")]
+    DetailsMismatch,
+    /// The registry or issuer does not confirm it.
+    #[sea_orm(string_value = "NOT_CONFIRMED")]
+    NotConfirmed,
+    /// Expired, or about to.
+    #[sea_orm(string_value = "EXPIRED")]
+    Expired,
+    /// A link in the authorisation chain is missing or unsigned.
+    #[sea_orm(string_value = "CHAIN_INCOMPLETE")]
+    ChainIncomplete,
+    /// The trademark's class does not cover the category's goods.
+    #[sea_orm(string_value = "WRONG_CLASS")]
+    WrongClass,
+    /// Anything else; the note says what.
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// Where a condition of a conditional approval stands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ConditionState {
+    /// Waiting for the brand's evidence.
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    /// The brand sent evidence; a reviewer judges it.
+    #[sea_orm(string_value = "EVIDENCED")]
+    Evidenced,
+    /// A reviewer found it met.
+    #[sea_orm(string_value = "MET")]
+    Met,
+    /// A reviewer found it missed, or its deadline passed without evidence.
+    #[sea_orm(string_value = "MISSED")]
+    Missed,
+}

@@ -6,6 +6,8 @@
 //! short strings live in [`enums`].
 
 pub mod application;
+pub mod application_condition;
+pub mod application_document;
 pub mod application_event;
 pub mod audit_log;
 pub mod benefit;

@@ -19,6 +19,7 @@ mod m20261202_000012_platform_release;
 mod m20261202_000013_reapply_cooldown;
 mod m20261202_000014_override_notes;
 mod m20261202_000015_webhooks;
+mod m20261202_000016_qualifications;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_reapply_cooldown::Migration),
             Box::new(m20261202_000014_override_notes::Migration),
             Box::new(m20261202_000015_webhooks::Migration),
+            Box::new(m20261202_000016_qualifications::Migration),
         ]
     }
 }

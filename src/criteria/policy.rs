@@ -2,10 +2,10 @@
 //! and never alters a past evaluation, which names the version it used.
 
 use chrono::Utc;
-use entity::{category, criteria_policy};
+use entity::{category, criteria_policy, enums::DocumentKind};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, QueryFilter as _,
-    QueryOrder as _, SqlErr,
+    ActiveEnum as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _,
+    QueryFilter as _, QueryOrder as _, SqlErr,
 };
 
 use crate::error::{CodedError, ErrorCode};
@@ -52,6 +52,9 @@ pub(crate) struct Policy {
     /// Days a brand waits after a final refusal (REJECTED, UPHELD) before
     /// it may apply again.
     pub reapply_cooldown_days: u32,
+    /// Documents an application must have verified before approval (and
+    /// an admitted brand keep valid).
+    pub required_documents: Vec<DocumentKind>,
     /// Who set it (`default` for version 0).
     pub created_by: String,
     /// When it was set; `None` for the default.
@@ -90,6 +93,11 @@ impl From<criteria_policy::Model> for Policy {
                 max_deep_discount_days: row.max_deep_discount_days,
             },
             reapply_cooldown_days: u32::try_from(row.reapply_cooldown_days).unwrap_or(0),
+            required_documents: row
+                .required_documents
+                .split(',')
+                .filter_map(|kind| DocumentKind::try_from_value(&kind.to_owned()).ok())
+                .collect(),
             created_by: row.created_by,
             created_at: Some(row.created_at),
         }
@@ -161,6 +169,7 @@ pub(crate) async fn current(db: &impl ConnectionTrait, category_id: i64) -> Resu
             version: 0,
             thresholds: Thresholds::default(),
             reapply_cooldown_days: DEFAULT_REAPPLY_COOLDOWN_DAYS,
+            required_documents: Vec::new(),
             created_by: "default".to_owned(),
             created_at: None,
         },
@@ -202,16 +211,33 @@ pub(crate) fn check(thresholds: &Thresholds) -> Result<(), PolicyError> {
     Ok(())
 }
 
+/// What a new policy version sets; what is omitted carries over from the
+/// version in force.
+#[derive(Debug, Clone)]
+pub(crate) struct PolicyChange {
+    /// The thresholds (always given).
+    pub thresholds: Thresholds,
+    /// Days to wait after a final refusal.
+    pub reapply_cooldown_days: Option<u32>,
+    /// Documents required before approval.
+    pub required_documents: Option<Vec<DocumentKind>>,
+}
+
 /// Appends a new version of a category's policy, based on version
 /// `expected_version` (optimistic: a concurrent change makes this fail with
 /// a conflict instead of silently winning).
 pub(crate) async fn set(
     db: &impl ConnectionTrait,
     code: &str,
-    (thresholds, reapply_cooldown_days): (Thresholds, Option<u32>),
+    change: PolicyChange,
     expected_version: i32,
     actor: &str,
 ) -> Result<Policy, PolicyError> {
+    let PolicyChange {
+        thresholds,
+        reapply_cooldown_days,
+        required_documents,
+    } = change;
     check(&thresholds)?;
     if reapply_cooldown_days.is_some_and(|days| days > MAX_REAPPLY_COOLDOWN_DAYS) {
         return Err(PolicyError::OutOfRange {
@@ -229,6 +255,14 @@ pub(crate) async fn set(
     }
     // Not given: the version in force's cool-down carries over.
     let reapply_cooldown_days = reapply_cooldown_days.unwrap_or(now.reapply_cooldown_days);
+    let mut required_documents = required_documents.unwrap_or(now.required_documents);
+    required_documents.sort_by_key(|kind| kind.to_value());
+    required_documents.dedup();
+    let stored_documents = required_documents
+        .iter()
+        .map(|kind| kind.to_value())
+        .collect::<Vec<_>>()
+        .join(",");
     let version = expected_version + 1;
     let created_at = Utc::now();
     let inserted = criteria_policy::Entity::insert(criteria_policy::ActiveModel {
@@ -240,6 +274,7 @@ pub(crate) async fn set(
         min_super_member_ratio: Set(thresholds.min_super_member_ratio),
         max_deep_discount_days: Set(thresholds.max_deep_discount_days),
         reapply_cooldown_days: Set(reapply_cooldown_days as i32),
+        required_documents: Set(stored_documents.clone()),
         created_at: Set(created_at),
         created_by: Set(actor.to_owned()),
         ..Default::default()
@@ -262,7 +297,12 @@ pub(crate) async fn set(
         actor,
         "criteria_policy.set",
         &format!("category:{code}"),
-        serde_json::json!({ "version": version, "thresholds": thresholds, "reapply_cooldown_days": reapply_cooldown_days }),
+        serde_json::json!({
+            "version": version,
+            "thresholds": thresholds,
+            "reapply_cooldown_days": reapply_cooldown_days,
+            "required_documents": stored_documents,
+        }),
     )
     .await?;
     Ok(Policy {
@@ -270,6 +310,7 @@ pub(crate) async fn set(
         version,
         thresholds,
         reapply_cooldown_days,
+        required_documents,
         created_by: actor.to_owned(),
         created_at: Some(created_at),
     })

@@ -128,12 +128,15 @@ impl CriteriaMutation {
         let result = policy::set(
             db(ctx)?,
             &input.category,
-            (
-                input.thresholds.into(),
-                input
+            policy::PolicyChange {
+                thresholds: input.thresholds.into(),
+                reapply_cooldown_days: input
                     .reapply_cooldown_days
                     .map(|days| u32::try_from(days).unwrap_or(u32::MAX)),
-            ),
+                required_documents: input
+                    .required_documents
+                    .map(|kinds| kinds.into_iter().map(Into::into).collect()),
+            },
             input.expected_version,
             &principal.subject,
         )

@@ -9,7 +9,9 @@
 use std::{collections::HashMap, marker::PhantomData, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{application, application_event, brand, category};
+use entity::{
+    application, application_condition, application_document, application_event, brand, category,
+};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::{
@@ -124,6 +126,47 @@ impl Batch for Events {
     }
 }
 
+/// Rows grouped by their application's id.
+fn by_application<T>(rows: Vec<T>, application_id: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
+    let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
+    for row in rows {
+        grouped.entry(application_id(&row)).or_default().push(row);
+    }
+    grouped
+}
+
+/// An application's qualification documents by application id.
+pub struct Documents;
+
+impl Batch for Documents {
+    type Value = Vec<application_document::Model>;
+
+    async fn load(
+        db: &DatabaseConnection,
+        _: BrandScope,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        let rows = crate::onboarding::documents::of_applications(db, ids).await?;
+        Ok(by_application(rows, |d| d.application_id))
+    }
+}
+
+/// An application's conditions by application id.
+pub struct Conditions;
+
+impl Batch for Conditions {
+    type Value = Vec<application_condition::Model>;
+
+    async fn load(
+        db: &DatabaseConnection,
+        _: BrandScope,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        let rows = crate::onboarding::conditions::of_applications(db, ids).await?;
+        Ok(by_application(rows, |c| c.application_id))
+    }
+}
+
 /// A brand's latest application by brand id.
 pub struct Standings;
 
@@ -218,6 +261,10 @@ pub struct Loaders {
     pub evaluations: DataLoader<ByKey<Evaluations>>,
     /// Application events by application id.
     pub events: DataLoader<ByKey<Events>>,
+    /// Qualification documents by application id.
+    pub documents: DataLoader<ByKey<Documents>>,
+    /// Conditions by application id.
+    pub conditions: DataLoader<ByKey<Conditions>>,
     /// Latest application by brand id.
     pub standings: DataLoader<ByKey<Standings>>,
     /// Benefit revisions by benefit id.
@@ -247,6 +294,8 @@ impl Loaders {
             benefits: loader(db, scope),
             evaluations: loader(db, scope),
             events: loader(db, scope),
+            documents: loader(db, scope),
+            conditions: loader(db, scope),
             standings: loader(db, scope),
             benefit_revisions: loader(db, scope),
             benefit_events: loader(db, scope),

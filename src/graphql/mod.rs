@@ -70,6 +70,7 @@ pub fn build_schema(
     limits: &QueryLimits,
     privacy: PrivacySettings,
     keys: crate::auth::TokenKeys,
+    documents: crate::onboarding::documents::DocumentStore,
 ) -> AppSchema {
     // Depth, complexity and directive limits are ours (`limits`), checked
     // before async-graphql's own walks; its recursion guard stays as a
@@ -83,6 +84,7 @@ pub fn build_schema(
         .data(db)
         .data(privacy)
         .data(keys)
+        .data(documents)
         .finish()
 }
 

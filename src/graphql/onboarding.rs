@@ -12,13 +12,23 @@ use entity::application;
 use super::{
     ApiError, connection, db, decode_cursor, loaders, outcome, parse_id, principal, require,
 };
-use crate::graphql::types::application::{
-    Application, ApplicationFilterInput, ApplicationPayload, DecideApplicationInput,
+use crate::graphql::types::{
+    application::{
+        Application, ApplicationFilterInput, ApplicationPayload, DecideApplicationInput,
+    },
+    qualification::{
+        ConditionOutcome, ConditionPayload, DocumentPayload, DocumentRejection, DocumentVerdict,
+        FileDocumentInput,
+    },
 };
 use crate::{
     auth::{Caller, Principal, Role},
     error::ErrorCode,
-    onboarding::{self, ApplicationFilter, Decision, OnboardingError},
+    onboarding::{
+        self, ApplicationFilter, Decision, OnboardingError,
+        conditions::{self, ConditionSpec},
+        documents::{self, DocumentStore, Verdict},
+    },
     pagination::PageRequest,
 };
 
@@ -113,6 +123,29 @@ impl OnboardingQuery {
             .await?
             .map(Application::from))
     }
+}
+
+/// A document step's outcome as a payload.
+fn document_payload(
+    result: Result<entity::application_document::Model, OnboardingError>,
+    prefix: &str,
+) -> Result<DocumentPayload, ApiError> {
+    let (row, user_errors) = outcome(result, |e| format!("{prefix}{}", e.field()))?;
+    Ok(DocumentPayload {
+        document: row.map(Into::into),
+        user_errors,
+    })
+}
+
+/// A condition step's outcome as a payload.
+fn condition_payload(
+    result: Result<entity::application_condition::Model, OnboardingError>,
+) -> Result<ConditionPayload, ApiError> {
+    let (row, user_errors) = outcome(result, |e| e.field().to_owned())?;
+    Ok(ConditionPayload {
+        condition: row.map(Into::into),
+        user_errors,
+    })
 }
 
 /// Application mutations.
@@ -230,8 +263,112 @@ impl OnboardingMutation {
             probation_days: input.probation_days,
             info_days: input.info_deadline_days,
             override_note: input.override_note,
+            conditions: input
+                .conditions
+                .into_iter()
+                .map(|c| ConditionSpec {
+                    description: c.description,
+                    due_in_days: c.due_in_days,
+                })
+                .collect(),
         };
         payload(onboarding::decide(db, &caller, id, input.expected_version, &decision).await)
+    }
+
+    /// Files a qualification document with an application of the caller's
+    /// brand (BRAND_OPERATOR), as a GraphQL multipart request: the file is
+    /// checked (PDF, PNG or JPEG by content; size), stored under its
+    /// SHA-256 and waits for a reviewer.
+    async fn file_document(
+        &self,
+        ctx: &Context<'_>,
+        input: FileDocumentInput,
+    ) -> Result<DocumentPayload, ApiError> {
+        let (db, caller, _) = step_context(ctx, BRAND_OPERATOR, APPLYING)?;
+        let store = ctx
+            .data::<DocumentStore>()
+            .map_err(|_| ApiError::internal("the schema has no document store"))?;
+        let id = application_id(&input.application_id)?;
+        let upload = input.file.value(ctx).map_err(|_| {
+            ApiError::new(
+                ErrorCode::BadUserInput,
+                "`file` must be a part of a multipart request",
+            )
+        })?;
+        let content = upload.content.to_vec();
+        let new = input.into_new(upload.filename, content);
+        document_payload(documents::file(db, store, &caller, id, new).await, "input.")
+    }
+
+    /// Verifies or rejects a pending document (REVIEWER); the brand's
+    /// webhooks hear of it.
+    async fn review_document(
+        &self,
+        ctx: &Context<'_>,
+        document_id: ID,
+        verdict: DocumentVerdict,
+        rejection: Option<DocumentRejection>,
+        note: Option<String>,
+    ) -> Result<DocumentPayload, ApiError> {
+        let (db, caller, _) = step_context(ctx, REVIEWER, "reviewing documents")?;
+        let id = parse_id(&document_id, "a document")?;
+        let verdict = match (verdict, rejection) {
+            (DocumentVerdict::Verify, None) => Verdict::Verify,
+            (DocumentVerdict::Reject, Some(reason)) => Verdict::Reject(reason.into(), note),
+            (DocumentVerdict::Verify, Some(_)) => {
+                return document_payload(
+                    Err(OnboardingError::Invalid {
+                        field: "rejection",
+                        message: "is only for REJECT".to_owned(),
+                    }),
+                    "",
+                );
+            }
+            (DocumentVerdict::Reject, None) => {
+                return document_payload(
+                    Err(OnboardingError::Invalid {
+                        field: "rejection",
+                        message: "is required to reject".to_owned(),
+                    }),
+                    "",
+                );
+            }
+        };
+        document_payload(documents::review(db, &caller, id, verdict).await, "")
+    }
+
+    /// Sends (or replaces) the evidence for an open condition before its
+    /// deadline (BRAND_OPERATOR), optionally naming a document filed with
+    /// the same application.
+    async fn submit_condition_evidence(
+        &self,
+        ctx: &Context<'_>,
+        condition_id: ID,
+        evidence: String,
+        document_id: Option<ID>,
+    ) -> Result<ConditionPayload, ApiError> {
+        let (db, caller, _) = step_context(ctx, BRAND_OPERATOR, APPLYING)?;
+        let id = parse_id(&condition_id, "a condition")?;
+        let document = document_id
+            .map(|d| parse_id(&d, "a document"))
+            .transpose()?;
+        condition_payload(conditions::submit_evidence(db, &caller, id, &evidence, document).await)
+    }
+
+    /// Finds a condition met (after the brand's evidence) or missed (with
+    /// a note) (REVIEWER). A missed condition re-evaluates the brand at
+    /// once, with CONDITION_MISSED among the failures.
+    async fn resolve_condition(
+        &self,
+        ctx: &Context<'_>,
+        condition_id: ID,
+        outcome: ConditionOutcome,
+        note: Option<String>,
+    ) -> Result<ConditionPayload, ApiError> {
+        let (db, caller, _) = step_context(ctx, REVIEWER, "resolving conditions")?;
+        let id = parse_id(&condition_id, "a condition")?;
+        let met = outcome == ConditionOutcome::Met;
+        condition_payload(conditions::resolve(db, &caller, id, met, note.as_deref()).await)
     }
 
     /// Re-evaluates an admitted brand now (REVIEWER, ADMIN): a failure puts

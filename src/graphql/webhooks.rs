@@ -28,6 +28,10 @@ pub enum WebhookEvent {
     DeadlineWarning,
     /// The brand was suspended.
     BrandSuspended,
+    /// A reviewer verified or rejected one of the brand's documents.
+    DocumentReviewed,
+    /// A condition of the brand's approval was found met or missed.
+    ConditionResolved,
 }
 
 /// Where a delivery stands.

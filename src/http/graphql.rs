@@ -7,11 +7,13 @@
 use std::collections::HashMap;
 
 use async_graphql::{
-    Request, Response as GqlResponse, Variables, http::GraphiQLSource, parser::types::OperationType,
+    ParseRequestError, Request, Response as GqlResponse, Variables,
+    http::{GraphiQLSource, MultipartOptions, receive_body},
+    parser::types::OperationType,
 };
 use axum::{
     Extension,
-    body::Bytes,
+    body::Body,
     extract::{Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
@@ -37,29 +39,62 @@ struct RequestBody {
     variables: Option<serde_json::Value>,
 }
 
-/// POST /graphql.
+/// Room for a multipart request's other parts (the operation, the map).
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+fn too_large() -> Response {
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::BadUserInput,
+        "the request body is too large",
+    )
+}
+
+/// POST /graphql: a JSON request, or a GraphQL multipart request (the
+/// multipart request spec) carrying one file.
 pub(super) async fn post(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let media = match media::negotiate(&headers) {
         Ok(media) => media,
         Err(not_acceptable) => return not_acceptable.into_response(),
     };
-    let is_json = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
+        .unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case("multipart/form-data") {
+        let limit = state.documents.max_bytes.saturating_add(MULTIPART_OVERHEAD);
+        let Ok(body) = axum::body::to_bytes(body, limit).await else {
+            return too_large();
+        };
+        let options = MultipartOptions::default()
+            .max_num_files(1)
+            .max_file_size(state.documents.max_bytes);
+        return match receive_body(Some(content_type), body.as_ref(), options).await {
+            Ok(request) => execute(&state, principal, request, media).await,
+            Err(ParseRequestError::PayloadTooLarge) => too_large(),
+            Err(_) => error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "the body is not a GraphQL multipart request with at most one file",
+            ),
+        };
+    }
+    if !essence.eq_ignore_ascii_case("application/json") {
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::BadUserInput,
-            "send the request as `Content-Type: application/json`",
+            "send the request as `Content-Type: application/json` (or `multipart/form-data` with a file)",
         );
     }
+    let Ok(body) = axum::body::to_bytes(body, state.max_body_bytes).await else {
+        return too_large();
+    };
     let body: RequestBody = match serde_json::from_slice(&body) {
         Ok(body) => body,
         Err(_) => {

@@ -3,6 +3,7 @@
 //! only assembles them.
 
 mod auth;
+mod documents;
 mod graphql;
 mod health;
 mod media;
@@ -50,6 +51,7 @@ pub(crate) fn error_response(status: StatusCode, code: ErrorCode, message: &str)
 pub(crate) fn router(state: AppState) -> Router {
     let graphql_routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/documents/{id}/file", get(documents::download))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             rate_limit::limit,

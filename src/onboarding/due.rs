@@ -5,16 +5,22 @@
 //! step is version-checked; the loser skips it).
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{application, brand, enums::ApplicationState as State};
+use entity::{
+    application, application_condition as condition, application_document as document, brand,
+    enums::{ApplicationState as State, ConditionState, DocumentState},
+};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
     TransactionTrait as _,
-    sea_query::{Expr, ExprTrait as _},
+    sea_query::{Expr, ExprTrait as _, SimpleExpr},
 };
 
-use super::{Action, OnboardingError, ReasonCode, Step, append, commit, reevaluate_row, rules};
-use crate::criteria::risk;
+use super::{
+    Action, OnboardingError, ReasonCode, Step, commit, conditions, documents, mark, reevaluate_row,
+    rules,
+};
+use crate::{auth::BrandScope, criteria::risk};
 
 /// The actor due steps are recorded under.
 pub const SCHEDULER: &str = "scheduler";
@@ -24,6 +30,9 @@ pub const SCHEDULER: &str = "scheduler";
 pub struct DueReport {
     /// NEEDS_INFO applications expired.
     pub expired: u32,
+    /// Conditions past their deadline without evidence, marked missed
+    /// (each re-evaluating its brand).
+    pub conditions_missed: u32,
     /// Admitted brands re-evaluated (of which some moved).
     pub reevaluated: u32,
     /// Brands suspended after a missed watchlist deadline.
@@ -39,7 +48,10 @@ pub async fn run(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<DueReport, OnboardingError> {
-    let mut report = DueReport::default();
+    let mut report = DueReport {
+        conditions_missed: conditions::miss_overdue(db, SCHEDULER, now).await?,
+        ..DueReport::default()
+    };
     let due = application::Entity::find()
         .filter(application::Column::DueAt.lte(now))
         .filter(application::Column::State.is_in([
@@ -57,7 +69,7 @@ pub async fn run(
             step.note = Some("no answer before the deadline".to_owned());
             commit(db, &current, vec![step], Default::default(), SCHEDULER, now).await
         } else {
-            reevaluate_row(db, &current, SCHEDULER, now).await
+            reevaluate_row(db, &current, &[], SCHEDULER, now).await
         };
         match result {
             Ok(after) => match after.state {
@@ -72,7 +84,8 @@ pub async fn run(
             Err(error) => return Err(error),
         }
     }
-    report.warned = warn(db, now).await?;
+    report.warned =
+        warn(db, now).await? + warn_documents(db, now).await? + warn_conditions(db, now).await?;
     Ok(report)
 }
 
@@ -122,12 +135,10 @@ async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, Onboar
             })
             .filter(application::Column::Id.eq(current.id))
             .filter(application::Column::Version.eq(current.version))
-            .filter(
-                Expr::col(application::Column::WarnedDueAt)
-                    .is_null()
-                    .or(Expr::col(application::Column::WarnedDueAt)
-                        .ne(Expr::col(application::Column::DueAt))),
-            )
+            .filter(not_yet_warned(
+                application::Column::WarnedDueAt,
+                application::Column::DueAt,
+            ))
             .exec(&txn)
             .await?;
         if marked.rows_affected == 0 {
@@ -155,17 +166,131 @@ async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, Onboar
             }
         };
         step.note = Some(format!("{kind} at {}{verdict}", due_at.to_rfc3339()));
-        append(
-            &txn,
-            (current.id, current.brand_id),
-            Some(current.state),
-            &step,
-            SCHEDULER,
-            now,
-        )
-        .await?;
+        mark(&txn, &current, &step, SCHEDULER, now).await?;
         txn.commit().await?;
         warned += 1;
+    }
+    Ok(warned)
+}
+
+/// The row's deadline differs from the one last warned about (or none was).
+fn not_yet_warned(
+    warned: impl sea_orm::ColumnTrait + Copy,
+    due: impl sea_orm::ColumnTrait,
+) -> SimpleExpr {
+    Expr::col(warned)
+        .is_null()
+        .or(Expr::col(warned).ne(Expr::col(due)))
+}
+
+/// Records a warning on an application's timeline when `note_warned` (a
+/// conditional update that notes the deadline as warned) changes a row:
+/// one warning per deadline, however often the scheduler runs.
+async fn warn_about<E: sea_orm::EntityTrait>(
+    db: &DatabaseConnection,
+    application_id: i64,
+    note_warned: sea_orm::UpdateMany<E>,
+    (due_at, note): (DateTime<Utc>, String),
+    now: DateTime<Utc>,
+) -> Result<bool, OnboardingError> {
+    let current = super::get(db, BrandScope::All, application_id).await?;
+    if !Action::Warn.allowed_from(current.state) {
+        return Ok(false);
+    }
+    let txn = db.begin().await?;
+    if note_warned.exec(&txn).await?.rows_affected == 0 {
+        return Ok(false);
+    }
+    let mut step = Step::to(Action::Warn, current.state).due(due_at);
+    step.note = Some(note);
+    mark(&txn, &current, &step, SCHEDULER, now).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Warns, once per expiry, about a filed document (not rejected) whose
+/// last valid day is [`rules::WARNING_DAYS`] away or less: the brand files
+/// a renewal before it stops counting.
+async fn warn_documents(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<u32, OnboardingError> {
+    let today = rules::business_day(now);
+    let horizon = today + chrono::Days::new(rules::WARNING_DAYS.unsigned_abs());
+    let expiring = document::Entity::find()
+        .filter(document::Column::ExpiresOn.gte(today))
+        .filter(document::Column::ExpiresOn.lte(horizon))
+        .filter(document::Column::State.ne(DocumentState::Rejected))
+        .order_by_asc(document::Column::Id)
+        .all(db)
+        .await?;
+    let mut warned = 0;
+    for doc in expiring {
+        let Some(last_day) = doc.expires_on.filter(|d| doc.warned_expires_on != Some(*d)) else {
+            continue;
+        };
+        let mark = document::Entity::update_many()
+            .set(document::ActiveModel {
+                warned_expires_on: Set(Some(last_day)),
+                ..Default::default()
+            })
+            .filter(document::Column::Id.eq(doc.id))
+            .filter(not_yet_warned(
+                document::Column::WarnedExpiresOn,
+                document::Column::ExpiresOn,
+            ));
+        let note = format!(
+            "document {}: {} {} is valid until {last_day}; file a renewal",
+            doc.id,
+            documents::kind_name(doc.kind),
+            doc.number
+        );
+        let due = (rules::end_of(last_day), note);
+        if warn_about(db, doc.application_id, mark, due, now).await? {
+            warned += 1;
+        }
+    }
+    Ok(warned)
+}
+
+/// Warns, once per deadline, about an open condition due
+/// [`rules::WARNING_DAYS`] from now or sooner.
+async fn warn_conditions(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<u32, OnboardingError> {
+    let horizon = now + Duration::days(rules::WARNING_DAYS);
+    let due_soon = condition::Entity::find()
+        .filter(condition::Column::State.eq(ConditionState::Open))
+        .filter(condition::Column::DueAt.gt(now))
+        .filter(condition::Column::DueAt.lte(horizon))
+        .order_by_asc(condition::Column::Id)
+        .all(db)
+        .await?;
+    let mut warned = 0;
+    for item in due_soon {
+        if item.warned_due_at == Some(item.due_at) {
+            continue;
+        }
+        let mark = condition::Entity::update_many()
+            .set(condition::ActiveModel {
+                warned_due_at: Set(Some(item.due_at)),
+                ..Default::default()
+            })
+            .filter(condition::Column::Id.eq(item.id))
+            .filter(not_yet_warned(
+                condition::Column::WarnedDueAt,
+                condition::Column::DueAt,
+            ));
+        let note = format!(
+            "condition {} is due at {} without evidence yet: {}",
+            item.id,
+            item.due_at.to_rfc3339(),
+            item.description
+        );
+        if warn_about(db, item.application_id, mark, (item.due_at, note), now).await? {
+            warned += 1;
+        }
     }
     Ok(warned)
 }

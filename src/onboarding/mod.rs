@@ -9,6 +9,8 @@
 //! exactly one lands and the other gets [`OnboardingError::Conflict`]; the
 //! same transaction appends the events and moves the brand's status.
 
+pub mod conditions;
+pub mod documents;
 pub mod due;
 pub mod rules;
 
@@ -59,6 +61,11 @@ pub enum ReasonCode {
     IncompleteData,
     /// A risk the measures do not show (counterfeits, complaints …).
     BrandRisk,
+    /// A document the category's policy requires is missing, unverified
+    /// or expired.
+    QualificationMissing,
+    /// A condition of the approval was missed.
+    ConditionMissed,
     /// Anything else; the note says what.
     Other,
 }
@@ -173,6 +180,21 @@ pub enum OnboardingError {
         "the brand's last application was refused; it may apply again from {0} (the category's cool-down)"
     )]
     CoolingDown(DateTime<Utc>),
+    /// No such document, or not visible to the caller.
+    #[error("document not found")]
+    DocumentNotFound,
+    /// No such condition, or not visible to the caller.
+    #[error("condition not found")]
+    ConditionNotFound,
+    /// The document was verified or rejected already.
+    #[error("document {0} was reviewed already")]
+    AlreadyReviewed(i64),
+    /// The condition was resolved already, or its deadline passed.
+    #[error("condition {0} is closed: resolved already or past its deadline")]
+    ConditionClosed(i64),
+    /// Approval needs the qualifications the category's policy requires.
+    #[error("the qualifications are incomplete: {0}")]
+    QualificationsIncomplete(String),
     /// Bad input, naming the field.
     #[error("`{field}` {message}")]
     Invalid {
@@ -184,6 +206,9 @@ pub enum OnboardingError {
     /// Measuring failed.
     #[error(transparent)]
     Criteria(#[from] CriteriaError),
+    /// The blob store failed.
+    #[error(transparent)]
+    Blob(#[from] crate::blobs::BlobError),
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -206,18 +231,23 @@ fn allowed(action: Action) -> String {
 impl CodedError for OnboardingError {
     fn code(&self) -> ErrorCode {
         match self {
-            Self::NotFound => ErrorCode::NotFound,
+            Self::NotFound | Self::DocumentNotFound | Self::ConditionNotFound => {
+                ErrorCode::NotFound
+            }
             Self::IllegalTransition { .. }
+            | Self::QualificationsIncomplete(_)
+            | Self::ConditionClosed(_)
             | Self::NotClaimed
             | Self::SameReviewer
             | Self::AppealWindowClosed(_)
             | Self::CoolingDown(_) => ErrorCode::IllegalTransition,
-            Self::Conflict { .. } | Self::AlreadyOpen(_) | Self::ClaimedByOther(_) => {
-                ErrorCode::Conflict
-            }
+            Self::Conflict { .. }
+            | Self::AlreadyOpen(_)
+            | Self::ClaimedByOther(_)
+            | Self::AlreadyReviewed(_) => ErrorCode::Conflict,
             Self::Invalid { .. } => ErrorCode::BadUserInput,
             Self::Criteria(error) => error.code(),
-            Self::Db(_) => ErrorCode::Internal,
+            Self::Db(_) | Self::Blob(_) => ErrorCode::Internal,
         }
     }
 }
@@ -228,6 +258,8 @@ impl OnboardingError {
         match self {
             Self::Invalid { field, .. } => field,
             Self::Conflict { .. } => "expectedVersion",
+            Self::DocumentNotFound | Self::AlreadyReviewed(_) => "documentId",
+            Self::ConditionNotFound | Self::ConditionClosed(_) => "conditionId",
             _ => "applicationId",
         }
     }
@@ -258,6 +290,8 @@ struct Step {
     due_at: Option<DateTime<Utc>>,
     /// Who took the step when not the caller (automatic screening).
     by: Option<&'static str>,
+    /// Conditions an approval sets, stored with its event.
+    conditions: Vec<conditions::NewCondition>,
 }
 
 impl Step {
@@ -271,6 +305,7 @@ impl Step {
             evaluation_id: None,
             due_at: None,
             by: None,
+            conditions: Vec::new(),
         }
     }
 
@@ -278,6 +313,36 @@ impl Step {
         self.due_at = Some(due_at);
         self
     }
+
+    /// A step that marks `application` without moving it (documents,
+    /// conditions): its state and deadline stay, the note says what.
+    fn marking(action: Action, application: &application::Model, note: String) -> Self {
+        Self {
+            due_at: application.due_at,
+            note: Some(note),
+            ..Self::to(action, application.state)
+        }
+    }
+}
+
+/// Appends `step` to `application`'s timeline where the step starts from
+/// its current state (a mark, a warning).
+async fn mark(
+    db: &impl ConnectionTrait,
+    application: &application::Model,
+    step: &Step,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    append(
+        db,
+        (application.id, application.brand_id),
+        Some(application.state),
+        step,
+        actor,
+        at,
+    )
+    .await
 }
 
 /// Row fields a step sets besides state, deadline, version and evaluation.
@@ -429,6 +494,7 @@ async fn append(
     })
     .exec(db)
     .await?;
+    conditions::insert(db, (application_id, brand_id), &step.conditions, actor, at).await?;
     // Announced in the same transaction as the event: never one without
     // the other.
     if let Some(event) = announced(step) {
@@ -457,6 +523,8 @@ fn announced(step: &Step) -> Option<WebhookEvent> {
         Action::Screen if step.to == State::NeedsInfo => Some(WebhookEvent::InfoRequested),
         Action::Warn => Some(WebhookEvent::DeadlineWarning),
         Action::Reevaluate if step.to == State::Suspended => Some(WebhookEvent::BrandSuspended),
+        Action::VerifyDocument | Action::RejectDocument => Some(WebhookEvent::DocumentReviewed),
+        Action::MeetCondition | Action::MissCondition => Some(WebhookEvent::ConditionResolved),
         _ => None,
     }
 }
@@ -879,6 +947,9 @@ pub struct Decision {
     /// Why a refusal stands although the evaluation passed a measure one
     /// of its reasons names: required then, refused otherwise.
     pub override_note: Option<String>,
+    /// The tracked conditions of an ApproveWithConditions (without any,
+    /// the note is the one condition).
+    pub conditions: Vec<conditions::ConditionSpec>,
 }
 
 fn invalid(field: &'static str, message: &str) -> OnboardingError {
@@ -904,6 +975,12 @@ fn decision_step(decision: &Decision, now: DateTime<Utc>) -> Result<Step, Onboar
     if decision.info_days.is_some() && decision.action != Action::RequestInfo {
         return Err(invalid("infoDeadlineDays", "is only for REQUEST_INFO"));
     }
+    if !decision.conditions.is_empty() && decision.action != Action::ApproveWithConditions {
+        return Err(invalid(
+            "conditions",
+            "are only for APPROVE_WITH_CONDITIONS",
+        ));
+    }
     let mut step = match decision.action {
         Action::Approve => {
             Step::to(Action::Approve, State::Approved).due(rules::next_reevaluation(now))
@@ -915,11 +992,10 @@ fn decision_step(decision: &Decision, now: DateTime<Utc>) -> Result<Step, Onboar
             if !(1..=365).contains(&days) {
                 return Err(invalid("probationDays", "must be 1 to 365"));
             }
-            if note.is_none() {
-                return Err(invalid("note", "must state the conditions"));
-            }
-            Step::to(Action::ApproveWithConditions, State::ApprovedWithConditions)
-                .due(rules::deadline_after_days(now, days))
+            let mut step = Step::to(Action::ApproveWithConditions, State::ApprovedWithConditions)
+                .due(rules::deadline_after_days(now, days));
+            step.conditions = conditions::plan(&decision.conditions, note.as_deref(), days, now)?;
+            step
         }
         Action::Reject | Action::Uphold => {
             if decision.reasons.is_empty() {
@@ -956,7 +1032,13 @@ fn decision_step(decision: &Decision, now: DateTime<Utc>) -> Result<Step, Onboar
         | Action::Appeal
         | Action::Reevaluate
         | Action::Expire
-        | Action::Warn => return Err(invalid("decision", "is not a decision")),
+        | Action::Warn
+        | Action::FileDocument
+        | Action::VerifyDocument
+        | Action::RejectDocument
+        | Action::SubmitEvidence
+        | Action::MeetCondition
+        | Action::MissCondition => return Err(invalid("decision", "is not a decision")),
     };
     if decision.action == Action::Reject {
         step.due_at = Some(rules::deadline_after_days(now, rules::APPEAL_WINDOW_DAYS));
@@ -984,6 +1066,17 @@ pub async fn decide(
             Some(holder) => OnboardingError::ClaimedByOther(holder),
             None => OnboardingError::NotClaimed,
         });
+    }
+    if matches!(
+        decision.action,
+        Action::Approve | Action::ApproveWithConditions
+    ) {
+        let gaps = documents::gaps_of(db, &current, caller.now).await?;
+        if !gaps.is_empty() {
+            return Err(OnboardingError::QualificationsIncomplete(describe_gaps(
+                &gaps,
+            )));
+        }
     }
     let refusal = matches!(decision.action, Action::Reject | Action::Uphold);
     let contradicted = match current.evaluation_id.filter(|_| refusal) {
@@ -1019,6 +1112,25 @@ pub async fn decide(
         ..Marks::default()
     };
     commit(db, &current, vec![step], marks, reviewer, caller.now).await
+}
+
+/// Gaps as a reviewer reads them, e.g. `BUSINESS_LICENSE missing`.
+fn describe_gaps(gaps: &[documents::Gap]) -> String {
+    gaps.iter()
+        .map(|gap| {
+            let problem = match gap.problem {
+                documents::Problem::Missing => "missing",
+                documents::Problem::Pending => "not yet verified",
+                documents::Problem::Rejected => "rejected",
+                documents::Problem::Expired => "expired",
+                documents::Problem::ChainMismatch => {
+                    "needed: no verified chain from the trademark's owner to the licensed company"
+                }
+            };
+            format!("{} {problem}", documents::kind_name(gap.kind))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The reasons among `reasons` that evaluation `evaluation_id` contradicts
@@ -1090,15 +1202,26 @@ pub async fn appeal(
 /// keeps (or restores) APPROVED with the next quarterly date; a failure puts
 /// it on the WATCHLIST, or, on the watchlist past its deadline, SUSPENDS it.
 /// During probation, an early pass leaves the probation running.
+///
+/// Besides the measures, the brand fails when a document its category's
+/// policy requires no longer counts (`QUALIFICATION_MISSING`) and when the
+/// caller found a failure of its own (`also_failing`: a missed condition).
 pub(crate) async fn reevaluate_row(
     db: &DatabaseConnection,
     current: &application::Model,
+    also_failing: &[ReasonCode],
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<application::Model, OnboardingError> {
     let evaluation = evaluation::run(db, current.brand_id, rules::business_day(now), actor).await?;
+    let mut reasons = ReasonCode::of(&evaluation);
+    reasons.extend_from_slice(also_failing);
+    if !documents::gaps_of(db, current, now).await?.is_empty() {
+        reasons.push(ReasonCode::QualificationMissing);
+    }
+    let passed = evaluation.passed && reasons.is_empty();
     let due_passed = current.due_at.is_some_and(|due| due <= now);
-    let step = match (current.state, evaluation.passed) {
+    let step = match (current.state, passed) {
         (State::ApprovedWithConditions, true) if !due_passed => Step {
             due_at: current.due_at,
             ..Step::to(Action::Reevaluate, State::ApprovedWithConditions)
@@ -1115,7 +1238,7 @@ pub(crate) async fn reevaluate_row(
             .due(rules::deadline_after_days(now, rules::WATCHLIST_DAYS)),
     };
     let step = Step {
-        reasons: ReasonCode::of(&evaluation),
+        reasons,
         evaluation_id: Some(evaluation.id),
         ..step
     };
@@ -1131,7 +1254,7 @@ pub async fn reevaluate(
 ) -> Result<application::Model, OnboardingError> {
     let current = get(db, caller.scope, id).await?;
     check(&current, expected_version, Action::Reevaluate)?;
-    reevaluate_row(db, &current, &caller.subject, caller.now).await
+    reevaluate_row(db, &current, &[], &caller.subject, caller.now).await
 }
 
 /// Narrows the application list (the reviewer queue).
@@ -1236,6 +1359,7 @@ mod tests {
             probation_days: None,
             info_days: None,
             override_note: None,
+            conditions: Vec::new(),
         }
     }
 
@@ -1299,7 +1423,18 @@ mod tests {
                 probation_days: Some(30),
                 ..decision(Action::ApproveWithConditions)
             }),
-            "note"
+            "conditions",
+            "neither tracked conditions nor a note stating them"
+        );
+        assert_eq!(
+            refused(Decision {
+                conditions: vec![conditions::ConditionSpec {
+                    description: "x".to_owned(),
+                    due_in_days: None,
+                }],
+                ..decision(Action::Approve)
+            }),
+            "conditions"
         );
         assert_eq!(refused(decision(Action::RequestInfo)), "note");
         assert_eq!(

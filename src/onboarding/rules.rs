@@ -56,7 +56,35 @@ pub enum Action {
     Expire,
     /// A deadline is 30 days away or less.
     Warn,
+    /// The brand filed a qualification document.
+    FileDocument,
+    /// A reviewer verified a document.
+    VerifyDocument,
+    /// A reviewer rejected a document, with a reason.
+    RejectDocument,
+    /// The brand sent evidence for a condition.
+    SubmitEvidence,
+    /// A reviewer found a condition met.
+    MeetCondition,
+    /// A condition was missed (found by a reviewer, or its deadline passed).
+    MissCondition,
 }
+
+/// Every state, for steps that may happen at any time.
+const ANY_STATE: &[State] = &[
+    State::Draft,
+    State::Submitted,
+    State::InReview,
+    State::NeedsInfo,
+    State::Expired,
+    State::Approved,
+    State::ApprovedWithConditions,
+    State::Rejected,
+    State::Appealed,
+    State::Upheld,
+    State::Watchlist,
+    State::Suspended,
+];
 
 impl Action {
     /// The stored and displayed name, e.g. `REQUEST_INFO`.
@@ -78,6 +106,22 @@ impl Action {
             Self::Appeal => &[Rejected],
             Self::Uphold => &[Appealed],
             Self::Reevaluate => &[Approved, ApprovedWithConditions, Watchlist],
+            // Documents are filed while the application is open (renewals
+            // of an admitted brand too) and as new evidence for an appeal.
+            Self::FileDocument => &[
+                Draft,
+                NeedsInfo,
+                InReview,
+                Rejected,
+                Appealed,
+                Approved,
+                ApprovedWithConditions,
+                Watchlist,
+            ],
+            Self::VerifyDocument | Self::RejectDocument => ANY_STATE,
+            Self::SubmitEvidence | Self::MeetCondition | Self::MissCondition => {
+                &[Approved, ApprovedWithConditions, Watchlist]
+            }
             Self::Warn => &[
                 NeedsInfo,
                 Approved,
@@ -169,6 +213,11 @@ fn start_of(day: NaiveDate) -> DateTime<Utc> {
         )
 }
 
+/// The end of business day `day` (midnight after it, Asia/Shanghai), in UTC.
+pub fn end_of(day: NaiveDate) -> DateTime<Utc> {
+    start_of(day + Days::new(1))
+}
+
 /// The end of the `days`-th business day after `now`: a deadline given in
 /// days includes the whole last day in Shanghai.
 pub fn deadline_after_days(now: DateTime<Utc>, days: u32) -> DateTime<Utc> {
@@ -230,7 +279,9 @@ mod tests {
     fn stored_action_names_round_trip() {
         // The spelling of events written before the names were derived.
         let stored = "CREATE IMPORT SUBMIT SCREEN RESPOND CLAIM RELEASE APPROVE \
-            APPROVE_WITH_CONDITIONS REJECT REQUEST_INFO APPEAL UPHOLD REEVALUATE EXPIRE WARN";
+            APPROVE_WITH_CONDITIONS REJECT REQUEST_INFO APPEAL UPHOLD REEVALUATE EXPIRE WARN \
+            FILE_DOCUMENT VERIFY_DOCUMENT REJECT_DOCUMENT SUBMIT_EVIDENCE MEET_CONDITION \
+            MISS_CONDITION";
         for name in stored.split_whitespace() {
             let action: Action = name.parse().expect(name);
             assert_eq!(action.as_str(), name);

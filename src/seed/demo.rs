@@ -102,7 +102,18 @@ pub async fn stage(db: &DatabaseConnection) -> Result<Vec<Staged>, DemoError> {
                 min_market_share: share,
                 ..current.thresholds
             };
-            policy::set(db, &code, (thresholds, None), current.version, DEMO_ACTOR).await?;
+            policy::set(
+                db,
+                &code,
+                policy::PolicyChange {
+                    thresholds,
+                    reapply_cooldown_days: None,
+                    required_documents: None,
+                },
+                current.version,
+                DEMO_ACTOR,
+            )
+            .await?;
             boundary = Some(prospect.id);
             break;
         }

@@ -104,7 +104,9 @@ pub(crate) async fn run_due_command_prints_its_report(backend: Backend) {
         "expected\n{expected}\nin\n{stderr}"
     );
     assert!(
-        stderr.contains("due onboarding steps: 0 expired, 1 re-evaluated (0 suspended), "),
+        stderr.contains(
+            "due onboarding steps: 0 expired, 0 conditions missed, 1 re-evaluated (0 suspended), "
+        ),
         "{stderr}"
     );
 

@@ -303,6 +303,13 @@ pub(crate) fn config(url: &str, extra_flags: &[&str]) -> Config {
         "--metrics-listen",
         "127.0.0.1:0",
     ];
+    // Filed documents go to one directory per test process (files are
+    // stored under their hash, so tests never see each other's).
+    let blobs = std::env::temp_dir().join(format!("brand-gateway-blobs-{}", std::process::id()));
+    let blobs = blobs.to_string_lossy().into_owned();
+    if !extra_flags.contains(&"--blob-store") {
+        args.extend(["--blob-store", blobs.as_str()]);
+    }
     args.extend_from_slice(extra_flags);
     let cli = Cli::parse_from(args);
     let Some(Command::Serve(serve)) = &cli.command else {

@@ -23,6 +23,7 @@ mod onboarding;
 mod operations;
 mod postgres;
 mod privacy;
+mod qualifications;
 mod schema;
 mod standing;
 mod targeting;
@@ -49,6 +50,8 @@ macro_rules! tests {
 fn per_backend() -> Vec<(String, TestFn)> {
     tests![
         admin::admins_manage_brands_and_credentials,
+        qualifications::documents_are_checked_and_gate_approval,
+        qualifications::conditions_are_tracked_and_a_missed_one_watchlists,
         auth::requests_without_a_token_get_401_saying_why,
         auth::malformed_forged_and_expired_tokens_are_refused,
         auth::revoked_credentials_stop_working_at_once,

@@ -202,12 +202,16 @@ pub(crate) fn landed((application, errors): (Value, Vec<(String, String)>)) -> V
 }
 
 /// Asserts a step was refused with `code` on `field`.
-fn refused((application, errors): (Value, Vec<(String, String)>), code: &str, field: &str) {
+pub(crate) fn refused(
+    (application, errors): (Value, Vec<(String, String)>),
+    code: &str,
+    field: &str,
+) {
     assert!(application.is_null(), "{application}");
     assert_eq!(errors, [(code.to_owned(), field.to_owned())]);
 }
 
-fn actions(application: &Value) -> Vec<String> {
+pub(crate) fn actions(application: &Value) -> Vec<String> {
     application["events"]
         .as_array()
         .expect("events")
@@ -227,11 +231,12 @@ pub(crate) fn last_event(application: &Value) -> Value {
 /// Sets BEAUTY's thresholds so every brand with data passes (lenient) or
 /// none does (strict: 90% market share).
 pub(crate) async fn policy(app: &TestApp, strict: bool) {
-    policy_with_cool_down(app, strict, 90).await;
+    policy_with(app, strict, json!({ "reapplyCooldownDays": 90 })).await;
 }
 
-/// As [`policy`], with a cool-down after a final refusal.
-async fn policy_with_cool_down(app: &TestApp, strict: bool, cool_down_days: i64) {
+/// As [`policy`], with more of the policy's fields (`extra`), e.g. the
+/// cool-down after a final refusal or the documents it requires.
+pub(crate) async fn policy_with(app: &TestApp, strict: bool, extra: Value) {
     let admin = app.token(Role::Admin, None).await;
     let current = app
         .data(
@@ -242,16 +247,20 @@ async fn policy_with_cool_down(app: &TestApp, strict: bool, cool_down_days: i64)
         .await["criteriaPolicy"]["version"]
         .as_i64()
         .expect("version");
+    let mut input = json!({
+        "category": "BEAUTY", "expectedVersion": current,
+        "minMarketShare": if strict { 0.9 } else { 0.0 }, "minVoluntaryMentionShare": 0.0,
+        "maxPriceVolatility": 10.0, "minSuperMemberRatio": 0.0, "maxDeepDiscountDays": 1.0,
+    });
+    input
+        .as_object_mut()
+        .expect("object")
+        .extend(extra.as_object().expect("object").clone());
     let data = app
         .data(
             &admin,
             "mutation($i: SetCriteriaPolicyInput!) { setCriteriaPolicy(input: $i) { userErrors { message } } }",
-            json!({ "i": {
-                "category": "BEAUTY", "expectedVersion": current,
-                "minMarketShare": if strict { 0.9 } else { 0.0 }, "minVoluntaryMentionShare": 0.0,
-                "maxPriceVolatility": 10.0, "minSuperMemberRatio": 0.0, "maxDeepDiscountDays": 1.0,
-                "reapplyCooldownDays": cool_down_days,
-            } }),
+            json!({ "i": input }),
         )
         .await;
     assert_eq!(data["setCriteriaPolicy"]["userErrors"], json!([]));
@@ -607,7 +616,7 @@ pub(crate) async fn refusals_name_the_rule_and_the_field(backend: Backend) {
         (json!({ "decision": "REJECT" }), "reasonCodes"),
         (
             json!({ "decision": "APPROVE_WITH_CONDITIONS", "probationDays": 60 }),
-            "note",
+            "conditions",
         ),
         (
             json!({ "decision": "APPROVE_WITH_CONDITIONS", "probationDays": 0, "note": "x" }),
@@ -1249,7 +1258,7 @@ pub(crate) async fn a_refused_brand_waits_out_the_cool_down(backend: Backend) {
         .as_str()
         .unwrap_or_default();
     assert!(message.contains("cool-down"), "{body}");
-    policy_with_cool_down(&app, false, 0).await;
+    policy_with(&app, false, json!({ "reapplyCooldownDays": 0 })).await;
     landed(create(&app, &op).await);
     // A new version that does not mention the cool-down keeps it.
     let admin = app.token(Role::Admin, None).await;

@@ -8,7 +8,11 @@ use crate::criteria::Reader;
 use crate::graphql::{ApiError, UserError, loaders, principal};
 use crate::onboarding::{self, Action};
 
-use crate::graphql::types::{brand::Brand, criteria::Evaluation};
+use crate::graphql::types::{
+    brand::Brand,
+    criteria::Evaluation,
+    qualification::{ApprovalCondition, ConditionInput, QualificationDocument, Qualifications},
+};
 
 /// Where an application stands.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +62,11 @@ pub enum ReasonCode {
     IncompleteData,
     /// A risk the measures do not show.
     BrandRisk,
+    /// A document the category's policy requires is missing, unverified
+    /// or expired.
+    QualificationMissing,
+    /// A condition of the approval was missed.
+    ConditionMissed,
     /// Anything else; the note says what.
     Other,
 }
@@ -81,10 +90,12 @@ pub enum DueKind {
 /// A reviewer's decision.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum DecisionKind {
-    /// Admit (in review, or on appeal).
+    /// Admit (in review, or on appeal); the qualifications the category's
+    /// policy requires must be complete.
     Approve,
-    /// Admit on probation (`probationDays`, conditions in `note`), in
-    /// review or on appeal.
+    /// Admit on probation (`probationDays`, tracked `conditions`, or the
+    /// one condition in `note`), in review or on appeal; needs complete
+    /// qualifications like APPROVE.
     ApproveWithConditions,
     /// Refuse (`reasonCodes` required).
     Reject,
@@ -190,8 +201,20 @@ pub enum ApplicationAction {
     Reevaluate,
     /// A request for information went unanswered past its deadline.
     Expire,
-    /// A deadline is 30 days away or less.
+    /// A deadline (or a document's expiry) is 30 days away or less.
     Warn,
+    /// The brand filed a qualification document.
+    FileDocument,
+    /// A reviewer verified a document.
+    VerifyDocument,
+    /// A reviewer rejected a document, with a reason.
+    RejectDocument,
+    /// The brand sent evidence for a condition.
+    SubmitEvidence,
+    /// A reviewer found a condition met.
+    MeetCondition,
+    /// A condition was missed (found by a reviewer, or its deadline passed).
+    MissCondition,
 }
 
 /// A brand's application to the programme and, once admitted, its standing.
@@ -227,6 +250,8 @@ pub(crate) struct Application {
     #[graphql(skip)]
     pub(crate) brand_id: i64,
     #[graphql(skip)]
+    pub(crate) category_id: i64,
+    #[graphql(skip)]
     pub(crate) evaluation_id: Option<i64>,
 }
 
@@ -250,6 +275,7 @@ impl From<application::Model> for Application {
             updated_at: row.updated_at,
             row_id: row.id,
             brand_id: row.brand_id,
+            category_id: row.category_id,
             evaluation_id: row.evaluation_id,
         }
     }
@@ -273,6 +299,48 @@ impl Application {
             .load_one(id)
             .await?
             .map(|e| Evaluation::seen_by(e, reader)))
+    }
+
+    /// The qualification documents filed with it, oldest first.
+    async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<QualificationDocument>, ApiError> {
+        Ok(loaders(ctx)?
+            .documents
+            .load_one(self.row_id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Its documents against the category's policy in force: what approval
+    /// needs and what is missing.
+    async fn qualifications(&self, ctx: &Context<'_>) -> Result<Qualifications, ApiError> {
+        let db = crate::graphql::db(ctx)?;
+        let policy = crate::criteria::policy::current(db, self.category_id).await?;
+        let documents = loaders(ctx)?
+            .documents
+            .load_one(self.row_id)
+            .await?
+            .unwrap_or_default();
+        let gaps = onboarding::documents::gaps(
+            &policy.required_documents,
+            &documents,
+            onboarding::rules::business_day(chrono::Utc::now()),
+        );
+        Ok(Qualifications::new(&policy.required_documents, gaps))
+    }
+
+    /// The tracked conditions of a conditional approval, in order.
+    async fn conditions(&self, ctx: &Context<'_>) -> Result<Vec<ApprovalCondition>, ApiError> {
+        Ok(loaders(ctx)?
+            .conditions
+            .load_one(self.row_id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// Every step so far, oldest first.
@@ -325,6 +393,10 @@ pub(crate) struct DecideApplicationInput {
     /// MARKET_SHARE_LOW when the share passed): why the refusal stands.
     /// Required then, refused otherwise.
     pub(crate) override_note: Option<String>,
+    /// APPROVE_WITH_CONDITIONS: the conditions, each tracked with its
+    /// deadline (at most 20); without any, the note is the one condition.
+    #[graphql(default)]
+    pub(crate) conditions: Vec<ConditionInput>,
 }
 
 /// The result of an application mutation.

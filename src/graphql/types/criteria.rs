@@ -7,6 +7,7 @@ use crate::criteria::{
     Reader, evaluation,
     policy::{self},
 };
+use crate::graphql::types::qualification::DocumentKind;
 use crate::graphql::{UserError, scalars::Date};
 
 use crate::graphql::types::brand::MeasureInput;
@@ -31,6 +32,9 @@ pub(crate) struct CriteriaPolicy {
     /// Days a brand waits after a final refusal (REJECTED, UPHELD) before
     /// it may apply again.
     pub(crate) reapply_cooldown_days: i32,
+    /// Documents an application must have verified before approval (and
+    /// an admitted brand keep valid).
+    pub(crate) required_documents: Vec<DocumentKind>,
     /// Who set it.
     pub(crate) created_by: String,
     /// When it was set (null for the default).
@@ -62,6 +66,11 @@ impl CriteriaPolicy {
             min_super_member_ratio: t.min_super_member_ratio,
             max_deep_discount_days: t.max_deep_discount_days,
             reapply_cooldown_days: i32::try_from(policy.reapply_cooldown_days).unwrap_or(i32::MAX),
+            required_documents: policy
+                .required_documents
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             created_by: policy.created_by,
             created_at: policy.created_at,
         }
@@ -82,6 +91,9 @@ pub(crate) struct SetCriteriaPolicyInput {
     /// (0–365); omitted, the version in force's carries over (90 by
     /// default).
     pub(crate) reapply_cooldown_days: Option<i32>,
+    /// Documents required before approval; omitted, the version in
+    /// force's carry over (none by default).
+    pub(crate) required_documents: Option<Vec<DocumentKind>>,
 }
 
 /// Thresholds to try against a category's admitted brands; nothing is saved.

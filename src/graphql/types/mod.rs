@@ -10,3 +10,4 @@ pub(crate) mod benefit_insight;
 pub(crate) mod brand;
 pub(crate) mod checkout;
 pub(crate) mod criteria;
+pub(crate) mod qualification;
