@@ -1,6 +1,8 @@
 //! Where uploaded files live: a local directory by default, or an
-//! S3-compatible bucket named by URL (`s3://bucket/prefix`, with the usual
-//! `AWS_*` variables for credentials, region and endpoint). Files are
+//! S3-compatible bucket named by URL (`s3://bucket/prefix`), configured by
+//! the usual `AWS_*` variables and, for what is not secret, the URL's query
+//! (`?endpoint=http://127.0.0.1:9000&region=cn-north-1&allow_http=true`:
+//! any `object_store` S3 option, which overrides the environment). Files are
 //! stored under their SHA-256, so a file is stored once however often it is
 //! filed, and every read is checked against its hash.
 //!
@@ -11,7 +13,10 @@
 use std::sync::Arc;
 
 use object_store::{
-    ObjectStore, PutPayload, aws::AmazonS3Builder, local::LocalFileSystem, path::Path,
+    ObjectStore, PutPayload,
+    aws::{AmazonS3Builder, AmazonS3ConfigKey},
+    local::LocalFileSystem,
+    path::Path,
     prefix::PrefixStore,
 };
 use sha2::{Digest as _, Sha256};
@@ -57,14 +62,24 @@ impl BlobStore {
     /// (configured from `AWS_*` variables), anything else a local
     /// directory, created if missing.
     pub fn open(location: &str) -> Result<Self, BlobError> {
+        // The query may carry options; it is never repeated in messages.
+        let shown = location.split('?').next().unwrap_or_default();
         let failed = |reason: String| BlobError::Open {
-            location: location.to_owned(),
+            location: shown.to_owned(),
             reason,
         };
         let store: Arc<dyn ObjectStore> = if location.starts_with("s3://") {
-            let url = url::Url::parse(location).map_err(|e| failed(e.to_string()))?;
-            let bucket = AmazonS3Builder::from_env()
-                .with_url(location)
+            let mut url = url::Url::parse(location).map_err(|e| failed(e.to_string()))?;
+            let mut builder = AmazonS3Builder::from_env();
+            for (key, value) in url.query_pairs() {
+                let key: AmazonS3ConfigKey = key
+                    .parse()
+                    .map_err(|_| failed(format!("unknown S3 option `{key}`")))?;
+                builder = builder.with_config(key, value);
+            }
+            url.set_query(None);
+            let bucket = builder
+                .with_url(url.as_str())
                 .build()
                 .map_err(|e| failed(e.to_string()))?;
             let prefix = url.path().trim_matches('/');

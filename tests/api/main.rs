@@ -146,6 +146,7 @@ fn once() -> Vec<(String, TestFn)> {
         operations::metrics_are_served_only_on_their_own_address,
         operations::secrets_stay_out_of_debug_output,
         due::run_due_command_prints_its_report,
+        qualifications::documents_go_to_an_s3_compatible_store,
     ]
 }
 

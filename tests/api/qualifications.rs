@@ -624,3 +624,100 @@ pub(crate) async fn conditions_are_tracked_and_a_missed_one_watchlists(backend: 
     );
     app.stop().await;
 }
+
+/// Where the test installs the pinned S3-compatible server (moto).
+fn moto_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/moto")
+}
+
+/// Installs the pinned moto packages when they are missing.
+async fn ensure_moto() {
+    let dir = moto_dir();
+    if dir.join("moto").exists() {
+        return;
+    }
+    let requirements = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/s3/requirements.txt");
+    let output = tokio::process::Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .arg("--target")
+        .arg(&dir)
+        .args(["-r", requirements])
+        .output()
+        .await
+        .expect("python3 with pip must be installed to run the S3 blob-store test");
+    assert!(
+        output.status.success(),
+        "pip install failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+pub(crate) async fn documents_go_to_an_s3_compatible_store(backend: Backend) {
+    ensure_moto().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let _server = tokio::process::Command::new("python3")
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .env("PYTHONPATH", moto_dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start moto");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    // Bounded wait for the server, then the bucket.
+    let mut created = false;
+    for _ in 0..100 {
+        if let Ok(response) = client.put(format!("{endpoint}/docs")).send().await {
+            created = response.status().is_success();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(created, "moto did not start on {endpoint}");
+
+    let store = format!(
+        "s3://docs/filed?endpoint={endpoint}&allow_http=true&region=us-east-1\
+         &access_key_id=test&secret_access_key=test"
+    );
+    let app = case_with(backend, &["--blob-store", &store]).await;
+    let lumiere = app
+        .token_as(Role::BrandOperator, Some(10), "lumiere-op")
+        .await;
+    let draft = landed(create(&app, &lumiere).await);
+    let document = filed(&app, &lumiere, licence(&draft, "Lumiere Trading Co."), PDF).await;
+    let response = download(&app, &lumiere, &document).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.bytes().await.expect("body").as_ref(), PDF);
+    // The object is in the bucket, under the prefix, named by its hash.
+    let listing = client
+        .get(format!("{endpoint}/docs?list-type=2"))
+        .send()
+        .await
+        .expect("list the bucket")
+        .text()
+        .await
+        .expect("listing");
+    let key = format!(
+        "<Key>filed/documents/{}</Key>",
+        hex::encode(Sha256::digest(PDF))
+    );
+    assert!(listing.contains(&key), "{listing}");
+    app.stop().await;
+}
