@@ -80,6 +80,7 @@ async fn measure(engine: &str, url: &str, members: u32, duration: Duration) {
         &SeedOptions {
             members,
             brands: 24,
+            long_tail: 0,
             seed: 7,
             as_of: business_today(),
             replace: false,

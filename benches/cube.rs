@@ -38,6 +38,7 @@ async fn main() {
     let options = SeedOptions {
         members,
         brands: 40,
+        long_tail: 0,
         seed: 7,
         as_of,
         replace: true,

@@ -63,6 +63,7 @@ async fn main() {
         &SeedOptions {
             members,
             brands: 40,
+            long_tail: 0,
             seed: 7,
             as_of,
             replace: false,

@@ -68,6 +68,11 @@ pub struct SeedArgs {
     /// Number of brands to generate.
     #[arg(long, default_value = "40")]
     pub brands: u32,
+    /// Most smaller brands per category beyond `--brands`, drawn from their
+    /// own stream (so the listed brands' data stays the same); each
+    /// category gets between half that and that many.
+    #[arg(long, default_value = "0", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub long_tail: u32,
     /// Random seed; the same seed and as-of day give the same data.
     #[arg(long, default_value = "7")]
     pub seed: u64,

@@ -100,6 +100,7 @@ fn seed_options(args: &SeedArgs) -> seed::SeedOptions {
     seed::SeedOptions {
         members: args.members,
         brands: args.brands,
+        long_tail: args.long_tail,
         seed: args.seed,
         as_of: args.as_of.unwrap_or_else(platform::business_today),
         replace: args.replace,
@@ -149,22 +150,29 @@ async fn serve(cli: &Cli, args: &brand_gateway::config::ServeArgs) -> Result<(),
     if args.demo && platform_data::is_empty(&db).await? {
         let options = seed::demo::options();
         eprintln!(
-            "empty database: seeding demo data ({} members, {} brands)…",
-            options.members, options.brands
+            "empty database: seeding demo data ({} members, {} listed brands and up to {} more per category)…",
+            options.members, options.brands, options.long_tail
         );
         print_seed_report(&seed::run(&db, &options).await?);
-        let staged = seed::demo::stage(&db).await?;
+        let documents = brand_gateway::onboarding::documents::DocumentStore {
+            blobs: brand_gateway::blobs::BlobStore::open(&config.blob_store)?,
+            max_bytes: config.max_document_bytes,
+        };
+        let staged = seed::demo::stage(&db, &documents).await?;
         let offered = seed::demo::stage_benefits(&db).await?;
         eprintln!(
             "demo benefits: {offered} across the admitted brands (live, waiting for review, or draft)"
         );
         eprintln!("demo applications (screened against today's data):");
         for s in &staged {
-            let verdict = match (s.boundary, s.passed) {
-                (true, true) => "passes; market share exactly at its threshold",
-                (true, false) => "market share exactly at its threshold; fails another measure",
-                (false, true) => "passes every measure",
-                (false, false) => "fails a measure",
+            let verdict = match (s.scene, s.boundary, s.passed) {
+                (Some(scene), _, _) => scene,
+                (None, true, true) => "passes; market share exactly at its threshold",
+                (None, true, false) => {
+                    "market share exactly at its threshold; fails another measure"
+                }
+                (None, false, true) => "passes every measure",
+                (None, false, false) => "fails a measure",
             };
             eprintln!(
                 "  application {:>3}  brand {:>3} {:<28} {:<10} {verdict}",

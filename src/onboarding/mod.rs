@@ -952,6 +952,21 @@ pub struct Decision {
     pub conditions: Vec<conditions::ConditionSpec>,
 }
 
+impl Decision {
+    /// A decision with nothing but its action; the rest is filled in.
+    pub fn new(action: Action) -> Self {
+        Self {
+            action,
+            reasons: Vec::new(),
+            note: None,
+            probation_days: None,
+            info_days: None,
+            override_note: None,
+            conditions: Vec::new(),
+        }
+    }
+}
+
 fn invalid(field: &'static str, message: &str) -> OnboardingError {
     OnboardingError::Invalid {
         field,
@@ -1352,15 +1367,7 @@ mod tests {
     use super::*;
 
     fn decision(action: Action) -> Decision {
-        Decision {
-            action,
-            reasons: Vec::new(),
-            note: None,
-            probation_days: None,
-            info_days: None,
-            override_note: None,
-            conditions: Vec::new(),
-        }
+        Decision::new(action)
     }
 
     #[test]

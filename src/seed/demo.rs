@@ -4,7 +4,10 @@
 //! market-share threshold (margin 0: it passes, just).
 
 use chrono::Utc;
-use entity::{brand, category, enums::BrandStatus};
+use entity::{
+    brand, category,
+    enums::{BrandStatus, DocumentKind, TrademarkStatus},
+};
 use sea_orm::{
     ColumnTrait as _, DatabaseConnection, DbErr, EntityTrait as _, QueryFilter as _,
     QueryOrder as _,
@@ -22,7 +25,11 @@ use crate::{
         stacking,
     },
     criteria::{CriteriaError, evaluate_brand, evaluation, policy},
-    onboarding::{self, OnboardingError},
+    onboarding::{
+        self, OnboardingError,
+        conditions::ConditionSpec,
+        documents::{DocumentStore, NewDocument},
+    },
     platform::{GrowthTier, business_today},
 };
 
@@ -31,6 +38,7 @@ pub fn options() -> super::SeedOptions {
     super::SeedOptions {
         members: 30_000,
         brands: 24,
+        long_tail: 30,
         seed: 7,
         as_of: business_today(),
         replace: false,
@@ -78,10 +86,15 @@ pub struct Staged {
     pub passed: bool,
     /// Whether its category's market-share threshold equals its share.
     pub boundary: bool,
+    /// What the demo did with it after screening, if anything.
+    pub scene: Option<&'static str>,
 }
 
-/// Stages the scene on freshly seeded data.
-pub async fn stage(db: &DatabaseConnection) -> Result<Vec<Staged>, DemoError> {
+/// Stages the scene on freshly seeded data; filed documents go to `documents`.
+pub async fn stage(
+    db: &DatabaseConnection,
+    documents: &DocumentStore,
+) -> Result<Vec<Staged>, DemoError> {
     let prospects = brand::Entity::find()
         .filter(brand::Column::Status.eq(BrandStatus::Prospect))
         .order_by_asc(brand::Column::Id)
@@ -145,9 +158,172 @@ pub async fn stage(db: &DatabaseConnection) -> Result<Vec<Staged>, DemoError> {
             state: screened.state,
             passed,
             boundary: boundary == Some(prospect.id),
+            scene: None,
         });
     }
+    // A few applications in review are taken further, so the queue shows
+    // each state a reviewer meets: documents to verify, conditions to
+    // follow up, an appeal to decide (the at-risk list comes from the
+    // admitted brands themselves).
+    let mut in_review = staged
+        .iter_mut()
+        .filter(|s| s.state == entity::enums::ApplicationState::InReview && !s.boundary);
+    if let Some(s) = in_review.next() {
+        file_documents(db, documents, s, now).await?;
+    }
+    if let Some(s) = in_review.next() {
+        approve_with_conditions(db, s, now).await?;
+    }
+    if let Some(s) = in_review.next() {
+        reject_and_appeal(db, s, now).await?;
+    }
     Ok(staged)
+}
+
+/// The reviewer who takes the demo's applications further (the `demo`
+/// reviewer token can then decide the appeal: another reviewer).
+const DEMO_REVIEWER: &str = "demo-reviewer";
+
+fn operator_of(brand_id: i64, now: chrono::DateTime<Utc>) -> Caller {
+    Caller {
+        scope: BrandScope::One(brand_id),
+        subject: DEMO_ACTOR.to_owned(),
+        now,
+    }
+}
+
+fn reviewer(now: chrono::DateTime<Utc>) -> Caller {
+    Caller {
+        scope: BrandScope::All,
+        subject: DEMO_REVIEWER.to_owned(),
+        now,
+    }
+}
+
+/// A one-page PDF standing in for a scan.
+fn scan(title: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n% brand-gateway demo scan\n1 0 obj << /Title ({title}) >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+        .into_bytes()
+}
+
+/// The brand files its business licence and trademark registration; both
+/// wait for a reviewer.
+async fn file_documents(
+    db: &DatabaseConnection,
+    documents: &DocumentStore,
+    staged: &mut Staged,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), DemoError> {
+    let operator = operator_of(staged.brand_id, now);
+    let company = format!("{} Trading Co., Ltd.", staged.brand_name);
+    let filings = [
+        NewDocument {
+            kind: DocumentKind::BusinessLicense,
+            trademark_status: None,
+            number: "91330100MA2H3YQ5XU".to_owned(),
+            holder: company.clone(),
+            nice_class: None,
+            chain: Vec::new(),
+            expires_on: None,
+            file_name: "business-licence.pdf".to_owned(),
+            content: scan("business licence"),
+        },
+        NewDocument {
+            kind: DocumentKind::TrademarkRegistration,
+            trademark_status: Some(TrademarkStatus::Registered),
+            number: format!("3{:07}", staged.brand_id * 7919),
+            holder: company,
+            nice_class: Some(3),
+            chain: Vec::new(),
+            expires_on: business_today().checked_add_months(chrono::Months::new(60)),
+            file_name: "trademark-registration.pdf".to_owned(),
+            content: scan("trademark registration"),
+        },
+    ];
+    for filing in filings {
+        onboarding::documents::file(db, documents, &operator, staged.application_id, filing)
+            .await?;
+    }
+    staged.scene = Some("two documents wait for verification");
+    Ok(())
+}
+
+/// The demo reviewer claims a staged application and decides it.
+async fn claim_and_decide(
+    db: &DatabaseConnection,
+    staged: &Staged,
+    decision: &onboarding::Decision,
+    now: chrono::DateTime<Utc>,
+) -> Result<entity::application::Model, DemoError> {
+    let reviewer = reviewer(now);
+    let current = onboarding::get(db, BrandScope::All, staged.application_id).await?;
+    let claimed = onboarding::claim(db, &reviewer, current.id, current.version).await?;
+    Ok(onboarding::decide(db, &reviewer, claimed.id, claimed.version, decision).await?)
+}
+
+/// A reviewer admits the brand on probation with two tracked conditions;
+/// the brand has sent evidence for the first.
+async fn approve_with_conditions(
+    db: &DatabaseConnection,
+    staged: &mut Staged,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), DemoError> {
+    let decision = onboarding::Decision {
+        probation_days: Some(90),
+        conditions: vec![
+            ConditionSpec {
+                description: "Keep list prices within 5% of the launch prices for 30 days."
+                    .to_owned(),
+                due_in_days: Some(30),
+            },
+            ConditionSpec {
+                description: "Publish a 7-day no-reason returns policy in the store.".to_owned(),
+                due_in_days: Some(60),
+            },
+        ],
+        ..onboarding::Decision::new(onboarding::Action::ApproveWithConditions)
+    };
+    let admitted = claim_and_decide(db, staged, &decision, now).await?;
+    let conditions = onboarding::conditions::of_applications(db, &[admitted.id]).await?;
+    if let Some(first) = conditions.first() {
+        onboarding::conditions::submit_evidence(
+            db,
+            &operator_of(staged.brand_id, now),
+            first.id,
+            "Price log for the first two weeks: no list price changed.",
+            None,
+        )
+        .await?;
+    }
+    staged.state = admitted.state;
+    staged.scene = Some("on probation: 2 conditions, 1 with evidence to judge");
+    Ok(())
+}
+
+/// A reviewer rejects the brand; the brand appeals with new evidence, and
+/// the appeal waits for a second reviewer.
+async fn reject_and_appeal(
+    db: &DatabaseConnection,
+    staged: &mut Staged,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), DemoError> {
+    let decision = onboarding::Decision {
+        reasons: vec![onboarding::ReasonCode::BrandRisk],
+        note: Some("Complaints about counterfeit stock in the last quarter.".to_owned()),
+        ..onboarding::Decision::new(onboarding::Action::Reject)
+    };
+    let rejected = claim_and_decide(db, staged, &decision, now).await?;
+    let appealed = onboarding::appeal(
+        db,
+        &operator_of(staged.brand_id, now),
+        rejected.id,
+        rejected.version,
+        "The complaints concerned a reseller we have since cut off; our authorisation chain is attached.",
+    )
+    .await?;
+    staged.state = appealed.state;
+    staged.scene = Some("rejected, appealed: waits for a second reviewer");
+    Ok(())
 }
 
 /// How far through review a demo benefit goes.
@@ -377,13 +553,15 @@ fn demo_benefits(
     all
 }
 
-/// Gives every admitted demo brand a spread of benefits (live, waiting for
+/// Gives every admitted listed demo brand a spread of benefits (live, waiting for
 /// review, or draft), records some redemptions of brand 1's, and fills
 /// brand 1's member centre. Returns how many benefits it created.
 pub async fn stage_benefits(db: &DatabaseConnection) -> Result<usize, DemoError> {
     let now = Utc::now();
+    // The listed brands only: the long tail gets none, so start-up stays quick.
     let brands = brand::Entity::find()
         .filter(brand::Column::Status.eq(BrandStatus::Active))
+        .filter(brand::Column::Id.lte(i64::from(options().brands)))
         .order_by_asc(brand::Column::Id)
         .all(db)
         .await?;

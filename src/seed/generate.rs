@@ -72,6 +72,9 @@ pub struct BrandPlan {
     pub price_style: u8,
     /// Fraction of its mentions that are paid or brand-owned.
     pub paid_mention_share: f64,
+    /// One of a category's long tail of smaller brands, drawn from the
+    /// tail's own stream.
+    pub long_tail: bool,
 }
 
 /// A generated member with its multi-valued dimensions.
@@ -88,11 +91,12 @@ pub struct MemberPlan {
 }
 
 /// The generator: one RNG stream for the data set, a second one for the
-/// paid renewals (so adding them left every other row as it was), and the
-/// as-of day.
+/// paid renewals and a third for the long tail of smaller brands (so
+/// adding either left every other row as it was), and the as-of day.
 pub struct Generator {
     rng: ChaCha8Rng,
     renewals: ChaCha8Rng,
+    tail: ChaCha8Rng,
     as_of: NaiveDate,
 }
 
@@ -102,8 +106,17 @@ impl Generator {
         Self {
             rng: ChaCha8Rng::seed_from_u64(seed),
             renewals: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f7e_7ea1),
+            tail: ChaCha8Rng::seed_from_u64(seed ^ 0x007a_11b4_a2d5),
             as_of,
         }
+    }
+
+    /// Runs `draw` on the long tail's stream (a long-tail brand's rows).
+    pub fn on_tail<T>(&mut self, draw: impl FnOnce(&mut Self) -> T) -> T {
+        std::mem::swap(&mut self.rng, &mut self.tail);
+        let drawn = draw(self);
+        std::mem::swap(&mut self.rng, &mut self.tail);
+        drawn
     }
 
     /// A paid member's latest renewal decision: due in the past year,
@@ -119,67 +132,106 @@ impl Generator {
         }
     }
 
-    /// The brands, spread over the categories with Zipf-like shares.
-    pub fn brands(&mut self, count: u32) -> Vec<BrandPlan> {
+    /// The brands, spread over the categories with Zipf-like shares:
+    /// `count` listed brands, and in each category up to `long_tail`
+    /// smaller ones (at least half that many) sharing most of what the
+    /// listed ones leave, numbered after every listed brand.
+    pub fn brands(&mut self, count: u32, long_tail: u32) -> Vec<BrandPlan> {
         let per_category =
             |c: usize| (count as usize + CATEGORIES.len() - 1 - c) / CATEGORIES.len();
+        let zipf = |rank: usize| 1.0 / (rank as f64).powf(1.15);
         let mut names = HashSet::new();
         let mut brands = Vec::with_capacity(count as usize);
-        for (category, (code, _, _, _)) in CATEGORIES.iter().enumerate() {
+        let mut tail = Vec::new();
+        for category in 0..CATEGORIES.len() {
             let n = per_category(category);
             // Zipf weights with a long tail of other (unlisted) sellers.
-            let weights: Vec<f64> = (1..=n).map(|rank| 1.0 / (rank as f64).powf(1.15)).collect();
+            let weights: Vec<f64> = (1..=n).map(zipf).collect();
             let listed_share = self.rng.random_range(0.55..0.8);
             let total: f64 = weights.iter().sum();
             for (rank, weight) in weights.iter().enumerate() {
-                let market_share = listed_share * weight / total;
-                let mut name = format!(
-                    "{}{} {}",
-                    NAME_HEADS.choose(&mut self.rng).unwrap_or(&"Nov"),
-                    NAME_TAILS.choose(&mut self.rng).unwrap_or(&"a"),
-                    title_case(code),
-                );
-                while !names.insert(name.clone()) {
-                    name.push_str(" Plus");
-                }
-                let status = match self.rng.random_range(0.0..1.0) {
-                    _ if rank == 0 => BrandStatus::Active,
-                    x if x < 0.7 => BrandStatus::Active,
-                    x if x < 0.92 => BrandStatus::Prospect,
-                    x if x < 0.97 => BrandStatus::Watchlist,
-                    _ => BrandStatus::Suspended,
-                };
-                let luxury = *code == "LUXURY";
-                brands.push(BrandPlan {
-                    id: 0,
-                    name,
-                    category,
-                    status,
-                    market_share,
-                    store_reach: (0.004 + market_share * 0.12) * self.rng.random_range(0.6..1.4),
-                    paid_affinity: if luxury {
-                        4.0
-                    } else {
-                        self.rng.random_range(0.6..3.5)
-                    },
-                    order_value: if luxury {
-                        self.rng.random_range(1500.0..6000.0)
-                    } else {
-                        self.rng.random_range(60.0..900.0)
-                    },
-                    price_style: match self.rng.random_range(0.0..1.0) {
-                        x if x < 0.6 => 0,
-                        x if x < 0.85 => 1,
-                        _ => 2,
-                    },
-                    paid_mention_share: self.rng.random_range(0.05..0.6),
+                let share = listed_share * weight / total;
+                brands.push(self.brand(category, rank, share, &mut names));
+            }
+            if long_tail > 0 {
+                self.on_tail(|g| {
+                    let size = g.rng.random_range(long_tail.div_ceil(2)..=long_tail) as usize;
+                    let weights: Vec<f64> = (n + 1..=n + size).map(zipf).collect();
+                    let total: f64 = weights.iter().sum();
+                    let tail_share = (1.0 - listed_share) * g.rng.random_range(0.6..0.9);
+                    for (offset, weight) in weights.iter().enumerate() {
+                        let share = tail_share * weight / total;
+                        let mut plan = g.brand(category, n + offset, share, &mut names);
+                        plan.long_tail = true;
+                        tail.push(plan);
+                    }
                 });
             }
         }
+        brands.extend(tail);
         for (index, brand) in brands.iter_mut().enumerate() {
             brand.id = index as i64 + 1;
         }
         brands
+    }
+
+    /// One brand of `category` at `rank` (0 = the leader) with `market_share`.
+    fn brand(
+        &mut self,
+        category: usize,
+        rank: usize,
+        market_share: f64,
+        names: &mut HashSet<String>,
+    ) -> BrandPlan {
+        let code = CATEGORIES[category].0;
+        let mut name = format!(
+            "{}{} {}",
+            NAME_HEADS.choose(&mut self.rng).unwrap_or(&"Nov"),
+            NAME_TAILS.choose(&mut self.rng).unwrap_or(&"a"),
+            title_case(code),
+        );
+        while !names.insert(name.clone()) {
+            name.push_str(" Plus");
+        }
+        // Few brands under 1% of their category are in the programme (those
+        // that are were admitted before, and are at risk now).
+        let small = market_share < 0.01;
+        let status = match self.rng.random_range(0.0..1.0) {
+            _ if rank == 0 => BrandStatus::Active,
+            x if small && x < 0.2 => BrandStatus::Active,
+            x if small && x < 0.25 => BrandStatus::Watchlist,
+            _ if small => BrandStatus::Prospect,
+            x if x < 0.7 => BrandStatus::Active,
+            x if x < 0.92 => BrandStatus::Prospect,
+            x if x < 0.97 => BrandStatus::Watchlist,
+            _ => BrandStatus::Suspended,
+        };
+        let luxury = code == "LUXURY";
+        BrandPlan {
+            id: 0,
+            name,
+            category,
+            status,
+            market_share,
+            store_reach: (0.004 + market_share * 0.12) * self.rng.random_range(0.6..1.4),
+            paid_affinity: if luxury {
+                4.0
+            } else {
+                self.rng.random_range(0.6..3.5)
+            },
+            order_value: if luxury {
+                self.rng.random_range(1500.0..6000.0)
+            } else {
+                self.rng.random_range(60.0..900.0)
+            },
+            price_style: match self.rng.random_range(0.0..1.0) {
+                x if x < 0.6 => 0,
+                x if x < 0.85 => 1,
+                _ => 2,
+            },
+            paid_mention_share: self.rng.random_range(0.05..0.6),
+            long_tail: false,
+        }
     }
 
     /// The next member, `id`, and the stores among `brands` it joined.
@@ -283,9 +335,16 @@ impl Generator {
             .collect();
 
         let tier_factor = 0.6 + 0.25 * tier_rank as f64;
+        // The long tail's stores are drawn from its own stream.
+        let tail = &mut self.tail;
         let stores = brands
             .iter()
             .filter_map(|brand| {
+                let rng = if brand.long_tail {
+                    &mut *tail
+                } else {
+                    &mut *rng
+                };
                 let affinity = if interests.contains(&CATEGORIES[brand.category].2) {
                     3.0
                 } else {

@@ -25,6 +25,9 @@ pub struct SeedOptions {
     pub members: u32,
     /// Brands to generate.
     pub brands: u32,
+    /// Most smaller brands per category beyond `brands` (0: none); each
+    /// category gets between half that and that many.
+    pub long_tail: u32,
     /// Random seed.
     pub seed: u64,
     /// Last day of the generated history (Asia/Shanghai).
@@ -97,7 +100,7 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
             name: (*name).to_owned(),
         });
     }
-    let brands = generator.brands(options.brands);
+    let brands = generator.brands(options.brands, options.long_tail);
     for plan in &brands {
         writer.brands.push(brand::Model {
             id: plan.id,
@@ -109,16 +112,15 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     }
     let mut progress = Progress::new("brand history", brands.len() as u64);
     for plan in &brands {
-        generator
-            .sales(plan)
-            .into_iter()
-            .for_each(|row| writer.sales.push(row));
-        generator
-            .prices(plan)
-            .into_iter()
-            .for_each(|row| writer.prices.push(row));
-        generator
-            .mentions(plan)
+        let history = |g: &mut Generator| (g.sales(plan), g.prices(plan), g.mentions(plan));
+        let (sales, prices, mentions) = if plan.long_tail {
+            generator.on_tail(history)
+        } else {
+            history(&mut generator)
+        };
+        sales.into_iter().for_each(|row| writer.sales.push(row));
+        prices.into_iter().for_each(|row| writer.prices.push(row));
+        mentions
             .into_iter()
             .for_each(|row| writer.mentions.push(row));
         writer.flush_if_full(&txn).await?;

@@ -384,6 +384,7 @@ async fn larger_platform(backend: Backend, members: u32) -> TestApp {
         &brand_gateway::seed::SeedOptions {
             members,
             brands: 8,
+            long_tail: 0,
             seed: 11,
             as_of: crate::helpers::as_of(),
             replace: false,

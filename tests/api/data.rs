@@ -134,6 +134,7 @@ pub(crate) async fn seeding_refuses_a_database_with_data(backend: Backend) {
     let options = SeedOptions {
         members: 100,
         brands: 3,
+        long_tail: 0,
         seed: 1,
         as_of: as_of(),
         replace: false,

@@ -140,6 +140,7 @@ impl TestDb {
             &SeedOptions {
                 members: MEMBERS,
                 brands: BRANDS,
+                long_tail: 0,
                 seed: 42,
                 as_of: as_of(),
                 replace: false,
@@ -289,6 +290,15 @@ pub(crate) fn remove_templates(drop_postgres: bool) {
 /// The secret every test app signs tokens with.
 pub(crate) const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
 
+/// Where test apps store filed documents: one directory per test process
+/// (files are stored under their hash, so tests never see each other's).
+pub(crate) fn blob_store() -> String {
+    std::env::temp_dir()
+        .join(format!("brand-gateway-blobs-{}", std::process::id()))
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// Builds the config a test app runs with, from the real CLI defaults.
 pub(crate) fn config(url: &str, extra_flags: &[&str]) -> Config {
     let mut args = vec![
@@ -303,10 +313,7 @@ pub(crate) fn config(url: &str, extra_flags: &[&str]) -> Config {
         "--metrics-listen",
         "127.0.0.1:0",
     ];
-    // Filed documents go to one directory per test process (files are
-    // stored under their hash, so tests never see each other's).
-    let blobs = std::env::temp_dir().join(format!("brand-gateway-blobs-{}", std::process::id()));
-    let blobs = blobs.to_string_lossy().into_owned();
+    let blobs = blob_store();
     if !extra_flags.contains(&"--blob-store") {
         args.extend(["--blob-store", blobs.as_str()]);
     }

@@ -141,7 +141,7 @@ fn once() -> Vec<(String, TestFn)> {
         limits::graphiql_introspection_fits_the_limits,
         schema::committed_schema_matches_the_code,
         federation::a_federation_gateway_fetches_our_brand_entities,
-        onboarding::the_demo_queue_has_a_pass_a_failure_and_a_boundary,
+        onboarding::the_demo_has_every_state_a_reviewer_meets,
         operations::a_burst_of_connections_waits_in_the_listen_backlog,
         operations::metrics_are_served_only_on_their_own_address,
         operations::secrets_stay_out_of_debug_output,

@@ -977,6 +977,7 @@ pub(crate) async fn the_queue_filters_pages_and_batches(backend: Backend) {
         &brand_gateway::seed::SeedOptions {
             members: crate::helpers::MEMBERS,
             brands: 30,
+            long_tail: 0,
             seed: 42,
             as_of: crate::helpers::as_of(),
             replace: false,
@@ -1155,14 +1156,32 @@ fn first_category(all: &Value, application: &str) -> String {
         .to_owned()
 }
 
-pub(crate) async fn the_demo_queue_has_a_pass_a_failure_and_a_boundary(backend: Backend) {
+/// The demo: categories of 10 to 40 brands, and a queue with a pass, a
+/// failure, a boundary, documents to verify, conditions to follow up and
+/// an appeal.
+pub(crate) async fn the_demo_has_every_state_a_reviewer_meets(backend: Backend) {
     let db = TestDb::new(backend).await;
     brand_gateway::seed::run(&db.db, &brand_gateway::seed::demo::options())
         .await
         .expect("seed");
-    let staged = brand_gateway::seed::demo::stage(&db.db)
+    let documents = brand_gateway::onboarding::documents::DocumentStore {
+        blobs: brand_gateway::blobs::BlobStore::open(&crate::helpers::blob_store()).expect("blobs"),
+        max_bytes: 1 << 20,
+    };
+    let staged = brand_gateway::seed::demo::stage(&db.db, &documents)
         .await
         .expect("stage");
+    for category in 1..=8 {
+        let brands = scalar(
+            &db.db,
+            &format!("SELECT COUNT(*) FROM brand WHERE category_id = {category}"),
+        )
+        .await;
+        assert!(
+            (10..=40).contains(&brands),
+            "category {category}: {brands} brands"
+        );
+    }
     let app = TestApp::start(db, &[]).await;
     let reviewer = app.token(Role::Reviewer, None).await;
     assert!(staged.iter().any(|s| s.passed && !s.boundary), "{staged:?}");
@@ -1190,14 +1209,58 @@ pub(crate) async fn the_demo_queue_has_a_pass_a_failure_and_a_boundary(backend: 
     assert_eq!(share["value"], share["threshold"], "{share}");
     assert_eq!(share["margin"], 0.0);
     assert_eq!(share["passed"], true);
-    let queue = app
-        .data(
-            &reviewer,
-            QUEUE,
-            json!({ "first": 50, "f": { "states": ["IN_REVIEW", "NEEDS_INFO"] } }),
-        )
-        .await;
-    assert_eq!(ids(&queue).len(), staged.len());
+    // All but the one admitted on probation wait for a reviewer, page by page.
+    let mut waiting = 0;
+    let mut after = Value::Null;
+    loop {
+        let queue = app
+            .data(
+                &reviewer,
+                QUEUE,
+                json!({ "first": 50, "after": after,
+                        "f": { "states": ["IN_REVIEW", "NEEDS_INFO", "APPEALED"] } }),
+            )
+            .await;
+        waiting += ids(&queue).len();
+        let page = &queue["applications"]["pageInfo"];
+        if page["hasNextPage"] != true {
+            break;
+        }
+        after = page["endCursor"].clone();
+    }
+    assert_eq!(waiting, staged.len() - 1);
+    let scene = |state: &str| {
+        staged
+            .iter()
+            .find(|s| s.scene.is_some() && sea_orm::ActiveEnum::to_value(&s.state) == state)
+            .map(|s| s.application_id.to_string())
+            .unwrap_or_else(|| panic!("no staged {state} application in {staged:?}"))
+    };
+    let read = |id: String| {
+        let app = &app;
+        let reviewer = &reviewer;
+        async move {
+            app.data(
+                reviewer,
+                "query($id: ID!) { application(id: $id) { documents { kind state } conditions { state } } }",
+                json!({ "id": id }),
+            )
+            .await["application"]
+                .clone()
+        }
+    };
+    let documents = read(scene("IN_REVIEW")).await["documents"].clone();
+    assert_eq!(
+        documents,
+        json!([{ "kind": "BUSINESS_LICENSE", "state": "PENDING" },
+               { "kind": "TRADEMARK_REGISTRATION", "state": "PENDING" }])
+    );
+    let conditions = read(scene("APPROVED_WITH_CONDITIONS")).await["conditions"].clone();
+    assert_eq!(
+        conditions,
+        json!([{ "state": "EVIDENCED" }, { "state": "OPEN" }])
+    );
+    scene("APPEALED");
     app.stop().await;
 }
 
