@@ -149,6 +149,9 @@ pub(crate) enum BrandChangeError {
     /// No such brand.
     #[error("brand not found")]
     NotFound,
+    /// The brand changed between the checks and the write.
+    #[error("the brand changed meanwhile: read it again and retry")]
+    Changed,
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -158,7 +161,7 @@ impl CodedError for BrandChangeError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::BadName | Self::UnknownCategory { .. } => ErrorCode::BadUserInput,
-            Self::NameTaken(_) => ErrorCode::Conflict,
+            Self::NameTaken(_) | Self::Changed => ErrorCode::Conflict,
             Self::NotFound => ErrorCode::NotFound,
             Self::Db(_) => ErrorCode::Internal,
         }
@@ -171,7 +174,7 @@ impl BrandChangeError {
         match self {
             Self::BadName | Self::NameTaken(_) => "input.name",
             Self::UnknownCategory { .. } => "input.category",
-            Self::NotFound | Self::Db(_) => "input.id",
+            Self::NotFound | Self::Changed | Self::Db(_) => "input.id",
         }
     }
 }
@@ -202,6 +205,18 @@ async fn free_name(
     Ok(name.to_owned())
 }
 
+/// A write refused by the unique name index (a concurrent admin took the
+/// name between the check and the write) as the same refusal the check
+/// gives; any other failure as it is.
+fn taken_or(error: sea_orm::DbErr, name: &str) -> BrandChangeError {
+    match error.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            BrandChangeError::NameTaken(name.to_owned())
+        }
+        _ => error.into(),
+    }
+}
+
 /// The category with `code`.
 async fn category_of(
     db: &impl sea_orm::ConnectionTrait,
@@ -221,6 +236,11 @@ async fn category_of(
 }
 
 /// Creates a brand (a prospect until admitted), recorded in the audit log.
+///
+/// The checks read before the transaction, whose first statement is the
+/// write (so SQLite takes its write lock at once instead of failing a
+/// read-to-write upgrade under concurrency); the unique name index settles
+/// a race between the check and the write.
 pub(crate) async fn create(
     db: &DatabaseConnection,
     name: &str,
@@ -228,9 +248,9 @@ pub(crate) async fn create(
     actor: &str,
 ) -> Result<brand::Model, BrandChangeError> {
     use sea_orm::{ActiveValue::Set, TransactionTrait as _};
+    let name = free_name(db, name, None).await?;
+    let category = category_of(db, category_code).await?;
     let txn = db.begin().await?;
-    let name = free_name(&txn, name, None).await?;
-    let category = category_of(&txn, category_code).await?;
     let created = brand::Entity::insert(brand::ActiveModel {
         name: Set(name.clone()),
         category_id: Set(category.id),
@@ -239,7 +259,8 @@ pub(crate) async fn create(
         ..Default::default()
     })
     .exec_with_returning(&txn)
-    .await?;
+    .await
+    .map_err(|e| taken_or(e, &name))?;
     crate::audit::record(
         &txn,
         actor,
@@ -253,50 +274,70 @@ pub(crate) async fn create(
 }
 
 /// Renames and/or recategorises a brand; each change is an audit event
-/// with what it was before.
+/// with what it was before. As in [`create`], the checks read first and
+/// the transaction starts with its write: the update, conditional on the
+/// row still being what the checks read (a concurrent change is a
+/// conflict, never overwritten unseen).
 pub(crate) async fn change(
     db: &DatabaseConnection,
     id: i64,
     (name, category_code): (Option<&str>, Option<&str>),
     actor: &str,
 ) -> Result<brand::Model, BrandChangeError> {
-    use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, TransactionTrait as _};
-    let txn = db.begin().await?;
+    use sea_orm::{ActiveValue::Set, TransactionTrait as _};
     let before = brand::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(BrandChangeError::NotFound)?;
+    let name = match name {
+        Some(name) => Some(free_name(db, name, Some(id)).await?).filter(|n| *n != before.name),
+        None => None,
+    };
+    let category = match category_code {
+        Some(code) => Some(category_of(db, code).await?).filter(|c| c.id != before.category_id),
+        None => None,
+    };
+    let txn = db.begin().await?;
+    let updated = brand::Entity::update_many()
+        .set(brand::ActiveModel {
+            name: Set(name.clone().unwrap_or_else(|| before.name.clone())),
+            category_id: Set(category.as_ref().map_or(before.category_id, |c| c.id)),
+            ..Default::default()
+        })
+        .filter(brand::Column::Id.eq(id))
+        .filter(brand::Column::Name.eq(before.name.as_str()))
+        .filter(brand::Column::CategoryId.eq(before.category_id))
+        .exec(&txn)
+        .await
+        .map_err(|e| taken_or(e, name.as_deref().unwrap_or_default()))?;
+    if updated.rows_affected == 0 {
+        return Err(BrandChangeError::Changed);
+    }
+    let target = format!("brand:{id}");
+    if let Some(name) = &name {
+        crate::audit::record(
+            &txn,
+            actor,
+            "brand.renamed",
+            &target,
+            serde_json::json!({ "from": before.name, "to": name }),
+        )
+        .await?;
+    }
+    if let Some(category) = &category {
+        crate::audit::record(
+            &txn,
+            actor,
+            "brand.recategorised",
+            &target,
+            serde_json::json!({ "from": before.category_id, "to": category.id, "category": category.code }),
+        )
+        .await?;
+    }
+    let after = brand::Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or(BrandChangeError::NotFound)?;
-    let mut row: brand::ActiveModel = before.clone().into();
-    let target = format!("brand:{id}");
-    if let Some(name) = name {
-        let name = free_name(&txn, name, Some(id)).await?;
-        if name != before.name {
-            crate::audit::record(
-                &txn,
-                actor,
-                "brand.renamed",
-                &target,
-                serde_json::json!({ "from": before.name, "to": name }),
-            )
-            .await?;
-            row.name = Set(name);
-        }
-    }
-    if let Some(code) = category_code {
-        let category = category_of(&txn, code).await?;
-        if category.id != before.category_id {
-            crate::audit::record(
-                &txn,
-                actor,
-                "brand.recategorised",
-                &target,
-                serde_json::json!({ "from": before.category_id, "to": category.id, "category": category.code }),
-            )
-            .await?;
-            row.category_id = Set(category.id);
-        }
-    }
-    let after = row.update(&txn).await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -20,6 +20,7 @@ mod m20261202_000013_reapply_cooldown;
 mod m20261202_000014_override_notes;
 mod m20261202_000015_webhooks;
 mod m20261202_000016_qualifications;
+mod m20261202_000017_brand_name_unique;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_override_notes::Migration),
             Box::new(m20261202_000015_webhooks::Migration),
             Box::new(m20261202_000016_qualifications::Migration),
+            Box::new(m20261202_000017_brand_name_unique::Migration),
         ]
     }
 }

@@ -5,8 +5,8 @@
 use chrono::{Duration, Utc};
 use entity::{brand, credential};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, DatabaseConnection, DbErr, EntityTrait as _,
-    QueryFilter as _, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait as _, QueryFilter as _, TransactionTrait as _, sea_query::Expr,
 };
 
 use super::{
@@ -148,6 +148,8 @@ pub(crate) async fn issue_as(
         exp: expires_at.timestamp(),
     };
     let token = keys.encode(&claims)?;
+    // The row and its audit event land together, or neither does.
+    let txn = db.begin().await?;
     credential::Entity::insert(credential::ActiveModel {
         id: Set(credential_id.clone()),
         subject: Set(subject.to_owned()),
@@ -157,16 +159,17 @@ pub(crate) async fn issue_as(
         expires_at: Set(expires_at),
         revoked_at: Set(None),
     })
-    .exec(db)
+    .exec(&txn)
     .await?;
     crate::audit::record(
-        db,
+        &txn,
         actor,
         "credential.issued",
         &format!("credential:{credential_id}"),
         serde_json::json!({ "role": role, "brand": brand_id, "subject": subject, "expires_at": expires_at }),
     )
     .await?;
+    txn.commit().await?;
     Ok(IssuedToken {
         token,
         credential_id,
@@ -207,24 +210,30 @@ pub async fn revoke(
     by: &str,
 ) -> Result<credential::Model, RevokeError> {
     let now = Utc::now();
+    // The revocation and its audit event land together; the update comes
+    // first, so the transaction holds the write lock from its start.
+    let txn = db.begin().await?;
     let updated = credential::Entity::update_many()
         .col_expr(credential::Column::RevokedAt, Expr::value(Some(now)))
         .filter(credential::Column::Id.eq(credential_id))
         .filter(credential::Column::RevokedAt.is_null())
-        .exec(db)
+        .exec(&txn)
         .await?;
-    let row = get(db, credential_id).await?.ok_or(RevokeError::NotFound)?;
+    let row = get(&txn, credential_id)
+        .await?
+        .ok_or(RevokeError::NotFound)?;
     if updated.rows_affected == 0 {
         return Err(RevokeError::AlreadyRevoked);
     }
     crate::audit::record(
-        db,
+        &txn,
         by,
         "credential.revoked",
         &format!("credential:{credential_id}"),
         serde_json::json!({ "revoked_at": now }),
     )
     .await?;
+    txn.commit().await?;
     Ok(row)
 }
 
@@ -287,7 +296,7 @@ pub(crate) async fn list(
 
 /// One credential by id.
 pub(crate) async fn get(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     id: &str,
 ) -> Result<Option<credential::Model>, DbErr> {
     credential::Entity::find_by_id(id.to_owned()).one(db).await

@@ -93,6 +93,42 @@ pub(crate) async fn admins_manage_brands_and_credentials(backend: Backend) {
         user_errors(&again),
         [("input.name".to_owned(), "CONFLICT".to_owned())]
     );
+    // Two admins creating one name at once: exactly one brand, the other
+    // refused like the check refuses (the unique index backs the check).
+    let racing = futures_util::future::join_all((0..6).map(|i| {
+        let name = if i % 2 == 0 {
+            "Aster Home"
+        } else {
+            "ASTER HOME"
+        };
+        let (app, admin) = (&app, &admin);
+        async move {
+            app.data(
+                admin,
+                CREATE,
+                json!({ "input": { "name": name, "category": "HOME" } }),
+            )
+            .await["createBrand"]
+                .clone()
+        }
+    }))
+    .await;
+    let won = racing.iter().filter(|r| r["brand"].is_object()).count();
+    assert_eq!(won, 1, "{racing:?}");
+    for lost in racing.iter().filter(|r| r["brand"].is_null()) {
+        assert_eq!(
+            user_errors(lost),
+            [("input.name".to_owned(), "CONFLICT".to_owned())]
+        );
+    }
+    assert_eq!(
+        scalar(
+            &app.db.db,
+            "SELECT COUNT(*) FROM brand WHERE lower(name) = 'aster home'"
+        )
+        .await,
+        1
+    );
     let unknown = app
         .data(
             &admin,
