@@ -95,8 +95,10 @@ pub(crate) async fn create(
         return Err(WebhookError::BadUrl);
     }
     // A brand may not point the platform at its own network: loopback,
-    // private and link-local addresses are for platform staff's receivers.
-    if role != Role::Admin && internal(&parsed) {
+    // private and link-local addresses are for platform staff's receivers
+    // (checked here for addresses, at delivery for what names resolve to).
+    let may_reach_internal = role == Role::Admin;
+    if !may_reach_internal && internal(&parsed) {
         return Err(WebhookError::InternalAddress);
     }
     if let Some(brand) = brand_id
@@ -115,6 +117,7 @@ pub(crate) async fn create(
         created_by: Set(actor.to_owned()),
         created_at: Set(Utc::now()),
         deleted_at: Set(None),
+        may_reach_internal: Set(may_reach_internal),
         ..Default::default()
     })
     .exec_with_returning(db)
@@ -130,20 +133,32 @@ pub(crate) async fn create(
     Ok(row)
 }
 
-/// Whether a URL names a loopback, private, link-local or unspecified
-/// address (or `localhost`). Names that resolve to such addresses are not
-/// caught here (see README).
-fn internal(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => {
+/// Whether an address is loopback, private, link-local or unspecified:
+/// the one rule for URLs at creation and for resolved names at delivery.
+fn internal_ip(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(ip) => {
             ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
         }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || (ip.segments()[0] & 0xfe00) == 0xfc00
-                || (ip.segments()[0] & 0xffc0) == 0xfe80
-        }
+        std::net::IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
+            Some(v4) => internal_ip(std::net::IpAddr::V4(v4)),
+            None => {
+                ip.is_loopback()
+                    || ip.is_unspecified()
+                    || (ip.segments()[0] & 0xfe00) == 0xfc00
+                    || (ip.segments()[0] & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
+/// Whether a URL names an internal address (see [`internal_ip`]) or
+/// `localhost`. What other names resolve to is checked at delivery
+/// ([`PublicOnly`]).
+fn internal(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => internal_ip(ip.into()),
+        Some(url::Host::Ipv6(ip)) => internal_ip(ip.into()),
         Some(url::Host::Domain(name)) => {
             let name = name.to_ascii_lowercase();
             name == "localhost" || name.ends_with(".localhost")
@@ -286,7 +301,7 @@ fn backoff(base: Duration, attempts: i32) -> Duration {
 /// wait for it: in order per endpoint). Returns how many were delivered.
 pub async fn deliver_due(
     db: &DatabaseConnection,
-    client: &reqwest::Client,
+    clients: &Clients,
     retry_base: Duration,
 ) -> Result<u32, DbErr> {
     let now = Utc::now();
@@ -320,7 +335,14 @@ pub async fn deliver_due(
             .await?;
         for delivery in &queue {
             if delivery.next_attempt_at > now
-                || !attempt(db, client, &endpoint, delivery, retry_base).await?
+                || !attempt(
+                    db,
+                    clients.for_endpoint(&endpoint),
+                    &endpoint,
+                    delivery,
+                    retry_base,
+                )
+                .await?
             {
                 break;
             }
@@ -404,30 +426,95 @@ fn describe(error: &reqwest::Error) -> String {
     if error.is_timeout() {
         "the receiver did not answer in time".to_owned()
     } else if error.is_connect() {
+        // The resolver's refusal surfaces as a connect error: say which.
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            if cause.is::<InternalOnly>() {
+                return "the receiver's name resolves only to internal addresses".to_owned();
+            }
+            source = cause.source();
+        }
         "could not connect to the receiver".to_owned()
     } else {
         "the request to the receiver failed".to_owned()
     }
 }
 
+/// A name that resolves only to internal addresses (the resolver's refusal,
+/// found again by type in the transport error's causes).
+#[derive(Debug, thiserror::Error)]
+#[error("{0} resolves only to internal addresses")]
+struct InternalOnly(String);
+
+/// A DNS resolver that keeps only public addresses: a brand's endpoint
+/// whose name resolves to an internal address (or is re-pointed there
+/// after it was created) gets no connection. The addresses connected to
+/// are the ones checked, so a second lookup cannot change the answer.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let public: Vec<std::net::SocketAddr> =
+                found.filter(|addr| !internal_ip(addr.ip())).collect();
+            if public.is_empty() {
+                return Err(
+                    Box::new(InternalOnly(host)) as Box<dyn std::error::Error + Send + Sync>
+                );
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The delivery clients: one for endpoints that may reach internal
+/// addresses, one that resolves names to public addresses only. Neither
+/// follows redirects (a receiver can't send the platform somewhere else).
+pub struct Clients {
+    internal: reqwest::Client,
+    public: reqwest::Client,
+}
+
+impl Clients {
+    /// Builds both clients.
+    pub fn new() -> Result<Self, reqwest::Error> {
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+        };
+        Ok(Self {
+            internal: builder().build()?,
+            public: builder()
+                .dns_resolver(std::sync::Arc::new(PublicOnly))
+                .build()?,
+        })
+    }
+
+    fn for_endpoint(&self, endpoint: &webhook::Model) -> &reqwest::Client {
+        if endpoint.may_reach_internal {
+            &self.internal
+        } else {
+            &self.public
+        }
+    }
+}
+
 /// Runs the delivery worker every `tick` until the task is dropped.
 pub async fn run_deliveries(db: DatabaseConnection, tick: Duration, retry_base: Duration) {
-    // No redirects: a receiver can't send the platform somewhere else.
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
-        Ok(client) => client,
+    let clients = match Clients::new() {
+        Ok(clients) => clients,
         Err(error) => {
-            tracing::error!(%error, "webhook client could not be built");
+            tracing::error!(%error, "webhook clients could not be built");
             return;
         }
     };
     let mut interval = tokio::time::interval(tick);
     loop {
         interval.tick().await;
-        if let Err(error) = deliver_due(&db, &client, retry_base).await {
+        if let Err(error) = deliver_due(&db, &clients, retry_base).await {
             tracing::error!(%error, "webhook deliveries failed");
         }
     }

@@ -22,6 +22,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When it was deleted; it receives nothing new from then on.
     pub deleted_at: Option<DateTimeUtc>,
+    /// Whether deliveries may go to loopback, private or link-local
+    /// addresses (platform staff's endpoints), also through DNS.
+    pub may_reach_internal: bool,
 }
 
 /// No navigable relations.

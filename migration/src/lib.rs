@@ -21,6 +21,7 @@ mod m20261202_000014_override_notes;
 mod m20261202_000015_webhooks;
 mod m20261202_000016_qualifications;
 mod m20261202_000017_brand_name_unique;
+mod m20261202_000018_webhook_reach;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_webhooks::Migration),
             Box::new(m20261202_000016_qualifications::Migration),
             Box::new(m20261202_000017_brand_name_unique::Migration),
+            Box::new(m20261202_000018_webhook_reach::Migration),
         ]
     }
 }

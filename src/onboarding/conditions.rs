@@ -316,9 +316,17 @@ pub(super) async fn miss_overdue(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<u32, OnboardingError> {
+    // Only where conditions still count: an application that is no longer
+    // admitted keeps its open conditions as they were.
+    let admitted = sea_orm::sea_query::Query::select()
+        .column(application::Column::Id)
+        .from(application::Entity)
+        .and_where(application::Column::State.is_in(Action::MissCondition.source_states().to_vec()))
+        .take();
     let overdue = condition::Entity::find()
         .filter(condition::Column::State.eq(ConditionState::Open))
         .filter(condition::Column::DueAt.lte(now))
+        .filter(condition::Column::ApplicationId.in_subquery(admitted))
         .order_by_asc(condition::Column::Id)
         .all(db)
         .await?;

@@ -50,6 +50,7 @@ macro_rules! tests {
 fn per_backend() -> Vec<(String, TestFn)> {
     tests![
         admin::admins_manage_brands_and_credentials,
+        webhooks::a_brands_webhook_never_reaches_an_internal_address_by_name,
         qualifications::documents_are_checked_and_gate_approval,
         qualifications::conditions_are_tracked_and_a_missed_one_watchlists,
         auth::requests_without_a_token_get_401_saying_why,

@@ -243,3 +243,89 @@ pub(crate) async fn events_reach_webhooks_in_order_once_despite_a_down_receiver(
     }
     app.stop().await;
 }
+
+/// A brand's endpoint named by a host name that resolves to an internal
+/// address (here the machine's own name, which its hosts file maps to
+/// loopback) is accepted when created, but no delivery reaches it; the
+/// same URL created by platform staff is delivered.
+pub(crate) async fn a_brands_webhook_never_reaches_an_internal_address_by_name(backend: Backend) {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|n| n.trim().to_owned())
+        .unwrap_or_default();
+    let resolved: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+        .await
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    if !resolved.iter().any(|a| a.ip().is_loopback()) {
+        eprintln!(
+            "!!! SKIPPED: this machine's name `{name}` does not resolve to loopback ({resolved:?}),\n\
+             !!! so it cannot stand in for an internal host name here"
+        );
+        return;
+    }
+    let app = case_with(backend, &["--webhook-retry-base-ms", "20"]).await;
+    let lumiere = app
+        .token_as(Role::BrandOperator, Some(10), "lumiere-op")
+        .await;
+    let admin = app.token_as(Role::Admin, None, "ada").await;
+    let alice = app.token_as(Role::Reviewer, None, "alice").await;
+    let up = Arc::new(AtomicBool::new(true));
+    let (url, received) = receiver(up).await;
+    let port = url.rsplit(':').next().unwrap_or_default();
+    let by_name = format!("http://{name}:{port}");
+    let brands = app
+        .data(&lumiere, CREATE, json!({ "input": { "url": by_name } }))
+        .await["createWebhook"]
+        .clone();
+    assert_eq!(
+        brands["userErrors"],
+        json!([]),
+        "a name is not refused up front"
+    );
+    let staff = app
+        .data(
+            &admin,
+            CREATE,
+            json!({ "input": { "brandId": "10", "url": by_name } }),
+        )
+        .await["createWebhook"]
+        .clone();
+    assert_eq!(staff["userErrors"], json!([]));
+
+    policy(&app, false).await;
+    let draft = landed(create(&app, &lumiere).await);
+    let screened = landed(step(&app, &lumiere, "submitApplication", &draft).await);
+    let claimed = landed(step(&app, &alice, "claimApplication", &screened).await);
+    landed(decide(&app, &alice, &claimed, json!({ "decision": "APPROVE" })).await);
+
+    let mut hooks = Value::Null;
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        hooks = app.data(&admin, LIST, json!({})).await["webhooks"].clone();
+        let delivery = |i: usize| hooks[i]["deliveries"][0].clone();
+        if delivery(0)["lastError"].is_string() && delivery(1)["status"] == "DELIVERED" {
+            break;
+        }
+    }
+    let by_id = |id: &Value| {
+        hooks
+            .as_array()
+            .and_then(|h| h.iter().find(|w| w["id"] == *id))
+            .map(|w| w["deliveries"][0].clone())
+            .unwrap_or_default()
+    };
+    let refused = by_id(&brands["webhook"]["id"]);
+    assert_eq!(refused["status"], "RETRYING", "{hooks}");
+    assert_eq!(
+        refused["lastError"],
+        "the receiver's name resolves only to internal addresses"
+    );
+    assert_eq!(
+        by_id(&staff["webhook"]["id"])["status"],
+        "DELIVERED",
+        "{hooks}"
+    );
+    // The receiver saw the staff endpoint's delivery only.
+    assert_eq!(received.lock().expect("lock").len(), 1);
+    app.stop().await;
+}
