@@ -4,6 +4,10 @@
 //! GraphQL, privacy engine), against a bare axum handler that reads the
 //! same cube cells and returns them as JSON. Every response body is checked.
 //!
+//! Then the same stored answer again after the brand's data grew: 10,000
+//! more stored answers in the epoch and 100 ledger rows in the last 30
+//! days, to show the repeat question's cost stays flat in them.
+//!
 //! `cargo bench --bench load` (100,000 members, 16 clients, 10 s per target),
 //! or `cargo bench --bench load -- 100000 16 10`.
 
@@ -105,7 +109,7 @@ async fn main() {
         .expect("json");
     assert!(first.get("errors").is_none(), "{first}");
 
-    let ours = common::drive(client.clone(), clients, duration, ask, |body| {
+    let ours = common::drive(client.clone(), clients, duration, ask.clone(), |body| {
         body.get("errors").is_none()
             && body["data"]["audience"]["cells"]
                 .as_array()
@@ -113,12 +117,20 @@ async fn main() {
     })
     .await;
     let theirs = common::drive(
-        client,
+        client.clone(),
         clients,
         duration,
         move |c, _| c.get(format!("http://{bare}/raw")),
         |body| body["cells"].as_array().is_some_and(|c| !c.is_empty()),
     )
+    .await;
+    grow(&db).await;
+    let grown = common::drive(client, clients, duration, ask, |body| {
+        body.get("errors").is_none()
+            && body["data"]["audience"]["cells"]
+                .as_array()
+                .is_some_and(|c| c.len() == 6)
+    })
     .await;
     println!(
         "machine: {} cores; {members} members; {clients} clients for {} s each; client and servers share the machine",
@@ -128,4 +140,52 @@ async fn main() {
     println!("gateway  /graphql: {}", ours.line());
     println!("bare axum /raw:    {}", theirs.line());
     println!("ratio gateway / bare: {:.2}", ours.rps() / theirs.rps());
+    println!(
+        "gateway after 10,000 more stored answers and 100 ledger rows: {}",
+        grown.line()
+    );
+    println!("ratio grown / first: {:.2}", grown.rps() / ours.rps());
+}
+
+/// Brand 1's data as a busy brand's: 10,000 more stored answers in the
+/// current epoch (other questions) and 100 debits in the last 30 days.
+async fn grow(db: &DatabaseConnection) {
+    use entity::{enums::PrivacyPool, privacy_ledger, segment_answer};
+    use sea_orm::{ActiveValue::Set, EntityTrait as _};
+    let epoch: i64 = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT MAX(id) FROM data_epoch WHERE ready".to_owned(),
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row.try_get_by_index(0).ok())
+        .expect("an epoch");
+    let now = chrono::Utc::now();
+    for chunk in (0..10_000).collect::<Vec<i64>>().chunks(500) {
+        segment_answer::Entity::insert_many(chunk.iter().map(|i| segment_answer::ActiveModel {
+            epoch_id: Set(epoch),
+            scope: Set(1),
+            question_key: Set(format!("bench-filler-{i}")),
+            question: Set(format!("filler question {i}")),
+            answer: Set("{}".to_owned()),
+            created_at: Set(now),
+        }))
+        .exec(db)
+        .await
+        .expect("stored answers");
+    }
+    privacy_ledger::Entity::insert_many((0..100).map(|i| privacy_ledger::ActiveModel {
+        brand_id: Set(1),
+        at: Set(now - chrono::Duration::hours(i)),
+        epsilon_micros: Set(1),
+        epoch_id: Set(epoch),
+        question: Set(format!("filler debit {i}")),
+        pool: Set(PrivacyPool::Analysts),
+        ..Default::default()
+    }))
+    .exec(db)
+    .await
+    .expect("ledger rows");
 }

@@ -141,8 +141,13 @@ pub struct AnswerPrivacy {
     pub suppressed_cells: usize,
     /// Cells at or above the minimum size.
     pub min_cell: i64,
-    /// The brand's budget after this request.
-    pub budget: ledger::BudgetStatus,
+    /// The brand's budget after this request, when the request read it
+    /// (one that paid did); a free answer leaves it unread, so a stored
+    /// answer costs no ledger read unless the caller asks for the budget
+    /// ([`AnswerPrivacy::payer`] says whose to read).
+    pub budget: Option<ledger::BudgetStatus>,
+    /// Whose budget the request was charged to: the brand and its share.
+    pub payer: (i64, ledger::Pool),
     /// The data epoch answered from.
     pub epoch_id: i64,
     /// ε of the epoch's platform release when some of the answer's tables
@@ -541,14 +546,14 @@ async fn ask_once(
     let release = current_release(db, settings, &epoch, &needs).await?;
     let found = stored(db, release.as_ref(), epoch.id, &needs, brand_id).await?;
     if found.missing.is_empty() {
-        let budget = ledger::status(db, brand_id, pool, settings, Utc::now()).await?;
         return Ok(assemble(
             question,
             &found.tables,
             settings,
             AnswerPrivacyParts {
                 epsilon_spent_micros: 0,
-                budget,
+                budget: None,
+                payer: (brand_id, pool),
                 epoch_id: epoch.id,
                 release_epsilon_micros: found.release_epsilon_micros,
             },
@@ -642,7 +647,8 @@ async fn ask_once(
         settings,
         AnswerPrivacyParts {
             epsilon_spent_micros: cost,
-            budget,
+            budget: Some(budget),
+            payer: (brand_id, pool),
             epoch_id: epoch.id,
             release_epsilon_micros,
         },
@@ -681,8 +687,7 @@ pub async fn trend(
     }
     standing::require::<SegmentError>(db, brand_id, conduct).await?;
     let needs = needs(&question);
-    let budget =
-        ledger::status(db, brand_id, ledger::pool_of(conduct), settings, Utc::now()).await?;
+    let pool = ledger::pool_of(conduct);
     let mut points = Vec::new();
     for epoch in cube::recent_epochs(db, epochs).await? {
         let release = if on_platform(&needs) {
@@ -698,7 +703,8 @@ pub async fn trend(
                 settings,
                 AnswerPrivacyParts {
                     epsilon_spent_micros: 0,
-                    budget: budget.clone(),
+                    budget: None,
+                    payer: (brand_id, pool),
                     epoch_id: epoch.id,
                     release_epsilon_micros: found.release_epsilon_micros,
                 },
@@ -715,7 +721,8 @@ pub async fn trend(
 
 struct AnswerPrivacyParts {
     epsilon_spent_micros: u64,
-    budget: ledger::BudgetStatus,
+    budget: Option<ledger::BudgetStatus>,
+    payer: (i64, ledger::Pool),
     epoch_id: i64,
     release_epsilon_micros: Option<u64>,
 }
@@ -865,6 +872,7 @@ fn assemble(
             suppressed_cells: shown.iter().filter(|s| !**s).count(),
             min_cell: settings.min_cell,
             budget: parts.budget,
+            payer: parts.payer,
             epoch_id: parts.epoch_id,
             platform_release_epsilon_micros: parts.release_epsilon_micros,
         },

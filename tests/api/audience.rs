@@ -777,3 +777,43 @@ pub(crate) async fn any_of_interests_and_interests_by_services(backend: Backend)
     assert!((noisy - truth).abs() <= 375, "{noisy} vs {truth}");
     app.stop().await;
 }
+
+/// A repeat question is served from stored tables; its budget is read only
+/// when the caller selects it (and then it is the budget the ledger has).
+pub(crate) async fn a_repeat_question_reads_the_budget_only_when_asked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token(Role::BrandAnalyst, Some(1)).await;
+    let store = json!({ "population": "STORE", "breakdown": ["PAID_MEMBER"] });
+    const BARE: &str = "query($q: AudienceQuestion!) { audience(question: $q) { shownMembers } }";
+    const WITH_BUDGET: &str = "query($q: AudienceQuestion!) { audience(question: $q) { shownMembers \
+        privacy { epsilonSpent budget { epsilonLeft dailySpent } } } }";
+    let paid = app.data(&token, WITH_BUDGET, json!({ "q": store })).await["audience"].clone();
+    assert!(
+        paid["privacy"]["epsilonSpent"].as_f64() > Some(0.0),
+        "{paid}"
+    );
+    let repeat = app.data(&token, WITH_BUDGET, json!({ "q": store })).await["audience"].clone();
+    assert_eq!(repeat["shownMembers"], paid["shownMembers"]);
+    assert_eq!(repeat["privacy"]["epsilonSpent"], 0.0);
+    assert_eq!(repeat["privacy"]["budget"], paid["privacy"]["budget"]);
+    let budget = app
+        .data(
+            &token,
+            "{ privacyBudget { epsilonLeft dailySpent } }",
+            json!({}),
+        )
+        .await["privacyBudget"]
+        .clone();
+    assert_eq!(repeat["privacy"]["budget"], budget);
+    let bare = app
+        .fewest_statements(&token, BARE, json!({ "q": store }))
+        .await;
+    let with_budget = app
+        .fewest_statements(&token, WITH_BUDGET, json!({ "q": store }))
+        .await;
+    assert!(
+        with_budget > bare,
+        "the budget costs its ledger read only when selected: {bare} vs {with_budget}"
+    );
+    app.stop().await;
+}

@@ -71,6 +71,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         audience::only_a_brands_own_analyst_gets_audience_answers,
         audience::bad_questions_get_user_errors_naming_the_problem,
         audience::answers_carry_metrics_and_privacy_metadata,
+        audience::a_repeat_question_reads_the_budget_only_when_asked,
         audience::utility_on_large_cells_meets_the_target,
         audience::platform_slices_agree_with_each_other,
         audience::a_rare_population_is_unbiased_over_epochs,

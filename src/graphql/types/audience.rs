@@ -1,10 +1,11 @@
 //! Audience questions and their privacy-protected answers as the contract
 //! shows them.
 
-use async_graphql::{Enum, ID, InputObject, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use crate::{
+    graphql::ApiError,
     privacy::{NoiseInfo, ledger},
     segments::{self},
 };
@@ -136,6 +137,7 @@ pub(crate) struct AudienceCell {
 
 /// How an answer was protected and what it cost.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub(crate) struct AnswerPrivacy {
     /// ε this request spent from your budget: 0 when every table came from
     /// the platform release or was already released to you in this data
@@ -157,10 +159,32 @@ pub(crate) struct AnswerPrivacy {
     pub(crate) suppressed_cells: i64,
     /// The minimum cell size, applied to noisy counts.
     pub(crate) minimum_cell_size: i64,
-    /// Your budget after this request.
-    pub(crate) budget: PrivacyBudget,
     /// The data epoch the answer comes from; a new epoch answers afresh.
     pub(crate) data_epoch: ID,
+    /// The budget as the request left it, when it read it (it paid).
+    #[graphql(skip)]
+    pub(crate) budget_read: Option<ledger::BudgetStatus>,
+    /// Whose budget: the brand and its share.
+    #[graphql(skip)]
+    pub(crate) payer: (i64, ledger::Pool),
+}
+
+#[ComplexObject]
+impl AnswerPrivacy {
+    /// Your budget after this request (read only when asked for: a free
+    /// answer otherwise touches no ledger).
+    async fn budget(&self, ctx: &Context<'_>) -> Result<PrivacyBudget, ApiError> {
+        if let Some(read) = &self.budget_read {
+            return Ok(read.clone().into());
+        }
+        let (brand, pool) = self.payer;
+        let settings = crate::graphql::privacy_settings(ctx)?;
+        Ok(
+            ledger::status(crate::graphql::db(ctx)?, brand, pool, settings, Utc::now())
+                .await?
+                .into(),
+        )
+    }
 }
 
 /// An answer: cells, the total of the shown cells, privacy metadata.
@@ -333,8 +357,9 @@ impl From<segments::Answer> for AudienceAnswer {
                 spend_noise_scale: privacy.spend_noise.map(|n| n.scale),
                 suppressed_cells: privacy.suppressed_cells as i64,
                 minimum_cell_size: privacy.min_cell,
-                budget: privacy.budget.into(),
                 data_epoch: ID(privacy.epoch_id.to_string()),
+                budget_read: privacy.budget,
+                payer: privacy.payer,
             },
         }
     }
