@@ -805,12 +805,17 @@ pub(crate) async fn a_repeat_question_reads_the_budget_only_when_asked(backend: 
         .await["privacyBudget"]
         .clone();
     assert_eq!(repeat["privacy"]["budget"], budget);
-    let bare = app
-        .fewest_statements(&token, BARE, json!({ "q": store }))
-        .await;
-    let with_budget = app
-        .fewest_statements(&token, WITH_BUDGET, json!({ "q": store }))
-        .await;
+    // The server's own background work (the webhook worker's idle query
+    // every 250 ms) lands in some windows under load: the fewest of many
+    // tries is the request's own count.
+    let mut bare = f64::MAX;
+    let mut with_budget = f64::MAX;
+    for _ in 0..5 {
+        let once = app.fewest_statements(&token, BARE, json!({ "q": store }));
+        bare = bare.min(once.await);
+        let once = app.fewest_statements(&token, WITH_BUDGET, json!({ "q": store }));
+        with_budget = with_budget.min(once.await);
+    }
     assert!(
         with_budget > bare,
         "the budget costs its ledger read only when selected: {bare} vs {with_budget}"
