@@ -466,22 +466,33 @@ fn chain_links(doc: &document::Model, owner: &str, company: &str) -> bool {
         && chain.last().is_some_and(|p| same_party(p, company))
 }
 
-/// The gaps of one application against its category's policy in force.
+/// A category's required documents in force and the gaps `documents` leave
+/// on `now`'s business day: what the reviewer's checklist shows and what
+/// [`gaps_of`] judges by.
+pub async fn checklist(
+    db: &impl ConnectionTrait,
+    category_id: i64,
+    documents: &[document::Model],
+    now: DateTime<Utc>,
+) -> Result<(Vec<DocumentKind>, Vec<Gap>), sea_orm::DbErr> {
+    let required = crate::criteria::policy::current(db, category_id)
+        .await?
+        .required_documents;
+    let gaps = gaps(&required, documents, rules::business_day(now));
+    Ok((required, gaps))
+}
+
+/// The gaps of one application against its category's policy in force:
+/// [`checklist`] on the application's documents.
 pub async fn gaps_of(
     db: &impl ConnectionTrait,
     application: &application::Model,
     now: DateTime<Utc>,
 ) -> Result<Vec<Gap>, sea_orm::DbErr> {
-    let policy = crate::criteria::policy::current(db, application.category_id).await?;
-    if policy.required_documents.is_empty() {
-        return Ok(Vec::new());
-    }
     let documents = of_applications(db, &[application.id]).await?;
-    Ok(gaps(
-        &policy.required_documents,
-        &documents,
-        rules::business_day(now),
-    ))
+    Ok(checklist(db, application.category_id, &documents, now)
+        .await?
+        .1)
 }
 
 #[cfg(test)]

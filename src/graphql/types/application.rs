@@ -316,19 +316,19 @@ impl Application {
     /// Its documents against the category's policy in force: what approval
     /// needs and what is missing.
     async fn qualifications(&self, ctx: &Context<'_>) -> Result<Qualifications, ApiError> {
-        let db = crate::graphql::db(ctx)?;
-        let policy = crate::criteria::policy::current(db, self.category_id).await?;
         let documents = loaders(ctx)?
             .documents
             .load_one(self.row_id)
             .await?
             .unwrap_or_default();
-        let gaps = onboarding::documents::gaps(
-            &policy.required_documents,
+        let (required, gaps) = onboarding::documents::checklist(
+            crate::graphql::db(ctx)?,
+            self.category_id,
             &documents,
-            onboarding::rules::business_day(chrono::Utc::now()),
-        );
-        Ok(Qualifications::new(&policy.required_documents, gaps))
+            chrono::Utc::now(),
+        )
+        .await?;
+        Ok(Qualifications::new(&required, gaps))
     }
 
     /// The tracked conditions of a conditional approval, in order.
