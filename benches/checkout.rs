@@ -75,8 +75,10 @@ async fn measure(engine: &str, url: &str, members: u32, duration: Duration) {
     let db = brand_gateway::db::connect_and_migrate(url)
         .await
         .expect("database");
+    let blobs = tempfile::tempdir().expect("temp dir");
     seed::run(
         &db,
+        &brand_gateway::blobs::BlobStore::open(&blobs.path().display().to_string()).expect("blobs"),
         &SeedOptions {
             members,
             brands: 24,

@@ -1,26 +1,23 @@
-//! Seeding throughput, and the audience cube's build time against plain
-//! `GROUP BY`s over the same rows.
+//! Seeding throughput, and the audience cube built by the columnar engine
+//! from the member snapshot against the same cube built inside the
+//! database, cell for cell.
 //!
 //! `cargo bench --bench cube` (1,000,000 members) or
 //! `cargo bench --bench cube -- 10000000`. Seeds a fresh SQLite file (or the
-//! database in `DATABASE_URL`), times its `refresh` (a new data epoch), then
-//! times plain `SELECT … GROUP BY` queries computing the same aggregates
-//! (members by all seven single-valued dimensions, for the platform and per
-//! store, and per interest and per service), and prints both and the ratio;
-//! and times the epoch's platform release built from the cube.
+//! database in `DATABASE_URL`), which writes the member snapshot and builds
+//! the first epoch; times a second columnar `refresh`; keeps its cells;
+//! builds the cube again with `INSERT … SELECT … GROUP BY` in the database;
+//! fails unless every cell is identical; and times the epoch's platform
+//! release built from the cube.
 
 use std::time::Instant;
 
-use brand_gateway::seed::{self, SeedOptions};
+use brand_gateway::{
+    blobs::BlobStore,
+    seed::{self, SeedOptions},
+};
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait as _, Statement};
-
-const DIMENSIONS: &str = "CASE WHEN m.points >= 4000 THEN 5 WHEN m.points >= 2500 THEN 4 WHEN m.points >= 1800 THEN 3 \
-    WHEN m.points >= 1000 THEN 2 WHEN m.points >= 400 THEN 1 ELSE 0 END, m.paid_member, m.black_card, \
-    CASE WHEN m.birth_year > 2001 THEN 0 WHEN m.birth_year > 1996 THEN 1 WHEN m.birth_year > 1991 THEN 2 \
-    WHEN m.birth_year > 1986 THEN 3 WHEN m.birth_year > 1976 THEN 4 ELSE 5 END, m.gender, m.city_tier, \
-    CASE WHEN m.annual_spend_cents < 100000 THEN 0 WHEN m.annual_spend_cents < 500000 THEN 1 \
-    WHEN m.annual_spend_cents < 2000000 THEN 2 WHEN m.annual_spend_cents < 5000000 THEN 3 ELSE 4 END";
 
 #[tokio::main]
 async fn main() {
@@ -28,12 +25,14 @@ async fn main() {
         .skip(1)
         .find_map(|arg| arg.parse().ok())
         .unwrap_or(1_000_000);
+    println!("machine: {}", machine());
     let dir = tempfile::tempdir().expect("temp dir");
     let url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("cube.db").display()));
     let db = brand_gateway::db::connect_and_migrate(&url)
         .await
         .expect("database");
+    let blobs = BlobStore::open(&dir.path().join("blobs").display().to_string()).expect("blobs");
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
     let options = SeedOptions {
         members,
@@ -43,16 +42,65 @@ async fn main() {
         as_of,
         replace: true,
     };
-    let report = seed::run(&db, &options).await.expect("seed");
+    let report = seed::run(&db, &blobs, &options).await.expect("seed");
     println!(
-        "data: {members} members, {} rows loaded in {:.1} s",
+        "data: {members} members, {} rows loaded (database and snapshot) in {:.1} s",
         report.rows.total(),
         report.elapsed.as_secs_f64()
     );
+    println!(
+        "columnar cube (first, in seed): {} cells in {:.2} s",
+        report.cube.cells,
+        report.cube.elapsed.as_secs_f64()
+    );
+    let columnar = brand_gateway::segments::cube::refresh(&db, &blobs, as_of)
+        .await
+        .expect("refresh");
+    let columnar_seconds = columnar.elapsed.as_secs_f64();
+    println!(
+        "columnar cube: {} cells in {columnar_seconds:.2} s",
+        columnar.cells
+    );
+    let cell = "population, multi_dim, multi_value, tier, paid, black, age_band, gender, city_tier, spend_band, members, spend_sum";
+    execute(
+        &db,
+        format!(
+            "CREATE TABLE columnar_cell AS SELECT {cell} FROM segment_cell WHERE epoch_id = {}",
+            columnar.epoch_id
+        ),
+    )
+    .await;
+    let in_database = brand_gateway::segments::cube::refresh_in_database(&db, as_of)
+        .await
+        .expect("refresh in the database");
+    let database_seconds = in_database.elapsed.as_secs_f64();
+    println!(
+        "cube in the database: {} cells in {database_seconds:.2} s",
+        in_database.cells
+    );
+    let differing = |a: &str, b: &str| {
+        format!("SELECT COUNT(*) FROM (SELECT {cell} FROM {a} EXCEPT SELECT {cell} FROM {b}) d")
+    };
+    let database_cells = format!(
+        "(SELECT * FROM segment_cell WHERE epoch_id = {}) e",
+        in_database.epoch_id
+    );
+    let only_columnar = count(&db, differing("columnar_cell", &database_cells)).await;
+    let only_database = count(&db, differing(&database_cells, "columnar_cell")).await;
+    println!(
+        "cells compared: {} columnar, {} in the database; {only_columnar} only in the columnar cube, {only_database} only in the database's",
+        columnar.cells, in_database.cells
+    );
+    assert!(
+        columnar.cells == in_database.cells && only_columnar == 0 && only_database == 0,
+        "the two cubes differ"
+    );
+    println!(
+        "columnar / in the database: {:.2}× the time ({columnar_seconds:.2} s vs {database_seconds:.2} s)",
+        columnar_seconds / database_seconds
+    );
 
-    // `seed` ends with a refresh, exactly what `brand-gateway refresh` runs.
-    let cube_seconds = report.cube.elapsed.as_secs_f64();
-    println!("cube: {} cells in {cube_seconds:.2} s", report.cube.cells);
+    side_by_side(&db, &blobs, dir.path(), as_of, &columnar.capped).await;
 
     // The epoch's platform release, as `serve` makes it at start-up.
     let settings = brand_gateway::PrivacySettings::default();
@@ -68,66 +116,156 @@ async fn main() {
         release.epsilon_micros as f64 / 1e6,
         start.elapsed().as_secs_f64()
     );
+}
 
-    let plain = [
-        (
-            "platform",
-            format!("SELECT {DIMENSIONS}, COUNT(*) FROM member m GROUP BY {DIMENSIONS}"),
-        ),
-        (
-            "stores",
-            format!(
-                "SELECT s.brand_id, {DIMENSIONS}, COUNT(*) FROM store_membership s JOIN member m ON m.id = s.member_id \
-                 GROUP BY s.brand_id, {DIMENSIONS}"
-            ),
-        ),
-        (
-            "platform x interest",
-            format!(
-                "SELECT i.interest, {DIMENSIONS}, COUNT(*) FROM member_interest i JOIN member m ON m.id = i.member_id \
-                 GROUP BY i.interest, {DIMENSIONS}"
-            ),
-        ),
-        (
-            "stores x interest",
-            format!(
-                "SELECT s.brand_id, i.interest, {DIMENSIONS}, COUNT(*) FROM store_membership s \
-                 JOIN member_interest i ON i.member_id = s.member_id JOIN member m ON m.id = s.member_id \
-                 GROUP BY s.brand_id, i.interest, {DIMENSIONS}"
-            ),
-        ),
-        (
-            "platform x service",
-            format!(
-                "SELECT v.service, {DIMENSIONS}, COUNT(*) FROM member_service v JOIN member m ON m.id = v.member_id \
-                 GROUP BY v.service, {DIMENSIONS}"
-            ),
-        ),
-        (
-            "stores x service",
-            format!(
-                "SELECT s.brand_id, v.service, {DIMENSIONS}, COUNT(*) FROM store_membership s \
-                 JOIN member_service v ON v.member_id = s.member_id JOIN member m ON m.id = s.member_id \
-                 GROUP BY s.brand_id, v.service, {DIMENSIONS}"
-            ),
-        ),
-    ];
-    let mut plain_total = 0.0;
-    for (name, sql) in plain {
-        let start = Instant::now();
-        let rows = db
-            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+/// A checksum of a part's cells (weights on every column, `MULTI_DIM`
+/// replaced by the part's), the same on every engine.
+const CHECKSUM: &str = "members * (1 + population * 31 + (multi_value + 1) * 37 + tier * 41 + paid * 43 \
+    + black * 47 + age_band * 53 + gender * 59 + city_tier * 61 + spend_band * 67 + MULTI_DIM * 71) + spend";
+
+/// The cube's statements on the snapshot, computing the cells without
+/// writing them, with DataFusion here and, when `CUBE_BENCH_PYTHON` names
+/// a Python with `duckdb` installed, with DuckDB on the same files.
+async fn side_by_side(
+    db: &sea_orm::DatabaseConnection,
+    blobs: &BlobStore,
+    dir: &std::path::Path,
+    as_of: NaiveDate,
+    capped: &[brand_gateway::segments::Dimension],
+) {
+    let snapshot = brand_gateway::snapshot::current(db)
+        .await
+        .expect("snapshot")
+        .expect("a snapshot");
+    let plan = brand_gateway::segments::cube::plan(as_of, capped);
+    let engine = brand_gateway::snapshot::open(blobs, &snapshot)
+        .await
+        .expect("engine");
+    let start = Instant::now();
+    for (name, sql) in &plan.tables {
+        let table = engine
+            .sql(sql)
             .await
-            .expect("group by");
-        let seconds = start.elapsed().as_secs_f64();
-        plain_total += seconds;
-        println!(
-            "plain GROUP BY {name}: {} groups in {seconds:.2} s",
-            rows.len()
-        );
+            .expect("sql")
+            .cache()
+            .await
+            .expect("table");
+        engine
+            .register_table(name.as_str(), table.into_view())
+            .expect("register");
+    }
+    for (index, (_, sql)) in plan.parts.iter().enumerate() {
+        let part = engine
+            .sql(sql)
+            .await
+            .expect("sql")
+            .cache()
+            .await
+            .expect("part");
+        engine
+            .register_table(format!("part_{index}").as_str(), part.into_view())
+            .expect("register");
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let (mut cells, mut checksum) = (0_i64, 0_i128);
+    for (index, (multi_dim, _)) in plan.parts.iter().enumerate() {
+        let sum = CHECKSUM.replace("MULTI_DIM", &multi_dim.to_string());
+        let batches = engine
+            .sql(&format!(
+                "SELECT COUNT(*), CAST(COALESCE(SUM({sum}), 0) AS BIGINT) FROM part_{index}"
+            ))
+            .await
+            .expect("sql")
+            .collect()
+            .await
+            .expect("checksum");
+        use datafusion::arrow::{array::AsArray as _, datatypes::Int64Type};
+        cells += batches[0].column(0).as_primitive::<Int64Type>().value(0);
+        checksum += i128::from(batches[0].column(1).as_primitive::<Int64Type>().value(0));
     }
     println!(
-        "cube build {cube_seconds:.2} s vs the same aggregates as plain GROUP BYs {plain_total:.2} s: ratio {:.2}",
-        cube_seconds / plain_total
+        "datafusion (compute only, {} threads): {cells} cells, checksum {checksum}, in {seconds:.2} s",
+        std::thread::available_parallelism().map_or(1, usize::from)
     );
+    let Ok(python) = std::env::var("CUBE_BENCH_PYTHON") else {
+        println!("duckdb: not run (set CUBE_BENCH_PYTHON to a Python with duckdb installed)");
+        return;
+    };
+    let plan_file = dir.join("plan.json");
+    std::fs::write(
+        &plan_file,
+        serde_json::json!({
+            "snapshot": dir.join("blobs").join(&snapshot.location),
+            "tables": plan.tables,
+            "parts": plan.parts,
+            "checksum": CHECKSUM,
+        })
+        .to_string(),
+    )
+    .expect("plan");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/engines/cube_duckdb.py"
+    );
+    let output = std::process::Command::new(python)
+        .arg(script)
+        .arg(&plan_file)
+        .output()
+        .expect("run duckdb");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let theirs: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("duckdb's figures");
+    let their_seconds = theirs["seconds"].as_f64().expect("seconds");
+    println!(
+        "{}: {} cells, checksum {}, in {their_seconds:.2} s",
+        theirs["engine"].as_str().unwrap_or("duckdb"),
+        theirs["cells"],
+        theirs["checksum"]
+    );
+    assert_eq!(
+        theirs["cells"].as_i64(),
+        Some(cells),
+        "the engines' cells differ"
+    );
+    assert_eq!(
+        theirs["checksum"].to_string(),
+        checksum.to_string(),
+        "the engines' cells differ"
+    );
+    println!(
+        "datafusion / duckdb: {:.2}× the time (target ≤ 2)",
+        seconds / their_seconds
+    );
+}
+
+/// The CPU model and cores, for the figures' context.
+fn machine() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|name| name.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    format!("{model}, {cores} cores")
+}
+
+async fn execute(db: &sea_orm::DatabaseConnection, sql: String) {
+    db.execute_unprepared(&sql).await.expect("statement");
+}
+
+async fn count(db: &sea_orm::DatabaseConnection, sql: String) -> i64 {
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("count")
+        .expect("a row")
+        .try_get_by_index(0)
+        .expect("a number")
 }

@@ -64,6 +64,8 @@ async fn main() {
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
     seed::run(
         &db,
+        &brand_gateway::blobs::BlobStore::open(&dir.path().join("blobs").display().to_string())
+            .expect("blobs"),
         &SeedOptions {
             members,
             brands: 40,

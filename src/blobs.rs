@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use object_store::{
-    ObjectStore, PutPayload,
+    ObjectStore, ObjectStoreExt as _, PutPayload,
     aws::{AmazonS3Builder, AmazonS3ConfigKey},
     local::LocalFileSystem,
     path::Path,
@@ -94,6 +94,12 @@ impl BlobStore {
             Arc::new(LocalFileSystem::new_with_prefix(dir).map_err(|e| failed(e.to_string()))?)
         };
         Ok(Self { store })
+    }
+
+    /// The underlying store, for readers that address their own paths in
+    /// it (the member snapshots' Parquet files).
+    pub fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
     }
 
     fn path(hash: &str) -> Path {

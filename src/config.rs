@@ -129,7 +129,7 @@ fn parse_role(raw: &str) -> Result<entity::enums::Role, String> {
     })
 }
 
-/// Flags every subcommand shares.
+/// Storage flags every subcommand shares.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// Database to use: `sqlite://path?mode=rwc` or `postgres://…`.
@@ -140,6 +140,17 @@ pub struct DatabaseArgs {
         global = true
     )]
     pub database_url: String,
+    /// Where filed documents and member snapshots (Parquet) are stored: a
+    /// directory, or `s3://bucket/prefix` for an S3-compatible store
+    /// configured by the usual `AWS_*` variables (`AWS_ENDPOINT` for a
+    /// non-AWS one).
+    #[arg(
+        long,
+        env = "BRAND_GATEWAY_BLOB_STORE",
+        default_value = "data/blobs",
+        global = true
+    )]
+    pub blob_store: String,
 }
 
 /// Where token-signing keys come from; shared by `serve` and `token`.
@@ -263,11 +274,6 @@ pub struct ServeArgs {
     /// each further retry waits twice as long, at most 10 minutes.
     #[arg(long, env = "BRAND_GATEWAY_WEBHOOK_RETRY_BASE_MS", default_value = "1000", value_parser = clap::value_parser!(u64).range(1..))]
     pub webhook_retry_base_ms: u64,
-    /// Where filed documents are stored: a directory, or
-    /// `s3://bucket/prefix` for an S3-compatible store configured by the
-    /// usual `AWS_*` variables (`AWS_ENDPOINT` for a non-AWS one).
-    #[arg(long, env = "BRAND_GATEWAY_BLOB_STORE", default_value = "data/blobs")]
-    pub blob_store: String,
     /// Largest qualification document accepted, in bytes.
     #[arg(long, env = "BRAND_GATEWAY_MAX_DOCUMENT_BYTES", default_value = "10485760", value_parser = clap::value_parser!(u64).range(1..=104_857_600))]
     pub max_document_bytes: u64,
@@ -484,7 +490,7 @@ impl Config {
             due_interval: (serve.due_interval_secs > 0)
                 .then(|| Duration::from_secs(serve.due_interval_secs)),
             webhook_retry_base: Duration::from_millis(serve.webhook_retry_base_ms),
-            blob_store: serve.blob_store.clone(),
+            blob_store: database.blob_store.clone(),
             max_document_bytes: usize::try_from(serve.max_document_bytes).unwrap_or(usize::MAX),
         })
     }

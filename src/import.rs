@@ -33,10 +33,12 @@ use sea_orm::{
 use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
+    blobs::BlobStore,
     error::{CodedError, ErrorCode},
     platform::{self, MemberRuleError},
     platform_data::{self, Batch, PlatformWriter, RowCounts},
     progress::Progress,
+    snapshot::SnapshotError,
 };
 
 /// What was imported and how long it took.
@@ -82,13 +84,16 @@ pub enum ImportError {
     /// Storage failed.
     #[error("database error while importing: {0}")]
     Db(#[from] DbErr),
+    /// The member snapshot or the cube built from it failed.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
 }
 
 impl CodedError for ImportError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::NotEmpty => ErrorCode::Conflict,
-            Self::Db(_) => ErrorCode::Internal,
+            Self::Db(_) | Self::Snapshot(_) => ErrorCode::Internal,
             _ => ErrorCode::BadUserInput,
         }
     }
@@ -245,7 +250,7 @@ async fn load<R, M, A>(
 ) -> Result<(), ImportError>
 where
     R: DeserializeOwned,
-    M: IntoActiveModel<A>,
+    M: IntoActiveModel<A> + Send + Sync,
     A: ActiveModelTrait + Send,
 {
     let file = dir.join(name);
@@ -356,6 +361,7 @@ fn member_rule_column(error: &MemberRuleError) -> &'static str {
 /// Imports every file in `dir`.
 pub async fn run(
     db: &DatabaseConnection,
+    blobs: &BlobStore,
     dir: &Path,
     replace: bool,
 ) -> Result<ImportReport, ImportError> {
@@ -367,7 +373,7 @@ pub async fn run(
         }
         platform_data::clear(&txn).await?;
     }
-    let mut writer = PlatformWriter::default();
+    let mut writer = PlatformWriter::new(blobs)?;
     let created_at = Utc::now();
 
     let mut categories: HashMap<String, i64> = HashMap::new();
@@ -678,7 +684,7 @@ pub async fn run(
     .await?;
     txn.commit().await?;
     let elapsed = start.elapsed();
-    let cube = crate::segments::cube::refresh(db, crate::platform::business_today()).await?;
+    let cube = crate::segments::cube::refresh(db, blobs, crate::platform::business_today()).await?;
     let standings = crate::onboarding::adopt_existing(db, chrono::Utc::now()).await?;
     tracing::info!(standings, "recorded the standing of admitted brands");
     Ok(ImportReport {

@@ -23,6 +23,7 @@ pub(crate) mod privacy;
 pub(crate) mod progress;
 pub mod seed;
 pub mod segments;
+pub mod snapshot;
 pub mod standing;
 pub mod telemetry;
 pub mod webhooks;

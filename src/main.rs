@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use brand_gateway::{
     Application,
     auth::{self, Role, TokenKeys},
+    blobs::BlobStore,
     config::{Cli, Command, Config, SeedArgs},
     db, graphql, import, onboarding, platform, platform_data, seed, segments,
 };
@@ -28,6 +29,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn run(cli: Cli) -> Result<(), BoxError> {
     let url = &cli.database.database_url;
+    let blobs = || BlobStore::open(&cli.database.blob_store);
     match cli.command {
         None => serve(&cli, &cli.serve).await,
         Some(Command::Serve(ref args)) => serve(&cli, args).await,
@@ -38,12 +40,12 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         }
         Some(Command::Seed(ref args)) => {
             let db = db::connect_and_migrate(url).await?;
-            print_seed_report(&seed::run(&db, &seed_options(args)).await?);
+            print_seed_report(&seed::run(&db, &blobs()?, &seed_options(args)).await?);
             Ok(())
         }
         Some(Command::Import(ref args)) => {
             let db = db::connect_and_migrate(url).await?;
-            let report = import::run(&db, &args.dir, args.replace).await?;
+            let report = import::run(&db, &blobs()?, &args.dir, args.replace).await?;
             eprintln!(
                 "imported {} rows in {:.1} s: {}",
                 report.rows.total(),
@@ -54,7 +56,8 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         }
         Some(Command::Refresh) => {
             let db = db::connect_and_migrate(url).await?;
-            let report = segments::cube::refresh(&db, platform::business_today()).await?;
+            let report =
+                segments::cube::refresh(&db, &blobs()?, platform::business_today()).await?;
             eprintln!(
                 "data epoch {}: {} cube cells in {:.1} s",
                 report.epoch_id,
@@ -148,14 +151,15 @@ async fn serve(cli: &Cli, args: &brand_gateway::config::ServeArgs) -> Result<(),
     let config = Config::from_args(&cli.database, &cli.auth, args)?;
     let db = db::connect_and_migrate(&config.database_url).await?;
     if args.demo && platform_data::is_empty(&db).await? {
+        let blobs = BlobStore::open(&config.blob_store)?;
         let options = seed::demo::options();
         eprintln!(
             "empty database: seeding demo data ({} members, {} listed brands and up to {} more per category)…",
             options.members, options.brands, options.long_tail
         );
-        print_seed_report(&seed::run(&db, &options).await?);
+        print_seed_report(&seed::run(&db, &blobs, &options).await?);
         let documents = brand_gateway::onboarding::documents::DocumentStore {
-            blobs: brand_gateway::blobs::BlobStore::open(&config.blob_store)?,
+            blobs,
             max_bytes: config.max_document_bytes,
         };
         let staged = seed::demo::stage(&db, &documents).await?;

@@ -2,6 +2,10 @@
 //! multi-row inserts sized to each engine's bind-parameter limit, inside
 //! the caller's transaction so a failed load leaves nothing behind.
 
+use crate::{
+    blobs::BlobStore,
+    snapshot::{Columnar, Mirror, SnapshotError, SnapshotTarget},
+};
 use entity::{
     brand, category, category_sales, member, member_interest, member_service, paid_renewal,
     sku_price, social_mention, store_membership,
@@ -28,17 +32,19 @@ const TABLES: [&str; 10] = [
     "social_mention",
 ];
 
-/// Buffers rows of one table and inserts them in large batches.
+/// Buffers rows of one table and inserts them in large batches, mirroring
+/// them into the member snapshot when the table is part of it.
 pub struct Batch<M: IntoActiveModel<A>, A: ActiveModelTrait> {
-    rows: Vec<A>,
+    rows: Vec<M>,
     capacity: usize,
     written: u64,
-    _model: std::marker::PhantomData<M>,
+    mirror: Option<Box<dyn Mirror<M>>>,
+    _model: std::marker::PhantomData<A>,
 }
 
 impl<M, A> Batch<M, A>
 where
-    M: IntoActiveModel<A>,
+    M: IntoActiveModel<A> + Send + Sync,
     A: ActiveModelTrait + Send,
 {
     /// A buffer for a table with `columns` columns.
@@ -48,14 +54,26 @@ where
             rows: Vec::with_capacity(capacity),
             capacity,
             written: 0,
+            mirror: None,
             _model: std::marker::PhantomData,
         }
+    }
+
+    /// A buffer whose rows also go to the snapshot's table.
+    fn mirrored(columns: usize, snapshot: &SnapshotTarget) -> Result<Self, SnapshotError>
+    where
+        M: Columnar + 'static,
+    {
+        Ok(Self {
+            mirror: Some(Box::new(snapshot.table::<M>()?)),
+            ..Self::new(columns)
+        })
     }
 
     /// Buffers a row; the caller flushes when [`Batch::is_full`], parents
     /// before children so foreign keys hold at every statement.
     pub fn push(&mut self, row: M) {
-        self.rows.push(row.into_active_model());
+        self.rows.push(row);
     }
 
     /// Whether the next statement is as large as it may be.
@@ -63,10 +81,18 @@ where
         self.rows.len() >= self.capacity
     }
 
-    /// Inserts what is buffered; returns the rows written so far.
-    pub async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<u64, DbErr> {
-        let mut rows = std::mem::replace(&mut self.rows, Vec::with_capacity(self.capacity));
+    /// Inserts what is buffered (and mirrors it); returns the rows written
+    /// so far.
+    pub async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<u64, SnapshotError> {
+        let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(self.capacity));
+        if let Some(mirror) = &mut self.mirror {
+            mirror.write(&rows).await?;
+        }
         self.written += rows.len() as u64;
+        let mut rows: Vec<A> = rows
+            .into_iter()
+            .map(IntoActiveModel::into_active_model)
+            .collect();
         // A batch may overshoot its capacity by one caller's group of rows;
         // each statement still stays under the parameter limit.
         while !rows.is_empty() {
@@ -77,6 +103,14 @@ where
             rows = rest;
         }
         Ok(self.written)
+    }
+
+    /// Completes the mirror, if any.
+    async fn close(self) -> Result<(), SnapshotError> {
+        if let Some(mirror) = self.mirror {
+            mirror.close().await?;
+        }
+        Ok(())
     }
 }
 
@@ -102,6 +136,8 @@ pub struct PlatformWriter {
     pub prices: Batch<sku_price::Model, sku_price::ActiveModel>,
     /// Weekly mentions.
     pub mentions: Batch<social_mention::Model, social_mention::ActiveModel>,
+    /// Where the member-level tables are mirrored.
+    snapshot: SnapshotTarget,
 }
 
 /// Rows written per table, in [`TABLES`] order.
@@ -145,26 +181,28 @@ impl RowCounts {
     }
 }
 
-impl Default for PlatformWriter {
-    fn default() -> Self {
-        Self {
+impl PlatformWriter {
+    /// A writer whose member-level tables are also written, as a new
+    /// snapshot, into `blobs`.
+    pub fn new(blobs: &BlobStore) -> Result<Self, SnapshotError> {
+        let snapshot = SnapshotTarget::new(blobs);
+        Ok(Self {
             categories: Batch::new(3),
             brands: Batch::new(5),
-            members: Batch::new(9),
-            interests: Batch::new(2),
-            services: Batch::new(2),
+            members: Batch::mirrored(9, &snapshot)?,
+            interests: Batch::mirrored(2, &snapshot)?,
+            services: Batch::mirrored(2, &snapshot)?,
             renewals: Batch::new(3),
-            store_memberships: Batch::new(3),
+            store_memberships: Batch::mirrored(3, &snapshot)?,
             sales: Batch::new(5),
             prices: Batch::new(5),
             mentions: Batch::new(4),
-        }
+            snapshot,
+        })
     }
-}
 
-impl PlatformWriter {
     /// Flushes every table, parents first, once any of them is full.
-    pub async fn flush_if_full(&mut self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    pub async fn flush_if_full(&mut self, db: &impl ConnectionTrait) -> Result<(), SnapshotError> {
         let full = self.categories.is_full()
             || self.brands.is_full()
             || self.members.is_full()
@@ -182,7 +220,7 @@ impl PlatformWriter {
     }
 
     /// Flushes every table, parents first; returns the rows written so far.
-    pub async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<RowCounts, DbErr> {
+    pub async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<RowCounts, SnapshotError> {
         Ok(RowCounts {
             categories: self.categories.flush(db).await?,
             brands: self.brands.flush(db).await?,
@@ -197,9 +235,15 @@ impl PlatformWriter {
         })
     }
 
-    /// Flushes everything and brings id sequences past the explicit ids.
-    pub async fn finish(mut self, db: &impl ConnectionTrait) -> Result<RowCounts, DbErr> {
+    /// Flushes everything, completes the snapshot and records it as the
+    /// current one, and brings id sequences past the explicit ids.
+    pub async fn finish(mut self, db: &impl ConnectionTrait) -> Result<RowCounts, SnapshotError> {
         let counts = self.flush(db).await?;
+        self.members.close().await?;
+        self.interests.close().await?;
+        self.services.close().await?;
+        self.store_memberships.close().await?;
+        self.snapshot.record(db, counts.members).await?;
         if db.get_database_backend() == DatabaseBackend::Postgres {
             for table in ["category", "brand"] {
                 db.execute_unprepared(&format!(

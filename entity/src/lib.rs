@@ -26,6 +26,7 @@ pub mod member;
 pub mod member_centre;
 pub mod member_interest;
 pub mod member_service;
+pub mod member_snapshot;
 pub mod order_refund;
 pub mod paid_renewal;
 pub mod platform_release;

@@ -22,6 +22,7 @@ mod m20261202_000015_webhooks;
 mod m20261202_000016_qualifications;
 mod m20261202_000017_brand_name_unique;
 mod m20261202_000018_webhook_reach;
+mod m20261202_000019_member_snapshots;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000016_qualifications::Migration),
             Box::new(m20261202_000017_brand_name_unique::Migration),
             Box::new(m20261202_000018_webhook_reach::Migration),
+            Box::new(m20261202_000019_member_snapshots::Migration),
         ]
     }
 }

@@ -12,9 +12,11 @@ use entity::{brand, category, member_interest, member_service, store_membership}
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait as _};
 
 use crate::{
+    blobs::BlobStore,
     error::{CodedError, ErrorCode},
     platform_data::{self, PlatformWriter, RowCounts},
     progress::Progress,
+    snapshot::SnapshotError,
 };
 use generate::{CATEGORIES, Generator};
 
@@ -59,6 +61,9 @@ pub enum SeedError {
     /// Storage failed.
     #[error("database error while seeding: {0}")]
     Db(#[from] DbErr),
+    /// The member snapshot or the cube built from it failed.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
 }
 
 impl CodedError for SeedError {
@@ -66,13 +71,17 @@ impl CodedError for SeedError {
         match self {
             Self::NotEmpty => ErrorCode::Conflict,
             Self::BadSize(_) => ErrorCode::BadUserInput,
-            Self::Db(_) => ErrorCode::Internal,
+            Self::Db(_) | Self::Snapshot(_) => ErrorCode::Internal,
         }
     }
 }
 
 /// Generates and stores the data set described by `options`.
-pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedReport, SeedError> {
+pub async fn run(
+    db: &DatabaseConnection,
+    blobs: &BlobStore,
+    options: &SeedOptions,
+) -> Result<SeedReport, SeedError> {
     if options.members == 0 || options.members > 50_000_000 {
         return Err(SeedError::BadSize(
             "--members must be between 1 and 50,000,000",
@@ -90,7 +99,7 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
         platform_data::clear(&txn).await?;
     }
     let mut generator = Generator::new(options.seed, options.as_of);
-    let mut writer = PlatformWriter::default();
+    let mut writer = PlatformWriter::new(blobs)?;
     let created_at = Utc::now();
 
     for (index, (code, name, _, _)) in CATEGORIES.iter().enumerate() {
@@ -178,7 +187,7 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     .await?;
     txn.commit().await?;
     let elapsed = start.elapsed();
-    let cube = crate::segments::cube::refresh(db, options.as_of).await?;
+    let cube = crate::segments::cube::refresh(db, blobs, options.as_of).await?;
     let standings = crate::onboarding::adopt_existing(db, chrono::Utc::now()).await?;
     tracing::info!(standings, "recorded the standing of admitted brands");
     Ok(SeedReport {

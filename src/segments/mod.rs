@@ -173,7 +173,7 @@ pub struct Answer {
 }
 
 /// True per-cell aggregates read from the cube.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct TrueCell {
     members: i64,
     paid: i64,
@@ -240,10 +240,19 @@ async fn aggregate(
     } else {
         cube_sql(epoch.id, population, cells)
     };
+    read_aggregates(db, sql, cells.breakdown.len()).await
+}
+
+/// Runs an aggregate query ([`cube_sql`]'s or [`members::sql`]'s shape)
+/// whose breakdown has `width` dimensions.
+async fn read_aggregates(
+    db: &impl ConnectionTrait,
+    sql: String,
+    width: usize,
+) -> Result<HashMap<Vec<i16>, TrueCell>, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
         .await?;
-    let width = cells.breakdown.len();
     let mut out = HashMap::new();
     for row in rows {
         let mut key = Vec::with_capacity(width);
@@ -265,6 +274,72 @@ async fn aggregate(
         );
     }
     Ok(out)
+}
+
+/// How the current cube compares with the member rows in the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CubeCheck {
+    /// Cells compared.
+    pub cells: usize,
+    /// Cells whose aggregates differ, or that only one side has.
+    pub differing: usize,
+}
+
+/// Compares every cell of the current epoch's cube (the platform's and
+/// every store's, by all seven single-valued dimensions, alone and with
+/// each multi-valued one) with the same aggregates computed from the
+/// member rows in the database. The cube is built from the member
+/// snapshot while per-member paths (checkout, targeting, the aggregates
+/// the cube can't hold) read the rows, so the two copies must agree.
+pub async fn check_cube(db: &impl ConnectionTrait) -> Result<CubeCheck, SegmentError> {
+    let epoch = cube::current_epoch(db)
+        .await?
+        .ok_or(SegmentError::NoEpoch)?;
+    let populations = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT 0 UNION SELECT brand_id FROM store_membership \
+                 UNION SELECT population FROM segment_cell WHERE epoch_id = {}",
+                epoch.id
+            ),
+        ))
+        .await?
+        .into_iter()
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut check = CubeCheck {
+        cells: 0,
+        differing: 0,
+    };
+    for population in populations {
+        for multi in [None, Some(Dimension::Interest), Some(Dimension::Service)] {
+            let cells = Cells {
+                population: if population == 0 {
+                    Population::Platform
+                } else {
+                    Population::Store
+                },
+                filters: Default::default(),
+                breakdown: cube::BASE_DIMENSIONS.into_iter().chain(multi).collect(),
+            };
+            let width = cells.breakdown.len();
+            let from_cube =
+                read_aggregates(db, cube_sql(epoch.id, population, &cells), width).await?;
+            let from_rows =
+                read_aggregates(db, members::sql(&epoch, population, &cells), width).await?;
+            check.cells += from_cube.len().max(from_rows.len());
+            check.differing += from_cube
+                .iter()
+                .filter(|(key, cell)| from_rows.get(*key) != Some(cell))
+                .count()
+                + from_rows
+                    .keys()
+                    .filter(|key| !from_cube.contains_key(*key))
+                    .count();
+        }
+    }
+    Ok(check)
 }
 
 /// A table needed by a question: which cells, which kind.

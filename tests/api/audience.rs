@@ -381,6 +381,7 @@ async fn larger_platform(backend: Backend, members: u32) -> TestApp {
     let db = crate::helpers::TestDb::new(backend).await;
     brand_gateway::seed::run(
         &db.db,
+        &crate::helpers::blobs(),
         &brand_gateway::seed::SeedOptions {
             members,
             brands: 8,
@@ -821,4 +822,48 @@ pub(crate) async fn a_repeat_question_reads_the_budget_only_when_asked(backend: 
         "the budget costs its ledger read only when selected: {bare} vs {with_budget}"
     );
     app.stop().await;
+}
+
+/// The cube, built by the columnar engine from the member snapshot, holds
+/// exactly the aggregates of the member rows the per-member paths read,
+/// for the platform and every store; the check notices when the two copies
+/// drift; and a database whose platform data has no snapshot gets a
+/// refresh error saying how to make one.
+pub(crate) async fn the_cube_matches_the_member_rows(backend: Backend) {
+    let seeded = crate::helpers::TestDb::seeded(backend).await;
+    let check = brand_gateway::segments::check_cube(&seeded.db)
+        .await
+        .expect("check");
+    assert!(check.cells > 1_000, "{check:?}");
+    assert_eq!(check.differing, 0, "{check:?}");
+
+    // One member's interests change in the database only.
+    seeded
+        .db
+        .execute_unprepared(
+            "DELETE FROM member_interest WHERE member_id = (SELECT MIN(member_id) FROM member_interest)",
+        )
+        .await
+        .expect("delete");
+    let drifted = brand_gateway::segments::check_cube(&seeded.db)
+        .await
+        .expect("check");
+    assert!(drifted.differing > 0, "{drifted:?}");
+
+    seeded
+        .db
+        .execute_unprepared("DELETE FROM member_snapshot")
+        .await
+        .expect("delete");
+    let error = brand_gateway::segments::cube::refresh(
+        &seeded.db,
+        &crate::helpers::blobs(),
+        crate::helpers::as_of(),
+    )
+    .await
+    .expect_err("no snapshot");
+    assert_eq!(
+        error.to_string(),
+        "no member snapshot: load the platform data with `seed` or `import` (with --replace)"
+    );
 }

@@ -508,7 +508,7 @@ async fn birthday_case(backend: Backend) -> TestApp {
         ),
     );
     let db = TestDb::new(backend).await;
-    brand_gateway::import::run(&db.db, dir.path(), false)
+    brand_gateway::import::run(&db.db, &crate::helpers::blobs(), dir.path(), false)
         .await
         .expect("import");
     TestApp::start(db, &[]).await

@@ -80,7 +80,7 @@ pub(crate) async fn measures_match_hand_computed_cases(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");
     write_case(dir.path());
     let db = TestDb::new(backend).await;
-    import::run(&db.db, dir.path(), false)
+    import::run(&db.db, &crate::helpers::blobs(), dir.path(), false)
         .await
         .expect("import");
     let app = TestApp::start(db, &[]).await;
@@ -268,7 +268,7 @@ pub(crate) async fn policies_are_versioned_and_evaluations_immutable(backend: Ba
     let dir = tempfile::tempdir().expect("dir");
     write_case(dir.path());
     let db = TestDb::new(backend).await;
-    import::run(&db.db, dir.path(), false)
+    import::run(&db.db, &crate::helpers::blobs(), dir.path(), false)
         .await
         .expect("import");
     let app = std::sync::Arc::new(TestApp::start(db, &[]).await);

@@ -141,12 +141,13 @@ pub(crate) async fn seeding_refuses_a_database_with_data(backend: Backend) {
     };
     let before = fingerprint(&db.db).await;
     assert!(matches!(
-        seed::run(&db.db, &options).await,
+        seed::run(&db.db, &crate::helpers::blobs(), &options).await,
         Err(SeedError::NotEmpty)
     ));
     assert_eq!(fingerprint(&db.db).await, before);
     let replaced = seed::run(
         &db.db,
+        &crate::helpers::blobs(),
         &SeedOptions {
             replace: true,
             ..options
@@ -219,7 +220,7 @@ pub(crate) async fn import_loads_csv_files(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");
     write_valid_csv(dir.path());
     let db = TestDb::new(backend).await;
-    let report = import::run(&db.db, dir.path(), false)
+    let report = import::run(&db.db, &crate::helpers::blobs(), dir.path(), false)
         .await
         .expect("import");
     assert_eq!(report.rows.members, 3);
@@ -297,7 +298,7 @@ pub(crate) async fn a_bad_csv_row_names_file_line_and_column_and_changes_nothing
         let dir = tempfile::tempdir().expect("dir");
         write_valid_csv(dir.path());
         write(dir.path(), file, contents);
-        let error = import::run(&db.db, dir.path(), false)
+        let error = import::run(&db.db, &crate::helpers::blobs(), dir.path(), false)
             .await
             .expect_err("must fail");
         let message = error.to_string();
@@ -333,6 +334,7 @@ pub(crate) async fn a_bad_csv_row_names_file_line_and_column_and_changes_nothing
         .arg("import")
         .arg(dir.path())
         .env("DATABASE_URL", &db.url)
+        .env("BRAND_GATEWAY_BLOB_STORE", crate::helpers::blob_store())
         .output()
         .await
         .expect("run import");

@@ -137,6 +137,7 @@ impl TestDb {
     pub(crate) async fn seed(&self) {
         seed::run(
             &self.db,
+            &blobs(),
             &SeedOptions {
                 members: MEMBERS,
                 brands: BRANDS,
@@ -297,6 +298,13 @@ pub(crate) fn blob_store() -> String {
         .join(format!("brand-gateway-blobs-{}", std::process::id()))
         .to_string_lossy()
         .into_owned()
+}
+
+/// The test process's blob store, where seeds and imports write member
+/// snapshots (the templates' too, so every copy of a template finds its
+/// snapshot).
+pub(crate) fn blobs() -> brand_gateway::blobs::BlobStore {
+    brand_gateway::blobs::BlobStore::open(&blob_store()).expect("blob store")
 }
 
 /// Builds the config a test app runs with, from the real CLI defaults.
@@ -536,7 +544,7 @@ impl TestApp {
 
     /// Builds a new data epoch, as `brand-gateway refresh` does.
     pub(crate) async fn refresh(&self) {
-        brand_gateway::segments::cube::refresh(&self.db.db, as_of())
+        brand_gateway::segments::cube::refresh(&self.db.db, &blobs(), as_of())
             .await
             .expect("refresh");
     }

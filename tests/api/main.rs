@@ -73,6 +73,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         audience::answers_carry_metrics_and_privacy_metadata,
         audience::a_repeat_question_reads_the_budget_only_when_asked,
         audience::utility_on_large_cells_meets_the_target,
+        audience::the_cube_matches_the_member_rows,
         audience::platform_slices_agree_with_each_other,
         audience::a_rare_population_is_unbiased_over_epochs,
         audience::prospects_are_the_platform_minus_the_store,

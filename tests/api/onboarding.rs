@@ -75,7 +75,7 @@ pub(crate) async fn case_with(backend: Backend, flags: &[&str]) -> TestApp {
         ),
     );
     let db = TestDb::new(backend).await;
-    import::run(&db.db, dir.path(), false)
+    import::run(&db.db, &crate::helpers::blobs(), dir.path(), false)
         .await
         .expect("import");
     TestApp::start(db, flags).await
@@ -974,6 +974,7 @@ pub(crate) async fn the_queue_filters_pages_and_batches(backend: Backend) {
     let db = TestDb::new(backend).await;
     brand_gateway::seed::run(
         &db.db,
+        &crate::helpers::blobs(),
         &brand_gateway::seed::SeedOptions {
             members: crate::helpers::MEMBERS,
             brands: 30,
@@ -1161,9 +1162,13 @@ fn first_category(all: &Value, application: &str) -> String {
 /// an appeal.
 pub(crate) async fn the_demo_has_every_state_a_reviewer_meets(backend: Backend) {
     let db = TestDb::new(backend).await;
-    brand_gateway::seed::run(&db.db, &brand_gateway::seed::demo::options())
-        .await
-        .expect("seed");
+    brand_gateway::seed::run(
+        &db.db,
+        &crate::helpers::blobs(),
+        &brand_gateway::seed::demo::options(),
+    )
+    .await
+    .expect("seed");
     let documents = brand_gateway::onboarding::documents::DocumentStore {
         blobs: brand_gateway::blobs::BlobStore::open(&crate::helpers::blob_store()).expect("blobs"),
         max_bytes: 1 << 20,
