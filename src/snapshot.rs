@@ -48,6 +48,9 @@ pub enum SnapshotError {
     /// Recording or finding the snapshot failed.
     #[error(transparent)]
     Db(#[from] DbErr),
+    /// PostgreSQL refused the cells' `COPY`.
+    #[error("writing the cube's cells: {0}")]
+    Cells(sqlx::Error),
     /// The database records no snapshot (its platform data predates them).
     #[error("no member snapshot: load the platform data with `seed` or `import` (with --replace)")]
     Missing,

@@ -12,16 +12,18 @@ use std::{
 };
 
 use chrono::{Datelike as _, NaiveDate, Utc};
-use datafusion::arrow::{
-    array::{AsArray as _, Int64Array, RecordBatch},
-    datatypes::Int64Type,
+use datafusion::{
+    arrow::{
+        array::{AsArray as _, Int64Array, RecordBatch},
+        datatypes::Int64Type,
+    },
+    execution::SendableRecordBatchStream,
 };
 use entity::data_epoch;
 use futures_util::StreamExt as _;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _,
-    TransactionTrait as _,
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
+    EntityTrait as _, QueryFilter as _, QueryOrder as _, TransactionTrait as _,
 };
 
 use super::dimensions::{Dimension, capped_select, code_value_sql, member_rows, member_value_sql};
@@ -256,36 +258,146 @@ fn cell_columns() -> String {
 /// Cell rows per INSERT statement (integer literals, no bind parameters).
 const CELLS_PER_STATEMENT: usize = 2_000;
 
-/// Writes one batch of a part's cells into epoch `epoch`.
-async fn write_cells(
-    txn: &impl ConnectionTrait,
-    epoch: i64,
-    multi_dim: i16,
+/// The cells of `batch[range]` as text: the epoch and multi_dim, then the
+/// batch's columns, joined by `field`; each row wrapped in `wrap`, rows
+/// joined by `between` (COPY's text format and an INSERT's VALUES).
+fn cell_rows(
     batch: &RecordBatch,
-) -> Result<u64, SnapshotError> {
+    range: std::ops::Range<usize>,
+    (epoch, multi_dim): (i64, i16),
+    field: char,
+    wrap: (&str, &str),
+    between: &str,
+) -> String {
     let columns: Vec<&Int64Array> = batch
         .columns()
         .iter()
         .map(|column| column.as_primitive::<Int64Type>())
         .collect();
-    let insert = format!("INSERT INTO segment_cell ({}) VALUES ", cell_columns());
-    let mut written = 0;
-    for start in (0..batch.num_rows()).step_by(CELLS_PER_STATEMENT) {
-        let end = (start + CELLS_PER_STATEMENT).min(batch.num_rows());
-        let mut sql = insert.clone();
-        for row in start..end {
-            if row > start {
-                sql.push(',');
-            }
-            sql.push_str(&format!("({epoch},{multi_dim}"));
-            for column in &columns {
-                sql.push_str(&format!(",{}", column.value(row)));
-            }
-            sql.push(')');
+    let mut text = String::new();
+    for row in range {
+        if !text.is_empty() {
+            text.push_str(between);
         }
-        written += txn.execute_unprepared(&sql).await?.rows_affected();
+        text.push_str(wrap.0);
+        text.push_str(&format!("{epoch}{field}{multi_dim}"));
+        for column in &columns {
+            text.push(field);
+            text.push_str(&column.value(row).to_string());
+        }
+        text.push_str(wrap.1);
     }
-    Ok(written)
+    text
+}
+
+/// Where a refresh writes the cells it computes: PostgreSQL takes them by
+/// `COPY` on a connection of its own (several times faster than INSERTs),
+/// SQLite by multi-row INSERTs in one transaction.
+enum CellWriter {
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    Sqlite(sea_orm::DatabaseTransaction),
+}
+
+impl CellWriter {
+    async fn open(db: &DatabaseConnection) -> Result<Self, SnapshotError> {
+        Ok(match db.get_database_backend() {
+            DbBackend::Postgres => Self::Postgres(
+                db.get_postgres_connection_pool()
+                    .acquire()
+                    .await
+                    .map_err(SnapshotError::Cells)?,
+            ),
+            _ => Self::Sqlite(db.begin().await?),
+        })
+    }
+
+    /// Writes a part's cells, batch by batch, into epoch `epoch`.
+    async fn write(
+        &mut self,
+        epoch: i64,
+        multi_dim: i16,
+        mut batches: SendableRecordBatchStream,
+    ) -> Result<u64, SnapshotError> {
+        let mut written = 0;
+        match self {
+            Self::Postgres(connection) => {
+                let mut copy = connection
+                    .copy_in_raw(&format!(
+                        "COPY segment_cell ({}) FROM STDIN",
+                        cell_columns()
+                    ))
+                    .await
+                    .map_err(SnapshotError::Cells)?;
+                while let Some(batch) = batches.next().await {
+                    let batch = batch?;
+                    let text = cell_rows(
+                        &batch,
+                        0..batch.num_rows(),
+                        (epoch, multi_dim),
+                        '\t',
+                        ("", "\n"),
+                        "",
+                    );
+                    copy.send(text.into_bytes())
+                        .await
+                        .map_err(SnapshotError::Cells)?;
+                }
+                written += copy.finish().await.map_err(SnapshotError::Cells)?;
+            }
+            Self::Sqlite(txn) => {
+                while let Some(batch) = batches.next().await {
+                    let batch = batch?;
+                    for start in (0..batch.num_rows()).step_by(CELLS_PER_STATEMENT) {
+                        let end = (start + CELLS_PER_STATEMENT).min(batch.num_rows());
+                        let values =
+                            cell_rows(&batch, start..end, (epoch, multi_dim), ',', ("(", ")"), ",");
+                        let sql = format!(
+                            "INSERT INTO segment_cell ({}) VALUES {values}",
+                            cell_columns()
+                        );
+                        written += txn.execute_unprepared(&sql).await?.rows_affected();
+                    }
+                }
+            }
+        }
+        Ok(written)
+    }
+
+    async fn finish(self) -> Result<(), SnapshotError> {
+        if let Self::Sqlite(txn) = self {
+            txn.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Computes every part of `plan` with `engine` and writes its cells into
+/// epoch `epoch`; returns the cells written.
+async fn write_parts(
+    db: &DatabaseConnection,
+    engine: &datafusion::prelude::SessionContext,
+    plan: &CubePlan,
+    epoch: i64,
+) -> Result<u64, SnapshotError> {
+    let mut writer = CellWriter::open(db).await?;
+    let mut cells = 0;
+    let mut progress = crate::progress::Progress::new("audience cube", plan.parts.len() as u64);
+    for (multi_dim, sql) in &plan.parts {
+        let step = Instant::now();
+        let batches = engine.sql(sql).await?.execute_stream().await?;
+        let written = writer.write(epoch, *multi_dim, batches).await?;
+        tracing::debug!(
+            multi_dim,
+            written,
+            elapsed_ms = step.elapsed().as_millis() as u64,
+            "cube part built"
+        );
+        cells += written;
+        progress.advance(1);
+    }
+    progress.finish();
+    writer.finish().await?;
+    Ok(cells)
 }
 
 /// Builds a new epoch's cube for `as_of` from the database's current
@@ -326,7 +438,8 @@ pub async fn refresh(
         engine.register_table(name.as_str(), table.into_view())?;
     }
 
-    let txn = db.begin().await?;
+    // The epoch is recorded first, not ready: readers never see it until
+    // its cells are complete, and a failed build is removed.
     let epoch = data_epoch::Entity::insert(data_epoch::ActiveModel {
         created_at: Set(Utc::now()),
         as_of: Set(as_of),
@@ -335,28 +448,21 @@ pub async fn refresh(
         ready: Set(false),
         ..Default::default()
     })
-    .exec(&txn)
+    .exec(db)
     .await?
     .last_insert_id;
-    let mut cells = 0;
-    let mut progress = crate::progress::Progress::new("audience cube", plan.parts.len() as u64);
-    for (multi_dim, sql) in &plan.parts {
-        let step = Instant::now();
-        let mut stream = engine.sql(sql).await?.execute_stream().await?;
-        let mut written = 0;
-        while let Some(batch) = stream.next().await {
-            written += write_cells(&txn, epoch, *multi_dim, &batch?).await?;
+    let cells = match write_parts(db, &engine, &plan, epoch).await {
+        Ok(cells) => cells,
+        Err(error) => {
+            db.execute_unprepared(&format!(
+                "DELETE FROM segment_cell WHERE epoch_id = {epoch}"
+            ))
+            .await?;
+            data_epoch::Entity::delete_by_id(epoch).exec(db).await?;
+            return Err(error);
         }
-        tracing::debug!(
-            multi_dim,
-            written,
-            elapsed_ms = step.elapsed().as_millis() as u64,
-            "cube part built"
-        );
-        cells += written;
-        progress.advance(1);
-    }
-    progress.finish();
+    };
+    let txn = db.begin().await?;
     data_epoch::Entity::update_many()
         .col_expr(data_epoch::Column::Ready, true.into())
         .filter(data_epoch::Column::Id.eq(epoch))
@@ -373,108 +479,4 @@ pub async fn refresh(
         capped,
         elapsed: start.elapsed(),
     })
-}
-
-/// The cube built inside the database with `INSERT … SELECT … GROUP BY`
-/// over the member rows: the path [`refresh`] replaces, kept only until the
-/// two are shown cell-for-cell identical (`benches/cube.rs`).
-pub async fn refresh_in_database(
-    db: &DatabaseConnection,
-    as_of: NaiveDate,
-) -> Result<RefreshReport, DbErr> {
-    let multi_value_cap = MULTI_VALUE_CAP;
-    let start = Instant::now();
-    let txn = db.begin().await?;
-    let members = entity::member::Entity::find().count(&txn).await? as i64;
-    let epoch = data_epoch::Entity::insert(data_epoch::ActiveModel {
-        created_at: Set(Utc::now()),
-        as_of: Set(as_of),
-        members: Set(members),
-        multi_value_cap: Set(multi_value_cap),
-        ready: Set(false),
-        ..Default::default()
-    })
-    .exec(&txn)
-    .await?
-    .last_insert_id;
-    txn.execute_unprepared(
-        "CREATE TEMPORARY TABLE cube_member (member_id BIGINT PRIMARY KEY, cell BIGINT NOT NULL, spend BIGINT NOT NULL)",
-    )
-    .await?;
-    txn.execute_unprepared(&format!(
-        "INSERT INTO cube_member (member_id, cell, spend) SELECT m.id, {}, {} FROM member m",
-        packed_cell_sql(as_of),
-        clamped_spend_sql()
-    ))
-    .await?;
-    let mut temporary = vec!["cube_member".to_owned()];
-    let mut capped_tables = HashMap::new();
-    for dimension in [Dimension::Interest, Dimension::Service] {
-        let (table, column) = member_rows(dimension);
-        let rows = capped(&txn, table, column, multi_value_cap, &mut temporary).await?;
-        capped_tables.insert(dimension, rows);
-    }
-    let mut cells = 0;
-    for part in Part::all(|dimension| capped_tables[&dimension].clone()) {
-        let sql = format!(
-            "INSERT INTO segment_cell ({}) SELECT {epoch}, {}, p.* FROM ({}) p",
-            cell_columns(),
-            part.multi_dim,
-            part.cells_sql()
-        );
-        cells += txn.execute_unprepared(&sql).await?.rows_affected();
-    }
-    for table in temporary {
-        txn.execute_unprepared(&format!("DROP TABLE {table}"))
-            .await?;
-    }
-    data_epoch::Entity::update_many()
-        .col_expr(data_epoch::Column::Ready, true.into())
-        .filter(data_epoch::Column::Id.eq(epoch))
-        .exec(&txn)
-        .await?;
-    txn.execute_unprepared(&format!(
-        "DELETE FROM segment_cell WHERE epoch_id < {epoch}"
-    ))
-    .await?;
-    txn.commit().await?;
-    Ok(RefreshReport {
-        epoch_id: epoch,
-        cells,
-        capped: Vec::new(),
-        elapsed: start.elapsed(),
-    })
-}
-
-/// The (member, value) rows of a multi-valued table with at most `cap`
-/// values per member: the table itself when no member has more (the usual
-/// case, and much cheaper), else a temporary table of the first `cap`
-/// values in code order.
-async fn capped(
-    txn: &impl ConnectionTrait,
-    table: &str,
-    column: &str,
-    cap: i32,
-    temporary: &mut Vec<String>,
-) -> Result<String, DbErr> {
-    let over_cap = txn
-        .query_one_raw(sea_orm::Statement::from_string(
-            txn.get_database_backend(),
-            format!(
-                "SELECT member_id FROM {table} GROUP BY member_id HAVING COUNT(*) > {cap} LIMIT 1"
-            ),
-        ))
-        .await?
-        .is_some();
-    if !over_cap {
-        return Ok(table.to_owned());
-    }
-    let name = format!("cube_{table}");
-    txn.execute_unprepared(&format!(
-        "CREATE TEMPORARY TABLE {name} AS {}",
-        capped_select(table, column, cap)
-    ))
-    .await?;
-    temporary.push(name.clone());
-    Ok(name)
 }
