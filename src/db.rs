@@ -72,15 +72,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbOpenError> {
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30));
     if let Some(path) = sqlite_path(url) {
-        if let Some(dir) = Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|source| DbOpenError::CreateDir {
-                dir: dir.display().to_string(),
-                source,
-            })?;
-        }
+        create_parent_dir(path)?;
         options.max_connections(8).map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
@@ -99,22 +91,42 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbOpenError> {
 /// many, each see every migration applied exactly once. Waits as long as
 /// another holder keeps the lock.
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbOpenError> {
+    // On SQLite the lock is taken before connecting: the first connection
+    // to a new file switches it to WAL, which needs the file to itself, so
+    // instances opening a new file together would see it locked.
+    let lock = match sqlite_path(url) {
+        Some(path) => {
+            create_parent_dir(path)?;
+            Some(lock_file(lock_path(path)).await?)
+        }
+        None => None,
+    };
     let db = connect(url).await?;
     match db.get_database_backend() {
         sea_orm::DbBackend::Postgres => migrate_under_advisory_lock(&db).await?,
-        _ => match sqlite_path(url) {
-            Some(path) => {
-                let lock = lock_file(lock_path(path)).await?;
-                let migrated = Migrator::up(&db, None).await;
-                // Closing the file releases the lock, on error too.
-                drop(lock);
-                migrated?;
-            }
-            // In-memory SQLite: one connection's private database.
-            None => Migrator::up(&db, None).await?,
-        },
+        // In-memory SQLite is one connection's private database: no lock.
+        _ => {
+            let migrated = Migrator::up(&db, None).await;
+            // Closing the file releases the lock, on error too.
+            drop(lock);
+            migrated?;
+        }
     }
     Ok(db)
+}
+
+/// Creates the directory a SQLite file is to live in.
+fn create_parent_dir(path: &str) -> Result<(), DbOpenError> {
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| DbOpenError::CreateDir {
+            dir: dir.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
 }
 
 /// Runs the migrations while one dedicated session holds
