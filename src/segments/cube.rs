@@ -6,10 +6,7 @@
 //! handful of `GROUP BY`s using every core, so requests read cells and
 //! never scan members.
 
-use std::{
-    collections::HashMap,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use chrono::{Datelike as _, NaiveDate, Utc};
 use datafusion::{
@@ -140,7 +137,7 @@ struct Part {
 impl Part {
     /// The parts, given the tables holding each multi-valued dimension's
     /// (capped) member rows.
-    fn all(rows: impl Fn(Dimension) -> String) -> Vec<Part> {
+    fn all(mut rows: impl FnMut(Dimension) -> String) -> Vec<Part> {
         let mut parts = vec![
             Part {
                 population: "0",
@@ -237,11 +234,7 @@ pub fn plan(as_of: NaiveDate, capped: &[Dimension]) -> CubePlan {
             table.to_owned()
         }
     };
-    let multi_rows: HashMap<Dimension, String> = [Dimension::Interest, Dimension::Service]
-        .into_iter()
-        .map(|dimension| (dimension, rows(dimension)))
-        .collect();
-    let parts = Part::all(|dimension| multi_rows[&dimension].clone())
+    let parts = Part::all(&mut rows)
         .iter()
         .map(|part| (part.multi_dim, part.cells_sql()))
         .collect();
