@@ -75,12 +75,19 @@ async fn main() {
             .await
             .expect("check");
         println!(
-            "cells checked against SQL over the member rows: {} cells, {} differing, in {:.1} s",
+            "cells checked against SQL over the member rows: {} cells, {} differing; \
+             {} store join days, {} differing; in {:.1} s",
             check.cells,
             check.differing,
+            check.join_days,
+            check.join_days_differing,
             start.elapsed().as_secs_f64()
         );
         assert_eq!(check.differing, 0, "the cube differs from the member rows");
+        assert_eq!(
+            check.join_days_differing, 0,
+            "the join days differ from the member rows"
+        );
     }
 
     side_by_side(&db, &blobs, dir.path(), as_of, &columnar.capped).await;

@@ -17,8 +17,10 @@ use std::sync::Arc;
 use chrono::Utc;
 use datafusion::{
     arrow::{
-        array::{ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray},
-        datatypes::{DataType, Field, Schema, SchemaRef},
+        array::{
+            ArrayRef, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray,
+        },
+        datatypes::{DataType, Date32Type, Field, Schema, SchemaRef},
     },
     error::DataFusionError,
     parquet::{
@@ -51,8 +53,11 @@ pub enum SnapshotError {
     /// PostgreSQL refused the cells' `COPY`.
     #[error("writing the cube's cells: {0}")]
     Cells(sqlx::Error),
-    /// The database records no snapshot (its platform data predates them).
-    #[error("no member snapshot: load the platform data with `seed` or `import` (with --replace)")]
+    /// The database records no snapshot (its platform data predates them),
+    /// or one written before store join dates were kept in it.
+    #[error(
+        "no current member snapshot: load the platform data with `seed` or `import` (with --replace)"
+    )]
     Missing,
 }
 
@@ -163,7 +168,8 @@ impl Columnar for member_service::Model {
     }
 }
 
-/// Who belongs to which store; the join date is for per-member paths.
+/// Who belongs to which store, and since when (the super-member ratio of
+/// a past day counts the members who had joined by then).
 impl Columnar for store_membership::Model {
     const TABLE: &'static str = "store_membership";
 
@@ -171,20 +177,37 @@ impl Columnar for store_membership::Model {
         schema(&[
             ("brand_id", DataType::Int64),
             ("member_id", DataType::Int64),
+            ("joined_on", DataType::Date32),
         ])
     }
 
     fn columns(rows: &[Self]) -> Vec<ArrayRef> {
-        vec![int64(rows, |r| r.brand_id), int64(rows, |r| r.member_id)]
+        vec![
+            int64(rows, |r| r.brand_id),
+            int64(rows, |r| r.member_id),
+            Arc::new(Date32Array::from_iter_values(
+                rows.iter()
+                    .map(|r| Date32Type::from_naive_date(r.joined_on)),
+            )),
+        ]
     }
 }
 
+/// A snapshot table's name and the columns it must have.
+type Table = (&'static str, fn() -> SchemaRef);
+
 /// The tables of a snapshot.
-const TABLES: [&str; 4] = [
-    member::Model::TABLE,
-    member_interest::Model::TABLE,
-    member_service::Model::TABLE,
-    store_membership::Model::TABLE,
+const TABLES: [Table; 4] = [
+    (member::Model::TABLE, member::Model::schema),
+    (
+        member_interest::Model::TABLE,
+        member_interest::Model::schema,
+    ),
+    (member_service::Model::TABLE, member_service::Model::schema),
+    (
+        store_membership::Model::TABLE,
+        store_membership::Model::schema,
+    ),
 ];
 
 /// Where a snapshot is being written: its folder, shared by its tables.
@@ -300,7 +323,9 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<Option<member_snapshot
 }
 
 /// A columnar engine session over `snapshot`: its tables registered under
-/// their database names, read from the blob store with every core.
+/// their database names, read from the blob store with every core. A
+/// snapshot written before a column was added is refused as missing (it
+/// is re-made by loading the data again).
 pub async fn open(
     blobs: &BlobStore,
     snapshot: &member_snapshot::Model,
@@ -309,7 +334,7 @@ pub async fn open(
     let root = url::Url::parse("blobs://store/")
         .map_err(|error| DataFusionError::External(Box::new(error)))?;
     engine.register_object_store(&root, blobs.object_store());
-    for table in TABLES {
+    for (table, columns) in TABLES {
         engine
             .register_parquet(
                 table,
@@ -317,6 +342,14 @@ pub async fn open(
                 ParquetReadOptions::default(),
             )
             .await?;
+        let found = engine.table(table).await?.schema().clone();
+        if columns()
+            .fields()
+            .iter()
+            .any(|field| found.field_with_unqualified_name(field.name()).is_err())
+        {
+            return Err(SnapshotError::Missing);
+        }
     }
     Ok(engine)
 }

@@ -36,6 +36,7 @@ pub mod redemption;
 pub mod segment_answer;
 pub mod sku_price;
 pub mod social_mention;
+pub mod store_join_day;
 pub mod store_membership;
 pub mod usage_policy;
 pub mod webhook;

@@ -23,6 +23,7 @@ mod m20261202_000016_qualifications;
 mod m20261202_000017_brand_name_unique;
 mod m20261202_000018_webhook_reach;
 mod m20261202_000019_member_snapshots;
+mod m20261202_000020_store_join_days;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000017_brand_name_unique::Migration),
             Box::new(m20261202_000018_webhook_reach::Migration),
             Box::new(m20261202_000019_member_snapshots::Migration),
+            Box::new(m20261202_000020_store_join_days::Migration),
         ]
     }
 }

@@ -499,18 +499,23 @@ pub(crate) async fn evaluate_brand(
     let deep_discount_days = price_measure(|w| w.deep_discount, "gmvWeightedDeepDiscountDayShare");
 
     // Super-member ratio: distinct store members (joined by `as_of`) who
-    // are paid members. Platform data keeps no history of paid status, so
-    // a past day's ratio counts today's paid members among the members it
-    // had then.
+    // are paid members, summed from the current data epoch's store join
+    // days (a few rows per brand and day, however many members). Platform
+    // data keeps no history of paid status, so a past day's ratio counts
+    // today's paid members among the members it had then.
     let list = brands
         .iter()
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(", ");
+    // Before any epoch there are no join days, as there are no members.
+    let epoch = crate::segments::cube::current_epoch(db)
+        .await?
+        .map_or(0, |epoch| epoch.id);
     let sql = format!(
-        "SELECT s.brand_id, CAST(COUNT(*) AS BIGINT), CAST(SUM(CASE WHEN m.paid_member THEN 1 ELSE 0 END) AS BIGINT) \
-         FROM store_membership s JOIN member m ON m.id = s.member_id \
-         WHERE s.brand_id IN ({list}) AND s.joined_on <= '{as_of}' GROUP BY s.brand_id"
+        "SELECT brand_id, CAST(SUM(members) AS BIGINT), CAST(SUM(paid_members) AS BIGINT) \
+         FROM store_join_day WHERE epoch_id = {epoch} \
+         AND brand_id IN ({list}) AND joined_on <= '{as_of}' GROUP BY brand_id"
     );
     let mut stores: HashMap<i64, (i64, i64)> = HashMap::new();
     for row in db

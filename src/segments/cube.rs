@@ -12,11 +12,12 @@ use chrono::{Datelike as _, NaiveDate, Utc};
 use datafusion::{
     arrow::{
         array::{AsArray as _, Int64Array, RecordBatch},
-        datatypes::Int64Type,
+        datatypes::{Date32Type, Int64Type},
     },
+    error::DataFusionError,
     execution::SendableRecordBatchStream,
 };
-use entity::data_epoch;
+use entity::{data_epoch, store_join_day};
 use futures_util::StreamExt as _;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
@@ -364,6 +365,57 @@ impl CellWriter {
     }
 }
 
+/// The tables `refresh` fills per epoch and keeps for the current one only.
+const EPOCH_TABLES: [&str; 2] = ["segment_cell", "store_join_day"];
+
+/// Store members per brand and join day, with how many are paid members:
+/// the same SQL over the snapshot (`refresh`) and over the member rows
+/// (`check_cube`).
+pub(crate) const STORE_JOIN_DAYS_SQL: &str = "SELECT s.brand_id, s.joined_on, \
+     CAST(COUNT(*) AS BIGINT), CAST(SUM(CASE WHEN m.paid_member THEN 1 ELSE 0 END) AS BIGINT) \
+     FROM store_membership s JOIN member m ON m.id = s.member_id GROUP BY s.brand_id, s.joined_on";
+
+/// Computes [`STORE_JOIN_DAYS_SQL`] with `engine` into epoch `epoch` (a
+/// few rows per brand and day, in one transaction); returns the rows.
+async fn write_store_join_days(
+    db: &DatabaseConnection,
+    engine: &datafusion::prelude::SessionContext,
+    epoch: i64,
+) -> Result<usize, SnapshotError> {
+    let mut rows = Vec::new();
+    for batch in engine.sql(STORE_JOIN_DAYS_SQL).await?.collect().await? {
+        let brand = batch.column(0).as_primitive::<Int64Type>();
+        let day = batch.column(1).as_primitive::<Date32Type>();
+        let members = batch.column(2).as_primitive::<Int64Type>();
+        let paid = batch.column(3).as_primitive::<Int64Type>();
+        for i in 0..batch.num_rows() {
+            let joined_on = Date32Type::to_naive_date_opt(day.value(i)).ok_or_else(|| {
+                DataFusionError::Execution(format!("join day {} out of range", day.value(i)))
+            })?;
+            rows.push(store_join_day::ActiveModel {
+                epoch_id: Set(epoch),
+                brand_id: Set(brand.value(i)),
+                joined_on: Set(joined_on),
+                members: Set(members.value(i)),
+                paid_members: Set(paid.value(i)),
+            });
+        }
+    }
+    let written = rows.len();
+    let txn = db.begin().await?;
+    for chunk in rows.chunks(JOIN_DAYS_PER_STATEMENT) {
+        store_join_day::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(written)
+}
+
+/// Rows per `INSERT` of store join days (5 parameters each, within
+/// SQLite's and PostgreSQL's limits).
+const JOIN_DAYS_PER_STATEMENT: usize = 1000;
+
 /// Computes every part of `plan` with `engine` and writes its cells into
 /// epoch `epoch`; returns the cells written.
 async fn write_parts(
@@ -395,8 +447,9 @@ async fn write_parts(
 
 /// Builds a new epoch's cube for `as_of` from the database's current
 /// member snapshot with the columnar engine, counting at most
-/// [`MULTI_VALUE_CAP`] interests (and services) per member, then retires
-/// older epochs' cells. Their stored answers and platform releases stay:
+/// [`MULTI_VALUE_CAP`] interests (and services) per member, and its store
+/// join days (what the super-member ratio sums), then retires older
+/// epochs' cells and join days. Their stored answers and platform releases stay:
 /// trends read them, and nothing is released for an old epoch again. The
 /// new epoch becomes current only once complete.
 pub async fn refresh(
@@ -444,13 +497,19 @@ pub async fn refresh(
     .exec(db)
     .await?
     .last_insert_id;
-    let cells = match write_parts(db, &engine, &plan, epoch).await {
+    let built = match write_parts(db, &engine, &plan, epoch).await {
+        Ok(cells) => write_store_join_days(db, &engine, epoch)
+            .await
+            .map(|_| cells),
+        Err(error) => Err(error),
+    };
+    let cells = match built {
         Ok(cells) => cells,
         Err(error) => {
-            db.execute_unprepared(&format!(
-                "DELETE FROM segment_cell WHERE epoch_id = {epoch}"
-            ))
-            .await?;
+            for table in EPOCH_TABLES {
+                db.execute_unprepared(&format!("DELETE FROM {table} WHERE epoch_id = {epoch}"))
+                    .await?;
+            }
             data_epoch::Entity::delete_by_id(epoch).exec(db).await?;
             return Err(error);
         }
@@ -461,10 +520,10 @@ pub async fn refresh(
         .filter(data_epoch::Column::Id.eq(epoch))
         .exec(&txn)
         .await?;
-    txn.execute_unprepared(&format!(
-        "DELETE FROM segment_cell WHERE epoch_id < {epoch}"
-    ))
-    .await?;
+    for table in EPOCH_TABLES {
+        txn.execute_unprepared(&format!("DELETE FROM {table} WHERE epoch_id < {epoch}"))
+            .await?;
+    }
     txn.commit().await?;
     Ok(RefreshReport {
         epoch_id: epoch,

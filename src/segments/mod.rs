@@ -283,6 +283,10 @@ pub struct CubeCheck {
     pub cells: usize,
     /// Cells whose aggregates differ, or that only one side has.
     pub differing: usize,
+    /// Store join days compared (brands × days).
+    pub join_days: usize,
+    /// Join days whose counts differ, or that only one side has.
+    pub join_days_differing: usize,
 }
 
 /// Compares every cell of the current epoch's cube (the platform's and
@@ -311,6 +315,8 @@ pub async fn check_cube(db: &impl ConnectionTrait) -> Result<CubeCheck, SegmentE
     let mut check = CubeCheck {
         cells: 0,
         differing: 0,
+        join_days: 0,
+        join_days_differing: 0,
     };
     for population in populations {
         for multi in [None, Some(Dimension::Interest), Some(Dimension::Service)] {
@@ -328,18 +334,59 @@ pub async fn check_cube(db: &impl ConnectionTrait) -> Result<CubeCheck, SegmentE
                 read_aggregates(db, cube_sql(epoch.id, population, &cells), width).await?;
             let from_rows =
                 read_aggregates(db, members::sql(&epoch, population, &cells), width).await?;
-            check.cells += from_cube.len().max(from_rows.len());
-            check.differing += from_cube
-                .iter()
-                .filter(|(key, cell)| from_rows.get(*key) != Some(cell))
-                .count()
-                + from_rows
-                    .keys()
-                    .filter(|key| !from_cube.contains_key(*key))
-                    .count();
+            let (cells, differing) = compare(&from_cube, &from_rows);
+            check.cells += cells;
+            check.differing += differing;
         }
     }
+    let built = join_days(
+        db,
+        &format!(
+            "SELECT brand_id, joined_on, members, paid_members FROM store_join_day WHERE epoch_id = {}",
+            epoch.id
+        ),
+    )
+    .await?;
+    let from_rows = join_days(db, cube::STORE_JOIN_DAYS_SQL).await?;
+    (check.join_days, check.join_days_differing) = compare(&built, &from_rows);
     Ok(check)
+}
+
+/// How many keys two computations of the same table cover, and at how
+/// many they differ (a value differs, or only one side has the key).
+fn compare<K: Eq + std::hash::Hash, V: PartialEq>(
+    built: &HashMap<K, V>,
+    from_rows: &HashMap<K, V>,
+) -> (usize, usize) {
+    let differing = built
+        .iter()
+        .filter(|(key, value)| from_rows.get(*key) != Some(value))
+        .count()
+        + from_rows
+            .keys()
+            .filter(|key| !built.contains_key(*key))
+            .count();
+    (built.len().max(from_rows.len()), differing)
+}
+
+/// Rows of (brand, join day, members, paid members) read by `sql`.
+async fn join_days(
+    db: &impl ConnectionTrait,
+    sql: &str,
+) -> Result<HashMap<(i64, chrono::NaiveDate), (i64, i64)>, DbErr> {
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        sql.to_owned(),
+    ))
+    .await?
+    .iter()
+    .map(|row| {
+        Ok((
+            (row.try_get_by_index(0)?, row.try_get_by_index(1)?),
+            (row.try_get_by_index(2)?, row.try_get_by_index(3)?),
+        ))
+    })
+    .collect()
 }
 
 /// A table needed by a question: which cells, which kind.

@@ -836,19 +836,29 @@ pub(crate) async fn the_cube_matches_the_member_rows(backend: Backend) {
         .expect("check");
     assert!(check.cells > 1_000, "{check:?}");
     assert_eq!(check.differing, 0, "{check:?}");
+    assert!(check.join_days > 0, "{check:?}");
+    assert_eq!(check.join_days_differing, 0, "{check:?}");
 
-    // One member's interests change in the database only.
-    seeded
-        .db
-        .execute_unprepared(
-            "DELETE FROM member_interest WHERE member_id = (SELECT MIN(member_id) FROM member_interest)",
-        )
-        .await
-        .expect("delete");
-    let drifted = brand_gateway::segments::check_cube(&seeded.db)
-        .await
-        .expect("check");
+    // The member rows change in the database only: the check must notice.
+    let drift = async |sql: &str| {
+        seeded.db.execute_unprepared(sql).await.expect("change");
+        brand_gateway::segments::check_cube(&seeded.db)
+            .await
+            .expect("check")
+    };
+    // One member's interests.
+    let drifted = drift(
+        "DELETE FROM member_interest WHERE member_id = (SELECT MIN(member_id) FROM member_interest)",
+    )
+    .await;
     assert!(drifted.differing > 0, "{drifted:?}");
+    assert_eq!(drifted.join_days_differing, 0, "{drifted:?}");
+    // A store member's paid status.
+    let drifted = drift(
+        "UPDATE member SET paid_member = NOT paid_member WHERE id = (SELECT MIN(member_id) FROM store_membership)",
+    )
+    .await;
+    assert!(drifted.join_days_differing > 0, "{drifted:?}");
 
     seeded
         .db
@@ -864,6 +874,6 @@ pub(crate) async fn the_cube_matches_the_member_rows(backend: Backend) {
     .expect_err("no snapshot");
     assert_eq!(
         error.to_string(),
-        "no member snapshot: load the platform data with `seed` or `import` (with --replace)"
+        "no current member snapshot: load the platform data with `seed` or `import` (with --replace)"
     );
 }
