@@ -8,6 +8,10 @@
 //! more stored answers in the epoch and 100 ledger rows in the last 30
 //! days, to show the repeat question's cost stays flat in them.
 //!
+//! Last, how long a reviewer waits for the entry measures of 40 brands
+//! (`brands(first: 40) { entryMeasures }`), which must not grow with the
+//! number of members.
+//!
 //! `cargo bench --bench load` (100,000 members, 16 clients, 10 s per target),
 //! or `cargo bench --bench load -- 100000 16 10`.
 
@@ -127,7 +131,7 @@ async fn main() {
     )
     .await;
     grow(&db).await;
-    let grown = common::drive(client, clients, duration, ask, |body| {
+    let grown = common::drive(client.clone(), clients, duration, ask, |body| {
         body.get("errors").is_none()
             && body["data"]["audience"]["cells"]
                 .as_array()
@@ -147,6 +151,50 @@ async fn main() {
         grown.line()
     );
     println!("ratio grown / first: {:.2}", grown.rps() / ours.rps());
+    entry_measures(&client, gateway, &db, &keys).await;
+}
+
+/// Times `brands(first: 40) { entryMeasures }` as a reviewer, five
+/// times, and prints the fastest and the median.
+async fn entry_measures(
+    client: &reqwest::Client,
+    gateway: std::net::SocketAddr,
+    db: &DatabaseConnection,
+    keys: &auth::TokenKeys,
+) {
+    const MEASURES: &str = "{ brands(first: 40) { nodes { entryMeasures { \
+        marketShare { value } voluntaryMentionShare { value } priceVolatility { value } \
+        deepDiscountDays { value } superMemberRatio { value } } } } }";
+    let token = auth::issue(db, keys, Role::Reviewer, None, "load", 1)
+        .await
+        .expect("reviewer token")
+        .token;
+    let mut took = Vec::new();
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        let body: Value = client
+            .post(format!("http://{gateway}/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({ "query": MEASURES }))
+            .send()
+            .await
+            .expect("entry measures")
+            .json()
+            .await
+            .expect("json");
+        took.push(start.elapsed());
+        let brands = body["data"]["brands"]["nodes"].as_array();
+        assert!(
+            body.get("errors").is_none() && brands.is_some_and(|b| b.len() == 40),
+            "{body}"
+        );
+    }
+    took.sort();
+    println!(
+        "brands(first: 40) {{ entryMeasures }} as a reviewer: fastest {:.0} ms, median {:.0} ms of 5",
+        took[0].as_secs_f64() * 1000.0,
+        took[2].as_secs_f64() * 1000.0
+    );
 }
 
 /// Brand 1's data as a busy brand's: 10,000 more stored answers in the

@@ -9,7 +9,7 @@ use sea_orm::DatabaseConnection;
 use tokio::net::{TcpListener, TcpSocket};
 
 use crate::{
-    auth::TokenKeys,
+    auth::{CredentialCache, TokenKeys},
     config::Config,
     graphql::{AppSchema, build_schema},
     http::{Metrics, RateLimiter, metrics_router, router},
@@ -25,6 +25,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Token verification keys.
     pub keys: TokenKeys,
+    /// Credential rows recently read (shared with `revokeCredential`).
+    pub credentials: CredentialCache,
     /// Metric families.
     pub metrics: Metrics,
     /// Per-principal rate limiter.
@@ -90,6 +92,7 @@ impl Application {
         let metrics = Metrics::new()?;
         metrics.count_statements(&mut db);
         let keys = TokenKeys::new(&config.auth)?;
+        let credentials = CredentialCache::new(config.credential_cache);
         let documents = DocumentStore {
             blobs: crate::blobs::BlobStore::open(&config.blob_store)?,
             max_bytes: config.max_document_bytes,
@@ -100,10 +103,12 @@ impl Application {
                 &config.limits,
                 config.privacy,
                 keys.clone(),
+                credentials.clone(),
                 documents.clone(),
             ),
             db,
             keys,
+            credentials,
             metrics,
             rate_limiter: RateLimiter::new(config.rate_limit),
             request_timeout: config.request_timeout,

@@ -274,6 +274,12 @@ pub struct ServeArgs {
     /// each further retry waits twice as long, at most 10 minutes.
     #[arg(long, env = "BRAND_GATEWAY_WEBHOOK_RETRY_BASE_MS", default_value = "1000", value_parser = clap::value_parser!(u64).range(1..))]
     pub webhook_retry_base_ms: u64,
+    /// Milliseconds a credential row read by this instance is trusted
+    /// before it is read again: the longest a revocation made elsewhere
+    /// (another instance, the CLI) goes unnoticed here. The instance that
+    /// revokes refuses the token at once. 0 reads the row on every request.
+    #[arg(long, env = "BRAND_GATEWAY_CREDENTIAL_CACHE_MS", default_value = "5000", value_parser = clap::value_parser!(u64).range(0..=300_000))]
+    pub credential_cache_ms: u64,
     /// Largest qualification document accepted, in bytes.
     #[arg(long, env = "BRAND_GATEWAY_MAX_DOCUMENT_BYTES", default_value = "10485760", value_parser = clap::value_parser!(u64).range(1..=104_857_600))]
     pub max_document_bytes: u64,
@@ -449,6 +455,8 @@ pub struct Config {
     pub blob_store: String,
     /// Largest qualification document accepted, in bytes.
     pub max_document_bytes: usize,
+    /// How long a credential row is trusted before it is read again.
+    pub credential_cache: Duration,
 }
 
 impl Config {
@@ -492,6 +500,7 @@ impl Config {
             webhook_retry_base: Duration::from_millis(serve.webhook_retry_base_ms),
             blob_store: database.blob_store.clone(),
             max_document_bytes: usize::try_from(serve.max_document_bytes).unwrap_or(usize::MAX),
+            credential_cache: Duration::from_millis(serve.credential_cache_ms),
         })
     }
 }

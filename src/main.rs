@@ -92,7 +92,10 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         }
         Some(Command::Revoke(ref args)) => {
             let db = db::connect_and_migrate(url).await?;
-            auth::revoke(&db, &args.credential, &args.subject).await?;
+            // This process serves nothing, so it holds no credentials;
+            // servers notice within their cache time.
+            let nothing_held = auth::CredentialCache::new(std::time::Duration::ZERO);
+            auth::revoke(&db, &nothing_held, &args.credential, &args.subject).await?;
             eprintln!("credential {} revoked", args.credential);
             Ok(())
         }

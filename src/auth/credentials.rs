@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::{
-    AuthError, Principal, Role, is_brand_role,
+    AuthError, CredentialCache, Principal, Role, is_brand_role,
     token::{Claims, Signer, TokenKeys},
 };
 use crate::error::{CodedError, ErrorCode};
@@ -201,11 +201,12 @@ impl CodedError for RevokeError {
     }
 }
 
-/// Revokes a credential at once: every token carrying it is refused from
-/// the next request on (authentication reads the row every time).
-/// Recorded in the audit log.
+/// Revokes a credential: every token carrying it is refused from the
+/// next request on by the instance holding `cache`, and by every other
+/// instance within its cache's TTL. Recorded in the audit log.
 pub async fn revoke(
     db: &DatabaseConnection,
+    cache: &CredentialCache,
     credential_id: &str,
     by: &str,
 ) -> Result<credential::Model, RevokeError> {
@@ -234,14 +235,17 @@ pub async fn revoke(
     )
     .await?;
     txn.commit().await?;
+    cache.forget(credential_id);
     Ok(row)
 }
 
 /// Verifies a bearer token. Our own tokens must match a live credential
-/// row; identity-service tokens (RS256) carry the principal themselves.
+/// row (as read within the cache's TTL); identity-service tokens (RS256)
+/// carry the principal themselves.
 pub async fn authenticate(
     db: &DatabaseConnection,
     keys: &TokenKeys,
+    cache: &CredentialCache,
     token: &str,
 ) -> Result<Principal, AuthError> {
     let (claims, signer) = keys.decode(token)?;
@@ -256,9 +260,18 @@ pub async fn authenticate(
             brand_id: claims.brand,
         });
     }
-    let credential = credential::Entity::find_by_id(claims.jti.clone())
-        .one(db)
-        .await?
+    let credential = match cache.get(&claims.jti) {
+        Some(row) => Some(row),
+        None => {
+            let read_at = std::time::Instant::now();
+            let row = get(db, &claims.jti).await?;
+            if let Some(row) = &row {
+                cache.put(read_at, row.clone());
+            }
+            row
+        }
+    };
+    let credential = credential
         .filter(|c| c.revoked_at.is_none() && c.role == claims.role && c.brand_id == claims.brand)
         .ok_or(AuthError::Revoked)?;
     if credential.expires_at < Utc::now() {

@@ -2,8 +2,11 @@
 //! [`Principal`] every resolver receives. [`Principal::brand_scope`] is the
 //! one place that decides which brands a caller can see.
 
+mod cache;
 mod credentials;
 mod token;
+
+pub use cache::CredentialCache;
 
 pub use credentials::{IssueError, IssuedToken, RevokeError, authenticate, issue, revoke};
 pub(crate) use credentials::{can_review, get as credential, issue_as, list as credentials};

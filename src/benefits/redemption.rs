@@ -487,14 +487,11 @@ async fn insert(
     outcome: Outcome,
     amount_cents: i64,
 ) -> Result<redemption::Model, DbErr> {
-    let id = redemption::Entity::insert(row(request, key, outcome, amount_cents, None))
-        .exec(db)
-        .await?
-        .last_insert_id;
-    redemption::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("redemption {id}")))
+    // One round trip: the row comes back with the insert (RETURNING, on
+    // both engines), not read again inside the granting transaction.
+    redemption::Entity::insert(row(request, key, outcome, amount_cents, None))
+        .exec_with_returning(db)
+        .await
 }
 
 /// Most redemptions of a benefit in all: its budget's, or an offline

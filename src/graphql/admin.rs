@@ -231,7 +231,8 @@ impl AdminMutation {
     }
 
     /// Revokes a credential: its tokens are refused from the next request
-    /// on (ADMIN).
+    /// on by this instance, and by every other within its credential cache
+    /// time (ADMIN).
     async fn revoke_credential(
         &self,
         ctx: &Context<'_>,
@@ -239,7 +240,13 @@ impl AdminMutation {
     ) -> Result<RevokeCredentialPayload, ApiError> {
         let principal = principal(ctx)?;
         require(principal, &[DomainRole::Admin], "revoking credentials")?;
-        let result = auth::revoke(db(ctx)?, &id, &principal.subject).await;
+        let result = auth::revoke(
+            db(ctx)?,
+            provided::<auth::CredentialCache>(ctx)?,
+            &id,
+            &principal.subject,
+        )
+        .await;
         let (credential, user_errors) = outcome(result, |_| "id".to_owned())?;
         Ok(RevokeCredentialPayload {
             credential: credential.map(Into::into),

@@ -70,6 +70,7 @@ pub fn build_schema(
     limits: &QueryLimits,
     privacy: PrivacySettings,
     keys: crate::auth::TokenKeys,
+    credentials: crate::auth::CredentialCache,
     documents: crate::onboarding::documents::DocumentStore,
 ) -> AppSchema {
     // Depth, complexity and directive limits are ours (`limits`), checked
@@ -84,6 +85,7 @@ pub fn build_schema(
         .data(db)
         .data(privacy)
         .data(keys)
+        .data(credentials)
         .data(documents)
         .finish()
 }

@@ -22,7 +22,7 @@ pub(super) async fn authenticate(
     next: Next,
 ) -> Response {
     let result = match bearer(&request) {
-        Ok(token) => auth::authenticate(&state.db, &state.keys, token).await,
+        Ok(token) => auth::authenticate(&state.db, &state.keys, &state.credentials, token).await,
         Err(error) => Err(error),
     };
     match result {

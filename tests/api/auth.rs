@@ -91,13 +91,25 @@ pub(crate) async fn malformed_forged_and_expired_tokens_are_refused(backend: Bac
     app.stop().await;
 }
 
-pub(crate) async fn revoked_credentials_stop_working_at_once(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+/// The credential cache time the revocation tests run with.
+pub(crate) const CACHE_MS: u64 = 1000;
+
+/// A server trusts a credential row it read for its cache time, sparing
+/// each request the read; a revocation made elsewhere (here the CLI, in
+/// another process) is obeyed once that time has passed.
+pub(crate) async fn revoked_credentials_stop_working_within_the_cache_time(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &["--credential-cache-ms", &CACHE_MS.to_string()]).await;
     let issued = brand_gateway::auth::issue(&app.db.db, &app.keys, Role::Reviewer, None, "rita", 1)
         .await
         .expect("issue");
     let data = app.data(&issued.token, VIEWER, json!({})).await;
     assert_eq!(data["viewer"]["role"], "REVIEWER");
+    // Held: a request that needs no data runs no statement at all.
+    assert_eq!(
+        app.fewest_statements(&issued.token, "{ __typename }", json!({}))
+            .await,
+        0.0
+    );
 
     // Revoked with the CLI, as an operator would; a second revoke (or an
     // unknown id) fails saying so.
@@ -123,6 +135,8 @@ pub(crate) async fn revoked_credentials_stop_working_at_once(backend: Backend) {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already revoked"));
 
+    // Every row the server holds was read before the revocation began.
+    tokio::time::sleep(std::time::Duration::from_millis(CACHE_MS + 50)).await;
     let (status, _, body) = raw_post(&app, Some(&format!("Bearer {}", issued.token))).await;
     assert_eq!(status, 401);
     assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);

@@ -742,8 +742,15 @@ pub(crate) async fn reviewers_see_risk_signals_before_deciding(backend: Backend)
 /// nothing recorded when the coupon ran out between its quote and its
 /// grant.
 pub(crate) async fn concurrent_orders_never_overspend(backend: Backend) {
-    let app =
-        std::sync::Arc::new(TestApp::spawn_with(backend, &["--rate-limit-burst", "100000"]).await);
+    let app = TestApp::spawn_with(backend, &["--rate-limit-burst", "100000"]).await;
+    orders_never_overspend(&[std::sync::Arc::new(app)]).await;
+}
+
+/// 200 orders at once for a coupon with a budget of 20, spread over the
+/// gateway instances `apps` (one database): exactly 20 get it, and every
+/// order lands or is refused whole.
+pub(crate) async fn orders_never_overspend(apps: &[std::sync::Arc<TestApp>]) {
+    let app = &apps[0];
     let op = app.token(Role::BrandOperator, Some(1)).await;
     let reviewer = app.token(Role::Reviewer, None).await;
     let checkout = app.token(Role::Service, None).await;
@@ -751,14 +758,15 @@ pub(crate) async fn concurrent_orders_never_overspend(backend: Backend) {
         input(json!({ "fixedCoupon": { "amountCents": 1000, "thresholdCents": 5000 } }));
     coupon["stacking"] = stacking("COMBINABLE", &["PERCENT_OFF"], 5);
     coupon["budget"] = json!({ "totalRedemptions": 20 });
-    let coupon = live(&app, &op, &reviewer, coupon).await;
+    let coupon = live(app, &op, &reviewer, coupon).await;
     let coupon = coupon["id"].as_str().expect("id").to_owned();
     let mut percent = input(json!({ "percentOff": { "percent": 5 } }));
     percent["stacking"] = stacking("COMBINABLE", &["FIXED_COUPON"], 10);
-    live(&app, &op, &reviewer, percent).await;
+    live(app, &op, &reviewer, percent).await;
     let basket = json!([{ "sku": "SERUM", "quantity": 1, "unitCents": 10000 }]);
     let results = futures_util::future::join_all((1..=200).map(|member| {
-        let (app, checkout, basket) = (app.clone(), checkout.clone(), basket.clone());
+        let app = apps[member % apps.len()].clone();
+        let (checkout, basket) = (checkout.clone(), basket.clone());
         tokio::spawn(async move {
             app.data(
                 &checkout,
@@ -793,7 +801,7 @@ pub(crate) async fn concurrent_orders_never_overspend(backend: Backend) {
         })
         .count();
     assert_eq!(with_coupon, 20, "exactly the coupon's budget");
-    let (redemptions, spent) = spent(&app, &coupon).await;
+    let (redemptions, spent) = spent(app, &coupon).await;
     assert_eq!((redemptions, spent), (20, 20 * 1000));
     assert_eq!(
         scalar(&app.db.db, "SELECT COUNT(*) FROM checkout_order").await,

@@ -133,6 +133,18 @@ impl TestDb {
         }
     }
 
+    /// Another connection pool on the same database, as a second gateway
+    /// instance opens (the first keeps the SQLite file's directory).
+    pub(crate) async fn share(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            db: brand_gateway::db::connect(&self.url)
+                .await
+                .expect("second connection"),
+            _dir: None,
+        }
+    }
+
     /// Seeds the standard small data set.
     pub(crate) async fn seed(&self) {
         seed::run(
@@ -387,6 +399,12 @@ impl TestApp {
             shutdown: Some(tx),
             server: Some(server),
         }
+    }
+
+    /// A second instance on this one's database, with its own pool,
+    /// caches and background tasks, as a deployment runs several.
+    pub(crate) async fn beside(&self, flags: &[&str]) -> Self {
+        Self::start(self.db.share().await, flags).await
     }
 
     /// Stops the server, waiting for it to drain.

@@ -1,9 +1,13 @@
 //! Running the gateway: the listen backlog, `/metrics` on its own address,
-//! migrations under a lock, and secrets kept out of debug output.
+//! migrations under a lock, several instances on one database, and secrets
+//! kept out of debug output.
 
 use std::{
     net::SocketAddr,
-    sync::atomic::{AtomicU32, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
     time::Duration,
 };
 
@@ -287,4 +291,94 @@ pub(crate) async fn secrets_stay_out_of_debug_output(_: Backend) {
     assert_eq!(body["data"]["viewer"]["role"], "REVIEWER", "{body}");
     stop.send(()).ok();
     server.await.expect("server task").expect("server");
+}
+
+/// Two gateway instances on one database, as a deployment behind a load
+/// balancer runs them: they start together and migrate once; a rush of
+/// orders spread over both grants a coupon exactly its budget; a rush of
+/// questions spread over both spends the analyst's budget exactly once;
+/// a revocation is obeyed at once by the instance that made it, and by the
+/// other within its credential cache time.
+pub(crate) async fn two_instances_share_one_database(backend: Backend) {
+    let (url, _dir) = empty_database(backend).await;
+    let config = || helpers::config(&url, &[]);
+    let (first, second) = tokio::join!(Application::build(config()), Application::build(config()));
+    let (first, second) = (
+        first.expect("first instance"),
+        second.expect("second instance"),
+    );
+    let expected = i64::try_from(migration::Migrator::migrations().len()).expect("small");
+    for app in [&first, &second] {
+        assert_eq!(
+            scalar(
+                &app.state().db,
+                "SELECT COUNT(DISTINCT version) FROM seaql_migrations"
+            )
+            .await,
+            expected
+        );
+        assert_eq!(
+            scalar(&app.state().db, "SELECT COUNT(*) FROM seaql_migrations").await,
+            expected
+        );
+    }
+    drop((first, second));
+
+    let cache_ms = crate::auth::CACHE_MS.to_string();
+    let flags = [
+        "--rate-limit-burst",
+        "100000",
+        "--rate-limit-per-second",
+        "1000",
+        "--credential-cache-ms",
+        &cache_ms,
+    ];
+    let first = Arc::new(TestApp::spawn_with(backend, &flags).await);
+    let second = Arc::new(first.beside(&flags).await);
+    let apps = [first.clone(), second.clone()];
+    crate::checkout::orders_never_overspend(&apps).await;
+    crate::privacy::parallel_queries_at_budget_edge::questions_never_overspend(&apps).await;
+
+    let admin = first.token(Role::Admin, None).await;
+    let issued = auth::issue(
+        &first.db.db,
+        &first.keys,
+        Role::BrandAnalyst,
+        Some(1),
+        "amy",
+        1,
+    )
+    .await
+    .expect("issue");
+    for app in &apps {
+        let (status, body) = app
+            .graphql(&issued.token, "{ __typename }", json!({}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let revoked = first
+        .data(
+            &admin,
+            "mutation($id: ID!) { revokeCredential(id: $id) { userErrors { code } } }",
+            json!({ "id": issued.credential_id }),
+        )
+        .await;
+    let revoked_at = tokio::time::Instant::now();
+    assert_eq!(revoked["revokeCredential"]["userErrors"], json!([]));
+    let (status, body) = first
+        .graphql(&issued.token, "{ __typename }", json!({}))
+        .await;
+    assert_eq!(status, 401, "the revoking instance refuses at once: {body}");
+    tokio::time::sleep_until(revoked_at + Duration::from_millis(crate::auth::CACHE_MS + 50)).await;
+    let (status, body) = second
+        .graphql(&issued.token, "{ __typename }", json!({}))
+        .await;
+    assert_eq!(status, 401, "the other within its cache time: {body}");
+
+    drop(apps);
+    for app in [first, second] {
+        if let Ok(app) = Arc::try_unwrap(app) {
+            app.stop().await;
+        }
+    }
 }

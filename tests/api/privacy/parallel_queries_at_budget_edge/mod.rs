@@ -8,19 +8,24 @@ use serde_json::json;
 use crate::helpers::{Backend, TestApp, error_codes};
 
 pub(crate) async fn parallel_questions_never_overspend(backend: Backend) {
-    let app = Arc::new(
-        TestApp::spawn_with(
-            backend,
-            &[
-                "--rate-limit-burst",
-                "1000",
-                "--rate-limit-per-second",
-                "1000",
-            ],
-        )
-        .await,
-    );
-    let token = app.token(Role::BrandAnalyst, Some(1)).await;
+    let flags = [
+        "--rate-limit-burst",
+        "1000",
+        "--rate-limit-per-second",
+        "1000",
+    ];
+    let app = Arc::new(TestApp::spawn_with(backend, &flags).await);
+    questions_never_overspend(std::slice::from_ref(&app)).await;
+    if let Ok(app) = Arc::try_unwrap(app) {
+        app.stop().await;
+    }
+}
+
+/// 200 different paid questions at once from brand 1's analyst, spread
+/// over the gateway instances `apps` (one database): the analysts' daily
+/// share pays for exactly 8 and every instance then reports it spent.
+pub(crate) async fn questions_never_overspend(apps: &[Arc<TestApp>]) {
+    let token = apps[0].token(Role::BrandAnalyst, Some(1)).await;
     let cities = ["TIER1", "NEW_TIER1", "TIER2", "TIER3", "TIER4", "TIER5"];
     let ages = [
         "AGE_UNDER_25",
@@ -46,7 +51,7 @@ pub(crate) async fn parallel_questions_never_overspend(backend: Backend) {
                 { "dimension": "SPEND_BAND", "values": [spends[(i / 36) % 5]] },
                 { "dimension": "GENDER", "values": [genders[(i / 180) % 2]] }
             ] });
-            let (app, token) = (app.clone(), token.clone());
+            let (app, token) = (apps[i % apps.len()].clone(), token.clone());
             tokio::spawn(async move { app.ask(&token, question).await })
         })
         .collect();
@@ -63,23 +68,22 @@ pub(crate) async fn parallel_questions_never_overspend(backend: Backend) {
     }
     // The analysts' share of ε 1 a day: 0.8.
     assert_eq!((answered, refused), (8, 192));
-    let budget = app
-        .data(
-            &token,
-            "{ privacyBudget { dailySpent epsilonLeft } }",
-            json!({}),
-        )
-        .await;
-    assert!(
-        (budget["privacyBudget"]["dailySpent"]
-            .as_f64()
-            .expect("spent")
-            - 0.8)
-            .abs()
-            < 1e-9
-    );
-    assert_eq!(budget["privacyBudget"]["epsilonLeft"], 0.0);
-    if let Ok(app) = Arc::try_unwrap(app) {
-        app.stop().await;
+    for app in apps {
+        let budget = app
+            .data(
+                &token,
+                "{ privacyBudget { dailySpent epsilonLeft } }",
+                json!({}),
+            )
+            .await;
+        assert!(
+            (budget["privacyBudget"]["dailySpent"]
+                .as_f64()
+                .expect("spent")
+                - 0.8)
+                .abs()
+                < 1e-9
+        );
+        assert_eq!(budget["privacyBudget"]["epsilonLeft"], 0.0);
     }
 }
