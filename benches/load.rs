@@ -1,8 +1,11 @@
 //! Load: requests per second and latency of a typical audience question
 //! (a store breakdown by growth tier with paid-member share, already
 //! released in this epoch) through the whole gateway (auth, rate limit,
-//! GraphQL, privacy engine), against a bare axum handler that reads the
-//! same cube cells and returns them as JSON. Every response body is checked.
+//! GraphQL, privacy engine), against two bare axum handlers: one that
+//! sums the same cube cells and returns them as JSON, and one that reads
+//! the same stored answer by its key (the one read the gateway's repeat
+//! question needs, without auth, GraphQL or the privacy engine). Every
+//! response body is checked.
 //!
 //! Then the same stored answer again after the brand's data grew: 10,000
 //! more stored answers in the epoch and 100 ledger rows in the last 30
@@ -51,6 +54,34 @@ async fn raw(State(db): State<DatabaseConnection>) -> Json<Value> {
         })
         .collect();
     Json(json!({ "cells": cells }))
+}
+
+/// The stored answer the bare `/stored` handler returns: where it is.
+#[derive(Clone)]
+struct StoredAnswer {
+    db: DatabaseConnection,
+    epoch: i64,
+    key: String,
+}
+
+/// The other bare handler: the stored answer, read by its full key.
+async fn stored(State(at): State<StoredAnswer>) -> Json<Value> {
+    let row = at
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            at.db.get_database_backend(),
+            "SELECT answer FROM segment_answer WHERE epoch_id = ? AND scope = 1 AND question_key = ?",
+            [at.epoch.into(), at.key.clone().into()],
+        ))
+        .await
+        .ok()
+        .flatten();
+    let answer: Option<String> = row.and_then(|row| row.try_get_by_index(0).ok());
+    Json(
+        answer
+            .and_then(|a| serde_json::from_str(&a).ok())
+            .unwrap_or(Value::Null),
+    )
 }
 
 #[tokio::main]
@@ -122,6 +153,36 @@ async fn main() {
                 .is_some_and(|c| c.len() == 6)
     })
     .await;
+    // The warm-up stored one answer for brand 1: the bare handler's.
+    let keys_stored = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT epoch_id, question_key FROM segment_answer WHERE scope = 1".to_owned(),
+        ))
+        .await
+        .expect("stored answers");
+    assert_eq!(keys_stored.len(), 1, "one stored answer after the warm-up");
+    let answer_at = StoredAnswer {
+        db: db.clone(),
+        epoch: keys_stored[0].try_get_by_index(0).expect("epoch"),
+        key: keys_stored[0].try_get_by_index(1).expect("key"),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let bare_stored = listener.local_addr().expect("addr");
+    let router = Router::new()
+        .route("/stored", get(stored))
+        .with_state(answer_at);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let lookup = common::drive(
+        client.clone(),
+        clients,
+        duration,
+        move |c, _| c.get(format!("http://{bare_stored}/stored")),
+        |body| body.is_object(),
+    )
+    .await;
     let theirs = common::drive(
         client.clone(),
         clients,
@@ -145,7 +206,12 @@ async fn main() {
     );
     println!("gateway  /graphql: {}", ours.line());
     println!("bare axum /raw:    {}", theirs.line());
-    println!("ratio gateway / bare: {:.2}", ours.rps() / theirs.rps());
+    println!("bare axum /stored: {}", lookup.line());
+    println!(
+        "ratio gateway / bare summing the cells: {:.2}; gateway / bare reading the stored answer: {:.2}",
+        ours.rps() / theirs.rps(),
+        ours.rps() / lookup.rps()
+    );
     println!(
         "gateway after 10,000 more stored answers and 100 ledger rows: {}",
         grown.line()

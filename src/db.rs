@@ -9,13 +9,18 @@
 //! `<database file>.migrate.lock` beside the database.
 
 use std::{
+    collections::HashMap,
     fs::File,
     path::{Path, PathBuf},
+    sync::{Arc, LazyLock, Mutex, PoisonError},
     time::Duration,
 };
 
 use migration::{Migrator, MigratorTrait as _};
-use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, TransactionTrait as _,
+};
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +89,45 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbOpenError> {
         options.max_connections(16);
     }
     Ok(Database::connect(options).await?)
+}
+
+/// This process's turn to write one SQLite file, held until the
+/// transaction it was taken for ends (nothing on PostgreSQL).
+pub(crate) struct WriteTurn {
+    _held: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+/// A turn per SQLite file this process writes.
+static SQLITE_TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Mutex::default);
+
+/// Begins a transaction that will write at once and soon, on a busy path
+/// (redemptions, orders, refunds). On SQLite, which has one writer per
+/// file, this process's writers queue for their turn first, in arrival
+/// order, instead of each retrying the file's lock with SQLite's growing
+/// sleeps (which gave 64 concurrent orders a p99 of half a second);
+/// writers in other processes still wait on the file's lock. On
+/// PostgreSQL rows are locked as the transaction goes.
+pub(crate) async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<(WriteTurn, DatabaseTransaction), DbErr> {
+    let turn = if db.get_database_backend() == DbBackend::Sqlite {
+        let file = db
+            .get_sqlite_connection_pool()
+            .connect_options()
+            .get_filename()
+            .to_owned();
+        let gate = SQLITE_TURNS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(file)
+            .or_default()
+            .clone();
+        Some(gate.lock_owned().await)
+    } else {
+        None
+    };
+    Ok((WriteTurn { _held: turn }, db.begin().await?))
 }
 
 /// Connects and applies pending migrations under the migration lock

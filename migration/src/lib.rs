@@ -24,6 +24,7 @@ mod m20261202_000017_brand_name_unique;
 mod m20261202_000018_webhook_reach;
 mod m20261202_000019_member_snapshots;
 mod m20261202_000020_store_join_days;
+mod m20261206_000021_checkout_indexes;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_webhook_reach::Migration),
             Box::new(m20261202_000019_member_snapshots::Migration),
             Box::new(m20261202_000020_store_join_days::Migration),
+            Box::new(m20261206_000021_checkout_indexes::Migration),
         ]
     }
 }

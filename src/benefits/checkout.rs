@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use entity::{checkout_order, enums::BrandStatus, redemption};
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait as _, QueryFilter as _, SqlErr, TransactionTrait as _,
+    EntityTrait as _, QueryFilter as _, SqlErr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -516,7 +516,7 @@ async fn offers(
 ) -> Result<Vec<(Benefit, MemberUses)>, DbErr> {
     let benefits = of_brand(db, brand_id, GRANTING).await?;
     let ids: Vec<i64> = benefits.iter().map(|b| b.row.id).collect();
-    let mut uses = member_uses(db, &ids, member_id, now).await?;
+    let mut uses = member_uses(db, &ids, member_id, now, None).await?;
     Ok(benefits
         .into_iter()
         .map(|benefit| {
@@ -778,7 +778,7 @@ pub(crate) async fn place(
         created_at: request.now,
         refunded_at: None,
     };
-    let txn = db.begin().await?;
+    let (_turn, txn) = crate::db::begin_write(db).await?;
     let inserted = checkout_order::Entity::insert(checkout_order::ActiveModel {
         id: NotSet,
         ..order.clone().into()
@@ -800,7 +800,8 @@ pub(crate) async fn place(
         .iter()
         .filter(|q| q.outcome == Outcome::Granted)
         .collect();
-    for q in granted {
+    let mut grants = Vec::with_capacity(granted.len());
+    for q in &granted {
         let definition = loaded
             .iter()
             .find(|(b, _)| b.row.id == q.benefit_id)
@@ -811,21 +812,23 @@ pub(crate) async fn place(
                 outcome: Outcome::NotActive,
             });
         };
-        let grant = Grant {
+        grants.push(Grant {
             benefit_id: q.benefit_id,
             definition,
             member_id: request.member_id,
             member: &member,
             amount_cents: q.amount_cents,
             now: request.now,
-        };
-        if let Err(outcome) = take(&txn, &grant).await? {
-            return Err(CheckoutError::NoLongerGranted {
-                benefit_id: q.benefit_id,
-                outcome,
-            });
-        }
-        let key = format!("order:{}", request.order_ref);
+        });
+    }
+    if let Err((benefit_id, outcome)) = take(&txn, &grants, None).await? {
+        return Err(CheckoutError::NoLongerGranted {
+            benefit_id,
+            outcome,
+        });
+    }
+    let key = format!("order:{}", request.order_ref);
+    let rows = granted.iter().map(|q| {
         let granting = RedeemRequest {
             benefit_id: q.benefit_id,
             member_id: request.member_id,
@@ -834,14 +837,18 @@ pub(crate) async fn place(
             service: request.service,
             now: request.now,
         };
-        let row = redemption_row(
+        redemption_row(
             &granting,
             &key,
             Outcome::Granted,
             q.amount_cents,
             Some(order.id),
-        );
-        redemption::Entity::insert(row).exec(&txn).await?;
+        )
+    });
+    if !granted.is_empty() {
+        redemption::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
     }
     txn.commit().await?;
     Ok(Order {

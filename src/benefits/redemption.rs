@@ -1,13 +1,14 @@
 //! Eligibility and redemption of one benefit for the platform's checkout
 //! (SERVICE role), by member reference: judged alone here ([`judge`]), then
 //! by the checkout engine among the brand's other active benefits, so a
-//! single-benefit call agrees with a quote. Budgets hold under any
-//! concurrency ([`take`], also what orders use): a redemption's
-//! transaction first bumps the benefit's counters with a conditional UPDATE
-//! (which also serialises redemptions of one benefit: a row lock on
-//! PostgreSQL, the write lock on SQLite), then checks the member's cap, then
-//! inserts the redemption under its idempotency key. A replayed key returns
-//! the stored outcome and counts once.
+//! single-benefit call agrees with a quote. Budgets and caps hold under
+//! any concurrency ([`take`], also what orders use): a redemption's
+//! transaction first inserts the redemption under its idempotency key,
+//! then locks the member (so one member's grants are judged one after
+//! another against their caps), checks the caps, and last bumps the
+//! benefit's counters with a conditional UPDATE, so a hot benefit's row is
+//! held only from that UPDATE to the commit. A replayed key returns the
+//! stored outcome and counts once.
 
 use chrono::{DateTime, Datelike as _, NaiveDate, NaiveTime, Utc};
 use entity::{
@@ -18,7 +19,7 @@ use entity::{
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
-    QueryFilter as _, QuerySelect as _, SqlErr, TransactionTrait as _,
+    QueryFilter as _, QuerySelect as _, QueryTrait as _, SqlErr,
     sea_query::{Expr, ExprTrait as _},
 };
 
@@ -432,7 +433,7 @@ pub(crate) async fn redeem(
                 amount_cents: judged.amount_cents,
                 now: request.now,
             };
-            grant(db, request, key, &taking).await?
+            grant(db, request, key, taking).await?
         }
         (_, refused) => Err(refused),
     };
@@ -635,12 +636,14 @@ pub(super) fn affordable(
     within_caps(definition, member, uses, now)
 }
 
-/// The member's uses of each of `benefit_ids` (two queries for all).
+/// The member's uses of each of `benefit_ids` (two queries for all),
+/// not counting the redemption `except` (the one being decided).
 pub(super) async fn member_uses(
     db: &impl ConnectionTrait,
     benefit_ids: &[i64],
     member_id: i64,
     now: DateTime<Utc>,
+    except: Option<i64>,
 ) -> Result<Vec<(i64, MemberUses)>, DbErr> {
     let counting = || {
         redemption::Entity::find()
@@ -648,6 +651,9 @@ pub(super) async fn member_uses(
             .filter(redemption::Column::MemberId.eq(member_id))
             .filter(redemption::Column::Granted.eq(true))
             .filter(redemption::Column::RefundedAt.is_null())
+            .apply_if(except, |select, id| {
+                select.filter(redemption::Column::Id.ne(id))
+            })
     };
     let lifetime: Vec<(i64, i64)> = counting()
         .select_only()
@@ -701,17 +707,56 @@ pub(super) struct Grant<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Takes one grant from the benefit's budgets inside `txn`: a conditional
-/// UPDATE of its counters first (which serialises grants of one benefit),
-/// then the member's caps, read inside the same transaction.
-/// `Err(outcome)` when a budget or cap refuses; the caller then drops the
-/// transaction.
+/// Takes one member's grants (of one order, or a single redemption)
+/// inside `txn`, whose first write is already done (its own row, so that
+/// SQLite's write lock is held from the start): the member's row is
+/// locked (PostgreSQL; SQLite has one writer), so the member's concurrent
+/// grants are judged against their caps one after another; the caps are
+/// read, not counting the redemption `except` of this transaction; last,
+/// each benefit's counters are bumped by a conditional UPDATE, in benefit
+/// order (so two orders never wait on each other's rows crosswise), which
+/// holds a benefit's row only from there to the commit. `Err((benefit,
+/// outcome))` for the first grant a cap or budget refuses; the caller then
+/// drops the transaction.
 pub(super) async fn take(
     txn: &impl ConnectionTrait,
-    grant: &Grant<'_>,
-) -> Result<Result<(), Outcome>, DbErr> {
+    grants: &[Grant<'_>],
+    except: Option<i64>,
+) -> Result<Result<(), (i64, Outcome)>, DbErr> {
+    let Some(first) = grants.first() else {
+        return Ok(Ok(()));
+    };
+    member::Entity::find_by_id(first.member_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?;
+    let ids: Vec<i64> = grants.iter().map(|g| g.benefit_id).collect();
+    let uses = member_uses(txn, &ids, first.member_id, first.now, except).await?;
+    for grant in grants {
+        let used = uses
+            .iter()
+            .find(|(id, _)| *id == grant.benefit_id)
+            .map(|(_, uses)| uses.clone())
+            .unwrap_or_default();
+        if let Err(outcome) = within_caps(grant.definition, grant.member, &used, grant.now) {
+            return Ok(Err((grant.benefit_id, outcome)));
+        }
+    }
+    let mut in_order: Vec<&Grant<'_>> = grants.iter().collect();
+    in_order.sort_by_key(|g| g.benefit_id);
+    for grant in in_order {
+        if let Err(outcome) = bump(txn, grant).await? {
+            return Ok(Err((grant.benefit_id, outcome)));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Takes one grant from its benefit's counters: a conditional UPDATE
+/// that holds the budgets (the same rule as [`budget_room`], in SQL), or
+/// the reason it could not.
+async fn bump(txn: &impl ConnectionTrait, grant: &Grant<'_>) -> Result<Result<(), Outcome>, DbErr> {
     let (benefit_id, definition) = (grant.benefit_id, grant.definition);
-    let cap = redemption_cap(definition);
     let mut bump = benefit::Entity::update_many()
         .col_expr(
             benefit::Column::Redemptions,
@@ -723,51 +768,36 @@ pub(super) async fn take(
         )
         .filter(benefit::Column::Id.eq(benefit_id))
         .filter(benefit::Column::State.eq(BenefitState::Active));
-    if let Some(cap) = cap {
+    if let Some(cap) = redemption_cap(definition) {
         bump = bump.filter(benefit::Column::Redemptions.lt(cap));
     }
     if let Some(money) = definition.budget.total_money_cents {
         bump = bump.filter(benefit::Column::SpentCents.lte(money - grant.amount_cents));
     }
-    if bump.exec(txn).await?.rows_affected == 0 {
-        let row = benefit::Entity::find_by_id(benefit_id).one(txn).await?;
-        return Ok(Err(match row {
-            Some(row) if row.state != BenefitState::Active => Outcome::NotActive,
-            Some(row) => budget_room(definition, &row, grant.amount_cents)
-                .err()
-                .unwrap_or(Outcome::MoneyBudgetExhausted),
-            None => Outcome::NotActive,
-        }));
+    if bump.exec(txn).await?.rows_affected > 0 {
+        return Ok(Ok(()));
     }
-    let uses = member_uses(txn, &[benefit_id], grant.member_id, grant.now)
-        .await?
-        .pop()
-        .map(|(_, uses)| uses)
-        .unwrap_or_default();
-    Ok(within_caps(definition, grant.member, &uses, grant.now))
+    let row = benefit::Entity::find_by_id(benefit_id).one(txn).await?;
+    Ok(Err(match row {
+        Some(row) if row.state != BenefitState::Active => Outcome::NotActive,
+        Some(row) => budget_room(definition, &row, grant.amount_cents)
+            .err()
+            .unwrap_or(Outcome::MoneyBudgetExhausted),
+        None => Outcome::NotActive,
+    }))
 }
 
-/// The granting transaction; `Err(outcome)` when a budget refuses.
+/// The granting transaction: the redemption row first, then [`take`];
+/// `Err(outcome)` when a cap or budget refuses (nothing is kept).
 async fn grant(
     db: &DatabaseConnection,
     request: &Request<'_>,
     key: &str,
-    grant: &Grant<'_>,
+    grant: Grant<'_>,
 ) -> Result<Result<Redemption, Outcome>, RedeemError> {
-    let amount_cents = grant.amount_cents;
-    let txn = db.begin().await?;
-    if let Err(outcome) = take(&txn, grant).await? {
-        drop(txn);
-        return Ok(Err(outcome));
-    }
-    match insert(&txn, request, key, Outcome::Granted, amount_cents).await {
-        Ok(row) => {
-            txn.commit().await?;
-            Ok(Ok(Redemption {
-                row,
-                replayed: false,
-            }))
-        }
+    let (_turn, txn) = crate::db::begin_write(db).await?;
+    let row = match insert(&txn, request, key, Outcome::Granted, grant.amount_cents).await {
+        Ok(row) => row,
         Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             drop(txn);
             let done = replay(
@@ -779,10 +809,19 @@ async fn grant(
             )
             .await?
             .ok_or(RedeemError::Db(error))?;
-            Ok(Ok(done))
+            return Ok(Ok(done));
         }
-        Err(error) => Err(error.into()),
+        Err(error) => return Err(error.into()),
+    };
+    if let Err((_, outcome)) = take(&txn, std::slice::from_ref(&grant), Some(row.id)).await? {
+        drop(txn);
+        return Ok(Err(outcome));
     }
+    txn.commit().await?;
+    Ok(Ok(Redemption {
+        row,
+        replayed: false,
+    }))
 }
 
 #[cfg(test)]

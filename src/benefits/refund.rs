@@ -23,7 +23,7 @@ use entity::{benefit, checkout_order, order_refund, redemption};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
-    QueryFilter as _, QueryOrder as _, SqlErr, TransactionTrait as _,
+    QueryFilter as _, QueryOrder as _, SqlErr,
     sea_query::{Expr, ExprTrait as _},
 };
 use serde::{Deserialize, Serialize};
@@ -251,7 +251,7 @@ pub(crate) async fn refund(
     let row = find(db, request.brand_id, order_ref)
         .await?
         .ok_or_else(|| CheckoutError::UnknownOrder(order_ref.to_owned()))?;
-    let txn = db.begin().await?;
+    let (_turn, txn) = crate::db::begin_write(db).await?;
     // Serialises this order's refunds: nothing changes, but the row is
     // written.
     checkout_order::Entity::update_many()
@@ -301,7 +301,9 @@ pub(crate) async fn refund(
     let granted = redemption::Entity::find()
         .filter(redemption::Column::OrderId.eq(row.id))
         .filter(redemption::Column::Granted.eq(true))
-        .order_by_asc(redemption::Column::Id)
+        // In benefit order, as grants take them (one grant per benefit
+        // and order): the two never wait on benefit rows crosswise.
+        .order_by_asc(redemption::Column::BenefitId)
         .all(&txn)
         .await?;
     let given = give_back(&quote, &refunded, &units, &granted);

@@ -841,6 +841,42 @@ pub(crate) async fn budgets_hold_under_concurrent_redemptions(backend: Backend) 
         redeem(&app, &checkout, cid, 9, "c-4", 10_000).await["redemption"]["outcome"],
         "MONEY_BUDGET_EXHAUSTED"
     );
+    // One member's redemptions at once, each with its own key: judged
+    // one after another against the member's cap (PostgreSQL takes them
+    // in parallel but locks the member's row).
+    let mut twice = input(json!({ "percentOff": { "percent": 3 } }));
+    twice["budget"] = json!({ "perMember": 2 });
+    let twice = live(&app, &op, &reviewer, twice).await;
+    let twice = twice["id"].as_str().expect("id").to_owned();
+    let rush = join_all((0..30).map(|attempt| {
+        let (app, checkout, twice) = (app.clone(), checkout.clone(), twice.clone());
+        tokio::spawn(async move {
+            redeem(&app, &checkout, &twice, 11, &format!("t-{attempt}"), 10_000).await
+        })
+    }))
+    .await;
+    let outcomes: Vec<String> = rush
+        .into_iter()
+        .map(|r| {
+            r.expect("task")["redemption"]["outcome"]
+                .as_str()
+                .expect("outcome")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| *o == "GRANTED").count(),
+        2,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| *o != "GRANTED")
+            .all(|o| o == "MEMBER_CAP_REACHED"),
+        "{outcomes:?}"
+    );
+
     let unknown = redeem(&app, &checkout, cid, 999_999, "c-5", 10_000).await;
     assert_eq!(
         unknown["userErrors"],
