@@ -1,7 +1,10 @@
 //! Store members per brand and join day, with how many are paid members,
 //! computed per data epoch from the member snapshot by `refresh`: the
 //! super-member ratio reads these few rows per brand instead of joining
-//! every store membership to its member on each request.
+//! every store membership to its member on each request. A database
+//! upgraded with data gets the current epoch's rows from its member rows
+//! at once (the same aggregate `refresh` computes), so its ratios do not
+//! wait for the next load.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -34,7 +37,19 @@ impl MigrationTrait for Migration {
                     )
                     .take(),
             )
-            .await
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "INSERT INTO store_join_day (epoch_id, brand_id, joined_on, members, paid_members) \
+                 SELECT e.id, s.brand_id, s.joined_on, COUNT(*), \
+                 SUM(CASE WHEN m.paid_member THEN 1 ELSE 0 END) \
+                 FROM store_membership s JOIN member m ON m.id = s.member_id \
+                 JOIN (SELECT MAX(id) AS id FROM data_epoch WHERE ready) e ON e.id IS NOT NULL \
+                 GROUP BY e.id, s.brand_id, s.joined_on",
+            )
+            .await?;
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -2,6 +2,7 @@
 //! is told, what an answer holds, and how close it is to the truth.
 
 use brand_gateway::auth::Role;
+use migration::MigratorTrait as _;
 use sea_orm::{ConnectionTrait as _, Statement};
 use serde_json::json;
 
@@ -838,6 +839,28 @@ pub(crate) async fn the_cube_matches_the_member_rows(backend: Backend) {
     assert_eq!(check.differing, 0, "{check:?}");
     assert!(check.join_days > 0, "{check:?}");
     assert_eq!(check.join_days_differing, 0, "{check:?}");
+
+    // A database upgraded with its data in place (the join days' migration
+    // undone and applied again) has the current epoch's join days at once.
+    let since = migration::Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261202_000020_store_join_days")
+        .expect("the join days' migration");
+    let undo = u32::try_from(migration::Migrator::migrations().len() - since).expect("few");
+    migration::Migrator::down(&seeded.db, Some(undo))
+        .await
+        .expect("undo");
+    migration::Migrator::up(&seeded.db, None)
+        .await
+        .expect("redo");
+    let upgraded = brand_gateway::segments::check_cube(&seeded.db)
+        .await
+        .expect("check");
+    assert_eq!(
+        (upgraded.join_days, upgraded.join_days_differing),
+        (check.join_days, 0),
+        "{upgraded:?}"
+    );
 
     // The member rows change in the database only: the check must notice.
     let drift = async |sql: &str| {

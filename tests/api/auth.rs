@@ -104,12 +104,19 @@ pub(crate) async fn revoked_credentials_stop_working_within_the_cache_time(backe
         .expect("issue");
     let data = app.data(&issued.token, VIEWER, json!({})).await;
     assert_eq!(data["viewer"]["role"], "REVIEWER");
-    // Held: a request that needs no data runs no statement at all.
-    assert_eq!(
-        app.fewest_statements(&issued.token, "{ __typename }", json!({}))
-            .await,
-        0.0
-    );
+    // Held: a request that needs no data runs no statement at all. The
+    // count is the server's, background tasks included, and a loaded
+    // machine may let the entry age out between requests: the fewest of
+    // up to 15 requests.
+    let mut fewest = f64::MAX;
+    for _ in 0..5 {
+        let once = app.fewest_statements(&issued.token, "{ __typename }", json!({}));
+        fewest = fewest.min(once.await);
+        if fewest == 0.0 {
+            break;
+        }
+    }
+    assert_eq!(fewest, 0.0);
 
     // Revoked with the CLI, as an operator would; a second revoke (or an
     // unknown id) fails saying so.
