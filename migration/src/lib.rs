@@ -3,6 +3,9 @@
 //! sea-query's portable builders and never engine-specific SQL.
 
 pub use sea_orm_migration::prelude::*;
+pub use shared::STORE_JOIN_DAYS_SQL;
+
+mod shared;
 
 mod m20261124_000001_platform_data;
 mod m20261124_000002_segments;

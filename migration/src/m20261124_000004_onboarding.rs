@@ -3,6 +3,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::shared::{IndexSpec, create_indexes};
+
 /// Creates the onboarding tables.
 pub(crate) struct Migration;
 
@@ -51,22 +53,36 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        for (name, cols, unique) in [
-            ("idx_application_open_brand", &["open_brand_id"][..], true),
-            ("idx_application_brand", &["brand_id", "id"][..], false),
-            ("idx_application_state", &["state", "id"][..], false),
-            ("idx_application_due", &["due_at"][..], false),
-        ] {
-            let mut index = Index::create();
-            index.name(name).table("application");
-            for col in cols {
-                index.col(*col);
-            }
-            if unique {
-                index.unique();
-            }
-            manager.create_index(index.take()).await?;
-        }
+        create_indexes(
+            manager,
+            &[
+                IndexSpec {
+                    name: "idx_application_open_brand",
+                    table: "application",
+                    columns: &["open_brand_id"],
+                    unique: true,
+                },
+                IndexSpec {
+                    name: "idx_application_brand",
+                    table: "application",
+                    columns: &["brand_id", "id"],
+                    unique: false,
+                },
+                IndexSpec {
+                    name: "idx_application_state",
+                    table: "application",
+                    columns: &["state", "id"],
+                    unique: false,
+                },
+                IndexSpec {
+                    name: "idx_application_due",
+                    table: "application",
+                    columns: &["due_at"],
+                    unique: false,
+                },
+            ],
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()

@@ -4,6 +4,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::shared::{IndexSpec, create_indexes};
+
 /// Creates the benefit tables.
 pub(crate) struct Migration;
 
@@ -128,49 +130,42 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        for (name, table, cols, unique) in [
-            (
-                "idx_benefit_brand",
-                "benefit",
-                &["brand_id", "id"][..],
-                false,
-            ),
-            (
-                "idx_benefit_revision_number",
-                "benefit_revision",
-                &["benefit_id", "number"][..],
-                true,
-            ),
-            (
-                "idx_benefit_event_benefit",
-                "benefit_event",
-                &["benefit_id", "id"][..],
-                false,
-            ),
-            (
-                "idx_redemption_key",
-                "redemption",
-                &["benefit_id", "idempotency_key"][..],
-                true,
-            ),
-            (
-                "idx_redemption_member",
-                "redemption",
-                &["benefit_id", "member_id"][..],
-                false,
-            ),
-        ] {
-            let mut index = Index::create();
-            index.name(name).table(Alias::new(table));
-            for col in cols {
-                index.col(Alias::new(*col));
-            }
-            if unique {
-                index.unique();
-            }
-            manager.create_index(index.take()).await?;
-        }
-        Ok(())
+        create_indexes(
+            manager,
+            &[
+                IndexSpec {
+                    name: "idx_benefit_brand",
+                    table: "benefit",
+                    columns: &["brand_id", "id"],
+                    unique: false,
+                },
+                IndexSpec {
+                    name: "idx_benefit_revision_number",
+                    table: "benefit_revision",
+                    columns: &["benefit_id", "number"],
+                    unique: true,
+                },
+                IndexSpec {
+                    name: "idx_benefit_event_benefit",
+                    table: "benefit_event",
+                    columns: &["benefit_id", "id"],
+                    unique: false,
+                },
+                IndexSpec {
+                    name: "idx_redemption_key",
+                    table: "redemption",
+                    columns: &["benefit_id", "idempotency_key"],
+                    unique: true,
+                },
+                IndexSpec {
+                    name: "idx_redemption_member",
+                    table: "redemption",
+                    columns: &["benefit_id", "member_id"],
+                    unique: false,
+                },
+            ],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

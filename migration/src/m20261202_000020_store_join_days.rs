@@ -8,6 +8,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::shared::STORE_JOIN_DAYS_SQL;
+
 /// Creates `store_join_day`.
 pub(crate) struct Migration;
 
@@ -38,17 +40,14 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "INSERT INTO store_join_day (epoch_id, brand_id, joined_on, members, paid_members) \
-                 SELECT e.id, s.brand_id, s.joined_on, COUNT(*), \
-                 SUM(CASE WHEN m.paid_member THEN 1 ELSE 0 END) \
-                 FROM store_membership s JOIN member m ON m.id = s.member_id \
-                 JOIN (SELECT MAX(id) AS id FROM data_epoch WHERE ready) e ON e.id IS NOT NULL \
-                 GROUP BY e.id, s.brand_id, s.joined_on",
-            )
-            .await?;
+        // The current ready epoch's rows, by the aggregate `refresh` runs;
+        // nothing when no epoch is ready.
+        let fill = format!(
+            "INSERT INTO store_join_day (epoch_id, brand_id, joined_on, members, paid_members) \
+             SELECT e.id, j.* FROM ({STORE_JOIN_DAYS_SQL}) j \
+             JOIN (SELECT MAX(id) AS id FROM data_epoch WHERE ready) e ON e.id IS NOT NULL"
+        );
+        manager.get_connection().execute_unprepared(&fill).await?;
         Ok(())
     }
 

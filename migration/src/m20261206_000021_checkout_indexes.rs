@@ -4,6 +4,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::shared::{IndexSpec, create_indexes, drop_indexes};
+
 /// Creates the two indexes.
 pub(crate) struct Migration;
 
@@ -13,36 +15,28 @@ impl MigrationName for Migration {
     }
 }
 
-/// (name, table, columns).
-const INDEXES: [(&str, &str, &[&str]); 2] = [
-    (
-        "idx_checkout_order_member",
-        "checkout_order",
-        &["brand_id", "member_id", "created_at"],
-    ),
-    ("idx_redemption_order", "redemption", &["order_id"]),
+const INDEXES: [IndexSpec; 2] = [
+    IndexSpec {
+        name: "idx_checkout_order_member",
+        table: "checkout_order",
+        columns: &["brand_id", "member_id", "created_at"],
+        unique: false,
+    },
+    IndexSpec {
+        name: "idx_redemption_order",
+        table: "redemption",
+        columns: &["order_id"],
+        unique: false,
+    },
 ];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table, columns) in INDEXES {
-            let mut index = Index::create();
-            index.name(name).table(Alias::new(table));
-            for column in columns {
-                index.col(Alias::new(*column));
-            }
-            manager.create_index(index.take()).await?;
-        }
-        Ok(())
+        create_indexes(manager, &INDEXES).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table, _) in INDEXES {
-            let mut index = Index::drop();
-            index.name(name).table(Alias::new(table));
-            manager.drop_index(index.to_owned()).await?;
-        }
-        Ok(())
+        drop_indexes(manager, &INDEXES).await
     }
 }

@@ -33,7 +33,7 @@ use super::{
     definition::{Class, Kind, KindCode},
     of_brand,
     redemption::{
-        Grant, MAX_ORDER_CENTS, MemberUses, Outcome, RedeemError, Request as RedeemRequest,
+        Grant, MAX_ORDER_CENTS, MemberUses, Outcome, RedeemError, Request as RedeemRequest, Taker,
         affordable, judge, member, member_uses, row as redemption_row, take,
     },
     refund::{self, Refund},
@@ -815,13 +815,15 @@ pub(crate) async fn place(
         grants.push(Grant {
             benefit_id: q.benefit_id,
             definition,
-            member_id: request.member_id,
-            member: &member,
             amount_cents: q.amount_cents,
-            now: request.now,
         });
     }
-    if let Err((benefit_id, outcome)) = take(&txn, &grants, None).await? {
+    let taker = Taker {
+        member_id: request.member_id,
+        member: &member,
+        now: request.now,
+    };
+    if let Err((benefit_id, outcome)) = take(&txn, &taker, &grants, None).await? {
         return Err(CheckoutError::NoLongerGranted {
             benefit_id,
             outcome,

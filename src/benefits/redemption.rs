@@ -428,12 +428,14 @@ pub(crate) async fn redeem(
             let taking = Grant {
                 benefit_id: id,
                 definition: live,
+                amount_cents: judged.amount_cents,
+            };
+            let taker = Taker {
                 member_id,
                 member: &member,
-                amount_cents: judged.amount_cents,
                 now: request.now,
             };
-            grant(db, request, key, taking).await?
+            grant(db, request, key, &taker, taking).await?
         }
         (_, refused) => Err(refused),
     };
@@ -690,21 +692,24 @@ pub(super) async fn member_uses(
         .collect())
 }
 
-/// One grant to take: the benefit, its definition, the member and the
-/// money.
+/// Whose grants [`take`] takes, and when: one member per transaction.
+pub(super) struct Taker<'a> {
+    /// The member's reference.
+    pub member_id: i64,
+    /// What targeting and caps know of the member.
+    pub member: &'a Profile,
+    /// When.
+    pub now: DateTime<Utc>,
+}
+
+/// One grant to take: the benefit, its definition and the money.
 pub(super) struct Grant<'a> {
     /// The benefit.
     pub benefit_id: i64,
     /// Its live definition.
     pub definition: &'a Definition,
-    /// The member's reference.
-    pub member_id: i64,
-    /// What targeting and caps know of the member.
-    pub member: &'a Profile,
     /// Money granted, in fen.
     pub amount_cents: i64,
-    /// When.
-    pub now: DateTime<Utc>,
 }
 
 /// Takes one member's grants (of one order, or a single redemption)
@@ -720,25 +725,26 @@ pub(super) struct Grant<'a> {
 /// drops the transaction.
 pub(super) async fn take(
     txn: &impl ConnectionTrait,
+    taker: &Taker<'_>,
     grants: &[Grant<'_>],
     except: Option<i64>,
 ) -> Result<Result<(), (i64, Outcome)>, DbErr> {
-    let Some(first) = grants.first() else {
+    if grants.is_empty() {
         return Ok(Ok(()));
-    };
-    member::Entity::find_by_id(first.member_id)
+    }
+    member::Entity::find_by_id(taker.member_id)
         .lock_exclusive()
         .one(txn)
         .await?;
     let ids: Vec<i64> = grants.iter().map(|g| g.benefit_id).collect();
-    let uses = member_uses(txn, &ids, first.member_id, first.now, except).await?;
+    let uses = member_uses(txn, &ids, taker.member_id, taker.now, except).await?;
     for grant in grants {
         let used = uses
             .iter()
             .find(|(id, _)| *id == grant.benefit_id)
             .map(|(_, uses)| uses.clone())
             .unwrap_or_default();
-        if let Err(outcome) = within_caps(grant.definition, grant.member, &used, grant.now) {
+        if let Err(outcome) = within_caps(grant.definition, taker.member, &used, taker.now) {
             return Ok(Err((grant.benefit_id, outcome)));
         }
     }
@@ -793,6 +799,7 @@ async fn grant(
     db: &DatabaseConnection,
     request: &Request<'_>,
     key: &str,
+    taker: &Taker<'_>,
     grant: Grant<'_>,
 ) -> Result<Result<Redemption, Outcome>, RedeemError> {
     let (_turn, txn) = crate::db::begin_write(db).await?;
@@ -813,7 +820,8 @@ async fn grant(
         }
         Err(error) => return Err(error.into()),
     };
-    if let Err((_, outcome)) = take(&txn, std::slice::from_ref(&grant), Some(row.id)).await? {
+    if let Err((_, outcome)) = take(&txn, taker, std::slice::from_ref(&grant), Some(row.id)).await?
+    {
         drop(txn);
         return Ok(Err(outcome));
     }

@@ -19,6 +19,7 @@ use datafusion::{
 };
 use entity::{data_epoch, store_join_day};
 use futures_util::StreamExt as _;
+use migration::STORE_JOIN_DAYS_SQL;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
     EntityTrait as _, QueryFilter as _, QueryOrder as _, TransactionTrait as _,
@@ -367,13 +368,6 @@ impl CellWriter {
 
 /// The tables `refresh` fills per epoch and keeps for the current one only.
 const EPOCH_TABLES: [&str; 2] = ["segment_cell", "store_join_day"];
-
-/// Store members per brand and join day, with how many are paid members:
-/// the same SQL over the snapshot (`refresh`) and over the member rows
-/// (`check_cube`).
-pub(crate) const STORE_JOIN_DAYS_SQL: &str = "SELECT s.brand_id, s.joined_on, \
-     CAST(COUNT(*) AS BIGINT), CAST(SUM(CASE WHEN m.paid_member THEN 1 ELSE 0 END) AS BIGINT) \
-     FROM store_membership s JOIN member m ON m.id = s.member_id GROUP BY s.brand_id, s.joined_on";
 
 /// Computes [`STORE_JOIN_DAYS_SQL`] with `engine` into epoch `epoch` (a
 /// few rows per brand and day, in one transaction); returns the rows.

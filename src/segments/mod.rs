@@ -347,7 +347,7 @@ pub async fn check_cube(db: &impl ConnectionTrait) -> Result<CubeCheck, SegmentE
         ),
     )
     .await?;
-    let from_rows = join_days(db, cube::STORE_JOIN_DAYS_SQL).await?;
+    let from_rows = join_days(db, migration::STORE_JOIN_DAYS_SQL).await?;
     (check.join_days, check.join_days_differing) = compare(&built, &from_rows);
     Ok(check)
 }
