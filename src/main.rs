@@ -208,7 +208,9 @@ async fn serve(cli: &Cli, args: &brand_gateway::config::ServeArgs) -> Result<(),
     let metrics_addr = app.metrics_addr()?;
     if args.demo {
         let keys = TokenKeys::new(&cli.auth.load()?)?;
-        eprintln!("\nDemo tokens (valid 24 h; send as `Authorization: Bearer <token>`):");
+        eprintln!(
+            "\nDemo tokens (valid 24 h; send as `Authorization: Bearer <token>`, or open the console link):"
+        );
         let applicant = first_applicant(&db).await?;
         for (role, brand) in [
             (Role::BrandAnalyst, Some(1)),
@@ -228,9 +230,12 @@ async fn serve(cli: &Cli, args: &brand_gateway::config::ServeArgs) -> Result<(),
                 None => role,
             };
             eprintln!("  {label:<22} {}", issued.token);
+            // The token rides in the fragment, which browsers never send.
+            eprintln!("  {:<22} http://{addr}/console#token={}", "", issued.token);
         }
         eprintln!();
     }
+    eprintln!("Console:   http://{addr}/console");
     eprintln!("GraphiQL:  http://{addr}/graphiql");
     eprintln!("GraphQL:   http://{addr}/graphql");
     eprintln!("Metrics:   http://{metrics_addr}/metrics");

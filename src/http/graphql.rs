@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use async_graphql::{
     ParseRequestError, Request, Response as GqlResponse, Variables,
-    http::{GraphiQLSource, MultipartOptions, receive_body},
+    http::{MultipartOptions, receive_body},
     parser::types::OperationType,
 };
 use axum::{
@@ -16,7 +16,7 @@ use axum::{
     body::Body,
     extract::{Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
@@ -268,14 +268,4 @@ fn label_errors(response: &mut GqlResponse, executed: bool) {
         };
         extensions.set("code", code.as_str());
     }
-}
-
-/// GET /graphiql: the in-browser IDE. Paste a token into its headers pane.
-pub(super) async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("brand-gateway")
-            .finish(),
-    )
 }

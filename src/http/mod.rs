@@ -3,6 +3,7 @@
 //! only assembles them.
 
 mod auth;
+mod console;
 mod documents;
 mod graphql;
 mod health;
@@ -64,7 +65,9 @@ pub(crate) fn router(state: AppState) -> Router {
     let timeout = state.request_timeout;
     Router::new()
         .merge(graphql_routes)
-        .route("/graphiql", get(graphql::graphiql))
+        .route("/graphiql", get(console::graphiql))
+        .route("/console", get(console::page))
+        .route("/console/{*path}", get(console::file))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))

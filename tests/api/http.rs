@@ -175,13 +175,84 @@ pub(crate) async fn health_metrics_and_request_ids(backend: Backend) {
         "{metrics}"
     );
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
-    let response = app
-        .client
-        .get(app.url("/graphiql"))
-        .send()
+    app.stop().await;
+}
+
+/// The console and GraphiQL pages load only this server's files, which
+/// come from the binary with an ETag to revalidate; the console's
+/// language follows `Accept-Language`.
+pub(crate) async fn the_console_and_graphiql_are_served_from_the_binary(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = app.client.get(app.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    for (accept, lang) in [
+        ("en-US,en;q=0.9", "en"),
+        ("zh-CN,zh;q=0.9", "zh-CN"),
+        ("fr", "zh-CN"),
+    ] {
+        let response = get("/console", &[("accept-language", accept)])
+            .await
+            .expect("console");
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.headers()["vary"], "accept-language");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .expect("ASCII header")
+            .to_owned();
+        assert!(csp.starts_with("default-src 'self'"), "{csp}");
+        let html = response.text().await.expect("html");
+        assert!(
+            html.contains(&format!("<html lang=\"{lang}\">")),
+            "{accept}: {html}"
+        );
+    }
+    for page in ["/console", "/graphiql"] {
+        let html = get(page, &[])
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        let references: Vec<&str> = html
+            .split(['"', '\''])
+            .skip(1)
+            .step_by(2)
+            .filter(|v| v.ends_with(".js") || v.ends_with(".css"))
+            .collect();
+        assert!(references.len() >= 2, "{page} loads its scripts: {html}");
+        for reference in references {
+            assert!(
+                reference.starts_with("/console/"),
+                "{page} loads {reference} from outside"
+            );
+            let response = get(reference, &[]).await.expect("asset");
+            assert_eq!(response.status().as_u16(), 200, "{reference}");
+        }
+    }
+    let response = get("/console/app.js", &[]).await.expect("app.js");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    let etag = response.headers()["etag"]
+        .to_str()
+        .expect("ASCII header")
+        .to_owned();
+    let again = get("/console/app.js", &[("if-none-match", &etag)])
         .await
-        .expect("graphiql");
-    assert!(response.text().await.expect("html").contains("graphiql"));
+        .expect("again");
+    assert_eq!(
+        again.status().as_u16(),
+        304,
+        "an unchanged file is not sent again"
+    );
+    let missing = get("/console/nothing.js", &[]).await.expect("missing");
+    assert_eq!(missing.status().as_u16(), 404);
     app.stop().await;
 }
 

@@ -11,6 +11,7 @@ mod auth;
 mod benefits;
 mod brands;
 mod checkout;
+mod console;
 mod criteria;
 mod data;
 mod due;
@@ -136,6 +137,7 @@ fn once() -> Vec<(String, TestFn)> {
         http::unsupported_accept_and_content_types_are_refused,
         http::get_serves_queries_but_not_mutations,
         http::health_metrics_and_request_ids,
+        http::the_console_and_graphiql_are_served_from_the_binary,
         http::oversized_bodies_are_413,
         http::rate_limit_answers_429_with_retry_after,
         http::slow_requests_time_out_with_503,
@@ -152,6 +154,11 @@ fn once() -> Vec<(String, TestFn)> {
         due::run_due_command_prints_its_report,
         qualifications::documents_go_to_an_s3_compatible_store,
     ]
+}
+
+/// Journeys through the console in a real browser (SQLite only).
+fn browser() -> Vec<(String, TestFn)> {
+    tests![console::an_analyst_asks_and_reads_a_chart]
 }
 
 fn trial(name: String, backend: Backend, test: TestFn) -> Trial {
@@ -196,6 +203,19 @@ fn main() -> ExitCode {
              !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
         ),
     }
+    let browser_found = console::find_browser().is_some();
+    if !browser_found {
+        if std::env::var_os("CI").is_some() {
+            eprintln!("CI: chromium and chromedriver are required for the console journeys");
+            return ExitCode::FAILURE;
+        }
+        eprintln!(
+            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+             !!! Console browser journeys SKIPPED: chromium and chromedriver are  !!!\n\
+             !!! not on PATH. Install Debian's chromium and chromium-driver.      !!!\n\
+             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+        );
+    }
     let mut trials = Vec::new();
     for (name, test) in per_backend() {
         trials.push(trial(format!("sqlite::{name}"), Backend::Sqlite, test));
@@ -206,6 +226,12 @@ fn main() -> ExitCode {
     }
     for (name, test) in once() {
         trials.push(trial(format!("sqlite::{name}"), Backend::Sqlite, test));
+    }
+    for (name, test) in browser() {
+        trials.push(
+            trial(format!("sqlite::{name}"), Backend::Sqlite, test)
+                .with_ignored_flag(!browser_found),
+        );
     }
     let conclusion = libtest_mimic::run(&args, trials);
     helpers::remove_templates(matches!(cluster, Some(postgres::Cluster::External { .. })));

@@ -1,0 +1,131 @@
+// Small SVG charts drawn from released answers: bars (one breakdown, with
+// each cell's interval and an optional reference line such as TGI = 100),
+// a heatmap (two breakdowns) and a budget gauge. Suppressed cells are drawn
+// as such, never as zero; cells where noise dominates are marked "few".
+// Hand-written rather than a charting library: three shapes, and the
+// privacy marks need full control of how a cell is drawn.
+
+import { html } from "./vendor/preact-htm.module.js";
+import { t } from "./i18n.js";
+
+const BAR = "#2f6fdf";
+const FEW = "#9bb7ec";
+
+/** The hatch pattern suppressed cells are filled with. */
+function Hatch({ id }) {
+  return html`<defs>
+    <pattern id=${id} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+      <rect width="6" height="6" fill="#f0f0f0" />
+      <line x1="0" y1="0" x2="0" y2="6" stroke="#c8c8c8" stroke-width="2" />
+    </pattern>
+  </defs>`;
+}
+
+/**
+ * Horizontal bars. `rows`: [{ label, value, low, high, suppressed, few }];
+ * `format` renders a value; `reference` draws a labelled line (TGI 100).
+ */
+export function Bars({ rows, format, reference, title }) {
+  const labelWidth = 150, barWidth = 400, valueWidth = 110, rowHeight = 28, top = 8;
+  const extent = Math.max(
+    1e-9,
+    reference?.value ?? 0,
+    ...rows.filter((r) => !r.suppressed).map((r) => Math.max(r.value ?? 0, r.high ?? 0)),
+  ) * 1.05;
+  const x = (v) => labelWidth + (Math.max(0, v) / extent) * barWidth;
+  const height = top + rows.length * rowHeight + (reference ? 26 : 8);
+  const width = labelWidth + barWidth + valueWidth;
+  return html`<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label=${title}>
+    <${Hatch} id="hatch-bars" />
+    ${rows.map((r, i) => {
+      const y = top + i * rowHeight;
+      const mid = y + rowHeight / 2;
+      const label = html`<text x=${labelWidth - 8} y=${mid + 4} text-anchor="end" class="label">${r.label}</text>`;
+      if (r.suppressed) {
+        return html`<g class="cell suppressed" data-label=${r.label}>
+          ${label}
+          <rect x=${labelWidth} y=${y + 4} width=${barWidth} height=${rowHeight - 8} fill="url(#hatch-bars)" />
+          <text x=${labelWidth + 8} y=${mid + 4} class="muted">${t("aud.suppressed")}</text>
+        </g>`;
+      }
+      const whisker = r.low != null && r.high != null
+        ? html`<g class="interval" stroke="#333" stroke-width="1.2">
+            <line x1=${x(r.low)} x2=${x(r.high)} y1=${mid} y2=${mid} />
+            <line x1=${x(r.low)} x2=${x(r.low)} y1=${mid - 5} y2=${mid + 5} />
+            <line x1=${x(r.high)} x2=${x(r.high)} y1=${mid - 5} y2=${mid + 5} />
+          </g>`
+        : null;
+      return html`<g class=${"cell" + (r.few ? " few" : "")} data-label=${r.label}>
+        ${label}
+        <rect x=${labelWidth} y=${y + 4} width=${x(r.value ?? 0) - labelWidth} height=${rowHeight - 8}
+          fill=${r.few ? FEW : BAR} stroke=${r.few ? BAR : "none"} stroke-dasharray=${r.few ? "4 3" : null} />
+        ${whisker}
+        <text x=${labelWidth + barWidth + 6} y=${mid + 4} class="value">
+          ${r.few ? "≈ " + t("aud.few") : format(r.value)}
+        </text>
+      </g>`;
+    })}
+    ${reference && html`<g class="reference">
+      <line x1=${x(reference.value)} x2=${x(reference.value)} y1=${top} y2=${height - 20}
+        stroke="#d2452d" stroke-width="1.5" stroke-dasharray="5 3" />
+      <text x=${x(reference.value)} y=${height - 6} text-anchor="middle" class="muted">${reference.label}</text>
+    </g>`}
+  </svg>`;
+}
+
+/**
+ * A heatmap of two breakdowns. `rows`, `columns`: [{ code, label }];
+ * `cell(rowCode, columnCode)` gives { value, suppressed, few } or null.
+ */
+export function Heatmap({ rows, columns, cell, format, title }) {
+  const labelWidth = 130, cellWidth = Math.max(56, Math.min(96, 560 / columns.length)), cellHeight = 30, head = 40;
+  const values = [];
+  rows.forEach((r) => columns.forEach((c) => {
+    const v = cell(r.code, c.code);
+    if (v && !v.suppressed && v.value != null) values.push(v.value);
+  }));
+  const low = Math.min(0, ...values), high = Math.max(1e-9, ...values);
+  const shade = (v) => {
+    const f = (v - low) / (high - low || 1);
+    const light = 95 - f * 55;
+    return `hsl(218, 70%, ${light}%)`;
+  };
+  const width = labelWidth + columns.length * cellWidth;
+  const height = head + rows.length * cellHeight + 4;
+  return html`<svg class="chart heatmap" viewBox="0 0 ${width} ${height}" role="img" aria-label=${title}>
+    <${Hatch} id="hatch-heat" />
+    ${columns.map((c, j) => html`<text x=${labelWidth + j * cellWidth + cellWidth / 2} y=${head - 10}
+      text-anchor="middle" class="label">${c.label}</text>`)}
+    ${rows.map((r, i) => html`<g>
+      <text x=${labelWidth - 8} y=${head + i * cellHeight + cellHeight / 2 + 4} text-anchor="end" class="label">${r.label}</text>
+      ${columns.map((c, j) => {
+        const v = cell(r.code, c.code);
+        const x = labelWidth + j * cellWidth, y = head + i * cellHeight;
+        const suppressed = !v || v.suppressed;
+        const dark = !suppressed && (v.value - low) / (high - low || 1) > 0.6;
+        return html`<g class=${"cell" + (suppressed ? " suppressed" : v.few ? " few" : "")}
+            data-label=${r.label + " · " + c.label}>
+          <rect x=${x + 1} y=${y + 1} width=${cellWidth - 2} height=${cellHeight - 2}
+            fill=${suppressed ? "url(#hatch-heat)" : shade(v.value)} />
+          <text x=${x + cellWidth / 2} y=${y + cellHeight / 2 + 4} text-anchor="middle"
+            class=${"value" + (dark ? " on-dark" : "")}>
+            ${suppressed ? "—" : v.few ? "≈" : format(v.value)}
+          </text>
+        </g>`;
+      })}
+    </g>`)}
+  </svg>`;
+}
+
+/** A meter of `spent` against `limit`, with its label and note. */
+export function Gauge({ label, spent, limit, note }) {
+  const fraction = limit > 0 ? Math.min(1, spent / limit) : 1;
+  const colour = fraction > 0.9 ? "#d2452d" : fraction > 0.7 ? "#e0a21b" : "#2e9b5f";
+  return html`<div class="gauge">
+    <div class="gauge-head"><span>${label}</span><span>${note}</span></div>
+    <div class="gauge-track" role="meter" aria-label=${label} aria-valuemin="0"
+      aria-valuemax=${limit} aria-valuenow=${spent}>
+      <div class="gauge-fill" style=${{ width: fraction * 100 + "%", background: colour }}></div>
+    </div>
+  </div>`;
+}

@@ -1,0 +1,222 @@
+//! The partner console (`/console`) and GraphiQL (`/graphiql`): static
+//! pages and scripts compiled into the binary, so nothing is fetched from
+//! outside at run time. Both are clients of the public `/graphql` contract;
+//! no route here reads data.
+//!
+//! The files live in `console/` at the crate root. They are listed by hand
+//! in [`ASSETS`] (a test checks the list against the folder) rather than
+//! embedded by a crate such as `rust-embed`: a dozen `include_bytes!` lines
+//! need no proc macro or build script.
+
+use std::sync::OnceLock;
+
+use axum::{
+    extract::Path,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use sha2::{Digest as _, Sha256};
+
+/// One embedded file.
+struct Asset {
+    /// Its path under `/console/` (and under `console/` in the source tree).
+    path: &'static str,
+    /// Its bytes.
+    body: &'static [u8],
+}
+
+macro_rules! assets {
+    ($($path:literal),* $(,)?) => {
+        &[$(Asset {
+            path: $path,
+            body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/console/", $path)),
+        }),*]
+    };
+}
+
+/// Every file of `console/`.
+static ASSETS: &[Asset] = assets![
+    "index.html",
+    "graphiql.html",
+    "graphiql.js",
+    "style.css",
+    "app.js",
+    "api.js",
+    "i18n.js",
+    "charts.js",
+    "analyst.js",
+    "vendor/preact-htm.module.js",
+    "vendor/graphiql/graphiql.min.js",
+    "vendor/graphiql/graphiql.min.css",
+    "vendor/graphiql/react.production.min.js",
+    "vendor/graphiql/react-dom.production.min.js",
+    "vendor/licenses/graphiql",
+    "vendor/licenses/htm",
+    "vendor/licenses/preact",
+    "vendor/licenses/react",
+    "vendor/licenses/react-dom",
+    "vendor/README.md",
+];
+
+/// Pages and scripts may load from this server only; GraphiQL's editor
+/// sets inline styles and its fonts and icons are data URLs.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+     font-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+
+/// The console's languages; the first is the default.
+const LANGUAGES: [&str; 2] = ["zh-CN", "en"];
+
+/// GET /console: the console's page, in the language the browser prefers.
+pub(super) async fn page(headers: HeaderMap) -> Response {
+    let lang = preferred_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    );
+    let html = String::from_utf8_lossy(asset("index.html").body).replace("__LANG__", lang);
+    let mut response = html_response(html.into_bytes());
+    // The language varies the page, so caches must key on it.
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-language"));
+    response
+}
+
+/// GET /graphiql: GraphiQL, its scripts served from `/console/vendor/`.
+pub(super) async fn graphiql() -> Response {
+    html_response(asset("graphiql.html").body.to_vec())
+}
+
+/// GET /console/{*path}: an embedded file, revalidated by its ETag.
+pub(super) async fn file(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    let Some(index) = ASSETS.iter().position(|a| a.path == path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let etag = &etags()[index];
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes());
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ASSETS[index].body.into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type(&path));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    response
+}
+
+fn asset(path: &str) -> &'static Asset {
+    ASSETS
+        .iter()
+        .find(|a| a.path == path)
+        .expect("the page is in ASSETS")
+}
+
+/// Each asset's ETag (a hash of its bytes), computed once.
+fn etags() -> &'static [String] {
+    static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
+    ETAGS.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| format!("\"{}\"", &hex::encode(Sha256::digest(a.body))[..16]))
+            .collect()
+    })
+}
+
+fn html_response(body: Vec<u8>) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+fn content_type(path: &str) -> HeaderValue {
+    HeaderValue::from_static(match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    })
+}
+
+/// The supported language the `Accept-Language` header ranks highest
+/// (`zh-TW` counts as Chinese, `en-GB` as English); the default when none
+/// is supported. Two languages need no negotiation crate.
+fn preferred_language(accept: &str) -> &'static str {
+    let mut best: Option<(f32, &'static str)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.trim().split(';');
+        let tag = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let quality = parts
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let primary = tag.split('-').next().unwrap_or_default();
+        let Some(lang) = LANGUAGES.into_iter().find(|l| {
+            l.split('-')
+                .next()
+                .is_some_and(|p| p.eq_ignore_ascii_case(primary))
+        }) else {
+            continue;
+        };
+        if quality > 0.0 && best.is_none_or(|(q, _)| quality > q) {
+            best = Some((quality, lang));
+        }
+    }
+    best.map_or(LANGUAGES[0], |(_, lang)| lang)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_of_the_console_folder_is_embedded() {
+        fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).expect("the console folder") {
+                let path = entry.expect("a readable entry").path();
+                if path.is_dir() {
+                    walk(&path, root, out);
+                } else {
+                    let relative = path.strip_prefix(root).expect("under the root");
+                    out.push(relative.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("console");
+        let mut on_disk = Vec::new();
+        walk(&root, &root, &mut on_disk);
+        on_disk.sort();
+        let mut embedded: Vec<String> = ASSETS.iter().map(|a| a.path.to_owned()).collect();
+        embedded.sort();
+        assert_eq!(embedded, on_disk);
+    }
+
+    #[test]
+    fn the_language_follows_the_header() {
+        assert_eq!(preferred_language(""), "zh-CN");
+        assert_eq!(preferred_language("en-GB,en;q=0.9"), "en");
+        assert_eq!(preferred_language("fr-FR, en;q=0.5, zh;q=0.8"), "zh-CN");
+        assert_eq!(preferred_language("zh-TW"), "zh-CN");
+        assert_eq!(preferred_language("de, en;q=0"), "zh-CN");
+        assert_eq!(preferred_language("EN-us"), "en");
+    }
+}

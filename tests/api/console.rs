@@ -1,0 +1,422 @@
+//! The console in a real browser (Debian's chromium, driven through
+//! chromedriver) against the real server: one journey per role, asserting
+//! what is on screen. Screenshots go to `target/console-screens/` for a
+//! human to look at.
+//!
+//! The WebDriver calls are a few JSON requests made with reqwest rather
+//! than through fantoccini: its `webdriver` dependency turns on `syn`'s
+//! `fold` feature for test builds only, so `cargo run` and `cargo test`
+//! would each build the whole dependency tree (DataFusion included) with
+//! different features, and it adds ICU 1.x, http 0.2 and thiserror 1 to
+//! the build.
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use base64::Engine as _;
+use brand_gateway::auth::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp};
+
+/// The W3C name of an element reference in WebDriver JSON.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// The chromium binary and its driver, found on PATH.
+pub(crate) struct BrowserPaths {
+    chromium: PathBuf,
+    driver: PathBuf,
+}
+
+/// Where the browser is, if it is installed.
+pub(crate) fn find_browser() -> Option<BrowserPaths> {
+    let which = |name: &str| {
+        std::env::var_os("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+        })
+    };
+    Some(BrowserPaths {
+        chromium: which("chromium").or_else(|| which("chromium-browser"))?,
+        driver: which("chromedriver")?,
+    })
+}
+
+/// An element on the page, by its WebDriver id.
+struct Element(String);
+
+/// A headless chromium session; the driver process dies with it.
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    driver: Child,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free loopback port and opens a session
+    /// whose browser prefers `language`, in a laptop-sized window.
+    async fn start(language: &str) -> Self {
+        let paths = find_browser().expect("chromium and chromedriver are installed");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut driver = Command::new(&paths.driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let http = reqwest::Client::new();
+        let capabilities = json!({ "capabilities": { "alwaysMatch": {
+            "goog:chromeOptions": {
+                "binary": paths.chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--window-size=1366,900", format!("--lang={language}"),
+                    format!("--accept-lang={language}"),
+                ],
+                "prefs": { "intl.accept_languages": language },
+            }
+        }}});
+        let mut last_error = String::new();
+        for _ in 0..100 {
+            let started = http
+                .post(format!("http://127.0.0.1:{port}/session"))
+                .json(&capabilities)
+                .send()
+                .await;
+            match started {
+                Ok(response) => {
+                    let body: Value = response.json().await.expect("session JSON");
+                    let Some(session) = body["value"]["sessionId"].as_str() else {
+                        driver.kill().ok();
+                        panic!("chromedriver refused the session: {body}");
+                    };
+                    return Self {
+                        http,
+                        session: format!("http://127.0.0.1:{port}/session/{session}"),
+                        driver,
+                    };
+                }
+                Err(error) => last_error = error.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        driver.kill().ok();
+        panic!("chromedriver did not answer in 10 s: {last_error}");
+    }
+
+    /// One WebDriver command; `Err` carries the driver's error message
+    /// (e.g. a stale element after a re-render).
+    async fn command(&self, method: Method, path: &str, body: Value) -> Result<Value, String> {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.session));
+        if method == Method::POST {
+            request = request.json(&body);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let ok = response.status().is_success();
+        let body: Value = response.json().await.map_err(|e| e.to_string())?;
+        if ok {
+            Ok(body["value"].clone())
+        } else {
+            Err(body["value"]["message"].as_str().unwrap_or("?").to_owned())
+        }
+    }
+
+    async fn goto(&self, url: &str) {
+        self.command(Method::POST, "/url", json!({ "url": url }))
+            .await
+            .expect("navigate");
+    }
+
+    /// Every element matching the XPath or CSS `selector` (XPath when it
+    /// starts with `/`), now.
+    async fn find_all(&self, selector: &str) -> Vec<Element> {
+        let using = if selector.starts_with('/') {
+            "xpath"
+        } else {
+            "css selector"
+        };
+        let found = self
+            .command(
+                Method::POST,
+                "/elements",
+                json!({ "using": using, "value": selector }),
+            )
+            .await
+            .unwrap_or_default();
+        found
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e[ELEMENT_KEY].as_str().map(|id| Element(id.to_owned())))
+            .collect()
+    }
+
+    /// The first element matching `selector`, waiting up to 10 s for it.
+    async fn wait(&self, selector: &str) -> Element {
+        self.wait_all(selector, 1).await.remove(0)
+    }
+
+    /// Every element matching `selector`, once at least `at_least` are there.
+    async fn wait_all(&self, selector: &str, at_least: usize) -> Vec<Element> {
+        for _ in 0..100 {
+            let found = self.find_all(selector).await;
+            if found.len() >= at_least {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("fewer than {at_least} of {selector} on screen after 10 s");
+    }
+
+    async fn text(&self, element: &Element) -> Result<String, String> {
+        let value = self
+            .command(
+                Method::GET,
+                &format!("/element/{}/text", element.0),
+                Value::Null,
+            )
+            .await?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    }
+
+    async fn attr(&self, element: &Element, name: &str) -> Option<String> {
+        let path = format!("/element/{}/attribute/{name}", element.0);
+        let value = self.command(Method::GET, &path, Value::Null).await.ok()?;
+        value.as_str().map(str::to_owned)
+    }
+
+    /// Waits up to 10 s until the text of `selector` contains `text`;
+    /// returns the whole text.
+    async fn wait_text(&self, selector: &str, text: &str) -> String {
+        let mut seen = String::new();
+        for _ in 0..100 {
+            if let Some(element) = self.find_all(selector).await.first()
+                && let Ok(now) = self.text(element).await
+            {
+                if now.contains(text) {
+                    return now;
+                }
+                seen = now;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{selector} never showed {text:?}; last shown: {seen:?}");
+    }
+
+    /// Clicks the first element matching `selector`, retrying while a
+    /// re-render replaces it.
+    async fn click(&self, selector: &str) {
+        let mut last_error = String::new();
+        for _ in 0..100 {
+            if let Some(element) = self.find_all(selector).await.first() {
+                let path = format!("/element/{}/click", element.0);
+                match self.command(Method::POST, &path, json!({})).await {
+                    Ok(_) => return,
+                    Err(error) => last_error = error,
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("could not click {selector} in 10 s: {last_error}");
+    }
+
+    /// Clicks the button or link whose whole text is `text`.
+    async fn click_text(&self, text: &str) {
+        self.click(&format!(
+            "//*[self::button or self::a][normalize-space(.)='{text}']"
+        ))
+        .await;
+    }
+
+    /// Picks the option `value` of the `<select>` matching `selector`.
+    async fn select(&self, selector: &str, value: &str) {
+        self.click(&format!("{selector} option[value='{value}']"))
+            .await;
+    }
+
+    async fn type_into(&self, selector: &str, text: &str) {
+        let element = self.wait(selector).await;
+        let path = format!("/element/{}/value", element.0);
+        self.command(Method::POST, &path, json!({ "text": text }))
+            .await
+            .expect("type");
+    }
+
+    /// The current window's handle.
+    async fn window(&self) -> String {
+        let handle = self.command(Method::GET, "/window", Value::Null).await;
+        handle
+            .expect("window")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Switches to the window opened beside `current`, waiting for it.
+    async fn switch_to_other_window(&self, current: &str) {
+        for _ in 0..100 {
+            let handles = self
+                .command(Method::GET, "/window/handles", Value::Null)
+                .await;
+            let handles = handles.expect("window handles");
+            let other = handles
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find_map(|h| h.as_str().filter(|h| *h != current).map(str::to_owned));
+            if let Some(handle) = other {
+                self.command(Method::POST, "/window", json!({ "handle": handle }))
+                    .await
+                    .expect("switch window");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no second window opened in 10 s");
+    }
+
+    /// Closes the current window and returns to `back_to`.
+    async fn close_window(&self, back_to: &str) {
+        self.command(Method::DELETE, "/window", Value::Null)
+            .await
+            .expect("close window");
+        self.command(Method::POST, "/window", json!({ "handle": back_to }))
+            .await
+            .expect("switch back");
+    }
+
+    /// Saves a screenshot as `target/console-screens/<name>.png`.
+    async fn screenshot(&self, name: &str) {
+        let png = self
+            .command(Method::GET, "/screenshot", Value::Null)
+            .await
+            .expect("screenshot");
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .expect("PNG in base64");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/console-screens");
+        std::fs::create_dir_all(&dir).expect("screenshot folder");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("save screenshot");
+    }
+
+    async fn close(mut self) {
+        self.command(Method::DELETE, "", Value::Null).await.ok();
+        self.driver.kill().ok();
+        self.driver.wait().ok();
+    }
+}
+
+/// An analyst signs in with a token, asks a free platform question and
+/// reads it as bars, then a two-way one as a heatmap, then a paid store
+/// question with TGI (its cost shown before, the budget and the spend
+/// history after), sees the operation in "Show GraphQL", and switches to
+/// English.
+pub(crate) async fn an_analyst_asks_and_reads_a_chart(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token(Role::BrandAnalyst, Some(1)).await;
+    let browser = Browser::start("zh-CN").await;
+
+    browser.goto(&app.url("/console")).await;
+    let html = browser.wait("html").await;
+    assert_eq!(
+        browser.attr(&html, "lang").await.as_deref(),
+        Some("zh-CN"),
+        "Accept-Language picks Chinese"
+    );
+    browser.wait_text("form.sign-in h2", "登录").await;
+    browser.type_into("#token", &token).await;
+    browser.click_text("登录").await;
+
+    // Signed in: the brand and role in the header, the audience tab.
+    browser.wait_text("header .who", "品牌分析师").await;
+    browser.wait_text("nav.tabs", "人群洞察").await;
+    // A one-way platform question is a slice of the platform release.
+    browser.wait_text(".cost", "免费").await;
+    browser.click_text("提问").await;
+    let bars = browser.wait_all("svg.chart g.cell", 6).await;
+    let mut labels = Vec::new();
+    for bar in &bars {
+        labels.push(browser.attr(bar, "data-label").await.unwrap_or_default());
+    }
+    assert_eq!(
+        labels,
+        ["青铜", "白银", "黄金", "铂金", "钻石", "黑钻"],
+        "one bar per growth tier, in order, in Chinese"
+    );
+    browser.wait_text(".summary", "本次免费").await;
+    browser.screenshot("analyst-bars-zh").await;
+
+    // Two breakdowns: a heatmap, tiers by city tier.
+    let second = "fieldset label.stacked:nth-of-type(2) select";
+    browser.select(second, "CITY_TIER").await;
+    browser.wait_text(".cost", "免费").await;
+    browser.click_text("提问").await;
+    let cells = browser.wait_all("svg.heatmap g.cell", 36).await;
+    assert_eq!(cells.len(), 36, "6 tiers × 6 city tiers");
+    browser.screenshot("analyst-heatmap-zh").await;
+
+    // The store's members with TGI: paid, and the cost says so first.
+    browser.select(second, "").await;
+    browser.click("input[name=population][value=STORE]").await;
+    browser
+        .click("//label[contains(@class,'choice')][normalize-space(.)='TGI']/input")
+        .await;
+    let cost = browser.wait_text(".cost", "本次提问将花费 ε").await;
+    let spends_before = browser.find_all("ol.spends li").await.len();
+    browser.click_text("提问").await;
+    browser.wait_text(".summary", "本次花费 ε").await;
+    browser.select(".toolbar select", "TGI").await;
+    browser.wait(".chart .reference").await;
+    browser.wait_text(".legend", "TGI = 100").await;
+    let spends = browser.wait_all("ol.spends li", spends_before + 1).await;
+    assert_eq!(
+        spends.len(),
+        spends_before + 1,
+        "the spend is listed ({cost})"
+    );
+    // Asked again, the same question is free.
+    browser.wait_text(".cost", "免费").await;
+    browser.wait_text("aside.budget", "重置").await;
+    browser.screenshot("analyst-tgi-zh").await;
+
+    // The operation, as a partner would send it.
+    browser.click_text("显示 GraphQL").await;
+    let shown = browser
+        .wait_text(".graphql", "query Audience($question: AudienceQuestion!)")
+        .await;
+    assert!(shown.contains("\"population\": \"STORE\""), "{shown}");
+    // GraphiQL, served from the binary, opens with it and the token.
+    let console_tab = browser.window().await;
+    browser
+        .click("//div[@class='operation'][.//strong[.='Audience']]//button")
+        .await;
+    browser.switch_to_other_window(&console_tab).await;
+    browser.wait(".graphiql-container").await;
+    browser
+        .wait_text(".graphiql-query-editor", "AudienceQuestion")
+        .await;
+    browser.click(".graphiql-execute-button").await;
+    browser.wait_text(".result-window", "\"audience\"").await;
+    browser.screenshot("graphiql").await;
+    browser.close_window(&console_tab).await;
+
+    // English, kept for the tab.
+    browser.select("header select", "en").await;
+    browser.wait_text("nav.tabs", "Audience").await;
+    browser.wait_text("aside.budget", "Privacy budget").await;
+    browser.screenshot("analyst-tgi-en").await;
+
+    browser.close().await;
+    app.stop().await;
+}
