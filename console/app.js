@@ -8,13 +8,21 @@ import {
 } from "./api.js";
 import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
 import { AnalystView } from "./analyst.js";
+import { OperatorView } from "./operator.js";
 
 const VIEWER_QUERY = `query Viewer { viewer { subject role brand { id name } } }`;
 
 /** The views each role has, as [route, title key, component]. */
 const VIEWS = {
   BRAND_ANALYST: [["audience", "nav.audience", AnalystView]],
+  BRAND_OPERATOR: [["benefits", "nav.benefits", OperatorView]],
 };
+
+/** The route as path segments: `#/benefits/12/edit` → ["benefits", "12", "edit"]. */
+const routeOf = () => location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
+
+/** Moves to `route` (e.g. "benefits/12"). */
+const go = (route) => { location.hash = "#/" + route; };
 
 // A sign-in link carries its token in the fragment (#token=…), which the
 // browser never sends to a server, so no access log holds it; it moves to
@@ -93,15 +101,14 @@ function SignIn({ error, onSignIn }) {
 
 function Views({ viewer }) {
   const views = VIEWS[viewer.role] ?? [];
-  const routeOf = () => location.hash.replace(/^#\/?/, "");
-  const [route, setRoute] = useState(routeOf());
+  const [path, setPath] = useState(routeOf());
   const [error, setError] = useState(null);
   useEffect(() => {
-    const moved = () => { clearOperations(); setError(null); setRoute(routeOf()); };
+    const moved = () => { clearOperations(); setError(null); setPath(routeOf()); };
     window.addEventListener("hashchange", moved);
     return () => window.removeEventListener("hashchange", moved);
   }, []);
-  const current = views.find(([r]) => r === route) ?? views[0];
+  const current = views.find(([r]) => r === path[0]) ?? views[0];
   if (!current) {
     return html`<main><section class="panel">
       <h2>${t("home.title", { subject: viewer.subject })}</h2>
@@ -116,7 +123,7 @@ function Views({ viewer }) {
       ${error && html`<p class="error banner" role="alert">${
         error.code === "UNAUTHENTICATED" ? t("error.UNAUTHENTICATED") : t("error.generic", { message: error.message })
       }</p>`}
-      <${View} key=${current[0]} onError=${setError} />
+      <${View} key=${current[0]} onError=${setError} path=${path[0] === current[0] ? path : [current[0]]} go=${go} />
       <${ShowGraphql} />
     </main>`;
 }
@@ -141,4 +148,6 @@ function ShowGraphql() {
   </section>`;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+root.textContent = "";
+render(html`<${App} />`, root);

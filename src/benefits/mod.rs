@@ -648,6 +648,16 @@ pub(crate) async fn create(
     get(db, BrandScope::All, id).await
 }
 
+/// Whether `action` may be taken on a benefit in `state` (with a revision
+/// pending review or not): the one rule that steps are checked against and
+/// that clients are shown.
+pub(crate) fn allows(state: State, revision_pending: bool, action: Action) -> bool {
+    let review_of_live = matches!(action, Action::Approve | Action::Reject) && is_live(state);
+    action.source_states().contains(&state)
+        && (!review_of_live || revision_pending)
+        && !(action == Action::Edit && state == State::PendingReview)
+}
+
 /// Refuses a step on a stale version or from the wrong state.
 fn check(row: &benefit::Model, expected: i32, action: Action) -> Result<(), BenefitError> {
     if row.version != expected {
@@ -656,11 +666,7 @@ fn check(row: &benefit::Model, expected: i32, action: Action) -> Result<(), Bene
             current: row.version,
         });
     }
-    let review_of_live = matches!(action, Action::Approve | Action::Reject) && is_live(row.state);
-    let allowed = action.source_states().contains(&row.state)
-        && (!review_of_live || row.revision_pending)
-        && !(action == Action::Edit && row.state == State::PendingReview);
-    if allowed {
+    if allows(row.state, row.revision_pending, action) {
         Ok(())
     } else {
         Err(BenefitError::IllegalTransition {

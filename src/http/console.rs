@@ -45,6 +45,7 @@ static ASSETS: &[Asset] = assets![
     "i18n.js",
     "charts.js",
     "analyst.js",
+    "operator.js",
     "vendor/preact-htm.module.js",
     "vendor/graphiql/graphiql.min.js",
     "vendor/graphiql/graphiql.min.css",

@@ -15,6 +15,7 @@ use crate::helpers::{Backend, TestApp, error_codes, scalar};
 const FIELDS: &str = r#"
 fragment B on Benefit {
   id state version currentRevision liveRevision revisionPending redemptions spentCents
+  transitions editable
   brand { id }
   definition { name kind value parameters stacking { mode priority } schedule { startsAt startsAtLocal } }
   liveDefinition { value }
@@ -394,8 +395,17 @@ pub(crate) async fn lifecycle_revisions_and_review(backend: Backend) {
         "BAD_USER_INPUT",
         "input",
     );
+    // What the benefit says it allows is what the steps accept.
+    assert_eq!(
+        (&draft["transitions"], &draft["editable"]),
+        (&json!(["SUBMIT"]), &json!(true))
+    );
     let pending = landed(step(&app, &op, "SUBMIT", &draft).await);
     assert_eq!(pending["state"], "PENDING_REVIEW");
+    assert_eq!(
+        (&pending["transitions"], &pending["editable"]),
+        (&json!([]), &json!(false))
+    );
     refused(
         edit(&app, &op, &pending, five.clone()).await,
         "ILLEGAL_TRANSITION",
@@ -428,6 +438,10 @@ pub(crate) async fn lifecycle_revisions_and_review(backend: Backend) {
     let active = landed(review(&app, &reviewer, &pending, true, None).await);
     assert_eq!(active["state"], "ACTIVE", "its start has come");
     assert_eq!(active["liveRevision"], 3);
+    assert_eq!(
+        (&active["transitions"], &active["editable"]),
+        (&json!(["PAUSE", "END", "RETIRE"]), &json!(true))
+    );
 
     // Editing a live benefit: the new revision waits, the live one stays.
     let edited = landed(edit(&app, &op, &active, eight.clone()).await);

@@ -176,7 +176,8 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("fewer than {at_least} of {selector} on screen after 10 s");
+        self.screenshot("failed").await;
+        panic!("fewer than {at_least} of {selector} on screen after 10 s (screen: failed.png)");
     }
 
     async fn text(&self, element: &Element) -> Result<String, String> {
@@ -211,7 +212,8 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{selector} never showed {text:?}; last shown: {seen:?}");
+        self.screenshot("failed").await;
+        panic!("{selector} never showed {text:?}; last shown: {seen:?} (screen: failed.png)");
     }
 
     /// Clicks the first element matching `selector`, retrying while a
@@ -245,8 +247,16 @@ impl Browser {
             .await;
     }
 
+    /// Replaces the text of the field matching `selector` with `text`.
     async fn type_into(&self, selector: &str, text: &str) {
         let element = self.wait(selector).await;
+        self.command(
+            Method::POST,
+            &format!("/element/{}/clear", element.0),
+            json!({}),
+        )
+        .await
+        .expect("clear");
         let path = format!("/element/{}/value", element.0);
         self.command(Method::POST, &path, json!({ "text": text }))
             .await
@@ -294,6 +304,11 @@ impl Browser {
         self.command(Method::POST, "/window", json!({ "handle": back_to }))
             .await
             .expect("switch back");
+    }
+
+    async fn current_url(&self) -> String {
+        let url = self.command(Method::GET, "/url", Value::Null).await;
+        url.expect("url").as_str().unwrap_or_default().to_owned()
     }
 
     /// Saves a screenshot as `target/console-screens/<name>.png`.
@@ -417,6 +432,86 @@ pub(crate) async fn an_analyst_asks_and_reads_a_chart(backend: Backend) {
     browser.wait_text("aside.budget", "Privacy budget").await;
     browser.screenshot("analyst-tgi-en").await;
 
+    browser.close().await;
+    app.stop().await;
+}
+
+/// A store operator follows a sign-in link, starts a benefit with a
+/// percentage the API refuses (the message under that field), fixes it,
+/// saves the draft, previews its reach and submits it for review.
+pub(crate) async fn an_operator_creates_previews_and_submits_a_benefit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token(Role::BrandOperator, Some(1)).await;
+    let browser = Browser::start("zh-CN").await;
+
+    browser
+        .goto(&app.url(&format!("/console#token={token}")))
+        .await;
+    browser.wait_text("nav.tabs", "会员权益").await;
+    let url = browser.current_url().await;
+    assert!(
+        !url.contains("token"),
+        "the token leaves the address bar: {url}"
+    );
+
+    browser.click_text("新建权益").await;
+    browser.type_into("[id='f-name']", "金卡会员专享折扣").await;
+    browser
+        .type_into("[id='f-kind.percentOff.percent']", "80")
+        .await;
+    browser.select("[id='f-targeting.minTier']", "GOLD").await;
+    browser
+        .type_into("[id='f-budget.totalMoneyCents']", "5000")
+        .await;
+    browser.click_text("保存为草稿").await;
+    let error = browser
+        .wait_text(
+            "[data-field='kind.percentOff.percent'] .field-error",
+            "1 to 50",
+        )
+        .await;
+    assert!(
+        error.contains("80"),
+        "the API's message, on the field: {error}"
+    );
+    browser.screenshot("operator-field-error-zh").await;
+
+    browser
+        .type_into("[id='f-kind.percentOff.percent']", "20")
+        .await;
+    browser.click_text("保存为草稿").await;
+    browser.wait_text("h2", "金卡会员专享折扣").await;
+    browser.wait_text("h2 .badge", "草稿").await;
+    browser.wait_text("dl.facts", "¥5,000").await;
+
+    browser.click_text("预估覆盖").await;
+    let reach = browser.wait_text(".reach", "约").await;
+    assert!(reach.contains("名会员"), "{reach}");
+
+    browser.click_text("提交审核").await;
+    browser.wait_text("h2 .badge", "待审核").await;
+    browser.wait_text("ol.timeline", "提交审核").await;
+    browser.screenshot("operator-submitted-zh").await;
+
+    // The API agrees with the screen.
+    let data = app
+        .data(
+            &token,
+            "{ benefits(first: 10, states: [PENDING_REVIEW]) { nodes { definition { name value targeting { minTier } budget { totalMoneyCents } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["benefits"]["nodes"],
+        json!([{ "definition": {
+            "name": "金卡会员专享折扣", "value": 20,
+            "targeting": { "minTier": "GOLD" }, "budget": { "totalMoneyCents": 500_000 }
+        } }])
+    );
+
+    browser.click_text("← 会员权益").await;
+    browser.wait_text("table.list", "金卡会员专享折扣").await;
+    browser.screenshot("operator-list-zh").await;
     browser.close().await;
     app.stop().await;
 }

@@ -158,7 +158,10 @@ fn once() -> Vec<(String, TestFn)> {
 
 /// Journeys through the console in a real browser (SQLite only).
 fn browser() -> Vec<(String, TestFn)> {
-    tests![console::an_analyst_asks_and_reads_a_chart]
+    tests![
+        console::an_analyst_asks_and_reads_a_chart,
+        console::an_operator_creates_previews_and_submits_a_benefit,
+    ]
 }
 
 fn trial(name: String, backend: Backend, test: TestFn) -> Trial {

@@ -74,6 +74,17 @@ pub enum BenefitTransition {
     Retire,
 }
 
+impl BenefitTransition {
+    /// Every transition, in the contract's order.
+    const ALL: [Self; 5] = [
+        Self::Submit,
+        Self::Pause,
+        Self::Resume,
+        Self::End,
+        Self::Retire,
+    ];
+}
+
 impl From<BenefitTransition> for Action {
     fn from(t: BenefitTransition) -> Self {
         match t {
@@ -554,6 +565,9 @@ pub(crate) struct Benefit {
     row_id: i64,
     #[graphql(skip)]
     brand_id: i64,
+    /// The state as the domain has it, for the steps it allows.
+    #[graphql(skip)]
+    row_state: entity::enums::BenefitState,
     /// The current definition as the domain has it, for the review signals.
     #[graphql(skip)]
     current: Definition,
@@ -577,12 +591,27 @@ impl From<benefits::Benefit> for Benefit {
             created_at: b.row.created_at,
             row_id: b.row.id,
             brand_id: b.row.brand_id,
+            row_state: b.row.state,
         }
     }
 }
 
 #[ComplexObject]
 impl Benefit {
+    /// The lifecycle steps `transitionBenefit` accepts now.
+    async fn transitions(&self) -> Vec<BenefitTransition> {
+        BenefitTransition::ALL
+            .into_iter()
+            .filter(|t| benefits::allows(self.row_state, self.revision_pending, (*t).into()))
+            .collect()
+    }
+
+    /// Whether `editBenefit` accepts it now (a revision waiting for
+    /// review can't be edited).
+    async fn editable(&self) -> bool {
+        benefits::allows(self.row_state, self.revision_pending, Action::Edit)
+    }
+
     /// What a reviewer should see before deciding it, as currently
     /// written: dead or not, its stacking conflicts, better-placed cells
     /// that would get less, and the most money it can grant.
