@@ -9,6 +9,8 @@ import {
 import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
 import { AnalystView } from "./analyst.js";
 import { OperatorView } from "./operator.js";
+import { ReviewerView } from "./reviewer.js";
+import { AdminView } from "./admin.js";
 
 const VIEWER_QUERY = `query Viewer { viewer { subject role brand { id name } } }`;
 
@@ -16,6 +18,8 @@ const VIEWER_QUERY = `query Viewer { viewer { subject role brand { id name } } }
 const VIEWS = {
   BRAND_ANALYST: [["audience", "nav.audience", AnalystView]],
   BRAND_OPERATOR: [["benefits", "nav.benefits", OperatorView]],
+  REVIEWER: [["applications", "nav.applications", ReviewerView]],
+  ADMIN: [["credentials", "nav.credentials", AdminView], ["applications", "nav.applications", ReviewerView]],
 };
 
 /** The route as path segments: `#/benefits/12/edit` → ["benefits", "12", "edit"]. */
@@ -123,7 +127,8 @@ function Views({ viewer }) {
       ${error && html`<p class="error banner" role="alert">${
         error.code === "UNAUTHENTICATED" ? t("error.UNAUTHENTICATED") : t("error.generic", { message: error.message })
       }</p>`}
-      <${View} key=${current[0]} onError=${setError} path=${path[0] === current[0] ? path : [current[0]]} go=${go} />
+      <${View} key=${current[0]} onError=${setError} path=${path[0] === current[0] ? path : [current[0]]} go=${go}
+        viewer=${viewer} />
       <${ShowGraphql} />
     </main>`;
 }

@@ -45,7 +45,8 @@ fn payload(
 }
 
 const BRAND_OPERATOR: &[Role] = &[Role::BrandOperator];
-const REVIEWER: &[Role] = &[Role::Reviewer];
+/// Who claims, releases and decides applications.
+pub(crate) const REVIEWER: &[Role] = &[Role::Reviewer];
 const READERS: &[Role] = &[
     Role::BrandOperator,
     Role::BrandAnalyst,

@@ -46,6 +46,8 @@ static ASSETS: &[Asset] = assets![
     "charts.js",
     "analyst.js",
     "operator.js",
+    "reviewer.js",
+    "admin.js",
     "vendor/preact-htm.module.js",
     "vendor/graphiql/graphiql.min.js",
     "vendor/graphiql/graphiql.min.css",

@@ -873,6 +873,26 @@ pub async fn respond(
     screen(db, caller, &current, responded, marks).await
 }
 
+/// Why `reviewer` may not claim `current` now, if anything: the one rule
+/// that [`claim`] applies and that clients are shown. Its state must allow
+/// a claim, no other reviewer may hold it, and an appeal goes to someone
+/// other than the reviewer who decided it.
+pub fn claim_refusal(current: &application::Model, reviewer: &str) -> Option<OnboardingError> {
+    if !Action::Claim.allowed_from(current.state) {
+        return Some(OnboardingError::IllegalTransition {
+            action: Action::Claim,
+            state: current.state,
+        });
+    }
+    if let Some(holder) = current.claimed_by.as_deref().filter(|h| *h != reviewer) {
+        return Some(OnboardingError::ClaimedByOther(holder.to_owned()));
+    }
+    if current.state == State::Appealed && current.decided_by.as_deref() == Some(reviewer) {
+        return Some(OnboardingError::SameReviewer);
+    }
+    None
+}
+
 /// A reviewer takes an application in review, or an appeal.
 pub async fn claim(
     db: &DatabaseConnection,
@@ -883,11 +903,8 @@ pub async fn claim(
     let reviewer = caller.subject.as_str();
     let current = get(db, caller.scope, id).await?;
     check(&current, expected_version, Action::Claim)?;
-    if let Some(holder) = current.claimed_by.as_deref().filter(|h| *h != reviewer) {
-        return Err(OnboardingError::ClaimedByOther(holder.to_owned()));
-    }
-    if current.state == State::Appealed && current.decided_by.as_deref() == Some(reviewer) {
-        return Err(OnboardingError::SameReviewer);
+    if let Some(refusal) = claim_refusal(&current, reviewer) {
+        return Err(refusal);
     }
     let marks = Marks {
         claimed_by: Some(Some(reviewer.to_owned())),

@@ -197,6 +197,17 @@ impl Browser {
         value.as_str().map(str::to_owned)
     }
 
+    /// A DOM property, e.g. a field's current `value`.
+    async fn property(&self, element: &Element, name: &str) -> String {
+        let path = format!("/element/{}/property/{name}", element.0);
+        let value = self.command(Method::GET, &path, Value::Null).await;
+        value
+            .expect("property")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// Waits up to 10 s until the text of `selector` contains `text`;
     /// returns the whole text.
     async fn wait_text(&self, selector: &str, text: &str) -> String {
@@ -512,6 +523,114 @@ pub(crate) async fn an_operator_creates_previews_and_submits_a_benefit(backend: 
     browser.click_text("← 会员权益").await;
     browser.wait_text("table.list", "金卡会员专享折扣").await;
     browser.screenshot("operator-list-zh").await;
+    browser.close().await;
+    app.stop().await;
+}
+
+/// A reviewer finds a screened application in the queue, reads its
+/// scorecard, claims it, is told a rejection needs a reason (under the
+/// reasons), and asks the brand for information instead.
+pub(crate) async fn a_reviewer_claims_and_decides(backend: Backend) {
+    use crate::onboarding::{case, create, landed, policy, step};
+    let app = case(backend).await;
+    let op = app
+        .token_as(Role::BrandOperator, Some(10), "lumiere-op")
+        .await;
+    let reviewer = app.token_as(Role::Reviewer, None, "alice").await;
+    policy(&app, false).await;
+    let draft = landed(create(&app, &op).await);
+    let review = landed(step(&app, &op, "submitApplication", &draft).await);
+    assert_eq!(review["state"], "IN_REVIEW");
+    let browser = Browser::start("zh-CN").await;
+
+    browser
+        .goto(&app.url(&format!("/console#token={reviewer}")))
+        .await;
+    browser.wait_text("nav.tabs", "入驻审核").await;
+    browser.wait_text("table.list", "Lumiere").await;
+    browser.screenshot("reviewer-queue-zh").await;
+    browser.click("//a[normalize-space(.)='Lumiere']").await;
+
+    let verdicts = browser.wait_all("table.scorecard tbody tr", 5).await;
+    assert_eq!(verdicts.len(), 5, "one row per measure");
+    browser.wait_text("table.scorecard", "市场份额").await;
+    browser.wait_text("table.scorecard", "≥").await;
+    browser.click_text("领取").await;
+    browser.wait_text("h2", "Lumiere").await;
+    browser.wait_text(".columns", "由 alice 处理中").await;
+
+    browser.select("#decision", "REJECT").await;
+    browser.click_text("提交决定").await;
+    let error = browser
+        .wait_text("[data-field='reasonCodes'] .field-error", "reason")
+        .await;
+    assert!(!error.is_empty());
+    browser.screenshot("reviewer-decide-error-zh").await;
+
+    browser.select("#decision", "REQUEST_INFO").await;
+    browser
+        .type_into("#note", "请提供近三个月的品牌授权书。")
+        .await;
+    browser.click_text("提交决定").await;
+    browser.wait_text("h2 .badge", "待补充").await;
+    browser.wait_text("ol.timeline", "要求补充信息").await;
+    browser
+        .wait_text("ol.timeline", "请提供近三个月的品牌授权书。")
+        .await;
+    browser.screenshot("reviewer-decided-zh").await;
+
+    let seen = crate::onboarding::read(&app, &reviewer, &review).await;
+    assert_eq!(seen["state"], "NEEDS_INFO");
+    browser.close().await;
+    app.stop().await;
+}
+
+/// An admin finds a credential by its holder, revokes it, and the token
+/// it was issued with stops working at once; an issued token is shown
+/// once, in English here.
+pub(crate) async fn an_admin_revokes_a_credential_and_its_token_stops(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.token(Role::Admin, None).await;
+    let doomed = app
+        .token_as(Role::BrandAnalyst, Some(1), "leaving-analyst")
+        .await;
+    let probe = "{ viewer { role } }";
+    assert_eq!(app.graphql(&doomed, probe, json!({})).await.0, 200);
+    let browser = Browser::start("en-US").await;
+
+    browser
+        .goto(&app.url(&format!("/console#token={admin}")))
+        .await;
+    browser.wait_text("nav.tabs", "Credentials").await;
+    let row = "//tr[@data-subject='leaving-analyst']";
+    browser.wait(row).await;
+    browser.screenshot("admin-credentials-en").await;
+    browser.click(&format!("{row}//button")).await;
+    for _ in 0..100 {
+        if browser.find_all(row).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        browser.find_all(row).await.is_empty(),
+        "a revoked credential leaves the list of live ones"
+    );
+    let (status, body) = app.graphql(&doomed, probe, json!({})).await;
+    assert_eq!(status, 401, "the revoked token is refused: {body}");
+
+    browser.type_into("#issue-brand", "1").await;
+    browser.type_into("#issue-subject", "new-analyst").await;
+    browser.click_text("Issue").await;
+    let shown = browser.wait_text(".issued", "shown this once").await;
+    assert!(!shown.is_empty());
+    let token = browser.wait("textarea.token").await;
+    let token = browser.property(&token, "value").await;
+    let fresh = app.graphql(&token, probe, json!({})).await;
+    assert_eq!(fresh.0, 200, "the issued token works: {:?}", fresh.1);
+    assert_eq!(fresh.1["data"]["viewer"]["role"], "BRAND_ANALYST");
+    browser.wait("//tr[@data-subject='new-analyst']").await;
+    browser.screenshot("admin-issued-en").await;
     browser.close().await;
     app.stop().await;
 }

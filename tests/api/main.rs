@@ -161,6 +161,8 @@ fn browser() -> Vec<(String, TestFn)> {
     tests![
         console::an_analyst_asks_and_reads_a_chart,
         console::an_operator_creates_previews_and_submits_a_benefit,
+        console::a_reviewer_claims_and_decides,
+        console::an_admin_revokes_a_credential_and_its_token_stops,
     ]
 }
 

@@ -14,7 +14,7 @@ use crate::helpers::{Backend, TestApp, TestDb, error_codes, scalar, write};
 
 const FIELDS: &str = r#"
 fragment A on Application {
-  id state version dueAt dueKind claimedBy decidedBy appealed submittedAt
+  id state version dueAt dueKind claimedBy decidedBy appealed submittedAt claimable decisions
   brand { id status }
   latestEvaluation { id passed }
   events { action fromState toState reasonCodes note overrideNote actor evaluationId dueAt }
@@ -581,7 +581,23 @@ pub(crate) async fn refusals_name_the_rule_and_the_field(backend: Backend) {
         "ILLEGAL_TRANSITION",
         "applicationId",
     );
+    // What the application says a reviewer may do is what the steps accept.
+    let seen_by_alice = read(&app, &alice, &review).await;
+    assert_eq!(
+        (&seen_by_alice["claimable"], &seen_by_alice["decisions"]),
+        (
+            &json!(true),
+            &json!([
+                "APPROVE",
+                "APPROVE_WITH_CONDITIONS",
+                "REJECT",
+                "REQUEST_INFO"
+            ])
+        )
+    );
     let claimed = landed(step(&app, &alice, "claimApplication", &review).await);
+    assert_eq!(claimed["claimable"], true, "its holder may claim it again");
+    assert_eq!(read(&app, &bob, &claimed).await["claimable"], false);
     refused(
         step(&app, &bob, "claimApplication", &claimed).await,
         "CONFLICT",

@@ -105,6 +105,17 @@ pub enum DecisionKind {
     Uphold,
 }
 
+impl DecisionKind {
+    /// Every decision, in the contract's order.
+    const ALL: [Self; 5] = [
+        Self::Approve,
+        Self::ApproveWithConditions,
+        Self::Reject,
+        Self::RequestInfo,
+        Self::Uphold,
+    ];
+}
+
 impl From<DecisionKind> for Action {
     fn from(kind: DecisionKind) -> Self {
         match kind {
@@ -253,11 +264,16 @@ pub(crate) struct Application {
     pub(crate) category_id: i64,
     #[graphql(skip)]
     pub(crate) evaluation_id: Option<i64>,
+    /// The row as the domain has it, for the steps it allows.
+    #[graphql(skip)]
+    pub(crate) row: application::Model,
 }
 
 impl From<application::Model> for Application {
     fn from(row: application::Model) -> Self {
+        let kept = row.clone();
         Self {
+            row: kept,
             id: ID(row.id.to_string()),
             state: row.state.into(),
             version: row.version,
@@ -283,6 +299,26 @@ impl From<application::Model> for Application {
 
 #[ComplexObject]
 impl Application {
+    /// You may claim it now (`claimApplication`): its state allows a
+    /// claim, no other reviewer holds it, and you did not decide what is
+    /// appealed.
+    async fn claimable(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        let principal = principal(ctx)?;
+        Ok(
+            crate::graphql::onboarding::REVIEWER.contains(&principal.role)
+                && onboarding::claim_refusal(&self.row, &principal.subject).is_none(),
+        )
+    }
+
+    /// The decisions `decideApplication` accepts from its state (the
+    /// reviewer must hold it).
+    async fn decisions(&self) -> Vec<DecisionKind> {
+        DecisionKind::ALL
+            .into_iter()
+            .filter(|d| Action::from(*d).allowed_from(self.row.state))
+            .collect()
+    }
+
     /// The applying brand.
     async fn brand(&self, ctx: &Context<'_>) -> Result<Brand, ApiError> {
         Brand::owner_of(ctx, self.brand_id, "application").await

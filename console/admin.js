@@ -1,0 +1,117 @@
+// The platform admin's view of credentials: who holds which, issuing one
+// (its token shown once, never stored) and revoking one.
+
+import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
+import { gql } from "./api.js";
+import { fmtDateTime, t } from "./i18n.js";
+
+const ROLES = ["BRAND_ANALYST", "BRAND_OPERATOR", "REVIEWER", "ADMIN", "SERVICE"];
+const BRAND_ROLES = ["BRAND_ANALYST", "BRAND_OPERATOR"];
+
+const CREDENTIALS_QUERY = `query Credentials($brandId: ID, $includeRevoked: Boolean!) {
+  credentials(brandId: $brandId, includeRevoked: $includeRevoked, first: 100) {
+    id subject role brandId issuedAt expiresAt revokedAt
+  }
+}`;
+const ISSUE_MUTATION = `mutation IssueCredential($input: IssueCredentialInput!) {
+  issueCredential(input: $input) { credential { id } token userErrors { field message code } }
+}`;
+const REVOKE_MUTATION = `mutation RevokeCredential($id: ID!) {
+  revokeCredential(id: $id) { credential { id revokedAt } userErrors { field message code } }
+}`;
+
+/** The admin's page. */
+export function AdminView({ onError }) {
+  const [brandId, setBrandId] = useState("");
+  const [includeRevoked, setIncludeRevoked] = useState(false);
+  const [credentials, setCredentials] = useState(null);
+  const [issued, setIssued] = useState(null);
+  const [errors, setErrors] = useState([]);
+  const load = () => gql(CREDENTIALS_QUERY, { brandId: brandId.trim() || null, includeRevoked })
+    .then((d) => setCredentials(d.credentials))
+    .catch(onError);
+  useEffect(() => { load(); }, [brandId, includeRevoked]);
+  const revoke = async (id) => {
+    try {
+      const r = (await gql(REVOKE_MUTATION, { id })).revokeCredential;
+      setErrors(r.userErrors);
+      load();
+    } catch (e) {
+      onError(e);
+    }
+  };
+  return html`<div class="columns two">
+    <section class="panel">
+      <h2>${t("ad.credentials")}</h2>
+      <div class="toolbar start">
+        <label>${t("ad.brandId")}
+          <input type="text" inputmode="numeric" size="6" value=${brandId} onInput=${(e) => setBrandId(e.target.value)} />
+        </label>
+        <label><input type="checkbox" checked=${includeRevoked}
+          onChange=${() => setIncludeRevoked(!includeRevoked)} /> ${t("ad.includeRevoked")}</label>
+      </div>
+      ${errors.map((e) => html`<p class="error" role="alert">${e.message}</p>`)}
+      ${credentials && html`<table class="list credentials">
+        <thead><tr>
+          <th scope="col">${t("ad.subject")}</th><th scope="col">${t("ad.role")}</th>
+          <th scope="col">${t("ad.brand")}</th><th scope="col">${t("ad.expires")}</th><th scope="col"></th>
+        </tr></thead>
+        <tbody>${credentials.map((c) => html`<tr data-subject=${c.subject}>
+          <td>${c.subject}</td><td>${t("role." + c.role)}</td><td>${c.brandId ?? "—"}</td>
+          <td>${c.revokedAt ? t("ad.revokedAt", { at: fmtDateTime(c.revokedAt) }) : fmtDateTime(c.expiresAt)}</td>
+          <td>${!c.revokedAt && html`<button class="secondary danger" onClick=${() => revoke(c.id)}>${t("ad.revoke")}</button>`}</td>
+        </tr>`)}</tbody>
+      </table>`}
+    </section>
+    <section class="panel">
+      <${IssueForm} onError=${onError} onIssued=${(token) => { setIssued(token); load(); }} />
+      ${issued && html`<div class="issued" role="status">
+        <p><strong>${t("ad.tokenOnce")}</strong></p>
+        <textarea readonly rows="4" class="token">${issued}</textarea>
+      </div>`}
+    </section>
+  </div>`;
+}
+
+function IssueForm({ onError, onIssued }) {
+  const [role, setRole] = useState("BRAND_ANALYST");
+  const [brandId, setBrandId] = useState("");
+  const [subject, setSubject] = useState("");
+  const [hours, setHours] = useState("24");
+  const [errors, setErrors] = useState([]);
+  const errorOf = (name) => errors.filter((e) => e.field[e.field.length - 1] === name);
+  const submit = async (e) => {
+    e.preventDefault();
+    const validHours = /^\d+$/.test(hours.trim()) ? Number(hours.trim()) : 0;
+    try {
+      const r = (await gql(ISSUE_MUTATION, { input: {
+        role, subject, validHours, brandId: BRAND_ROLES.includes(role) ? brandId.trim() || null : null,
+      } })).issueCredential;
+      setErrors(r.userErrors);
+      if (r.token) onIssued(r.token);
+    } catch (err) {
+      onError(err);
+    }
+  };
+  const shown = (name) => errorOf(name).map((e) => html`<p class="error field-error">${e.message}</p>`);
+  const known = ["role", "brandId", "subject", "validHours"];
+  return html`<form onSubmit=${submit}>
+    <h2>${t("ad.issue")}</h2>
+    ${errors.filter((e) => !known.includes(e.field[e.field.length - 1]))
+      .map((e) => html`<p class="error" role="alert">${e.message}</p>`)}
+    <div class="field"><label for="issue-role">${t("ad.role")}</label>
+      <select id="issue-role" value=${role} onChange=${(e) => setRole(e.target.value)}>
+        ${ROLES.map((r) => html`<option value=${r}>${t("role." + r)}</option>`)}
+      </select>${shown("role")}</div>
+    ${BRAND_ROLES.includes(role) && html`<div class="field" data-field="brandId"><label for="issue-brand">${t("ad.brandId")}</label>
+      <input id="issue-brand" type="text" inputmode="numeric" value=${brandId} onInput=${(e) => setBrandId(e.target.value)} />
+      ${shown("brandId")}</div>`}
+    <div class="field" data-field="subject"><label for="issue-subject">${t("ad.subject")}</label>
+      <input id="issue-subject" type="text" value=${subject} onInput=${(e) => setSubject(e.target.value)} />
+      ${shown("subject")}</div>
+    <div class="field" data-field="validHours"><label for="issue-hours">${t("ad.hours")}</label>
+      <input id="issue-hours" type="number" value=${hours} onInput=${(e) => setHours(e.target.value)} />
+      ${shown("validHours")}</div>
+    <button class="primary" type="submit">${t("ad.issueButton")}</button>
+  </form>`;
+}
