@@ -2,7 +2,7 @@
 // (its token shown once, never stored) and revoking one.
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
-import { gql } from "./api.js";
+import { gql, markReady } from "./api.js";
 import { fmtDateTime, t } from "./i18n.js";
 
 const ROLES = ["BRAND_ANALYST", "BRAND_OPERATOR", "REVIEWER", "ADMIN", "SERVICE"];
@@ -28,7 +28,7 @@ export function AdminView({ onError }) {
   const [issued, setIssued] = useState(null);
   const [errors, setErrors] = useState([]);
   const load = () => gql(CREDENTIALS_QUERY, { brandId: brandId.trim() || null, includeRevoked })
-    .then((d) => setCredentials(d.credentials))
+    .then((d) => { setCredentials(d.credentials); markReady(); })
     .catch(onError);
   useEffect(() => { load(); }, [brandId, includeRevoked]);
   const revoke = async (id) => {

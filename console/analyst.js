@@ -3,7 +3,7 @@
 // beside it, the analysts' privacy budget and its spend history.
 
 import { html, useEffect, useMemo, useState } from "./vendor/preact-htm.module.js";
-import { gql } from "./api.js";
+import { gql, markReady } from "./api.js";
 import { Bars, Gauge, Heatmap } from "./charts.js";
 import {
   fmtDateTime, fmtDecimal, fmtInt, fmtMoney, fmtPercent, t, valueLabel,
@@ -96,8 +96,10 @@ export function AnalystView({ onError }) {
 
   const loadBudget = () => gql(BUDGET_QUERY).then(setBudget).catch(onError);
   useEffect(() => {
-    gql(DIMENSIONS_QUERY).then((d) => setDimensions(d.audienceDimensions)).catch(onError);
-    loadBudget();
+    Promise.all([
+      gql(DIMENSIONS_QUERY).then((d) => setDimensions(d.audienceDimensions)),
+      loadBudget(),
+    ]).then(markReady).catch(onError);
   }, []);
   useEffect(() => {
     setCost(null);

@@ -4,7 +4,7 @@
 // the API's userErrors on the field they name.
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
-import { gql } from "./api.js";
+import { gql, markReady } from "./api.js";
 import { fmtDateTime, fmtInt, fmtMoney, fmtPercent, t, valueLabel } from "./i18n.js";
 
 const STATES = ["DRAFT", "PENDING_REVIEW", "REJECTED", "APPROVED", "ACTIVE", "PAUSED", "ENDED", "RETIRED"];
@@ -97,6 +97,7 @@ function BenefitList({ onError, go }) {
     .then((d) => {
       setBenefits([...shown, ...d.benefits.nodes]);
       setNext(d.benefits.pageInfo.hasNextPage ? d.benefits.pageInfo.endCursor : null);
+      markReady();
     })
     .catch(onError);
   useEffect(() => { load(null, []); }, [states]);

@@ -4,7 +4,7 @@
 // the API says they are allowed (`claimable`, `decisions`).
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
-import { gql } from "./api.js";
+import { gql, markReady } from "./api.js";
 import { fmtDateTime, fmtDecimal, fmtPercent, t } from "./i18n.js";
 
 const QUEUE_STATES = ["IN_REVIEW", "APPEALED", "NEEDS_INFO", "SUBMITTED", "APPROVED_WITH_CONDITIONS",
@@ -79,6 +79,7 @@ function Queue({ onError }) {
         next: d.applications.pageInfo.hasNextPage ? d.applications.pageInfo.endCursor : null,
         categories: d.categories,
       }))
+      .then(markReady)
       .catch(onError);
   };
   useEffect(() => load(null, []), [states, claimed, category]);

@@ -10,6 +10,7 @@ mod audience;
 mod auth;
 mod benefits;
 mod brands;
+mod browser;
 mod checkout;
 mod console;
 mod criteria;
@@ -208,7 +209,7 @@ fn main() -> ExitCode {
              !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
         ),
     }
-    let browser_found = console::find_browser().is_some();
+    let browser_found = browser::find_browser().is_some();
     if !browser_found {
         if std::env::var_os("CI").is_some() {
             eprintln!("CI: chromium and chromedriver are required for the console journeys");
