@@ -10,10 +10,10 @@
 // The load benches' server start-up and the console journeys' WebDriver
 // harness, shared as they are; this bench uses only part of each.
 #[allow(dead_code)]
-mod common;
-#[allow(dead_code)]
 #[path = "../tests/api/browser.rs"]
 mod browser;
+#[allow(dead_code)]
+mod common;
 
 use std::time::Duration;
 

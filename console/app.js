@@ -11,6 +11,7 @@ import { AnalystView } from "./analyst.js";
 import { OperatorView } from "./operator.js";
 import { ReviewerView } from "./reviewer.js";
 import { AdminView } from "./admin.js";
+import { BenefitReviewView } from "./benefit-review.js";
 
 const VIEWER_QUERY = `query Viewer { viewer { subject role brand { id name } } }`;
 
@@ -18,7 +19,10 @@ const VIEWER_QUERY = `query Viewer { viewer { subject role brand { id name } } }
 const VIEWS = {
   BRAND_ANALYST: [["audience", "nav.audience", AnalystView]],
   BRAND_OPERATOR: [["benefits", "nav.benefits", OperatorView]],
-  REVIEWER: [["applications", "nav.applications", ReviewerView]],
+  REVIEWER: [
+    ["applications", "nav.applications", ReviewerView],
+    ["benefit-reviews", "nav.benefitReviews", BenefitReviewView],
+  ],
   ADMIN: [["credentials", "nav.credentials", AdminView], ["applications", "nav.applications", ReviewerView]],
 };
 

@@ -102,11 +102,11 @@ export function Heatmap({ rows, columns, cell, format, title }) {
         const v = cell(r.code, c.code);
         const x = labelWidth + j * cellWidth, y = head + i * cellHeight;
         const suppressed = !v || v.suppressed;
-        const dark = !suppressed && (v.value - low) / (high - low || 1) > 0.6;
+        const dark = !suppressed && !v.few && (v.value - low) / (high - low || 1) > 0.6;
         return html`<g class=${"cell" + (suppressed ? " suppressed" : v.few ? " few" : "")}
             data-label=${r.label + " · " + c.label}>
           <rect x=${x + 1} y=${y + 1} width=${cellWidth - 2} height=${cellHeight - 2}
-            fill=${suppressed ? "url(#hatch-heat)" : shade(v.value)} />
+            fill=${suppressed ? "url(#hatch-heat)" : v.few ? FEW : shade(v.value)} />
           <text x=${x + cellWidth / 2} y=${y + cellHeight / 2 + 4} text-anchor="middle"
             class=${"value" + (dark ? " on-dark" : "")}>
             ${suppressed ? "—" : v.few ? "≈" : format(v.value)}

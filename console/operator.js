@@ -37,7 +37,8 @@ const KINDS = {
 const BUDGET_FIELDS = [["totalRedemptions", "int"], ["perMember", "int"], ["perMemberPerDay", "int"],
   ["perMemberPerYear", "int"], ["totalMoneyCents", "money"]];
 
-const DEFINITION = `name description kind value parameters
+/** A benefit definition's fields, as the views read them. */
+export const DEFINITION = `name description kind value parameters
     targeting { minTier paidMember blackCard interests ageBands cityTiers }
     stacking { mode combinesWith priority }
     schedule { startsAt endsAt }
@@ -203,7 +204,7 @@ function BenefitDetail({ id, onError, go }) {
 }
 
 /** The kind's parameters, as entered, in a line. */
-function paramsText(d) {
+export function paramsText(d) {
   const [, fields] = KINDS[d.kind];
   const params = d.parameters || {};
   return fields.map(([name, type]) => {
@@ -217,7 +218,8 @@ function paramsText(d) {
   }).join("");
 }
 
-function targetingText(g) {
+/** Whom it targets, in a line. */
+export function targetingText(g) {
   const parts = [];
   if (g.minTier) parts.push(t("field.minTier") + " " + valueLabel(g.minTier));
   if (g.paidMember != null) parts.push(t("dim.PAID_MEMBER") + " " + valueLabel(g.paidMember ? "YES" : "NO"));

@@ -48,6 +48,7 @@ static ASSETS: &[Asset] = assets![
     "operator.js",
     "reviewer.js",
     "admin.js",
+    "benefit-review.js",
     "vendor/preact-htm.module.js",
     "vendor/graphiql/graphiql.min.js",
     "vendor/graphiql/graphiql.min.css",

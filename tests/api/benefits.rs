@@ -15,7 +15,7 @@ use crate::helpers::{Backend, TestApp, error_codes, scalar};
 const FIELDS: &str = r#"
 fragment B on Benefit {
   id state version currentRevision liveRevision revisionPending redemptions spentCents
-  transitions editable
+  transitions editable reviewable
   brand { id }
   definition { name kind value parameters stacking { mode priority } schedule { startsAt startsAtLocal } }
   liveDefinition { value }
@@ -403,9 +403,14 @@ pub(crate) async fn lifecycle_revisions_and_review(backend: Backend) {
     let pending = landed(step(&app, &op, "SUBMIT", &draft).await);
     assert_eq!(pending["state"], "PENDING_REVIEW");
     assert_eq!(
-        (&pending["transitions"], &pending["editable"]),
-        (&json!([]), &json!(false))
+        (
+            &pending["transitions"],
+            &pending["editable"],
+            &pending["reviewable"]
+        ),
+        (&json!([]), &json!(false), &json!(true))
     );
+    assert_eq!(draft["reviewable"], false, "a draft is not sent yet");
     refused(
         edit(&app, &op, &pending, five.clone()).await,
         "ILLEGAL_TRANSITION",
@@ -444,9 +449,11 @@ pub(crate) async fn lifecycle_revisions_and_review(backend: Backend) {
     );
 
     // Editing a live benefit: the new revision waits, the live one stays.
+    assert_eq!(active["reviewable"], false, "nothing new to review");
     let edited = landed(edit(&app, &op, &active, eight.clone()).await);
     assert_eq!(edited["state"], "ACTIVE");
     assert_eq!(edited["revisionPending"], true);
+    assert_eq!(edited["reviewable"], true, "its new revision waits");
     assert_eq!(
         (
             edited["definition"]["value"].as_i64(),

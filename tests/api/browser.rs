@@ -198,6 +198,14 @@ impl Browser {
         value.as_str().map(str::to_owned)
     }
 
+    /// Resizes the window, e.g. to a tablet's screen.
+    pub(crate) async fn resize(&self, width: u32, height: u32) {
+        let rect = json!({ "width": width, "height": height });
+        self.command(Method::POST, "/window/rect", rect)
+            .await
+            .expect("resize");
+    }
+
     /// Runs `script` (a function body) in the page; returns its result.
     pub(crate) async fn execute(&self, script: &str) -> Value {
         self.command(

@@ -119,6 +119,17 @@ pub(crate) async fn an_analyst_asks_and_reads_a_chart(backend: Backend) {
     browser.wait_text("aside.budget", "Privacy budget").await;
     browser.screenshot("analyst-tgi-en").await;
 
+    // On a tablet the panels stack: nothing is wider than the screen.
+    browser.resize(820, 1180).await;
+    let overflow = browser
+        .execute("return document.documentElement.scrollWidth - window.innerWidth;")
+        .await;
+    assert!(
+        overflow.as_i64().is_some_and(|o| o <= 0),
+        "overflows by {overflow}"
+    );
+    browser.screenshot("analyst-tablet-en").await;
+
     browser.close().await;
     app.stop().await;
 }
@@ -205,7 +216,9 @@ pub(crate) async fn an_operator_creates_previews_and_submits_a_benefit(backend: 
 
 /// A reviewer finds a screened application in the queue, reads its
 /// scorecard, claims it, is told a rejection needs a reason (under the
-/// reasons), and asks the brand for information instead.
+/// reasons), and asks the brand for information instead; then rejects a
+/// brand's benefit, after reading its risk signals, with the note a
+/// rejection needs.
 pub(crate) async fn a_reviewer_claims_and_decides(backend: Backend) {
     use crate::onboarding::{case, create, landed, policy, step};
     let app = case(backend).await;
@@ -217,6 +230,12 @@ pub(crate) async fn a_reviewer_claims_and_decides(backend: Backend) {
     let draft = landed(create(&app, &op).await);
     let review = landed(step(&app, &op, "submitApplication", &draft).await);
     assert_eq!(review["state"], "IN_REVIEW");
+    // An admitted brand's benefit waits for review too.
+    let olde = app.token_as(Role::BrandOperator, Some(13), "olde-op").await;
+    let offer = crate::benefits::input(json!({ "percentOff": { "percent": 8 } }));
+    let offer = crate::benefits::landed(crate::benefits::create(&app, &olde, offer).await);
+    let sent = crate::benefits::step(&app, &olde, "SUBMIT", &offer).await;
+    assert_eq!(crate::benefits::landed(sent)["state"], "PENDING_REVIEW");
     let browser = Browser::start("zh-CN").await;
 
     browser
@@ -257,6 +276,22 @@ pub(crate) async fn a_reviewer_claims_and_decides(backend: Backend) {
 
     let seen = crate::onboarding::read(&app, &reviewer, &review).await;
     assert_eq!(seen["state"], "NEEDS_INFO");
+
+    // The benefit: its risk signals, and a rejection needs a note.
+    browser.click_text("权益审核").await;
+    browser.wait_text("table.list", "Olde").await;
+    browser
+        .click("//a[normalize-space(.)='Member price']")
+        .await;
+    browser.wait_text(".signals", "无上限").await;
+    browser.click_text("驳回").await;
+    browser.wait("[data-field='note'] .field-error").await;
+    browser
+        .type_into("#review-note", "本类目折扣不超过 5%。")
+        .await;
+    browser.click_text("驳回").await;
+    browser.wait_text("h2 .badge", "已驳回").await;
+    browser.screenshot("reviewer-benefit-rejected-zh").await;
     browser.close().await;
     app.stop().await;
 }

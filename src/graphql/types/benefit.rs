@@ -606,6 +606,12 @@ impl Benefit {
             .collect()
     }
 
+    /// Whether `reviewBenefit` accepts it now: a draft sent for review, or
+    /// a live benefit's new revision.
+    async fn reviewable(&self) -> bool {
+        benefits::allows(self.row_state, self.revision_pending, Action::Approve)
+    }
+
     /// Whether `editBenefit` accepts it now (a revision waiting for
     /// review can't be edited).
     async fn editable(&self) -> bool {
