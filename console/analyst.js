@@ -4,7 +4,7 @@
 
 import { html, useEffect, useMemo, useState } from "./vendor/preact-htm.module.js";
 import { gql, markReady } from "./api.js";
-import { Bars, Gauge, Heatmap } from "./charts.js";
+import { Bars, Gauge, Heatmap, Lines } from "./charts.js";
 import {
   fmtDateTime, fmtDecimal, fmtInt, fmtMoney, fmtPercent, t, valueLabel,
 } from "./i18n.js";
@@ -41,7 +41,15 @@ const AUDIENCE_QUERY = `query Audience($question: AudienceQuestion!) {
   }
 }`;
 
+const TREND_QUERY = `query AudienceTrend($question: AudienceQuestion!) {
+  audienceTrend(question: $question, epochs: 6) {
+    dataEpoch asOf
+    answer { cells { key { dimension value } suppressed members noiseDominates } }
+  }
+}`;
+
 const POPULATIONS = ["PLATFORM", "STORE", "PROSPECTS"];
+const SAVED_KEY = "brand-gateway.saved-questions";
 const METRICS = ["PAID_MEMBER_SHARE", "BLACK_CARD_SHARE", "MEAN_ANNUAL_SPEND", "TGI"];
 
 /** What each chartable measure reads from a cell, and how it is shown. */
@@ -131,6 +139,7 @@ export function AnalystView({ onError }) {
   return html`<div class="columns">
     <section class="panel builder" aria-labelledby="builder-title">
       <h2 id="builder-title">${t("aud.builder")}</h2>
+      <${SavedQuestions} state=${state} setState=${setState} />
       <${QuestionBuilder} dimensions=${dimensions} state=${state} setState=${setState} />
       <${CostLine} cost=${cost} />
       <button class="primary" onClick=${ask} disabled=${asking || (cost && cost.affordable === false)}>
@@ -148,6 +157,40 @@ export function AnalystView({ onError }) {
       ${budget && html`<${BudgetView} budget=${budget} />`}
     </aside>
   </div>`;
+}
+
+/**
+ * Questions kept by name in this browser (localStorage), to ask again
+ * later: asking a question released this epoch again is free.
+ */
+function SavedQuestions({ state, setState }) {
+  const read = () => JSON.parse(localStorage.getItem(SAVED_KEY) || "[]");
+  const [saved, setSaved] = useState(read());
+  const [name, setName] = useState("");
+  const keep = (list) => { localStorage.setItem(SAVED_KEY, JSON.stringify(list)); setSaved(list); };
+  const save = () => {
+    const label = name.trim();
+    if (!label) return;
+    keep([...saved.filter((q) => q.name !== label), { name: label, state }]);
+    setName("");
+  };
+  return html`<fieldset class="saved">
+    <legend>${t("aud.saved")}</legend>
+    ${saved.length > 0 && html`<label class="stacked"><span class="sr-only">${t("aud.saved")}</span>
+      <select value="" onChange=${(e) => {
+        const found = saved.find((q) => q.name === e.target.value);
+        if (found) setState(found.state);
+      }}>
+        <option value="">${t("aud.load")}</option>
+        ${saved.map((q) => html`<option value=${q.name}>${q.name}</option>`)}
+      </select></label>`}
+    <div class="inline">
+      <label class="sr-only" for="save-name">${t("aud.saveName")}</label>
+      <input id="save-name" type="text" placeholder=${t("aud.saveName")} value=${name}
+        onInput=${(e) => setName(e.target.value)} />
+      <button class="secondary" type="button" onClick=${save} disabled=${!name.trim()}>${t("aud.save")}</button>
+    </div>
+  </fieldset>`;
 }
 
 function QuestionBuilder({ dimensions, state, setState }) {
@@ -196,7 +239,7 @@ function QuestionBuilder({ dimensions, state, setState }) {
         ${t("aud.addFilter")}
       </button>`}
     </fieldset>
-    <fieldset>
+    <fieldset class="breakdown">
       <legend>${t("aud.breakdown")}</legend>
       ${[0, 1].map((slot) => html`<label class="stacked">
         <span class="sr-only">${t("aud.breakdown")} ${slot + 1}</span>
@@ -272,6 +315,36 @@ function AnswerView({ answer, chartOf, setChartOf }) {
       ${measure.reference && html`<span class="swatch reference"></span>${t("aud.tgiLine")}`}
     </p>
     <${AnswerTable} question=${question} result=${result} />
+    <${Trend} question=${question} />
+  </div>`;
+}
+
+/** The question across recent data epochs, as released to you (free). */
+function Trend({ question }) {
+  const [trend, setTrend] = useState(null);
+  useEffect(() => setTrend(null), [question]);
+  const load = () => gql(TREND_QUERY, { question })
+    .then((d) => setTrend(d.audienceTrend))
+    .catch((e) => setTrend({ error: e.message }));
+  if (!trend) return html`<button class="secondary trend-button" onClick=${load}>${t("aud.trend")}</button>`;
+  if (trend.error) return html`<p class="error">${trend.error}</p>`;
+  const epochs = [...trend].reverse();
+  const labels = [];
+  epochs.forEach((p) => (p.answer?.cells ?? []).forEach((c) => {
+    const label = cellLabel(c);
+    if (!labels.includes(label)) labels.push(label);
+  }));
+  const series = labels.map((label) => ({
+    label,
+    values: epochs.map((p) => {
+      const c = (p.answer?.cells ?? []).find((c) => cellLabel(c) === label);
+      return c && !c.suppressed && !c.noiseDominates ? c.members : null;
+    }),
+  }));
+  return html`<div class="trend">
+    <h3>${t("aud.trend")}</h3>
+    <p class="muted small">${t("aud.trendHelp")}</p>
+    <${Lines} points=${epochs.map((p) => p.asOf)} series=${series} format=${fmtInt} title=${t("aud.trend")} />
   </div>`;
 }
 

@@ -129,3 +129,38 @@ export function Gauge({ label, spent, limit, note }) {
     </div>
   </div>`;
 }
+
+/**
+ * One line per series over the data epochs. `points`: the epochs' labels;
+ * `series`: [{ label, values }] with null where an epoch has no released
+ * value (a gap, not a zero).
+ */
+export function Lines({ points, series, format, title }) {
+  const left = 60, right = 150, top = 10, plot = 360, height = 200;
+  const width = left + plot + right;
+  const values = series.flatMap((s) => s.values.filter((v) => v != null));
+  const high = Math.max(1e-9, ...values) * 1.1;
+  const x = (i) => left + (points.length === 1 ? plot / 2 : (i / (points.length - 1)) * plot);
+  const y = (v) => top + (1 - v / high) * (height - top - 30);
+  const colours = ["#2f6fdf", "#d2452d", "#2e9b5f", "#e0a21b", "#8e44ad", "#16a085", "#7f8c8d"];
+  return html`<svg class="chart lines" viewBox="0 0 ${width} ${height}" role="img" aria-label=${title}>
+    <line x1=${left} x2=${left + plot} y1=${y(0)} y2=${y(0)} stroke="#ccc" />
+    <text x=${left - 6} y=${y(high / 1.1) + 4} text-anchor="end" class="muted">${format(high / 1.1)}</text>
+    ${points.map((p, i) => html`<text x=${x(i)} y=${height - 8} text-anchor="middle" class="muted">${p}</text>`)}
+    ${series.map((s, k) => {
+      const colour = colours[k % colours.length];
+      const dots = s.values.map((v, i) => (v == null ? null : [x(i), y(v)]));
+      const runs = [];
+      dots.forEach((d, i) => {
+        if (d && dots[i - 1]) runs.push(html`<line x1=${dots[i - 1][0]} y1=${dots[i - 1][1]} x2=${d[0]} y2=${d[1]}
+          stroke=${colour} stroke-width="2" />`);
+      });
+      const last = dots.map((d, i) => [d, i]).filter(([d]) => d).pop();
+      return html`<g class="series" data-label=${s.label}>
+        ${runs}
+        ${dots.map((d) => d && html`<circle cx=${d[0]} cy=${d[1]} r="3.5" fill=${colour} />`)}
+        ${last && html`<text x=${left + plot + 8} y=${last[0][1] + 4} class="label" fill=${colour}>${s.label}</text>`}
+      </g>`;
+    })}
+  </svg>`;
+}

@@ -368,6 +368,12 @@ const MESSAGES = {
   "br.by": ["被 {by} 取代", "overridden by {by}"],
   "dead.NEVER_TARGETED": ["没有任何单元符合其定向", "No cell matches its targeting"],
   "dead.ALWAYS_OVERRIDDEN": ["符合定向但总被其他权益取代", "Matches, but always loses to another"],
+  "aud.saved": ["已保存的问题", "Saved questions"],
+  "aud.load": ["载入…", "Load…"],
+  "aud.saveName": ["给当前问题起个名字", "Name this question"],
+  "aud.save": ["保存", "Save"],
+  "aud.trend": ["各数据期趋势", "Trend over data epochs"],
+  "aud.trendHelp": ["只显示各数据期已发布给你的答案（免费）；人数过少或噪声占主导的单元格不画。", "Only answers released to you in each epoch (free); suppressed and noise-dominated cells are left out."],
 };
 
 /** The languages offered, as [code, own name], in MESSAGES' order. */

@@ -228,6 +228,21 @@ impl Browser {
             .to_owned()
     }
 
+    /// Waits up to 10 s until the field matching `selector` holds `value`.
+    pub(crate) async fn wait_value(&self, selector: &str, value: &str) {
+        let mut seen = String::new();
+        for _ in 0..100 {
+            if let Some(element) = self.find_all(selector).await.first() {
+                seen = self.property(element, "value").await;
+                if seen == value {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{selector} never held {value:?}; last held: {seen:?}");
+    }
+
     /// Waits up to 10 s until the text of `selector` contains `text`;
     /// returns the whole text.
     pub(crate) async fn wait_text(&self, selector: &str, text: &str) -> String {

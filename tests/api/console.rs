@@ -52,6 +52,17 @@ pub(crate) async fn an_analyst_asks_and_reads_a_chart(backend: Backend) {
     );
     browser.wait_text(".summary", "本次免费").await;
     browser.screenshot("analyst-bars-zh").await;
+    // Its trend: this epoch's answer, one line per tier.
+    browser.click_text("各数据期趋势").await;
+    let lines = browser.wait_all("svg.lines g.series", 1).await;
+    assert!(!lines.is_empty());
+    // Kept by name, and loaded back after the builder changed.
+    browser.type_into("#save-name", "各等级人数").await;
+    browser.click_text("保存").await;
+    let first = "fieldset.breakdown label.stacked:nth-of-type(1) select";
+    browser.select(first, "AGE_BAND").await;
+    browser.select("fieldset.saved select", "各等级人数").await;
+    browser.wait_value(first, "GROWTH_TIER").await;
     // The first view marked when its data was on screen (the console bench
     // reads this mark).
     let ready = browser
@@ -60,7 +71,7 @@ pub(crate) async fn an_analyst_asks_and_reads_a_chart(backend: Backend) {
     assert_eq!(ready, 1, "one ready mark per page load");
 
     // Two breakdowns: a heatmap, tiers by city tier.
-    let second = "fieldset label.stacked:nth-of-type(2) select";
+    let second = "fieldset.breakdown label.stacked:nth-of-type(2) select";
     browser.select(second, "CITY_TIER").await;
     browser.wait_text(".cost", "免费").await;
     browser.click_text("提问").await;
