@@ -8,7 +8,7 @@ import {
 } from "./api.js";
 import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
 import { AnalystView } from "./analyst.js";
-import { OperatorView } from "./operator.js";
+import { OperatorView, StackingView } from "./operator.js";
 import { ReviewerView } from "./reviewer.js";
 import { AdminView } from "./admin.js";
 import { BenefitReviewView } from "./benefit-review.js";
@@ -18,7 +18,7 @@ const VIEWER_QUERY = `query Viewer { viewer { subject role brand { id name } } }
 /** The views each role has, as [route, title key, component]. */
 const VIEWS = {
   BRAND_ANALYST: [["audience", "nav.audience", AnalystView]],
-  BRAND_OPERATOR: [["benefits", "nav.benefits", OperatorView]],
+  BRAND_OPERATOR: [["benefits", "nav.benefits", OperatorView], ["stacking", "nav.stacking", StackingView]],
   REVIEWER: [
     ["applications", "nav.applications", ReviewerView],
     ["benefit-reviews", "nav.benefitReviews", BenefitReviewView],

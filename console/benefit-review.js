@@ -4,8 +4,8 @@
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
 import { gql } from "./api.js";
-import { fmtDateTime, fmtMoney, t, valueLabel } from "./i18n.js";
-import { DEFINITION, paramsText, targetingText } from "./operator.js";
+import { fmtDateTime, fmtMoney, t } from "./i18n.js";
+import { DEFINITION, cellText, paramsText, targetingText } from "./operator.js";
 
 const WAITING_QUERY = `query BenefitsToReview($after: String) {
   benefits(first: 50, after: $after, states: [PENDING_REVIEW, APPROVED, ACTIVE, PAUSED]) {
@@ -70,12 +70,6 @@ function Waiting({ onError }) {
       </table>`)}
     ${next && html`<button class="secondary" onClick=${() => load(next, rows)}>${t("op.more")}</button>`}
   </section>`;
-}
-
-/** A programme cell in words: tier, paid, black card. */
-function cellText(c) {
-  return [valueLabel(c.tier), c.paidMember ? t("dim.PAID_MEMBER") : null, c.blackCard ? t("dim.BLACK_CARD") : null]
-    .filter(Boolean).join(" · ");
 }
 
 function Review({ id, onError }) {

@@ -70,6 +70,27 @@ const REACH_QUERY = `query BenefitReach($id: ID!) {
   }
 }`;
 
+const USAGE_QUERY = `query BenefitUsage($id: ID!) {
+  benefitUsage(benefitId: $id) {
+    redemptions uniqueRedeemers spentCents measure usageRate policyMinUsageRate periodDays soldOut
+    flaggedAt pausesAt policyPausedAt retiresAt graceUntil
+  }
+}`;
+
+const STACKING_QUERY = `query Stacking($includeDrafts: Boolean!) {
+  benefitCellAnalysis(includeDrafts: $includeDrafts) {
+    cells {
+      tier paidMember blackCard
+      applied { benefitId value upgraded }
+      overridden { benefitId by reason }
+      conflicts { kept lost reason }
+    }
+    dead { benefitId reason }
+    losingCells { benefitId by lower { tier paidMember blackCard } higher { tier paidMember blackCard } }
+  }
+  benefits(first: 100) { nodes { id definition { name } } }
+}`;
+
 const PAYLOAD = `benefit { id state version } userErrors { field message code }`;
 const CREATE_MUTATION = `mutation CreateBenefit($input: BenefitInput!) {
   createBenefit(input: $input) { ${PAYLOAD} }
@@ -194,6 +215,7 @@ function BenefitDetail({ id, onError, go }) {
         : html`<p class="reach">${t("op.reachResult", {
             members: fmtInt(reach.shownMembers), interval: fmtInt(reach.privacy.countInterval95),
           })}</p>`)}
+      <${UsageView} id=${id} />
       <h3>${t("op.events")}</h3>
       <ol class="timeline">${benefit.events.map((e) => html`<li>
         <div><strong>${t("event." + e.action)}</strong> <span class="muted small">${fmtDateTime(e.at)} · ${e.actor}</span></div>
@@ -201,6 +223,95 @@ function BenefitDetail({ id, onError, go }) {
       </li>`)}</ol>
     </section>
   </div>`;
+}
+
+/**
+ * Its usage against the usage policy, with the dates the policy acts on;
+ * asked for, as the rates leave through the privacy engine.
+ */
+function UsageView({ id }) {
+  const [usage, setUsage] = useState(null);
+  const load = () => gql(USAGE_QUERY, { id })
+    .then((d) => setUsage(d.benefitUsage))
+    .catch((e) => setUsage({ error: e.message }));
+  if (!usage) return html`<h3>${t("op.usage")}</h3>
+    <button class="secondary" onClick=${load}>${t("op.showUsage")}</button>`;
+  if (usage.error) return html`<h3>${t("op.usage")}</h3><p class="error">${usage.error}</p>`;
+  const warnings = [
+    ["flaggedAt", usage.flaggedAt], ["pausesAt", usage.pausesAt], ["policyPausedAt", usage.policyPausedAt],
+    ["retiresAt", usage.retiresAt], ["graceUntil", usage.graceUntil],
+  ].filter(([, at]) => at);
+  const low = usage.usageRate != null && usage.usageRate < usage.policyMinUsageRate;
+  return html`<div class="usage-report">
+    <h3>${t("op.usage")}</h3>
+    <dl class="facts">
+      <dt>${t("op.usageRate")}</dt>
+      <dd class=${low ? "error" : ""}>${usage.usageRate == null ? t("op.usageHidden") : fmtPercent(usage.usageRate)}
+        · ${t("op.usageFloor", { rate: fmtPercent(usage.policyMinUsageRate), days: usage.periodDays })}</dd>
+      <dt>${t("op.redemptions")}</dt><dd>${fmtInt(usage.redemptions)} · ${t("op.members", { n: fmtInt(usage.uniqueRedeemers) })}</dd>
+      ${usage.soldOut && html`<dt></dt><dd>${t("op.soldOut")}</dd>`}
+      ${warnings.map(([key, at]) => html`<dt>${t("op." + key)}</dt><dd class="warn">${fmtDateTime(at)}</dd>`)}
+    </dl>
+  </div>`;
+}
+
+/** The stacking matrix: what each programme cell gets, and what loses. */
+export function StackingView({ onError }) {
+  const [includeDrafts, setIncludeDrafts] = useState(false);
+  const [data, setData] = useState(null);
+  useEffect(() => {
+    gql(STACKING_QUERY, { includeDrafts }).then(setData).catch(onError);
+  }, [includeDrafts]);
+  if (!data) return html`<p class="muted">${t("app.loading")}</p>`;
+  const a = data.benefitCellAnalysis;
+  const names = Object.fromEntries(data.benefits.nodes.map((b) => [b.id, b.definition.name]));
+  const name = (id) => names[id] ?? "#" + id;
+  const columns = [[false, false], [true, false], [false, true], [true, true]]
+    .filter(([paid, black]) => a.cells.some((c) => c.paidMember === paid && c.blackCard === black));
+  const most = Math.max(1, ...a.cells.map((c) => c.applied.length));
+  const losing = (c) => a.losingCells.some((l) => l.higher.tier === c.tier
+    && l.higher.paidMember === c.paidMember && l.higher.blackCard === c.blackCard);
+  return html`<section class="panel">
+    <div class="toolbar">
+      <h2>${t("st.title")}</h2>
+      <label><input type="checkbox" checked=${includeDrafts} onChange=${() => setIncludeDrafts(!includeDrafts)} />
+        ${t("st.includeDrafts")}</label>
+    </div>
+    <p class="muted small">${t("st.help")}</p>
+    <div class="matrix-scroll"><table class="matrix">
+      <thead><tr><th scope="col">${t("dim.GROWTH_TIER")}</th>
+        ${columns.map(([paid, black]) => html`<th scope="col">${t(black ? (paid ? "st.paidBlack" : "st.black") : paid ? "st.paid" : "st.free")}</th>`)}
+      </tr></thead>
+      <tbody>${TIERS.map((tier) => html`<tr>
+        <th scope="row">${valueLabel(tier)}</th>
+        ${columns.map(([paid, black]) => {
+          const c = a.cells.find((c) => c.tier === tier && c.paidMember === paid && c.blackCard === black);
+          if (!c) return html`<td class="muted">—</td>`;
+          const strength = c.applied.length / most;
+          return html`<td class=${"matrix-cell" + (c.conflicts.length ? " conflict" : "") + (losing(c) ? " losing" : "")}
+              style=${{ background: `hsl(218, 70%, ${96 - strength * 30}%)` }}
+              data-cell=${`${tier}/${paid}/${black}`}>
+            ${c.applied.map((b) => html`<div>${name(b.benefitId)}${b.upgraded ? " ↑" : ""}</div>`)}
+            ${c.overridden.map((b) => html`<div class="muted small"><s>${name(b.benefitId)}</s></div>`)}
+            ${c.conflicts.length > 0 && html`<div class="small error">⚠ ${t("st.conflicts", { n: c.conflicts.length })}</div>`}
+            ${losing(c) && html`<div class="small warn">↓ ${t("st.losing")}</div>`}
+          </td>`;
+        })}
+      </tr>`)}</tbody>
+    </table></div>
+    ${a.dead.length > 0 && html`<h3>${t("st.dead")}</h3>
+      <ul>${a.dead.map((d) => html`<li>${name(d.benefitId)}: ${t("dead." + d.reason)}</li>`)}</ul>`}
+    ${a.losingCells.length > 0 && html`<h3>${t("br.losing")}</h3>
+      <ul>${a.losingCells.map((l) => html`<li>${t("br.losingCell", {
+        higher: cellText(l.higher), lower: cellText(l.lower), benefit: name(l.benefitId),
+      })}</li>`)}</ul>`}
+  </section>`;
+}
+
+/** A programme cell in words: tier, paid, black card. */
+export function cellText(c) {
+  return [valueLabel(c.tier), c.paidMember ? t("dim.PAID_MEMBER") : null, c.blackCard ? t("dim.BLACK_CARD") : null]
+    .filter(Boolean).join(" · ");
 }
 
 /** The kind's parameters, as entered, in a line. */

@@ -221,6 +221,25 @@ pub(crate) async fn an_operator_creates_previews_and_submits_a_benefit(backend: 
     browser.click_text("← 会员权益").await;
     browser.wait_text("table.list", "金卡会员专享折扣").await;
     browser.screenshot("operator-list-zh").await;
+
+    // The stacking matrix: as written, the draft reaches gold and above.
+    browser.click_text("叠加矩阵").await;
+    let cells = browser.wait_all("td.matrix-cell", 6).await;
+    assert!(cells.len() >= 6, "a cell per tier at least");
+    browser
+        .click("//label[contains(., '包含草稿')]/input")
+        .await;
+    let gold = browser
+        .wait_text("td[data-cell='GOLD/false/false']", "金卡会员专享折扣")
+        .await;
+    assert!(!gold.is_empty());
+    let silver = browser.wait("td[data-cell='SILVER/false/false']").await;
+    let silver = browser.text(&silver).await.unwrap_or_default();
+    assert!(
+        !silver.contains("金卡会员专享折扣"),
+        "below its lowest tier: {silver}"
+    );
+    browser.screenshot("operator-stacking-zh").await;
     browser.close().await;
     app.stop().await;
 }
