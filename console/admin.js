@@ -3,7 +3,7 @@
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
 import { gql, markReady } from "./api.js";
-import { fmtDateTime, t } from "./i18n.js";
+import { fmtDateTime, fmtPercent, t } from "./i18n.js";
 
 const ROLES = ["BRAND_ANALYST", "BRAND_OPERATOR", "REVIEWER", "ADMIN", "SERVICE"];
 const BRAND_ROLES = ["BRAND_ANALYST", "BRAND_OPERATOR"];
@@ -114,4 +114,95 @@ function IssueForm({ onError, onIssued }) {
       ${shown("validHours")}</div>
     <button class="primary" type="submit">${t("ad.issueButton")}</button>
   </form>`;
+}
+
+/** Each threshold of a policy: its field and whether it is a share (shown in %). */
+const THRESHOLDS = [
+  ["minMarketShare", true], ["minVoluntaryMentionShare", true], ["maxPriceVolatility", true],
+  ["minSuperMemberRatio", true], ["maxDeepDiscountDays", true], ["reapplyCooldownDays", false],
+];
+
+const POLICY_FIELDS = `category version minMarketShare minVoluntaryMentionShare maxPriceVolatility
+  minSuperMemberRatio maxDeepDiscountDays reapplyCooldownDays requiredDocuments createdBy createdAt`;
+
+const POLICIES_QUERY = `query CriteriaPolicies($category: String!) {
+  categories { code name }
+  criteriaPolicy(category: $category) { ${POLICY_FIELDS} }
+  criteriaPolicyHistory(category: $category) { ${POLICY_FIELDS} }
+}`;
+
+const SET_POLICY_MUTATION = `mutation SetCriteriaPolicy($input: SetCriteriaPolicyInput!) {
+  setCriteriaPolicy(input: $input) { policy { version } userErrors { field message code } }
+}`;
+
+/** The admin's criteria policies: a category's versions, newest first, and a new one. */
+export function PolicyView({ onError }) {
+  const [category, setCategory] = useState("BEAUTY");
+  const [data, setData] = useState(null);
+  const [form, setForm] = useState({});
+  const [errors, setErrors] = useState([]);
+  const load = () => gql(POLICIES_QUERY, { category }).then((d) => {
+    setData(d);
+    const current = d.criteriaPolicy;
+    setForm(Object.fromEntries(THRESHOLDS.map(([name, share]) => [
+      name, String(share ? +(current[name] * 100).toFixed(4) : current[name]),
+    ])));
+    setErrors([]);
+  }).catch(onError);
+  useEffect(() => { load(); }, [category]);
+  if (!data) return html`<p class="muted">${t("app.loading")}</p>`;
+  const current = data.criteriaPolicy;
+  // The built-in default (version 0) has no history row of its own.
+  const history = data.criteriaPolicyHistory.length ? data.criteriaPolicyHistory : [current];
+  const save = async (e) => {
+    e.preventDefault();
+    const input = { category, expectedVersion: current.version };
+    for (const [name, share] of THRESHOLDS) {
+      const text = (form[name] || "").trim();
+      if (text === "") continue;
+      input[name] = share ? Number(text) / 100 : Number(text);
+    }
+    try {
+      const r = (await gql(SET_POLICY_MUTATION, { input })).setCriteriaPolicy;
+      setErrors(r.userErrors);
+      if (r.userErrors.length === 0) load();
+    } catch (err) {
+      onError(err);
+    }
+  };
+  const errorOf = (name) => errors.filter((e) => e.field[e.field.length - 1] === name);
+  return html`<div class="columns two">
+    <section class="panel">
+      <div class="toolbar">
+        <h2>${t("po.title")}</h2>
+        <label>${t("rv.category")}
+          <select value=${category} onChange=${(e) => setCategory(e.target.value)}>
+            ${data.categories.map((c) => html`<option value=${c.code}>${c.name}</option>`)}
+          </select>
+        </label>
+      </div>
+      <div class="matrix-scroll"><table class="list policies">
+        <thead><tr><th scope="col">${t("po.version")}</th>
+          ${THRESHOLDS.map(([name]) => html`<th scope="col">${t("po." + name)}</th>`)}
+          <th scope="col">${t("po.setBy")}</th></tr></thead>
+        <tbody>${history.map((p) => html`<tr>
+          <td>v${p.version}</td>
+          ${THRESHOLDS.map(([name, share]) => html`<td>${share ? fmtPercent(p[name], 2) : p[name]}</td>`)}
+          <td>${p.createdBy}${p.createdAt ? html`<div class="small muted">${fmtDateTime(p.createdAt)}</div>` : ""}</td>
+        </tr>`)}</tbody>
+      </table></div>
+    </section>
+    <form class="panel" onSubmit=${save}>
+      <h2>${t("po.new")}</h2>
+      ${errors.filter((e) => !THRESHOLDS.some(([n]) => n === e.field[e.field.length - 1]))
+        .map((e) => html`<p class="error" role="alert">${e.message}</p>`)}
+      ${THRESHOLDS.map(([name, share]) => html`<div class=${"field" + (errorOf(name).length ? " invalid" : "")} data-field=${name}>
+        <label for=${"po-" + name}>${t("po." + name)}${share ? " (%)" : ""}</label>
+        <input id=${"po-" + name} type="number" step="any" value=${form[name] ?? ""}
+          onInput=${(e) => setForm({ ...form, [name]: e.target.value })} />
+        ${errorOf(name).map((e) => html`<p class="error field-error">${e.message}</p>`)}
+      </div>`)}
+      <button class="primary" type="submit">${t("po.save", { version: current.version + 1 })}</button>
+    </form>
+  </div>`;
 }

@@ -9,8 +9,8 @@ import {
 import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
 import { AnalystView } from "./analyst.js";
 import { OperatorView, StackingView } from "./operator.js";
-import { ReviewerView } from "./reviewer.js";
-import { AdminView } from "./admin.js";
+import { AtRiskView, ReviewerView } from "./reviewer.js";
+import { AdminView, PolicyView } from "./admin.js";
 import { BenefitReviewView } from "./benefit-review.js";
 
 const VIEWER_QUERY = `query Viewer { viewer { subject role brand { id name } } }`;
@@ -22,8 +22,14 @@ const VIEWS = {
   REVIEWER: [
     ["applications", "nav.applications", ReviewerView],
     ["benefit-reviews", "nav.benefitReviews", BenefitReviewView],
+    ["at-risk", "nav.atRisk", AtRiskView],
   ],
-  ADMIN: [["credentials", "nav.credentials", AdminView], ["applications", "nav.applications", ReviewerView]],
+  ADMIN: [
+    ["credentials", "nav.credentials", AdminView],
+    ["policies", "nav.policies", PolicyView],
+    ["applications", "nav.applications", ReviewerView],
+    ["at-risk", "nav.atRisk", AtRiskView],
+  ],
 };
 
 /** The route as path segments: `#/benefits/12/edit` → ["benefits", "12", "edit"]. */

@@ -397,6 +397,23 @@ const MESSAGES = {
   "op.policyPausedAt": ["已被政策暂停", "Paused by the policy"],
   "op.retiresAt": ["将下线于", "Retires on"],
   "op.graceUntil": ["宽限期至", "Grace until"],
+  "nav.policies": ["准入策略", "Criteria policies"],
+  "nav.atRisk": ["风险品牌", "At risk"],
+  "po.title": ["准入策略版本", "Policy versions"],
+  "po.version": ["版本", "Version"],
+  "po.minMarketShare": ["最低市场份额", "Least market share"],
+  "po.minVoluntaryMentionShare": ["最低自发声量占比", "Least voluntary mention share"],
+  "po.maxPriceVolatility": ["最高价格波动", "Most price volatility"],
+  "po.minSuperMemberRatio": ["最低超级会员占比", "Least super-member ratio"],
+  "po.maxDeepDiscountDays": ["最高深度折扣天数占比", "Most share of deep-discount days"],
+  "po.reapplyCooldownDays": ["拒绝后再申请等待天数", "Days before reapplying"],
+  "po.setBy": ["设置人", "Set by"],
+  "po.new": ["新版本", "New version"],
+  "po.save": ["保存为 v{version}", "Save as v{version}"],
+  "risk.title": ["不再达标的已入驻品牌", "Admitted brands failing today"],
+  "risk.help": ["按现行策略用今日数据评估；每项列出差距与达标所需。", "Judged on today's data against the policy in force; each failing measure with what it would take."],
+  "risk.none": ["所有已入驻品牌均达标。", "Every admitted brand passes."],
+  "risk.failing": ["未达标指标", "Failing measures"],
 };
 
 /** The languages offered, as [code, own name], in MESSAGES' order. */

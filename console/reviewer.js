@@ -279,3 +279,36 @@ function DecideForm({ application, errors, decide }) {
     <button class="primary" type="submit">${t("rv.submitDecision")}</button>
   </form>`;
 }
+
+const AT_RISK_QUERY = `query AtRiskBrands {
+  atRiskBrands {
+    brand { id name category { name } }
+    policyVersion
+    failing { measure value threshold comparison margin whatIf }
+  }
+}`;
+
+/** Admitted brands that fail the policy in force today. */
+export function AtRiskView({ onError }) {
+  const [rows, setRows] = useState(null);
+  useEffect(() => {
+    gql(AT_RISK_QUERY).then((d) => { setRows(d.atRiskBrands); markReady(); }).catch(onError);
+  }, []);
+  if (!rows) return html`<p class="muted">${t("app.loading")}</p>`;
+  return html`<section class="panel">
+    <h2>${t("risk.title")}</h2>
+    <p class="muted small">${t("risk.help")}</p>
+    ${rows.length === 0 ? html`<p class="muted">${t("risk.none")}</p>` : html`<table class="list">
+      <thead><tr><th scope="col">${t("rv.brand")}</th><th scope="col">${t("rv.category")}</th>
+        <th scope="col">${t("risk.failing")}</th></tr></thead>
+      <tbody>${rows.map((r) => html`<tr>
+        <td>${r.brand.name}</td><td>${r.brand.category.name}</td>
+        <td><ul class="plain">${r.failing.map((v) => html`<li>
+          <strong>${t("measure." + v.measure)}</strong> ${v.value == null ? "—" : fmtDecimal(v.value, 4)}
+          ${v.comparison === "AT_LEAST" ? "≥" : "≤"} ${fmtDecimal(v.threshold, 4)}
+          ${v.whatIf && html`<div class="small muted">${v.whatIf}</div>`}
+        </li>`)}</ul></td>
+      </tr>`)}</tbody>
+    </table>`}
+  </section>`;
+}

@@ -322,13 +322,28 @@ pub(crate) async fn a_reviewer_claims_and_decides(backend: Backend) {
     browser.click_text("驳回").await;
     browser.wait_text("h2 .badge", "已驳回").await;
     browser.screenshot("reviewer-benefit-rejected-zh").await;
+
+    // The at-risk list shows what the API finds.
+    let at_risk = app
+        .data(&reviewer, "{ atRiskBrands { brand { name } } }", json!({}))
+        .await;
+    let at_risk = at_risk["atRiskBrands"].as_array().map_or(0, Vec::len);
+    browser.click_text("风险品牌").await;
+    browser.wait_text("main", "不再达标的已入驻品牌").await;
+    if at_risk == 0 {
+        browser.wait_text("main", "所有已入驻品牌均达标").await;
+    } else {
+        let rows = browser.wait_all("main table.list tbody tr", at_risk).await;
+        assert_eq!(rows.len(), at_risk);
+    }
     browser.close().await;
     app.stop().await;
 }
 
 /// An admin finds a credential by its holder, revokes it, and the token
 /// it was issued with stops working at once; an issued token is shown
-/// once, in English here.
+/// once; a criteria policy gets a new version after a refused threshold.
+/// In English.
 pub(crate) async fn an_admin_revokes_a_credential_and_its_token_stops(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.token(Role::Admin, None).await;
@@ -372,6 +387,28 @@ pub(crate) async fn an_admin_revokes_a_credential_and_its_token_stops(backend: B
     assert_eq!(fresh.1["data"]["viewer"]["role"], "BRAND_ANALYST");
     browser.wait("//tr[@data-subject='new-analyst']").await;
     browser.screenshot("admin-issued-en").await;
+
+    // A category's criteria: a threshold out of range is refused on its
+    // field, a valid one becomes the next version, newest first.
+    browser.click_text("Criteria policies").await;
+    browser.wait_text("table.policies tbody tr", "v0").await;
+    browser.type_into("#po-minMarketShare", "150").await;
+    browser
+        .click("//button[starts-with(normalize-space(.), 'Save as v')]")
+        .await;
+    browser
+        .wait("[data-field='minMarketShare'] .field-error")
+        .await;
+    browser.type_into("#po-minMarketShare", "2.5").await;
+    browser
+        .click("//button[starts-with(normalize-space(.), 'Save as v')]")
+        .await;
+    let newest = browser.wait_text("table.policies tbody tr", "v1").await;
+    assert!(
+        newest.contains("2.50%"),
+        "the new version, newest first: {newest}"
+    );
+    browser.screenshot("admin-policies-en").await;
     browser.close().await;
     app.stop().await;
 }
