@@ -12,13 +12,18 @@ import { OperatorView, StackingView } from "./operator.js";
 import { AtRiskView, ReviewerView } from "./reviewer.js";
 import { AdminView, PolicyView } from "./admin.js";
 import { BenefitReviewView } from "./benefit-review.js";
+import { ApplyingView } from "./applying.js";
 
 const VIEWER_QUERY = `query Viewer { viewer { subject role brand { id name } } }`;
 
 /** The views each role has, as [route, title key, component]. */
 const VIEWS = {
   BRAND_ANALYST: [["audience", "nav.audience", AnalystView]],
-  BRAND_OPERATOR: [["benefits", "nav.benefits", OperatorView], ["stacking", "nav.stacking", StackingView]],
+  BRAND_OPERATOR: [
+    ["benefits", "nav.benefits", OperatorView],
+    ["stacking", "nav.stacking", StackingView],
+    ["application", "nav.applying", ApplyingView],
+  ],
   REVIEWER: [
     ["applications", "nav.applications", ReviewerView],
     ["benefit-reviews", "nav.benefitReviews", BenefitReviewView],

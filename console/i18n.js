@@ -414,6 +414,22 @@ const MESSAGES = {
   "risk.help": ["按现行策略用今日数据评估；每项列出差距与达标所需。", "Judged on today's data against the policy in force; each failing measure with what it would take."],
   "risk.none": ["所有已入驻品牌均达标。", "Every admitted brand passes."],
   "risk.failing": ["未达标指标", "Failing measures"],
+  "nav.applying": ["入驻申请", "Our application"],
+  "ap.title": ["我们的入驻申请", "Our application to the programme"],
+  "ap.none": ["还没有申请。", "No application yet."],
+  "ap.new": ["开始新的申请", "Start a new application"],
+  "ap.statement": ["品牌介绍（审核员会看到）", "Statement (reviewers read it)"],
+  "ap.start": ["创建草稿", "Create draft"],
+  "ap.submit": ["提交申请", "Submit the application"],
+  "ap.answer": ["答复审核员的问题", "Answer the reviewer's question"],
+  "ap.sendAnswer": ["发送答复", "Send the answer"],
+  "ap.appealNote": ["申诉理由与新证据（仅一次）", "Grounds and new evidence (once only)"],
+  "ap.appeal": ["提出申诉", "Appeal"],
+  "ap.due.INFO_DEADLINE": ["请在 {at} 前答复", "answer by {at}"],
+  "ap.due.PROBATION_END": ["考察期至 {at}", "probation until {at}"],
+  "ap.due.REEVALUATION": ["{at} 复评", "re-evaluated {at}"],
+  "ap.due.WATCHLIST_DEADLINE": ["观察期至 {at}", "watchlist until {at}"],
+  "ap.due.APPEAL_WINDOW_END": ["可在 {at} 前申诉", "appeal by {at}"],
 };
 
 /** The languages offered, as [code, own name], in MESSAGES' order. */

@@ -175,18 +175,24 @@ function ApplicationPage({ id, onError, viewer }) {
         decide=${(input) => run(DECIDE_MUTATION, { input }, "decideApplication")} />`}
     </section>
     <section class="panel">
-      <h3>${t("rv.timeline")}</h3>
-      <ol class="timeline">${[...a.events].reverse().map((e) => html`<li>
-        <div><strong>${t("action." + e.action)}</strong> <span class="muted small">${fmtDateTime(e.at)} · ${e.actor}</span></div>
-        <div class="small">${e.fromState ? t("appState." + e.fromState) + " → " : ""}${t("appState." + e.toState)}
-          ${e.reasonCodes.length ? " · " + e.reasonCodes.map((r) => t("reason." + r)).join("、") : ""}</div>
-        ${e.note && html`<div class="small muted">${e.note}</div>`}
-      </li>`)}</ol>
+      <${Timeline} events=${a.events} />
     </section>
   </div>`;
 }
 
-function Scorecard({ evaluation }) {
+/** An application's events, newest first. */
+export function Timeline({ events }) {
+  return html`<h3>${t("rv.timeline")}</h3>
+    <ol class="timeline">${[...events].reverse().map((e) => html`<li>
+      <div><strong>${t("action." + e.action)}</strong> <span class="muted small">${fmtDateTime(e.at)} · ${e.actor}</span></div>
+      <div class="small">${e.fromState ? t("appState." + e.fromState) + " → " : ""}${t("appState." + e.toState)}
+        ${e.reasonCodes.length ? " · " + e.reasonCodes.map((r) => t("reason." + r)).join("、") : ""}</div>
+      ${e.note && html`<div class="small muted">${e.note}</div>`}
+    </li>`)}</ol>`;
+}
+
+/** An evaluation's verdicts, one row per measure. */
+export function Scorecard({ evaluation }) {
   return html`<div>
     <p class="muted small">${t("rv.evaluated", {
       asOf: evaluation.asOf, policy: evaluation.policyVersion, formulas: evaluation.formulaVersion,

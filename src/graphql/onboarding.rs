@@ -44,7 +44,8 @@ fn payload(
     })
 }
 
-const BRAND_OPERATOR: &[Role] = &[Role::BrandOperator];
+/// Who applies for the brand: creates, submits, answers and appeals.
+pub(crate) const BRAND_OPERATOR: &[Role] = &[Role::BrandOperator];
 /// Who claims, releases and decides applications.
 pub(crate) const REVIEWER: &[Role] = &[Role::Reviewer];
 const READERS: &[Role] = &[

@@ -49,6 +49,7 @@ static ASSETS: &[Asset] = assets![
     "reviewer.js",
     "admin.js",
     "benefit-review.js",
+    "applying.js",
     "vendor/preact-htm.module.js",
     "vendor/graphiql/graphiql.min.js",
     "vendor/graphiql/graphiql.min.css",

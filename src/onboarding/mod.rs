@@ -893,6 +893,22 @@ pub fn claim_refusal(current: &application::Model, reviewer: &str) -> Option<Onb
     None
 }
 
+/// Why the brand may not appeal `current` at `now`, if anything: the one
+/// rule that [`appeal`] applies and that clients are shown. Only a
+/// rejection is appealed, and only before its window closes.
+pub fn appeal_refusal(current: &application::Model, now: DateTime<Utc>) -> Option<OnboardingError> {
+    if !Action::Appeal.allowed_from(current.state) {
+        return Some(OnboardingError::IllegalTransition {
+            action: Action::Appeal,
+            state: current.state,
+        });
+    }
+    current
+        .due_at
+        .filter(|due| *due <= now)
+        .map(OnboardingError::AppealWindowClosed)
+}
+
 /// A reviewer takes an application in review, or an appeal.
 pub async fn claim(
     db: &DatabaseConnection,
@@ -1208,8 +1224,8 @@ pub async fn appeal(
     // Once: an appeal ends APPROVED (with or without conditions) or
     // UPHELD, never REJECTED again.
     check(&current, expected_version, Action::Appeal)?;
-    if let Some(closed) = current.due_at.filter(|due| *due <= caller.now) {
-        return Err(OnboardingError::AppealWindowClosed(closed));
+    if let Some(refusal) = appeal_refusal(&current, caller.now) {
+        return Err(refusal);
     }
     // The appeal is decided on a fresh evaluation (today's data, the
     // policy in force), with the brand's new evidence in the note.

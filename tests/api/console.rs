@@ -246,7 +246,8 @@ pub(crate) async fn an_operator_creates_previews_and_submits_a_benefit(backend: 
 
 /// A reviewer finds a screened application in the queue, reads its
 /// scorecard, claims it, is told a rejection needs a reason (under the
-/// reasons), and asks the brand for information instead; then rejects a
+/// reasons), and asks the brand for information instead, which the
+/// brand's operator answers in their own console; then rejects a
 /// brand's benefit, after reading its risk signals, with the note a
 /// rejection needs.
 pub(crate) async fn a_reviewer_claims_and_decides(backend: Backend) {
@@ -306,6 +307,28 @@ pub(crate) async fn a_reviewer_claims_and_decides(backend: Backend) {
 
     let seen = crate::onboarding::read(&app, &reviewer, &review).await;
     assert_eq!(seen["state"], "NEEDS_INFO");
+
+    // The brand's operator sees the question and answers it in their tab.
+    let brand = Browser::start("zh-CN").await;
+    brand.goto(&app.url(&format!("/console#token={op}"))).await;
+    brand.click_text("入驻申请").await;
+    brand
+        .wait_text("main", "请提供近三个月的品牌授权书。")
+        .await;
+    brand.wait_text("main .badge", "待补充").await;
+    brand
+        .type_into("#applying-text", "授权书已上传至资质文件。")
+        .await;
+    brand.click_text("发送答复").await;
+    brand.wait_text("main .badge", "审核中").await;
+    brand.wait_text("ol.timeline", "品牌答复").await;
+    brand.screenshot("operator-application-answered-zh").await;
+    brand.close().await;
+    let seen = crate::onboarding::read(&app, &reviewer, &review).await;
+    assert_eq!(
+        seen["state"], "IN_REVIEW",
+        "answered, back with the reviewer"
+    );
 
     // The benefit: its risk signals, and a rejection needs a note.
     browser.click_text("权益审核").await;

@@ -15,6 +15,7 @@ use crate::helpers::{Backend, TestApp, TestDb, error_codes, scalar, write};
 const FIELDS: &str = r#"
 fragment A on Application {
   id state version dueAt dueKind claimedBy decidedBy appealed submittedAt claimable decisions
+  brandSteps open
   brand { id status }
   latestEvaluation { id passed }
   events { action fromState toState reasonCodes note overrideNote actor evaluationId dueAt }
@@ -296,6 +297,9 @@ pub(crate) async fn every_legal_transition_records_its_event(backend: Backend) {
     assert_eq!(draft["version"], 1);
     assert_eq!(actions(&draft), ["CREATE"]);
     assert_eq!(draft["brand"]["status"], "PROSPECT");
+    // The brand's steps, as each state allows them (read as the brand).
+    assert_eq!(draft["brandSteps"], json!(["SUBMIT"]));
+    assert_eq!(draft["open"], true);
 
     // Submission screens at once: full data goes to a reviewer.
     let screened = landed(step(&app, &op, "submitApplication", &draft).await);
@@ -341,6 +345,10 @@ pub(crate) async fn every_legal_transition_records_its_event(backend: Backend) {
         "{due}"
     );
     assert_eq!(last_event(&asked)["note"], "Send store numbers.");
+    assert_eq!(
+        read(&app, &op, &asked).await["brandSteps"],
+        json!(["RESPOND"])
+    );
 
     let answered = landed(with_text(&app, &op, "respondToInfoRequest", "answer", &asked).await);
     assert_eq!(answered["state"], "IN_REVIEW");
@@ -359,10 +367,29 @@ pub(crate) async fn every_legal_transition_records_its_event(backend: Backend) {
     assert_eq!(rejected["dueKind"], "APPEAL_WINDOW_END");
     assert_eq!(rejected["decidedBy"], "alice");
     assert_eq!(last_event(&rejected)["reasonCodes"], json!(["BRAND_RISK"]));
+    assert_eq!(
+        read(&app, &op, &rejected).await["brandSteps"],
+        json!(["APPEAL"])
+    );
+    // Once its window has closed, the appeal is neither offered nor taken.
+    let window = rejected["dueAt"]
+        .as_str()
+        .expect("window")
+        .parse()
+        .expect("time");
+    set_due(&app, &rejected, Utc::now() - Duration::minutes(1)).await;
+    assert_eq!(read(&app, &op, &rejected).await["brandSteps"], json!([]));
+    refused(
+        with_text(&app, &op, "appealApplication", "note", &rejected).await,
+        "ILLEGAL_TRANSITION",
+        "applicationId",
+    );
+    set_due(&app, &rejected, window).await;
 
     let appealed = landed(with_text(&app, &op, "appealApplication", "note", &rejected).await);
     assert_eq!(appealed["state"], "APPEALED");
     assert_eq!(appealed["appealed"], true);
+    assert_eq!(appealed["brandSteps"], json!([]), "one appeal");
     // Decided on a fresh evaluation, with the brand's evidence in the note.
     assert_ne!(
         appealed["latestEvaluation"]["id"],
@@ -456,6 +483,7 @@ pub(crate) async fn every_legal_transition_records_its_event(backend: Backend) {
         .await,
     );
     assert_eq!(upheld["state"], "UPHELD");
+    assert_eq!(upheld["open"], false, "a final refusal frees the slot");
     refused(
         with_text(&app, &op, "appealApplication", "note", &upheld).await,
         "ILLEGAL_TRANSITION",

@@ -87,6 +87,18 @@ pub enum DueKind {
     AppealWindowEnd,
 }
 
+/// A step the applying brand takes.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum BrandStep {
+    /// Send the draft (`submitApplication`).
+    Submit,
+    /// Answer the reviewer's question (`respondToInfoRequest`).
+    Respond,
+    /// Appeal the rejection, once, before its window closes
+    /// (`appealApplication`).
+    Appeal,
+}
+
 /// A reviewer's decision.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum DecisionKind {
@@ -308,6 +320,33 @@ impl Application {
             crate::graphql::onboarding::REVIEWER.contains(&principal.role)
                 && onboarding::claim_refusal(&self.row, &principal.subject).is_none(),
         )
+    }
+
+    /// It is the brand's one open application: no other may start while
+    /// it is (a closed one is followed by a new application, an appeal
+    /// aside).
+    async fn open(&self) -> bool {
+        onboarding::rules::is_open(self.row.state)
+    }
+
+    /// The steps its brand's operator may take now.
+    async fn brand_steps(&self, ctx: &Context<'_>) -> Result<Vec<BrandStep>, ApiError> {
+        let principal = principal(ctx)?;
+        if !crate::graphql::onboarding::BRAND_OPERATOR.contains(&principal.role) {
+            return Ok(Vec::new());
+        }
+        let row = &self.row;
+        let mut steps = Vec::new();
+        if Action::Submit.allowed_from(row.state) {
+            steps.push(BrandStep::Submit);
+        }
+        if Action::Respond.allowed_from(row.state) {
+            steps.push(BrandStep::Respond);
+        }
+        if onboarding::appeal_refusal(row, Utc::now()).is_none() {
+            steps.push(BrandStep::Appeal);
+        }
+        Ok(steps)
     }
 
     /// The decisions `decideApplication` accepts from its state (the
