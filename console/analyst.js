@@ -315,7 +315,46 @@ function AnswerView({ answer, chartOf, setChartOf }) {
       ${measure.reference && html`<span class="swatch reference"></span>${t("aud.tgiLine")}`}
     </p>
     <${AnswerTable} question=${question} result=${result} />
+    ${question.population !== "PLATFORM" && html`<${Compare} question=${question} result=${result} />`}
     <${Trend} question=${question} />
+  </div>`;
+}
+
+/**
+ * The answer's shares beside the platform's for the same filters and
+ * breakdown (counts only, so usually a free slice of the platform
+ * release; the cost is shown before asking).
+ */
+function Compare({ question, result }) {
+  const platform = useMemo(() => ({ ...question, population: "PLATFORM", metrics: [] }), [question]);
+  const [cost, setCost] = useState(null);
+  const [other, setOther] = useState(null);
+  useEffect(() => {
+    setOther(null);
+    gql(COST_QUERY, { question: platform }).then((d) => setCost(d.audienceCost)).catch(() => setCost(null));
+  }, [platform]);
+  const ask = () => gql(AUDIENCE_QUERY, { question: platform })
+    .then((d) => setOther(d.audience))
+    .catch((e) => setOther({ error: e.message }));
+  if (!other) {
+    const price = cost == null ? "" : cost.epsilon === 0 ? t("aud.compareFree")
+      : t("aud.cost", { epsilon: fmtDecimal(cost.epsilon, 3) });
+    return html`<p><button class="secondary" onClick=${ask} disabled=${cost && !cost.affordable}>
+      ${t("aud.compare")}</button> <span class="muted small">${price}</span></p>`;
+  }
+  if (other.error) return html`<p class="error">${other.error}</p>`;
+  const rows = (answer) => answer.cells.map((c) => ({
+    label: cellLabel(c), value: c.share, suppressed: c.suppressed || c.share == null, few: c.noiseDominates,
+  }));
+  const share = (v) => fmtPercent(v);
+  return html`<div class="compare">
+    <h3>${t("aud.compare")}</h3>
+    <div class="side-by-side">
+      <figure><figcaption>${t("pop." + question.population)}</figcaption>
+        <${Bars} rows=${rows(result)} format=${share} title=${t("pop." + question.population)} /></figure>
+      <figure><figcaption>${t("pop.PLATFORM")}</figcaption>
+        <${Bars} rows=${rows(other)} format=${share} title=${t("pop.PLATFORM")} /></figure>
+    </div>
   </div>`;
 }
 

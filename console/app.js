@@ -13,6 +13,7 @@ import { AtRiskView, ReviewerView } from "./reviewer.js";
 import { AdminView, PolicyView } from "./admin.js";
 import { BenefitReviewView } from "./benefit-review.js";
 import { ApplyingView } from "./applying.js";
+import { CentreView } from "./centre.js";
 
 const VIEWER_QUERY = `query Viewer { viewer { subject role brand { id name } } }`;
 
@@ -22,6 +23,7 @@ const VIEWS = {
   BRAND_OPERATOR: [
     ["benefits", "nav.benefits", OperatorView],
     ["stacking", "nav.stacking", StackingView],
+    ["centre", "nav.centre", CentreView],
     ["application", "nav.applying", ApplyingView],
   ],
   REVIEWER: [

@@ -5,10 +5,17 @@
 // Hand-written rather than a charting library: three shapes, and the
 // privacy marks need full control of how a cell is drawn.
 
-import { html } from "./vendor/preact-htm.module.js";
+import { html, useState } from "./vendor/preact-htm.module.js";
 import { t } from "./i18n.js";
 
 const BAR = "#2f6fdf";
+let hatches = 0;
+
+/** A hatch pattern id of this chart's own: ids are page-wide. */
+function useHatchId() {
+  const [id] = useState(() => "hatch-" + ++hatches);
+  return id;
+}
 const FEW = "#9bb7ec";
 
 /** The hatch pattern suppressed cells are filled with. */
@@ -35,8 +42,9 @@ export function Bars({ rows, format, reference, title }) {
   const x = (v) => labelWidth + (Math.max(0, v) / extent) * barWidth;
   const height = top + rows.length * rowHeight + (reference ? 26 : 8);
   const width = labelWidth + barWidth + valueWidth;
+  const hatch = useHatchId();
   return html`<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label=${title}>
-    <${Hatch} id="hatch-bars" />
+    <${Hatch} id=${hatch} />
     ${rows.map((r, i) => {
       const y = top + i * rowHeight;
       const mid = y + rowHeight / 2;
@@ -44,7 +52,7 @@ export function Bars({ rows, format, reference, title }) {
       if (r.suppressed) {
         return html`<g class="cell suppressed" data-label=${r.label}>
           ${label}
-          <rect x=${labelWidth} y=${y + 4} width=${barWidth} height=${rowHeight - 8} fill="url(#hatch-bars)" />
+          <rect x=${labelWidth} y=${y + 4} width=${barWidth} height=${rowHeight - 8} fill=${`url(#${hatch})`} />
           <text x=${labelWidth + 8} y=${mid + 4} class="muted">${t("aud.suppressed")}</text>
         </g>`;
       }
@@ -92,8 +100,9 @@ export function Heatmap({ rows, columns, cell, format, title }) {
   };
   const width = labelWidth + columns.length * cellWidth;
   const height = head + rows.length * cellHeight + 4;
+  const hatch = useHatchId();
   return html`<svg class="chart heatmap" viewBox="0 0 ${width} ${height}" role="img" aria-label=${title}>
-    <${Hatch} id="hatch-heat" />
+    <${Hatch} id=${hatch} />
     ${columns.map((c, j) => html`<text x=${labelWidth + j * cellWidth + cellWidth / 2} y=${head - 10}
       text-anchor="middle" class="label">${c.label}</text>`)}
     ${rows.map((r, i) => html`<g>
@@ -106,7 +115,7 @@ export function Heatmap({ rows, columns, cell, format, title }) {
         return html`<g class=${"cell" + (suppressed ? " suppressed" : v.few ? " few" : "")}
             data-label=${r.label + " · " + c.label}>
           <rect x=${x + 1} y=${y + 1} width=${cellWidth - 2} height=${cellHeight - 2}
-            fill=${suppressed ? "url(#hatch-heat)" : v.few ? FEW : shade(v.value)} />
+            fill=${suppressed ? `url(#${hatch})` : v.few ? FEW : shade(v.value)} />
           <text x=${x + cellWidth / 2} y=${y + cellHeight / 2 + 4} text-anchor="middle"
             class=${"value" + (dark ? " on-dark" : "")}>
             ${suppressed ? "—" : v.few ? "≈" : format(v.value)}

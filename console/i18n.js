@@ -430,6 +430,19 @@ const MESSAGES = {
   "ap.due.REEVALUATION": ["{at} 复评", "re-evaluated {at}"],
   "ap.due.WATCHLIST_DEADLINE": ["观察期至 {at}", "watchlist until {at}"],
   "ap.due.APPEAL_WINDOW_END": ["可在 {at} 前申诉", "appeal by {at}"],
+  "aud.compare": ["与平台会员对比占比", "Compare shares with the platform"],
+  "aud.compareFree": ["免费：平台发布切片", "free: a slice of the platform release"],
+  "nav.centre": ["会员中心", "Member centre"],
+  "mc.title": ["会员中心页面", "Member centre page"],
+  "mc.up": ["上移", "Move up"],
+  "mc.down": ["下移", "Move down"],
+  "mc.empty": ["此等级页面尚无权益。", "This tier's page shows no benefits."],
+  "mc.add": ["添加权益…", "Add a benefit…"],
+  "mc.addButton": ["添加", "Add"],
+  "mc.save": ["保存{tier}页面", "Save the {tier} page"],
+  "mc.preview": ["各单元看到的页面", "What each cell sees"],
+  "mc.previewHelp": ["按当前已保存的页面与结算规则：显示的是该单元生效的权益；其余因定向或叠加未获得。", "As saved, by the checkout's rules: shown are the benefits the cell gets; the others it does not (targeting or stacking)."],
+  "mc.hidden": ["不显示", "Not shown"],
 };
 
 /** The languages offered, as [code, own name], in MESSAGES' order. */

@@ -50,6 +50,7 @@ static ASSETS: &[Asset] = assets![
     "admin.js",
     "benefit-review.js",
     "applying.js",
+    "centre.js",
     "vendor/preact-htm.module.js",
     "vendor/graphiql/graphiql.min.js",
     "vendor/graphiql/graphiql.min.css",

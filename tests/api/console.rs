@@ -102,6 +102,15 @@ pub(crate) async fn an_analyst_asks_and_reads_a_chart(backend: Backend) {
     browser.wait_text(".cost", "免费").await;
     browser.wait_text("aside.budget", "重置").await;
     browser.screenshot("analyst-tgi-zh").await;
+    // Beside the platform: the same breakdown's shares, free.
+    browser.wait_text(".answer", "免费：平台发布切片").await;
+    browser.click_text("与平台会员对比占比").await;
+    let sides = browser.wait_all(".side-by-side svg.chart", 2).await;
+    assert_eq!(sides.len(), 2);
+    let platform_bars = browser
+        .wait_all(".side-by-side figure:nth-of-type(2) g.cell", 6)
+        .await;
+    assert_eq!(platform_bars.len(), 6);
 
     // The operation, as a partner would send it.
     browser.click_text("显示 GraphQL").await;
@@ -206,13 +215,17 @@ pub(crate) async fn an_operator_creates_previews_and_submits_a_benefit(backend: 
     let data = app
         .data(
             &token,
-            "{ benefits(first: 10, states: [PENDING_REVIEW]) { nodes { definition { name value targeting { minTier } budget { totalMoneyCents } } } } }",
+            "{ benefits(first: 10, states: [PENDING_REVIEW]) { nodes { id definition { name value targeting { minTier } budget { totalMoneyCents } } } } }",
             json!({}),
         )
         .await;
+    let id = data["benefits"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert_eq!(
         data["benefits"]["nodes"],
-        json!([{ "definition": {
+        json!([{ "id": id, "definition": {
             "name": "金卡会员专享折扣", "value": 20,
             "targeting": { "minTier": "GOLD" }, "budget": { "totalMoneyCents": 500_000 }
         } }])
@@ -240,6 +253,31 @@ pub(crate) async fn an_operator_creates_previews_and_submits_a_benefit(backend: 
         "below its lowest tier: {silver}"
     );
     browser.screenshot("operator-stacking-zh").await;
+
+    // The member centre takes approved, active or paused benefits: the
+    // draft in review is refused, with the API's reason, and nothing saved.
+    browser.click_text("会员中心").await;
+    browser.select("#centre-add", &id).await;
+    browser.click_text("添加").await;
+    browser.wait_text("ol.centre", "金卡会员专享折扣").await;
+    browser.click_text("保存黄金页面").await;
+    browser
+        .wait_text(".error", "approved, active or paused")
+        .await;
+    let centre = app
+        .data(&token, "{ memberCentre { tier benefitIds } }", json!({}))
+        .await;
+    let saved = centre["memberCentre"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| {
+            c["benefitIds"]
+                .as_array()
+                .is_some_and(|ids| ids.contains(&json!(id)))
+        });
+    assert!(!saved, "refused, so not saved: {centre}");
+    browser.screenshot("operator-centre-zh").await;
     browser.close().await;
     app.stop().await;
 }
