@@ -206,3 +206,95 @@ export function PolicyView({ onError }) {
     </form>
   </div>`;
 }
+
+const BRANDS_QUERY = `query Brands($filter: BrandFilterInput, $after: String) {
+  categories { code name }
+  brands(first: 50, after: $after, filter: $filter) {
+    nodes { id name status createdAt category { code name } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+const CREATE_BRAND_MUTATION = `mutation CreateBrand($input: CreateBrandInput!) {
+  createBrand(input: $input) { brand { id name } userErrors { field message code } }
+}`;
+
+const STATUSES = ["PROSPECT", "ACTIVE", "WATCHLIST", "SUSPENDED"];
+
+/** The admin's brands: by category and status, and a new one. */
+export function BrandsView({ onError }) {
+  const [category, setCategory] = useState("");
+  const [status, setStatus] = useState("");
+  const [page, setPage] = useState(null);
+  const [name, setName] = useState("");
+  const [newCategory, setNewCategory] = useState("");
+  const [errors, setErrors] = useState([]);
+  const [created, setCreated] = useState(null);
+  const load = (after, shown) => gql(BRANDS_QUERY, {
+    filter: { category: category || null, status: status || null }, after,
+  }).then((d) => setPage({
+    categories: d.categories,
+    rows: [...shown, ...d.brands.nodes],
+    next: d.brands.pageInfo.hasNextPage ? d.brands.pageInfo.endCursor : null,
+  })).catch(onError);
+  useEffect(() => { load(null, []); }, [category, status]);
+  const create = async (e) => {
+    e.preventDefault();
+    try {
+      const input = { name, category: newCategory || page?.categories[0]?.code || "" };
+      const r = (await gql(CREATE_BRAND_MUTATION, { input })).createBrand;
+      setErrors(r.userErrors);
+      setCreated(r.brand);
+      if (r.userErrors.length === 0) { setName(""); load(null, []); }
+    } catch (err) {
+      onError(err);
+    }
+  };
+  const errorOf = (field) => errors.filter((e) => e.field[e.field.length - 1] === field);
+  if (!page) return html`<p class="muted">${t("app.loading")}</p>`;
+  return html`<div class="columns two">
+    <section class="panel">
+      <div class="toolbar start">
+        <h2>${t("bd.title")}</h2>
+        <label>${t("rv.category")}
+          <select value=${category} onChange=${(e) => setCategory(e.target.value)}>
+            <option value="">${t("op.either")}</option>
+            ${page.categories.map((c) => html`<option value=${c.code}>${c.name}</option>`)}
+          </select></label>
+        <label>${t("op.state")}
+          <select value=${status} onChange=${(e) => setStatus(e.target.value)}>
+            <option value="">${t("op.either")}</option>
+            ${STATUSES.map((st) => html`<option value=${st}>${t("bd." + st)}</option>`)}
+          </select></label>
+      </div>
+      <table class="list brands">
+        <thead><tr><th scope="col">ID</th><th scope="col">${t("rv.brand")}</th>
+          <th scope="col">${t("rv.category")}</th><th scope="col">${t("op.state")}</th></tr></thead>
+        <tbody>${page.rows.map((b) => html`<tr>
+          <td>${b.id}</td><td>${b.name}</td><td>${b.category.name}</td><td>${t("bd." + b.status)}</td>
+        </tr>`)}</tbody>
+      </table>
+      ${page.next && html`<button class="secondary" onClick=${() => load(page.next, page.rows)}>${t("op.more")}</button>`}
+    </section>
+    <form class="panel" onSubmit=${create}>
+      <h2>${t("bd.new")}</h2>
+      ${errors.filter((e) => !["name", "category"].includes(e.field[e.field.length - 1]))
+        .map((e) => html`<p class="error" role="alert">${e.message}</p>`)}
+      <div class=${"field" + (errorOf("name").length ? " invalid" : "")} data-field="name">
+        <label for="brand-name">${t("field.name")}</label>
+        <input id="brand-name" type="text" value=${name} onInput=${(e) => setName(e.target.value)} />
+        ${errorOf("name").map((e) => html`<p class="error field-error">${e.message}</p>`)}
+      </div>
+      <div class="field" data-field="category">
+        <label for="brand-category">${t("rv.category")}</label>
+        <select id="brand-category" value=${newCategory || page.categories[0]?.code}
+          onChange=${(e) => setNewCategory(e.target.value)}>
+          ${page.categories.map((c) => html`<option value=${c.code}>${c.name}</option>`)}
+        </select>
+        ${errorOf("category").map((e) => html`<p class="error field-error">${e.message}</p>`)}
+      </div>
+      <button class="primary" type="submit">${t("bd.create")}</button>
+      ${created && html`<p class="ok" role="status">${t("bd.created", { name: created.name, id: created.id })}</p>`}
+    </form>
+  </div>`;
+}

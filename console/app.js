@@ -10,7 +10,7 @@ import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
 import { AnalystView } from "./analyst.js";
 import { OperatorView, StackingView } from "./operator.js";
 import { AtRiskView, ReviewerView } from "./reviewer.js";
-import { AdminView, PolicyView } from "./admin.js";
+import { AdminView, BrandsView, PolicyView } from "./admin.js";
 import { BenefitReviewView } from "./benefit-review.js";
 import { ApplyingView } from "./applying.js";
 import { CentreView } from "./centre.js";
@@ -34,6 +34,7 @@ const VIEWS = {
   ADMIN: [
     ["credentials", "nav.credentials", AdminView],
     ["policies", "nav.policies", PolicyView],
+    ["brands", "nav.brands", BrandsView],
     ["applications", "nav.applications", ReviewerView],
     ["at-risk", "nav.atRisk", AtRiskView],
   ],

@@ -443,6 +443,15 @@ const MESSAGES = {
   "mc.preview": ["各单元看到的页面", "What each cell sees"],
   "mc.previewHelp": ["按当前已保存的页面与结算规则：显示的是该单元生效的权益；其余因定向或叠加未获得。", "As saved, by the checkout's rules: shown are the benefits the cell gets; the others it does not (targeting or stacking)."],
   "mc.hidden": ["不显示", "Not shown"],
+  "nav.brands": ["品牌", "Brands"],
+  "bd.title": ["品牌", "Brands"],
+  "bd.new": ["新品牌", "New brand"],
+  "bd.create": ["创建品牌", "Create the brand"],
+  "bd.PROSPECT": ["意向", "Prospect"],
+  "bd.ACTIVE": ["已入驻", "Active"],
+  "bd.WATCHLIST": ["观察中", "Watchlist"],
+  "bd.SUSPENDED": ["已暂停", "Suspended"],
+  "bd.created": ["已创建 {name}（ID {id}）", "Created {name} (id {id})"],
 };
 
 /** The languages offered, as [code, own name], in MESSAGES' order. */

@@ -470,6 +470,33 @@ pub(crate) async fn an_admin_revokes_a_credential_and_its_token_stops(backend: B
         "the new version, newest first: {newest}"
     );
     browser.screenshot("admin-policies-en").await;
+
+    // A new brand: a taken name is refused on the field, a new one listed.
+    browser.click_text("Brands").await;
+    browser.wait("table.brands tbody tr").await;
+    browser.type_into("#brand-name", "Dorum Beauty").await;
+    browser.click_text("Create the brand").await;
+    browser.wait("[data-field='name'] .field-error").await;
+    browser.type_into("#brand-name", "Nova Skin Lab").await;
+    browser.click_text("Create the brand").await;
+    let created = browser
+        .wait_text("form [role=status]", "Nova Skin Lab")
+        .await;
+    let listed = app
+        .data(
+            &admin,
+            "{ brands(first: 50, filter: { status: PROSPECT }) { nodes { id name status } } }",
+            json!({}),
+        )
+        .await;
+    let nova = listed["brands"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|b| b["name"] == "Nova Skin Lab")
+        .unwrap_or_else(|| panic!("the new brand is a prospect: {listed}"));
+    let id = nova["id"].as_str().unwrap_or_default();
+    assert!(created.contains(&format!("id {id}")), "{created}");
     browser.close().await;
     app.stop().await;
 }
