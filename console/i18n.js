@@ -452,6 +452,11 @@ const MESSAGES = {
   "bd.WATCHLIST": ["观察中", "Watchlist"],
   "bd.SUSPENDED": ["已暂停", "Suspended"],
   "bd.created": ["已创建 {name}（ID {id}）", "Created {name} (id {id})"],
+  "op.upgrade": ["升级价值", "Upgrade"],
+  "op.upgradeOn": ["为更高的会员单元提供更高价值", "A better value for a better segment"],
+  "op.upgradePaid": ["需付费会员", "Needs the paid membership"],
+  "op.upgradeBlack": ["需黑卡", "Needs the black card"],
+  "op.upgradeValue": ["升级后的价值（折扣%、券额分或积分倍数×10）", "Upgraded value (percent, coupon fen or multiplier × 10)"],
 };
 
 /** The languages offered, as [code, own name], in MESSAGES' order. */

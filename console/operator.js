@@ -41,6 +41,7 @@ const BUDGET_FIELDS = [["totalRedemptions", "int"], ["perMember", "int"], ["perM
 export const DEFINITION = `name description kind value parameters
     targeting { minTier paidMember blackCard interests ageBands cityTiers }
     stacking { mode combinesWith priority }
+    upgrade { minTier paidMember blackCard value }
     schedule { startsAt endsAt }
     budget { totalRedemptions perMember perMemberPerDay perMemberPerYear totalMoneyCents }`;
 
@@ -369,6 +370,8 @@ function blankForm() {
     "stacking.mode": "EXCLUSIVE", "stacking.combinesWith": [], "stacking.priority": "0",
     "schedule.startsAt": shanghaiLocal(start.toISOString()).slice(0, 11) + "00:00:00",
     "schedule.endsAt": "",
+    upgrading: false, "upgrade.minTier": "", "upgrade.paidMember": false, "upgrade.blackCard": false,
+    "upgrade.value": "",
   };
 }
 
@@ -384,6 +387,9 @@ function formOf(d) {
     "stacking.mode": d.stacking.mode, "stacking.combinesWith": d.stacking.combinesWith,
     "stacking.priority": String(d.stacking.priority),
     "schedule.startsAt": shanghaiLocal(d.schedule.startsAt), "schedule.endsAt": shanghaiLocal(d.schedule.endsAt),
+    upgrading: Boolean(d.upgrade), "upgrade.minTier": d.upgrade?.minTier || "",
+    "upgrade.paidMember": Boolean(d.upgrade?.paidMember), "upgrade.blackCard": Boolean(d.upgrade?.blackCard),
+    "upgrade.value": d.upgrade ? String(d.upgrade.value) : "",
   };
   for (const [name, type] of BUDGET_FIELDS) {
     const v = d.budget[name];
@@ -466,6 +472,12 @@ function toInput(form) {
       startsAt: value("schedule.startsAt", "datetime"),
       endsAt: value("schedule.endsAt", "datetime") ?? null,
     },
+    upgrade: form.upgrading ? {
+      minTier: form["upgrade.minTier"] || null,
+      paidMember: form["upgrade.paidMember"],
+      blackCard: form["upgrade.blackCard"],
+      value: value("upgrade.value", "int"),
+    } : null,
     budget,
   };
   return { input, problems };
@@ -576,6 +588,16 @@ function BenefitForm({ id, onError, go }) {
       <fieldset>
         <legend>${t("op.budget")}</legend>
         ${BUDGET_FIELDS.map(([name, type]) => typed("budget." + name, name, type))}
+        <legend>${t("op.upgrade")}</legend>
+        <label class="choice"><input type="checkbox" id="f-upgrading" checked=${form.upgrading}
+          onChange=${() => set("upgrading", !form.upgrading)} /> ${t("op.upgradeOn")}</label>
+        ${form.upgrading && html`
+          ${select("upgrade.minTier", t("field.minTier"), [["", t("op.anyTier")], ...TIERS.map((c) => [c, valueLabel(c)])])}
+          <label class="choice"><input type="checkbox" checked=${form["upgrade.paidMember"]}
+            onChange=${() => set("upgrade.paidMember", !form["upgrade.paidMember"])} /> ${t("op.upgradePaid")}</label>
+          <label class="choice"><input type="checkbox" checked=${form["upgrade.blackCard"]}
+            onChange=${() => set("upgrade.blackCard", !form["upgrade.blackCard"])} /> ${t("op.upgradeBlack")}</label>
+          ${input("upgrade.value", t("op.upgradeValue"), "number")}`}
       </fieldset>
     </div>
     <button class="primary" type="submit" disabled=${saving}>${id ? t("op.saveEdit") : t("op.create")}</button>

@@ -181,6 +181,11 @@ pub(crate) async fn an_operator_creates_previews_and_submits_a_benefit(backend: 
     browser
         .type_into("[id='f-budget.totalMoneyCents']", "5000")
         .await;
+    browser.click("#f-upgrading").await;
+    browser
+        .click("//label[contains(., '需付费会员')]/input")
+        .await;
+    browser.type_into("[id='f-upgrade.value']", "25").await;
     browser.click_text("保存为草稿").await;
     let error = browser
         .wait_text(
@@ -215,7 +220,7 @@ pub(crate) async fn an_operator_creates_previews_and_submits_a_benefit(backend: 
     let data = app
         .data(
             &token,
-            "{ benefits(first: 10, states: [PENDING_REVIEW]) { nodes { id definition { name value targeting { minTier } budget { totalMoneyCents } } } } }",
+            "{ benefits(first: 10, states: [PENDING_REVIEW]) { nodes { id definition { name value targeting { minTier } budget { totalMoneyCents } upgrade { paidMember value } } } } }",
             json!({}),
         )
         .await;
@@ -227,7 +232,8 @@ pub(crate) async fn an_operator_creates_previews_and_submits_a_benefit(backend: 
         data["benefits"]["nodes"],
         json!([{ "id": id, "definition": {
             "name": "金卡会员专享折扣", "value": 20,
-            "targeting": { "minTier": "GOLD" }, "budget": { "totalMoneyCents": 500_000 }
+            "targeting": { "minTier": "GOLD" }, "budget": { "totalMoneyCents": 500_000 },
+            "upgrade": { "paidMember": true, "value": 25 }
         } }])
     );
 
