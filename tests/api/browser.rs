@@ -371,8 +371,15 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).expect("save screenshot");
     }
 
-    pub(crate) async fn close(mut self) {
+    /// Ends the session (chromium quits), then the driver.
+    pub(crate) async fn close(self) {
         self.command(Method::DELETE, "", Value::Null).await.ok();
+    }
+}
+
+impl Drop for Browser {
+    /// The driver never outlives its session, a failed journey's included.
+    fn drop(&mut self) {
         self.driver.kill().ok();
         self.driver.wait().ok();
     }
