@@ -2,7 +2,7 @@
 // (its token shown once, never stored) and revoking one.
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
-import { gql, markReady } from "./api.js";
+import { errorsOn, fieldOf, gql, markReady } from "./api.js";
 import { fmtDateTime, fmtPercent, t } from "./i18n.js";
 
 const ROLES = ["BRAND_ANALYST", "BRAND_OPERATOR", "REVIEWER", "ADMIN", "SERVICE"];
@@ -79,7 +79,7 @@ function IssueForm({ onError, onIssued }) {
   const [subject, setSubject] = useState("");
   const [hours, setHours] = useState("24");
   const [errors, setErrors] = useState([]);
-  const errorOf = (name) => errors.filter((e) => e.field[e.field.length - 1] === name);
+  const errorOf = (name) => errorsOn(errors, name);
   const submit = async (e) => {
     e.preventDefault();
     const validHours = /^\d+$/.test(hours.trim()) ? Number(hours.trim()) : 0;
@@ -97,7 +97,7 @@ function IssueForm({ onError, onIssued }) {
   const known = ["role", "brandId", "subject", "validHours"];
   return html`<form onSubmit=${submit}>
     <h2>${t("ad.issue")}</h2>
-    ${errors.filter((e) => !known.includes(e.field[e.field.length - 1]))
+    ${errors.filter((e) => !known.includes(fieldOf(e)))
       .map((e) => html`<p class="error" role="alert">${e.message}</p>`)}
     <div class="field"><label for="issue-role">${t("ad.role")}</label>
       <select id="issue-role" value=${role} onChange=${(e) => setRole(e.target.value)}>
@@ -170,7 +170,7 @@ export function PolicyView({ onError }) {
       onError(err);
     }
   };
-  const errorOf = (name) => errors.filter((e) => e.field[e.field.length - 1] === name);
+  const errorOf = (name) => errorsOn(errors, name);
   return html`<div class="columns two">
     <section class="panel">
       <div class="toolbar">
@@ -194,7 +194,7 @@ export function PolicyView({ onError }) {
     </section>
     <form class="panel" onSubmit=${save}>
       <h2>${t("po.new")}</h2>
-      ${errors.filter((e) => !THRESHOLDS.some(([n]) => n === e.field[e.field.length - 1]))
+      ${errors.filter((e) => !THRESHOLDS.some(([n]) => n === fieldOf(e)))
         .map((e) => html`<p class="error" role="alert">${e.message}</p>`)}
       ${THRESHOLDS.map(([name, share]) => html`<div class=${"field" + (errorOf(name).length ? " invalid" : "")} data-field=${name}>
         <label for=${"po-" + name}>${t("po." + name)}${share ? " (%)" : ""}</label>
@@ -250,7 +250,7 @@ export function BrandsView({ onError }) {
       onError(err);
     }
   };
-  const errorOf = (field) => errors.filter((e) => e.field[e.field.length - 1] === field);
+  const errorOf = (field) => errorsOn(errors, field);
   if (!page) return html`<p class="muted">${t("app.loading")}</p>`;
   return html`<div class="columns two">
     <section class="panel">
@@ -278,7 +278,7 @@ export function BrandsView({ onError }) {
     </section>
     <form class="panel" onSubmit=${create}>
       <h2>${t("bd.new")}</h2>
-      ${errors.filter((e) => !["name", "category"].includes(e.field[e.field.length - 1]))
+      ${errors.filter((e) => !["name", "category"].includes(fieldOf(e)))
         .map((e) => html`<p class="error" role="alert">${e.message}</p>`)}
       <div class=${"field" + (errorOf("name").length ? " invalid" : "")} data-field="name">
         <label for="brand-name">${t("field.name")}</label>

@@ -21,6 +21,12 @@ export class ApiError extends Error {
   }
 }
 
+/** The input field a userError names: the last segment of its path. */
+export const fieldOf = (error) => error.field[error.field.length - 1];
+
+/** The userErrors that name the input field `name`. */
+export const errorsOn = (errors, name) => errors.filter((e) => fieldOf(e) === name);
+
 let recorded = [];
 const listeners = new Set();
 

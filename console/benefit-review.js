@@ -3,7 +3,7 @@
 // benefit with its risk signals, approved or rejected with a note.
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
-import { gql } from "./api.js";
+import { errorsOn, fieldOf, gql } from "./api.js";
 import { fmtDateTime, fmtMoney, t } from "./i18n.js";
 import { DEFINITION, cellText, paramsText, targetingText } from "./operator.js";
 
@@ -90,7 +90,7 @@ function Review({ id, onError }) {
       onError(e);
     }
   };
-  const noteErrors = errors.filter((e) => e.field[e.field.length - 1] === "note");
+  const noteErrors = errorsOn(errors, "note");
   return html`<div class="columns two">
     <section class="panel">
       <p><a href="#/benefit-reviews">← ${t("br.title")}</a></p>
@@ -103,7 +103,7 @@ function Review({ id, onError }) {
         <dt>${t("op.stacking")}</dt><dd>${t("mode." + d.stacking.mode)} · ${t("field.priority")} ${d.stacking.priority}</dd>
         <dt>${t("op.schedule")}</dt><dd>${fmtDateTime(d.schedule.startsAt)} – ${d.schedule.endsAt ? fmtDateTime(d.schedule.endsAt) : "∞"}</dd>
       </dl>
-      ${errors.filter((e) => e.field[e.field.length - 1] !== "note").map((e) => html`<p class="error" role="alert">${e.message}</p>`)}
+      ${errors.filter((e) => fieldOf(e) !== "note").map((e) => html`<p class="error" role="alert">${e.message}</p>`)}
       ${benefit.reviewable && html`<div class="decide">
         <div class=${"field" + (noteErrors.length ? " invalid" : "")} data-field="note">
           <label for="review-note">${t("br.note")}</label>

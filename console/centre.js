@@ -5,9 +5,7 @@
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
 import { gql, markReady } from "./api.js";
 import { t, valueLabel } from "./i18n.js";
-import { cellText } from "./operator.js";
-
-const TIERS = ["BRONZE", "SILVER", "GOLD", "PLATINUM", "DIAMOND", "BLACK_DIAMOND"];
+import { TIERS, cellText } from "./operator.js";
 
 const CENTRE_QUERY = `query MemberCentre {
   memberCentre { tier benefitIds }

@@ -8,7 +8,8 @@ import { gql, markReady } from "./api.js";
 import { fmtDateTime, fmtInt, fmtMoney, fmtPercent, t, valueLabel } from "./i18n.js";
 
 const STATES = ["DRAFT", "PENDING_REVIEW", "REJECTED", "APPROVED", "ACTIVE", "PAUSED", "ENDED", "RETIRED"];
-const TIERS = ["BRONZE", "SILVER", "GOLD", "PLATINUM", "DIAMOND", "BLACK_DIAMOND"];
+/** The growth tiers, lowest first. */
+export const TIERS = ["BRONZE", "SILVER", "GOLD", "PLATINUM", "DIAMOND", "BLACK_DIAMOND"];
 const INTERESTS = ["BEAUTY", "FASHION", "SPORTS", "OUTDOOR", "DIGITAL", "HOME", "MOTHER_BABY", "PETS",
   "FOOD", "TRAVEL", "BOOKS", "GAMING", "LUXURY", "HEALTH"];
 const AGE_BANDS = ["AGE_UNDER_25", "AGE_25_29", "AGE_30_34", "AGE_35_39", "AGE_40_49", "AGE_50_PLUS"];

@@ -4,7 +4,7 @@
 // the API says they are allowed (`claimable`, `decisions`).
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
-import { gql, markReady } from "./api.js";
+import { errorsOn, fieldOf, gql, markReady } from "./api.js";
 import { fmtDateTime, fmtDecimal, fmtPercent, t } from "./i18n.js";
 
 const QUEUE_STATES = ["IN_REVIEW", "APPEALED", "NEEDS_INFO", "SUBMITTED", "APPROVED_WITH_CONDITIONS",
@@ -169,7 +169,7 @@ function ApplicationPage({ id, onError, viewer }) {
         ${mine && html`<button class="secondary"
           onClick=${() => run(RELEASE_MUTATION, { id, version: a.version }, "releaseApplication")}>${t("rv.release")}</button>`}
       </div>
-      ${errors.filter((e) => !(mine && FORM_FIELDS.includes(e.field[e.field.length - 1])))
+      ${errors.filter((e) => !(mine && FORM_FIELDS.includes(fieldOf(e))))
         .map((e) => html`<p class="error" role="alert">${e.message}</p>`)}
       ${mine && a.decisions.length > 0 && html`<${DecideForm} application=${a} errors=${errors}
         decide=${(input) => run(DECIDE_MUTATION, { input }, "decideApplication")} />`}
@@ -232,7 +232,7 @@ function DecideForm({ application, errors, decide }) {
   const [note, setNote] = useState("");
   const [overrideNote, setOverrideNote] = useState("");
   const [days, setDays] = useState("");
-  const errorOf = (name) => errors.filter((e) => e.field[e.field.length - 1] === name);
+  const errorOf = (name) => errorsOn(errors, name);
   const submit = (e) => {
     e.preventDefault();
     const whole = /^\d+$/.test(days.trim()) ? Number(days.trim()) : null;
