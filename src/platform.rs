@@ -19,6 +19,17 @@ pub fn business_today() -> NaiveDate {
     chrono::Utc::now().with_timezone(&BUSINESS_TZ).date_naive()
 }
 
+/// The business day an instant falls on.
+pub fn business_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&BUSINESS_TZ).date_naive()
+}
+
+/// Midnight at the start of a business day, as an instant: every "per
+/// day" rule (budgets, caps, deadlines, calendars) cuts days here.
+pub fn start_of_business_day(day: NaiveDate) -> DateTime<Utc> {
+    from_business_local(day.and_time(chrono::NaiveTime::MIN))
+}
+
 /// A business-calendar wall-clock time as an instant. A time the zone
 /// skips (none in Shanghai since 1991) takes the zone's offset at that
 /// moment.

@@ -20,8 +20,12 @@
 //! benefits its money off came from, so a refund of some units gives back
 //! exactly their part.
 
-use chrono::{DateTime, Utc};
-use entity::{checkout_order, enums::BrandStatus, redemption};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    checkout_order,
+    enums::{BrandStatus, CityTier},
+    redemption,
+};
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait as _, QueryFilter as _, SqlErr,
@@ -38,10 +42,12 @@ use super::{
     },
     refund::{self, Refund},
     stacking::{self, Candidate, Cell, OverrideReason},
-    targeting::Profile,
+    targeting::{Holding, Profile},
 };
 use crate::{
     error::{CodedError, ErrorCode},
+    platform::{GrowthTier, Interest},
+    segments::dimensions::AgeBand,
     standing,
 };
 
@@ -634,6 +640,89 @@ pub(crate) async fn quote(
 ) -> Result<Quote, CheckoutError> {
     let subtotal = check_basket(lines)?;
     let (status, member, loaded) = prepare(db, brand_id, member_id, now).await?;
+    Ok(price(
+        status,
+        &as_offers(&loaded),
+        &member,
+        lines,
+        subtotal,
+        now,
+    ))
+}
+
+/// A member an operator makes up to try a basket on: their programme
+/// cell, what targeting reads of them, and their orders at the store. They
+/// have used none of the brand's benefits.
+#[derive(Debug, Clone)]
+pub(crate) struct SampleMember {
+    /// Growth tier.
+    pub tier: GrowthTier,
+    /// Holds the paid membership (GOLD and above).
+    pub paid: bool,
+    /// Holds the black card (DIAMOND and above).
+    pub black_card: bool,
+    /// Age band; unknown, a benefit targeting ages does not reach them.
+    pub age_band: Option<AgeBand>,
+    /// City tier; unknown, a benefit targeting cities does not reach them.
+    pub city_tier: Option<CityTier>,
+    /// Interests.
+    pub interests: Vec<Interest>,
+    /// Date of birth; unknown, no birthday gift.
+    pub birth_date: Option<NaiveDate>,
+    /// Orders placed at the store just before this one (0–1000).
+    pub recent_store_orders: u32,
+}
+
+/// Most earlier orders a sample member may have.
+const MAX_SAMPLE_ORDERS: u32 = 1_000;
+
+impl SampleMember {
+    /// The profile the engine judges, or the field that makes the member
+    /// impossible.
+    fn profile(self, now: DateTime<Utc>) -> Result<Profile, CheckoutError> {
+        if !stacking::in_programme(self.tier, self.paid, self.black_card) {
+            return Err(invalid(
+                "member".to_owned(),
+                "the paid membership starts at GOLD and the black card at DIAMOND",
+            ));
+        }
+        if self.recent_store_orders > MAX_SAMPLE_ORDERS {
+            return Err(invalid(
+                "member.recentStoreOrders".to_owned(),
+                format!("takes 0 to {MAX_SAMPLE_ORDERS}"),
+            ));
+        }
+        Ok(Profile {
+            tier: self.tier,
+            paid: self.paid,
+            black_card: self.black_card,
+            age_band: self.age_band,
+            city_tier: self.city_tier,
+            interests: Holding::Exactly(self.interests),
+            birth_date: self.birth_date,
+            store_orders: vec![now; self.recent_store_orders as usize],
+        })
+    }
+}
+
+/// What a made-up member would get on a basket in the brand's store now:
+/// the brand's active benefits through the same engine as [`quote`], with
+/// budgets as they stand; nothing is recorded.
+pub(crate) async fn sample_quote(
+    db: &impl ConnectionTrait,
+    brand_id: i64,
+    member: SampleMember,
+    lines: &[Line],
+    now: DateTime<Utc>,
+) -> Result<Quote, CheckoutError> {
+    let member = member.profile(now)?;
+    let subtotal = check_basket(lines)?;
+    let status = standing::status(db, brand_id).await?;
+    let loaded: Vec<(Benefit, MemberUses)> = of_brand(db, brand_id, GRANTING)
+        .await?
+        .into_iter()
+        .map(|benefit| (benefit, MemberUses::default()))
+        .collect();
     Ok(price(
         status,
         &as_offers(&loaded),

@@ -174,6 +174,37 @@ impl KindCode {
 }
 
 impl Kind {
+    /// Early access's window: `hours_early` before the public launch
+    /// until it (other kinds have none).
+    pub fn early_access_window(&self) -> Option<Window> {
+        match self {
+            Self::EarlyAccess {
+                hours_early,
+                public_at,
+                ..
+            } => Some(Window {
+                starts_at: *public_at - chrono::Duration::hours(*hours_early),
+                ends_at: Some(*public_at),
+            }),
+            _ => None,
+        }
+    }
+
+    /// An offline experience's slot (other kinds have none).
+    pub fn experience_slot(&self) -> Option<Window> {
+        match self {
+            Self::OfflineExperience {
+                slot_start,
+                slot_end,
+                ..
+            } => Some(Window {
+                starts_at: *slot_start,
+                ends_at: Some(*slot_end),
+            }),
+            _ => None,
+        }
+    }
+
     /// The kind's code.
     pub fn code(&self) -> KindCode {
         match self {
@@ -288,6 +319,39 @@ pub struct Schedule {
     pub starts_at: DateTime<Utc>,
     /// End, if it has one.
     pub ends_at: Option<DateTime<Utc>>,
+}
+
+impl Schedule {
+    /// The span it grants in.
+    pub fn window(&self) -> Window {
+        Window {
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+        }
+    }
+}
+
+/// A span of time: from `starts_at` until `ends_at` (excluded), or open
+/// ended. The checkout asks whether an instant falls in one, the calendar
+/// which days one touches, so both cut time the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// First instant in it.
+    pub starts_at: DateTime<Utc>,
+    /// First instant after it, if it ends.
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    /// Whether `at` falls in it.
+    pub fn contains(&self, at: DateTime<Utc>) -> bool {
+        self.starts_at <= at && self.ends_at.is_none_or(|end| at < end)
+    }
+
+    /// Whether it shares an instant with `[from, to)`.
+    pub fn overlaps(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
+        self.starts_at < to && self.ends_at.is_none_or(|end| from < end)
+    }
 }
 
 /// What it may cost.

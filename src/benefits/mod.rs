@@ -9,6 +9,7 @@
 //! UPDATE (a stale edit is refused, never applied over another) and appends
 //! a `benefit_event`.
 
+pub(crate) mod calendar;
 pub(crate) mod centre;
 pub(crate) mod checkout;
 pub(crate) mod definition;

@@ -10,7 +10,7 @@
 //! held only from that UPDATE to the commit. A replayed key returns the
 //! stored outcome and counts once.
 
-use chrono::{DateTime, Datelike as _, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use entity::{
     benefit, checkout_order,
     enums::{BenefitState, BrandStatus},
@@ -32,7 +32,7 @@ use super::{
 };
 use crate::{
     auth::BrandScope,
-    platform::{self, BUSINESS_TZ, GrowthTier, from_business_local, to_business_local},
+    platform::{self, GrowthTier},
     segments::dimensions::AgeBand,
     standing::{self, Conduct},
 };
@@ -189,7 +189,7 @@ pub(super) async fn member(
         .into_iter()
         .filter_map(|i| i.interest.parse().ok())
         .collect();
-    let year = now.with_timezone(&BUSINESS_TZ).year();
+    let year = platform::business_day(now).year();
     Ok(Profile {
         tier: GrowthTier::from_points(row.points),
         paid: row.paid_member,
@@ -239,8 +239,7 @@ pub(super) fn judge(
     if standing::check(status, Conduct::Grant).is_err() {
         return refuse(Outcome::BrandNotInStanding);
     }
-    let s = &definition.schedule;
-    if now < s.starts_at || s.ends_at.is_some_and(|end| now >= end) {
+    if !definition.schedule.window().contains(now) {
         return refuse(Outcome::OutsideSchedule);
     }
     let targeted = definition.audience().matches(member) == Match::All;
@@ -252,12 +251,10 @@ pub(super) fn judge(
     {
         return refuse(outcome);
     }
-    if let Kind::EarlyAccess {
-        hours_early,
-        public_at,
-        ..
-    } = &definition.kind
-        && !(*public_at - chrono::Duration::hours(*hours_early) <= now && now < *public_at)
+    if definition
+        .kind
+        .early_access_window()
+        .is_some_and(|window| !window.contains(now))
     {
         return refuse(Outcome::OutsideEarlyAccessWindow);
     }
@@ -527,10 +524,10 @@ fn birthday_window(
         return Err(Outcome::NotTargeted);
     };
     let born = member.birth_date.ok_or(Outcome::BirthDateUnknown)?;
-    let today = to_business_local(now).date();
+    let today = platform::business_day(now);
     let (start, _) = platform::birthday_window(born, today, *days_before, *days_after)
         .ok_or(Outcome::OutsideBirthdayWindow)?;
-    Ok(from_business_local(start.and_time(NaiveTime::MIN)))
+    Ok(platform::start_of_business_day(start))
 }
 
 /// A member's grants of one benefit that still count (not refunded).
@@ -559,13 +556,10 @@ fn within_caps(
     now: DateTime<Utc>,
 ) -> Result<(), Outcome> {
     let budget = &definition.budget;
-    let local = to_business_local(now).date();
-    let day_start = from_business_local(local.and_time(NaiveTime::MIN));
-    let year_start = from_business_local(
-        NaiveDate::from_yo_opt(local.year(), 1)
-            .unwrap_or(local)
-            .and_time(NaiveTime::MIN),
-    );
+    let local = platform::business_day(now);
+    let day_start = platform::start_of_business_day(local);
+    let year_start =
+        platform::start_of_business_day(NaiveDate::from_yo_opt(local.year(), 1).unwrap_or(local));
     let since = |start: DateTime<Utc>| uses.recent.iter().filter(|at| **at >= start).count();
     let reached = |cap: Option<i64>, used: u64| {
         cap.is_some_and(|cap| used >= u64::try_from(cap).unwrap_or(u64::MAX))

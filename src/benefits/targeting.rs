@@ -15,7 +15,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    platform::{BUSINESS_TZ, GrowthTier, Interest},
+    platform::{self, GrowthTier, Interest},
     segments::dimensions::{AgeBand, Dimension},
 };
 
@@ -167,7 +167,7 @@ impl Targeting {
             select = select.filter(member::Column::CityTier.is_in(self.city_tiers.clone()));
         }
         if !self.age_bands.is_empty() {
-            let year = now.with_timezone(&BUSINESS_TZ).year();
+            let year = platform::business_day(now).year();
             let mut any = Condition::any();
             for (lower, upper) in self.age_bands.iter().map(|band| band.bounds()) {
                 // Age this year = year − birth year, in [lower, upper).
@@ -247,7 +247,7 @@ mod tests {
         let db = database().await;
         let mut rng = StdRng::seed_from_u64(20261125);
         let now = Utc::now();
-        let year = now.with_timezone(&BUSINESS_TZ).year();
+        let year = platform::business_day(now).year();
         let interests: Vec<Interest> = Interest::iter().collect();
         let tiers: Vec<CityTier> = CityTier::iter().collect();
         let mut profiles = Vec::new();

@@ -14,7 +14,7 @@ use sea_orm::{
     QueryFilter as _, QueryOrder as _, TransactionTrait as _,
 };
 
-use super::{Action, OnboardingError, Step, get as get_application, invalid, mark, rules, text};
+use super::{Action, OnboardingError, Step, get as get_application, invalid, mark, text};
 use crate::{
     auth::{BrandScope, Caller},
     blobs::BlobStore,
@@ -230,7 +230,11 @@ pub async fn file(
             state: current.state,
         });
     }
-    let media = check(&new, rules::business_day(caller.now), store.max_bytes)?;
+    let media = check(
+        &new,
+        crate::platform::business_day(caller.now),
+        store.max_bytes,
+    )?;
     let size = i64::try_from(new.content.len()).unwrap_or(i64::MAX);
     let sha256 = store.blobs.put(new.content).await?;
     let chain = (!new.chain.is_empty()).then(|| {
@@ -478,7 +482,7 @@ pub async fn checklist(
     let required = crate::criteria::policy::current(db, category_id)
         .await?
         .required_documents;
-    let gaps = gaps(&required, documents, rules::business_day(now));
+    let gaps = gaps(&required, documents, crate::platform::business_day(now));
     Ok((required, gaps))
 }
 

@@ -118,13 +118,15 @@ async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, Onboar
             None
         };
         let today = match brand {
-            Some(brand) => match risk::failing_today(db, &brand, rules::business_day(now)).await {
-                Ok(today) => Some(today),
-                Err(error) => {
-                    tracing::warn!(%error, brand = brand.id, "warning without today's verdict");
-                    None
+            Some(brand) => {
+                match risk::failing_today(db, &brand, crate::platform::business_day(now)).await {
+                    Ok(today) => Some(today),
+                    Err(error) => {
+                        tracing::warn!(%error, brand = brand.id, "warning without today's verdict");
+                        None
+                    }
                 }
-            },
+            }
             None => None,
         };
         let txn = db.begin().await?;
@@ -215,7 +217,7 @@ async fn warn_documents(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<u32, OnboardingError> {
-    let today = rules::business_day(now);
+    let today = crate::platform::business_day(now);
     let horizon = today + chrono::Days::new(rules::WARNING_DAYS.unsigned_abs());
     let expiring = document::Entity::find()
         .filter(document::Column::ExpiresOn.gte(today))

@@ -778,8 +778,13 @@ async fn screen(
     marks: Marks,
 ) -> Result<application::Model, OnboardingError> {
     let now = caller.now;
-    let evaluation =
-        evaluation::run(db, current.brand_id, rules::business_day(now), SCREENING).await?;
+    let evaluation = evaluation::run(
+        db,
+        current.brand_id,
+        crate::platform::business_day(now),
+        SCREENING,
+    )
+    .await?;
     let mut undefined: Vec<&str> = Vec::new();
     for reason in evaluation
         .snapshot
@@ -1232,7 +1237,7 @@ pub async fn appeal(
     let evaluation = evaluation::run(
         db,
         current.brand_id,
-        rules::business_day(caller.now),
+        crate::platform::business_day(caller.now),
         SCREENING,
     )
     .await?;
@@ -1261,7 +1266,13 @@ pub(crate) async fn reevaluate_row(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<application::Model, OnboardingError> {
-    let evaluation = evaluation::run(db, current.brand_id, rules::business_day(now), actor).await?;
+    let evaluation = evaluation::run(
+        db,
+        current.brand_id,
+        crate::platform::business_day(now),
+        actor,
+    )
+    .await?;
     let mut reasons = ReasonCode::of(&evaluation);
     reasons.extend_from_slice(also_failing);
     if !documents::gaps_of(db, current, now).await?.is_empty() {

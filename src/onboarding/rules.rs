@@ -5,7 +5,7 @@
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use entity::enums::{ApplicationState as State, BrandStatus};
 
-use crate::platform::BUSINESS_TZ;
+use crate::platform::{business_day, start_of_business_day};
 
 /// Days a brand has to answer a request for information, unless the
 /// reviewer says otherwise.
@@ -198,38 +198,23 @@ pub fn due_kind(state: State) -> Option<DueKind> {
     }
 }
 
-/// The business day (Asia/Shanghai) of an instant.
-pub fn business_day(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&BUSINESS_TZ).date_naive()
-}
-
-/// Midnight (Asia/Shanghai) at the start of `day`, in UTC.
-fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    day.and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(BUSINESS_TZ).earliest())
-        .map_or_else(
-            || day.and_time(chrono::NaiveTime::MIN).and_utc(),
-            |t| t.with_timezone(&Utc),
-        )
-}
-
 /// The end of business day `day` (midnight after it, Asia/Shanghai), in UTC.
 pub fn end_of(day: NaiveDate) -> DateTime<Utc> {
-    start_of(day + Days::new(1))
+    start_of_business_day(day + Days::new(1))
 }
 
 /// The end of the `days`-th business day after `now`: a deadline given in
 /// days includes the whole last day in Shanghai.
 pub fn deadline_after_days(now: DateTime<Utc>, days: u32) -> DateTime<Utc> {
     let last = business_day(now) + Days::new(u64::from(days));
-    start_of(last + Days::new(1))
+    start_of_business_day(last + Days::new(1))
 }
 
 /// The next scheduled re-evaluation: the start of the business day
 /// [`REEVALUATION_MONTHS`] after `now`.
 pub fn next_reevaluation(now: DateTime<Utc>) -> DateTime<Utc> {
     let day = business_day(now);
-    start_of(
+    start_of_business_day(
         day.checked_add_months(Months::new(REEVALUATION_MONTHS))
             .unwrap_or(day),
     )

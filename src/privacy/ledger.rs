@@ -3,7 +3,7 @@
 //! lock on PostgreSQL, the write lock on SQLite), so parallel requests can
 //! never overspend; noise is drawn only after the debit succeeded.
 
-use chrono::{DateTime, Duration, NaiveTime, TimeZone as _, Utc};
+use chrono::{DateTime, Duration, Utc};
 pub(crate) use entity::enums::PrivacyPool as Pool;
 use entity::{privacy_ledger, privacy_split};
 use sea_orm::{
@@ -14,7 +14,7 @@ use sea_orm::{
 use super::PrivacySettings;
 use crate::{
     error::{CodedError, ErrorCode},
-    platform::BUSINESS_TZ,
+    platform,
     standing::Conduct,
 };
 
@@ -192,14 +192,11 @@ pub(crate) fn format_epsilon(micros: u64) -> String {
 
 /// Start of the business day containing `now`, and the next one (UTC).
 fn business_day(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let day = now.with_timezone(&BUSINESS_TZ).date_naive();
-    let midnight = |d: chrono::NaiveDate| {
-        BUSINESS_TZ
-            .from_local_datetime(&d.and_time(NaiveTime::MIN))
-            .earliest()
-            .map_or(now, |t| t.with_timezone(&Utc))
-    };
-    (midnight(day), midnight(day + Duration::days(1)))
+    let day = platform::business_day(now);
+    (
+        platform::start_of_business_day(day),
+        platform::start_of_business_day(day + Duration::days(1)),
+    )
 }
 
 /// Serialises debits of one brand until the transaction ends. Must be the
@@ -445,6 +442,7 @@ pub(crate) async fn history(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone as _;
 
     #[test]
     fn the_split_divides_a_limit_exactly() {

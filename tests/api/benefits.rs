@@ -979,6 +979,14 @@ pub(crate) async fn another_brands_benefit_is_not_found(backend: Backend) {
             )
             .await;
         assert_eq!(error_codes(&body), ["NOT_FOUND"], "{body}");
+        let (_, body) = app
+            .graphql(
+                token,
+                "query($b: ID!) { benefitRedemptionsByDay(benefitId: $b, from: \"2026-12-01\") { redemptions } }",
+                json!({ "b": benefit["id"] }),
+            )
+            .await;
+        assert_eq!(error_codes(&body), ["NOT_FOUND"], "{body}");
     }
     refused(
         edit(&app, &other, &benefit, five).await,
@@ -1021,6 +1029,111 @@ pub(crate) async fn another_brands_benefit_is_not_found(backend: Backend) {
         )
         .await;
     assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+    app.stop().await;
+}
+
+const CALENDAR: &str = "query($f: Date!, $d: Int!, $s: [BenefitState!]) {
+  benefitCalendar(from: $f, days: $d, states: $s) { benefit { id state } occasion startsAt endsAt days } }";
+
+pub(crate) async fn the_calendar_marks_each_window_on_its_days(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let running = live(
+        &app,
+        &op,
+        &reviewer,
+        input(json!({ "percentOff": { "percent": 5 } })),
+    )
+    .await;
+    let mut later = input(json!({ "percentOff": { "percent": 8 } }));
+    later["schedule"] = json!({ "startsAt": local(2), "endsAt": local(4) });
+    let later = landed(create(&app, &op, later).await);
+    let early = landed(
+        create(
+            &app,
+            &op,
+            input(json!({ "earlyAccess": { "hoursEarly": 24, "skus": ["SKU-1"], "publicAt": local(3) } })),
+        )
+        .await,
+    );
+    let tasting = landed(
+        create(
+            &app,
+            &op,
+            input(json!({ "offlineExperience": { "title": "Tasting", "locations": ["Shanghai IFC"], "slotStart": local(5), "slotEnd": local(6), "capacity": 40 } })),
+        )
+        .await,
+    );
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let on = |offsets: std::ops::RangeInclusive<u64>| -> Vec<String> {
+        offsets
+            .map(|d| (today + chrono::Days::new(d)).to_string())
+            .collect()
+    };
+    let calendar = |states: Value| {
+        let app = &app;
+        let op = &op;
+        async move {
+            app.data(
+                op,
+                CALENDAR,
+                json!({ "f": today.to_string(), "d": 7, "s": states }),
+            )
+            .await["benefitCalendar"]
+                .as_array()
+                .expect("entries")
+                .iter()
+                .map(|e| {
+                    (
+                        e["benefit"]["id"].as_str().unwrap_or_default().to_owned(),
+                        e["occasion"].as_str().unwrap_or_default().to_owned(),
+                        serde_json::from_value::<Vec<String>>(e["days"].clone()).expect("days"),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let id = |b: &Value| b["id"].as_str().expect("id").to_owned();
+    let runs = |b: &Value, days| (id(b), "RUNS".to_owned(), days);
+    // Every window on the Shanghai days it touches, drafts included.
+    assert_eq!(
+        calendar(Value::Null).await,
+        [
+            runs(&running, on(0..=6)),
+            runs(&later, on(2..=4)),
+            runs(&early, on(0..=6)),
+            (id(&early), "EARLY_ACCESS".to_owned(), on(2..=3)),
+            runs(&tasting, on(0..=6)),
+            (id(&tasting), "EXPERIENCE".to_owned(), on(5..=6)),
+        ]
+    );
+    assert_eq!(
+        calendar(json!(["ACTIVE"])).await,
+        [runs(&running, on(0..=6))]
+    );
+    // Another brand's calendar holds none of them; ranges are bounded.
+    let other = app.token(Role::BrandOperator, Some(2)).await;
+    let theirs = app
+        .data(&other, CALENDAR, json!({ "f": today.to_string(), "d": 7 }))
+        .await;
+    assert_eq!(theirs["benefitCalendar"], json!([]));
+    for days in [0, 93] {
+        let (_, body) = app
+            .graphql(&op, CALENDAR, json!({ "f": today.to_string(), "d": days }))
+            .await;
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+    }
+    let (_, body) = app
+        .graphql(
+            &reviewer,
+            CALENDAR,
+            json!({ "f": today.to_string(), "d": 7 }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"], "{body}");
     app.stop().await;
 }
 

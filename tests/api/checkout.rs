@@ -28,6 +28,17 @@ async fn quote(app: &TestApp, token: &str, member: i64, lines: &Value) -> (u16, 
     .await
 }
 
+async fn sample_quote(app: &TestApp, token: &str, member: Value, lines: &Value) -> (u16, Value) {
+    app.graphql(
+        token,
+        &format!(
+            "query($i: SampleQuoteInput!) {{ sampleQuote(input: $i) {{ ...Q }} }} {QUOTE_FIELDS}"
+        ),
+        json!({ "i": { "member": member, "lines": lines } }),
+    )
+    .await
+}
+
 async fn place(app: &TestApp, token: &str, order: &str, member: i64, lines: &Value) -> Value {
     app.data(
         token,
@@ -146,6 +157,20 @@ pub(crate) async fn quotes_orders_and_refunds_follow_one_engine(backend: Backend
         .collect();
     assert_eq!(discounts, [3333, 1667]);
 
+    // An operator trying the basket on a made-up GOLD paid member who has
+    // used nothing gets the member's quote: the same engine and budgets.
+    let sample =
+        |tier: &str, paid: bool| json!({ "tier": tier, "paidMember": paid, "blackCard": false });
+    let (status, body) = sample_quote(&app, &op, sample("GOLD", true), &basket).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["sampleQuote"], q);
+    // The programme has no paid SILVER member; the checkout can't ask.
+    let (_, body) = sample_quote(&app, &op, sample("SILVER", true), &basket).await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+    assert!(body.to_string().contains("GOLD"), "{body}");
+    let (_, body) = sample_quote(&app, &checkout, sample("GOLD", true), &basket).await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"], "{body}");
+
     // The analysis shows the same for the member's cell, in the same order.
     let analysis = app
         .data(
@@ -251,8 +276,37 @@ pub(crate) async fn quotes_orders_and_refunds_follow_one_engine(backend: Backend
         2000
     )));
 
-    // A BRONZE non-paid member gets the 5% instead.
+    // Per business day, the redemptions that still count and the money
+    // kept add up to the benefit's counters: o-1 was refunded, o-2 not.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let from = (today - chrono::Days::new(2)).to_string();
+    for (benefit, kept) in [(&ten, (1, 3000)), (&coupon, (0, 0))] {
+        assert_eq!(spent(&app, benefit).await, kept);
+        let days = app
+            .data(
+                &op,
+                "query($b: ID!, $f: Date!) { benefitRedemptionsByDay(benefitId: $b, from: $f, days: 3) { date redemptions spentCents } }",
+                json!({ "b": benefit, "f": from }),
+            )
+            .await["benefitRedemptionsByDay"]
+            .clone();
+        assert_eq!(
+            days,
+            json!([
+                { "date": from, "redemptions": 0, "spentCents": 0 },
+                { "date": (today - chrono::Days::new(1)).to_string(), "redemptions": 0, "spentCents": 0 },
+                { "date": today.to_string(), "redemptions": kept.0, "spentCents": kept.1 },
+            ])
+        );
+    }
+
+    // A BRONZE non-paid member gets the 5% instead, made up or real.
+    let (_, body) = sample_quote(&app, &op, sample("BRONZE", false), &basket).await;
+    let made_up = body["data"]["sampleQuote"].clone();
     let (_, body) = quote(&app, &checkout, 1, &basket).await;
+    assert_eq!(made_up, body["data"]["quote"]);
     let bronze = outcomes(&body["data"]["quote"]);
     assert!(
         bronze.contains(&(five.clone(), "GRANTED".to_owned(), 1500)),

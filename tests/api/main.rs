@@ -98,6 +98,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         benefits::budgets_hold_under_concurrent_redemptions,
         benefits::order_amounts_are_bounded_and_never_wrap,
         benefits::another_brands_benefit_is_not_found,
+        benefits::the_calendar_marks_each_window_on_its_days,
         benefits::schedules_and_the_usage_policy_run_once,
         benefits::reach_usage_and_the_member_centre,
         benefits::concurrent_edits_have_one_winner,

@@ -1,17 +1,24 @@
 //! What a brand learns about its benefits: the cell analysis (reviewers
-//! too), reach, usage and renewal through the privacy engine.
+//! too), a basket tried on a made-up member, the calendar, redemptions
+//! per day, and reach, usage and renewal through the privacy engine.
 
 use async_graphql::{Context, ID, Object};
 use chrono::Utc;
 
 use super::{READERS, benefit_id, own_brand};
 use crate::graphql::types::audience::{AudienceAnswer, Dimension as DimensionName, Population};
-use crate::graphql::types::benefit_insight::{BenefitUsage, CellAnalysis, RenewalComparison};
+use crate::graphql::types::{
+    benefit::BenefitState,
+    benefit_insight::{
+        BenefitUsage, CalendarEntry, CellAnalysis, RedemptionDay, RenewalComparison,
+    },
+    checkout::{Quote, SampleQuoteInput},
+};
 use crate::{
     auth::{BrandScope, Role},
-    benefits::{self, insight, renewal},
+    benefits::{self, calendar, checkout, insight, renewal},
     error::ErrorCode,
-    graphql::{ApiError, db, principal, privacy_settings, require},
+    graphql::{ApiError, db, principal, privacy_settings, require, scalars::Date},
     segments::Dimension as Dim,
 };
 
@@ -55,6 +62,83 @@ impl InsightQuery {
         Ok(insight::analysis(db(ctx)?, brand, &extras, include_drafts)
             .await?
             .into())
+    }
+
+    /// What a made-up member would get on a basket in the caller's
+    /// brand's store now: the same engine and budgets as the checkout's
+    /// `quote`, for a member who has used none of the benefits; nothing is
+    /// recorded (brand roles).
+    async fn sample_quote(
+        &self,
+        ctx: &Context<'_>,
+        input: SampleQuoteInput,
+    ) -> Result<Quote, ApiError> {
+        let principal = principal(ctx)?;
+        let brand = own_brand(
+            principal,
+            &[Role::BrandOperator, Role::BrandAnalyst],
+            "trying baskets",
+        )?;
+        let lines: Vec<checkout::Line> = input.lines.into_iter().map(Into::into).collect();
+        let quote =
+            checkout::sample_quote(db(ctx)?, brand, input.member.into(), &lines, Utc::now())
+                .await?;
+        Ok(quote.into())
+    }
+
+    /// The caller's brand's benefits on the `days` business days
+    /// (Asia/Shanghai, 1–92) from `from`: each window (schedule, early
+    /// access, experience slot) that touches one of them, with the days it
+    /// touches, as the revision members meet (the live one, else the one
+    /// being written); `states` narrows (brand roles).
+    async fn benefit_calendar(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        #[graphql(default = 42)] days: u32,
+        states: Option<Vec<BenefitState>>,
+    ) -> Result<Vec<CalendarEntry>, ApiError> {
+        let principal = principal(ctx)?;
+        let brand = own_brand(
+            principal,
+            &[Role::BrandOperator, Role::BrandAnalyst],
+            "the benefit calendar",
+        )?;
+        let states: Vec<entity::enums::BenefitState> = match states {
+            Some(states) => states.into_iter().map(Into::into).collect(),
+            None => <entity::enums::BenefitState as sea_orm::Iterable>::iter().collect(),
+        };
+        let listed = benefits::of_brand(db(ctx)?, brand, &states).await?;
+        Ok(calendar::entries(&listed, from.0, days)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// A benefit's redemptions per business day (Asia/Shanghai) for the
+    /// `days` days (1–92) from `from`, every day present (brand roles,
+    /// their own benefits).
+    async fn benefit_redemptions_by_day(
+        &self,
+        ctx: &Context<'_>,
+        benefit_id: ID,
+        from: Date,
+        #[graphql(default = 30)] days: u32,
+    ) -> Result<Vec<RedemptionDay>, ApiError> {
+        let principal = principal(ctx)?;
+        own_brand(
+            principal,
+            &[Role::BrandOperator, Role::BrandAnalyst],
+            "benefit redemptions",
+        )?;
+        let db = db(ctx)?;
+        let row =
+            benefits::get_row(db, principal.brand_scope(), self::benefit_id(&benefit_id)?).await?;
+        Ok(calendar::redemptions_by_day(db, row.id, from.0, days)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// How many members each targeted cell (growth tier × paid member)

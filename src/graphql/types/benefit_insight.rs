@@ -1,17 +1,17 @@
 //! What a brand learns about its benefits: the cell analysis, usage,
-//! renewal and its member centre.
+//! renewal, its member centre and its benefits day by day.
 
 use async_graphql::{Enum, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use crate::graphql::types::audience::{Dimension as DimensionName, PrivacyBudget};
 use crate::{
-    benefits::{centre, renewal, signals, stacking, usage_policy},
-    graphql::{UserError, ids::gid},
+    benefits::{calendar, centre, renewal, signals, stacking, usage_policy},
+    graphql::{UserError, ids::gid, scalars::Date},
     privacy::once,
 };
 
-use super::benefit::GrowthTier;
+use super::benefit::{Benefit, GrowthTier};
 
 /// A benefit a cell gets.
 #[derive(SimpleObject)]
@@ -469,4 +469,65 @@ pub(crate) fn centre_tiers(centre: centre::Centre) -> Vec<MemberCentreTier> {
             benefit_ids: ids.into_iter().map(gid).collect(),
         })
         .collect()
+}
+
+/// What a calendar entry marks.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::benefits::calendar::Occasion")]
+pub(crate) enum CalendarOccasion {
+    /// The benefit's schedule: it grants then, while ACTIVE.
+    Runs,
+    /// Early access's hours before the public launch.
+    EarlyAccess,
+    /// An offline experience's slot.
+    Experience,
+}
+
+/// One window of one benefit on the calendar.
+#[derive(SimpleObject)]
+pub(crate) struct CalendarEntry {
+    /// The benefit (its state says whether it grants yet).
+    pub(crate) benefit: Benefit,
+    /// What the window is.
+    pub(crate) occasion: CalendarOccasion,
+    /// When the window opens.
+    pub(crate) starts_at: DateTime<Utc>,
+    /// When it closes; null when it runs until ended.
+    pub(crate) ends_at: Option<DateTime<Utc>>,
+    /// The days of the asked range it touches (Asia/Shanghai), in order.
+    pub(crate) days: Vec<Date>,
+}
+
+impl From<calendar::Entry<'_>> for CalendarEntry {
+    fn from(entry: calendar::Entry<'_>) -> Self {
+        Self {
+            benefit: entry.benefit.clone().into(),
+            occasion: entry.occasion.into(),
+            starts_at: entry.window.starts_at,
+            ends_at: entry.window.ends_at,
+            days: entry.days.into_iter().map(Date).collect(),
+        }
+    }
+}
+
+/// One day's redemptions of a benefit.
+#[derive(SimpleObject)]
+pub(crate) struct RedemptionDay {
+    /// The day (Asia/Shanghai).
+    pub(crate) date: Date,
+    /// Redemptions granted that day that still count (a refund releases
+    /// one): over every day, the benefit's `redemptions`.
+    pub(crate) redemptions: i64,
+    /// Money granted that day less what refunds gave back, in fen.
+    pub(crate) spent_cents: i64,
+}
+
+impl From<calendar::DayRedemptions> for RedemptionDay {
+    fn from(day: calendar::DayRedemptions) -> Self {
+        Self {
+            date: Date(day.date),
+            redemptions: day.redemptions,
+            spent_cents: day.spent_cents,
+        }
+    }
 }

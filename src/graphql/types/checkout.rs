@@ -5,12 +5,12 @@ use async_graphql::{ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{
-    benefit::{BenefitKind, RedemptionOutcome},
+    benefit::{AgeBand, BenefitKind, CityTier, GrowthTier, Interest, RedemptionOutcome},
     benefit_insight::OverrideReason,
 };
 use crate::{
     benefits::{checkout, refund},
-    graphql::ids::gid,
+    graphql::{ids::gid, scalars::Date},
 };
 
 /// One basket line.
@@ -54,6 +54,56 @@ pub(crate) struct QuotedBenefit {
     upgraded: bool,
     /// Money off the order from this benefit, in fen.
     amount_cents: i64,
+}
+
+/// A member made up to try a basket on: they have used none of the
+/// brand's benefits.
+#[derive(InputObject)]
+pub(crate) struct SampleMemberInput {
+    /// Growth tier.
+    pub(crate) tier: GrowthTier,
+    /// Holds the paid membership (GOLD and above).
+    pub(crate) paid_member: bool,
+    /// Holds the black card (DIAMOND and above).
+    pub(crate) black_card: bool,
+    /// Age band; when null, a benefit targeting ages does not reach them.
+    pub(crate) age_band: Option<AgeBand>,
+    /// City tier; when null, a benefit targeting cities does not reach
+    /// them.
+    pub(crate) city_tier: Option<CityTier>,
+    /// Interests.
+    #[graphql(default)]
+    pub(crate) interests: Vec<Interest>,
+    /// Date of birth; when null, no birthday gift.
+    pub(crate) birth_date: Option<Date>,
+    /// Orders they placed at the store just before this basket (0–1000):
+    /// what an order rebate counts.
+    #[graphql(default)]
+    pub(crate) recent_store_orders: u32,
+}
+
+impl From<SampleMemberInput> for checkout::SampleMember {
+    fn from(input: SampleMemberInput) -> Self {
+        Self {
+            tier: input.tier.into(),
+            paid: input.paid_member,
+            black_card: input.black_card,
+            age_band: input.age_band.map(Into::into),
+            city_tier: input.city_tier.map(Into::into),
+            interests: input.interests.into_iter().map(Into::into).collect(),
+            birth_date: input.birth_date.map(|d| d.0),
+            recent_store_orders: input.recent_store_orders,
+        }
+    }
+}
+
+/// A basket to try for a made-up member of the caller's brand's store.
+#[derive(InputObject)]
+pub(crate) struct SampleQuoteInput {
+    /// The member.
+    pub(crate) member: SampleMemberInput,
+    /// The basket (1–100 lines).
+    pub(crate) lines: Vec<BasketLineInput>,
 }
 
 impl From<checkout::Quoted> for QuotedBenefit {
