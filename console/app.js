@@ -14,6 +14,8 @@ import { AdminView, BrandsView, PolicyView } from "./admin.js";
 import { BenefitReviewView } from "./benefit-review.js";
 import { ApplyingView } from "./applying.js";
 import { CentreView } from "./centre.js";
+import { CalendarView } from "./calendar.js";
+import { BasketView } from "./basket.js";
 
 const VIEWER_QUERY = `query Viewer { viewer { subject role brand { id name } } }`;
 
@@ -23,6 +25,8 @@ const VIEWS = {
   BRAND_OPERATOR: [
     ["benefits", "nav.benefits", OperatorView],
     ["stacking", "nav.stacking", StackingView],
+    ["calendar", "nav.calendar", CalendarView],
+    ["basket", "nav.basket", BasketView],
     ["centre", "nav.centre", CentreView],
     ["application", "nav.applying", ApplyingView],
   ],

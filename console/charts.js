@@ -1,9 +1,9 @@
-// Small SVG charts drawn from released answers: bars (one breakdown, with
-// each cell's interval and an optional reference line such as TGI = 100),
-// a heatmap (two breakdowns) and a budget gauge. Suppressed cells are drawn
-// as such, never as zero; cells where noise dominates are marked "few".
-// Hand-written rather than a charting library: three shapes, and the
-// privacy marks need full control of how a cell is drawn.
+// Small SVG charts: bars (one breakdown, with each cell's interval and an
+// optional reference line such as TGI = 100), a heatmap (two breakdowns),
+// lines over epochs, columns over days and a budget gauge. Suppressed cells
+// are drawn as such, never as zero; cells where noise dominates are marked
+// "few". Hand-written rather than a charting library: five simple shapes,
+// and the privacy marks need full control of how a cell is drawn.
 
 import { html, useState } from "./vendor/preact-htm.module.js";
 import { t } from "./i18n.js";
@@ -171,5 +171,27 @@ export function Lines({ points, series, format, title }) {
         ${last && html`<text x=${left + plot + 8} y=${last[0][1] + 4} class="label" fill=${colour}>${s.label}</text>`}
       </g>`;
     })}
+  </svg>`;
+}
+
+/**
+ * Vertical columns over consecutive days. `points`: [{ label, value }]
+ * (a zero draws no column); every `every`-th label is written.
+ */
+export function Columns({ points, format, title, every = 7 }) {
+  const left = 50, plot = 520, top = 12, base = 150, height = 180;
+  const high = Math.max(1, ...points.map((p) => p.value));
+  const step = plot / Math.max(1, points.length);
+  const h = (v) => (v / high) * (base - top);
+  return html`<svg class="chart columns" viewBox="0 0 ${left + plot + 10} ${height}" role="img" aria-label=${title}>
+    <line x1=${left} x2=${left + plot} y1=${base} y2=${base} stroke="#ccc" />
+    <text x=${left - 6} y=${top + 4} text-anchor="end" class="muted">${format(high)}</text>
+    ${points.map((p, i) => html`<g class="column" data-label=${p.label} data-value=${p.value}>
+      <title>${p.label}: ${format(p.value)}</title>
+      ${p.value > 0 && html`<rect x=${left + i * step + 1} y=${base - h(p.value)} width=${Math.max(1, step - 2)}
+        height=${h(p.value)} fill=${BAR} />`}
+      ${(i % every === 0 || i === points.length - 1) && html`<text x=${left + i * step + step / 2} y=${base + 16}
+        text-anchor="middle" class="muted">${p.label}</text>`}
+    </g>`)}
   </svg>`;
 }

@@ -457,6 +457,62 @@ const MESSAGES = {
   "op.upgradePaid": ["需付费会员", "Needs the paid membership"],
   "op.upgradeBlack": ["需黑卡", "Needs the black card"],
   "op.upgradeValue": ["升级后的价值（折扣%、券额分或积分倍数×10）", "Upgraded value (percent, coupon fen or multiplier × 10)"],
+  "op.overTime": ["近 30 天核销", "Redemptions, last 30 days"],
+  "op.overTimeTotal": ["30 天内 {n} 次，发放 {money}（已扣除退款）", "{n} in 30 days, {money} granted (refunds deducted)"],
+  "nav.calendar": ["权益日历", "Calendar"],
+  "cal.title": ["权益日历", "Benefit calendar"],
+  "cal.help": ["按上海时间：每天列出在该日生效、开放抢先购或举办线下活动的权益；颜色表示状态。", "In Shanghai days: each day lists the benefits that run, open early access or hold an experience that day; colours show the state."],
+  "cal.prev": ["上个月", "Previous month"],
+  "cal.next": ["下个月", "Next month"],
+  "cal.today": ["本月", "This month"],
+  "cal.more": ["另有 {n} 项", "{n} more"],
+  "cal.RUNS": ["生效", "runs"],
+  "cal.EARLY_ACCESS": ["抢先购", "early access"],
+  "cal.EXPERIENCE": ["线下活动", "experience"],
+  "cal.weekdays": ["一,二,三,四,五,六,日", "Mon,Tue,Wed,Thu,Fri,Sat,Sun"],
+  "nav.basket": ["试算订单", "Try a basket"],
+  "bk.title": ["试算：这位会员在本店能得到什么", "Try it: what this member gets in our store"],
+  "bk.help": ["假设一位会员（从未使用过本店权益），用与结算相同的规则和当前预算试算；不会记录任何内容。", "A made-up member who has used none of our benefits, priced by the checkout's own rules and budgets as they stand; nothing is recorded."],
+  "bk.member": ["会员", "Member"],
+  "bk.paid": ["付费会员", "Paid member"],
+  "bk.black": ["黑卡", "Black card"],
+  "bk.unknown": ["未知", "Unknown"],
+  "bk.interests": ["兴趣", "Interests"],
+  "bk.birthDate": ["生日", "Date of birth"],
+  "bk.orders": ["此前在本店的订单数", "Earlier orders at our store"],
+  "bk.basket": ["购物车", "Basket"],
+  "bk.sku": ["SKU", "SKU"],
+  "bk.quantity": ["数量", "Quantity"],
+  "bk.unit": ["单价（元）", "Unit price (¥)"],
+  "bk.addLine": ["添加商品", "Add a line"],
+  "bk.removeLine": ["删除", "Remove"],
+  "bk.quote": ["试算", "Quote"],
+  "bk.subtotal": ["商品金额", "Subtotal"],
+  "bk.discount": ["优惠", "Money off"],
+  "bk.total": ["应付", "To pay"],
+  "bk.benefit": ["权益", "Benefit"],
+  "bk.outcome": ["结果", "Outcome"],
+  "bk.amount": ["优惠金额", "Money off"],
+  "bk.lostTo": ["让位于 {name}：{reason}", "loses to {name}: {reason}"],
+  "outcome.GRANTED": ["获得", "Granted"],
+  "outcome.NOT_ACTIVE": ["未生效", "Not active"],
+  "outcome.BRAND_NOT_IN_STANDING": ["品牌状态不允许发放", "Brand not in standing"],
+  "outcome.OUTSIDE_SCHEDULE": ["不在活动时间内", "Outside its schedule"],
+  "outcome.NOT_TARGETED": ["不在定向人群内", "Not targeted"],
+  "outcome.OVERRIDDEN": ["被其他权益取代", "Overridden"],
+  "outcome.BELOW_THRESHOLD": ["未达使用门槛", "Below the threshold"],
+  "outcome.BIRTH_DATE_UNKNOWN": ["生日未知", "Birth date unknown"],
+  "outcome.ORDER_COUNT_NOT_REACHED": ["订单数未达到", "Order count not reached"],
+  "outcome.OUTSIDE_BIRTHDAY_WINDOW": ["不在生日期间", "Outside the birthday window"],
+  "outcome.OUTSIDE_EARLY_ACCESS_WINDOW": ["不在抢先购时段", "Outside the early-access window"],
+  "outcome.NO_EARLY_ACCESS_SKU": ["购物车无抢先购商品", "No early-access SKU in the basket"],
+  "outcome.MEMBER_CAP_REACHED": ["已达个人上限", "Member cap reached"],
+  "outcome.BUDGET_EXHAUSTED": ["名额已用完", "Budget used up"],
+  "outcome.MONEY_BUDGET_EXHAUSTED": ["预算金额不足", "Money budget used up"],
+  "override.EXCLUSIVE_APPLIES": ["独占权益生效", "an exclusive benefit applies"],
+  "override.HIGHER_PRIORITY_APPLIES": ["优先级更高的权益生效", "a higher priority applies"],
+  "override.BEST_OF_LOWER": ["同类取最优，此项较低", "best of its kind, and this is lower"],
+  "override.NOT_COMBINABLE": ["不可叠加", "not combinable"],
 };
 
 /** The languages offered, as [code, own name], in MESSAGES' order. */
@@ -532,4 +588,28 @@ export function fmtDateTime(iso) {
     dateStyle: "medium",
     timeStyle: "short",
   }).format(new Date(iso));
+}
+
+/** Today's date in Asia/Shanghai, `YYYY-MM-DD` (the API's Date). */
+export function shanghaiToday() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: TIME_ZONE }).format(new Date());
+}
+
+/** `day` (`YYYY-MM-DD`) moved by `n` days: calendar arithmetic only. */
+export function addDays(day, n) {
+  const d = new Date(day + "T00:00:00Z");
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** A `YYYY-MM-DD` date as a short month and day ("12月7日", "Dec 7"). */
+export function fmtDay(day) {
+  return new Intl.DateTimeFormat(lang, { timeZone: "UTC", month: "short", day: "numeric" })
+    .format(new Date(day + "T00:00:00Z"));
+}
+
+/** A `YYYY-MM` month as words ("2026年12月", "December 2026"). */
+export function fmtMonth(month) {
+  return new Intl.DateTimeFormat(lang, { timeZone: "UTC", year: "numeric", month: "long" })
+    .format(new Date(month + "-01T00:00:00Z"));
 }

@@ -5,15 +5,21 @@
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
 import { gql, markReady } from "./api.js";
-import { fmtDateTime, fmtInt, fmtMoney, fmtPercent, t, valueLabel } from "./i18n.js";
+import { Columns } from "./charts.js";
+import {
+  addDays, fmtDateTime, fmtDay, fmtInt, fmtMoney, fmtPercent, shanghaiToday, t, valueLabel,
+} from "./i18n.js";
 
 const STATES = ["DRAFT", "PENDING_REVIEW", "REJECTED", "APPROVED", "ACTIVE", "PAUSED", "ENDED", "RETIRED"];
 /** The growth tiers, lowest first. */
 export const TIERS = ["BRONZE", "SILVER", "GOLD", "PLATINUM", "DIAMOND", "BLACK_DIAMOND"];
-const INTERESTS = ["BEAUTY", "FASHION", "SPORTS", "OUTDOOR", "DIGITAL", "HOME", "MOTHER_BABY", "PETS",
+/** The interest codes, in the contract's order. */
+export const INTERESTS = ["BEAUTY", "FASHION", "SPORTS", "OUTDOOR", "DIGITAL", "HOME", "MOTHER_BABY", "PETS",
   "FOOD", "TRAVEL", "BOOKS", "GAMING", "LUXURY", "HEALTH"];
-const AGE_BANDS = ["AGE_UNDER_25", "AGE_25_29", "AGE_30_34", "AGE_35_39", "AGE_40_49", "AGE_50_PLUS"];
-const CITY_TIERS = ["TIER1", "NEW_TIER1", "TIER2", "TIER3", "TIER4", "TIER5"];
+/** The age bands, youngest first. */
+export const AGE_BANDS = ["AGE_UNDER_25", "AGE_25_29", "AGE_30_34", "AGE_35_39", "AGE_40_49", "AGE_50_PLUS"];
+/** The city tiers, largest first. */
+export const CITY_TIERS = ["TIER1", "NEW_TIER1", "TIER2", "TIER3", "TIER4", "TIER5"];
 const MODES = ["EXCLUSIVE", "COMBINABLE", "BEST_OF"];
 
 /**
@@ -72,6 +78,9 @@ const REACH_QUERY = `query BenefitReach($id: ID!) {
   }
 }`;
 
+const DAYS_QUERY = `query BenefitRedemptionsByDay($id: ID!, $from: Date!) {
+  benefitRedemptionsByDay(benefitId: $id, from: $from, days: 30) { date redemptions spentCents }
+}`;
 const USAGE_QUERY = `query BenefitUsage($id: ID!) {
   benefitUsage(benefitId: $id) {
     redemptions uniqueRedeemers spentCents measure usageRate policyMinUsageRate periodDays soldOut
@@ -217,6 +226,7 @@ function BenefitDetail({ id, onError, go }) {
         : html`<p class="reach">${t("op.reachResult", {
             members: fmtInt(reach.shownMembers), interval: fmtInt(reach.privacy.countInterval95),
           })}</p>`)}
+      <${RedemptionDays} id=${id} />
       <${UsageView} id=${id} />
       <h3>${t("op.events")}</h3>
       <ol class="timeline">${benefit.events.map((e) => html`<li>
@@ -224,6 +234,25 @@ function BenefitDetail({ id, onError, go }) {
         <div class="small">${t("state." + e.fromState)} → ${t("state." + e.toState)}${e.note ? " · " + e.note : ""}</div>
       </li>`)}</ol>
     </section>
+  </div>`;
+}
+
+/** Its redemptions per Shanghai day over the last 30 days. */
+function RedemptionDays({ id }) {
+  const [days, setDays] = useState(null);
+  useEffect(() => {
+    gql(DAYS_QUERY, { id, from: addDays(shanghaiToday(), -29) })
+      .then((d) => setDays(d.benefitRedemptionsByDay))
+      .catch((e) => setDays({ error: e.message }));
+  }, [id]);
+  if (!days) return null;
+  if (days.error) return html`<p class="error">${days.error}</p>`;
+  const sum = (key) => days.reduce((total, d) => total + d[key], 0);
+  return html`<div class="redemption-days">
+    <h3>${t("op.overTime")}</h3>
+    <${Columns} title=${t("op.overTime")} format=${fmtInt}
+      points=${days.map((d) => ({ label: fmtDay(d.date), value: d.redemptions }))} />
+    <p class="muted small">${t("op.overTimeTotal", { n: fmtInt(sum("redemptions")), money: fmtMoney(sum("spentCents")) })}</p>
   </div>`;
 }
 
@@ -346,7 +375,7 @@ export function targetingText(g) {
 const snake = (name) => name.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
 
 /** Yuan typed by a person ("29.9") as integer fen, or null when it isn't one. */
-function toFen(text) {
+export function toFen(text) {
   const m = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(text);
   return m ? Number(m[1]) * 100 + Number((m[2] || "0").padEnd(2, "0")) : null;
 }

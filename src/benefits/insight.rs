@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     error::{CodedError, ErrorCode},
-    platform::to_business_local,
+    platform::business_day,
     privacy::{
         PrivacySettings, ledger,
         once::{self, Counts, ReleaseError, Released},
@@ -204,7 +204,7 @@ pub(crate) async fn usage(
                     .unwrap_or(benefit.row.current_revision),
                 benefit.row.redemptions,
                 t.period_days,
-                to_business_local(now).date()
+                business_day(now)
             );
             let described = format!(
                 "use of benefit {id} among the eligible members who bought from the store in the last {} days",

@@ -51,6 +51,8 @@ static ASSETS: &[Asset] = assets![
     "benefit-review.js",
     "applying.js",
     "centre.js",
+    "calendar.js",
+    "basket.js",
     "vendor/preact-htm.module.js",
     "vendor/graphiql/graphiql.min.js",
     "vendor/graphiql/graphiql.min.css",

@@ -9,6 +9,7 @@ use brand_gateway::auth::Role;
 use serde_json::json;
 
 use crate::{
+    benefits,
     browser::Browser,
     helpers::{Backend, TestApp},
 };
@@ -284,6 +285,89 @@ pub(crate) async fn an_operator_creates_previews_and_submits_a_benefit(backend: 
         });
     assert!(!saved, "refused, so not saved: {centre}");
     browser.screenshot("operator-centre-zh").await;
+
+    // The calendar: the draft starts tomorrow (Shanghai), so tomorrow's
+    // cell holds it and today's does not.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    browser.click_text("权益日历").await;
+    let tomorrow = today + chrono::Days::new(1);
+    browser
+        .wait_text(&format!("[data-day='{tomorrow}']"), "金卡会员专享折扣")
+        .await;
+    let today_cell = browser.wait(&format!("[data-day='{today}']")).await;
+    let today_text = browser.text(&today_cell).await.unwrap_or_default();
+    assert!(
+        !today_text.contains("金卡会员专享折扣"),
+        "it starts tomorrow: {today_text}"
+    );
+    browser.screenshot("operator-calendar-zh").await;
+
+    // A live 10% for everyone, redeemed twice by the checkout today: its
+    // page shows both in today's column.
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let service = app.token(Role::Service, None).await;
+    let mut ten = benefits::input(json!({ "percentOff": { "percent": 10 } }));
+    ten["name"] = json!("全店九折");
+    let ten = benefits::live(&app, &token, &reviewer, ten).await;
+    let ten_id = ten["id"].as_str().unwrap_or_default().to_owned();
+    for (member, key) in [(1, "r-1"), (2, "r-2")] {
+        let redeemed = benefits::redeem(&app, &service, &ten_id, member, key, 10_000).await;
+        assert_eq!(redeemed["redemption"]["granted"], true, "{redeemed}");
+    }
+    browser
+        .goto(&app.url(&format!("/console#/benefits/{ten_id}")))
+        .await;
+    let total = browser.wait_text(".redemption-days", "30 天内 2 次").await;
+    assert!(total.contains("¥20"), "two 10% of ¥100: {total}");
+    let columns = browser.wait_all(".redemption-days g.column", 30).await;
+    let last = browser
+        .attr(columns.last().expect("30 columns"), "data-value")
+        .await;
+    assert_eq!(last.as_deref(), Some("2"), "today's column");
+
+    // Try a basket on a made-up GOLD paid member: the screen shows what
+    // the API's sampleQuote says.
+    browser.click_text("试算订单").await;
+    browser.select("#bk-tier", "GOLD").await;
+    browser.click("#bk-paid").await;
+    browser.type_into("#bk-unit-0", "299").await;
+    browser.click_text("添加商品").await;
+    browser.type_into("#bk-sku-1", "SKU-2").await;
+    browser.type_into("#bk-quantity-1", "2").await;
+    browser.type_into("#bk-unit-1", "50.5").await;
+    browser.click("form button[type='submit']").await;
+    let quote = app
+        .data(
+            &token,
+            "query($i: SampleQuoteInput!) { sampleQuote(input: $i) { totalCents benefits { benefitId outcome } } }",
+            json!({ "i": {
+                "member": { "tier": "GOLD", "paidMember": true, "blackCard": false },
+                "lines": [
+                    { "sku": "SKU-1", "quantity": 1, "unitCents": 29_900 },
+                    { "sku": "SKU-2", "quantity": 2, "unitCents": 5_050 },
+                ],
+            } }),
+        )
+        .await["sampleQuote"]
+        .clone();
+    let total_cents = quote["totalCents"].as_i64().expect("total");
+    let yuan = format!("¥{}.{:02}", total_cents / 100, total_cents % 100);
+    browser.wait_text("dd.total", &yuan).await;
+    let granted = browser.wait(&format!("tr[data-benefit='{ten_id}']")).await;
+    assert_eq!(
+        browser.attr(&granted, "data-outcome").await.as_deref(),
+        quote["benefits"]
+            .as_array()
+            .and_then(|b| b.iter().find(|b| b["benefitId"] == json!(ten_id)))
+            .and_then(|b| b["outcome"].as_str())
+    );
+    browser.screenshot("operator-basket-zh").await;
+    // A paid SILVER member is not in the programme: the API says so.
+    browser.select("#bk-tier", "SILVER").await;
+    browser.click("form button[type='submit']").await;
+    browser.wait_text("form .error", "GOLD").await;
     browser.close().await;
     app.stop().await;
 }
