@@ -2,8 +2,9 @@
 // (its token shown once, never stored) and revoking one.
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
-import { errorsOn, fieldOf, gql, markReady } from "./api.js";
-import { fmtDateTime, fmtPercent, t } from "./i18n.js";
+import { errorsOn, fieldOf, gql, markReady, mutate } from "./api.js";
+import { fmtDateTime, fmtDecimal, fmtPercent, t } from "./i18n.js";
+import { AT_RISK_FIELDS, AtRiskTable } from "./reviewer.js";
 
 const ROLES = ["BRAND_ANALYST", "BRAND_OPERATOR", "REVIEWER", "ADMIN", "SERVICE"];
 const BRAND_ROLES = ["BRAND_ANALYST", "BRAND_OPERATOR"];
@@ -32,13 +33,8 @@ export function AdminView({ onError }) {
     .catch(onError);
   useEffect(() => { load(); }, [brandId, includeRevoked]);
   const revoke = async (id) => {
-    try {
-      const r = (await gql(REVOKE_MUTATION, { id })).revokeCredential;
-      setErrors(r.userErrors);
-      load();
-    } catch (e) {
-      onError(e);
-    }
+    await mutate(REVOKE_MUTATION, { id }, "revokeCredential", { setErrors, onError });
+    load();
   };
   return html`<div class="columns two">
     <section class="panel">
@@ -83,15 +79,12 @@ function IssueForm({ onError, onIssued }) {
   const submit = async (e) => {
     e.preventDefault();
     const validHours = /^\d+$/.test(hours.trim()) ? Number(hours.trim()) : 0;
-    try {
-      const r = (await gql(ISSUE_MUTATION, { input: {
-        role, subject, validHours, brandId: BRAND_ROLES.includes(role) ? brandId.trim() || null : null,
-      } })).issueCredential;
-      setErrors(r.userErrors);
-      if (r.token) onIssued(r.token);
-    } catch (err) {
-      onError(err);
-    }
+    const input = {
+      role, subject, validHours, brandId: BRAND_ROLES.includes(role) ? brandId.trim() || null : null,
+    };
+    await mutate(ISSUE_MUTATION, { input }, "issueCredential", {
+      setErrors, onError, onDone: (r) => onIssued(r.token),
+    });
   };
   const shown = (name) => errorOf(name).map((e) => html`<p class="error field-error">${e.message}</p>`);
   const known = ["role", "brandId", "subject", "validHours"];
@@ -131,6 +124,15 @@ const POLICIES_QUERY = `query CriteriaPolicies($category: String!) {
   criteriaPolicyHistory(category: $category) { ${POLICY_FIELDS} }
 }`;
 
+const PREVIEW_QUERY = `query PreviewCriteriaPolicy($input: PreviewCriteriaPolicyInput!) {
+  previewCriteriaPolicy(input: $input) {
+    currentVersion
+    newlyFailing { ${AT_RISK_FIELDS} }
+    newlyPassing { id name }
+    userErrors { field message code }
+  }
+}`;
+
 const SET_POLICY_MUTATION = `mutation SetCriteriaPolicy($input: SetCriteriaPolicyInput!) {
   setCriteriaPolicy(input: $input) { policy { version } userErrors { field message code } }
 }`;
@@ -141,7 +143,9 @@ export function PolicyView({ onError }) {
   const [data, setData] = useState(null);
   const [form, setForm] = useState({});
   const [errors, setErrors] = useState([]);
+  const [shownPreview, setPreview] = useState(null);
   const load = () => gql(POLICIES_QUERY, { category }).then((d) => {
+    setPreview(null);
     setData(d);
     const current = d.criteriaPolicy;
     setForm(Object.fromEntries(THRESHOLDS.map(([name, share]) => [
@@ -154,21 +158,22 @@ export function PolicyView({ onError }) {
   const current = data.criteriaPolicy;
   // The built-in default (version 0) has no history row of its own.
   const history = data.criteriaPolicyHistory.length ? data.criteriaPolicyHistory : [current];
+  // The form's thresholds as the API takes them; a blank keeps the one in force.
+  const thresholds = () => Object.fromEntries(THRESHOLDS.map(([name, share]) => {
+    const text = (form[name] || "").trim();
+    return [name, text === "" ? current[name] : share ? Number(text) / 100 : Number(text)];
+  }));
   const save = async (e) => {
     e.preventDefault();
-    const input = { category, expectedVersion: current.version };
-    for (const [name, share] of THRESHOLDS) {
-      const text = (form[name] || "").trim();
-      if (text === "") continue;
-      input[name] = share ? Number(text) / 100 : Number(text);
-    }
-    try {
-      const r = (await gql(SET_POLICY_MUTATION, { input })).setCriteriaPolicy;
-      setErrors(r.userErrors);
-      if (r.userErrors.length === 0) load();
-    } catch (err) {
-      onError(err);
-    }
+    const input = { category, expectedVersion: current.version, ...thresholds() };
+    await mutate(SET_POLICY_MUTATION, { input }, "setCriteriaPolicy", { setErrors, onError, onDone: load });
+  };
+  const preview = async () => {
+    const { reapplyCooldownDays: _, ...measures } = thresholds();
+    setPreview(null);
+    await mutate(PREVIEW_QUERY, { input: { category, ...measures } }, "previewCriteriaPolicy", {
+      setErrors, onError, onDone: setPreview,
+    });
   };
   const errorOf = (name) => errorsOn(errors, name);
   return html`<div class="columns two">
@@ -202,7 +207,17 @@ export function PolicyView({ onError }) {
           onInput=${(e) => setForm({ ...form, [name]: e.target.value })} />
         ${errorOf(name).map((e) => html`<p class="error field-error">${e.message}</p>`)}
       </div>`)}
-      <button class="primary" type="submit">${t("po.save", { version: current.version + 1 })}</button>
+      <div class="actions">
+        <button class="secondary" type="button" onClick=${preview}>${t("po.preview")}</button>
+        <button class="primary" type="submit">${t("po.save", { version: current.version + 1 })}</button>
+      </div>
+      ${shownPreview && html`<div class="policy-preview" role="status">
+        <h3>${t("po.previewTitle", { version: shownPreview.currentVersion ?? 0 })}</h3>
+        <h4>${t("po.newlyFailing", { n: shownPreview.newlyFailing.length })}</h4>
+        ${shownPreview.newlyFailing.length > 0 && html`<${AtRiskTable} rows=${shownPreview.newlyFailing} />`}
+        <h4>${t("po.newlyPassing", { n: shownPreview.newlyPassing.length })}</h4>
+        <ul class="plain newly-passing">${shownPreview.newlyPassing.map((b) => html`<li>${b.name}</li>`)}</ul>
+      </div>`}
     </form>
   </div>`;
 }
@@ -220,6 +235,53 @@ const CREATE_BRAND_MUTATION = `mutation CreateBrand($input: CreateBrandInput!) {
 }`;
 
 const STATUSES = ["PROSPECT", "ACTIVE", "WATCHLIST", "SUSPENDED"];
+
+const SPLIT_MUTATION = `mutation SetPrivacySplit($brandId: ID!, $analystShare: Float!) {
+  setPrivacySplit(brandId: $brandId, analystShare: $analystShare) {
+    budgets { pool dailyLimit rollingLimit } userErrors { field message code }
+  }
+}`;
+
+/** How a brand's privacy budget is split between its analysts and its operators. */
+function PrivacySplit({ brands, onError }) {
+  const [brandId, setBrandId] = useState("");
+  const [percent, setPercent] = useState("80");
+  const [errors, setErrors] = useState([]);
+  const [budgets, setBudgets] = useState(null);
+  const chosen = brandId || brands[0]?.id || "";
+  const save = async (e) => {
+    e.preventDefault();
+    setBudgets(null);
+    await mutate(SPLIT_MUTATION, { brandId: chosen, analystShare: Number(percent) / 100 }, "setPrivacySplit", {
+      setErrors, onError, onDone: (r) => setBudgets(r.budgets),
+    });
+  };
+  const errorOf = (field) => errorsOn(errors, field);
+  return html`<form class="panel" onSubmit=${save}>
+    <h2>${t("ps.title")}</h2>
+    <p class="muted small">${t("ps.help")}</p>
+    ${errors.filter((e) => fieldOf(e) !== "analystShare").map((e) => html`<p class="error" role="alert">${e.message}</p>`)}
+    <div class="field">
+      <label for="split-brand">${t("rv.brand")}</label>
+      <select id="split-brand" value=${chosen} onChange=${(e) => setBrandId(e.target.value)}>
+        ${brands.map((b) => html`<option value=${b.id}>${b.name}</option>`)}
+      </select>
+    </div>
+    <div class=${"field" + (errorOf("analystShare").length ? " invalid" : "")} data-field="analystShare">
+      <label for="split-share">${t("ps.share")}</label>
+      <input id="split-share" type="number" step="any" value=${percent} onInput=${(e) => setPercent(e.target.value)} />
+      ${errorOf("analystShare").map((e) => html`<p class="error field-error">${e.message}</p>`)}
+    </div>
+    <button class="primary" type="submit">${t("ps.save")}</button>
+    ${budgets && html`<table class="list split-budgets" role="status">
+      <thead><tr><th scope="col">${t("ps.pool")}</th><th scope="col">${t("budget.day")}</th>
+        <th scope="col">${t("budget.rolling")}</th></tr></thead>
+      <tbody>${budgets.map((b) => html`<tr data-pool=${b.pool}>
+        <td>${t("ps." + b.pool)}</td><td>ε ${fmtDecimal(b.dailyLimit, 3)}</td><td>ε ${fmtDecimal(b.rollingLimit, 3)}</td>
+      </tr>`)}</tbody>
+    </table>`}
+  </form>`;
+}
 
 /** The admin's brands: by category and status, and a new one. */
 export function BrandsView({ onError }) {
@@ -240,15 +302,11 @@ export function BrandsView({ onError }) {
   useEffect(() => { load(null, []); }, [category, status]);
   const create = async (e) => {
     e.preventDefault();
-    try {
-      const input = { name, category: newCategory || page?.categories[0]?.code || "" };
-      const r = (await gql(CREATE_BRAND_MUTATION, { input })).createBrand;
-      setErrors(r.userErrors);
-      setCreated(r.brand);
-      if (r.userErrors.length === 0) { setName(""); load(null, []); }
-    } catch (err) {
-      onError(err);
-    }
+    const input = { name, category: newCategory || page?.categories[0]?.code || "" };
+    setCreated(null);
+    await mutate(CREATE_BRAND_MUTATION, { input }, "createBrand", {
+      setErrors, onError, onDone: (r) => { setCreated(r.brand); setName(""); load(null, []); },
+    });
   };
   const errorOf = (field) => errorsOn(errors, field);
   if (!page) return html`<p class="muted">${t("app.loading")}</p>`;
@@ -296,5 +354,6 @@ export function BrandsView({ onError }) {
       <button class="primary" type="submit">${t("bd.create")}</button>
       ${created && html`<p class="ok" role="status">${t("bd.created", { name: created.name, id: created.id })}</p>`}
     </form>
+    <${PrivacySplit} brands=${page.rows} onError=${onError} />
   </div>`;
 }

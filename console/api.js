@@ -94,6 +94,25 @@ export async function gql(query, variables = {}) {
 }
 
 /**
+ * Runs an operation (a mutation, or a preview query) whose payload
+ * (`data[field]`) carries `userErrors`:
+ * shows them with `setErrors`, calls `onDone(payload)` when there are
+ * none, and hands a failed request to `onError`. Resolves to the
+ * userErrors (none after a failed request).
+ */
+export async function mutate(query, variables, field, { setErrors, onDone, onError }) {
+  try {
+    const payload = (await gql(query, variables))[field];
+    setErrors(payload.userErrors);
+    if (payload.userErrors.length === 0) onDone?.(payload);
+    return payload.userErrors;
+  } catch (e) {
+    onError(e);
+    return [];
+  }
+}
+
+/**
  * Marks the moment the page's first view shows its data (a
  * `console:ready` performance mark, once per page load): how fast the
  * console is usable, for the bench and for anyone's browser tools.

@@ -4,7 +4,7 @@
 // draft, answer a reviewer's question, appeal a rejection; or start one.
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
-import { gql, markReady } from "./api.js";
+import { gql, markReady, mutate } from "./api.js";
 import { fmtDateTime, t } from "./i18n.js";
 import { Scorecard, Timeline } from "./reviewer.js";
 
@@ -47,15 +47,9 @@ export function ApplyingView({ onError }) {
     .then((d) => { setApplication(d.applications.nodes[0] ?? null); markReady(); })
     .catch(onError);
   useEffect(() => { load(); }, []);
-  const run = async (query, variables, field) => {
-    try {
-      const r = (await gql(query, variables))[field];
-      setErrors(r.userErrors);
-      if (r.userErrors.length === 0) { setText(""); load(); }
-    } catch (e) {
-      onError(e);
-    }
-  };
+  const run = (query, variables, field) => mutate(query, variables, field, {
+    setErrors, onError, onDone: () => { setText(""); load(); },
+  });
   if (application === undefined) return html`<p class="muted">${t("app.loading")}</p>`;
   const shown = errors.map((e) => html`<p class="error field-error" role="alert">${e.message}</p>`);
   const textBox = (label) => html`<div class=${"field" + (errors.length ? " invalid" : "")}>

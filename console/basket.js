@@ -6,9 +6,8 @@
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
 import { gql, markReady } from "./api.js";
 import { fmtMoney, t, valueLabel } from "./i18n.js";
-import { AGE_BANDS, CITY_TIERS, INTERESTS, TIERS, toFen } from "./operator.js";
+import { AGE_BANDS, CITY_TIERS, INTERESTS, TIERS, allBenefits, namer, toFen } from "./operator.js";
 
-const NAMES_QUERY = `query ActiveBenefitNames { benefits(first: 100, states: [ACTIVE]) { nodes { id definition { name } } } }`;
 const QUOTE_QUERY = `query SampleQuote($input: SampleQuoteInput!) {
   sampleQuote(input: $input) {
     subtotalCents discountCents totalCents
@@ -26,15 +25,14 @@ export function BasketView({ onError }) {
     interests: [], birthDate: "", recentStoreOrders: "0",
   });
   const [lines, setLines] = useState([{ sku: "SKU-1", quantity: "1", unit: "299" }]);
-  const [names, setNames] = useState({});
+  const [name, setNamer] = useState(() => namer([]));
   const [quote, setQuote] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => {
-    gql(NAMES_QUERY)
-      .then((d) => { setNames(Object.fromEntries(d.benefits.nodes.map((b) => [b.id, b.definition.name]))); markReady(); })
+    allBenefits(["ACTIVE"])
+      .then((benefits) => { setNamer(() => namer(benefits)); markReady(); })
       .catch(onError);
   }, []);
-  const name = (id) => names[id] ?? "#" + id;
   const set = (key, value) => setMember({ ...member, [key]: value });
   const setLine = (i, key, value) => setLines(lines.map((l, j) => (j === i ? { ...l, [key]: value } : l)));
   const toggle = (code) => set("interests", member.interests.includes(code)

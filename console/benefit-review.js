@@ -3,7 +3,7 @@
 // benefit with its risk signals, approved or rejected with a note.
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
-import { errorsOn, fieldOf, gql } from "./api.js";
+import { errorsOn, fieldOf, gql, mutate } from "./api.js";
 import { fmtDateTime, fmtMoney, t } from "./i18n.js";
 import { DEFINITION, cellText, paramsText, targetingText } from "./operator.js";
 
@@ -81,15 +81,9 @@ function Review({ id, onError }) {
   if (!benefit) return html`<p class="muted">${t("app.loading")}</p>`;
   const d = benefit.definition;
   const s = benefit.reviewSignals;
-  const decide = async (approve) => {
-    try {
-      const r = (await gql(REVIEW_MUTATION, { id, version: benefit.version, approve, note: note.trim() || null })).reviewBenefit;
-      setErrors(r.userErrors);
-      if (r.userErrors.length === 0) load();
-    } catch (e) {
-      onError(e);
-    }
-  };
+  const decide = (approve) => mutate(REVIEW_MUTATION, {
+    id, version: benefit.version, approve, note: note.trim() || null,
+  }, "reviewBenefit", { setErrors, onError, onDone: load });
   const noteErrors = errorsOn(errors, "note");
   return html`<div class="columns two">
     <section class="panel">

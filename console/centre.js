@@ -3,17 +3,16 @@
 // (shown after stacking, or hidden because that cell does not get it).
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
-import { gql, markReady } from "./api.js";
+import { gql, markReady, mutate } from "./api.js";
 import { t, valueLabel } from "./i18n.js";
-import { TIERS, cellText } from "./operator.js";
+import { TIERS, allBenefits, cellText, namer } from "./operator.js";
 
 const CENTRE_QUERY = `query MemberCentre {
   memberCentre { tier benefitIds }
   memberCentrePreview { tier paidMember blackCard shown { benefitId value upgraded } hidden }
-  benefits(first: 100, states: [ACTIVE, APPROVED, PAUSED, DRAFT, PENDING_REVIEW]) {
-    nodes { id state definition { name } }
-  }
 }`;
+/** The states a member centre may show (or an operator may be about to). */
+const LISTABLE = ["ACTIVE", "APPROVED", "PAUSED", "DRAFT", "PENDING_REVIEW"];
 
 const SET_MUTATION = `mutation SetMemberCentre($tier: GrowthTier!, $benefitIds: [ID!]!) {
   setMemberCentre(tier: $tier, benefitIds: $benefitIds) {
@@ -28,29 +27,24 @@ export function CentreView({ onError }) {
   const [draft, setDraft] = useState([]);
   const [adding, setAdding] = useState("");
   const [errors, setErrors] = useState([]);
-  const load = () => gql(CENTRE_QUERY).then((d) => { setData(d); markReady(); }).catch(onError);
+  const load = () => Promise.all([gql(CENTRE_QUERY), allBenefits(LISTABLE)])
+    .then(([d, benefits]) => { setData({ ...d, benefits }); markReady(); })
+    .catch(onError);
   useEffect(() => { load(); }, []);
   useEffect(() => {
     if (data) setDraft(data.memberCentre.find((c) => c.tier === tier)?.benefitIds ?? []);
     setErrors([]);
   }, [data, tier]);
   if (!data) return html`<p class="muted">${t("app.loading")}</p>`;
-  const names = Object.fromEntries(data.benefits.nodes.map((b) => [b.id, b.definition.name]));
-  const name = (id) => names[id] ?? "#" + id;
+  const name = namer(data.benefits);
   const move = (i, by) => {
     const next = [...draft];
     [next[i], next[i + by]] = [next[i + by], next[i]];
     setDraft(next);
   };
-  const save = async () => {
-    try {
-      const r = (await gql(SET_MUTATION, { tier, benefitIds: draft })).setMemberCentre;
-      setErrors(r.userErrors);
-      if (r.userErrors.length === 0) load();
-    } catch (e) {
-      onError(e);
-    }
-  };
+  const save = () => mutate(SET_MUTATION, { tier, benefitIds: draft }, "setMemberCentre", {
+    setErrors, onError, onDone: load,
+  });
   const cells = data.memberCentrePreview.filter((c) => c.tier === tier);
   return html`<div class="columns two">
     <section class="panel">
@@ -75,7 +69,7 @@ export function CentreView({ onError }) {
         <label class="sr-only" for="centre-add">${t("mc.add")}</label>
         <select id="centre-add" value=${adding} onChange=${(e) => setAdding(e.target.value)}>
           <option value="">${t("mc.add")}</option>
-          ${data.benefits.nodes.filter((b) => !draft.includes(b.id)).map((b) => html`<option value=${b.id}>
+          ${data.benefits.filter((b) => !draft.includes(b.id)).map((b) => html`<option value=${b.id}>
             ${b.definition.name} (${t("state." + b.state)})</option>`)}
         </select>
         <button class="secondary" disabled=${!adding} onClick=${() => { setDraft([...draft, adding]); setAdding(""); }}>

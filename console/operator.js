@@ -4,7 +4,7 @@
 // the API's userErrors on the field they name.
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
-import { gql, markReady } from "./api.js";
+import { gql, markReady, mutate } from "./api.js";
 import { Columns } from "./charts.js";
 import {
   addDays, fmtDateTime, fmtDay, fmtInt, fmtMoney, fmtPercent, shanghaiToday, t, valueLabel,
@@ -99,8 +99,29 @@ const STACKING_QUERY = `query Stacking($includeDrafts: Boolean!) {
     dead { benefitId reason }
     losingCells { benefitId by lower { tier paidMember blackCard } higher { tier paidMember blackCard } }
   }
-  benefits(first: 100) { nodes { id definition { name } } }
 }`;
+const NAMES_QUERY = `query BenefitNames($states: [BenefitState!], $after: String) {
+  benefits(first: 100, after: $after, states: $states) {
+    nodes { id state definition { name } } pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+/** Every benefit of the brand in `states` (all when null), page by page: id, state and name. */
+export async function allBenefits(states = null) {
+  const all = [];
+  for (let after = null; ;) {
+    const page = (await gql(NAMES_QUERY, { states, after })).benefits;
+    all.push(...page.nodes);
+    if (!page.pageInfo.hasNextPage) return all;
+    after = page.pageInfo.endCursor;
+  }
+}
+
+/** A lookup from benefit id to name ("#id" for one not listed). */
+export function namer(benefits) {
+  const names = Object.fromEntries(benefits.map((b) => [b.id, b.definition.name]));
+  return (id) => names[id] ?? "#" + id;
+}
 
 const PAYLOAD = `benefit { id state version } userErrors { field message code }`;
 const CREATE_MUTATION = `mutation CreateBenefit($input: BenefitInput!) {
@@ -184,15 +205,9 @@ function BenefitDetail({ id, onError, go }) {
   useEffect(() => { load(); }, [id]);
   if (!benefit) return html`<p class="muted">${t("app.loading")}</p>`;
   const d = benefit.definition;
-  const step = async (action) => {
-    try {
-      const r = await gql(TRANSITION_MUTATION, { id, version: benefit.version, action });
-      setStepErrors(r.transitionBenefit.userErrors);
-      if (r.transitionBenefit.userErrors.length === 0) load();
-    } catch (e) {
-      onError(e);
-    }
-  };
+  const step = (action) => mutate(TRANSITION_MUTATION, { id, version: benefit.version, action }, "transitionBenefit", {
+    setErrors: setStepErrors, onError, onDone: load,
+  });
   const preview = () => gql(REACH_QUERY, { id })
     .then((r) => setReach(r.benefitReachPreview))
     .catch((e) => setReach({ error: e.message }));
@@ -291,12 +306,13 @@ export function StackingView({ onError }) {
   const [includeDrafts, setIncludeDrafts] = useState(false);
   const [data, setData] = useState(null);
   useEffect(() => {
-    gql(STACKING_QUERY, { includeDrafts }).then(setData).catch(onError);
+    Promise.all([gql(STACKING_QUERY, { includeDrafts }), allBenefits()])
+      .then(([d, benefits]) => setData({ ...d, name: namer(benefits) }))
+      .catch(onError);
   }, [includeDrafts]);
   if (!data) return html`<p class="muted">${t("app.loading")}</p>`;
   const a = data.benefitCellAnalysis;
-  const names = Object.fromEntries(data.benefits.nodes.map((b) => [b.id, b.definition.name]));
-  const name = (id) => names[id] ?? "#" + id;
+  const { name } = data;
   const columns = [[false, false], [true, false], [false, true], [true, true]]
     .filter(([paid, black]) => a.cells.some((c) => c.paidMember === paid && c.blackCard === black));
   const most = Math.max(1, ...a.cells.map((c) => c.applied.length));

@@ -4,7 +4,7 @@
 // the API says they are allowed (`claimable`, `decisions`).
 
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
-import { errorsOn, fieldOf, gql, markReady } from "./api.js";
+import { errorsOn, fieldOf, gql, markReady, mutate } from "./api.js";
 import { fmtDateTime, fmtDecimal, fmtPercent, t } from "./i18n.js";
 
 const QUEUE_STATES = ["IN_REVIEW", "APPEALED", "NEEDS_INFO", "SUBMITTED", "APPROVED_WITH_CONDITIONS",
@@ -134,17 +134,7 @@ function ApplicationPage({ id, onError, viewer }) {
   useEffect(() => { load(); }, [id]);
   if (!application) return html`<p class="muted">${t("app.loading")}</p>`;
   const a = application;
-  const run = async (query, variables, field) => {
-    try {
-      const r = (await gql(query, variables))[field];
-      setErrors(r.userErrors);
-      if (r.userErrors.length === 0) load();
-      return r.userErrors;
-    } catch (e) {
-      onError(e);
-      return [];
-    }
-  };
+  const run = (query, variables, field) => mutate(query, variables, field, { setErrors, onError, onDone: load });
   const mine = a.claimedBy === viewer.subject;
   const evaluation = a.latestEvaluation;
   return html`<div class="columns two">
@@ -286,12 +276,13 @@ function DecideForm({ application, errors, decide }) {
   </form>`;
 }
 
-const AT_RISK_QUERY = `query AtRiskBrands {
-  atRiskBrands {
-    brand { id name category { name } }
+/** What the at-risk table reads of an AtRiskBrand. */
+export const AT_RISK_FIELDS = `brand { id name category { name } }
     policyVersion
-    failing { measure value threshold comparison margin whatIf }
-  }
+    failing { measure value threshold comparison margin whatIf }`;
+
+const AT_RISK_QUERY = `query AtRiskBrands {
+  atRiskBrands { ${AT_RISK_FIELDS} }
 }`;
 
 /** Admitted brands that fail the policy in force today. */
@@ -304,17 +295,22 @@ export function AtRiskView({ onError }) {
   return html`<section class="panel">
     <h2>${t("risk.title")}</h2>
     <p class="muted small">${t("risk.help")}</p>
-    ${rows.length === 0 ? html`<p class="muted">${t("risk.none")}</p>` : html`<table class="list">
-      <thead><tr><th scope="col">${t("rv.brand")}</th><th scope="col">${t("rv.category")}</th>
-        <th scope="col">${t("risk.failing")}</th></tr></thead>
-      <tbody>${rows.map((r) => html`<tr>
-        <td>${r.brand.name}</td><td>${r.brand.category.name}</td>
-        <td><ul class="plain">${r.failing.map((v) => html`<li>
-          <strong>${t("measure." + v.measure)}</strong> ${v.value == null ? "—" : fmtDecimal(v.value, 4)}
-          ${v.comparison === "AT_LEAST" ? "≥" : "≤"} ${fmtDecimal(v.threshold, 4)}
-          ${v.whatIf && html`<div class="small muted">${v.whatIf}</div>`}
-        </li>`)}</ul></td>
-      </tr>`)}</tbody>
-    </table>`}
+    ${rows.length === 0 ? html`<p class="muted">${t("risk.none")}</p>` : html`<${AtRiskTable} rows=${rows} />`}
   </section>`;
+}
+
+/** Brands with the measures they fail: value, threshold and what it would take. */
+export function AtRiskTable({ rows }) {
+  return html`<table class="list at-risk">
+    <thead><tr><th scope="col">${t("rv.brand")}</th><th scope="col">${t("rv.category")}</th>
+      <th scope="col">${t("risk.failing")}</th></tr></thead>
+    <tbody>${rows.map((r) => html`<tr data-brand=${r.brand.id}>
+      <td>${r.brand.name}</td><td>${r.brand.category.name}</td>
+      <td><ul class="plain">${r.failing.map((v) => html`<li>
+        <strong>${t("measure." + v.measure)}</strong> ${v.value == null ? "—" : fmtDecimal(v.value, 4)}
+        ${v.comparison === "AT_LEAST" ? " ≥ " : " ≤ "}${fmtDecimal(v.threshold, 4)}
+        ${v.whatIf && html`<div class="small muted">${v.whatIf}</div>`}
+      </li>`)}</ul></td>
+    </tr>`)}</tbody>
+  </table>`;
 }

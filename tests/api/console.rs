@@ -559,6 +559,49 @@ pub(crate) async fn an_admin_revokes_a_credential_and_its_token_stops(backend: B
         newest.contains("2.50%"),
         "the new version, newest first: {newest}"
     );
+    // Previewing a much higher market-share floor lists the admitted
+    // brands that would newly fail it: the API's list, nothing saved.
+    browser.type_into("#po-minMarketShare", "50").await;
+    browser.click_text("Preview the effect").await;
+    let heading = browser
+        .wait_text(".policy-preview", "Would newly fail")
+        .await;
+    let policy = app
+        .data(
+            &admin,
+            "{ criteriaPolicy(category: \"BEAUTY\") { version minVoluntaryMentionShare maxPriceVolatility minSuperMemberRatio maxDeepDiscountDays } }",
+            json!({}),
+        )
+        .await["criteriaPolicy"]
+        .clone();
+    assert_eq!(policy["version"], 1, "the preview saved nothing");
+    let mut input = policy.clone();
+    input.as_object_mut().expect("policy").remove("version");
+    input["category"] = json!("BEAUTY");
+    input["minMarketShare"] = json!(0.5);
+    let preview = app
+        .data(
+            &admin,
+            "query($i: PreviewCriteriaPolicyInput!) { previewCriteriaPolicy(input: $i) { newlyFailing { brand { id } } } }",
+            json!({ "i": input }),
+        )
+        .await;
+    let failing: Vec<String> = preview["previewCriteriaPolicy"]["newlyFailing"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["brand"]["id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(!failing.is_empty(), "a 50% floor fails someone: {preview}");
+    assert!(
+        heading.contains(&format!("Would newly fail: {}", failing.len())),
+        "{heading}"
+    );
+    let mut shown = Vec::new();
+    for row in browser.find_all(".policy-preview tr[data-brand]").await {
+        shown.extend(browser.attr(&row, "data-brand").await);
+    }
+    assert_eq!(shown, failing);
     browser.screenshot("admin-policies-en").await;
 
     // A new brand: a taken name is refused on the field, a new one listed.
@@ -587,6 +630,40 @@ pub(crate) async fn an_admin_revokes_a_credential_and_its_token_stops(backend: B
         .unwrap_or_else(|| panic!("the new brand is a prospect: {listed}"));
     let id = nova["id"].as_str().unwrap_or_default();
     assert!(created.contains(&format!("id {id}")), "{created}");
+
+    // Brand 1's privacy budget: 150% is refused on its field; 60% to the
+    // analysts is what the brand's own budgets then say.
+    browser.select("#split-brand", "1").await;
+    browser.type_into("#split-share", "150").await;
+    browser.click_text("Save the split").await;
+    browser
+        .wait("[data-field='analystShare'] .field-error")
+        .await;
+    browser.type_into("#split-share", "60").await;
+    browser.click_text("Save the split").await;
+    browser
+        .wait_text("table.split-budgets tr[data-pool='ANALYSTS']", "Analysts")
+        .await;
+    let analyst = app.token(Role::BrandAnalyst, Some(1)).await;
+    let budgets = app
+        .data(
+            &analyst,
+            "{ privacyBudgets { pool dailyLimit } }",
+            json!({}),
+        )
+        .await;
+    let limit = |pool: &str| {
+        budgets["privacyBudgets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|b| b["pool"] == pool)
+            .and_then(|b| b["dailyLimit"].as_f64())
+            .unwrap_or_else(|| panic!("{pool}: {budgets}"))
+    };
+    let share = limit("ANALYSTS") / (limit("ANALYSTS") + limit("OPERATORS"));
+    assert!((share - 0.6).abs() < 1e-9, "{budgets}");
+    browser.screenshot("admin-brands-en").await;
     browser.close().await;
     app.stop().await;
 }
