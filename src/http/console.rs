@@ -7,14 +7,20 @@
 //! in [`ASSETS`] (a test checks the list against the folder) rather than
 //! embedded by a crate such as `rust-embed`: a dozen `include_bytes!` lines
 //! need no proc macro or build script.
+//!
+//! Files go gzipped to browsers that accept it, compressed once on first
+//! use (flate2, already in the build for Parquet, rather than
+//! tower-http's compression layer, whose features would rebuild much of the
+//! tree for a handful of static files).
 
-use std::sync::OnceLock;
+use std::{io::Write as _, sync::OnceLock};
 
 use axum::{
     extract::Path,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use flate2::{Compression, write::GzEncoder};
 use sha2::{Digest as _, Sha256};
 
 /// One embedded file.
@@ -82,8 +88,7 @@ pub(super) async fn page(headers: HeaderMap) -> Response {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default(),
     );
-    let html = String::from_utf8_lossy(asset("index.html").body).replace("__LANG__", lang);
-    let mut response = html_response(html.into_bytes());
+    let mut response = html_response(page_in(lang).to_vec());
     // The language varies the page, so caches must key on it.
     response
         .headers_mut()
@@ -96,27 +101,89 @@ pub(super) async fn graphiql() -> Response {
     html_response(asset("graphiql.html").body.to_vec())
 }
 
-/// GET /console/{*path}: an embedded file, revalidated by its ETag.
+/// The console's page in `lang`, built once per language.
+fn page_in(lang: &str) -> &'static [u8] {
+    static PAGES: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    let pages = PAGES.get_or_init(|| {
+        let template = String::from_utf8_lossy(asset("index.html").body);
+        LANGUAGES
+            .iter()
+            .map(|lang| template.replace("__LANG__", lang).into_bytes())
+            .collect()
+    });
+    let index = LANGUAGES.iter().position(|l| *l == lang).unwrap_or(0);
+    &pages[index]
+}
+
+/// GET /console/{*path}: an embedded file, gzipped when the browser takes
+/// it, revalidated by its ETag (one per encoding).
 pub(super) async fn file(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some(index) = ASSETS.iter().position(|a| a.path == path) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let etag = &etags()[index];
+    let gzip = accepts_gzip(&headers)
+        .then(|| gzipped()[index].as_deref())
+        .flatten();
+    let hash = &hashes()[index];
+    let etag = match gzip {
+        Some(_) => format!("\"{hash}-gz\""),
+        None => format!("\"{hash}\""),
+    };
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|v| v.as_bytes() == etag.as_bytes());
-    let mut response = if fresh {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        ASSETS[index].body.into_response()
+    let mut response = match (fresh, gzip) {
+        (true, _) => StatusCode::NOT_MODIFIED.into_response(),
+        (false, Some(body)) => body.into_response(),
+        (false, None) => ASSETS[index].body.into_response(),
     };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, content_type(&path));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(value) = HeaderValue::from_str(etag) {
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gzip.is_some() {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    if let Ok(value) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, value);
     }
     response
+}
+
+/// Whether `Accept-Encoding` takes gzip (at a quality above 0).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.trim().split(';');
+            let coding = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+}
+
+/// Each asset gzipped at the best level, computed once; `None` where
+/// compressing failed (the file then goes as it is).
+fn gzipped() -> &'static [Option<Vec<u8>>] {
+    static GZIPPED: OnceLock<Vec<Option<Vec<u8>>>> = OnceLock::new();
+    GZIPPED.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| {
+                let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+                encoder.write_all(a.body).ok()?;
+                encoder.finish().ok()
+            })
+            .collect()
+    })
 }
 
 fn asset(path: &str) -> &'static Asset {
@@ -126,13 +193,14 @@ fn asset(path: &str) -> &'static Asset {
         .expect("the page is in ASSETS")
 }
 
-/// Each asset's ETag (a hash of its bytes), computed once.
-fn etags() -> &'static [String] {
-    static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
-    ETAGS.get_or_init(|| {
+/// Each asset's hash (its ETag, with `-gz` for the gzipped form),
+/// computed once.
+fn hashes() -> &'static [String] {
+    static HASHES: OnceLock<Vec<String>> = OnceLock::new();
+    HASHES.get_or_init(|| {
         ASSETS
             .iter()
-            .map(|a| format!("\"{}\"", &hex::encode(Sha256::digest(a.body))[..16]))
+            .map(|a| hex::encode(Sha256::digest(a.body))[..16].to_owned())
             .collect()
     })
 }

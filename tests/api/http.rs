@@ -235,6 +235,7 @@ pub(crate) async fn the_console_and_graphiql_are_served_from_the_binary(backend:
         }
     }
     let response = get("/console/app.js", &[]).await.expect("app.js");
+    assert!(response.headers().get("content-encoding").is_none());
     assert_eq!(
         response.headers()["content-type"],
         "text/javascript; charset=utf-8"
@@ -251,6 +252,41 @@ pub(crate) async fn the_console_and_graphiql_are_served_from_the_binary(backend:
         304,
         "an unchanged file is not sent again"
     );
+    let plain = response.bytes().await.expect("app.js");
+    // Browsers that take gzip get it: the same bytes, smaller, with an
+    // ETag of their own.
+    let zipped = get("/console/app.js", &[("accept-encoding", "gzip, br")])
+        .await
+        .expect("gzipped");
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    assert_eq!(zipped.headers()["vary"], "accept-encoding");
+    let zipped_etag = zipped.headers()["etag"]
+        .to_str()
+        .expect("ASCII header")
+        .to_owned();
+    assert_ne!(zipped_etag, etag);
+    let body = zipped.bytes().await.expect("body");
+    assert!(
+        body.len() < plain.len() / 2,
+        "{} of {}",
+        body.len(),
+        plain.len()
+    );
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut unzipped)
+        .expect("gunzip");
+    assert_eq!(unzipped, plain);
+    let again = get(
+        "/console/app.js",
+        &[("accept-encoding", "gzip"), ("if-none-match", &zipped_etag)],
+    )
+    .await
+    .expect("again");
+    assert_eq!(again.status().as_u16(), 304);
+    let refused = get("/console/app.js", &[("accept-encoding", "gzip;q=0")])
+        .await
+        .expect("identity");
+    assert!(refused.headers().get("content-encoding").is_none());
     let missing = get("/console/nothing.js", &[]).await.expect("missing");
     assert_eq!(missing.status().as_u16(), 404);
     app.stop().await;

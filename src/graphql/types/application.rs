@@ -1,6 +1,7 @@
 //! Applications to the programme and their append-only events.
 
-use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, SimpleObject};
+use async_graphql::resolver_utils::EnumType;
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{application, application_event};
 
@@ -117,17 +118,6 @@ pub enum DecisionKind {
     Uphold,
 }
 
-impl DecisionKind {
-    /// Every decision, in the contract's order.
-    const ALL: [Self; 5] = [
-        Self::Approve,
-        Self::ApproveWithConditions,
-        Self::Reject,
-        Self::RequestInfo,
-        Self::Uphold,
-    ];
-}
-
 impl From<DecisionKind> for Action {
     fn from(kind: DecisionKind) -> Self {
         match kind {
@@ -240,77 +230,84 @@ pub enum ApplicationAction {
     MissCondition,
 }
 
-/// A brand's application to the programme and, once admitted, its standing.
-#[derive(SimpleObject)]
-#[graphql(complex)]
+/// An application as the contract shows it: every field reads the row, so
+/// the steps it offers are judged on exactly what it shows.
 pub(crate) struct Application {
-    /// Its id; also its federation key.
-    pub(crate) id: ID,
-    /// Where it stands.
-    pub(crate) state: ApplicationState,
-    /// Pass this as `expectedVersion` to change it.
-    pub(crate) version: i32,
-    /// The brand's statement.
-    pub(crate) statement: String,
-    /// The reviewer holding it.
-    pub(crate) claimed_by: Option<String>,
-    /// The reviewer of the last decision.
-    pub(crate) decided_by: Option<String>,
-    /// The brand has used its one appeal.
-    pub(crate) appealed: bool,
-    /// The current state's deadline, if it has one.
-    pub(crate) due_at: Option<DateTime<Utc>>,
-    /// What `dueAt` means.
-    pub(crate) due_kind: Option<DueKind>,
-    /// When it was created.
-    pub(crate) created_at: DateTime<Utc>,
-    /// When it was first submitted.
-    pub(crate) submitted_at: Option<DateTime<Utc>>,
-    /// When it last changed.
-    pub(crate) updated_at: DateTime<Utc>,
-    #[graphql(skip)]
-    pub(crate) row_id: i64,
-    #[graphql(skip)]
-    pub(crate) brand_id: i64,
-    #[graphql(skip)]
-    pub(crate) category_id: i64,
-    #[graphql(skip)]
-    pub(crate) evaluation_id: Option<i64>,
-    /// The row as the domain has it, for the steps it allows.
-    #[graphql(skip)]
-    pub(crate) row: application::Model,
+    row: application::Model,
 }
 
 impl From<application::Model> for Application {
     fn from(row: application::Model) -> Self {
-        let kept = row.clone();
-        Self {
-            row: kept,
-            id: ID(row.id.to_string()),
-            state: row.state.into(),
-            version: row.version,
-            statement: row.statement,
-            claimed_by: row.claimed_by,
-            decided_by: row.decided_by,
-            appealed: row.appealed,
-            due_at: row.due_at,
-            due_kind: row
-                .due_at
-                .and(onboarding::rules::due_kind(row.state))
-                .map(Into::into),
-            created_at: row.created_at,
-            submitted_at: row.submitted_at,
-            updated_at: row.updated_at,
-            row_id: row.id,
-            brand_id: row.brand_id,
-            category_id: row.category_id,
-            evaluation_id: row.evaluation_id,
-        }
+        Self { row }
     }
 }
 
-#[ComplexObject]
+/// A brand's application to the programme and, once admitted, its standing.
+#[Object]
 impl Application {
+    /// Its id; also its federation key.
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+
+    /// Where it stands.
+    async fn state(&self) -> ApplicationState {
+        self.row.state.into()
+    }
+
+    /// Pass this as `expectedVersion` to change it.
+    async fn version(&self) -> i32 {
+        self.row.version
+    }
+
+    /// The brand's statement.
+    async fn statement(&self) -> &str {
+        &self.row.statement
+    }
+
+    /// The reviewer holding it.
+    async fn claimed_by(&self) -> Option<&str> {
+        self.row.claimed_by.as_deref()
+    }
+
+    /// The reviewer of the last decision.
+    async fn decided_by(&self) -> Option<&str> {
+        self.row.decided_by.as_deref()
+    }
+
+    /// The brand has used its one appeal.
+    async fn appealed(&self) -> bool {
+        self.row.appealed
+    }
+
+    /// The current state's deadline, if it has one.
+    async fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.row.due_at
+    }
+
+    /// What `dueAt` means.
+    async fn due_kind(&self) -> Option<DueKind> {
+        self.row
+            .due_at
+            .and(onboarding::rules::due_kind(self.row.state))
+            .map(Into::into)
+    }
+
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+
+    /// When it was first submitted.
+    async fn submitted_at(&self) -> Option<DateTime<Utc>> {
+        self.row.submitted_at
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.row.updated_at
+    }
+
     /// You may claim it now (`claimApplication`): its state allows a
     /// claim, no other reviewer holds it, and you did not decide what is
     /// appealed.
@@ -352,20 +349,21 @@ impl Application {
     /// The decisions `decideApplication` accepts from its state (the
     /// reviewer must hold it).
     async fn decisions(&self) -> Vec<DecisionKind> {
-        DecisionKind::ALL
-            .into_iter()
+        <DecisionKind as EnumType>::items()
+            .iter()
+            .map(|item| item.value)
             .filter(|d| Action::from(*d).allowed_from(self.row.state))
             .collect()
     }
 
     /// The applying brand.
     async fn brand(&self, ctx: &Context<'_>) -> Result<Brand, ApiError> {
-        Brand::owner_of(ctx, self.brand_id, "application").await
+        Brand::owner_of(ctx, self.row.brand_id, "application").await
     }
 
     /// The latest evaluation (screening or re-evaluation).
     async fn latest_evaluation(&self, ctx: &Context<'_>) -> Result<Option<Evaluation>, ApiError> {
-        let Some(id) = self.evaluation_id else {
+        let Some(id) = self.row.evaluation_id else {
             return Ok(None);
         };
         let reader = Reader::of(principal(ctx)?.brand_scope());
@@ -380,7 +378,7 @@ impl Application {
     async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<QualificationDocument>, ApiError> {
         Ok(loaders(ctx)?
             .documents
-            .load_one(self.row_id)
+            .load_one(self.row.id)
             .await?
             .unwrap_or_default()
             .into_iter()
@@ -393,12 +391,12 @@ impl Application {
     async fn qualifications(&self, ctx: &Context<'_>) -> Result<Qualifications, ApiError> {
         let documents = loaders(ctx)?
             .documents
-            .load_one(self.row_id)
+            .load_one(self.row.id)
             .await?
             .unwrap_or_default();
         let (required, gaps) = onboarding::documents::checklist(
             crate::graphql::db(ctx)?,
-            self.category_id,
+            self.row.category_id,
             &documents,
             chrono::Utc::now(),
         )
@@ -410,7 +408,7 @@ impl Application {
     async fn conditions(&self, ctx: &Context<'_>) -> Result<Vec<ApprovalCondition>, ApiError> {
         Ok(loaders(ctx)?
             .conditions
-            .load_one(self.row_id)
+            .load_one(self.row.id)
             .await?
             .unwrap_or_default()
             .into_iter()
@@ -422,7 +420,7 @@ impl Application {
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<ApplicationEvent>, ApiError> {
         loaders(ctx)?
             .events
-            .load_one(self.row_id)
+            .load_one(self.row.id)
             .await?
             .unwrap_or_default()
             .into_iter()

@@ -1,6 +1,7 @@
 //! A benefit as the contract shows it: its state and kind, its definition
 //! (live and current), revisions with their review, and its event log.
 
+use async_graphql::resolver_utils::EnumType;
 use async_graphql::{ComplexObject, Context, Enum, ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::benefit_event;
@@ -72,17 +73,6 @@ pub enum BenefitTransition {
     End,
     /// Retire it; final.
     Retire,
-}
-
-impl BenefitTransition {
-    /// Every transition, in the contract's order.
-    const ALL: [Self; 5] = [
-        Self::Submit,
-        Self::Pause,
-        Self::Resume,
-        Self::End,
-        Self::Retire,
-    ];
 }
 
 impl From<BenefitTransition> for Action {
@@ -600,8 +590,9 @@ impl From<benefits::Benefit> for Benefit {
 impl Benefit {
     /// The lifecycle steps `transitionBenefit` accepts now.
     async fn transitions(&self) -> Vec<BenefitTransition> {
-        BenefitTransition::ALL
-            .into_iter()
+        <BenefitTransition as EnumType>::items()
+            .iter()
+            .map(|item| item.value)
             .filter(|t| benefits::allows(self.row_state, self.revision_pending, (*t).into()))
             .collect()
     }
