@@ -66,7 +66,7 @@ async fn main() {
             .expect("token")
             .token;
         let mut ready = Vec::new();
-        let mut bytes = 0.0;
+        let mut bytes = (0.0, 0.0);
         for _ in 0..LOADS {
             browser.goto("about:blank").await;
             browser
@@ -87,24 +87,26 @@ async fn main() {
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
             ready.push(at.expect("the first view became ready within 5 s"));
-            bytes = browser
+            // Decoded and as sent (gzipped), page and scripts, not the API.
+            let sizes = browser
                 .execute(
-                    "return performance.getEntriesByType('resource')\
-                     .filter(r => r.initiatorType !== 'fetch')\
-                     .reduce((sum, r) => sum + r.decodedBodySize, \
-                       performance.getEntriesByType('navigation')[0].decodedBodySize);",
+                    "const all = [performance.getEntriesByType('navigation')[0], \
+                       ...performance.getEntriesByType('resource').filter(r => r.initiatorType !== 'fetch')]; \
+                     return [all.reduce((s, r) => s + r.decodedBodySize, 0), \
+                             all.reduce((s, r) => s + r.encodedBodySize, 0)];",
                 )
-                .await
-                .as_f64()
-                .unwrap_or_default();
+                .await;
+            let size = |i: usize| sizes[i].as_f64().unwrap_or_default() / 1024.0;
+            bytes = (size(0), size(1));
         }
         ready.sort_by(f64::total_cmp);
         println!(
-            "  {:<15} ready in {:>5.0} ms fastest, {:>5.0} ms median; page and scripts {:.0} KB",
+            "  {:<15} ready in {:>5.0} ms fastest, {:>5.0} ms median; page and scripts {:.0} KB ({:.0} KB sent)",
             sea_orm::ActiveEnum::to_value(&role),
             ready[0],
             ready[LOADS / 2],
-            bytes / 1024.0
+            bytes.0,
+            bytes.1
         );
     }
     browser.close().await;

@@ -6,19 +6,13 @@
 import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
 import { gql, markReady, mutate } from "./api.js";
 import { fmtDateTime, t } from "./i18n.js";
-import { Scorecard, Timeline } from "./reviewer.js";
+import { EVALUATION_FIELDS, Scorecard, Timeline } from "./reviewer.js";
 
 const OWN_QUERY = `query OwnApplication {
   applications(last: 1) {
     nodes {
       id state version statement dueAt dueKind brandSteps open
-      latestEvaluation {
-        asOf passed policyVersion formulaVersion
-        verdicts {
-          measure value judgedValue judgedOn comparison threshold passed margin whatIf
-          undefinedReason categoryPercentile periodFrom periodTo inputs { name value }
-        }
-      }
+      latestEvaluation { ${EVALUATION_FIELDS} }
       events { at actor action fromState toState reasonCodes note }
     }
   }

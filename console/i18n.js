@@ -262,7 +262,7 @@ const MESSAGES = {
   "rv.margin": ["差距", "Margin"],
   "rv.percentile": ["类目分位", "Category percentile"],
   "rv.result": ["结果", "Result"],
-  "rv.inputs": ["计算输入", "Inputs"],
+  "rv.inputs": ["公式与输入", "Formula and inputs"],
   "rv.wilson": ["按 Wilson 95% 下界 {value} 判定", "judged on its Wilson 95% lower bound {value}"],
   "rv.qualified": ["资质齐全。", "Qualifications complete."],
   "rv.gaps": ["资质缺失：{gaps}", "Qualifications missing: {gaps}"],

@@ -27,17 +27,18 @@ const QUEUE_QUERY = `query Applications($filter: ApplicationFilterInput, $after:
   categories { code name }
 }`;
 
+/** What the scorecard reads of an Evaluation. */
+export const EVALUATION_FIELDS = `asOf passed policyVersion formulaVersion
+  verdicts {
+    measure formula value judgedValue judgedOn comparison threshold passed margin whatIf
+    undefinedReason categoryPercentile periodFrom periodTo inputs { name value }
+  }`;
+
 const APPLICATION_QUERY = `query Application($id: ID!) {
   application(id: $id) {
     id state version statement claimedBy decidedBy appealed dueAt dueKind claimable decisions
     brand { name category { name } }
-    latestEvaluation {
-      asOf passed policyVersion formulaVersion
-      verdicts {
-        measure value judgedValue judgedOn comparison threshold passed margin whatIf
-        undefinedReason categoryPercentile periodFrom periodTo inputs { name value }
-      }
-    }
+    latestEvaluation { ${EVALUATION_FIELDS} }
     qualifications { complete gaps { kind problem } }
     events { at actor action fromState toState reasonCodes note }
   }
@@ -198,6 +199,7 @@ export function Scorecard({ evaluation }) {
         return html`<tr class=${v.passed ? "" : "failed"}>
           <th scope="row">${t("measure." + v.measure)}
             <details><summary class="small">${t("rv.inputs")}</summary>
+              <div class="small formula">${v.formula}</div>
               <ul class="small">${v.inputs.map((i) => html`<li>${i.name}: ${fmtDecimal(i.value, 4)}</li>`)}</ul>
               <div class="small muted">${v.periodFrom} – ${v.periodTo}</div>
             </details>

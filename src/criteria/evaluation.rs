@@ -57,6 +57,34 @@ impl MeasureName {
         }
     }
 
+    /// How it is computed, in words beside the code that computes it
+    /// ([`super::formulas`]), so a scorecard shows the formula it was
+    /// judged by.
+    pub fn formula(self) -> String {
+        use super::{LOOKBACK_DAYS, formulas::DEEP_DISCOUNT};
+        match self {
+            Self::MarketShare => "brand net GMV in the category ÷ category net GMV, \
+                 the 12 months ending with the evaluation's month"
+                .to_owned(),
+            Self::VoluntaryMentionShare => format!(
+                "the brand's voluntary social mentions ÷ all brands' voluntary mentions \
+                 in the category, {LOOKBACK_DAYS} days"
+            ),
+            Self::PriceVolatility => format!(
+                "per SKU, standard deviation ÷ mean of its daily prices; their mean \
+                 weighted by each SKU's GMV, {LOOKBACK_DAYS} days (lower is better)"
+            ),
+            Self::DeepDiscountDays => format!(
+                "per SKU, the share of days priced below {DEEP_DISCOUNT} × its median \
+                 price; their mean weighted by each SKU's GMV, {LOOKBACK_DAYS} days \
+                 (lower is better)"
+            ),
+            Self::SuperMemberRatio => "paid members ÷ the brand's store members, judged on \
+                 the lower bound of its 95% Wilson interval"
+                .to_owned(),
+        }
+    }
+
     /// A value of this measure as a reviewer reads it.
     pub(crate) fn show(self, value: f64) -> String {
         match self {

@@ -387,7 +387,7 @@ pub(crate) async fn policies_are_versioned_and_evaluations_immutable(backend: Ba
     let seen = app
         .data(
             &operator,
-            "query($id: ID!) { evaluation(id: $id) { categoryHhi verdicts { measure value judgedValue margin whatIf passed } } }",
+            "query($id: ID!) { evaluation(id: $id) { categoryHhi verdicts { measure formula value judgedValue margin whatIf passed } } }",
             json!({ "id": first["id"] }),
         )
         .await;
@@ -410,6 +410,10 @@ pub(crate) async fn policies_are_versioned_and_evaluations_immutable(backend: Ba
         )
     );
     let share = verdict(&seen["evaluation"], "MARKET_SHARE");
+    // Each verdict says the formula it was judged by.
+    let formula = |v: &Value| v["formula"].as_str().unwrap_or_default().to_owned();
+    assert!(formula(share).contains("12 months"), "{share}");
+    assert!(formula(ratio).contains("Wilson"), "{ratio}");
     assert_eq!(
         (
             &share["value"],

@@ -194,6 +194,8 @@ pub(crate) struct Verdict {
     pub(crate) what_if: Option<String>,
     /// Why the value is undefined.
     pub(crate) undefined_reason: Option<String>,
+    /// How the measure is computed, in words.
+    pub(crate) formula: String,
     /// The aggregates used; a brand sees its own figures only.
     pub(crate) inputs: Vec<MeasureInput>,
     /// First day covered.
@@ -208,6 +210,7 @@ impl From<evaluation::Verdict> for Verdict {
     fn from(v: evaluation::Verdict) -> Self {
         Self {
             measure: v.measure.into(),
+            formula: v.measure.formula(),
             value: v.value,
             judged_value: v.judged_value,
             judged_on: v.judged_on.into(),
