@@ -140,19 +140,23 @@ pub(crate) async fn an_analyst_asks_and_reads_a_chart(backend: Backend) {
     browser.wait_text("aside.budget", "Privacy budget").await;
     browser.screenshot("analyst-tgi-en").await;
 
-    // On a tablet the panels stack: nothing is wider than the screen.
+    fits_a_tablet(&browser, "analyst-tablet-en").await;
+
+    browser.close().await;
+    app.stop().await;
+}
+
+/// On a tablet (820 px) the panels stack: nothing is wider than the screen.
+async fn fits_a_tablet(browser: &Browser, screenshot: &str) {
     browser.resize(820, 1180).await;
     let overflow = browser
         .execute("return document.documentElement.scrollWidth - window.innerWidth;")
         .await;
     assert!(
         overflow.as_i64().is_some_and(|o| o <= 0),
-        "overflows by {overflow}"
+        "{screenshot} overflows by {overflow}"
     );
-    browser.screenshot("analyst-tablet-en").await;
-
-    browser.close().await;
-    app.stop().await;
+    browser.screenshot(screenshot).await;
 }
 
 /// A store operator follows a sign-in link, starts a benefit with a
@@ -368,6 +372,12 @@ pub(crate) async fn an_operator_creates_previews_and_submits_a_benefit(backend: 
     browser.select("#bk-tier", "SILVER").await;
     browser.click("form button[type='submit']").await;
     browser.wait_text("form .error", "GOLD").await;
+    fits_a_tablet(&browser, "operator-basket-tablet-zh").await;
+    browser.click_text("权益日历").await;
+    browser
+        .wait_text(&format!("[data-day='{tomorrow}']"), "金卡会员专享折扣")
+        .await;
+    fits_a_tablet(&browser, "operator-calendar-tablet-zh").await;
     browser.close().await;
     app.stop().await;
 }
