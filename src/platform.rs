@@ -92,6 +92,15 @@ impl GrowthTier {
         }
     }
 
+    /// Whether the tier's members can hold the paid membership and the
+    /// black card as asked: the points each needs, read per tier (GOLD
+    /// starts where the paid membership does, DIAMOND where the black card
+    /// does).
+    pub fn may_hold(self, paid: bool, black_card: bool) -> bool {
+        (!paid || self.min_points() >= PAID_MEMBER_MIN_POINTS)
+            && (!black_card || self.min_points() >= BLACK_CARD_MIN_POINTS)
+    }
+
     /// The tier a points score falls in.
     pub fn from_points(points: i32) -> Self {
         Self::ALL

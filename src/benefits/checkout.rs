@@ -680,7 +680,7 @@ impl SampleMember {
     /// The profile the engine judges, or the field that makes the member
     /// impossible.
     fn profile(self, now: DateTime<Utc>) -> Result<Profile, CheckoutError> {
-        if !stacking::in_programme(self.tier, self.paid, self.black_card) {
+        if !self.tier.may_hold(self.paid, self.black_card) {
             return Err(invalid(
                 "member".to_owned(),
                 "the paid membership starts at GOLD and the black card at DIAMOND",

@@ -406,12 +406,6 @@ pub(crate) fn resolve(candidates: &[Candidate<'_>], cell: &Cell) -> CellOutcome 
     }
 }
 
-/// Whether the programme has members in a cell: the paid membership
-/// starts at GOLD, the black card at DIAMOND.
-pub(crate) fn in_programme(tier: GrowthTier, paid: bool, black_card: bool) -> bool {
-    (!paid || tier >= GrowthTier::Gold) && (!black_card || tier >= GrowthTier::Diamond)
-}
-
 /// Every cell of the programme axes (skipping combinations the programme's
 /// rules exclude: paid below GOLD, black card below DIAMOND), crossed with
 /// the values of `extras`.
@@ -420,7 +414,7 @@ pub(crate) fn cells(extras: &[Dimension]) -> Vec<Cell> {
     for tier in GrowthTier::ALL {
         for paid in [false, true] {
             for black_card in [false, true] {
-                if !in_programme(tier, paid, black_card) {
+                if !tier.may_hold(paid, black_card) {
                     continue;
                 }
                 cells.push(Cell {
