@@ -32,10 +32,7 @@ export function AdminView({ onError }) {
     .then((d) => { setCredentials(d.credentials); markReady(); })
     .catch(onError);
   useEffect(() => { load(); }, [brandId, includeRevoked]);
-  const revoke = async (id) => {
-    await mutate(REVOKE_MUTATION, { id }, "revokeCredential", { setErrors, onError });
-    load();
-  };
+  const revoke = (id) => mutate(REVOKE_MUTATION, { id }, "revokeCredential", { setErrors, onError, onDone: load });
   return html`<div class="columns two">
     <section class="panel">
       <h2>${t("ad.credentials")}</h2>
@@ -248,11 +245,17 @@ function PrivacySplit({ brands, onError }) {
   const [percent, setPercent] = useState("80");
   const [errors, setErrors] = useState([]);
   const [budgets, setBudgets] = useState(null);
-  const chosen = brandId || brands[0]?.id || "";
+  // The brand chosen, while the list (filtered above) still holds it.
+  const chosen = brands.some((b) => b.id === brandId) ? brandId : brands[0]?.id || "";
   const save = async (e) => {
     e.preventDefault();
     setBudgets(null);
-    await mutate(SPLIT_MUTATION, { brandId: chosen, analystShare: Number(percent) / 100 }, "setPrivacySplit", {
+    const share = percent.trim() === "" ? NaN : Number(percent);
+    if (!Number.isFinite(share)) {
+      setErrors([{ field: ["analystShare"], message: t("ps.number") }]);
+      return;
+    }
+    await mutate(SPLIT_MUTATION, { brandId: chosen, analystShare: share / 100 }, "setPrivacySplit", {
       setErrors, onError, onDone: (r) => setBudgets(r.budgets),
     });
   };

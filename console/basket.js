@@ -18,6 +18,9 @@ const QUOTE_QUERY = `query SampleQuote($input: SampleQuoteInput!) {
 
 const blankLine = () => ({ sku: "", quantity: "1", unit: "" });
 
+/** A whole number typed by a person, or -1 when it isn't one (the API then says what is wrong). */
+const whole = (text) => (/^\s*-?\d{1,9}\s*$/.test(text) ? Number(text) : -1);
+
 /** The member and basket form, and the quote it gets. */
 export function BasketView({ onError }) {
   const [member, setMember] = useState({
@@ -43,10 +46,10 @@ export function BasketView({ onError }) {
       member: {
         tier: member.tier, paidMember: member.paidMember, blackCard: member.blackCard,
         ageBand: member.ageBand || null, cityTier: member.cityTier || null, interests: member.interests,
-        birthDate: member.birthDate || null, recentStoreOrders: Number(member.recentStoreOrders) || 0,
+        birthDate: member.birthDate || null, recentStoreOrders: whole(member.recentStoreOrders),
       },
       // A price the person typed that is not yuan goes as -1: the API says what is wrong with it.
-      lines: lines.map((l) => ({ sku: l.sku, quantity: Number(l.quantity) || 0, unitCents: toFen(l.unit) ?? -1 })),
+      lines: lines.map((l) => ({ sku: l.sku, quantity: whole(l.quantity), unitCents: toFen(l.unit) ?? -1 })),
     };
     try {
       setQuote((await gql(QUOTE_QUERY, { input })).sampleQuote);
@@ -100,6 +103,7 @@ export function BasketView({ onError }) {
             <td><input id=${"bk-unit-" + i} aria-label=${t("bk.unit")} inputmode="decimal" value=${l.unit}
               onInput=${(e) => setLine(i, "unit", e.target.value)} /></td>
             <td>${lines.length > 1 && html`<button type="button" class="secondary"
+              aria-label=${`${t("bk.removeLine")} ${i + 1}`}
               onClick=${() => setLines(lines.filter((_, j) => j !== i))}>${t("bk.removeLine")}</button>`}</td>
           </tr>`)}</tbody>
         </table>

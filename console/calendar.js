@@ -9,7 +9,7 @@ import { addDays, fmtMonth, shanghaiToday, t } from "./i18n.js";
 
 const CALENDAR_QUERY = `query BenefitCalendar($from: Date!) {
   benefitCalendar(from: $from, days: 42, states: [DRAFT, PENDING_REVIEW, APPROVED, ACTIVE, PAUSED, ENDED]) {
-    benefit { id state definition { name } } occasion startsAt endsAt days
+    benefit { id state definition { name } liveDefinition { name } } occasion startsAt endsAt days
   }
 }`;
 
@@ -38,10 +38,13 @@ export function CalendarView({ onError }) {
   const [entries, setEntries] = useState(null);
   const from = gridStart(month);
   useEffect(() => {
+    // A month asked for before this one may answer after it: ignore it.
+    let current = true;
     setEntries(null);
     gql(CALENDAR_QUERY, { from })
-      .then((d) => { setEntries(d.benefitCalendar); markReady(); })
-      .catch(onError);
+      .then((d) => { if (current) { setEntries(d.benefitCalendar); markReady(); } })
+      .catch((e) => { if (current) { setEntries([]); onError(e); } });
+    return () => { current = false; };
   }, [from]);
   const days = Array.from({ length: 42 }, (_, i) => addDays(from, i));
   return html`<section class="panel">
@@ -54,18 +57,21 @@ export function CalendarView({ onError }) {
       </div>
     </div>
     <p class="muted small">${t("cal.help")}</p>
-    ${!entries ? html`<p class="muted">${t("app.loading")}</p>` : html`<div class="calendar" role="grid">
+    ${!entries ? html`<p class="muted">${t("app.loading")}</p>` : html`<div class="calendar" role="table" aria-label=${t("cal.title")}>
       <div class="calendar-row" role="row">${t("cal.weekdays").split(",").map((w) => html`<div class="calendar-head" role="columnheader">${w}</div>`)}</div>
       ${[0, 1, 2, 3, 4, 5].map((week) => html`<div class="calendar-row" role="row">
         ${days.slice(week * 7, week * 7 + 7).map((day) => {
           const on = entries.filter((e) => e.days.includes(day));
-          return html`<div role="gridcell" data-day=${day}
+          return html`<div role="cell" data-day=${day}
               class=${"calendar-day" + (day.slice(0, 7) === month ? "" : " other-month") + (day === today ? " today" : "")}>
             <div class="calendar-date">${Number(day.slice(8))}</div>
-            ${on.slice(0, SHOWN).map((e) => html`<a href=${"#/benefits/" + e.benefit.id}
-                class=${"calendar-entry state-" + e.benefit.state} data-occasion=${e.occasion}
-                title=${`${e.benefit.definition.name} · ${t("cal." + e.occasion)} · ${t("state." + e.benefit.state)}`}>
-              ${MARKS[e.occasion]}${e.benefit.definition.name}</a>`)}
+            ${on.slice(0, SHOWN).map((e) => {
+              // The name members meet (the live revision's), as the windows are.
+              const name = (e.benefit.liveDefinition ?? e.benefit.definition).name;
+              const said = `${name} · ${t("cal." + e.occasion)} · ${t("state." + e.benefit.state)}`;
+              return html`<a href=${"#/benefits/" + e.benefit.id} class=${"calendar-entry state-" + e.benefit.state}
+                data-occasion=${e.occasion} title=${said} aria-label=${said}>${MARKS[e.occasion]}${name}</a>`;
+            })}
             ${on.length > SHOWN && html`<div class="muted small">${t("cal.more", { n: on.length - SHOWN })}</div>`}
           </div>`;
         })}

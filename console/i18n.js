@@ -413,6 +413,7 @@ const MESSAGES = {
   "ps.title": ["隐私预算分配", "Privacy budget split"],
   "ps.help": ["品牌的每日与 30 天 ε 预算中分给分析师的比例，其余归店铺运营（覆盖预估、使用率等）。", "The share of a brand's daily and 30-day ε its analysts get; the rest is its operators' (reach previews, usage rates)."],
   "ps.share": ["分析师占比（%）", "Analysts' share (%)"],
+  "ps.number": ["请输入 0 到 100 之间的数字", "Enter a number from 0 to 100"],
   "ps.save": ["保存分配", "Save the split"],
   "ps.pool": ["使用方", "Pool"],
   "ps.ANALYSTS": ["分析师", "Analysts"],

@@ -256,9 +256,11 @@ function BenefitDetail({ id, onError, go }) {
 function RedemptionDays({ id }) {
   const [days, setDays] = useState(null);
   useEffect(() => {
+    let current = true;
     gql(DAYS_QUERY, { id, from: addDays(shanghaiToday(), -29) })
-      .then((d) => setDays(d.benefitRedemptionsByDay))
-      .catch((e) => setDays({ error: e.message }));
+      .then((d) => current && setDays(d.benefitRedemptionsByDay))
+      .catch((e) => current && setDays({ error: e.message }));
+    return () => { current = false; };
   }, [id]);
   if (!days) return null;
   if (days.error) return html`<p class="error">${days.error}</p>`;

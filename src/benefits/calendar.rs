@@ -66,9 +66,10 @@ impl Day {
 /// What a calendar entry marks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Occasion {
-    /// The benefit's schedule: it grants then (when active).
+    /// The benefit's schedule: it grants then (when active); not for
+    /// early access, which grants only in its early hours.
     Runs,
-    /// Early access's hours before the public launch.
+    /// Early access's hours before the public launch, within its schedule.
     EarlyAccess,
     /// An offline experience's slot.
     Experience,
@@ -100,9 +101,15 @@ pub(crate) fn entries(
     let mut found = Vec::new();
     for benefit in benefits {
         let definition = benefit.live.as_ref().unwrap_or(&benefit.current);
+        let schedule = definition.schedule.window();
+        // Early access grants only in its early hours within the schedule
+        // (the checkout tests both), so it has no RUNS of its own.
+        let granting = match definition.kind.early_access_window() {
+            Some(early) => (Occasion::EarlyAccess, early.within(&schedule)),
+            None => (Occasion::Runs, Some(schedule)),
+        };
         let windows = [
-            (Occasion::Runs, Some(definition.schedule.window())),
-            (Occasion::EarlyAccess, definition.kind.early_access_window()),
+            granting,
             (Occasion::Experience, definition.kind.experience_slot()),
         ];
         for (occasion, window) in windows {
@@ -237,6 +244,43 @@ mod tests {
         };
         let open_days = range.iter().filter(|d| d.touched_by(&open)).count();
         assert_eq!(open_days, 2);
+    }
+
+    #[test]
+    fn both_windows_admit_what_their_overlap_admits() {
+        let at = |h: i64| {
+            Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap() + chrono::Duration::hours(h)
+        };
+        let windows = [
+            Window {
+                starts_at: at(0),
+                ends_at: Some(at(10)),
+            },
+            Window {
+                starts_at: at(5),
+                ends_at: None,
+            },
+            Window {
+                starts_at: at(12),
+                ends_at: Some(at(20)),
+            },
+            Window {
+                starts_at: at(-5),
+                ends_at: Some(at(6)),
+            },
+        ];
+        for a in &windows {
+            for b in &windows {
+                let both = a.within(b);
+                for h in -8..24 {
+                    assert_eq!(
+                        both.is_some_and(|w| w.contains(at(h))),
+                        a.contains(at(h)) && b.contains(at(h)),
+                        "{a:?} and {b:?} at {h}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

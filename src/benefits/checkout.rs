@@ -670,11 +670,11 @@ pub(crate) struct SampleMember {
     /// Date of birth; unknown, no birthday gift.
     pub birth_date: Option<NaiveDate>,
     /// Orders placed at the store just before this one (0–1000).
-    pub recent_store_orders: u32,
+    pub recent_store_orders: i64,
 }
 
 /// Most earlier orders a sample member may have.
-const MAX_SAMPLE_ORDERS: u32 = 1_000;
+const MAX_SAMPLE_ORDERS: i64 = 1_000;
 
 impl SampleMember {
     /// The profile the engine judges, or the field that makes the member
@@ -686,7 +686,7 @@ impl SampleMember {
                 "the paid membership starts at GOLD and the black card at DIAMOND",
             ));
         }
-        if self.recent_store_orders > MAX_SAMPLE_ORDERS {
+        if !(0..=MAX_SAMPLE_ORDERS).contains(&self.recent_store_orders) {
             return Err(invalid(
                 "member.recentStoreOrders".to_owned(),
                 format!("takes 0 to {MAX_SAMPLE_ORDERS}"),
@@ -700,7 +700,7 @@ impl SampleMember {
             city_tier: self.city_tier,
             interests: Holding::Exactly(self.interests),
             birth_date: self.birth_date,
-            store_orders: vec![now; self.recent_store_orders as usize],
+            store_orders: vec![now; usize::try_from(self.recent_store_orders).unwrap_or(0)],
         })
     }
 }

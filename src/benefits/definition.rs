@@ -348,6 +348,18 @@ impl Window {
         self.starts_at <= at && self.ends_at.is_none_or(|end| at < end)
     }
 
+    /// The instants in both, if any: what a check of both admits.
+    pub fn within(&self, other: &Window) -> Option<Window> {
+        let starts_at = Ord::max(self.starts_at, other.starts_at);
+        let ends_at = match (self.ends_at, other.ends_at) {
+            (Some(a), Some(b)) => Some(Ord::min(a, b)),
+            (a, b) => a.or(b),
+        };
+        ends_at
+            .is_none_or(|end| starts_at < end)
+            .then_some(Window { starts_at, ends_at })
+    }
+
     /// Whether it shares an instant with `[from, to)`.
     pub fn overlaps(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
         self.starts_at < to && self.ends_at.is_none_or(|end| from < end)

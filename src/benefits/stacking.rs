@@ -159,13 +159,13 @@ pub(crate) struct LosingCell {
 /// next tier (the programme's rules permitting).
 fn steps_up(cell: &Cell) -> Vec<Cell> {
     let mut up = Vec::new();
-    if !cell.paid && cell.tier >= GrowthTier::Gold {
+    if !cell.paid && cell.tier.may_hold(true, cell.black_card) {
         up.push(Cell {
             paid: true,
             ..cell.clone()
         });
     }
-    if !cell.black_card && cell.tier >= GrowthTier::Diamond {
+    if !cell.black_card && cell.tier.may_hold(cell.paid, true) {
         up.push(Cell {
             black_card: true,
             ..cell.clone()

@@ -121,9 +121,7 @@ pub(super) async fn file(Path(path): Path<String>, headers: HeaderMap) -> Respon
     let Some(index) = ASSETS.iter().position(|a| a.path == path) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let gzip = accepts_gzip(&headers)
-        .then(|| gzipped()[index].as_deref())
-        .flatten();
+    let gzip = accepts_gzip(&headers).then(|| gzipped(index)).flatten();
     let hash = &hashes()[index];
     let etag = match gzip {
         Some(_) => format!("\"{hash}-gz\""),
@@ -150,40 +148,44 @@ pub(super) async fn file(Path(path): Path<String>, headers: HeaderMap) -> Respon
     response
 }
 
-/// Whether `Accept-Encoding` takes gzip (at a quality above 0).
+/// Whether `Accept-Encoding` takes gzip: named at a quality above 0, or
+/// not named and `*` is.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
+    let mut gzip = None;
+    let mut any = None;
+    let items = headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.trim().split(';');
-            let coding = parts.next().unwrap_or_default().trim();
-            let refused = parts.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-        })
+        .flat_map(|v| v.split(','));
+    for item in items {
+        let mut parts = item.trim().split(';');
+        let coding = parts.next().unwrap_or_default().trim();
+        let taken = parts
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .is_none_or(|q| q > 0.0);
+        if coding.eq_ignore_ascii_case("gzip") {
+            gzip = Some(taken);
+        } else if coding == "*" {
+            any = Some(taken);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
-/// Each asset gzipped at the best level, computed once; `None` where
-/// compressing failed (the file then goes as it is).
-fn gzipped() -> &'static [Option<Vec<u8>>] {
-    static GZIPPED: OnceLock<Vec<Option<Vec<u8>>>> = OnceLock::new();
-    GZIPPED.get_or_init(|| {
-        ASSETS
-            .iter()
-            .map(|a| {
-                let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-                encoder.write_all(a.body).ok()?;
-                encoder.finish().ok()
-            })
-            .collect()
-    })
+/// Asset `index` gzipped, compressed the first time it is asked for;
+/// `None` where compressing failed (the file then goes as it is).
+fn gzipped(index: usize) -> Option<&'static [u8]> {
+    static GZIPPED: OnceLock<Vec<OnceLock<Option<Vec<u8>>>>> = OnceLock::new();
+    let all = GZIPPED.get_or_init(|| ASSETS.iter().map(|_| OnceLock::new()).collect());
+    all.get(index)?
+        .get_or_init(|| {
+            let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+            encoder.write_all(ASSETS.get(index)?.body).ok()?;
+            encoder.finish().ok()
+        })
+        .as_deref()
 }
 
 fn asset(path: &str) -> &'static Asset {
@@ -263,6 +265,31 @@ fn preferred_language(accept: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_is_taken_when_named_or_under_a_star() {
+        let takes = |accept: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(accept).expect("header"),
+            );
+            accepts_gzip(&headers)
+        };
+        for (accept, gzip) in [
+            ("gzip, deflate, br, zstd", true),
+            ("br;q=1.0, gzip;q=0.8", true),
+            ("gzip;q=0", false),
+            ("gzip;q=0, *", false),
+            ("identity, *;q=0.5", true),
+            ("*;q=0", false),
+            ("br", false),
+            ("", false),
+        ] {
+            assert_eq!(takes(accept), gzip, "{accept}");
+        }
+        assert!(!accepts_gzip(&HeaderMap::new()), "nothing asked");
+    }
 
     #[test]
     fn every_file_of_the_console_folder_is_embedded() {

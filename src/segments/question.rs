@@ -288,16 +288,23 @@ impl Cells {
     /// below DIAMOND holds the black card). Using public facts is
     /// post-processing: it costs no privacy and removes pure noise.
     pub fn known_share(&self, key: &[i16], holding: Dimension) -> Option<f64> {
-        let lowest_tier = match holding {
-            Dimension::PaidMember => GrowthTier::Gold,
-            Dimension::BlackCard => GrowthTier::Diamond,
-            _ => return None,
+        let may_hold = |tier: &i16| {
+            let Some(tier) = GrowthTier::ALL.get(*tier as usize) else {
+                return true;
+            };
+            match holding {
+                Dimension::PaidMember => tier.may_hold(true, false),
+                _ => tier.may_hold(false, true),
+            }
         };
+        if !matches!(holding, Dimension::PaidMember | Dimension::BlackCard) {
+            return None;
+        }
         let holds = self.allowed(key, holding);
         let tiers = self.allowed(key, Dimension::GrowthTier);
         if holds == BTreeSet::from([1]) {
             Some(1.0)
-        } else if holds == BTreeSet::from([0]) || tiers.iter().all(|t| *t < lowest_tier as i16) {
+        } else if holds == BTreeSet::from([0]) || !tiers.iter().any(may_hold) {
             Some(0.0)
         } else {
             None

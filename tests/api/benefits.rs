@@ -1104,7 +1104,6 @@ pub(crate) async fn the_calendar_marks_each_window_on_its_days(backend: Backend)
         [
             runs(&running, on(0..=6)),
             runs(&later, on(2..=4)),
-            runs(&early, on(0..=6)),
             (id(&early), "EARLY_ACCESS".to_owned(), on(2..=3)),
             runs(&tasting, on(0..=6)),
             (id(&tasting), "EXPERIENCE".to_owned(), on(5..=6)),

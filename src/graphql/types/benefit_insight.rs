@@ -475,9 +475,11 @@ pub(crate) fn centre_tiers(centre: centre::Centre) -> Vec<MemberCentreTier> {
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "crate::benefits::calendar::Occasion")]
 pub(crate) enum CalendarOccasion {
-    /// The benefit's schedule: it grants then, while ACTIVE.
+    /// The benefit's schedule: it grants then, while ACTIVE (not for
+    /// early access, which grants only in its early hours).
     Runs,
-    /// Early access's hours before the public launch.
+    /// Early access's hours before the public launch, within its
+    /// schedule: when it grants.
     EarlyAccess,
     /// An offline experience's slot.
     Experience,

@@ -79,7 +79,7 @@ pub(crate) struct SampleMemberInput {
     /// Orders they placed at the store just before this basket (0–1000):
     /// what an order rebate counts.
     #[graphql(default)]
-    pub(crate) recent_store_orders: u32,
+    pub(crate) recent_store_orders: i64,
 }
 
 impl From<SampleMemberInput> for checkout::SampleMember {

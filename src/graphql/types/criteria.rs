@@ -194,7 +194,8 @@ pub(crate) struct Verdict {
     pub(crate) what_if: Option<String>,
     /// Why the value is undefined.
     pub(crate) undefined_reason: Option<String>,
-    /// How the measure is computed, in words.
+    /// How the measure is computed under the formulas in force, in words
+    /// (`formulaVersion` says which formulas an evaluation used).
     pub(crate) formula: String,
     /// The aggregates used; a brand sees its own figures only.
     pub(crate) inputs: Vec<MeasureInput>,
