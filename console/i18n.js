@@ -602,9 +602,18 @@ export function fmtDateTime(iso) {
   }).format(new Date(iso));
 }
 
+/** An instant as the Asia/Shanghai wall time a datetime-local input shows (`YYYY-MM-DDTHH:MM:SS`). */
+export function shanghaiLocal(iso) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat("sv-SE", {
+    timeZone: TIME_ZONE, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  }).format(new Date(iso)).replace(" ", "T");
+}
+
 /** Today's date in Asia/Shanghai, `YYYY-MM-DD` (the API's Date). */
 export function shanghaiToday() {
-  return new Intl.DateTimeFormat("en-CA", { timeZone: TIME_ZONE }).format(new Date());
+  return shanghaiLocal(new Date().toISOString()).slice(0, 10);
 }
 
 /** `day` (`YYYY-MM-DD`) moved by `n` days: calendar arithmetic only. */

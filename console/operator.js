@@ -7,7 +7,7 @@ import { html, useEffect, useState } from "./vendor/preact-htm.module.js";
 import { gql, markReady, mutate } from "./api.js";
 import { Columns } from "./charts.js";
 import {
-  addDays, fmtDateTime, fmtDay, fmtInt, fmtMoney, fmtPercent, shanghaiToday, t, valueLabel,
+  addDays, fmtDateTime, fmtDay, fmtInt, fmtMoney, fmtPercent, shanghaiLocal, shanghaiToday, t, valueLabel,
 } from "./i18n.js";
 
 const STATES = ["DRAFT", "PENDING_REVIEW", "REJECTED", "APPROVED", "ACTIVE", "PAUSED", "ENDED", "RETIRED"];
@@ -398,15 +398,6 @@ export function toFen(text) {
   return m ? Number(m[1]) * 100 + Number((m[2] || "0").padEnd(2, "0")) : null;
 }
 const fromFen = (fen) => (fen == null ? "" : (fen / 100).toFixed(2).replace(/\.00$/, ""));
-
-/** An instant as the Asia/Shanghai wall time a datetime-local input shows. */
-function shanghaiLocal(iso) {
-  if (!iso) return "";
-  return new Intl.DateTimeFormat("sv-SE", {
-    timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
-  }).format(new Date(iso)).replace(" ", "T");
-}
 
 /** The form's values, flat and keyed by the input path userErrors name. */
 function blankForm() {

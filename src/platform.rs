@@ -16,7 +16,7 @@ pub const BUSINESS_TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 /// Today's date in the business calendar.
 pub fn business_today() -> NaiveDate {
-    chrono::Utc::now().with_timezone(&BUSINESS_TZ).date_naive()
+    business_day(chrono::Utc::now())
 }
 
 /// The business day an instant falls on.

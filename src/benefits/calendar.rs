@@ -7,7 +7,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use entity::redemption;
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, QueryFilter as _, QuerySelect as _,
-    sea_query::{Expr, ExprTrait as _},
+    sea_query::{CaseStatement, Expr, ExprTrait as _},
 };
 
 use super::{Benefit, definition::Window};
@@ -146,46 +146,65 @@ pub(crate) struct DayRedemptions {
 }
 
 /// A benefit's redemptions per business day for `count` days from `from`,
-/// every day present (zero when nothing was granted). One aggregate per
-/// day over the `(benefit_id, created_at)` index.
+/// every day present (zero when nothing was granted). One grouped query
+/// over the `(benefit_id, created_at)` index: each row's day is the index
+/// of the first day it falls before the end of, from the same day cuts as
+/// the calendar's.
 pub(crate) async fn redemptions_by_day(
     db: &impl ConnectionTrait,
     benefit_id: i64,
     from: NaiveDate,
     count: u32,
 ) -> Result<Vec<DayRedemptions>, RedemptionDaysError> {
-    let mut series = Vec::new();
-    for day in days(from, count)? {
-        let (redemptions, spent_cents): (Option<i64>, Option<i64>) = redemption::Entity::find()
-            .select_only()
-            // PostgreSQL sums BIGINT as NUMERIC: cast back.
-            .expr(
-                Expr::case(redemption::Column::RefundedAt.is_null(), 1)
-                    .finally(0)
-                    .sum()
-                    .cast_as("BIGINT"),
-            )
-            .expr(
-                Expr::col(redemption::Column::AmountCents)
-                    .sub(Expr::col(redemption::Column::RefundedCents))
-                    .sum()
-                    .cast_as("BIGINT"),
-            )
-            .filter(redemption::Column::BenefitId.eq(benefit_id))
-            .filter(redemption::Column::Granted.eq(true))
-            .filter(redemption::Column::CreatedAt.gte(day.starts_at))
-            .filter(redemption::Column::CreatedAt.lt(day.ends_at))
-            .into_tuple()
-            .one(db)
-            .await?
-            .unwrap_or_default();
-        series.push(DayRedemptions {
-            date: day.date,
-            redemptions: redemptions.unwrap_or_default(),
-            spent_cents: spent_cents.unwrap_or_default(),
-        });
+    let range = days(from, count)?;
+    let (Some(first), Some(last)) = (range.first(), range.last()) else {
+        return Ok(Vec::new());
+    };
+    let created = || Expr::col(redemption::Column::CreatedAt);
+    let mut day = CaseStatement::new();
+    for (i, d) in range.iter().enumerate() {
+        day = day.case(created().lt(d.ends_at), i as i64);
     }
-    Ok(series)
+    // PostgreSQL sums BIGINT as NUMERIC and types literals as INTEGER:
+    // cast both back.
+    let day = Expr::expr(day).cast_as("BIGINT");
+    let totals: Vec<(i64, Option<i64>, Option<i64>)> = redemption::Entity::find()
+        .select_only()
+        .expr(day)
+        .expr(
+            Expr::case(redemption::Column::RefundedAt.is_null(), 1)
+                .finally(0)
+                .sum()
+                .cast_as("BIGINT"),
+        )
+        .expr(
+            Expr::col(redemption::Column::AmountCents)
+                .sub(Expr::col(redemption::Column::RefundedCents))
+                .sum()
+                .cast_as("BIGINT"),
+        )
+        .filter(redemption::Column::BenefitId.eq(benefit_id))
+        .filter(redemption::Column::Granted.eq(true))
+        .filter(created().gte(first.starts_at))
+        .filter(created().lt(last.ends_at))
+        // By position: the CASE binds its cuts as parameters, and
+        // PostgreSQL would not see a second copy as the same expression.
+        .group_by(Expr::cust("1"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(range
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let found = totals.iter().find(|(day, _, _)| *day == i as i64);
+            DayRedemptions {
+                date: d.date,
+                redemptions: found.and_then(|t| t.1).unwrap_or_default(),
+                spent_cents: found.and_then(|t| t.2).unwrap_or_default(),
+            }
+        })
+        .collect())
 }
 
 /// Why a redemption series can't be read.

@@ -31,7 +31,7 @@ use entity::{benefit, benefit_event, benefit_revision, enums::BenefitState as St
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
-    QueryFilter as _, QueryOrder as _, TransactionTrait as _,
+    QueryFilter as _, QueryOrder as _, Select, TransactionTrait as _,
     sea_query::{Expr, ExprTrait as _},
 };
 
@@ -312,10 +312,10 @@ pub(crate) async fn list(
     states: &[State],
     page: PageRequest,
 ) -> Result<Page<Benefit>, BenefitError> {
-    let mut select = scoped(benefit::Entity::find(), benefit::Column::BrandId, scope);
-    if !states.is_empty() {
-        select = select.filter(benefit::Column::State.is_in(states.to_vec()));
-    }
+    let select = in_states(
+        scoped(benefit::Entity::find(), benefit::Column::BrandId, scope),
+        states,
+    );
     let page = fetch_page(db, select, benefit::Column::Id, page).await?;
     Ok(Page {
         items: load_many(db, page.items).await?,
@@ -365,18 +365,29 @@ pub(crate) async fn by_ids(
     load_many(db, rows).await
 }
 
-/// Every benefit of one brand in the given states, with definitions.
+/// Benefits in `states`; every state when none is named.
+fn in_states(select: Select<benefit::Entity>, states: &[State]) -> Select<benefit::Entity> {
+    if states.is_empty() {
+        select
+    } else {
+        select.filter(benefit::Column::State.is_in(states.to_vec()))
+    }
+}
+
+/// Every benefit of one brand in the given states (every state when none
+/// is named), with definitions.
 pub(crate) async fn of_brand(
     db: &impl ConnectionTrait,
     brand_id: i64,
     states: &[State],
 ) -> Result<Vec<Benefit>, DbErr> {
-    let rows = benefit::Entity::find()
-        .filter(benefit::Column::BrandId.eq(brand_id))
-        .filter(benefit::Column::State.is_in(states.to_vec()))
-        .order_by_asc(benefit::Column::Id)
-        .all(db)
-        .await?;
+    let rows = in_states(
+        benefit::Entity::find().filter(benefit::Column::BrandId.eq(brand_id)),
+        states,
+    )
+    .order_by_asc(benefit::Column::Id)
+    .all(db)
+    .await?;
     load_many(db, rows).await
 }
 

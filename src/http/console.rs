@@ -153,25 +153,33 @@ pub(super) async fn file(Path(path): Path<String>, headers: HeaderMap) -> Respon
 fn accepts_gzip(headers: &HeaderMap) -> bool {
     let mut gzip = None;
     let mut any = None;
-    let items = headers
+    let values = headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','));
-    for item in items {
-        let mut parts = item.trim().split(';');
-        let coding = parts.next().unwrap_or_default().trim();
-        let taken = parts
-            .find_map(|p| p.trim().strip_prefix("q="))
-            .and_then(|q| q.trim().parse::<f32>().ok())
-            .is_none_or(|q| q > 0.0);
+        .filter_map(|v| v.to_str().ok());
+    for (coding, quality) in values.flat_map(weighted) {
         if coding.eq_ignore_ascii_case("gzip") {
-            gzip = Some(taken);
+            gzip = Some(quality > 0.0);
         } else if coding == "*" {
-            any = Some(taken);
+            any = Some(quality > 0.0);
         }
     }
     gzip.or(any).unwrap_or(false)
+}
+
+/// The items of an `Accept-*` header with their quality (1 when not
+/// given): one reading for languages and encodings. Two headers need no
+/// negotiation crate.
+fn weighted(value: &str) -> impl Iterator<Item = (&str, f32)> {
+    value.split(',').map(|item| {
+        let mut parts = item.trim().split(';');
+        let name = parts.next().unwrap_or_default().trim();
+        let quality = parts
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        (name, quality)
+    })
 }
 
 /// Asset `index` gzipped, compressed the first time it is asked for;
@@ -237,16 +245,10 @@ fn content_type(path: &str) -> HeaderValue {
 
 /// The supported language the `Accept-Language` header ranks highest
 /// (`zh-TW` counts as Chinese, `en-GB` as English); the default when none
-/// is supported. Two languages need no negotiation crate.
+/// is supported.
 fn preferred_language(accept: &str) -> &'static str {
     let mut best: Option<(f32, &'static str)> = None;
-    for item in accept.split(',') {
-        let mut parts = item.trim().split(';');
-        let tag = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let quality = parts
-            .find_map(|p| p.trim().strip_prefix("q="))
-            .and_then(|q| q.parse::<f32>().ok())
-            .unwrap_or(1.0);
+    for (tag, quality) in weighted(accept) {
         let primary = tag.split('-').next().unwrap_or_default();
         let Some(lang) = LANGUAGES.into_iter().find(|l| {
             l.split('-')

@@ -19,6 +19,7 @@ use crate::{
     auth::{BrandScope, Caller},
     blobs::BlobStore,
     brands::scoped,
+    platform::business_day,
 };
 
 /// Most parties in an authorisation chain (owner, up to three
@@ -230,11 +231,7 @@ pub async fn file(
             state: current.state,
         });
     }
-    let media = check(
-        &new,
-        crate::platform::business_day(caller.now),
-        store.max_bytes,
-    )?;
+    let media = check(&new, business_day(caller.now), store.max_bytes)?;
     let size = i64::try_from(new.content.len()).unwrap_or(i64::MAX);
     let sha256 = store.blobs.put(new.content).await?;
     let chain = (!new.chain.is_empty()).then(|| {
@@ -482,7 +479,7 @@ pub async fn checklist(
     let required = crate::criteria::policy::current(db, category_id)
         .await?
         .required_documents;
-    let gaps = gaps(&required, documents, crate::platform::business_day(now));
+    let gaps = gaps(&required, documents, business_day(now));
     Ok((required, gaps))
 }
 

@@ -20,7 +20,7 @@ use super::{
     Action, OnboardingError, ReasonCode, Step, commit, conditions, documents, mark, reevaluate_row,
     rules,
 };
-use crate::{auth::BrandScope, criteria::risk};
+use crate::{auth::BrandScope, criteria::risk, platform::business_day};
 
 /// The actor due steps are recorded under.
 pub const SCHEDULER: &str = "scheduler";
@@ -118,15 +118,13 @@ async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, Onboar
             None
         };
         let today = match brand {
-            Some(brand) => {
-                match risk::failing_today(db, &brand, crate::platform::business_day(now)).await {
-                    Ok(today) => Some(today),
-                    Err(error) => {
-                        tracing::warn!(%error, brand = brand.id, "warning without today's verdict");
-                        None
-                    }
+            Some(brand) => match risk::failing_today(db, &brand, business_day(now)).await {
+                Ok(today) => Some(today),
+                Err(error) => {
+                    tracing::warn!(%error, brand = brand.id, "warning without today's verdict");
+                    None
                 }
-            }
+            },
             None => None,
         };
         let txn = db.begin().await?;
@@ -217,7 +215,7 @@ async fn warn_documents(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<u32, OnboardingError> {
-    let today = crate::platform::business_day(now);
+    let today = business_day(now);
     let horizon = today + chrono::Days::new(rules::WARNING_DAYS.unsigned_abs());
     let expiring = document::Entity::find()
         .filter(document::Column::ExpiresOn.gte(today))

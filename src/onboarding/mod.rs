@@ -37,6 +37,7 @@ use crate::{
     },
     error::{CodedError, ErrorCode},
     pagination::{Page, PageRequest, fetch_page},
+    platform::business_day,
     webhooks::WebhookEvent,
 };
 
@@ -778,13 +779,7 @@ async fn screen(
     marks: Marks,
 ) -> Result<application::Model, OnboardingError> {
     let now = caller.now;
-    let evaluation = evaluation::run(
-        db,
-        current.brand_id,
-        crate::platform::business_day(now),
-        SCREENING,
-    )
-    .await?;
+    let evaluation = evaluation::run(db, current.brand_id, business_day(now), SCREENING).await?;
     let mut undefined: Vec<&str> = Vec::new();
     for reason in evaluation
         .snapshot
@@ -1234,13 +1229,8 @@ pub async fn appeal(
     }
     // The appeal is decided on a fresh evaluation (today's data, the
     // policy in force), with the brand's new evidence in the note.
-    let evaluation = evaluation::run(
-        db,
-        current.brand_id,
-        crate::platform::business_day(caller.now),
-        SCREENING,
-    )
-    .await?;
+    let evaluation =
+        evaluation::run(db, current.brand_id, business_day(caller.now), SCREENING).await?;
     let mut step = Step::to(Action::Appeal, State::Appealed);
     step.note = Some(note);
     step.evaluation_id = Some(evaluation.id);
@@ -1266,13 +1256,7 @@ pub(crate) async fn reevaluate_row(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<application::Model, OnboardingError> {
-    let evaluation = evaluation::run(
-        db,
-        current.brand_id,
-        crate::platform::business_day(now),
-        actor,
-    )
-    .await?;
+    let evaluation = evaluation::run(db, current.brand_id, business_day(now), actor).await?;
     let mut reasons = ReasonCode::of(&evaluation);
     reasons.extend_from_slice(also_failing);
     if !documents::gaps_of(db, current, now).await?.is_empty() {

@@ -288,18 +288,16 @@ impl Cells {
     /// below DIAMOND holds the black card). Using public facts is
     /// post-processing: it costs no privacy and removes pure noise.
     pub fn known_share(&self, key: &[i16], holding: Dimension) -> Option<f64> {
-        let may_hold = |tier: &i16| {
-            let Some(tier) = GrowthTier::ALL.get(*tier as usize) else {
-                return true;
-            };
-            match holding {
-                Dimension::PaidMember => tier.may_hold(true, false),
-                _ => tier.may_hold(false, true),
-            }
+        let (paid, black_card) = match holding {
+            Dimension::PaidMember => (true, false),
+            Dimension::BlackCard => (false, true),
+            _ => return None,
         };
-        if !matches!(holding, Dimension::PaidMember | Dimension::BlackCard) {
-            return None;
-        }
+        let may_hold = |tier: &i16| {
+            GrowthTier::ALL
+                .get(*tier as usize)
+                .is_none_or(|tier| tier.may_hold(paid, black_card))
+        };
         let holds = self.allowed(key, holding);
         let tiers = self.allowed(key, Dimension::GrowthTier);
         if holds == BTreeSet::from([1]) {

@@ -301,6 +301,35 @@ pub(crate) async fn quotes_orders_and_refunds_follow_one_engine(backend: Backend
             ])
         );
     }
+    // Granted a day earlier, the same redemptions count on yesterday.
+    {
+        use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
+        entity::redemption::Entity::update_many()
+            .col_expr(
+                entity::redemption::Column::CreatedAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::days(1)),
+            )
+            .filter(entity::redemption::Column::BenefitId.eq(ten.parse::<i64>().expect("id")))
+            .exec(&app.db.db)
+            .await
+            .expect("backdate");
+    }
+    let days = app
+        .data(
+            &op,
+            "query($b: ID!, $f: Date!) { benefitRedemptionsByDay(benefitId: $b, from: $f, days: 3) { redemptions spentCents } }",
+            json!({ "b": ten, "f": from }),
+        )
+        .await["benefitRedemptionsByDay"]
+        .clone();
+    assert_eq!(
+        days,
+        json!([
+            { "redemptions": 0, "spentCents": 0 },
+            { "redemptions": 1, "spentCents": 3000 },
+            { "redemptions": 0, "spentCents": 0 },
+        ])
+    );
 
     // A BRONZE non-paid member gets the 5% instead, made up or real.
     let (_, body) = sample_quote(&app, &op, sample("BRONZE", false), &basket).await;

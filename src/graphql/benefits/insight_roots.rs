@@ -104,10 +104,11 @@ impl InsightQuery {
             &[Role::BrandOperator, Role::BrandAnalyst],
             "the benefit calendar",
         )?;
-        let states: Vec<entity::enums::BenefitState> = match states {
-            Some(states) => states.into_iter().map(Into::into).collect(),
-            None => <entity::enums::BenefitState as sea_orm::Iterable>::iter().collect(),
-        };
+        let states: Vec<_> = states
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
         let listed = benefits::of_brand(db(ctx)?, brand, &states).await?;
         Ok(calendar::entries(&listed, from.0, days)?
             .into_iter()
