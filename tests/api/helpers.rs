@@ -266,10 +266,16 @@ async fn create_pg_database(name: &str, template: Option<&str>) -> String {
     format!("{base}/{name}")
 }
 
-/// Removes the templates made during the run: the SQLite template's
-/// directory, and the PostgreSQL template database when `drop_postgres`
-/// (a server the suite did not start and so will not throw away).
+/// Removes what the run made outside its test databases: the blob store,
+/// the SQLite template's directory, and the PostgreSQL template database
+/// when `drop_postgres` (a server the suite did not start and so will not
+/// throw away).
 pub(crate) fn remove_templates(drop_postgres: bool) {
+    if let Some(dir) = BLOB_DIR.get() {
+        if let Err(error) = std::fs::remove_dir_all(dir) {
+            eprintln!("could not remove the blob store {}: {error}", dir.display());
+        }
+    }
     drop(
         SQLITE_TEMPLATE_DIR
             .lock()
@@ -303,11 +309,21 @@ pub(crate) fn remove_templates(drop_postgres: bool) {
 /// The secret every test app signs tokens with.
 pub(crate) const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
 
+/// The test process's blob store directory, made on first use and removed
+/// with the templates when the run ends.
+static BLOB_DIR: OnceLock<PathBuf> = OnceLock::new();
+
 /// Where test apps store filed documents: one directory per test process
 /// (files are stored under their hash, so tests never see each other's).
 pub(crate) fn blob_store() -> String {
-    std::env::temp_dir()
-        .join(format!("brand-gateway-blobs-{}", std::process::id()))
+    BLOB_DIR
+        .get_or_init(|| {
+            tempfile::Builder::new()
+                .prefix("brand-gateway-blobs-")
+                .tempdir()
+                .expect("blob store directory")
+                .keep()
+        })
         .to_string_lossy()
         .into_owned()
 }
