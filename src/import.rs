@@ -27,8 +27,7 @@ use entity::{
     paid_renewal, sku_price, social_mention, store_membership,
 };
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, IntoActiveModel,
-    TransactionTrait as _,
+    ActiveModelTrait, DatabaseConnection, DbErr, IntoActiveModel, TransactionTrait as _,
 };
 use serde::{Deserialize, de::DeserializeOwned};
 
@@ -240,7 +239,6 @@ struct MentionRow {
 const OPTIONAL_COLUMNS: &[(&str, &str)] = &[("members.csv", "birth_date")];
 
 async fn load<R, M, A>(
-    txn: &DatabaseTransaction,
     dir: &Path,
     name: &'static str,
     columns: &[&'static str],
@@ -337,14 +335,14 @@ where
         })?;
         batch.push(model);
         if batch.is_full() {
-            batch.flush(txn).await?;
+            batch.flush().await?;
         }
         let byte = reader.position().byte();
         progress.advance(byte - last_byte);
         last_byte = byte;
     }
     progress.finish();
-    batch.flush(txn).await?;
+    batch.flush().await?;
     Ok(())
 }
 
@@ -373,307 +371,299 @@ pub async fn run(
         }
         platform_data::clear(&txn).await?;
     }
-    let mut writer = PlatformWriter::new(blobs)?;
-    let created_at = Utc::now();
+    let rows = platform_data::load(&txn, blobs, async |writer: &mut PlatformWriter| {
+        let created_at = Utc::now();
 
-    let mut categories: HashMap<String, i64> = HashMap::new();
-    let mut category_ids = HashSet::new();
-    load(
-        &txn,
-        dir,
-        "categories.csv",
-        &["id", "code", "name"],
-        true,
-        &mut writer.categories,
-        |row: CategoryRow| {
-            unique(&mut category_ids, row.id, "id")?;
-            if row.code.is_empty() || !row.code.chars().all(|c| c.is_ascii_uppercase() || c == '_')
-            {
-                return Err(reject(
-                    "code",
-                    "use upper-case letters and underscores, e.g. BEAUTY",
-                ));
-            }
-            if categories.insert(row.code.clone(), row.id).is_some() {
-                return Err(reject("code", "duplicate category code"));
-            }
-            Ok(category::Model {
-                id: row.id,
-                code: row.code,
-                name: row.name,
-            })
-        },
-    )
+        let mut categories: HashMap<String, i64> = HashMap::new();
+        let mut category_ids = HashSet::new();
+        load(
+            dir,
+            "categories.csv",
+            &["id", "code", "name"],
+            true,
+            &mut writer.categories,
+            |row: CategoryRow| {
+                unique(&mut category_ids, row.id, "id")?;
+                if row.code.is_empty()
+                    || !row.code.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                {
+                    return Err(reject(
+                        "code",
+                        "use upper-case letters and underscores, e.g. BEAUTY",
+                    ));
+                }
+                if categories.insert(row.code.clone(), row.id).is_some() {
+                    return Err(reject("code", "duplicate category code"));
+                }
+                Ok(category::Model {
+                    id: row.id,
+                    code: row.code,
+                    name: row.name,
+                })
+            },
+        )
+        .await?;
+
+        let mut brand_ids = HashSet::new();
+        let mut brand_names = HashSet::new();
+        load(
+            dir,
+            "brands.csv",
+            &["id", "name", "category_code", "status"],
+            true,
+            &mut writer.brands,
+            |row: BrandRow| {
+                if row.id < 1 {
+                    // 0 names the platform population in the audience cube.
+                    return Err(reject("id", "brand ids start at 1"));
+                }
+                unique(&mut brand_ids, row.id, "id")?;
+                if row.name.is_empty() {
+                    return Err(reject("name", "must not be empty"));
+                }
+                unique(&mut brand_names, row.name.clone(), "name")?;
+                let category_id = *categories
+                    .get(&row.category_code)
+                    .ok_or_else(|| reject("category_code", "unknown category code"))?;
+                Ok(brand::Model {
+                    id: row.id,
+                    name: row.name,
+                    category_id,
+                    status: parse_enum::<BrandStatus>(&row.status, "status")?,
+                    created_at,
+                })
+            },
+        )
+        .await?;
+
+        let mut member_ids = HashSet::new();
+        let mut paid_ids = HashSet::new();
+        load(
+            dir,
+            "members.csv",
+            &[
+                "id",
+                "points",
+                "paid_member",
+                "black_card",
+                "birth_year",
+                "gender",
+                "city_tier",
+                "annual_spend_cents",
+            ],
+            true,
+            &mut writer.members,
+            |row: MemberRow| {
+                unique(&mut member_ids, row.id, "id")?;
+                platform::check_member(
+                    row.points,
+                    row.paid_member,
+                    row.black_card,
+                    row.birth_year,
+                    row.annual_spend_cents,
+                )
+                .map_err(|e| reject(member_rule_column(&e), e.to_string()))?;
+                if row.birth_date.is_some_and(|d| d.year() != row.birth_year) {
+                    return Err(reject("birth_date", "must fall in birth_year"));
+                }
+                if row.paid_member {
+                    paid_ids.insert(row.id);
+                }
+                Ok(member::Model {
+                    id: row.id,
+                    points: row.points,
+                    paid_member: row.paid_member,
+                    black_card: row.black_card,
+                    birth_year: row.birth_year,
+                    gender: parse_enum(&row.gender, "gender")?,
+                    city_tier: parse_enum(&row.city_tier, "city_tier")?,
+                    annual_spend_cents: row.annual_spend_cents,
+                    birth_date: row.birth_date,
+                })
+            },
+        )
+        .await?;
+
+        let mut seen = HashSet::new();
+        load(
+            dir,
+            "paid_renewals.csv",
+            &["member_id", "due_on", "renewed"],
+            false,
+            &mut writer.renewals,
+            |row: RenewalRow| {
+                known(&member_ids, &row.member_id, "member_id", "member id")?;
+                if !paid_ids.contains(&row.member_id) {
+                    return Err(reject(
+                        "member_id",
+                        "only a paid member has a paid-membership renewal",
+                    ));
+                }
+                unique(&mut seen, row.member_id, "member_id")?;
+                Ok(paid_renewal::Model {
+                    member_id: row.member_id,
+                    due_on: row.due_on,
+                    renewed: row.renewed,
+                })
+            },
+        )
+        .await?;
+
+        let mut seen = HashSet::new();
+        load(
+            dir,
+            "member_interests.csv",
+            &["member_id", "interest"],
+            false,
+            &mut writer.interests,
+            |row: MemberCodeRow| {
+                known(&member_ids, &row.member_id, "member_id", "member id")?;
+                if row.code.parse::<platform::Interest>().is_err() {
+                    return Err(reject(
+                        "interest",
+                        format!(
+                            "unknown interest; use one of {}",
+                            platform::Interest::codes().join(", ")
+                        ),
+                    ));
+                }
+                unique(&mut seen, (row.member_id, row.code.clone()), "interest")?;
+                Ok(member_interest::Model {
+                    member_id: row.member_id,
+                    interest: row.code,
+                })
+            },
+        )
+        .await?;
+
+        let mut seen = HashSet::new();
+        load(
+            dir,
+            "member_services.csv",
+            &["member_id", "service"],
+            false,
+            &mut writer.services,
+            |row: MemberCodeRow| {
+                known(&member_ids, &row.member_id, "member_id", "member id")?;
+                if !platform::is_service(&row.code) {
+                    return Err(reject(
+                        "service",
+                        format!(
+                            "unknown service; use one of {}",
+                            platform::SERVICES.join(", ")
+                        ),
+                    ));
+                }
+                unique(&mut seen, (row.member_id, row.code.clone()), "service")?;
+                Ok(member_service::Model {
+                    member_id: row.member_id,
+                    service: row.code,
+                })
+            },
+        )
+        .await?;
+
+        let mut seen = HashSet::new();
+        load(
+            dir,
+            "store_memberships.csv",
+            &["brand_id", "member_id", "joined_on"],
+            false,
+            &mut writer.store_memberships,
+            |row: StoreRow| {
+                known(&brand_ids, &row.brand_id, "brand_id", "brand id")?;
+                known(&member_ids, &row.member_id, "member_id", "member id")?;
+                unique(&mut seen, (row.brand_id, row.member_id), "member_id")?;
+                Ok(store_membership::Model {
+                    brand_id: row.brand_id,
+                    member_id: row.member_id,
+                    joined_on: row.joined_on,
+                })
+            },
+        )
+        .await?;
+
+        let mut seen = HashSet::new();
+        load(
+            dir,
+            "category_sales.csv",
+            &["brand_id", "month", "gmv_cents", "refund_cents", "orders"],
+            false,
+            &mut writer.sales,
+            |row: SalesRow| {
+                known(&brand_ids, &row.brand_id, "brand_id", "brand id")?;
+                if row.month.day() != 1 {
+                    return Err(reject(
+                        "month",
+                        "use the first day of the month, e.g. 2026-10-01",
+                    ));
+                }
+                unique(&mut seen, (row.brand_id, row.month), "month")?;
+                let gmv_cents = non_negative(row.gmv_cents, "gmv_cents")?;
+                let refund_cents = non_negative(row.refund_cents, "refund_cents")?;
+                if refund_cents > gmv_cents {
+                    return Err(reject("refund_cents", "refunds exceed GMV"));
+                }
+                Ok(category_sales::Model {
+                    brand_id: row.brand_id,
+                    month: row.month,
+                    gmv_cents,
+                    refund_cents,
+                    orders: non_negative(row.orders, "orders")?,
+                })
+            },
+        )
+        .await?;
+
+        let mut seen = HashSet::new();
+        load(
+            dir,
+            "sku_prices.csv",
+            &["brand_id", "sku", "day", "price_cents", "units"],
+            false,
+            &mut writer.prices,
+            |row: PriceRow| {
+                known(&brand_ids, &row.brand_id, "brand_id", "brand id")?;
+                if row.sku.is_empty() {
+                    return Err(reject("sku", "must not be empty"));
+                }
+                unique(&mut seen, (row.brand_id, row.sku.clone(), row.day), "day")?;
+                if row.price_cents <= 0 {
+                    return Err(reject("price_cents", "must be more than 0"));
+                }
+                Ok(sku_price::Model {
+                    brand_id: row.brand_id,
+                    sku: row.sku,
+                    day: row.day,
+                    price_cents: row.price_cents,
+                    units: non_negative(row.units, "units")?,
+                })
+            },
+        )
+        .await?;
+
+        let mut seen = HashSet::new();
+        load(
+            dir,
+            "social_mentions.csv",
+            &["brand_id", "period_start", "voluntary", "paid"],
+            false,
+            &mut writer.mentions,
+            |row: MentionRow| {
+                known(&brand_ids, &row.brand_id, "brand_id", "brand id")?;
+                unique(&mut seen, (row.brand_id, row.period_start), "period_start")?;
+                Ok(social_mention::Model {
+                    brand_id: row.brand_id,
+                    period_start: row.period_start,
+                    voluntary: non_negative(row.voluntary, "voluntary")?,
+                    paid: non_negative(row.paid, "paid")?,
+                })
+            },
+        )
+        .await?;
+        Ok::<_, ImportError>(())
+    })
     .await?;
-
-    let mut brand_ids = HashSet::new();
-    let mut brand_names = HashSet::new();
-    load(
-        &txn,
-        dir,
-        "brands.csv",
-        &["id", "name", "category_code", "status"],
-        true,
-        &mut writer.brands,
-        |row: BrandRow| {
-            if row.id < 1 {
-                // 0 names the platform population in the audience cube.
-                return Err(reject("id", "brand ids start at 1"));
-            }
-            unique(&mut brand_ids, row.id, "id")?;
-            if row.name.is_empty() {
-                return Err(reject("name", "must not be empty"));
-            }
-            unique(&mut brand_names, row.name.clone(), "name")?;
-            let category_id = *categories
-                .get(&row.category_code)
-                .ok_or_else(|| reject("category_code", "unknown category code"))?;
-            Ok(brand::Model {
-                id: row.id,
-                name: row.name,
-                category_id,
-                status: parse_enum::<BrandStatus>(&row.status, "status")?,
-                created_at,
-            })
-        },
-    )
-    .await?;
-
-    let mut member_ids = HashSet::new();
-    let mut paid_ids = HashSet::new();
-    load(
-        &txn,
-        dir,
-        "members.csv",
-        &[
-            "id",
-            "points",
-            "paid_member",
-            "black_card",
-            "birth_year",
-            "gender",
-            "city_tier",
-            "annual_spend_cents",
-        ],
-        true,
-        &mut writer.members,
-        |row: MemberRow| {
-            unique(&mut member_ids, row.id, "id")?;
-            platform::check_member(
-                row.points,
-                row.paid_member,
-                row.black_card,
-                row.birth_year,
-                row.annual_spend_cents,
-            )
-            .map_err(|e| reject(member_rule_column(&e), e.to_string()))?;
-            if row.birth_date.is_some_and(|d| d.year() != row.birth_year) {
-                return Err(reject("birth_date", "must fall in birth_year"));
-            }
-            if row.paid_member {
-                paid_ids.insert(row.id);
-            }
-            Ok(member::Model {
-                id: row.id,
-                points: row.points,
-                paid_member: row.paid_member,
-                black_card: row.black_card,
-                birth_year: row.birth_year,
-                gender: parse_enum(&row.gender, "gender")?,
-                city_tier: parse_enum(&row.city_tier, "city_tier")?,
-                annual_spend_cents: row.annual_spend_cents,
-                birth_date: row.birth_date,
-            })
-        },
-    )
-    .await?;
-
-    let mut seen = HashSet::new();
-    load(
-        &txn,
-        dir,
-        "paid_renewals.csv",
-        &["member_id", "due_on", "renewed"],
-        false,
-        &mut writer.renewals,
-        |row: RenewalRow| {
-            known(&member_ids, &row.member_id, "member_id", "member id")?;
-            if !paid_ids.contains(&row.member_id) {
-                return Err(reject(
-                    "member_id",
-                    "only a paid member has a paid-membership renewal",
-                ));
-            }
-            unique(&mut seen, row.member_id, "member_id")?;
-            Ok(paid_renewal::Model {
-                member_id: row.member_id,
-                due_on: row.due_on,
-                renewed: row.renewed,
-            })
-        },
-    )
-    .await?;
-
-    let mut seen = HashSet::new();
-    load(
-        &txn,
-        dir,
-        "member_interests.csv",
-        &["member_id", "interest"],
-        false,
-        &mut writer.interests,
-        |row: MemberCodeRow| {
-            known(&member_ids, &row.member_id, "member_id", "member id")?;
-            if row.code.parse::<platform::Interest>().is_err() {
-                return Err(reject(
-                    "interest",
-                    format!(
-                        "unknown interest; use one of {}",
-                        platform::Interest::codes().join(", ")
-                    ),
-                ));
-            }
-            unique(&mut seen, (row.member_id, row.code.clone()), "interest")?;
-            Ok(member_interest::Model {
-                member_id: row.member_id,
-                interest: row.code,
-            })
-        },
-    )
-    .await?;
-
-    let mut seen = HashSet::new();
-    load(
-        &txn,
-        dir,
-        "member_services.csv",
-        &["member_id", "service"],
-        false,
-        &mut writer.services,
-        |row: MemberCodeRow| {
-            known(&member_ids, &row.member_id, "member_id", "member id")?;
-            if !platform::is_service(&row.code) {
-                return Err(reject(
-                    "service",
-                    format!(
-                        "unknown service; use one of {}",
-                        platform::SERVICES.join(", ")
-                    ),
-                ));
-            }
-            unique(&mut seen, (row.member_id, row.code.clone()), "service")?;
-            Ok(member_service::Model {
-                member_id: row.member_id,
-                service: row.code,
-            })
-        },
-    )
-    .await?;
-
-    let mut seen = HashSet::new();
-    load(
-        &txn,
-        dir,
-        "store_memberships.csv",
-        &["brand_id", "member_id", "joined_on"],
-        false,
-        &mut writer.store_memberships,
-        |row: StoreRow| {
-            known(&brand_ids, &row.brand_id, "brand_id", "brand id")?;
-            known(&member_ids, &row.member_id, "member_id", "member id")?;
-            unique(&mut seen, (row.brand_id, row.member_id), "member_id")?;
-            Ok(store_membership::Model {
-                brand_id: row.brand_id,
-                member_id: row.member_id,
-                joined_on: row.joined_on,
-            })
-        },
-    )
-    .await?;
-
-    let mut seen = HashSet::new();
-    load(
-        &txn,
-        dir,
-        "category_sales.csv",
-        &["brand_id", "month", "gmv_cents", "refund_cents", "orders"],
-        false,
-        &mut writer.sales,
-        |row: SalesRow| {
-            known(&brand_ids, &row.brand_id, "brand_id", "brand id")?;
-            if row.month.day() != 1 {
-                return Err(reject(
-                    "month",
-                    "use the first day of the month, e.g. 2026-10-01",
-                ));
-            }
-            unique(&mut seen, (row.brand_id, row.month), "month")?;
-            let gmv_cents = non_negative(row.gmv_cents, "gmv_cents")?;
-            let refund_cents = non_negative(row.refund_cents, "refund_cents")?;
-            if refund_cents > gmv_cents {
-                return Err(reject("refund_cents", "refunds exceed GMV"));
-            }
-            Ok(category_sales::Model {
-                brand_id: row.brand_id,
-                month: row.month,
-                gmv_cents,
-                refund_cents,
-                orders: non_negative(row.orders, "orders")?,
-            })
-        },
-    )
-    .await?;
-
-    let mut seen = HashSet::new();
-    load(
-        &txn,
-        dir,
-        "sku_prices.csv",
-        &["brand_id", "sku", "day", "price_cents", "units"],
-        false,
-        &mut writer.prices,
-        |row: PriceRow| {
-            known(&brand_ids, &row.brand_id, "brand_id", "brand id")?;
-            if row.sku.is_empty() {
-                return Err(reject("sku", "must not be empty"));
-            }
-            unique(&mut seen, (row.brand_id, row.sku.clone(), row.day), "day")?;
-            if row.price_cents <= 0 {
-                return Err(reject("price_cents", "must be more than 0"));
-            }
-            Ok(sku_price::Model {
-                brand_id: row.brand_id,
-                sku: row.sku,
-                day: row.day,
-                price_cents: row.price_cents,
-                units: non_negative(row.units, "units")?,
-            })
-        },
-    )
-    .await?;
-
-    let mut seen = HashSet::new();
-    load(
-        &txn,
-        dir,
-        "social_mentions.csv",
-        &["brand_id", "period_start", "voluntary", "paid"],
-        false,
-        &mut writer.mentions,
-        |row: MentionRow| {
-            known(&brand_ids, &row.brand_id, "brand_id", "brand id")?;
-            unique(&mut seen, (row.brand_id, row.period_start), "period_start")?;
-            Ok(social_mention::Model {
-                brand_id: row.brand_id,
-                period_start: row.period_start,
-                voluntary: non_negative(row.voluntary, "voluntary")?,
-                paid: non_negative(row.paid, "paid")?,
-            })
-        },
-    )
-    .await?;
-
-    let rows = writer.finish(&txn).await?;
     crate::audit::record(
         &txn,
         "cli",

@@ -1,6 +1,8 @@
 //! Writing platform data in bulk, shared by `seed` and `import`: batched
 //! multi-row inserts sized to each engine's bind-parameter limit, inside
-//! the caller's transaction so a failed load leaves nothing behind.
+//! the caller's transaction so a failed load leaves nothing behind. The
+//! rows are made (and written to the Parquet snapshot) while the database
+//! inserts the previous batches, so a load keeps two cores busy.
 
 use crate::{
     blobs::BlobStore,
@@ -11,12 +13,18 @@ use entity::{
     sku_price, social_mention, store_membership,
 };
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, IntoActiveModel,
-    PaginatorTrait as _,
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait,
+    IntoActiveModel, PaginatorTrait as _, QueryTrait as _, Statement,
 };
+use tokio::sync::mpsc;
 
 /// Bind parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535.
 const PARAMS_PER_STATEMENT: usize = 30_000;
+
+/// Insert statements made and not yet run, at most: enough for the next
+/// batch to be made while the database runs this one, few enough to keep
+/// memory flat.
+const QUEUED_STATEMENTS: usize = 4;
 
 /// Tables in dependency order (parents first).
 const TABLES: [&str; 10] = [
@@ -32,6 +40,13 @@ const TABLES: [&str; 10] = [
     "social_mention",
 ];
 
+/// Where a load's insert statements go: the queue [`load`] runs them from.
+#[derive(Clone)]
+struct Inserts {
+    queue: mpsc::Sender<Statement>,
+    backend: DatabaseBackend,
+}
+
 /// Buffers rows of one table and inserts them in large batches, mirroring
 /// them into the member snapshot when the table is part of it.
 pub struct Batch<M: IntoActiveModel<A>, A: ActiveModelTrait> {
@@ -39,6 +54,7 @@ pub struct Batch<M: IntoActiveModel<A>, A: ActiveModelTrait> {
     capacity: usize,
     written: u64,
     mirror: Option<Box<dyn Mirror<M>>>,
+    inserts: Inserts,
     _model: std::marker::PhantomData<A>,
 }
 
@@ -48,25 +64,30 @@ where
     A: ActiveModelTrait + Send,
 {
     /// A buffer for a table with `columns` columns.
-    pub fn new(columns: usize) -> Self {
+    fn new(columns: usize, inserts: &Inserts) -> Self {
         let capacity = PARAMS_PER_STATEMENT / columns;
         Self {
             rows: Vec::with_capacity(capacity),
             capacity,
             written: 0,
             mirror: None,
+            inserts: inserts.clone(),
             _model: std::marker::PhantomData,
         }
     }
 
     /// A buffer whose rows also go to the snapshot's table.
-    fn mirrored(columns: usize, snapshot: &SnapshotTarget) -> Result<Self, SnapshotError>
+    fn mirrored(
+        columns: usize,
+        inserts: &Inserts,
+        snapshot: &SnapshotTarget,
+    ) -> Result<Self, SnapshotError>
     where
         M: Columnar + 'static,
     {
         Ok(Self {
             mirror: Some(Box::new(snapshot.table::<M>()?)),
-            ..Self::new(columns)
+            ..Self::new(columns, inserts)
         })
     }
 
@@ -81,9 +102,9 @@ where
         self.rows.len() >= self.capacity
     }
 
-    /// Inserts what is buffered (and mirrors it); returns the rows written
-    /// so far.
-    pub async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<u64, SnapshotError> {
+    /// Queues what is buffered for insertion (and mirrors it); returns the
+    /// rows written so far.
+    pub async fn flush(&mut self) -> Result<u64, SnapshotError> {
         let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(self.capacity));
         if let Some(mirror) = &mut self.mirror {
             mirror.write(&rows).await?;
@@ -97,9 +118,13 @@ where
         // each statement still stays under the parameter limit.
         while !rows.is_empty() {
             let rest = rows.split_off(rows.len().min(self.capacity));
-            <A::Entity as EntityTrait>::insert_many(rows)
-                .exec_without_returning(db)
-                .await?;
+            let statement =
+                <A::Entity as EntityTrait>::insert_many(rows).build(self.inserts.backend);
+            // The queue closes only when the inserting side has failed, and
+            // `load` then reports that side's error.
+            self.inserts.queue.send(statement).await.map_err(|_| {
+                DbErr::Custom("the database stopped taking the load's rows".to_owned())
+            })?;
             rows = rest;
         }
         Ok(self.written)
@@ -182,27 +207,27 @@ impl RowCounts {
 }
 
 impl PlatformWriter {
-    /// A writer whose member-level tables are also written, as a new
-    /// snapshot, into `blobs`.
-    pub fn new(blobs: &BlobStore) -> Result<Self, SnapshotError> {
+    /// A writer whose statements go to `inserts` and whose member-level
+    /// tables are also written, as a new snapshot, into `blobs`.
+    fn new(blobs: &BlobStore, inserts: &Inserts) -> Result<Self, SnapshotError> {
         let snapshot = SnapshotTarget::new(blobs);
         Ok(Self {
-            categories: Batch::new(3),
-            brands: Batch::new(5),
-            members: Batch::mirrored(9, &snapshot)?,
-            interests: Batch::mirrored(2, &snapshot)?,
-            services: Batch::mirrored(2, &snapshot)?,
-            renewals: Batch::new(3),
-            store_memberships: Batch::mirrored(3, &snapshot)?,
-            sales: Batch::new(5),
-            prices: Batch::new(5),
-            mentions: Batch::new(4),
+            categories: Batch::new(3, inserts),
+            brands: Batch::new(5, inserts),
+            members: Batch::mirrored(9, inserts, &snapshot)?,
+            interests: Batch::mirrored(2, inserts, &snapshot)?,
+            services: Batch::mirrored(2, inserts, &snapshot)?,
+            renewals: Batch::new(3, inserts),
+            store_memberships: Batch::mirrored(3, inserts, &snapshot)?,
+            sales: Batch::new(5, inserts),
+            prices: Batch::new(5, inserts),
+            mentions: Batch::new(4, inserts),
             snapshot,
         })
     }
 
     /// Flushes every table, parents first, once any of them is full.
-    pub async fn flush_if_full(&mut self, db: &impl ConnectionTrait) -> Result<(), SnapshotError> {
+    pub async fn flush_if_full(&mut self) -> Result<(), SnapshotError> {
         let full = self.categories.is_full()
             || self.brands.is_full()
             || self.members.is_full()
@@ -214,47 +239,81 @@ impl PlatformWriter {
             || self.prices.is_full()
             || self.mentions.is_full();
         if full {
-            self.flush(db).await?;
+            self.flush().await?;
         }
         Ok(())
     }
 
     /// Flushes every table, parents first; returns the rows written so far.
-    pub async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<RowCounts, SnapshotError> {
+    async fn flush(&mut self) -> Result<RowCounts, SnapshotError> {
         Ok(RowCounts {
-            categories: self.categories.flush(db).await?,
-            brands: self.brands.flush(db).await?,
-            members: self.members.flush(db).await?,
-            interests: self.interests.flush(db).await?,
-            services: self.services.flush(db).await?,
-            renewals: self.renewals.flush(db).await?,
-            store_memberships: self.store_memberships.flush(db).await?,
-            sales: self.sales.flush(db).await?,
-            prices: self.prices.flush(db).await?,
-            mentions: self.mentions.flush(db).await?,
+            categories: self.categories.flush().await?,
+            brands: self.brands.flush().await?,
+            members: self.members.flush().await?,
+            interests: self.interests.flush().await?,
+            services: self.services.flush().await?,
+            renewals: self.renewals.flush().await?,
+            store_memberships: self.store_memberships.flush().await?,
+            sales: self.sales.flush().await?,
+            prices: self.prices.flush().await?,
+            mentions: self.mentions.flush().await?,
         })
     }
 
-    /// Flushes everything, completes the snapshot and records it as the
-    /// current one, and brings id sequences past the explicit ids.
-    pub async fn finish(mut self, db: &impl ConnectionTrait) -> Result<RowCounts, SnapshotError> {
-        let counts = self.flush(db).await?;
+    /// Flushes everything and completes the snapshot's files; dropping the
+    /// batches closes the insert queue.
+    async fn finish(mut self) -> Result<(RowCounts, SnapshotTarget), SnapshotError> {
+        let counts = self.flush().await?;
         self.members.close().await?;
         self.interests.close().await?;
         self.services.close().await?;
         self.store_memberships.close().await?;
-        self.snapshot.record(db, counts.members).await?;
-        if db.get_database_backend() == DatabaseBackend::Postgres {
-            for table in ["category", "brand"] {
-                db.execute_unprepared(&format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                     COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-                ))
-                .await?;
-            }
-        }
-        Ok(counts)
+        Ok((counts, self.snapshot))
     }
+}
+
+/// Loads platform data in `txn`: `fill` pushes rows into the writer while
+/// the statements it makes run on `txn` in the order they were made, so
+/// making rows (and their Parquet) overlaps the database's own work. Then
+/// the snapshot is recorded as the current one, in the same transaction,
+/// and id sequences are brought past the explicit ids.
+pub async fn load<E>(
+    txn: &DatabaseTransaction,
+    blobs: &BlobStore,
+    fill: impl AsyncFnOnce(&mut PlatformWriter) -> Result<(), E>,
+) -> Result<RowCounts, E>
+where
+    E: From<SnapshotError> + From<DbErr>,
+{
+    let (queue, mut queued) = mpsc::channel(QUEUED_STATEMENTS);
+    let inserts = Inserts {
+        queue,
+        backend: txn.get_database_backend(),
+    };
+    let mut writer = PlatformWriter::new(blobs, &inserts)?;
+    drop(inserts);
+    let make = async move {
+        fill(&mut writer).await?;
+        Ok::<_, E>(writer.finish().await?)
+    };
+    let insert = async {
+        while let Some(statement) = queued.recv().await {
+            txn.execute_raw(statement).await?;
+        }
+        Ok::<_, E>(())
+    };
+    let ((counts, snapshot), ()) = tokio::try_join!(make, insert)?;
+    snapshot.record(txn, counts.members).await?;
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        for table in ["category", "brand"] {
+            txn.execute_unprepared(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            ))
+            .await?;
+        }
+    }
+    Ok(counts)
 }
 
 /// Whether any platform data (brands or members) is present.

@@ -99,78 +99,79 @@ pub async fn run(
         platform_data::clear(&txn).await?;
     }
     let mut generator = Generator::new(options.seed, options.as_of);
-    let mut writer = PlatformWriter::new(blobs)?;
     let created_at = Utc::now();
+    let rows = platform_data::load(&txn, blobs, async |writer: &mut PlatformWriter| {
+        for (index, (code, name, _, _)) in CATEGORIES.iter().enumerate() {
+            writer.categories.push(category::Model {
+                id: index as i64 + 1,
+                code: (*code).to_owned(),
+                name: (*name).to_owned(),
+            });
+        }
+        let brands = generator.brands(options.brands, options.long_tail);
+        for plan in &brands {
+            writer.brands.push(brand::Model {
+                id: plan.id,
+                name: plan.name.clone(),
+                category_id: plan.category as i64 + 1,
+                status: plan.status,
+                created_at,
+            });
+        }
+        let mut progress = Progress::new("brand history", brands.len() as u64);
+        for plan in &brands {
+            let history = |g: &mut Generator| (g.sales(plan), g.prices(plan), g.mentions(plan));
+            let (sales, prices, mentions) = if plan.long_tail {
+                generator.on_tail(history)
+            } else {
+                history(&mut generator)
+            };
+            sales.into_iter().for_each(|row| writer.sales.push(row));
+            prices.into_iter().for_each(|row| writer.prices.push(row));
+            mentions
+                .into_iter()
+                .for_each(|row| writer.mentions.push(row));
+            writer.flush_if_full().await?;
+            progress.advance(1);
+        }
+        progress.finish();
 
-    for (index, (code, name, _, _)) in CATEGORIES.iter().enumerate() {
-        writer.categories.push(category::Model {
-            id: index as i64 + 1,
-            code: (*code).to_owned(),
-            name: (*name).to_owned(),
-        });
-    }
-    let brands = generator.brands(options.brands, options.long_tail);
-    for plan in &brands {
-        writer.brands.push(brand::Model {
-            id: plan.id,
-            name: plan.name.clone(),
-            category_id: plan.category as i64 + 1,
-            status: plan.status,
-            created_at,
-        });
-    }
-    let mut progress = Progress::new("brand history", brands.len() as u64);
-    for plan in &brands {
-        let history = |g: &mut Generator| (g.sales(plan), g.prices(plan), g.mentions(plan));
-        let (sales, prices, mentions) = if plan.long_tail {
-            generator.on_tail(history)
-        } else {
-            history(&mut generator)
-        };
-        sales.into_iter().for_each(|row| writer.sales.push(row));
-        prices.into_iter().for_each(|row| writer.prices.push(row));
-        mentions
-            .into_iter()
-            .for_each(|row| writer.mentions.push(row));
-        writer.flush_if_full(&txn).await?;
-        progress.advance(1);
-    }
-    progress.finish();
-
-    let mut progress = Progress::new("members", u64::from(options.members));
-    for id in 1..=i64::from(options.members) {
-        let plan = generator.member(id, &brands);
-        if plan.member.paid_member {
-            writer.renewals.push(generator.renewal(&plan.member));
+        let mut progress = Progress::new("members", u64::from(options.members));
+        for id in 1..=i64::from(options.members) {
+            let plan = generator.member(id, &brands);
+            if plan.member.paid_member {
+                writer.renewals.push(generator.renewal(&plan.member));
+            }
+            writer.members.push(plan.member);
+            for interest in plan.interests {
+                writer.interests.push(member_interest::Model {
+                    member_id: id,
+                    interest: interest.to_owned(),
+                });
+            }
+            for service in plan.services {
+                writer.services.push(member_service::Model {
+                    member_id: id,
+                    service: service.to_owned(),
+                });
+            }
+            for (brand_id, joined_on) in plan.stores {
+                writer.store_memberships.push(store_membership::Model {
+                    brand_id,
+                    member_id: id,
+                    joined_on,
+                });
+            }
+            writer.flush_if_full().await?;
+            if id % 10_000 == 0 {
+                progress.advance(10_000);
+            }
         }
-        writer.members.push(plan.member);
-        for interest in plan.interests {
-            writer.interests.push(member_interest::Model {
-                member_id: id,
-                interest: interest.to_owned(),
-            });
-        }
-        for service in plan.services {
-            writer.services.push(member_service::Model {
-                member_id: id,
-                service: service.to_owned(),
-            });
-        }
-        for (brand_id, joined_on) in plan.stores {
-            writer.store_memberships.push(store_membership::Model {
-                brand_id,
-                member_id: id,
-                joined_on,
-            });
-        }
-        writer.flush_if_full(&txn).await?;
-        if id % 10_000 == 0 {
-            progress.advance(10_000);
-        }
-    }
-    progress.advance(u64::from(options.members) % 10_000);
-    progress.finish();
-    let rows = writer.finish(&txn).await?;
+        progress.advance(u64::from(options.members) % 10_000);
+        progress.finish();
+        Ok::<_, SeedError>(())
+    })
+    .await?;
     crate::audit::record(
         &txn,
         "cli",

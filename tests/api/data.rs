@@ -159,6 +159,47 @@ pub(crate) async fn seeding_refuses_a_database_with_data(backend: Backend) {
     assert_eq!(scalar(&db.db, "SELECT COUNT(*) FROM brand").await, 3);
 }
 
+/// A load the database refuses part way leaves nothing behind: the rows
+/// are made while earlier statements run, and the refusal stops both.
+pub(crate) async fn a_load_the_database_refuses_changes_nothing(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    // A category the seed's own BEAUTY collides with; categories alone do
+    // not count as platform data, so the seed goes ahead and is refused at
+    // its first statement while it is still making members.
+    db.db
+        .execute_unprepared(
+            "INSERT INTO category (id, code, name) VALUES (100, 'BEAUTY', 'Beauty')",
+        )
+        .await
+        .expect("category");
+    let options = SeedOptions {
+        members: 20_000,
+        brands: 3,
+        long_tail: 0,
+        seed: 1,
+        as_of: as_of(),
+        replace: false,
+    };
+    let error = seed::run(&db.db, &crate::helpers::blobs(), &options)
+        .await
+        .expect_err("the unique category code refuses the seed");
+    assert!(matches!(error, SeedError::Db(_)), "{error:?}");
+    for (table, rows) in [
+        ("category", 1),
+        ("brand", 0),
+        ("member", 0),
+        ("member_interest", 0),
+        ("member_snapshot", 0),
+        ("audit_log", 0),
+    ] {
+        assert_eq!(
+            scalar(&db.db, &format!("SELECT COUNT(*) FROM {table}")).await,
+            rows,
+            "{table}"
+        );
+    }
+}
+
 /// A small, valid data set.
 fn write_valid_csv(dir: &Path) {
     write(

@@ -271,10 +271,10 @@ async fn create_pg_database(name: &str, template: Option<&str>) -> String {
 /// when `drop_postgres` (a server the suite did not start and so will not
 /// throw away).
 pub(crate) fn remove_templates(drop_postgres: bool) {
-    if let Some(dir) = BLOB_DIR.get() {
-        if let Err(error) = std::fs::remove_dir_all(dir) {
-            eprintln!("could not remove the blob store {}: {error}", dir.display());
-        }
+    if let Some(dir) = BLOB_DIR.get()
+        && let Err(error) = std::fs::remove_dir_all(dir)
+    {
+        eprintln!("could not remove the blob store {}: {error}", dir.display());
     }
     drop(
         SQLITE_TEMPLATE_DIR
