@@ -8,7 +8,7 @@ use brand_gateway::{
     import,
     seed::{self, SeedError, SeedOptions},
 };
-use sea_orm::{ConnectionTrait as _, DatabaseConnection};
+use sea_orm::{ConnectionTrait as _, DatabaseBackend, DatabaseConnection, Statement};
 use serde_json::json;
 
 use crate::helpers::{BRANDS, Backend, MEMBERS, TestApp, TestDb, as_of, scalar, write};
@@ -128,9 +128,38 @@ pub(crate) async fn seeding_is_deterministic_and_realistic(backend: Backend) {
     );
 }
 
+/// The database's index definitions, by name: what the migrations made.
+async fn indexes(db: &DatabaseConnection) -> Vec<String> {
+    let sql = match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            "SELECT name || ': ' || sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        }
+        _ => "SELECT indexname || ': ' || indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    };
+    let mut found: Vec<String> = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("indexes")
+        .iter()
+        .map(|row| row.try_get_by_index(0).expect("text"))
+        .collect();
+    found.sort();
+    found
+}
+
 pub(crate) async fn seeding_refuses_a_database_with_data(backend: Backend) {
     let db = TestDb::new(backend).await;
+    let migrated = indexes(&db.db).await;
+    assert!(
+        migrated
+            .iter()
+            .any(|index| index.starts_with("idx_member_interest_interest")),
+        "{migrated:?}"
+    );
     db.seed().await;
+    // SQLite loads without the secondary indexes and builds them at the
+    // end: every one is back, as the migrations defined it.
+    assert_eq!(indexes(&db.db).await, migrated);
     let options = SeedOptions {
         members: 100,
         brands: 3,
@@ -163,6 +192,7 @@ pub(crate) async fn seeding_refuses_a_database_with_data(backend: Backend) {
 /// are made while earlier statements run, and the refusal stops both.
 pub(crate) async fn a_load_the_database_refuses_changes_nothing(backend: Backend) {
     let db = TestDb::new(backend).await;
+    let migrated = indexes(&db.db).await;
     // A category the seed's own BEAUTY collides with; categories alone do
     // not count as platform data, so the seed goes ahead and is refused at
     // its first statement while it is still making members.
@@ -184,6 +214,7 @@ pub(crate) async fn a_load_the_database_refuses_changes_nothing(backend: Backend
         .await
         .expect_err("the unique category code refuses the seed");
     assert!(matches!(error, SeedError::Db(_)), "{error:?}");
+    assert_eq!(indexes(&db.db).await, migrated);
     for (table, rows) in [
         ("category", 1),
         ("brand", 0),
