@@ -2,7 +2,7 @@
 //! multi-row inserts sized to each engine's bind-parameter limit, inside
 //! the caller's transaction so a failed load leaves nothing behind. The
 //! rows are made (and written to the Parquet snapshot) while the database
-//! inserts the previous batches, so a load keeps two cores busy.
+//! inserts the previous batches.
 
 use crate::{
     blobs::BlobStore,
