@@ -120,8 +120,8 @@ where
             let rest = rows.split_off(rows.len().min(self.capacity));
             let statement =
                 <A::Entity as EntityTrait>::insert_many(rows).build(self.inserts.backend);
-            // The queue closes only when the inserting side has failed, and
-            // `load` then reports that side's error.
+            // The receiving end lives as long as the load, which reports
+            // the database's own error when that side fails.
             self.inserts.queue.send(statement).await.map_err(|_| {
                 DbErr::Custom("the database stopped taking the load's rows".to_owned())
             })?;
@@ -322,7 +322,8 @@ where
 
 /// On SQLite, drops the platform tables' secondary indexes for the load
 /// and returns the statements that build them again at its end, in the
-/// same transaction: sorting once costs less than keeping an index up row
+/// same transaction (unique ones stay, so a duplicate is refused at its
+/// statement): sorting once costs less than keeping an index up row
 /// by row (about a fifth of SQLite's share of a seed), and readers keep
 /// the old indexes until the commit. The statements are the database's
 /// own (`sqlite_master`), so the migrations stay their one home.
@@ -338,7 +339,8 @@ async fn set_aside_indexes(txn: &DatabaseTransaction) -> Result<Vec<String>, DbE
             DatabaseBackend::Sqlite,
             format!(
                 "SELECT name, sql FROM sqlite_master \
-                 WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({tables})"
+                 WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({tables}) \
+                 AND sql NOT LIKE 'CREATE UNIQUE%'"
             ),
         ))
         .await?;

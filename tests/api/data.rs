@@ -185,6 +185,7 @@ pub(crate) async fn seeding_refuses_a_database_with_data(backend: Backend) {
     .await
     .expect("replace");
     assert_eq!(replaced.rows.members, 100);
+    assert_eq!(indexes(&db.db).await, migrated);
     assert_eq!(scalar(&db.db, "SELECT COUNT(*) FROM brand").await, 3);
 }
 
