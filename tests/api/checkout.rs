@@ -282,21 +282,23 @@ pub(crate) async fn quotes_orders_and_refunds_follow_one_engine(backend: Backend
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .date_naive();
     let from = (today - chrono::Days::new(2)).to_string();
+    let yesterday = (today - chrono::Days::new(1)).to_string();
+    let three_days = async |benefit: &String| {
+        app.data(
+            &op,
+            "query($b: ID!, $f: Date!) { benefitRedemptionsByDay(benefitId: $b, from: $f, days: 3) { date redemptions spentCents } }",
+            json!({ "b": benefit, "f": from }),
+        )
+        .await["benefitRedemptionsByDay"]
+        .clone()
+    };
     for (benefit, kept) in [(&ten, (1, 3000)), (&coupon, (0, 0))] {
         assert_eq!(spent(&app, benefit).await, kept);
-        let days = app
-            .data(
-                &op,
-                "query($b: ID!, $f: Date!) { benefitRedemptionsByDay(benefitId: $b, from: $f, days: 3) { date redemptions spentCents } }",
-                json!({ "b": benefit, "f": from }),
-            )
-            .await["benefitRedemptionsByDay"]
-            .clone();
         assert_eq!(
-            days,
+            three_days(benefit).await,
             json!([
                 { "date": from, "redemptions": 0, "spentCents": 0 },
-                { "date": (today - chrono::Days::new(1)).to_string(), "redemptions": 0, "spentCents": 0 },
+                { "date": yesterday, "redemptions": 0, "spentCents": 0 },
                 { "date": today.to_string(), "redemptions": kept.0, "spentCents": kept.1 },
             ])
         );
@@ -314,20 +316,12 @@ pub(crate) async fn quotes_orders_and_refunds_follow_one_engine(backend: Backend
             .await
             .expect("backdate");
     }
-    let days = app
-        .data(
-            &op,
-            "query($b: ID!, $f: Date!) { benefitRedemptionsByDay(benefitId: $b, from: $f, days: 3) { redemptions spentCents } }",
-            json!({ "b": ten, "f": from }),
-        )
-        .await["benefitRedemptionsByDay"]
-        .clone();
     assert_eq!(
-        days,
+        three_days(&ten).await,
         json!([
-            { "redemptions": 0, "spentCents": 0 },
-            { "redemptions": 1, "spentCents": 3000 },
-            { "redemptions": 0, "spentCents": 0 },
+            { "date": from, "redemptions": 0, "spentCents": 0 },
+            { "date": yesterday, "redemptions": 1, "spentCents": 3000 },
+            { "date": today.to_string(), "redemptions": 0, "spentCents": 0 },
         ])
     );
 
