@@ -105,6 +105,7 @@ impl Application {
                 keys.clone(),
                 credentials.clone(),
                 documents.clone(),
+                crate::segments::RepeatCache::new(config.epoch_cache),
             ),
             db,
             keys,

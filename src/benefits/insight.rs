@@ -21,7 +21,7 @@ use crate::{
         once::{self, Counts, ReleaseError, Released},
         shown,
     },
-    segments::{self, Answer, Dimension, Population, SegmentError},
+    segments::{self, Answer, Dimension, Population, RepeatCache, SegmentError},
     standing::{self, Conduct, NotInStanding},
 };
 
@@ -120,24 +120,26 @@ pub(crate) async fn analysis(
 /// brand's budget pays for once.
 pub(crate) async fn reach(
     db: &DatabaseConnection,
+    cache: &RepeatCache,
     settings: &PrivacySettings,
     brand_id: i64,
     benefit: &Benefit,
     population: Population,
 ) -> Result<Answer, InsightError> {
-    reach_of(db, settings, brand_id, &benefit.current, population).await
+    reach_of(db, cache, settings, brand_id, &benefit.current, population).await
 }
 
 /// The reach question of `definition`, answered by the privacy engine.
 async fn reach_of(
     db: &DatabaseConnection,
+    cache: &RepeatCache,
     settings: &PrivacySettings,
     brand_id: i64,
     definition: &Definition,
     population: Population,
 ) -> Result<Answer, InsightError> {
     let question = reach::question(definition, population);
-    Ok(segments::ask(db, settings, brand_id, Conduct::Reach, &question).await?)
+    Ok(segments::ask(db, cache, settings, brand_id, Conduct::Reach, &question).await?)
 }
 
 /// A benefit's use, as the usage policy judges it.

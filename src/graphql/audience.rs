@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use super::{
     ApiError, UserError, connection, db, decode_cursor, ids::parse_brand_id, outcome, principal,
-    privacy_settings, require,
+    privacy_settings, repeat_cache, require,
 };
 use crate::graphql::types::audience::{
     AudienceAnswer, AudienceQuestion, AudienceTrendPoint, DimensionInfo, PlatformLedger,
@@ -56,6 +56,7 @@ impl AudienceQuery {
         let settings = privacy_settings(ctx)?;
         Ok(segments::ask(
             db(ctx)?,
+            repeat_cache(ctx)?,
             settings,
             brand,
             Conduct::Audience,
@@ -97,7 +98,14 @@ impl AudienceQuery {
     ) -> Result<QuestionCost, ApiError> {
         let brand = analyst_brand(principal(ctx)?)?;
         let settings = privacy_settings(ctx)?;
-        let cost = segments::cost(db(ctx)?, settings, brand, &question.into()).await?;
+        let cost = segments::cost(
+            db(ctx)?,
+            repeat_cache(ctx)?,
+            settings,
+            brand,
+            &question.into(),
+        )
+        .await?;
         Ok(QuestionCost {
             tables: i64::try_from(cost.tables).unwrap_or(i64::MAX),
             epsilon: epsilon(cost.epsilon_micros),

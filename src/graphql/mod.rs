@@ -72,6 +72,7 @@ pub fn build_schema(
     keys: crate::auth::TokenKeys,
     credentials: crate::auth::CredentialCache,
     documents: crate::onboarding::documents::DocumentStore,
+    repeats: crate::segments::RepeatCache,
 ) -> AppSchema {
     // Depth, complexity and directive limits are ours (`limits`), checked
     // before async-graphql's own walks; its recursion guard stays as a
@@ -87,6 +88,7 @@ pub fn build_schema(
         .data(keys)
         .data(credentials)
         .data(documents)
+        .data(repeats)
         .finish()
 }
 
@@ -219,5 +221,9 @@ fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders, ApiError> {
 }
 
 fn privacy_settings<'a>(ctx: &Context<'a>) -> Result<&'a PrivacySettings, ApiError> {
+    provided(ctx)
+}
+
+fn repeat_cache<'a>(ctx: &Context<'a>) -> Result<&'a crate::segments::RepeatCache, ApiError> {
     provided(ctx)
 }

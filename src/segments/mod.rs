@@ -4,6 +4,7 @@
 //! engine's ledger, before any noise is drawn), releases them, stores them,
 //! and assembles the answer from released tables only.
 
+mod cache;
 pub mod cube;
 pub mod dimensions;
 mod members;
@@ -24,6 +25,7 @@ use crate::{
     privacy::{self, NoiseInfo, PrivacySettings, answers, ledger},
     standing::{self, Conduct, NotInStanding},
 };
+pub use cache::RepeatCache;
 pub use dimensions::Dimension;
 pub use question::{Cells, Metric, Population, Question, QuestionError, QuestionInput};
 pub use release::{LedgerEntry, ledger};
@@ -516,9 +518,11 @@ async fn current_release(
 
 /// The tables a question needs in epoch `epoch_id`: platform ones sliced
 /// from that epoch's platform `release`, the rest from the brand's stored
-/// releases.
+/// releases: those held in `cache`, when given, and the others read (and
+/// then held). Give a cache only when `db` is not a transaction.
 async fn stored<'a>(
     db: &impl ConnectionTrait,
+    cache: Option<&RepeatCache>,
     release: Option<&release::PlatformRelease>,
     epoch_id: i64,
     needs: &'a [Need],
@@ -539,20 +543,59 @@ async fn stored<'a>(
             None => own.push(need),
         }
     }
-    let questions: Vec<String> = own.iter().map(|n| n.question()).collect();
-    let rows = answers::get_many(db, epoch_id, brand_id, &questions).await?;
+    let mut unread = Vec::new();
     for need in own {
-        let key = answers::key(&need.question());
-        match rows.iter().find(|s| s.key == key) {
+        let key = (epoch_id, brand_id, answers::key(&need.question()));
+        match cache.and_then(|cache| cache.table(&key)) {
+            Some(table) => {
+                found.tables.insert(need.key(), table);
+            }
+            None => unread.push((need, key)),
+        }
+    }
+    let questions: Vec<String> = unread.iter().map(|(n, _)| n.question()).collect();
+    let rows = answers::get_many(db, epoch_id, brand_id, &questions).await?;
+    for (need, key) in unread {
+        match rows.iter().find(|s| s.key == key.2) {
             Some(row) => {
                 let released: Released =
                     serde_json::from_str(&row.answer).map_err(|e| DbErr::Custom(e.to_string()))?;
+                if let Some(cache) = cache {
+                    cache.hold(key, released.clone());
+                }
                 found.tables.insert(need.key(), released);
             }
             None => found.missing.push(need),
         }
     }
     Ok(found)
+}
+
+/// What the current epoch (as `cache` holds it) has released of `needs`
+/// for `brand_id`: the epoch, its platform release and the tables found or
+/// missing. [`cost`] and the free path of [`ask`] both read it here, so the
+/// preview charges what the question would.
+async fn released_now<'a>(
+    db: &DatabaseConnection,
+    cache: &RepeatCache,
+    settings: &PrivacySettings,
+    needs: &'a [Need],
+    brand_id: i64,
+) -> Result<
+    (
+        data_epoch::Model,
+        Option<release::PlatformRelease>,
+        Found<'a>,
+    ),
+    SegmentError,
+> {
+    let epoch = cache
+        .current_epoch(db)
+        .await?
+        .ok_or(SegmentError::NoEpoch)?;
+    let release = current_release(db, settings, &epoch, needs).await?;
+    let found = stored(db, Some(cache), release.as_ref(), epoch.id, needs, brand_id).await?;
+    Ok((epoch, release, found))
 }
 
 /// Makes the current epoch's platform release if it has none yet, and
@@ -598,20 +641,15 @@ impl Cost {
 /// The cost of `input` for `brand_id`, by the same rule [`ask`] charges.
 pub async fn cost(
     db: &DatabaseConnection,
+    cache: &RepeatCache,
     settings: &PrivacySettings,
     brand_id: i64,
     input: &QuestionInput,
 ) -> Result<Cost, SegmentError> {
     let question = Question::parse(input)?;
-    let epoch = cube::current_epoch(db)
-        .await?
-        .ok_or(SegmentError::NoEpoch)?;
     let needs = needs(&question);
-    let release = current_release(db, settings, &epoch, &needs).await?;
-    let tables = stored(db, release.as_ref(), epoch.id, &needs, brand_id)
-        .await?
-        .missing
-        .len() as u64;
+    let (_, _, found) = released_now(db, cache, settings, &needs, brand_id).await?;
+    let tables = found.missing.len() as u64;
     Ok(Cost {
         tables,
         epsilon_micros: settings.epsilon_per_table_micros * tables,
@@ -628,10 +666,11 @@ pub async fn cost(
 
 /// Answers `input` for `brand_id`, asked as `conduct` (an analyst's
 /// question, an operator's reach preview): the brand's standing must allow
-/// it.
+/// it. A repeat question is served from `cache` where it can be.
 #[tracing::instrument(skip_all, fields(brand = brand_id))]
 pub async fn ask(
     db: &DatabaseConnection,
+    cache: &RepeatCache,
     settings: &PrivacySettings,
     brand_id: i64,
     conduct: Conduct,
@@ -642,11 +681,11 @@ pub async fn ask(
     // Two requests building the epoch's platform release at once: the
     // loser's insert fails, and the second attempt reads the winner's.
     let payer = (brand_id, ledger::pool_of(conduct));
-    match ask_once(db, settings, payer, &question).await {
+    match ask_once(db, cache, settings, payer, &question).await {
         Err(SegmentError::Db(error))
             if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
         {
-            ask_once(db, settings, payer, &question).await
+            ask_once(db, cache, settings, payer, &question).await
         }
         other => other,
     }
@@ -654,6 +693,7 @@ pub async fn ask(
 
 async fn ask_once(
     db: &DatabaseConnection,
+    cache: &RepeatCache,
     settings: &PrivacySettings,
     (brand_id, pool): (i64, ledger::Pool),
     question: &Question,
@@ -662,11 +702,7 @@ async fn ask_once(
     // by the brand in the current epoch. Serving it costs nothing and
     // writes nothing, so it takes no lock.
     let needs = needs(question);
-    let epoch = cube::current_epoch(db)
-        .await?
-        .ok_or(SegmentError::NoEpoch)?;
-    let release = current_release(db, settings, &epoch, &needs).await?;
-    let found = stored(db, release.as_ref(), epoch.id, &needs, brand_id).await?;
+    let (epoch, release, found) = released_now(db, cache, settings, &needs, brand_id).await?;
     if found.missing.is_empty() {
         return Ok(assemble(
             question,
@@ -702,7 +738,7 @@ async fn ask_once(
         mut tables,
         missing,
         release_epsilon_micros,
-    } = stored(&txn, release.as_ref(), epoch.id, &needs, brand_id).await?;
+    } = stored(&txn, None, release.as_ref(), epoch.id, &needs, brand_id).await?;
     let cost = settings.epsilon_per_table_micros * missing.len() as u64;
     let now = Utc::now();
     let budget = if cost > 0 {
@@ -817,7 +853,7 @@ pub async fn trend(
         } else {
             None
         };
-        let found = stored(db, release.as_ref(), epoch.id, &needs, brand_id).await?;
+        let found = stored(db, None, release.as_ref(), epoch.id, &needs, brand_id).await?;
         let answer = found.missing.is_empty().then(|| {
             assemble(
                 &question,

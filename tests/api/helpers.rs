@@ -353,6 +353,11 @@ pub(crate) fn config(url: &str, extra_flags: &[&str]) -> Config {
     if !extra_flags.contains(&"--blob-store") {
         args.extend(["--blob-store", blobs.as_str()]);
     }
+    // Tests make new epochs in process and ask at once; the epoch's
+    // cache has its own test.
+    if !extra_flags.contains(&"--epoch-cache-ms") {
+        args.extend(["--epoch-cache-ms", "0"]);
+    }
     args.extend_from_slice(extra_flags);
     let cli = Cli::parse_from(args);
     let Some(Command::Serve(serve)) = &cli.command else {

@@ -18,7 +18,7 @@ use crate::{
     auth::{BrandScope, Role},
     benefits::{self, calendar, checkout, insight, renewal},
     error::ErrorCode,
-    graphql::{ApiError, db, principal, privacy_settings, require, scalars::Date},
+    graphql::{ApiError, db, principal, privacy_settings, repeat_cache, require, scalars::Date},
     segments::Dimension as Dim,
 };
 
@@ -166,6 +166,7 @@ impl InsightQuery {
         .await?;
         Ok(insight::reach(
             db(ctx)?,
+            repeat_cache(ctx)?,
             privacy_settings(ctx)?,
             brand,
             &benefit,

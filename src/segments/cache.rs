@@ -1,0 +1,115 @@
+//! What a repeat audience question reads, held in memory so that serving
+//! it costs the standing read alone:
+//! - the current data epoch, trusted for a stated bound. Epochs are made by
+//!   `refresh`, `seed` and `import`, which run as other processes, so no
+//!   instance hears of a new one: each sees it once the epoch it holds is
+//!   older than the bound, and until then answers from the previous epoch
+//!   (whose answers stay true of that epoch and name it in `dataEpoch`).
+//! - stored answers, which are never changed once written, so they are held
+//!   until the map's capacity evicts them. Only reads made outside a
+//!   transaction fill it: an answer read inside the paying transaction
+//!   could still be rolled back.
+//!
+//! A `Mutex` around the `lru` crate's map, as the credential cache does:
+//! the lock is held for a lookup or an insert, never across a statement.
+
+use std::{
+    num::NonZeroUsize,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::{Duration, Instant},
+};
+
+use entity::data_epoch;
+use lru::LruCache;
+use sea_orm::{DatabaseConnection, DbErr};
+
+use super::{Released, cube};
+
+/// Most stored tables held. A table is one value per cell (a few hundred
+/// cells for a typical breakdown), so this is a few tens of MB at most.
+const CAPACITY: NonZeroUsize = NonZeroUsize::new(4_096).expect("non-zero");
+
+/// A stored table's full key: its epoch, its scope (the brand) and its
+/// question key.
+type TableKey = (i64, i64, String);
+
+/// The current epoch and stored answers an instance has read recently.
+/// Cheap to clone; one per instance, shared by its request handlers.
+#[derive(Clone)]
+pub struct RepeatCache {
+    epoch_bound: Duration,
+    inner: Arc<Mutex<Inner>>,
+}
+
+struct Inner {
+    /// The current epoch, with the instant its read began.
+    epoch: Option<(Instant, data_epoch::Model)>,
+    /// Stored tables by their full key.
+    tables: LruCache<TableKey, Released>,
+}
+
+impl std::fmt::Debug for RepeatCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepeatCache")
+            .field("epoch_bound", &self.epoch_bound)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RepeatCache {
+    /// A cache that trusts the epoch it read for `epoch_bound` (zero reads
+    /// it on every question).
+    pub fn new(epoch_bound: Duration) -> Self {
+        Self {
+            epoch_bound,
+            inner: Arc::new(Mutex::new(Inner {
+                epoch: None,
+                tables: LruCache::new(CAPACITY),
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The current ready epoch as read within the bound, else read now.
+    pub(super) async fn current_epoch(
+        &self,
+        db: &DatabaseConnection,
+    ) -> Result<Option<data_epoch::Model>, DbErr> {
+        if let Some((read_at, epoch)) = &self.lock().epoch
+            && read_at.elapsed() < self.epoch_bound
+        {
+            return Ok(Some(epoch.clone()));
+        }
+        // The instant before the read, so the held epoch's age is never
+        // understated.
+        let read_at = Instant::now();
+        let epoch = cube::current_epoch(db).await?;
+        if let Some(epoch) = &epoch
+            && !self.epoch_bound.is_zero()
+        {
+            let mut inner = self.lock();
+            // A concurrent read may have held a newer epoch already.
+            if inner
+                .epoch
+                .as_ref()
+                .is_none_or(|(_, held)| held.id <= epoch.id)
+            {
+                inner.epoch = Some((read_at, epoch.clone()));
+            }
+        }
+        Ok(epoch)
+    }
+
+    /// The stored table under `key`, if held.
+    pub(super) fn table(&self, key: &TableKey) -> Option<Released> {
+        self.lock().tables.get(key).cloned()
+    }
+
+    /// Holds a stored table read outside any transaction.
+    pub(super) fn hold(&self, key: TableKey, table: Released) {
+        self.lock().tables.put(key, table);
+    }
+}
