@@ -105,7 +105,7 @@ impl Application {
                 keys.clone(),
                 credentials.clone(),
                 documents.clone(),
-                crate::segments::RepeatCache::new(config.epoch_cache),
+                crate::segments::RepeatCache::new(config.repeat_cache),
             ),
             db,
             keys,

@@ -280,13 +280,15 @@ pub struct ServeArgs {
     /// revokes refuses the token at once. 0 reads the row on every request.
     #[arg(long, env = "BRAND_GATEWAY_CREDENTIAL_CACHE_MS", default_value = "5000", value_parser = clap::value_parser!(u64).range(0..=300_000))]
     pub credential_cache_ms: u64,
-    /// Milliseconds the current data epoch read by this instance is
-    /// trusted before it is read again: the longest a new epoch (made by
-    /// `refresh`, `seed` or `import`, always another process) goes unseen
-    /// here; meanwhile repeat questions are answered from the previous
-    /// epoch. 0 reads it on every question.
-    #[arg(long, env = "BRAND_GATEWAY_EPOCH_CACHE_MS", default_value = "5000", value_parser = clap::value_parser!(u64).range(0..=300_000))]
-    pub epoch_cache_ms: u64,
+    /// Milliseconds the current data epoch and a brand's standing, read by
+    /// this instance, are trusted for repeat (free) audience answers: the
+    /// longest a new epoch (made by `refresh`, `seed` or `import`, always
+    /// another process) goes unseen here, repeat questions meanwhile
+    /// answered from the previous epoch, and the longest a suspension
+    /// takes to stop them. Questions that pay read the standing afresh. 0
+    /// reads both on every question.
+    #[arg(long, env = "BRAND_GATEWAY_REPEAT_CACHE_MS", default_value = "5000", value_parser = clap::value_parser!(u64).range(0..=300_000))]
+    pub repeat_cache_ms: u64,
     /// Largest qualification document accepted, in bytes.
     #[arg(long, env = "BRAND_GATEWAY_MAX_DOCUMENT_BYTES", default_value = "10485760", value_parser = clap::value_parser!(u64).range(1..=104_857_600))]
     pub max_document_bytes: u64,
@@ -464,8 +466,9 @@ pub struct Config {
     pub max_document_bytes: usize,
     /// How long a credential row is trusted before it is read again.
     pub credential_cache: Duration,
-    /// How long the current data epoch is trusted before it is read again.
-    pub epoch_cache: Duration,
+    /// How long the current data epoch and a brand's standing are trusted
+    /// for repeat answers.
+    pub repeat_cache: Duration,
 }
 
 impl Config {
@@ -510,7 +513,7 @@ impl Config {
             blob_store: database.blob_store.clone(),
             max_document_bytes: usize::try_from(serve.max_document_bytes).unwrap_or(usize::MAX),
             credential_cache: Duration::from_millis(serve.credential_cache_ms),
-            epoch_cache: Duration::from_millis(serve.epoch_cache_ms),
+            repeat_cache: Duration::from_millis(serve.repeat_cache_ms),
         })
     }
 }

@@ -1,7 +1,9 @@
 //! A brand's standing in the programme decides what it may do. This is the
 //! one table of brand status × conduct; every path that configures,
 //! submits, launches or grants a brand's benefits, or answers a question for
-//! it, asks [`require`] here and nowhere else.
+//! it, applies it here and nowhere else: through [`require`], or, for a
+//! free repeat answer alone, through [`check`] on a status held for a
+//! stated bound (`segments::RepeatCache`).
 //!
 //! | status      | configure | submit | go live | grant | audience | reach |
 //! |-------------|-----------|--------|---------|-------|----------|-------|

@@ -1,16 +1,23 @@
 //! What a repeat audience question reads, held in memory so that serving
-//! it costs the standing read alone:
-//! - the current data epoch, trusted for a stated bound. Epochs are made by
-//!   `refresh`, `seed` and `import`, which run as other processes, so no
-//!   instance hears of a new one: each sees it once the epoch it holds is
-//!   older than the bound, and until then answers from the previous epoch
-//!   (whose answers stay true of that epoch and name it in `dataEpoch`).
-//! - stored answers, which are never changed once written, so they are held
-//!   until the map's capacity evicts them. Only reads made outside a
+//! it runs no statement at all. Each is held for a stated bound, or for
+//! good where it never changes:
+//! - the current data epoch, for the bound. Epochs are made by `refresh`,
+//!   `seed` and `import`, which run as other processes, so no instance
+//!   hears of a new one: each sees it once the epoch it holds is older than
+//!   the bound, and until then answers from the previous epoch (whose
+//!   answers stay true of that epoch and name it in `dataEpoch`).
+//! - a brand's standing, for the bound, and only to let the free path
+//!   serve what was released already: a suspension stops those answers
+//!   within the bound, while anything that pays or releases reads the
+//!   standing afresh in its transaction, and a refusal is never served from
+//!   here (the status is read again first, so a re-admission counts at
+//!   once).
+//! - stored answers, which are never changed once written, so they are
+//!   held until the map's capacity evicts them. Only reads made outside a
 //!   transaction fill it: an answer read inside the paying transaction
 //!   could still be rolled back.
 //!
-//! A `Mutex` around the `lru` crate's map, as the credential cache does:
+//! A `Mutex` around the `lru` crate's maps, as the credential cache does:
 //! the lock is held for a lookup or an insert, never across a statement.
 
 use std::{
@@ -19,31 +26,38 @@ use std::{
     time::{Duration, Instant},
 };
 
-use entity::data_epoch;
+use entity::{data_epoch, enums::BrandStatus};
 use lru::LruCache;
 use sea_orm::{DatabaseConnection, DbErr};
 
-use super::{Released, cube};
+use super::{Released, SegmentError, cube};
+use crate::standing::{self, Conduct};
 
 /// Most stored tables held. A table is one value per cell (a few hundred
 /// cells for a typical breakdown), so this is a few tens of MB at most.
 const CAPACITY: NonZeroUsize = NonZeroUsize::new(4_096).expect("non-zero");
 
+/// Most brands' standing held: a few bytes each.
+const BRANDS: NonZeroUsize = NonZeroUsize::new(10_000).expect("non-zero");
+
 /// A stored table's full key: its epoch, its scope (the brand) and its
 /// question key.
 type TableKey = (i64, i64, String);
 
-/// The current epoch and stored answers an instance has read recently.
-/// Cheap to clone; one per instance, shared by its request handlers.
+/// The current epoch, brands' standing and stored answers an instance
+/// has read recently. Cheap to clone; one per instance, shared by its
+/// request handlers.
 #[derive(Clone)]
 pub struct RepeatCache {
-    epoch_bound: Duration,
+    bound: Duration,
     inner: Arc<Mutex<Inner>>,
 }
 
 struct Inner {
     /// The current epoch, with the instant its read began.
     epoch: Option<(Instant, data_epoch::Model)>,
+    /// Brands' status by id, with the instant each read began.
+    standing: LruCache<i64, (Instant, BrandStatus)>,
     /// Stored tables by their full key.
     tables: LruCache<TableKey, Released>,
 }
@@ -51,19 +65,20 @@ struct Inner {
 impl std::fmt::Debug for RepeatCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RepeatCache")
-            .field("epoch_bound", &self.epoch_bound)
+            .field("bound", &self.bound)
             .finish_non_exhaustive()
     }
 }
 
 impl RepeatCache {
-    /// A cache that trusts the epoch it read for `epoch_bound` (zero reads
-    /// it on every question).
-    pub fn new(epoch_bound: Duration) -> Self {
+    /// A cache that trusts the epoch and the standing it read for `bound`
+    /// (zero reads them on every question).
+    pub fn new(bound: Duration) -> Self {
         Self {
-            epoch_bound,
+            bound,
             inner: Arc::new(Mutex::new(Inner {
                 epoch: None,
+                standing: LruCache::new(BRANDS),
                 tables: LruCache::new(CAPACITY),
             })),
         }
@@ -79,7 +94,7 @@ impl RepeatCache {
         db: &DatabaseConnection,
     ) -> Result<Option<data_epoch::Model>, DbErr> {
         if let Some((read_at, epoch)) = &self.lock().epoch
-            && read_at.elapsed() < self.epoch_bound
+            && read_at.elapsed() < self.bound
         {
             return Ok(Some(epoch.clone()));
         }
@@ -88,7 +103,7 @@ impl RepeatCache {
         let read_at = Instant::now();
         let epoch = cube::current_epoch(db).await?;
         if let Some(epoch) = &epoch
-            && !self.epoch_bound.is_zero()
+            && !self.bound.is_zero()
         {
             let mut inner = self.lock();
             // A concurrent read may have held a newer epoch already.
@@ -101,6 +116,30 @@ impl RepeatCache {
             }
         }
         Ok(epoch)
+    }
+
+    /// Whether the brand's standing lets it be served `conduct` from what
+    /// was released already: a permission held within the bound, else the
+    /// status read now (so every refusal is a fresh one).
+    pub(super) async fn permits(
+        &self,
+        db: &DatabaseConnection,
+        brand_id: i64,
+        conduct: Conduct,
+    ) -> Result<(), SegmentError> {
+        let held = match self.lock().standing.get(&brand_id) {
+            Some((read_at, status)) if read_at.elapsed() < self.bound => Some(*status),
+            _ => None,
+        };
+        if held.is_some_and(|status| standing::permits(status, conduct)) {
+            return Ok(());
+        }
+        let read_at = Instant::now();
+        let status = standing::status(db, brand_id).await?;
+        if !self.bound.is_zero() {
+            self.lock().standing.put(brand_id, (read_at, status));
+        }
+        Ok(standing::check(status, conduct)?)
     }
 
     /// The stored table under `key`, if held.

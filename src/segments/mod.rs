@@ -677,15 +677,13 @@ pub async fn ask(
     input: &QuestionInput,
 ) -> Result<Answer, SegmentError> {
     let question = Question::parse(input)?;
-    standing::require::<SegmentError>(db, brand_id, conduct).await?;
     // Two requests building the epoch's platform release at once: the
     // loser's insert fails, and the second attempt reads the winner's.
-    let payer = (brand_id, ledger::pool_of(conduct));
-    match ask_once(db, cache, settings, payer, &question).await {
+    match ask_once(db, cache, settings, (brand_id, conduct), &question).await {
         Err(SegmentError::Db(error))
             if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
         {
-            ask_once(db, cache, settings, payer, &question).await
+            ask_once(db, cache, settings, (brand_id, conduct), &question).await
         }
         other => other,
     }
@@ -695,12 +693,15 @@ async fn ask_once(
     db: &DatabaseConnection,
     cache: &RepeatCache,
     settings: &PrivacySettings,
-    (brand_id, pool): (i64, ledger::Pool),
+    (brand_id, conduct): (i64, Conduct),
     question: &Question,
 ) -> Result<Answer, SegmentError> {
+    let pool = ledger::pool_of(conduct);
     // Fast path: every table in the platform release or already released
     // by the brand in the current epoch. Serving it costs nothing and
-    // writes nothing, so it takes no lock.
+    // writes nothing, so it takes no lock, and the standing it needs may
+    // be the one held.
+    cache.permits(db, brand_id, conduct).await?;
     let needs = needs(question);
     let (epoch, release, found) = released_now(db, cache, settings, &needs, brand_id).await?;
     if found.missing.is_empty() {
@@ -723,6 +724,7 @@ async fn ask_once(
     let fast_epoch = epoch.id;
     let txn = db.begin().await?;
     ledger::lock(&txn, brand_id).await?;
+    standing::require::<SegmentError>(&txn, brand_id, conduct).await?;
     let epoch = cube::current_epoch(&txn)
         .await?
         .ok_or(SegmentError::NoEpoch)?;

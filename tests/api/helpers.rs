@@ -355,8 +355,8 @@ pub(crate) fn config(url: &str, extra_flags: &[&str]) -> Config {
     }
     // Tests make new epochs in process and ask at once; the epoch's
     // cache has its own test.
-    if !extra_flags.contains(&"--epoch-cache-ms") {
-        args.extend(["--epoch-cache-ms", "0"]);
+    if !extra_flags.contains(&"--repeat-cache-ms") {
+        args.extend(["--repeat-cache-ms", "0"]);
     }
     args.extend_from_slice(extra_flags);
     let cli = Cli::parse_from(args);

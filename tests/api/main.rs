@@ -75,7 +75,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         audience::bad_questions_get_user_errors_naming_the_problem,
         audience::answers_carry_metrics_and_privacy_metadata,
         audience::a_repeat_question_reads_the_budget_only_when_asked,
-        audience::a_new_epoch_is_seen_within_the_epoch_cache_time,
+        audience::repeat_answers_follow_epochs_and_standing_within_the_cache_time,
         audience::utility_on_large_cells_meets_the_target,
         audience::the_cube_matches_the_member_rows,
         audience::platform_slices_agree_with_each_other,

@@ -26,7 +26,7 @@ fn allowed(status: &str) -> [bool; 6] {
 
 /// Sets a brand's status directly, standing in for the workflow, so each
 /// cell is tried on its own (suspension's side effects are the next test's).
-async fn set_status(app: &TestApp, brand: i64, status: &str) {
+pub(crate) async fn set_status(app: &TestApp, brand: i64, status: &str) {
     app.db
         .db
         .execute_unprepared(&format!(
