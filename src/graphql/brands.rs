@@ -86,7 +86,7 @@ impl BrandQuery {
     #[graphql(entity)]
     async fn find_brand_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Brand>, ApiError> {
         principal(ctx)?;
-        Ok(super::entities::load(&loaders(ctx)?.brands, &id)
+        Ok(super::entities::load(loaders(ctx)?.brands(), &id)
             .await?
             .map(Brand::from))
     }

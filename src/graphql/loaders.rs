@@ -6,7 +6,11 @@
 //! lookups by a parent's id (events, revisions) follow a parent the caller
 //! was already allowed to see.
 
-use std::{collections::HashMap, marker::PhantomData, sync::Arc};
+use std::{
+    collections::HashMap,
+    marker::PhantomData,
+    sync::{Arc, OnceLock},
+};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
@@ -247,30 +251,60 @@ impl Batch for Benefits {
     }
 }
 
-/// The loaders one request uses.
-pub struct Loaders {
+/// Declares [`Loaders`]: one loader per batch, each made on first use
+/// (a request uses one or two of them, and making all eleven for every
+/// request showed in the gateway's profile).
+macro_rules! loaders {
+    ($($(#[$doc:meta])* $name:ident: $batch:ty,)*) => {
+        /// The loaders one request uses.
+        pub struct Loaders {
+            db: DatabaseConnection,
+            scope: BrandScope,
+            $($name: OnceLock<DataLoader<ByKey<$batch>>>,)*
+        }
+
+        impl Loaders {
+            /// Loaders for one request by a caller who sees `scope`; none
+            /// is made until asked for.
+            pub fn new(db: &DatabaseConnection, scope: BrandScope) -> Self {
+                Self {
+                    db: db.clone(),
+                    scope,
+                    $($name: OnceLock::new(),)*
+                }
+            }
+
+            $($(#[$doc])*
+            pub fn $name(&self) -> &DataLoader<ByKey<$batch>> {
+                self.$name.get_or_init(|| loader(&self.db, self.scope))
+            })*
+        }
+    };
+}
+
+loaders! {
     /// Categories by id.
-    pub categories: DataLoader<ByKey<Categories>>,
+    categories: Categories,
     /// Brands by id.
-    pub brands: DataLoader<ByKey<Brands>>,
+    brands: Brands,
     /// Applications by id.
-    pub applications: DataLoader<ByKey<Applications>>,
+    applications: Applications,
     /// Benefits by id.
-    pub benefits: DataLoader<ByKey<Benefits>>,
+    benefits: Benefits,
     /// Evaluations by id.
-    pub evaluations: DataLoader<ByKey<Evaluations>>,
+    evaluations: Evaluations,
     /// Application events by application id.
-    pub events: DataLoader<ByKey<Events>>,
+    events: Events,
     /// Qualification documents by application id.
-    pub documents: DataLoader<ByKey<Documents>>,
+    documents: Documents,
     /// Conditions by application id.
-    pub conditions: DataLoader<ByKey<Conditions>>,
+    conditions: Conditions,
     /// Latest application by brand id.
-    pub standings: DataLoader<ByKey<Standings>>,
+    standings: Standings,
     /// Benefit revisions by benefit id.
-    pub benefit_revisions: DataLoader<ByKey<BenefitRevisions>>,
+    benefit_revisions: BenefitRevisions,
     /// Benefit events by benefit id.
-    pub benefit_events: DataLoader<ByKey<BenefitEvents>>,
+    benefit_events: BenefitEvents,
 }
 
 fn loader<B: Batch>(db: &DatabaseConnection, scope: BrandScope) -> DataLoader<ByKey<B>> {
@@ -282,23 +316,4 @@ fn loader<B: Batch>(db: &DatabaseConnection, scope: BrandScope) -> DataLoader<By
         },
         tokio::spawn,
     )
-}
-
-impl Loaders {
-    /// Fresh loaders for one request by a caller who sees `scope`.
-    pub fn new(db: &DatabaseConnection, scope: BrandScope) -> Self {
-        Self {
-            categories: loader(db, scope),
-            brands: loader(db, scope),
-            applications: loader(db, scope),
-            benefits: loader(db, scope),
-            evaluations: loader(db, scope),
-            events: loader(db, scope),
-            documents: loader(db, scope),
-            conditions: loader(db, scope),
-            standings: loader(db, scope),
-            benefit_revisions: loader(db, scope),
-            benefit_events: loader(db, scope),
-        }
-    }
 }

@@ -121,7 +121,7 @@ impl OnboardingQuery {
         id: ID,
     ) -> Result<Option<Application>, ApiError> {
         require(principal(ctx)?, READERS, "reading applications")?;
-        Ok(super::entities::load(&loaders(ctx)?.applications, &id)
+        Ok(super::entities::load(loaders(ctx)?.applications(), &id)
             .await?
             .map(Application::from))
     }

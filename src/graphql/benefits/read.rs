@@ -65,7 +65,7 @@ impl ReadQuery {
     ) -> Result<Option<Benefit>, ApiError> {
         require(principal(ctx)?, READERS, "reading benefits")?;
         Ok(
-            crate::graphql::entities::load(&crate::graphql::loaders(ctx)?.benefits, &id)
+            crate::graphql::entities::load(crate::graphql::loaders(ctx)?.benefits(), &id)
                 .await?
                 .map(Benefit::from),
         )

@@ -368,7 +368,7 @@ impl Application {
         };
         let reader = Reader::of(principal(ctx)?.brand_scope());
         Ok(loaders(ctx)?
-            .evaluations
+            .evaluations()
             .load_one(id)
             .await?
             .map(|e| Evaluation::seen_by(e, reader)))
@@ -377,7 +377,7 @@ impl Application {
     /// The qualification documents filed with it, oldest first.
     async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<QualificationDocument>, ApiError> {
         Ok(loaders(ctx)?
-            .documents
+            .documents()
             .load_one(self.row.id)
             .await?
             .unwrap_or_default()
@@ -390,7 +390,7 @@ impl Application {
     /// needs and what is missing.
     async fn qualifications(&self, ctx: &Context<'_>) -> Result<Qualifications, ApiError> {
         let documents = loaders(ctx)?
-            .documents
+            .documents()
             .load_one(self.row.id)
             .await?
             .unwrap_or_default();
@@ -407,7 +407,7 @@ impl Application {
     /// The tracked conditions of a conditional approval, in order.
     async fn conditions(&self, ctx: &Context<'_>) -> Result<Vec<ApprovalCondition>, ApiError> {
         Ok(loaders(ctx)?
-            .conditions
+            .conditions()
             .load_one(self.row.id)
             .await?
             .unwrap_or_default()
@@ -419,7 +419,7 @@ impl Application {
     /// Every step so far, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<ApplicationEvent>, ApiError> {
         loaders(ctx)?
-            .events
+            .events()
             .load_one(self.row.id)
             .await?
             .unwrap_or_default()

@@ -629,7 +629,7 @@ impl Benefit {
     /// Every revision, oldest first.
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<BenefitRevision>, ApiError> {
         loaders(ctx)?
-            .benefit_revisions
+            .benefit_revisions()
             .load_one(self.row_id)
             .await?
             .unwrap_or_default()
@@ -656,7 +656,7 @@ impl Benefit {
         to: i32,
     ) -> Result<Vec<FieldChange>, ApiError> {
         let revisions = loaders(ctx)?
-            .benefit_revisions
+            .benefit_revisions()
             .load_one(self.row_id)
             .await?
             .unwrap_or_default();
@@ -685,7 +685,7 @@ impl Benefit {
     /// Every change, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<BenefitEvent>, ApiError> {
         loaders(ctx)?
-            .benefit_events
+            .benefit_events()
             .load_one(self.row_id)
             .await?
             .unwrap_or_default()

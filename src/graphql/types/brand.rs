@@ -175,7 +175,7 @@ impl Brand {
         owned: &str,
     ) -> Result<Self, ApiError> {
         crate::graphql::loaders(ctx)?
-            .brands
+            .brands()
             .load_one(brand_id)
             .await?
             .map(Self::from)
@@ -239,7 +239,7 @@ impl Brand {
     /// (state, deadline, history). Null if it never applied.
     async fn standing(&self, ctx: &Context<'_>) -> Result<Option<Application>, ApiError> {
         Ok(crate::graphql::loaders(ctx)?
-            .standings
+            .standings()
             .load_one(parse_brand_id(&self.id)?)
             .await?
             .map(Into::into))
@@ -248,7 +248,7 @@ impl Brand {
     /// The category the brand competes in.
     async fn category(&self, ctx: &Context<'_>) -> Result<Category, ApiError> {
         crate::graphql::loaders(ctx)?
-            .categories
+            .categories()
             .load_one(self.category_id)
             .await?
             .map(Category::from)
