@@ -56,6 +56,8 @@ pub struct Shared {
     pub webhook_retry_base: Duration,
     /// Where filed documents are stored.
     pub documents: DocumentStore,
+    /// GraphQL documents recently parsed, by their text.
+    pub parsed: crate::graphql::ParsedDocuments,
 }
 
 /// Why the application could not start.
@@ -131,6 +133,7 @@ impl Application {
             privacy: config.privacy,
             webhook_retry_base: config.webhook_retry_base,
             documents,
+            parsed: crate::graphql::ParsedDocuments::default(),
         }));
         let bind_error = |addr| move |source| StartError::Bind { addr, source };
         let listener =

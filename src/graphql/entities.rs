@@ -185,10 +185,14 @@ impl Extension for EntitiesExtension {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        let is_entities = info.name == "_entities" && info.path_node.parent.is_none();
+        // Every field of every request passes here: only the root
+        // `_entities` field does any work.
+        if info.path_node.parent.is_some() || info.name != "_entities" {
+            return next.run(ctx, info).await;
+        }
         let key = Name::new(info.alias.unwrap_or(info.name));
         let value = next.run(ctx, info).await?;
-        if is_entities && let Some(Value::List(items)) = &value {
+        if let Some(Value::List(items)) = &value {
             let mut misses = self
                 .misses
                 .lock()

@@ -13,6 +13,7 @@ mod ids;
 mod limits;
 mod loaders;
 mod onboarding;
+mod parsed;
 mod scalars;
 mod types;
 mod webhooks;
@@ -26,6 +27,7 @@ pub use error::ApiError;
 use ids::{connection, decode_cursor, parse_id};
 pub(crate) use limits::ExecutionStarted;
 pub use loaders::Loaders;
+pub use parsed::ParsedDocuments;
 
 use crate::{
     auth::{Principal, Role},

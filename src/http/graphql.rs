@@ -119,6 +119,7 @@ pub(super) async fn post(
         }
         request = request.variables(Variables::from_json(variables));
     }
+    state.parsed.parse(&mut request);
     execute(&state, principal, request, media).await
 }
 
@@ -161,6 +162,7 @@ pub(super) async fn get(
     // Mutations must not ride on GET (caches, prefetchers, CSRF); decided on
     // the parsed document, which is then reused for execution.
     let operation_name = request.operation_name.clone();
+    state.parsed.parse(&mut request);
     if let Ok(document) = request.parsed_query() {
         let operation = match &operation_name {
             Some(name) => document

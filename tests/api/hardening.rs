@@ -84,19 +84,29 @@ pub(crate) async fn fragment_fan_out_is_refused_before_validation(backend: Backe
 pub(crate) async fn request_errors_carry_the_code_of_their_phase(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let reviewer = app.token(Role::Reviewer, None).await;
+    let aliases = (0..31)
+        .map(|i| format!("a{i}: __typename"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let cases = [
-        ("{ viewer { role ", "GRAPHQL_PARSE_FAILED"),
-        ("{ viewer { noSuchField } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ viewer { role ".to_owned(), "GRAPHQL_PARSE_FAILED"),
         (
-            "query A { viewer { role } } query B { viewer { role } }",
+            "{ viewer { noSuchField } }".to_owned(),
             "GRAPHQL_VALIDATION_FAILED",
         ),
+        (
+            "query A { viewer { role } } query B { viewer { role } }".to_owned(),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (format!("{{ {aliases} }}"), "QUERY_TOO_EXPENSIVE"),
     ];
-    for (query, code) in cases {
+    // Twice each: the second time the server holds the parsed document,
+    // and every check after the parse still runs.
+    for (query, code) in cases.iter().flat_map(|case| [case, case]) {
         let (status, body) = app.graphql(&reviewer, query, json!({})).await;
         assert_eq!(
             (status, error_codes(&body)),
-            (400, vec![code.to_owned()]),
+            (400, vec![(*code).to_owned()]),
             "{query}: {body}"
         );
     }
