@@ -1,15 +1,18 @@
 //! Load: requests per second and latency of a typical audience question
 //! (a store breakdown by growth tier with paid-member share, already
 //! released in this epoch) through the whole gateway (auth, rate limit,
-//! GraphQL, privacy engine), against two bare axum handlers: one that
-//! sums the same cube cells and returns them as JSON, and one that reads
-//! the same stored answer by its key (the one read the gateway's repeat
-//! question needs, without auth, GraphQL or the privacy engine). Every
+//! GraphQL, privacy engine), against three bare axum handlers: one that
+//! sums the same cube cells and returns them as JSON, one that reads the
+//! same stored answer by its key (the one read the gateway's repeat
+//! question needed before servers held what it reads), and one that
+//! returns the same answers held in memory, as the gateway now serves a
+//! repeat question, without auth, GraphQL or the privacy engine. Every
 //! response body is checked.
 //!
 //! Then the same stored answer again after the brand's data grew: 10,000
 //! more stored answers in the epoch and 100 ledger rows in the last 30
-//! days, to show the repeat question's cost stays flat in them.
+//! days, to show the repeat question's cost stays flat in them (held in
+//! memory, it reads neither).
 //!
 //! Last, how long a reviewer waits for the entry measures of 40 brands
 //! (`brands(first: 40) { entryMeasures }`), which must not grow with the
@@ -20,7 +23,7 @@
 
 mod common;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::{Json, Router, extract::State, routing::get};
 use brand_gateway::{
@@ -174,6 +177,29 @@ async fn main() {
             .collect(),
     };
     let stored_tables = answer_at.keys.len();
+    // The same answers held in memory, as the gateway holds them for a
+    // repeat question: what is left between the two is HTTP routing, auth,
+    // GraphQL and the privacy engine's assembly.
+    let held: Arc<Value> = Arc::new(stored(State(answer_at.clone())).await.0);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let bare_held = listener.local_addr().expect("addr");
+    let router = Router::new()
+        .route(
+            "/held",
+            get(async |State(held): State<Arc<Value>>| Json((*held).clone())),
+        )
+        .with_state(held);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let memory = common::drive(
+        client.clone(),
+        clients,
+        duration,
+        move |c, _| c.get(format!("http://{bare_held}/held")),
+        |body| body["answers"].as_array().is_some_and(|a| !a.is_empty()),
+    )
+    .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -218,9 +244,14 @@ async fn main() {
         lookup.line()
     );
     println!(
-        "ratio gateway / bare summing the cells: {:.2}; gateway / bare reading the stored answer: {:.2}",
+        "bare axum /held ({stored_tables} stored tables in memory): {}",
+        memory.line()
+    );
+    println!(
+        "ratio gateway / bare summing the cells: {:.2}; gateway / bare reading the stored answer: {:.2}; gateway / bare holding it in memory: {:.2}",
         ours.rps() / theirs.rps(),
-        ours.rps() / lookup.rps()
+        ours.rps() / lookup.rps(),
+        ours.rps() / memory.rps()
     );
     println!(
         "gateway after 10,000 more stored answers and 100 ledger rows: {}",
