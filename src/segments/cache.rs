@@ -12,6 +12,9 @@
 //!   standing afresh in its transaction, and a refusal is never served from
 //!   here (the status is read again first, so a re-admission counts at
 //!   once).
+//! - the held epoch's platform release, with the epoch and for the same
+//!   bound (a release never changes once stored, but it belongs to the
+//!   epoch: the two are read again together).
 //! - stored answers, which are never changed once written, so they are
 //!   held until the map's capacity evicts them. Only reads made outside a
 //!   transaction fill it: an answer read inside the paying transaction
@@ -30,7 +33,7 @@ use entity::{data_epoch, enums::BrandStatus};
 use lru::LruCache;
 use sea_orm::{DatabaseConnection, DbErr};
 
-use super::{Released, SegmentError, cube};
+use super::{Released, SegmentError, cube, release::PlatformRelease};
 use crate::standing::{self, Conduct};
 
 /// Most stored tables held. A table is one value per cell (a few hundred
@@ -58,6 +61,9 @@ struct Inner {
     epoch: Option<(Instant, data_epoch::Model)>,
     /// Brands' status by id, with the instant each read began.
     standing: LruCache<i64, (Instant, BrandStatus)>,
+    /// The platform release of the newest epoch asked about: its epoch
+    /// id, and the instant its read began.
+    platform: Option<(i64, Instant, Arc<PlatformRelease>)>,
     /// Stored tables by their full key.
     tables: LruCache<TableKey, Released>,
 }
@@ -79,6 +85,7 @@ impl RepeatCache {
             inner: Arc::new(Mutex::new(Inner {
                 epoch: None,
                 standing: LruCache::new(BRANDS),
+                platform: None,
                 tables: LruCache::new(CAPACITY),
             })),
         }
@@ -140,6 +147,37 @@ impl RepeatCache {
             self.lock().standing.put(brand_id, (read_at, status));
         }
         Ok(standing::check(status, conduct)?)
+    }
+
+    /// The platform release of `epoch_id`, if held within the bound.
+    pub(super) fn platform_release(&self, epoch_id: i64) -> Option<Arc<PlatformRelease>> {
+        match &self.lock().platform {
+            Some((held, read_at, release))
+                if *held == epoch_id && read_at.elapsed() < self.bound =>
+            {
+                Some(release.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Holds the platform release of `epoch_id` whose read began at
+    /// `read_at`, unless a newer epoch's is held.
+    pub(super) fn hold_platform_release(
+        &self,
+        epoch_id: i64,
+        read_at: Instant,
+        release: Arc<PlatformRelease>,
+    ) {
+        let mut inner = self.lock();
+        if !self.bound.is_zero()
+            && inner
+                .platform
+                .as_ref()
+                .is_none_or(|(held, _, _)| *held <= epoch_id)
+        {
+            inner.platform = Some((epoch_id, read_at, release));
+        }
     }
 
     /// The stored table under `key`, if held.

@@ -11,7 +11,7 @@ mod members;
 pub mod question;
 mod release;
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use chrono::Utc;
 use entity::data_epoch;
@@ -502,18 +502,28 @@ fn on_platform(needs: &[Need]) -> bool {
         .any(|n| n.cells.population == Population::Platform)
 }
 
-/// The current epoch's platform release when the needs use it (built now
-/// if it is the epoch's first).
+/// The current epoch's platform release when the needs use it: the one
+/// `cache` holds within its bound, else read (or built now if it is the
+/// epoch's first) and then held.
 async fn current_release(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
+    cache: &RepeatCache,
     settings: &PrivacySettings,
     epoch: &data_epoch::Model,
     needs: &[Need],
-) -> Result<Option<release::PlatformRelease>, DbErr> {
+) -> Result<Option<Arc<release::PlatformRelease>>, DbErr> {
     if !on_platform(needs) {
         return Ok(None);
     }
-    release::of_epoch(db, epoch, settings).await
+    if let Some(held) = cache.platform_release(epoch.id) {
+        return Ok(Some(held));
+    }
+    let read_at = std::time::Instant::now();
+    let release = release::of_epoch(db, epoch, settings).await?.map(Arc::new);
+    if let Some(release) = &release {
+        cache.hold_platform_release(epoch.id, read_at, release.clone());
+    }
+    Ok(release)
 }
 
 /// The tables a question needs in epoch `epoch_id`: platform ones sliced
@@ -584,7 +594,7 @@ async fn released_now<'a>(
 ) -> Result<
     (
         data_epoch::Model,
-        Option<release::PlatformRelease>,
+        Option<Arc<release::PlatformRelease>>,
         Found<'a>,
     ),
     SegmentError,
@@ -593,8 +603,16 @@ async fn released_now<'a>(
         .current_epoch(db)
         .await?
         .ok_or(SegmentError::NoEpoch)?;
-    let release = current_release(db, settings, &epoch, needs).await?;
-    let found = stored(db, Some(cache), release.as_ref(), epoch.id, needs, brand_id).await?;
+    let release = current_release(db, cache, settings, &epoch, needs).await?;
+    let found = stored(
+        db,
+        Some(cache),
+        release.as_deref(),
+        epoch.id,
+        needs,
+        brand_id,
+    )
+    .await?;
     Ok((epoch, release, found))
 }
 
@@ -734,13 +752,13 @@ async fn ask_once(
     let release = if epoch.id == fast_epoch || !on_platform(&needs) {
         release
     } else {
-        release::load(&txn, epoch.id).await?
+        release::load(&txn, epoch.id).await?.map(Arc::new)
     };
     let Found {
         mut tables,
         missing,
         release_epsilon_micros,
-    } = stored(&txn, None, release.as_ref(), epoch.id, &needs, brand_id).await?;
+    } = stored(&txn, None, release.as_deref(), epoch.id, &needs, brand_id).await?;
     let cost = settings.epsilon_per_table_micros * missing.len() as u64;
     let now = Utc::now();
     let budget = if cost > 0 {
