@@ -43,15 +43,15 @@ impl ParsedDocuments {
     }
 
     /// Gives `request` its parsed document: the one held for its text, or
-    /// parsed now (and held). A document that fails to parse is left for
-    /// the schema to report with its code.
+    /// parsed now (and held). A document that fails to parse, or is longer
+    /// than is held, is left for the schema to parse and report.
     pub fn parse(&self, request: &mut Request) {
+        if request.query.len() > LONGEST_HELD {
+            return;
+        }
         let held = self.lock().get(request.query.as_str()).cloned();
         if let Some(document) = held {
             request.set_parsed_query(document);
-            return;
-        }
-        if request.query.len() > LONGEST_HELD {
             return;
         }
         if let Ok(document) = request.parsed_query() {

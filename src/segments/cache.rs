@@ -105,6 +105,14 @@ impl RepeatCache {
         {
             return Ok(Some(epoch.clone()));
         }
+        self.read_epoch(db).await
+    }
+
+    /// The current ready epoch read now (and held).
+    pub(super) async fn read_epoch(
+        &self,
+        db: &DatabaseConnection,
+    ) -> Result<Option<data_epoch::Model>, DbErr> {
         // The instant before the read, so the held epoch's age is never
         // understated.
         let read_at = Instant::now();

@@ -519,7 +519,19 @@ async fn current_release(
         return Ok(Some(held));
     }
     let read_at = std::time::Instant::now();
-    let release = release::of_epoch(db, epoch, settings).await?.map(Arc::new);
+    let release = match release::load(db, epoch.id).await? {
+        Some(stored) => Some(stored),
+        // Built only for the epoch that is current now: a held epoch may
+        // have been superseded since, and its cells deleted.
+        None if cube::current_epoch(db)
+            .await?
+            .is_some_and(|current| current.id == epoch.id) =>
+        {
+            release::of_epoch(db, epoch, settings).await?
+        }
+        None => None,
+    }
+    .map(Arc::new);
     if let Some(release) = &release {
         cache.hold_platform_release(epoch.id, read_at, release.clone());
     }
@@ -581,10 +593,13 @@ async fn stored<'a>(
     Ok(found)
 }
 
-/// What the current epoch (as `cache` holds it) has released of `needs`
-/// for `brand_id`: the epoch, its platform release and the tables found or
-/// missing. [`cost`] and the free path of [`ask`] both read it here, so the
-/// preview charges what the question would.
+/// What the current epoch has released of `needs` for `brand_id`: the
+/// epoch, its platform release and the tables found or missing. The epoch
+/// `cache` holds serves a question found whole; one with tables missing
+/// (which would be paid for) is looked up again in the epoch read afresh,
+/// since only the current epoch may release, and a new epoch's platform
+/// release may hold them for free. [`cost`] and the free path of [`ask`]
+/// both read it here, so the preview charges what the question would.
 async fn released_now<'a>(
     db: &DatabaseConnection,
     cache: &RepeatCache,
@@ -603,17 +618,27 @@ async fn released_now<'a>(
         .current_epoch(db)
         .await?
         .ok_or(SegmentError::NoEpoch)?;
-    let release = current_release(db, cache, settings, &epoch, needs).await?;
-    let found = stored(
-        db,
-        Some(cache),
-        release.as_deref(),
-        epoch.id,
-        needs,
-        brand_id,
-    )
-    .await?;
-    Ok((epoch, release, found))
+    let look = async |epoch: data_epoch::Model| {
+        let release = current_release(db, cache, settings, &epoch, needs).await?;
+        let found = stored(
+            db,
+            Some(cache),
+            release.as_deref(),
+            epoch.id,
+            needs,
+            brand_id,
+        )
+        .await?;
+        Ok::<_, SegmentError>((epoch, release, found))
+    };
+    let (epoch, release, found) = look(epoch).await?;
+    if found.missing.is_empty() {
+        return Ok((epoch, release, found));
+    }
+    match cache.read_epoch(db).await? {
+        Some(current) if current.id != epoch.id => look(current).await,
+        _ => Ok((epoch, release, found)),
+    }
 }
 
 /// Makes the current epoch's platform release if it has none yet, and

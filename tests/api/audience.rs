@@ -847,6 +847,10 @@ pub(crate) async fn repeat_answers_follow_epochs_and_standing_within_the_cache_t
         "{paid}"
     );
     let first_epoch = paid["privacy"]["dataEpoch"].clone();
+    // Released in the first epoch only (for the new epoch's preview below).
+    let by_city = json!({ "population": "STORE", "breakdown": ["CITY_TIER"] });
+    let city = holding.data(&token, EPOCH, json!({ "q": by_city })).await["audience"].clone();
+    assert_eq!(city["privacy"]["dataEpoch"], first_epoch, "{city}");
     for app in [&holding, &short] {
         let repeat = ask(app).await["data"]["audience"].clone();
         assert_eq!(repeat["shownMembers"], paid["shownMembers"]);
@@ -895,12 +899,17 @@ pub(crate) async fn repeat_answers_follow_epochs_and_standing_within_the_cache_t
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(stopped, "the suspension is seen once the short time is up");
+    // A refusal is never held: an instance that read the suspension (and
+    // would hold it for 300 s) serves the brand once it is re-admitted.
+    let late = holding.beside(&["--repeat-cache-ms", "300000"]).await;
+    assert_eq!(error_codes(&ask(&late).await), ["BRAND_NOT_IN_STANDING"]);
     crate::standing::set_status(&holding, 1, "ACTIVE").await;
-    let readmitted = ask(&short).await;
+    let readmitted = ask(&late).await;
     assert_eq!(
         readmitted["data"]["audience"]["shownMembers"], paid["shownMembers"],
         "a refusal is never held: {readmitted}"
     );
+    late.stop().await;
 
     // A new epoch: held by one instance, seen by the other in its time and
     // answered afresh there.
@@ -922,6 +931,25 @@ pub(crate) async fn repeat_answers_follow_epochs_and_standing_within_the_cache_t
         seen["privacy"]["epsilonSpent"].as_f64() > Some(0.0),
         "answered afresh in the new epoch: {seen}"
     );
+    // A question with a table to pay for is released in the new epoch even
+    // where the old one is still held, and costs what the preview said: the
+    // table released in the old epoch is paid for again with the new one.
+    let mixed = json!({ "population": "STORE", "breakdown": ["CITY_TIER"], "metrics": ["BLACK_CARD_SHARE"] });
+    let cost = holding
+        .data(
+            &token,
+            "query($q: AudienceQuestion!) { audienceCost(question: $q) { tables epsilon } }",
+            json!({ "q": mixed }),
+        )
+        .await["audienceCost"]
+        .clone();
+    let bought = holding.data(&token, EPOCH, json!({ "q": mixed })).await["audience"].clone();
+    assert_ne!(bought["privacy"]["dataEpoch"], first_epoch, "{bought}");
+    assert_eq!(
+        bought["privacy"]["epsilonSpent"], cost["epsilon"],
+        "{bought} vs {cost}"
+    );
+    assert!(cost["tables"].as_i64() >= Some(2), "{cost}");
     short.stop().await;
     holding.stop().await;
 }
