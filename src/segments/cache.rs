@@ -47,8 +47,8 @@ const BRANDS: NonZeroUsize = NonZeroUsize::new(10_000).expect("non-zero");
 /// question key.
 type TableKey = (i64, i64, String);
 
-/// The current epoch, brands' standing and stored answers an instance
-/// has read recently. Cheap to clone; one per instance, shared by its
+/// The current epoch with its platform release, brands' standing and
+/// stored answers an instance has read recently. Cheap to clone; one per instance, shared by its
 /// request handlers.
 #[derive(Clone)]
 pub struct RepeatCache {
@@ -77,8 +77,8 @@ impl std::fmt::Debug for RepeatCache {
 }
 
 impl RepeatCache {
-    /// A cache that trusts the epoch and the standing it read for `bound`
-    /// (zero reads them on every question).
+    /// A cache that trusts the epoch (with its platform release) and the
+    /// standing it read for `bound` (zero reads them on every question).
     pub fn new(bound: Duration) -> Self {
         Self {
             bound,
