@@ -91,6 +91,16 @@ async fn stored(State(at): State<StoredAnswers>) -> Json<Value> {
     Json(json!({ "answers": answers }))
 }
 
+/// Serves a bare handler's router on a free loopback port.
+async fn serve_bare(router: Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
 #[tokio::main]
 async fn main() {
     let args = common::numbers();
@@ -122,12 +132,7 @@ async fn main() {
 
     let (gateway, keys) = common::serve(&url, db.clone()).await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let bare = listener.local_addr().expect("addr");
-    let router = Router::new().route("/raw", get(raw)).with_state(db.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let bare = serve_bare(Router::new().route("/raw", get(raw)).with_state(db.clone())).await;
 
     let token = auth::issue(&db, &keys, Role::BrandAnalyst, Some(1), "load", 1)
         .await
@@ -181,17 +186,15 @@ async fn main() {
     // repeat question: what is left between the two is HTTP routing, auth,
     // GraphQL and the privacy engine's assembly.
     let held: Arc<Value> = Arc::new(stored(State(answer_at.clone())).await.0);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let bare_held = listener.local_addr().expect("addr");
-    let router = Router::new()
-        .route(
-            "/held",
-            get(async |State(held): State<Arc<Value>>| Json((*held).clone())),
-        )
-        .with_state(held);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let bare_held = serve_bare(
+        Router::new()
+            .route(
+                "/held",
+                get(async |State(held): State<Arc<Value>>| Json((*held).clone())),
+            )
+            .with_state(held),
+    )
+    .await;
     let memory = common::drive(
         client.clone(),
         clients,
@@ -200,14 +203,12 @@ async fn main() {
         |body| body["answers"].as_array().is_some_and(|a| !a.is_empty()),
     )
     .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let bare_stored = listener.local_addr().expect("addr");
-    let router = Router::new()
-        .route("/stored", get(stored))
-        .with_state(answer_at);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let bare_stored = serve_bare(
+        Router::new()
+            .route("/stored", get(stored))
+            .with_state(answer_at),
+    )
+    .await;
     let lookup = common::drive(
         client.clone(),
         clients,

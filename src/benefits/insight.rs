@@ -8,9 +8,7 @@ use entity::enums::BenefitState;
 use sea_orm::DatabaseConnection;
 
 use super::{
-    Benefit, BenefitError, GRANTING,
-    definition::Definition,
-    due, of_brand, reach, stacking,
+    Benefit, BenefitError, GRANTING, due, of_brand, reach, stacking,
     usage_policy::{self, UsagePolicy},
 };
 use crate::{
@@ -126,19 +124,7 @@ pub(crate) async fn reach(
     benefit: &Benefit,
     population: Population,
 ) -> Result<Answer, InsightError> {
-    reach_of(db, cache, settings, brand_id, &benefit.current, population).await
-}
-
-/// The reach question of `definition`, answered by the privacy engine.
-async fn reach_of(
-    db: &DatabaseConnection,
-    cache: &RepeatCache,
-    settings: &PrivacySettings,
-    brand_id: i64,
-    definition: &Definition,
-    population: Population,
-) -> Result<Answer, InsightError> {
-    let question = reach::question(definition, population);
+    let question = reach::question(&benefit.current, population);
     Ok(segments::ask(db, cache, settings, brand_id, Conduct::Reach, &question).await?)
 }
 
