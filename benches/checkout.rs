@@ -42,6 +42,9 @@ const QUOTE: &str = "query($i: QuoteInput!) { quote(input: $i) { totalCents bene
 
 const ORDER: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { order { orderRef quote { totalCents } } userErrors { code } } }";
 
+/// How long orders are placed before the measured runs.
+const WARM_UP: Duration = Duration::from_secs(2);
+
 /// A quote came back with the store's benefits judged.
 fn quoted(body: &Value) -> bool {
     body.get("errors").is_none()
@@ -107,6 +110,22 @@ async fn measure(engine: &str, url: &str, members: u32, duration: Duration) {
     let lines: Value = serde_json::from_str(LINES).expect("lines");
     let client = reqwest::Client::new();
     let member = move |n: usize| (n * 7919 % members as usize + 1).to_string();
+    // Orders whose references start with `prefix`, each for another member.
+    let order_for = |prefix: &str| {
+        let (token, lines, prefix) = (token.clone(), lines.clone(), prefix.to_owned());
+        move |client: &reqwest::Client, n: usize| {
+            let input = json!({
+                "brandId": store.to_string(),
+                "orderRef": format!("{prefix}-{n}"),
+                "memberRef": member(n),
+                "lines": lines,
+            });
+            client
+                .post(format!("http://{gateway}/graphql"))
+                .bearer_auth(&token)
+                .json(&json!({ "query": ORDER, "variables": { "i": input } }))
+        }
+    };
     for clients in [16, 64] {
         let ask = {
             let (token, lines) = (token.clone(), lines.clone());
@@ -125,23 +144,23 @@ async fn measure(engine: &str, url: &str, members: u32, duration: Duration) {
             run.line()
         );
     }
+    // A running store has orders behind it, and PostgreSQL's autovacuum
+    // has analyzed its tables within a minute; a 5-second run on empty
+    // tables would keep the plans PostgreSQL cached while they were empty
+    // (whole-table scans of `redemption`), so orders are placed for
+    // WARM_UP first and PostgreSQL analyzes, as autovacuum would.
+    let warm = order_for("warm");
+    let run = common::drive(client.clone(), 16, WARM_UP, warm, placed).await;
+    if engine == "PostgreSQL" {
+        db.execute_unprepared("ANALYZE").await.expect("analyze");
+    }
+    println!(
+        "{engine:<10} warm-up: {} orders, then ANALYZE on PostgreSQL",
+        run.requests
+    );
     for clients in [16, 64] {
         let before = count(&db, "SELECT COUNT(*) FROM checkout_order").await;
-        let order = {
-            let (token, lines) = (token.clone(), lines.clone());
-            move |client: &reqwest::Client, n: usize| {
-                let input = json!({
-                    "brandId": store.to_string(),
-                    "orderRef": format!("bench-{clients}-{n}"),
-                    "memberRef": member(n),
-                    "lines": lines,
-                });
-                client
-                    .post(format!("http://{gateway}/graphql"))
-                    .bearer_auth(&token)
-                    .json(&json!({ "query": ORDER, "variables": { "i": input } }))
-            }
-        };
+        let order = order_for(&format!("bench-{clients}"));
         let run = common::drive(client.clone(), clients, duration, order, placed).await;
         let orders = count(&db, "SELECT COUNT(*) FROM checkout_order").await - before;
         println!(

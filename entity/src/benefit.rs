@@ -1,5 +1,6 @@
 //! An exclusive member benefit of one brand: its lifecycle state, which
-//! revision is live and which is the latest edit, and its budget counters.
+//! revision is live and which is the latest edit. Its budget counters are
+//! its slots' (`benefit_budget_slot`).
 
 use sea_orm::entity::prelude::*;
 
@@ -24,10 +25,6 @@ pub struct Model {
     pub live_revision: Option<i64>,
     /// The latest revision of a live benefit waits for review.
     pub revision_pending: bool,
-    /// Redemptions granted so far (budget counter).
-    pub redemptions: i64,
-    /// Money granted so far, in fen (budget counter).
-    pub spent_cents: i64,
     /// When it first became ACTIVE (UTC).
     pub activated_at: Option<DateTimeUtc>,
     /// When the usage policy flagged it as under-used (UTC).

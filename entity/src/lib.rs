@@ -11,6 +11,7 @@ pub mod application_document;
 pub mod application_event;
 pub mod audit_log;
 pub mod benefit;
+pub mod benefit_budget_slot;
 pub mod benefit_event;
 pub mod benefit_revision;
 pub mod brand;

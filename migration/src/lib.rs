@@ -30,6 +30,7 @@ mod m20261202_000020_store_join_days;
 mod m20261206_000021_checkout_indexes;
 mod m20261207_000022_redemption_days;
 mod m20261207_000023_member_redemption_times;
+mod m20261207_000024_budget_slots;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_checkout_indexes::Migration),
             Box::new(m20261207_000022_redemption_days::Migration),
             Box::new(m20261207_000023_member_redemption_times::Migration),
+            Box::new(m20261207_000024_budget_slots::Migration),
         ]
     }
 }

@@ -282,7 +282,7 @@ pub(crate) fn price(
             }
             Outcome::Granted => affordable(
                 definition,
-                row,
+                offer.benefit.used,
                 member,
                 offer.member_uses,
                 judged.amount_cents,
@@ -976,6 +976,7 @@ mod tests {
     use super::*;
     use crate::{
         benefits::{
+            budget::Used,
             definition::{
                 Budget, Definition, Schedule, SkuPrice, StackMode, Stacking, Targeting, Upgrade,
             },
@@ -1106,8 +1107,6 @@ mod tests {
                 current_revision: 1,
                 live_revision: Some(1),
                 revision_pending: false,
-                redemptions: 0,
-                spent_cents: 0,
                 activated_at: Some(now),
                 flagged_at: None,
                 policy_paused_at: None,
@@ -1118,6 +1117,7 @@ mod tests {
             },
             current: definition.clone(),
             live: Some(definition),
+            used: Used::default(),
         }
     }
 

@@ -15,7 +15,9 @@ use sea_orm::{
 };
 
 use super::{
-    Benefit, BenefitError, Change, EventAction, commit,
+    Benefit, BenefitError, Change, EventAction,
+    budget::Used,
+    commit,
     definition::{Definition, Kind},
     load_many,
     usage_policy::{self, UsagePolicy, UsageThresholds},
@@ -73,10 +75,10 @@ impl UsageMeasure {
 
 /// A capacity-bound event's fill rate from its own counters (no member
 /// count involved, so the brand sees it exactly).
-pub(crate) fn fill_rate(definition: &Definition, row: &benefit::Model) -> Option<f64> {
+pub(crate) fn fill_rate(definition: &Definition, used: Used) -> Option<f64> {
     match &definition.kind {
         Kind::OfflineExperience { capacity, .. } if *capacity > 0 => {
-            Some(row.redemptions as f64 / *capacity as f64)
+            Some(used.redemptions as f64 / *capacity as f64)
         }
         _ => None,
     }
@@ -353,7 +355,7 @@ async fn usage_step(
         return Ok(None);
     }
     let measure = UsageMeasure::of(&live.kind);
-    let rate = match fill_rate(live, row) {
+    let rate = match fill_rate(live, b.used) {
         Some(fill) => fill,
         None => {
             let [buyers, used] = buyer_use(db, b, live, t.period_days, now).await?;
@@ -367,7 +369,7 @@ async fn usage_step(
     };
     let minimum = measure.minimum(t);
     // A sold-out benefit was used to the full: never flagged.
-    let sold_out = super::redemption::sold_out(live, row);
+    let sold_out = super::redemption::sold_out(live, b.used);
     if sold_out || rate >= minimum {
         // Clearing the flag is recorded as FLAG too, as it always was; the
         // note says why.

@@ -179,7 +179,7 @@ pub(crate) async fn usage(
     let t = policy.thresholds;
     let (eligible_buyers, buyers_granted, usage_rate, release) = match due::fill_rate(
         definition,
-        &benefit.row,
+        benefit.used,
     ) {
         Some(fill) => (None, None, Some(fill), None),
         None => {
@@ -190,7 +190,7 @@ pub(crate) async fn usage(
                     .row
                     .live_revision
                     .unwrap_or(benefit.row.current_revision),
-                benefit.row.redemptions,
+                benefit.used.redemptions,
                 t.period_days,
                 business_day(now)
             );
@@ -229,15 +229,15 @@ pub(crate) async fn usage(
     };
     let measure = due::UsageMeasure::of(&definition.kind);
     Ok(Usage {
-        redemptions: benefit.row.redemptions,
+        redemptions: benefit.used.redemptions,
         unique_redeemers: due::unique_redeemers(db, benefit.row.id).await?,
-        spent_cents: benefit.row.spent_cents,
+        spent_cents: benefit.used.spent_cents,
         measure,
         min_usage_rate: measure.minimum(&t),
         eligible_buyers,
         buyers_granted,
         usage_rate,
-        sold_out: super::redemption::sold_out(definition, &benefit.row),
+        sold_out: super::redemption::sold_out(definition, benefit.used),
         dates: due::PolicyDates::of(&benefit.row, &t),
         policy,
         release,

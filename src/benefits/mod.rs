@@ -9,6 +9,7 @@
 //! UPDATE (a stale edit is refused, never applied over another) and appends
 //! a `benefit_event`.
 
+pub(crate) mod budget;
 pub(crate) mod calendar;
 pub(crate) mod centre;
 pub(crate) mod checkout;
@@ -250,6 +251,8 @@ pub struct Benefit {
     pub current: Definition,
     /// The live revision's definition, once one was approved.
     pub live: Option<Definition>,
+    /// What its budget has given so far.
+    pub used: budget::Used,
 }
 
 fn parse(revision: &benefit_revision::Model) -> Result<Definition, DbErr> {
@@ -277,7 +280,16 @@ pub(crate) async fn load(db: &impl ConnectionTrait, row: benefit::Model) -> Resu
         Some(n) => Some(parse(&revision(db, row.id, n).await?)?),
         None => None,
     };
-    Ok(Benefit { row, current, live })
+    let used = budget::used_of(db, &[row.id])
+        .await?
+        .remove(&row.id)
+        .unwrap_or_default();
+    Ok(Benefit {
+        row,
+        current,
+        live,
+        used,
+    })
 }
 
 /// One benefit row, if the caller may see its brand.
@@ -342,11 +354,18 @@ async fn load_many(
             })
             .and_then(parse)
     };
+    let used = budget::used_of(db, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
     rows.into_iter()
         .map(|row| {
             let current = find(&row, row.current_revision)?;
             let live = row.live_revision.map(|n| find(&row, n)).transpose()?;
-            Ok(Benefit { row, current, live })
+            let used = used.get(&row.id).copied().unwrap_or_default();
+            Ok(Benefit {
+                row,
+                current,
+                live,
+                used,
+            })
         })
         .collect()
 }
@@ -622,8 +641,6 @@ pub(crate) async fn create(
         current_revision: Set(1),
         live_revision: Set(None),
         revision_pending: Set(false),
-        redemptions: Set(0),
-        spent_cents: Set(0),
         activated_at: Set(None),
         flagged_at: Set(None),
         policy_paused_at: Set(None),

@@ -5,14 +5,17 @@
 //! any concurrency ([`take`], also what orders use): a redemption's
 //! transaction first inserts the redemption under its idempotency key,
 //! then locks the member (so one member's grants are judged one after
-//! another against their caps), checks the caps, and last bumps the
-//! benefit's counters with a conditional UPDATE, so a hot benefit's row is
-//! held only from that UPDATE to the commit. A replayed key returns the
+//! another against their caps), checks the caps, and last takes each
+//! grant from its benefit's budget (the member's budget slot, see
+//! [`budget`]), so a hot benefit's grants wait on each other only within a
+//! slot, and only from that UPDATE to the commit. A replayed key returns the
 //! stored outcome and counts once.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use entity::{
-    benefit, checkout_order,
+    checkout_order,
     enums::{BenefitState, BrandStatus},
     member, member_interest, redemption,
 };
@@ -20,11 +23,13 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
     QueryFilter as _, QuerySelect as _, QueryTrait as _, SqlErr,
-    sea_query::{Expr, ExprTrait as _},
+    sea_query::{Expr, UnionType},
 };
 
 use super::{
-    Benefit, BenefitError, checkout,
+    Benefit, BenefitError,
+    budget::{self, Caps, Used},
+    checkout,
     definition::{Definition, Kind},
     get,
     stacking::upgrade_applies,
@@ -494,19 +499,6 @@ async fn insert(
         .await
 }
 
-/// Most redemptions of a benefit in all: its budget's, or an offline
-/// experience's places, whichever is smaller.
-fn redemption_cap(definition: &Definition) -> Option<i64> {
-    let places = match &definition.kind {
-        Kind::OfflineExperience { capacity, .. } => Some(*capacity),
-        _ => None,
-    };
-    match (definition.budget.total_redemptions, places) {
-        (Some(a), Some(b)) => Some(Ord::min(a, b)),
-        (a, b) => a.or(b),
-    }
-}
-
 /// The birthday window the member is in now, as UTC instants from the
 /// first Asia/Shanghai day's start; refused when the birth date is unknown
 /// or today is outside it. Only for birthday gifts.
@@ -587,34 +579,12 @@ fn within_caps(
 /// Whether the benefit's budget is used up: every redemption (or place)
 /// taken, or less money left than one grant needs. The usage policy never
 /// judges a sold-out benefit.
-pub(crate) fn sold_out(definition: &Definition, row: &benefit::Model) -> bool {
+pub(crate) fn sold_out(definition: &Definition, used: Used) -> bool {
     let smallest_grant = match &definition.kind {
         Kind::FixedCoupon { amount_cents, .. } => *amount_cents,
         _ => 1,
     };
-    budget_room(definition, row, smallest_grant).is_err()
-}
-
-/// Whether the benefit's counters leave room for one more grant of
-/// `amount_cents`: the one budget rule a quote reads, sold-out tells and
-/// a refused [`take`] explains itself by (its conditional UPDATE is the
-/// same rule in SQL).
-fn budget_room(
-    definition: &Definition,
-    row: &benefit::Model,
-    amount_cents: i64,
-) -> Result<(), Outcome> {
-    if redemption_cap(definition).is_some_and(|cap| row.redemptions >= cap) {
-        return Err(Outcome::BudgetExhausted);
-    }
-    if definition
-        .budget
-        .total_money_cents
-        .is_some_and(|money| row.spent_cents > money - amount_cents)
-    {
-        return Err(Outcome::MoneyBudgetExhausted);
-    }
-    Ok(())
+    Caps::of(definition).room(used, smallest_grant).is_err()
 }
 
 /// Whether budgets and the member's caps could pay for one more grant of
@@ -622,18 +592,19 @@ fn budget_room(
 /// [`take`] decides.
 pub(super) fn affordable(
     definition: &Definition,
-    row: &benefit::Model,
+    used: Used,
     member: &Profile,
     uses: &MemberUses,
     amount_cents: i64,
     now: DateTime<Utc>,
 ) -> Result<(), Outcome> {
-    budget_room(definition, row, amount_cents)?;
+    Caps::of(definition).room(used, amount_cents)?;
     within_caps(definition, member, uses, now)
 }
 
-/// The member's uses of each of `benefit_ids` (two queries for all),
-/// not counting the redemption `except` (the one being decided).
+/// The member's uses of each of `benefit_ids` (one query for all: the
+/// counts in all and the recent grants' times, as one UNION ALL), not
+/// counting the redemption `except` (the one being decided).
 pub(super) async fn member_uses(
     db: &impl ConnectionTrait,
     benefit_ids: &[i64],
@@ -650,39 +621,34 @@ pub(super) async fn member_uses(
             .apply_if(except, |select, id| {
                 select.filter(redemption::Column::Id.ne(id))
             })
+            .select_only()
+            .column(redemption::Column::BenefitId)
     };
-    let lifetime: Vec<(i64, i64)> = counting()
-        .select_only()
-        .column(redemption::Column::BenefitId)
+    // A bare NULL takes the other branch's column type on both engines.
+    let lifetime = counting()
         .column_as(redemption::Column::Id.count(), "uses")
+        .expr_as(Expr::cust("NULL"), "at")
         .group_by(redemption::Column::BenefitId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let recent: Vec<(i64, DateTime<Utc>)> = counting()
+        .into_query();
+    let recent = counting()
+        .expr_as(Expr::cust("NULL"), "uses")
+        .column_as(redemption::Column::CreatedAt, "at")
         .filter(redemption::Column::CreatedAt.gte(recent_since(now)))
-        .select_only()
-        .column(redemption::Column::BenefitId)
-        .column(redemption::Column::CreatedAt)
-        .into_tuple()
-        .all(db)
-        .await?;
+        .into_query();
+    let both = lifetime.to_owned().union(UnionType::All, recent).to_owned();
+    let mut uses: HashMap<i64, MemberUses> = HashMap::new();
+    for row in db.query_all(&both).await? {
+        let used = uses.entry(row.try_get_by_index(0)?).or_default();
+        if let Some(count) = row.try_get_by_index::<Option<i64>>(1)? {
+            used.lifetime = u64::try_from(count).unwrap_or_default();
+        }
+        if let Some(at) = row.try_get_by_index::<Option<DateTime<Utc>>>(2)? {
+            used.recent.push(at);
+        }
+    }
     Ok(benefit_ids
         .iter()
-        .map(|id| {
-            let uses = MemberUses {
-                lifetime: lifetime
-                    .iter()
-                    .find(|(b, _)| b == id)
-                    .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or_default()),
-                recent: recent
-                    .iter()
-                    .filter(|(b, _)| b == id)
-                    .map(|(_, at)| *at)
-                    .collect(),
-            };
-            (*id, uses)
-        })
+        .map(|id| (*id, uses.remove(id).unwrap_or_default()))
         .collect())
 }
 
@@ -712,9 +678,10 @@ pub(super) struct Grant<'a> {
 /// locked (PostgreSQL; SQLite has one writer), so the member's concurrent
 /// grants are judged against their caps one after another; the caps are
 /// read, not counting the redemption `except` of this transaction; last,
-/// each benefit's counters are bumped by a conditional UPDATE, in benefit
-/// order (so two orders never wait on each other's rows crosswise), which
-/// holds a benefit's row only from there to the commit. `Err((benefit,
+/// each grant is taken from its benefit's budget ([`budget::take`]), in
+/// benefit order (so two orders never wait on each other's rows
+/// crosswise), usually by one UPDATE of the member's budget slot, held
+/// from there to the commit. `Err((benefit,
 /// outcome))` for the first grant a cap or budget refuses; the caller then
 /// drops the transaction.
 pub(super) async fn take(
@@ -745,46 +712,20 @@ pub(super) async fn take(
     let mut in_order: Vec<&Grant<'_>> = grants.iter().collect();
     in_order.sort_by_key(|g| g.benefit_id);
     for grant in in_order {
-        if let Err(outcome) = bump(txn, grant).await? {
+        let caps = Caps::of(grant.definition);
+        let taken = budget::take(
+            txn,
+            grant.benefit_id,
+            taker.member_id,
+            caps,
+            grant.amount_cents,
+        )
+        .await?;
+        if let Err(outcome) = taken {
             return Ok(Err((grant.benefit_id, outcome)));
         }
     }
     Ok(Ok(()))
-}
-
-/// Takes one grant from its benefit's counters: a conditional UPDATE
-/// that holds the budgets (the same rule as [`budget_room`], in SQL), or
-/// the reason it could not.
-async fn bump(txn: &impl ConnectionTrait, grant: &Grant<'_>) -> Result<Result<(), Outcome>, DbErr> {
-    let (benefit_id, definition) = (grant.benefit_id, grant.definition);
-    let mut bump = benefit::Entity::update_many()
-        .col_expr(
-            benefit::Column::Redemptions,
-            Expr::col(benefit::Column::Redemptions).add(1),
-        )
-        .col_expr(
-            benefit::Column::SpentCents,
-            Expr::col(benefit::Column::SpentCents).add(grant.amount_cents),
-        )
-        .filter(benefit::Column::Id.eq(benefit_id))
-        .filter(benefit::Column::State.eq(BenefitState::Active));
-    if let Some(cap) = redemption_cap(definition) {
-        bump = bump.filter(benefit::Column::Redemptions.lt(cap));
-    }
-    if let Some(money) = definition.budget.total_money_cents {
-        bump = bump.filter(benefit::Column::SpentCents.lte(money - grant.amount_cents));
-    }
-    if bump.exec(txn).await?.rows_affected > 0 {
-        return Ok(Ok(()));
-    }
-    let row = benefit::Entity::find_by_id(benefit_id).one(txn).await?;
-    Ok(Err(match row {
-        Some(row) if row.state != BenefitState::Active => Outcome::NotActive,
-        Some(row) => budget_room(definition, &row, grant.amount_cents)
-            .err()
-            .unwrap_or(Outcome::MoneyBudgetExhausted),
-        None => Outcome::NotActive,
-    }))
 }
 
 /// The granting transaction: the redemption row first, then [`take`];

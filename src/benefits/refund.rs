@@ -19,7 +19,7 @@
 //! PostgreSQL, the write lock on SQLite).
 
 use chrono::{DateTime, Utc};
-use entity::{benefit, checkout_order, order_refund, redemption};
+use entity::{checkout_order, order_refund, redemption};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
@@ -28,9 +28,12 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::checkout::{
-    CheckoutError, MAX_LINES, MAX_QUANTITY, Order, Quote, check_ref, find, from_json, invalid,
-    to_json,
+use super::{
+    budget,
+    checkout::{
+        CheckoutError, MAX_LINES, MAX_QUANTITY, Order, Quote, check_ref, find, from_json, invalid,
+        to_json,
+    },
 };
 
 /// Units of one SKU to give back.
@@ -340,7 +343,11 @@ pub(crate) async fn refund(
             _ => error.into(),
         });
     }
-    for back in &given {
+    // In benefit order, as grants take them, so a refund and an order
+    // never wait on each other's budget slots crosswise.
+    let mut in_order: Vec<&GivenBack> = given.iter().collect();
+    in_order.sort_by_key(|back| back.benefit_id);
+    for back in in_order {
         let mut released = redemption::Entity::update_many()
             .col_expr(
                 redemption::Column::RefundedCents,
@@ -349,22 +356,18 @@ pub(crate) async fn refund(
             .filter(redemption::Column::OrderId.eq(row.id))
             .filter(redemption::Column::BenefitId.eq(back.benefit_id))
             .filter(redemption::Column::Granted.eq(true));
-        let mut counters = benefit::Entity::update_many().col_expr(
-            benefit::Column::SpentCents,
-            Expr::col(benefit::Column::SpentCents).sub(back.amount_cents),
-        );
         if back.released {
             released = released.col_expr(redemption::Column::RefundedAt, Expr::value(request.now));
-            counters = counters.col_expr(
-                benefit::Column::Redemptions,
-                Expr::col(benefit::Column::Redemptions).sub(1),
-            );
         }
         released.exec(&txn).await?;
-        counters
-            .filter(benefit::Column::Id.eq(back.benefit_id))
-            .exec(&txn)
-            .await?;
+        budget::give_back(
+            &txn,
+            back.benefit_id,
+            row.member_id,
+            i64::from(back.released),
+            back.amount_cents,
+        )
+        .await?;
     }
     let everything = quote
         .lines

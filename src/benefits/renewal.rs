@@ -162,11 +162,11 @@ pub(crate) async fn renewal(
     standing::require::<RenewalError>(db, brand_id, Conduct::Reach).await?;
     let question = format!(
         "renewal-counts:benefit={}:redemptions={}",
-        benefit.row.id, benefit.row.redemptions
+        benefit.row.id, benefit.used.redemptions
     );
     let described = format!(
         "renewal of paid members granted benefit {} against those not granted it ({} redemptions)",
-        benefit.row.id, benefit.row.redemptions
+        benefit.row.id, benefit.used.redemptions
     );
     let asked = Counts {
         brand_id,

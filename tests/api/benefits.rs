@@ -789,12 +789,20 @@ pub(crate) async fn budgets_hold_under_concurrent_redemptions(backend: Backend) 
         100
     );
     assert_eq!(
-        scalar(&app.db.db, "SELECT redemptions FROM benefit").await,
+        scalar(
+            &app.db.db,
+            "SELECT CAST(SUM(redemptions) AS BIGINT) FROM benefit_budget_slot"
+        )
+        .await,
         100
     );
     // 5% of ¥100 per order.
     assert_eq!(
-        scalar(&app.db.db, "SELECT spent_cents FROM benefit").await,
+        scalar(
+            &app.db.db,
+            "SELECT CAST(COALESCE(SUM(spent_cents), 0) AS BIGINT) FROM benefit_budget_slot"
+        )
+        .await,
         100 * 500
     );
 
@@ -1700,7 +1708,11 @@ pub(crate) async fn order_amounts_are_bounded_and_never_wrap(backend: Backend) {
         .await;
     assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
     assert_eq!(
-        scalar(&app.db.db, "SELECT spent_cents FROM benefit").await,
+        scalar(
+            &app.db.db,
+            "SELECT CAST(COALESCE(SUM(spent_cents), 0) AS BIGINT) FROM benefit_budget_slot"
+        )
+        .await,
         0
     );
     assert_eq!(
@@ -1719,8 +1731,71 @@ pub(crate) async fn order_amounts_are_bounded_and_never_wrap(backend: Backend) {
     // 5% of ¥100.01 rounds down to the fen: ¥5.00.
     assert_eq!(small["redemption"]["amountCents"], 500, "{small}");
     assert_eq!(
-        scalar(&app.db.db, "SELECT spent_cents FROM benefit").await,
+        scalar(
+            &app.db.db,
+            "SELECT CAST(COALESCE(SUM(spent_cents), 0) AS BIGINT) FROM benefit_budget_slot"
+        )
+        .await,
         500
+    );
+    app.stop().await;
+}
+
+/// Budget slots (scale issue): a benefit's grants are spread over slots,
+/// each with a share of what is left. A grant larger than its member's
+/// share is still given while the budget as a whole has room (the shares
+/// are cut again), and the budget is spent to the last fen, never past it.
+pub(crate) async fn a_money_budget_is_spent_to_the_last_fen_across_slots(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.token(Role::BrandOperator, Some(1)).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let checkout = app.token_as(Role::Service, None, "checkout").await;
+    let mut definition = input(json!({ "percentOff": { "percent": 10 } }));
+    definition["budget"] = json!({ "totalMoneyCents": 10_000 });
+    let benefit = live(&app, &op, &reviewer, definition).await;
+    let id = benefit["id"].as_str().expect("id").to_owned();
+
+    // Members 1 to 5 fall in five different slots. After the first grant
+    // each slot's share of the ¥50 left is ¥6.25, and after the second
+    // ¥1.25: the second and fourth grants are larger than their shares.
+    for (member, order_cents, granted, outcome) in [
+        (1, 50_000, true, "GRANTED"),
+        (2, 40_000, true, "GRANTED"),
+        (3, 15_000, false, "MONEY_BUDGET_EXHAUSTED"),
+        (4, 10_000, true, "GRANTED"),
+        (5, 100, false, "MONEY_BUDGET_EXHAUSTED"),
+    ] {
+        let got = redeem(
+            &app,
+            &checkout,
+            &id,
+            member,
+            &format!("o-{member}"),
+            order_cents,
+        )
+        .await;
+        assert_eq!(
+            got["redemption"]["granted"], granted,
+            "member {member}: {got}"
+        );
+        assert_eq!(
+            got["redemption"]["outcome"], outcome,
+            "member {member}: {got}"
+        );
+    }
+    let read = app
+        .data(
+            &op,
+            &format!("query($id: ID!) {{ benefit(id: $id) {{ ...B }} }} {FIELDS}"),
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(read["benefit"]["spentCents"], 10_000, "{read}");
+    assert_eq!(read["benefit"]["redemptions"], 3, "{read}");
+    assert_eq!(
+        scalar(&app.db.db, "SELECT COUNT(*) FROM benefit_budget_slot").await,
+        8,
+        "one row per slot"
     );
     app.stop().await;
 }

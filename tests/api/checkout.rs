@@ -84,7 +84,13 @@ fn stacking(mode: &str, combines: &[&str], priority: i64) -> Value {
 }
 
 async fn spent(app: &TestApp, benefit: &str) -> (i64, i64) {
-    let read = |column: &str| format!("SELECT {column} FROM benefit WHERE id = {benefit}");
+    // The budget's counters are the sums of its slots.
+    let read = |column: &str| {
+        format!(
+            "SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) FROM benefit_budget_slot \
+             WHERE benefit_id = {benefit}"
+        )
+    };
     (
         scalar(&app.db.db, &read("redemptions")).await,
         scalar(&app.db.db, &read("spent_cents")).await,

@@ -98,6 +98,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         benefits::lifecycle_revisions_and_review,
         benefits::stacking_outcomes_match_the_hand_checked_matrix,
         benefits::budgets_hold_under_concurrent_redemptions,
+        benefits::a_money_budget_is_spent_to_the_last_fen_across_slots,
         benefits::order_amounts_are_bounded_and_never_wrap,
         benefits::another_brands_benefit_is_not_found,
         benefits::the_calendar_marks_each_window_on_its_days,
