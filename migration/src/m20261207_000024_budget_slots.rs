@@ -65,6 +65,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // The columns come back with a default of 0 (SQLite adds a NOT NULL
+        // column only with one), then hold the sums of the slots.
         for column in COUNTERS {
             manager
                 .alter_table(

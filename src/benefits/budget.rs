@@ -4,13 +4,20 @@
 //! The counters live in [`SLOTS`] slot rows per benefit, not on the
 //! benefit's row. A grant goes to its member's slot, and each slot holds a
 //! share of what is left of the budget, so concurrent grants of a hot
-//! benefit update different rows instead of all waiting on one. The shares
-//! always add up to at most the cap, and a slot never takes past its share,
-//! so the benefit never overspends. When a member's slot has no room left,
+//! benefit update different rows instead of all waiting on one. A slot
+//! never takes past its share, and the shares add up to the cap (to what
+//! was given, when a lowered cap is already passed: no slot has room), so
+//! the benefit never overspends. When a member's slot has no room left,
 //! or the caps changed since the shares were cut, the grant locks all of the
 //! benefit's slots and cuts the shares again from the totals; only then is
 //! a grant refused for want of budget, so the budget is spent to its last
 //! fen whichever slots the last grants fall in.
+//!
+//! Nothing locks the benefit's own row any more: a grant checks that the
+//! benefit is ACTIVE as it takes, so a grant already taking when a pause
+//! or end commits may still commit after it (before the slots, the
+//! counters' UPDATE waited for the pause). Quotes and grants judged after
+//! the pause commits are refused.
 
 use std::collections::HashMap;
 
@@ -27,10 +34,10 @@ use super::{
     redemption::Outcome,
 };
 
-/// Slots per benefit: enough that a gateway's connections (16 on
-/// PostgreSQL) seldom meet on one, few enough that the last grants of a
-/// budget rarely need all of them locked.
-pub(crate) const SLOTS: i32 = 8;
+/// Slots per benefit: enough that a gateway's PostgreSQL connections
+/// seldom meet on one, few enough that the last grants of a budget rarely
+/// need all of them locked.
+const SLOTS: i32 = 8;
 
 /// The savepoint a [`first_try`] runs in (PostgreSQL).
 const FIRST_TRY: &str = "budget_first_try";
@@ -182,7 +189,7 @@ pub(crate) async fn take(
         && seen
             .iter()
             .all(|s| s.cap_redemptions == caps.redemptions && s.cap_cents == caps.cents);
-    if cut_for_these_caps && let Err(outcome) = caps.room(total(&seen), amount_cents) {
+    if cut_for_these_caps && let Err(outcome) = caps.room(total(&seen)?, amount_cents) {
         return Ok(Err(outcome));
     }
     if seen.len() < SLOTS as usize {
@@ -213,19 +220,27 @@ pub(crate) async fn take(
             locked.len()
         )));
     }
-    if let Err(outcome) = caps.room(total(&locked), amount_cents) {
+    if let Err(outcome) = caps.room(total(&locked)?, amount_cents) {
         return Ok(Err(outcome));
     }
-    if let Some(own) = locked.iter_mut().find(|s| s.slot == own) {
-        own.redemptions += 1;
-        own.spent_cents += amount_cents;
-    }
-    let after = total(&locked);
+    let mine = locked
+        .iter_mut()
+        .find(|s| s.slot == own)
+        .ok_or_else(|| DbErr::Custom(format!("benefit {benefit_id} has no budget slot {own}")))?;
+    mine.redemptions = add(mine.redemptions, 1)?;
+    mine.spent_cents = add(mine.spent_cents, amount_cents)?;
+    let after = total(&locked)?;
     let redemption_shares = caps.redemptions.map(|cap| shares(cap - after.redemptions));
     let cent_shares = caps.cents.map(|cap| shares(cap - after.spent_cents));
     for (n, row) in locked.iter_mut().enumerate() {
-        row.redemptions_allowed = redemption_shares.as_ref().map(|s| row.redemptions + s[n]);
-        row.cents_allowed = cent_shares.as_ref().map(|s| row.spent_cents + s[n]);
+        row.redemptions_allowed = redemption_shares
+            .as_ref()
+            .map(|s| add(row.redemptions, s[n]))
+            .transpose()?;
+        row.cents_allowed = cent_shares
+            .as_ref()
+            .map(|s| add(row.spent_cents, s[n]))
+            .transpose()?;
         row.cap_redemptions = caps.redemptions;
         row.cap_cents = caps.cents;
     }
@@ -275,6 +290,16 @@ pub(crate) async fn give_back(
         redemptions -= r;
         cents -= c;
     }
+    if redemptions > 0 || cents > 0 {
+        // The slots hold less than the refund returns: the counters were
+        // off before; they stay at zero rather than going negative.
+        tracing::warn!(
+            benefit_id,
+            redemptions,
+            cents,
+            "a refund returned more than the budget slots held"
+        );
+    }
     rewrite(txn, locked).await
 }
 
@@ -284,7 +309,11 @@ pub(crate) async fn give_back(
 /// benefit's slots in order: holding one out of order could deadlock with
 /// another grant doing the same. So the UPDATE runs in a savepoint, sent
 /// with it in one round trip (its values are our own numbers and a state
-/// name, inlined by sea-query), and a failed try lets go of the slot.
+/// name, inlined by sea-query), and a failed try lets go of the slot. A
+/// try that succeeds leaves its savepoint open (releasing it would cost a
+/// round trip): an order granting more than 64 benefits would pass what
+/// PostgreSQL caches of a transaction's subtransactions, which slows
+/// snapshots while it runs, though nothing goes wrong.
 async fn first_try(
     txn: &impl ConnectionTrait,
     update: UpdateMany<slot::Entity>,
@@ -320,11 +349,20 @@ async fn slots(
 }
 
 /// What slots hold between them.
-fn total(slots: &[slot::Model]) -> Used {
-    slots.iter().fold(Used::default(), |sum, s| Used {
-        redemptions: sum.redemptions + s.redemptions,
-        spent_cents: sum.spent_cents + s.spent_cents,
+fn total(slots: &[slot::Model]) -> Result<Used, DbErr> {
+    slots.iter().try_fold(Used::default(), |sum, s| {
+        Ok(Used {
+            redemptions: add(sum.redemptions, s.redemptions)?,
+            spent_cents: add(sum.spent_cents, s.spent_cents)?,
+        })
     })
+}
+
+/// Checked counter arithmetic: inputs are bounded, so an overflow means
+/// corrupt counters, said rather than wrapped.
+fn add(a: i64, b: i64) -> Result<i64, DbErr> {
+    a.checked_add(b)
+        .ok_or_else(|| DbErr::Custom("budget counters overflow".to_owned()))
 }
 
 /// `left` cut into [`SLOTS`] shares as even as can be (none below zero).

@@ -958,7 +958,8 @@ pub(crate) async fn repeat_answers_follow_epochs_and_standing_within_the_cache_t
 /// exactly the aggregates of the member rows the per-member paths read,
 /// for the platform and every store; the check notices when the two copies
 /// drift; and a database whose platform data has no snapshot gets a
-/// refresh error saying how to make one.
+/// refresh error saying how to make one. Undoing and redoing the later
+/// migrations keeps the join days and the benefits' budget counters.
 pub(crate) async fn the_cube_matches_the_member_rows(backend: Backend) {
     let seeded = crate::helpers::TestDb::seeded(backend).await;
     let check = brand_gateway::segments::check_cube(&seeded.db)
@@ -980,6 +981,23 @@ pub(crate) async fn the_cube_matches_the_member_rows(backend: Backend) {
     // schema the connection read last, so an index dropped through one
     // pooled connection and created again through another could be found
     // "already existing" (this test failed so about once in six runs).
+    let given = "SELECT CAST(COALESCE(SUM(redemptions * 1000000 + spent_cents), 0) AS BIGINT) \
+                 FROM benefit_budget_slot";
+    // A benefit with counters in two slots, as grants leave them.
+    for sql in [
+        "INSERT INTO benefit (brand_id, state, version, current_revision, revision_pending, \
+         created_by, created_at, updated_at) SELECT MIN(id), 'DRAFT', 1, 1, false, 'test', \
+         '2026-12-01T00:00:00Z', '2026-12-01T00:00:00Z' FROM brand",
+        "INSERT INTO benefit_budget_slot (benefit_id, slot, redemptions, spent_cents) \
+         SELECT id, s.n, s.n, 100 * s.n FROM benefit, (SELECT 2 AS n UNION ALL SELECT 5) s",
+    ] {
+        seeded
+            .db
+            .execute_unprepared(sql)
+            .await
+            .expect("budget slots");
+    }
+    let before = crate::helpers::scalar(&seeded.db, given).await;
     let mut one = sea_orm::ConnectOptions::new(seeded.url.clone());
     one.max_connections(1).sqlx_logging(false);
     let one = sea_orm::Database::connect(one)
@@ -990,6 +1008,9 @@ pub(crate) async fn the_cube_matches_the_member_rows(backend: Backend) {
         .expect("undo");
     migration::Migrator::up(&one, None).await.expect("redo");
     one.close().await.expect("close");
+    // Migration 24 moved the benefits' counters to budget slots and back.
+    assert_eq!(before, 7 * 1_000_000 + 700);
+    assert_eq!(crate::helpers::scalar(&seeded.db, given).await, before);
     let upgraded = brand_gateway::segments::check_cube(&seeded.db)
         .await
         .expect("check");

@@ -1755,14 +1755,18 @@ pub(crate) async fn a_money_budget_is_spent_to_the_last_fen_across_slots(backend
     let benefit = live(&app, &op, &reviewer, definition).await;
     let id = benefit["id"].as_str().expect("id").to_owned();
 
-    // Members 1 to 5 fall in five different slots. After the first grant
-    // each slot's share of the ¥50 left is ¥6.25, and after the second
-    // ¥1.25: the second and fourth grants are larger than their shares.
+    // Members fall in slots by their number mod 8. The first grant cuts
+    // the ¥50 left into shares of ¥6.25; a grant that fits its member's
+    // share takes it alone and cuts nothing again; grants larger than
+    // their shares are still given while the budget has room.
+    let shares = "SELECT CAST(SUM(cents_allowed * (slot + 1)) AS BIGINT) FROM benefit_budget_slot";
+    let mut cut = 0;
     for (member, order_cents, granted, outcome) in [
         (1, 50_000, true, "GRANTED"),
+        (6, 1_000, true, "GRANTED"),
         (2, 40_000, true, "GRANTED"),
         (3, 15_000, false, "MONEY_BUDGET_EXHAUSTED"),
-        (4, 10_000, true, "GRANTED"),
+        (4, 9_000, true, "GRANTED"),
         (5, 100, false, "MONEY_BUDGET_EXHAUSTED"),
     ] {
         let got = redeem(
@@ -1782,6 +1786,11 @@ pub(crate) async fn a_money_budget_is_spent_to_the_last_fen_across_slots(backend
             got["redemption"]["outcome"], outcome,
             "member {member}: {got}"
         );
+        let now = scalar(&app.db.db, shares).await;
+        if member == 6 {
+            assert_eq!(now, cut, "a grant within its share cuts nothing again");
+        }
+        cut = now;
     }
     let read = app
         .data(
@@ -1791,7 +1800,7 @@ pub(crate) async fn a_money_budget_is_spent_to_the_last_fen_across_slots(backend
         )
         .await;
     assert_eq!(read["benefit"]["spentCents"], 10_000, "{read}");
-    assert_eq!(read["benefit"]["redemptions"], 3, "{read}");
+    assert_eq!(read["benefit"]["redemptions"], 4, "{read}");
     assert_eq!(
         scalar(&app.db.db, "SELECT COUNT(*) FROM benefit_budget_slot").await,
         8,
