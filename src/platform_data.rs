@@ -209,8 +209,7 @@ impl RowCounts {
 impl PlatformWriter {
     /// A writer whose statements go to `inserts` and whose member-level
     /// tables are also written, as a new snapshot, into `blobs`.
-    fn new(blobs: &BlobStore, inserts: &Inserts) -> Result<Self, SnapshotError> {
-        let snapshot = SnapshotTarget::new(blobs);
+    fn new(snapshot: SnapshotTarget, inserts: &Inserts) -> Result<Self, SnapshotError> {
         Ok(Self {
             categories: Batch::new(3, inserts),
             brands: Batch::new(5, inserts),
@@ -276,10 +275,30 @@ impl PlatformWriter {
 /// the statements it makes run on `txn` in the order they were made, so
 /// making rows (and their Parquet) overlaps the database's own work. Then
 /// the snapshot is recorded as the current one, in the same transaction,
-/// and id sequences are brought past the explicit ids.
+/// and id sequences are brought past the explicit ids. A load that fails
+/// deletes the snapshot files it wrote.
 pub async fn load<E>(
     txn: &DatabaseTransaction,
     blobs: &BlobStore,
+    fill: impl AsyncFnOnce(&mut PlatformWriter) -> Result<(), E>,
+) -> Result<RowCounts, E>
+where
+    E: From<SnapshotError> + From<DbErr>,
+{
+    let snapshot = SnapshotTarget::new(blobs);
+    let loaded = load_into(txn, snapshot.clone(), fill).await;
+    if loaded.is_err()
+        && let Err(error) = snapshot.discard().await
+    {
+        tracing::warn!(%error, "could not delete a failed load's snapshot files");
+    }
+    loaded
+}
+
+/// [`load`], writing the snapshot into `snapshot`.
+async fn load_into<E>(
+    txn: &DatabaseTransaction,
+    snapshot: SnapshotTarget,
     fill: impl AsyncFnOnce(&mut PlatformWriter) -> Result<(), E>,
 ) -> Result<RowCounts, E>
 where
@@ -290,7 +309,7 @@ where
         queue,
         backend: txn.get_database_backend(),
     };
-    let mut writer = PlatformWriter::new(blobs, &inserts)?;
+    let mut writer = PlatformWriter::new(snapshot, &inserts)?;
     drop(inserts);
     let set_aside = set_aside_indexes(txn).await?;
     let make = async move {

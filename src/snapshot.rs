@@ -30,8 +30,8 @@ use datafusion::{
     prelude::{ParquetReadOptions, SessionContext},
 };
 use entity::{member, member_interest, member_service, member_snapshot, store_membership};
-use futures_util::future::BoxFuture;
-use object_store::{buffered::BufWriter, path::Path};
+use futures_util::{TryStreamExt as _, future::BoxFuture};
+use object_store::{ObjectStoreExt as _, buffered::BufWriter, path::Path};
 use sea_orm::{
     ActiveEnum as _, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait as _, QueryOrder as _,
 };
@@ -241,6 +241,18 @@ impl SnapshotTarget {
             rows: 0,
             _table: std::marker::PhantomData,
         })
+    }
+
+    /// Deletes what was written of the snapshot: a load that failed leaves
+    /// no files nobody records.
+    pub async fn discard(&self) -> Result<(), object_store::Error> {
+        let store = self.blobs.object_store();
+        let prefix = Path::from(self.location.as_str());
+        let written: Vec<_> = store.list(Some(&prefix)).try_collect().await?;
+        for file in written {
+            store.delete(&file.location).await?;
+        }
+        Ok(())
     }
 
     /// Records the written snapshot as the database's current one, in the

@@ -418,3 +418,53 @@ pub(crate) async fn a_bad_csv_row_names_file_line_and_column_and_changes_nothing
         "{stderr}"
     );
 }
+
+/// A load the database refuses after the snapshot's files were written
+/// (here as the snapshot is recorded, by a trigger) deletes those files:
+/// nothing records them, and they would stay in the blob store for good.
+pub(crate) async fn a_refused_load_deletes_its_snapshot_files(backend: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    write_valid_csv(dir.path());
+    let db = TestDb::new(backend).await;
+    let refuse: &[&str] = match backend {
+        Backend::Sqlite => &["CREATE TRIGGER refuse BEFORE INSERT ON member_snapshot \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END"],
+        Backend::Postgres => &[
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql \
+             AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$",
+            "CREATE TRIGGER refuse BEFORE INSERT ON member_snapshot \
+             FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ],
+    };
+    for sql in refuse {
+        db.db.execute_unprepared(sql).await.expect("trigger");
+    }
+    let blob_dir = tempfile::tempdir().expect("blob dir");
+    let blobs = brand_gateway::blobs::BlobStore::open(&blob_dir.path().display().to_string())
+        .expect("blob store");
+    import::run(&db.db, &blobs, dir.path(), false)
+        .await
+        .expect_err("the trigger refuses the load");
+    assert_eq!(
+        files_under(blob_dir.path()),
+        Vec::<std::path::PathBuf>::new()
+    );
+    assert_eq!(
+        scalar(&db.db, "SELECT COUNT(*) FROM member_snapshot").await,
+        0
+    );
+}
+
+/// Every file below `dir`.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
