@@ -326,6 +326,52 @@ impl<T: Columnar> TableWriter<T> {
     }
 }
 
+/// Snapshots kept when a load prunes: the current one, and the one
+/// before it, which a `refresh` that started before the load may still be
+/// reading.
+const KEPT: usize = 2;
+
+/// Deletes the snapshots older than the newest [`KEPT`], their record
+/// first (so a record never names missing files), then their files; run
+/// after a load. What could not be deleted is logged and left for the
+/// next load.
+pub async fn prune(db: &impl ConnectionTrait, blobs: &BlobStore) {
+    // All of them (few: each load prunes), skipped in Rust: SQLite has no
+    // OFFSET without a LIMIT.
+    let old = match member_snapshot::Entity::find()
+        .order_by_desc(member_snapshot::Column::Id)
+        .all(db)
+        .await
+    {
+        Ok(old) => old,
+        Err(error) => {
+            tracing::warn!(%error, "could not list old member snapshots");
+            return;
+        }
+    };
+    for snapshot in old.into_iter().skip(KEPT) {
+        let deleted = member_snapshot::Entity::delete_by_id(snapshot.id)
+            .exec(db)
+            .await;
+        if let Err(error) = deleted {
+            tracing::warn!(%error, snapshot = snapshot.id, "could not delete an old snapshot's record");
+            continue;
+        }
+        let target = SnapshotTarget {
+            blobs: blobs.clone(),
+            location: snapshot.location,
+        };
+        match target.discard().await {
+            Ok(()) => tracing::info!(location = target.location, "pruned an old member snapshot"),
+            Err(error) => tracing::warn!(
+                %error,
+                location = target.location,
+                "could not delete an old snapshot's files"
+            ),
+        }
+    }
+}
+
 /// The database's current snapshot: the newest recorded.
 pub async fn current(db: &impl ConnectionTrait) -> Result<Option<member_snapshot::Model>, DbErr> {
     member_snapshot::Entity::find()

@@ -468,3 +468,44 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// Each load keeps the newest two snapshots (the current one, and the one
+/// a refresh that started before the load may still read) and deletes the
+/// older ones, record and files.
+pub(crate) async fn a_load_prunes_older_snapshots(backend: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    write_valid_csv(dir.path());
+    let db = TestDb::new(backend).await;
+    let blob_dir = tempfile::tempdir().expect("blob dir");
+    let blobs = brand_gateway::blobs::BlobStore::open(&blob_dir.path().display().to_string())
+        .expect("blob store");
+    for replace in [false, true, true] {
+        import::run(&db.db, &blobs, dir.path(), replace)
+            .await
+            .expect("import");
+    }
+    let kept = db
+        .db
+        .query_all_raw(Statement::from_string(
+            db.db.get_database_backend(),
+            "SELECT location FROM member_snapshot".to_owned(),
+        ))
+        .await
+        .expect("snapshots");
+    let mut kept: Vec<String> = kept
+        .iter()
+        .map(|row| row.try_get_by_index(0).expect("location"))
+        .collect();
+    kept.sort();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    let mut folders: Vec<String> = files_under(blob_dir.path())
+        .iter()
+        .filter_map(|file| {
+            let folder = file.parent()?.strip_prefix(blob_dir.path()).ok()?;
+            Some(folder.display().to_string())
+        })
+        .collect();
+    folders.sort();
+    folders.dedup();
+    assert_eq!(folders, kept, "only the kept snapshots' files remain");
+}

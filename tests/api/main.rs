@@ -69,6 +69,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         data::seeding_refuses_a_database_with_data,
         data::a_load_the_database_refuses_changes_nothing,
         data::a_refused_load_deletes_its_snapshot_files,
+        data::a_load_prunes_older_snapshots,
         data::import_loads_csv_files,
         data::a_bad_csv_row_names_file_line_and_column_and_changes_nothing,
         http::readyz_checks_the_database,
