@@ -208,7 +208,7 @@ impl RowCounts {
 
 impl PlatformWriter {
     /// A writer whose statements go to `inserts` and whose member-level
-    /// tables are also written, as a new snapshot, into `blobs`.
+    /// tables are also written into the new `snapshot`.
     fn new(snapshot: SnapshotTarget, inserts: &Inserts) -> Result<Self, SnapshotError> {
         Ok(Self {
             categories: Batch::new(3, inserts),

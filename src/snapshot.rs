@@ -243,16 +243,23 @@ impl SnapshotTarget {
         })
     }
 
-    /// Deletes what was written of the snapshot: a load that failed leaves
-    /// no files nobody records.
+    /// Deletes the snapshot's files, going on past a file it could not
+    /// delete (a file already gone counts as deleted); the first error, if
+    /// any. A load that failed leaves no files nobody records.
     pub async fn discard(&self) -> Result<(), object_store::Error> {
         let store = self.blobs.object_store();
         let prefix = Path::from(self.location.as_str());
         let written: Vec<_> = store.list(Some(&prefix)).try_collect().await?;
+        let mut first_error = None;
         for file in written {
-            store.delete(&file.location).await?;
+            match store.delete(&file.location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Records the written snapshot as the database's current one, in the
@@ -328,13 +335,14 @@ impl<T: Columnar> TableWriter<T> {
 
 /// Snapshots kept when a load prunes: the current one, and the one
 /// before it, which a `refresh` that started before the load may still be
-/// reading.
+/// reading (one that runs across two loads loses its files and fails; it
+/// is run again).
 const KEPT: usize = 2;
 
-/// Deletes the snapshots older than the newest [`KEPT`], their record
-/// first (so a record never names missing files), then their files; run
-/// after a load. What could not be deleted is logged and left for the
-/// next load.
+/// Deletes the snapshots older than the newest [`KEPT`], their files
+/// first, then their record once every file is gone (so files that could
+/// not be deleted stay recorded and are tried again by the next load); run
+/// after a load. Failures are logged: the load itself succeeded.
 pub async fn prune(db: &impl ConnectionTrait, blobs: &BlobStore) {
     // All of them (few: each load prunes), skipped in Rust: SQLite has no
     // OFFSET without a LIMIT.
@@ -350,24 +358,22 @@ pub async fn prune(db: &impl ConnectionTrait, blobs: &BlobStore) {
         }
     };
     for snapshot in old.into_iter().skip(KEPT) {
-        let deleted = member_snapshot::Entity::delete_by_id(snapshot.id)
-            .exec(db)
-            .await;
-        if let Err(error) = deleted {
-            tracing::warn!(%error, snapshot = snapshot.id, "could not delete an old snapshot's record");
-            continue;
-        }
         let target = SnapshotTarget {
             blobs: blobs.clone(),
             location: snapshot.location,
         };
-        match target.discard().await {
-            Ok(()) => tracing::info!(location = target.location, "pruned an old member snapshot"),
-            Err(error) => tracing::warn!(
-                %error,
-                location = target.location,
-                "could not delete an old snapshot's files"
-            ),
+        if let Err(error) = target.discard().await {
+            tracing::warn!(%error, location = target.location, "could not delete an old snapshot's files");
+            continue;
+        }
+        match member_snapshot::Entity::delete_by_id(snapshot.id)
+            .exec(db)
+            .await
+        {
+            Ok(_) => tracing::info!(location = target.location, "pruned an old member snapshot"),
+            Err(error) => {
+                tracing::warn!(%error, snapshot = snapshot.id, "could not delete an old snapshot's record")
+            }
         }
     }
 }

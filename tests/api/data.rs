@@ -498,6 +498,11 @@ pub(crate) async fn a_load_prunes_older_snapshots(backend: Backend) {
         .collect();
     kept.sort();
     assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(
+        scalar(&db.db, "SELECT MIN(id) FROM member_snapshot").await,
+        2,
+        "the newest two are kept"
+    );
     let mut folders: Vec<String> = files_under(blob_dir.path())
         .iter()
         .filter_map(|file| {

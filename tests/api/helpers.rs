@@ -330,7 +330,8 @@ pub(crate) fn blob_store() -> String {
 
 /// The test process's blob store, where seeds and imports write member
 /// snapshots (the templates' too, so every copy of a template finds its
-/// snapshot).
+/// snapshot). Two loads into a copy of a template would prune the
+/// template's snapshot from it: tests load into `TestDb::new` databases.
 pub(crate) fn blobs() -> brand_gateway::blobs::BlobStore {
     brand_gateway::blobs::BlobStore::open(&blob_store()).expect("blob store")
 }
