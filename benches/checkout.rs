@@ -19,7 +19,7 @@ mod common;
 #[path = "../tests/api/postgres.rs"]
 mod postgres;
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
 use brand_gateway::{
     auth::{self, Role},
@@ -72,6 +72,23 @@ async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
     .unwrap_or_default()
 }
 
+/// The `n`-th request of a run: `query` posted to the gateway with
+/// `input(n)` as its `$i`.
+fn request(
+    gateway: SocketAddr,
+    token: &str,
+    query: &'static str,
+    input: impl Fn(usize) -> Value + Clone + Send + Sync + 'static,
+) -> impl Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Clone + Send + Sync + 'static {
+    let token = token.to_owned();
+    move |client: &reqwest::Client, n: usize| {
+        client
+            .post(format!("http://{gateway}/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({ "query": query, "variables": { "i": input(n) } }))
+    }
+}
+
 /// Seeds `members` into `url`, stages the demo's benefits, serves, and
 /// drives quotes then orders at 16 and 64 clients.
 async fn measure(engine: &str, url: &str, members: u32, duration: Duration) {
@@ -112,32 +129,24 @@ async fn measure(engine: &str, url: &str, members: u32, duration: Duration) {
     let member = move |n: usize| (n * 7919 % members as usize + 1).to_string();
     // Orders whose references start with `prefix`, each for another member.
     let order_for = |prefix: &str| {
-        let (token, lines, prefix) = (token.clone(), lines.clone(), prefix.to_owned());
-        move |client: &reqwest::Client, n: usize| {
-            let input = json!({
+        let (lines, prefix) = (lines.clone(), prefix.to_owned());
+        request(gateway, &token, ORDER, move |n| {
+            json!({
                 "brandId": store.to_string(),
                 "orderRef": format!("{prefix}-{n}"),
                 "memberRef": member(n),
                 "lines": lines,
-            });
-            client
-                .post(format!("http://{gateway}/graphql"))
-                .bearer_auth(&token)
-                .json(&json!({ "query": ORDER, "variables": { "i": input } }))
-        }
+            })
+        })
     };
     for clients in [16, 64] {
-        let ask = {
-            let (token, lines) = (token.clone(), lines.clone());
-            move |client: &reqwest::Client, n: usize| {
-                let input =
-                    json!({ "brandId": store.to_string(), "memberRef": member(n), "lines": lines });
-                client
-                    .post(format!("http://{gateway}/graphql"))
-                    .bearer_auth(&token)
-                    .json(&json!({ "query": QUOTE, "variables": { "i": input } }))
-            }
-        };
+        let lines = lines.clone();
+        let ask = request(
+            gateway,
+            &token,
+            QUOTE,
+            move |n| json!({ "brandId": store.to_string(), "memberRef": member(n), "lines": lines }),
+        );
         let run = common::drive(client.clone(), clients, duration, ask, quoted).await;
         println!(
             "{engine:<10} quote      {clients:>2} clients: {}",

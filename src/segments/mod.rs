@@ -522,8 +522,10 @@ async fn current_release(
     let release = match release::load(db, epoch.id).await? {
         Some(stored) => Some(stored),
         // Built only for the epoch that is current now: a held epoch may
-        // have been superseded since, and its cells deleted.
-        None if cube::current_epoch(db)
+        // have been superseded since, and its cells deleted. The read
+        // refreshes the cache's epoch too.
+        None if cache
+            .read_epoch(db)
             .await?
             .is_some_and(|current| current.id == epoch.id) =>
         {

@@ -439,9 +439,7 @@ pub(crate) async fn a_refused_load_deletes_its_snapshot_files(backend: Backend) 
     for sql in refuse {
         db.db.execute_unprepared(sql).await.expect("trigger");
     }
-    let blob_dir = tempfile::tempdir().expect("blob dir");
-    let blobs = brand_gateway::blobs::BlobStore::open(&blob_dir.path().display().to_string())
-        .expect("blob store");
+    let (blob_dir, blobs) = own_blob_store();
     import::run(&db.db, &blobs, dir.path(), false)
         .await
         .expect_err("the trigger refuses the load");
@@ -453,6 +451,15 @@ pub(crate) async fn a_refused_load_deletes_its_snapshot_files(backend: Backend) 
         scalar(&db.db, "SELECT COUNT(*) FROM member_snapshot").await,
         0
     );
+}
+
+/// A blob store of the test's own (its directory, removed when dropped),
+/// so the files a load leaves can be counted.
+fn own_blob_store() -> (tempfile::TempDir, brand_gateway::blobs::BlobStore) {
+    let dir = tempfile::tempdir().expect("blob dir");
+    let blobs = brand_gateway::blobs::BlobStore::open(&dir.path().display().to_string())
+        .expect("blob store");
+    (dir, blobs)
 }
 
 /// Every file below `dir`.
@@ -476,9 +483,7 @@ pub(crate) async fn a_load_prunes_older_snapshots(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");
     write_valid_csv(dir.path());
     let db = TestDb::new(backend).await;
-    let blob_dir = tempfile::tempdir().expect("blob dir");
-    let blobs = brand_gateway::blobs::BlobStore::open(&blob_dir.path().display().to_string())
-        .expect("blob store");
+    let (blob_dir, blobs) = own_blob_store();
     for replace in [false, true, true] {
         import::run(&db.db, &blobs, dir.path(), replace)
             .await
