@@ -44,10 +44,13 @@ async fn main() {
         replace: true,
     };
     let report = seed::run(&db, &blobs, &options).await.expect("seed");
+    let seconds_per_million = report.elapsed.as_secs_f64() * 1e6 / f64::from(members.max(1));
     println!(
-        "data: {members} members, {} rows loaded (database and snapshot) in {:.1} s",
+        "data: {members} members, {} rows loaded (database and snapshot) in {:.1} s: \
+         {seconds_per_million:.2} s per million members, 10M at this rate {:.0} s (target < 30 s)",
         report.rows.total(),
-        report.elapsed.as_secs_f64()
+        report.elapsed.as_secs_f64(),
+        seconds_per_million * 10.0
     );
     println!(
         "columnar cube (first, in seed): {} cells in {:.2} s",
@@ -186,6 +189,7 @@ async fn side_by_side(
         &plan_file,
         serde_json::json!({
             "snapshot": dir.join("blobs").join(&snapshot.location),
+            "snapshot_tables": brand_gateway::snapshot::table_names().collect::<Vec<_>>(),
             "tables": plan.tables,
             "parts": plan.parts,
             "checksum": CHECKSUM,

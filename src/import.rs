@@ -23,8 +23,8 @@ use std::{
 
 use chrono::{Datelike as _, NaiveDate, Utc};
 use entity::{
-    brand, category, category_sales, enums::BrandStatus, member, member_interest, member_service,
-    paid_renewal, sku_price, social_mention, store_membership,
+    brand, category, category_sales, enums::BrandStatus, member, paid_renewal, sku_price,
+    social_mention, store_membership,
 };
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, DbErr, IntoActiveModel, TransactionTrait as _,
@@ -233,11 +233,146 @@ struct MentionRow {
     paid: i64,
 }
 
-/// Reads one CSV file row by row, validates each row into a model and
-/// writes it through `batch`. A missing optional file reads as empty.
 /// Columns a file may leave out, by file.
 const OPTIONAL_COLUMNS: &[(&str, &str)] = &[("members.csv", "birth_date")];
 
+/// One CSV file being read: its header checked, its rows deserialized one
+/// at a time, progress shown by bytes read.
+struct CsvFile {
+    file: PathBuf,
+    reader: csv::Reader<std::fs::File>,
+    headers: csv::StringRecord,
+    record: csv::StringRecord,
+    progress: Progress,
+    last_byte: u64,
+}
+
+impl CsvFile {
+    /// Opens `name` in `dir` and checks its header holds `columns` (and
+    /// only those, or the file's optional ones); `None` for a missing
+    /// optional file, which reads as empty.
+    fn open(
+        dir: &Path,
+        name: &'static str,
+        columns: &[&'static str],
+        required: bool,
+    ) -> Result<Option<Self>, ImportError> {
+        let file = dir.join(name);
+        if !file.exists() {
+            return if required {
+                Err(ImportError::MissingFile(file))
+            } else {
+                Ok(None)
+            };
+        }
+        let read_error = |message: String| ImportError::Read {
+            file: file.clone(),
+            message,
+        };
+        let size = std::fs::metadata(&file)
+            .map_err(|e| read_error(e.to_string()))?
+            .len();
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_path(&file)
+            .map_err(|e| read_error(e.to_string()))?;
+        let headers = reader
+            .headers()
+            .map_err(|e| read_error(e.to_string()))?
+            .clone();
+        for column in columns {
+            if !headers.iter().any(|h| h == *column) {
+                return Err(ImportError::Row {
+                    file,
+                    line: 1,
+                    column: (*column).to_owned(),
+                    message: "missing column in the header row".to_owned(),
+                });
+            }
+        }
+        let optional = OPTIONAL_COLUMNS
+            .iter()
+            .filter(|(of, _)| *of == name)
+            .map(|(_, column)| *column);
+        let known: Vec<&str> = columns.iter().copied().chain(optional).collect();
+        if let Some(extra) = headers.iter().find(|h| !known.contains(h)) {
+            return Err(ImportError::Row {
+                file,
+                line: 1,
+                column: extra.to_owned(),
+                message: format!("unknown column; expected {}", known.join(",")),
+            });
+        }
+        Ok(Some(Self {
+            file,
+            reader,
+            headers,
+            record: csv::StringRecord::new(),
+            progress: Progress::new(name, size),
+            last_byte: 0,
+        }))
+    }
+
+    /// The next row and its 1-based line; `None` at the end of the file.
+    fn next<R: DeserializeOwned>(&mut self) -> Result<Option<(u64, R)>, ImportError> {
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(error) => {
+                return Err(ImportError::Read {
+                    file: self.file.clone(),
+                    message: error.to_string(),
+                });
+            }
+        }
+        let line = self.record.position().map_or(0, csv::Position::line);
+        let row: R = self
+            .record
+            .deserialize(Some(&self.headers))
+            .map_err(|error| {
+                let (column, message) = match error.kind() {
+                    csv::ErrorKind::Deserialize { err, .. } => (
+                        err.field()
+                            .and_then(|index| self.headers.get(index as usize))
+                            .unwrap_or("?"),
+                        match err.kind() {
+                            csv::DeserializeErrorKind::Message(m) => m.clone(),
+                            kind => kind.to_string(),
+                        },
+                    ),
+                    _ => ("?", error.to_string()),
+                };
+                ImportError::Row {
+                    file: self.file.clone(),
+                    line,
+                    column: column.to_owned(),
+                    message,
+                }
+            })?;
+        let byte = self.reader.position().byte();
+        self.progress.advance(byte - self.last_byte);
+        self.last_byte = byte;
+        Ok(Some((line, row)))
+    }
+
+    /// Shows the file as read to its end.
+    fn finish(self) {
+        self.progress.finish();
+    }
+
+    /// The import error for a value rejected at `line`.
+    fn rejected(&self, line: u64, reject: Reject) -> ImportError {
+        ImportError::Row {
+            file: self.file.clone(),
+            line,
+            column: reject.column.to_owned(),
+            message: reject.message,
+        }
+    }
+}
+
+/// Reads one CSV file row by row, validates each row into a model and
+/// writes it through `batch`. A missing optional file reads as empty.
 async fn load<R, M, A>(
     dir: &Path,
     name: &'static str,
@@ -251,99 +386,101 @@ where
     M: IntoActiveModel<A> + Send + Sync,
     A: ActiveModelTrait + Send,
 {
-    let file = dir.join(name);
-    if !file.exists() {
-        return if required {
-            Err(ImportError::MissingFile(file))
-        } else {
-            Ok(())
-        };
-    }
-    let read_error = |message: String| ImportError::Read {
-        file: file.clone(),
-        message,
+    let Some(mut file) = CsvFile::open(dir, name, columns, required)? else {
+        return Ok(());
     };
-    let size = std::fs::metadata(&file)
-        .map_err(|e| read_error(e.to_string()))?
-        .len();
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(&file)
-        .map_err(|e| read_error(e.to_string()))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| read_error(e.to_string()))?
-        .clone();
-    for column in columns {
-        if !headers.iter().any(|h| h == *column) {
-            return Err(ImportError::Row {
-                file,
-                line: 1,
-                column: (*column).to_owned(),
-                message: "missing column in the header row".to_owned(),
-            });
-        }
-    }
-    let optional = OPTIONAL_COLUMNS
-        .iter()
-        .filter(|(of, _)| *of == name)
-        .map(|(_, column)| *column);
-    let known: Vec<&str> = columns.iter().copied().chain(optional).collect();
-    if let Some(extra) = headers.iter().find(|h| !known.contains(h)) {
-        return Err(ImportError::Row {
-            file,
-            line: 1,
-            column: extra.to_owned(),
-            message: format!("unknown column; expected {}", known.join(",")),
-        });
-    }
-    let mut progress = Progress::new(name, size);
-    let mut last_byte = 0;
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(error) => return Err(read_error(error.to_string())),
-        }
-        let line = record.position().map_or(0, csv::Position::line);
-        let row: R = record.deserialize(Some(&headers)).map_err(|error| {
-            let (column, message) = match error.kind() {
-                csv::ErrorKind::Deserialize { err, .. } => (
-                    err.field()
-                        .and_then(|index| headers.get(index as usize))
-                        .unwrap_or("?"),
-                    match err.kind() {
-                        csv::DeserializeErrorKind::Message(m) => m.clone(),
-                        kind => kind.to_string(),
-                    },
-                ),
-                _ => ("?", error.to_string()),
-            };
-            ImportError::Row {
-                file: file.clone(),
-                line,
-                column: column.to_owned(),
-                message,
-            }
-        })?;
-        let model = validate(row).map_err(|r| ImportError::Row {
-            file: file.clone(),
-            line,
-            column: r.column.to_owned(),
-            message: r.message,
-        })?;
-        batch.push(model);
+    while let Some((line, row)) = file.next()? {
+        batch.push(validate(row).map_err(|r| file.rejected(line, r))?);
         if batch.is_full() {
             batch.flush().await?;
         }
-        let byte = reader.position().byte();
-        progress.advance(byte - last_byte);
-        last_byte = byte;
     }
-    progress.finish();
+    file.finish();
     batch.flush().await?;
     Ok(())
+}
+
+/// A member's interests and services, read before the members file (they
+/// are packed into the member row), and the first row naming the member
+/// there: where an unknown member is reported.
+#[derive(Debug)]
+struct MemberCodes {
+    interests: i32,
+    services: i32,
+    first_row: (usize, u64),
+}
+
+/// A multi-valued code file: its name, its code column, the codes, and
+/// the member's packed column they go into.
+struct CodeFile {
+    name: &'static str,
+    column: &'static str,
+    codes: Vec<&'static str>,
+    packed: fn(&mut MemberCodes) -> &mut i32,
+}
+
+/// The code files, in the order they are read.
+fn code_files() -> [CodeFile; 2] {
+    [
+        CodeFile {
+            name: "member_interests.csv",
+            column: "interest",
+            codes: platform::Interest::codes(),
+            packed: |codes| &mut codes.interests,
+        },
+        CodeFile {
+            name: "member_services.csv",
+            column: "service",
+            codes: platform::SERVICES.to_vec(),
+            packed: |codes| &mut codes.services,
+        },
+    ]
+}
+
+/// Reads the optional interest and service files into each member's
+/// packed codes, checking every code and refusing a repeated one.
+fn read_member_codes(dir: &Path) -> Result<HashMap<i64, MemberCodes>, ImportError> {
+    let mut members = HashMap::new();
+    for (index, code_file) in code_files().into_iter().enumerate() {
+        let Some(mut file) =
+            CsvFile::open(dir, code_file.name, &["member_id", code_file.column], false)?
+        else {
+            continue;
+        };
+        while let Some((line, row)) = file.next::<MemberCodeRow>()? {
+            let bit = platform::code_bit(&code_file.codes, &row.code).ok_or_else(|| {
+                file.rejected(
+                    line,
+                    reject(
+                        code_file.column,
+                        format!(
+                            "unknown {}; use one of {}",
+                            code_file.column,
+                            code_file.codes.join(", ")
+                        ),
+                    ),
+                )
+            })?;
+            let codes = members.entry(row.member_id).or_insert(MemberCodes {
+                interests: 0,
+                services: 0,
+                first_row: (index, line),
+            });
+            let packed = (code_file.packed)(codes);
+            if *packed & bit != 0 {
+                return Err(file.rejected(
+                    line,
+                    reject(
+                        code_file.column,
+                        "duplicate row: this key already appeared earlier in the file",
+                    ),
+                ));
+            }
+            *packed |= bit;
+        }
+        file.finish();
+    }
+    Ok(members)
 }
 
 fn member_rule_column(error: &MemberRuleError) -> &'static str {
@@ -436,6 +573,7 @@ pub async fn run(
         )
         .await?;
 
+        let mut member_codes = read_member_codes(dir)?;
         let mut member_ids = HashSet::new();
         let mut paid_ids = HashSet::new();
         load(
@@ -469,6 +607,7 @@ pub async fn run(
                 if row.paid_member {
                     paid_ids.insert(row.id);
                 }
+                let codes = member_codes.remove(&row.id);
                 Ok(member::Model {
                     id: row.id,
                     points: row.points,
@@ -478,11 +617,27 @@ pub async fn run(
                     gender: parse_enum(&row.gender, "gender")?,
                     city_tier: parse_enum(&row.city_tier, "city_tier")?,
                     annual_spend_cents: row.annual_spend_cents,
+                    interests: codes.as_ref().map_or(0, |c| c.interests),
+                    services: codes.as_ref().map_or(0, |c| c.services),
                     birth_date: row.birth_date,
                 })
             },
         )
         .await?;
+        // Codes left over name members the members file does not hold: the
+        // first such row (in file order) is the one reported.
+        if let Some((index, line)) = member_codes
+            .into_values()
+            .map(|codes| codes.first_row)
+            .min()
+        {
+            return Err(ImportError::Row {
+                file: dir.join(code_files()[index].name),
+                line,
+                column: "member_id".to_owned(),
+                message: "unknown member id".to_owned(),
+            });
+        }
 
         let mut seen = HashSet::new();
         load(
@@ -504,60 +659,6 @@ pub async fn run(
                     member_id: row.member_id,
                     due_on: row.due_on,
                     renewed: row.renewed,
-                })
-            },
-        )
-        .await?;
-
-        let mut seen = HashSet::new();
-        load(
-            dir,
-            "member_interests.csv",
-            &["member_id", "interest"],
-            false,
-            &mut writer.interests,
-            |row: MemberCodeRow| {
-                known(&member_ids, &row.member_id, "member_id", "member id")?;
-                if row.code.parse::<platform::Interest>().is_err() {
-                    return Err(reject(
-                        "interest",
-                        format!(
-                            "unknown interest; use one of {}",
-                            platform::Interest::codes().join(", ")
-                        ),
-                    ));
-                }
-                unique(&mut seen, (row.member_id, row.code.clone()), "interest")?;
-                Ok(member_interest::Model {
-                    member_id: row.member_id,
-                    interest: row.code,
-                })
-            },
-        )
-        .await?;
-
-        let mut seen = HashSet::new();
-        load(
-            dir,
-            "member_services.csv",
-            &["member_id", "service"],
-            false,
-            &mut writer.services,
-            |row: MemberCodeRow| {
-                known(&member_ids, &row.member_id, "member_id", "member id")?;
-                if !platform::is_service(&row.code) {
-                    return Err(reject(
-                        "service",
-                        format!(
-                            "unknown service; use one of {}",
-                            platform::SERVICES.join(", ")
-                        ),
-                    ));
-                }
-                unique(&mut seen, (row.member_id, row.code.clone()), "service")?;
-                Ok(member_service::Model {
-                    member_id: row.member_id,
-                    service: row.code,
                 })
             },
         )

@@ -244,19 +244,56 @@ impl Interest {
             .map(Self::code)
             .collect()
     }
+
+    /// Its bit in a member's packed `interests` (its value is its place
+    /// in declaration order, as in [`Interest::codes`]).
+    pub fn bit(self) -> i32 {
+        value_bit(self as usize)
+    }
+
+    /// The interests set in a member's packed `interests`.
+    pub fn unpack(bits: i32) -> Vec<Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+            .filter(|interest| bits & interest.bit() != 0)
+            .collect()
+    }
 }
 
 /// Ecosystem services a member can use (multi-valued).
 pub const SERVICES: &[&str] = &["FOOD_DELIVERY", "TRAVEL", "VIDEO", "MOVIE_TICKETS", "MAPS"];
 
-/// Whether `code` is a known ecosystem service.
-pub fn is_service(code: &str) -> bool {
-    SERVICES.contains(&code)
+/// The bit a multi-valued code sets in a member's packed `interests` or
+/// `services`: bit `value`, the code's value (its index in
+/// [`Interest::codes`] or [`SERVICES`]). The one rule every reader and
+/// writer of the packed columns follows, SQL included.
+pub const fn value_bit(value: usize) -> i32 {
+    1 << value
+}
+
+/// The bit of `code` among `codes` ([`Interest::codes`] or [`SERVICES`]),
+/// if it is one of them.
+pub fn code_bit(codes: &[&str], code: &str) -> Option<i32> {
+    codes.iter().position(|c| *c == code).map(value_bit)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_codes_round_trip_with_one_bit_per_value() {
+        let codes = Interest::codes();
+        assert!(codes.len() < 31 && SERVICES.len() < 31, "codes fit an i32");
+        for (value, interest) in <Interest as strum::IntoEnumIterator>::iter().enumerate() {
+            assert_eq!(Some(interest.bit()), code_bit(&codes, interest.code()));
+            assert_eq!(interest.bit(), value_bit(value));
+        }
+        let held = [Interest::Beauty, Interest::Pets, Interest::Health];
+        let bits = held.iter().fold(0, |bits, i| bits | i.bit());
+        assert_eq!(Interest::unpack(bits), held);
+        assert_eq!(code_bit(SERVICES, "MAPS"), Some(1 << 4));
+        assert_eq!(code_bit(SERVICES, "BEAUTY"), None);
+    }
 
     #[test]
     fn birthday_windows_cross_years_and_leap_days() {

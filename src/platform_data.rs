@@ -9,8 +9,8 @@ use crate::{
     snapshot::{Columnar, Mirror, SnapshotError, SnapshotTarget},
 };
 use entity::{
-    brand, category, category_sales, member, member_interest, member_service, paid_renewal,
-    sku_price, social_mention, store_membership,
+    brand, category, category_sales, member, paid_renewal, sku_price, social_mention,
+    store_membership,
 };
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait,
@@ -27,12 +27,10 @@ const PARAMS_PER_STATEMENT: usize = 30_000;
 const QUEUED_STATEMENTS: usize = 4;
 
 /// Tables in dependency order (parents first).
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 8] = [
     "category",
     "brand",
     "member",
-    "member_interest",
-    "member_service",
     "paid_renewal",
     "store_membership",
     "category_sales",
@@ -147,10 +145,6 @@ pub struct PlatformWriter {
     pub brands: Batch<brand::Model, brand::ActiveModel>,
     /// Members.
     pub members: Batch<member::Model, member::ActiveModel>,
-    /// Member interests.
-    pub interests: Batch<member_interest::Model, member_interest::ActiveModel>,
-    /// Member services.
-    pub services: Batch<member_service::Model, member_service::ActiveModel>,
     /// Paid members' renewal decisions.
     pub renewals: Batch<paid_renewal::Model, paid_renewal::ActiveModel>,
     /// Store memberships.
@@ -174,10 +168,6 @@ pub struct RowCounts {
     pub brands: u64,
     /// Members.
     pub members: u64,
-    /// Member interests.
-    pub interests: u64,
-    /// Member services.
-    pub services: u64,
     /// Paid renewal decisions.
     pub renewals: u64,
     /// Store memberships.
@@ -196,8 +186,6 @@ impl RowCounts {
         self.categories
             + self.brands
             + self.members
-            + self.interests
-            + self.services
             + self.renewals
             + self.store_memberships
             + self.sales
@@ -213,9 +201,7 @@ impl PlatformWriter {
         Ok(Self {
             categories: Batch::new(3, inserts),
             brands: Batch::new(5, inserts),
-            members: Batch::mirrored(9, inserts, &snapshot)?,
-            interests: Batch::mirrored(2, inserts, &snapshot)?,
-            services: Batch::mirrored(2, inserts, &snapshot)?,
+            members: Batch::mirrored(11, inserts, &snapshot)?,
             renewals: Batch::new(3, inserts),
             store_memberships: Batch::mirrored(3, inserts, &snapshot)?,
             sales: Batch::new(5, inserts),
@@ -230,8 +216,6 @@ impl PlatformWriter {
         let full = self.categories.is_full()
             || self.brands.is_full()
             || self.members.is_full()
-            || self.interests.is_full()
-            || self.services.is_full()
             || self.renewals.is_full()
             || self.store_memberships.is_full()
             || self.sales.is_full()
@@ -249,8 +233,6 @@ impl PlatformWriter {
             categories: self.categories.flush().await?,
             brands: self.brands.flush().await?,
             members: self.members.flush().await?,
-            interests: self.interests.flush().await?,
-            services: self.services.flush().await?,
             renewals: self.renewals.flush().await?,
             store_memberships: self.store_memberships.flush().await?,
             sales: self.sales.flush().await?,
@@ -264,8 +246,6 @@ impl PlatformWriter {
     async fn finish(mut self) -> Result<(RowCounts, SnapshotTarget), SnapshotError> {
         let counts = self.flush().await?;
         self.members.close().await?;
-        self.interests.close().await?;
-        self.services.close().await?;
         self.store_memberships.close().await?;
         Ok((counts, self.snapshot))
     }

@@ -29,7 +29,7 @@ use datafusion::{
     },
     prelude::{ParquetReadOptions, SessionContext},
 };
-use entity::{member, member_interest, member_service, member_snapshot, store_membership};
+use entity::{member, member_snapshot, store_membership};
 use futures_util::{TryStreamExt as _, future::BoxFuture};
 use object_store::{ObjectStoreExt as _, buffered::BufWriter, path::Path};
 use sea_orm::{
@@ -54,7 +54,8 @@ pub enum SnapshotError {
     #[error("writing the cube's cells: {0}")]
     Cells(sqlx::Error),
     /// The database records no snapshot (its platform data predates them),
-    /// or one written before store join dates were kept in it.
+    /// or one written before a column `refresh` reads was added (store
+    /// join dates; interests and services packed into the member row).
     #[error(
         "no current member snapshot: load the platform data with `seed` or `import` (with --replace)"
     )]
@@ -111,6 +112,8 @@ impl Columnar for member::Model {
             ("gender", DataType::Utf8),
             ("city_tier", DataType::Utf8),
             ("annual_spend_cents", DataType::Int64),
+            ("interests", DataType::Int32),
+            ("services", DataType::Int32),
         ])
     }
 
@@ -134,36 +137,8 @@ impl Columnar for member::Model {
             text(rows, |m| m.gender.to_value()),
             text(rows, |m| m.city_tier.to_value()),
             int64(rows, |m| m.annual_spend_cents),
-        ]
-    }
-}
-
-impl Columnar for member_interest::Model {
-    const TABLE: &'static str = "member_interest";
-
-    fn schema() -> SchemaRef {
-        schema(&[("member_id", DataType::Int64), ("interest", DataType::Utf8)])
-    }
-
-    fn columns(rows: &[Self]) -> Vec<ArrayRef> {
-        vec![
-            int64(rows, |r| r.member_id),
-            text(rows, |r| r.interest.clone()),
-        ]
-    }
-}
-
-impl Columnar for member_service::Model {
-    const TABLE: &'static str = "member_service";
-
-    fn schema() -> SchemaRef {
-        schema(&[("member_id", DataType::Int64), ("service", DataType::Utf8)])
-    }
-
-    fn columns(rows: &[Self]) -> Vec<ArrayRef> {
-        vec![
-            int64(rows, |r| r.member_id),
-            text(rows, |r| r.service.clone()),
+            int32(|m| m.interests),
+            int32(|m| m.services),
         ]
     }
 }
@@ -197,18 +172,19 @@ impl Columnar for store_membership::Model {
 type Table = (&'static str, fn() -> SchemaRef);
 
 /// The tables of a snapshot.
-const TABLES: [Table; 4] = [
+const TABLES: [Table; 2] = [
     (member::Model::TABLE, member::Model::schema),
-    (
-        member_interest::Model::TABLE,
-        member_interest::Model::schema,
-    ),
-    (member_service::Model::TABLE, member_service::Model::schema),
     (
         store_membership::Model::TABLE,
         store_membership::Model::schema,
     ),
 ];
+
+/// The names of a snapshot's tables (one Parquet file each, named
+/// `<table>.parquet`).
+pub fn table_names() -> impl Iterator<Item = &'static str> {
+    TABLES.iter().map(|(name, _)| *name)
+}
 
 /// Where a snapshot is being written: its folder, shared by its tables.
 #[derive(Debug, Clone)]

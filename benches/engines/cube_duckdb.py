@@ -2,7 +2,8 @@
 
 Usage: python3 cube_duckdb.py PLAN.json
 PLAN.json (written by `cargo bench --bench cube`) names the snapshot's
-folder and holds the very statements the gateway's columnar build runs.
+folder and tables and holds the very statements the gateway's columnar
+build runs.
 Prints one JSON line: seconds, cells and a checksum of every cell.
 """
 
@@ -13,9 +14,6 @@ import time
 
 import duckdb
 
-TABLES = ["member", "member_interest", "member_service", "store_membership"]
-
-
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as f:
         plan = json.load(f)
@@ -24,7 +22,7 @@ def main() -> None:
     # The plan's SQL divides integers as integers.
     con.execute("SET integer_division = true")
     start = time.perf_counter()
-    for table in TABLES:
+    for table in plan["snapshot_tables"]:
         path = os.path.join(plan["snapshot"], f"{table}.parquet")
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
     for name, sql in plan["tables"]:

@@ -25,8 +25,6 @@ pub mod enums;
 pub mod evaluation;
 pub mod member;
 pub mod member_centre;
-pub mod member_interest;
-pub mod member_service;
 pub mod member_snapshot;
 pub mod order_refund;
 pub mod paid_renewal;

@@ -28,13 +28,17 @@ pub struct Model {
     pub city_tier: CityTier,
     /// Spend over the trailing twelve months, in fen (integer cents).
     pub annual_spend_cents: i64,
+    /// The interests the member shows, one bit per code (bit `i` for the
+    /// code whose value is `i`): a member is one row, not one per code.
+    pub interests: i32,
+    /// The ecosystem services the member uses, packed as `interests`.
+    pub services: i32,
     /// Date of birth, in `birth_year`, when the platform knows it: a
     /// birthday gift needs it.
     pub birth_date: Option<Date>,
 }
 
-/// Members relate to nothing directly; interests, services and store
-/// memberships point at them.
+/// Members relate to nothing directly; store memberships point at them.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

@@ -31,6 +31,7 @@ mod m20261206_000021_checkout_indexes;
 mod m20261207_000022_redemption_days;
 mod m20261207_000023_member_redemption_times;
 mod m20261207_000024_budget_slots;
+mod m20261207_000025_packed_member_codes;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_redemption_days::Migration),
             Box::new(m20261207_000023_member_redemption_times::Migration),
             Box::new(m20261207_000024_budget_slots::Migration),
+            Box::new(m20261207_000025_packed_member_codes::Migration),
         ]
     }
 }

@@ -17,7 +17,7 @@ use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use entity::{
     checkout_order,
     enums::{BenefitState, BrandStatus},
-    member, member_interest, redemption,
+    member, redemption,
 };
 use sea_orm::{
     ActiveValue::Set,
@@ -37,7 +37,7 @@ use super::{
 };
 use crate::{
     auth::BrandScope,
-    platform::{self, GrowthTier},
+    platform::{self, GrowthTier, Interest},
     segments::dimensions::AgeBand,
     standing::{self, Conduct},
 };
@@ -187,13 +187,6 @@ pub(super) async fn member(
         .one(db)
         .await?
         .ok_or(RedeemError::UnknownMember(id))?;
-    let interests = member_interest::Entity::find()
-        .filter(member_interest::Column::MemberId.eq(id))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|i| i.interest.parse().ok())
-        .collect();
     let year = platform::business_day(now).year();
     Ok(Profile {
         tier: GrowthTier::from_points(row.points),
@@ -201,7 +194,7 @@ pub(super) async fn member(
         black_card: row.black_card,
         age_band: Some(AgeBand::of_age(year - row.birth_year)),
         city_tier: Some(row.city_tier),
-        interests: Holding::Exactly(interests),
+        interests: Holding::Exactly(Interest::unpack(row.interests)),
         birth_date: row.birth_date,
         store_orders: checkout_order::Entity::find()
             .select_only()

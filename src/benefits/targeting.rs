@@ -7,10 +7,10 @@
 //! in-memory and SQL forms agree.
 
 use chrono::{DateTime, Datelike as _, Utc};
-use entity::{enums::CityTier, member, member_interest};
+use entity::{enums::CityTier, member};
 use sea_orm::{
     ColumnTrait as _, Condition, EntityTrait as _, QueryFilter as _,
-    sea_query::{Expr, ExprTrait as _, Query},
+    sea_query::{Expr, ExprTrait as _},
 };
 use serde::{Deserialize, Serialize};
 
@@ -180,16 +180,8 @@ impl Targeting {
             select = select.filter(any);
         }
         if !self.interests.is_empty() {
-            let codes: Vec<&str> = self.interests.iter().map(|i| i.code()).collect();
-            select = select.filter(
-                member::Column::Id.in_subquery(
-                    Query::select()
-                        .column(member_interest::Column::MemberId)
-                        .from(member_interest::Entity)
-                        .and_where(Expr::col(member_interest::Column::Interest).is_in(codes))
-                        .take(),
-                ),
-            );
+            let mask = self.interests.iter().fold(0, |mask, i| mask | i.bit());
+            select = select.filter(Expr::col(member::Column::Interests).bit_and(mask).ne(0));
         }
         select
     }
@@ -256,6 +248,9 @@ mod tests {
             let birth_year = rng.random_range(year - 70..=year - 16);
             let held = some(&mut rng, &interests);
             let city_tier = *tiers.choose(&mut rng).expect("tiers");
+            let mut distinct = held.clone();
+            distinct.sort();
+            distinct.dedup();
             let row = member::ActiveModel {
                 id: Set(id),
                 points: Set(points),
@@ -265,24 +260,14 @@ mod tests {
                 gender: Set(entity::enums::Gender::Female),
                 city_tier: Set(city_tier),
                 annual_spend_cents: Set(0),
+                interests: Set(distinct.iter().fold(0, |bits, i| bits | i.bit())),
+                services: Set(0),
                 birth_date: Set(None),
             };
             let model = member::Entity::insert(row)
                 .exec_with_returning(&db)
                 .await
                 .expect("member");
-            let mut distinct = held.clone();
-            distinct.sort();
-            distinct.dedup();
-            for interest in &distinct {
-                member_interest::Entity::insert(member_interest::ActiveModel {
-                    member_id: Set(id),
-                    interest: Set(interest.code().to_owned()),
-                })
-                .exec(&db)
-                .await
-                .expect("interest");
-            }
             profiles.push((
                 id,
                 Profile {

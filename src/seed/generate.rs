@@ -15,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, LogNormal, Normal};
 
 use crate::platform::{
-    BLACK_CARD_MIN_POINTS, GrowthTier, Interest, PAID_MEMBER_MIN_POINTS, SERVICES,
+    BLACK_CARD_MIN_POINTS, GrowthTier, Interest, PAID_MEMBER_MIN_POINTS, SERVICES, code_bit,
 };
 
 /// Categories: code, name, the interest that drives store affinity, and
@@ -77,15 +77,11 @@ pub struct BrandPlan {
     pub long_tail: bool,
 }
 
-/// A generated member with its multi-valued dimensions.
+/// A generated member and the stores it joined.
 #[derive(Debug, Clone)]
 pub struct MemberPlan {
-    /// The member row.
+    /// The member row, its interests and services packed in it.
     pub member: entity::member::Model,
-    /// Interest codes.
-    pub interests: Vec<&'static str>,
-    /// Service codes.
-    pub services: Vec<&'static str>,
     /// Brand ids whose stores the member joined, with the join day.
     pub stores: Vec<(i64, NaiveDate)>,
 }
@@ -331,8 +327,8 @@ impl Generator {
                     *base
                 })
             })
-            .map(|(service, _)| *service)
-            .collect();
+            .filter_map(|(service, _)| code_bit(SERVICES, service))
+            .fold(0, |bits, bit| bits | bit);
 
         let tier_factor = 0.6 + 0.25 * tier_rank as f64;
         // The long tail's stores are drawn from its own stream.
@@ -373,10 +369,13 @@ impl Generator {
                 gender,
                 city_tier,
                 annual_spend_cents,
+                interests: interests
+                    .iter()
+                    .filter_map(|interest| code_bit(&codes, interest))
+                    .fold(0, |bits, bit| bits | bit),
+                services,
                 birth_date,
             },
-            interests,
-            services,
             stores,
         }
     }

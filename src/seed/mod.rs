@@ -8,7 +8,7 @@ pub mod generate;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
-use entity::{brand, category, member_interest, member_service, store_membership};
+use entity::{brand, category, store_membership};
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait as _};
 
 use crate::{
@@ -143,18 +143,6 @@ pub async fn run(
                 writer.renewals.push(generator.renewal(&plan.member));
             }
             writer.members.push(plan.member);
-            for interest in plan.interests {
-                writer.interests.push(member_interest::Model {
-                    member_id: id,
-                    interest: interest.to_owned(),
-                });
-            }
-            for service in plan.services {
-                writer.services.push(member_service::Model {
-                    member_id: id,
-                    service: service.to_owned(),
-                });
-            }
             for (brand_id, joined_on) in plan.stores {
                 writer.store_memberships.push(store_membership::Model {
                     brand_id,

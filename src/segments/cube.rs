@@ -25,7 +25,9 @@ use sea_orm::{
     EntityTrait as _, QueryFilter as _, QueryOrder as _, TransactionTrait as _,
 };
 
-use super::dimensions::{Dimension, capped_select, code_value_sql, member_rows, member_value_sql};
+use super::dimensions::{
+    Dimension, bit_count_sql, member_value_sql, member_values_sql, packed_column,
+};
 use crate::{
     blobs::BlobStore,
     snapshot::{self, SnapshotError},
@@ -132,45 +134,43 @@ fn unpacked_cell_sql() -> String {
 struct Part {
     population: &'static str,
     multi_dim: i16,
-    multi_value: String,
+    multi_value: &'static str,
     from: String,
 }
 
 impl Part {
-    /// The parts, given the tables holding each multi-valued dimension's
-    /// (capped) member rows.
+    /// The parts, given the relation (a table or a parenthesised SELECT)
+    /// of each multi-valued dimension's `(member_id, value)` rows, capped.
     fn all(mut rows: impl FnMut(Dimension) -> String) -> Vec<Part> {
         let mut parts = vec![
             Part {
                 population: "0",
                 multi_dim: 0,
-                multi_value: "-1".to_owned(),
+                multi_value: "-1",
                 from: "cube_member c".to_owned(),
             },
             Part {
                 population: "s.brand_id",
                 multi_dim: 0,
-                multi_value: "-1".to_owned(),
+                multi_value: "-1",
                 from: "store_membership s JOIN cube_member c ON c.member_id = s.member_id"
                     .to_owned(),
             },
         ];
         for dimension in [Dimension::Interest, Dimension::Service] {
-            let table = rows(dimension);
-            let (_, column) = member_rows(dimension);
-            let value = code_value_sql(&format!("v.{column}"), dimension);
+            let values = rows(dimension);
             parts.push(Part {
                 population: "0",
                 multi_dim: dimension.multi_dim(),
-                multi_value: value.clone(),
-                from: format!("{table} v JOIN cube_member c ON c.member_id = v.member_id"),
+                multi_value: "v.value",
+                from: format!("{values} v JOIN cube_member c ON c.member_id = v.member_id"),
             });
             parts.push(Part {
                 population: "s.brand_id",
                 multi_dim: dimension.multi_dim(),
-                multi_value: value,
+                multi_value: "v.value",
                 from: format!(
-                    "store_membership s JOIN {table} v ON v.member_id = s.member_id \
+                    "store_membership s JOIN {values} v ON v.member_id = s.member_id \
                      JOIN cube_member c ON c.member_id = s.member_id"
                 ),
             });
@@ -183,7 +183,7 @@ impl Part {
     fn cells_sql(&self) -> String {
         // Constants stay out of GROUP BY (SQLite reads an integer there as a
         // column position).
-        let group = [self.population, self.multi_value.as_str()]
+        let group = [self.population, self.multi_value]
             .into_iter()
             .filter(|term| term.parse::<i64>().is_err())
             .chain(std::iter::once("c.cell"))
@@ -226,14 +226,18 @@ pub fn plan(as_of: NaiveDate, capped: &[Dimension]) -> CubePlan {
             clamped_spend_sql()
         ),
     )];
+    // Capped values are computed once and held (every part of their
+    // dimension reads them); uncapped ones are read straight off the members.
     let mut rows = |dimension: Dimension| {
-        let (table, column) = member_rows(dimension);
         if capped.contains(&dimension) {
-            let name = format!("cube_{table}");
-            tables.push((name.clone(), capped_select(table, column, MULTI_VALUE_CAP)));
+            let name = format!("cube_{}", packed_column(dimension));
+            tables.push((
+                name.clone(),
+                member_values_sql(dimension, Some(MULTI_VALUE_CAP)),
+            ));
             name
         } else {
-            table.to_owned()
+            format!("({})", member_values_sql(dimension, None))
         }
     };
     let parts = Part::all(&mut rows)
@@ -457,10 +461,10 @@ pub async fn refresh(
     let engine = snapshot::open(blobs, &snapshot).await?;
     let mut capped = Vec::new();
     for dimension in [Dimension::Interest, Dimension::Service] {
-        let (table, _) = member_rows(dimension);
         let over_cap = engine
             .sql(&format!(
-                "SELECT member_id FROM {table} GROUP BY member_id HAVING COUNT(*) > {multi_value_cap} LIMIT 1"
+                "SELECT id FROM member m WHERE {} > {multi_value_cap} LIMIT 1",
+                bit_count_sql(&format!("m.{}", packed_column(dimension)), dimension)
             ))
             .await?
             .count()

@@ -2,7 +2,7 @@
 //! computed from member rows when the cube is built. Values are small
 //! integers in the cube; codes (`GOLD`, `TIER1`, `AGE_30_34` …) on the wire.
 
-use crate::platform::{GrowthTier, Interest, SERVICES};
+use crate::platform::{self, GrowthTier, Interest, SERVICES};
 
 /// A dimension of the member population. Displayed as the contract spells
 /// it (`CITY_TIER`); serde names are the stored spelling of questions.
@@ -285,32 +285,70 @@ pub(crate) fn member_value_sql(year: i32) -> [(&'static str, String); 7] {
     ]
 }
 
-/// The table and column holding a multi-valued dimension's member rows.
-pub(crate) fn member_rows(dimension: Dimension) -> (&'static str, &'static str) {
+/// The member column holding a multi-valued dimension's codes, packed one
+/// bit per value ([`platform::value_bit`]).
+pub(crate) fn packed_column(dimension: Dimension) -> &'static str {
     match dimension {
-        Dimension::Service => ("member_service", "service"),
-        _ => ("member_interest", "interest"),
+        Dimension::Service => "services",
+        _ => "interests",
     }
 }
 
-/// A SELECT of `(member_id, column)` from `table` keeping at most `cap`
-/// values per member, the first in code order: the one rule the cube and
-/// the member-row aggregates count multi-valued dimensions by.
-pub(crate) fn capped_select(table: &str, column: &str, cap: i32) -> String {
+/// The members' packed-column `mask` holding any of `values`.
+pub(crate) fn values_mask(values: impl IntoIterator<Item = i16>) -> i64 {
+    values
+        .into_iter()
+        .map(|value| i64::from(platform::value_bit(value as usize)))
+        .fold(0, |mask, bit| mask | bit)
+}
+
+/// SQL counting the set bits of `packed`, a packed column's value (or a
+/// part of it) of `dimension`: plain integer arithmetic, so every engine
+/// runs it.
+pub(crate) fn bit_count_sql(packed: &str, dimension: Dimension) -> String {
+    (0..dimension.cardinality())
+        .map(|value| format!("((({packed}) >> {value}) & 1)"))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// A SELECT of `(member_id, value)`, one row per value a member holds of a
+/// multi-valued dimension, unpacked from the `member` table's packed
+/// column by joining the dimension's codes; with a `cap`, at most that
+/// many values per member, the first in code order (a value is kept when
+/// fewer than `cap` of the member's values come before its code). The one
+/// rule the cube and the member-row aggregates count multi-valued
+/// dimensions by.
+pub(crate) fn member_values_sql(dimension: Dimension, cap: Option<i32>) -> String {
+    let codes = dimension.codes();
+    let bit = |value: usize| platform::value_bit(value);
+    let vocabulary = codes
+        .iter()
+        .enumerate()
+        .map(|(value, code)| {
+            let before = codes
+                .iter()
+                .enumerate()
+                .filter(|(_, other)| *other < code)
+                .fold(0, |mask, (other, _)| mask | bit(other));
+            format!(
+                "SELECT {value} AS value, {} AS bit, {before} AS before",
+                bit(value)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let column = packed_column(dimension);
+    let capped = cap.map_or_else(String::new, |cap| {
+        format!(
+            " AND {} < {cap}",
+            bit_count_sql(&format!("m.{column} & v.before"), dimension)
+        )
+    });
     format!(
-        "SELECT member_id, {column} FROM (SELECT member_id, {column}, ROW_NUMBER() OVER \
-         (PARTITION BY member_id ORDER BY {column}) AS rn FROM {table}) r WHERE rn <= {cap}"
+        "SELECT m.id AS member_id, v.value AS value FROM member m \
+         JOIN ({vocabulary}) v ON (m.{column} & v.bit) <> 0{capped}"
     )
-}
-
-/// SQL mapping a multi-valued code column to its value index.
-pub(crate) fn code_value_sql(column: &str, dimension: Dimension) -> String {
-    let mut sql = format!("CASE {column}");
-    for (value, code) in dimension.codes().iter().enumerate() {
-        sql.push_str(&format!(" WHEN '{code}' THEN {value}"));
-    }
-    sql.push_str(" ELSE -1 END");
-    sql
 }
 
 #[cfg(test)]

@@ -15,16 +15,9 @@ use entity::data_epoch;
 
 use super::{
     Cells, Dimension, cube,
-    dimensions::{capped_select, code_value_sql, member_rows, member_value_sql},
+    dimensions::{member_value_sql, member_values_sql, packed_column, values_mask},
     key_columns,
 };
-
-/// The member rows of a multi-valued dimension, capped per member as the
-/// cube counts them.
-fn capped_rows(dimension: Dimension, cap: i32) -> String {
-    let (table, column) = member_rows(dimension);
-    format!("({})", capped_select(table, column, cap))
-}
 
 fn list(values: impl IntoIterator<Item = i16>) -> String {
     values
@@ -60,13 +53,10 @@ pub(super) fn sql(epoch: &data_epoch::Model, population: i64, cells: &Cells) -> 
         let expression = if dimension.is_multi_valued() {
             let alias = format!("b{slot}");
             from.push_str(&format!(
-                " JOIN {} {alias} ON {alias}.member_id = m.id",
-                capped_rows(*dimension, epoch.multi_value_cap)
+                " JOIN ({}) {alias} ON {alias}.member_id = m.id",
+                member_values_sql(*dimension, Some(epoch.multi_value_cap))
             ));
-            code_value_sql(
-                &format!("{alias}.{}", member_rows(*dimension).1),
-                *dimension,
-            )
+            format!("{alias}.value")
         } else {
             single(*dimension)
         };
@@ -85,11 +75,10 @@ pub(super) fn sql(epoch: &data_epoch::Model, population: i64, cells: &Cells) -> 
         // A filter counts a member once whatever it holds, so it needs no
         // cap: every value counts, as targeting reads them at checkout.
         conditions.push(if dimension.is_multi_valued() {
-            let (table, column) = member_rows(*dimension);
             format!(
-                "EXISTS (SELECT 1 FROM {table} f WHERE f.member_id = m.id AND ({}) IN ({}))",
-                code_value_sql(&format!("f.{column}"), *dimension),
-                list(values.iter().copied())
+                "(m.{} & {}) <> 0",
+                packed_column(*dimension),
+                values_mask(values.iter().copied())
             )
         } else {
             format!(

@@ -719,7 +719,8 @@ pub(crate) async fn any_of_interests_and_interests_by_services(backend: Backend)
     let holders = |interests: &str| {
         format!(
             "SELECT CAST(COUNT(*) AS BIGINT) FROM store_membership s WHERE s.brand_id = 1 AND EXISTS \
-             (SELECT 1 FROM member_interest i WHERE i.member_id = s.member_id AND i.interest IN ({interests}))"
+             (SELECT 1 FROM {} i WHERE i.member_id = s.member_id AND i.code IN ({interests}))",
+            crate::helpers::member_codes("interests")
         )
     };
     let either = crate::helpers::scalar(&app.db.db, &holders("'BEAUTY', 'PETS'")).await;
@@ -766,8 +767,12 @@ pub(crate) async fn any_of_interests_and_interests_by_services(backend: Backend)
     assert_eq!(cells.len(), 14 * 5);
     let truth = crate::helpers::scalar(
         &app.db.db,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM member_interest i JOIN member_service v \
-         ON v.member_id = i.member_id WHERE i.interest = 'BEAUTY' AND v.service = 'FOOD_DELIVERY'",
+        &format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM {} i JOIN {} v \
+             ON v.member_id = i.member_id WHERE i.code = 'BEAUTY' AND v.code = 'FOOD_DELIVERY'",
+            crate::helpers::member_codes("interests"),
+            crate::helpers::member_codes("services")
+        ),
     )
     .await;
     let cell = cells
@@ -959,7 +964,8 @@ pub(crate) async fn repeat_answers_follow_epochs_and_standing_within_the_cache_t
 /// for the platform and every store; the check notices when the two copies
 /// drift; and a database whose platform data has no snapshot gets a
 /// refresh error saying how to make one. Undoing and redoing the later
-/// migrations keeps the join days and the benefits' budget counters.
+/// migrations keeps the join days, the benefits' budget counters and the
+/// members' interests and services.
 pub(crate) async fn the_cube_matches_the_member_rows(backend: Backend) {
     let seeded = crate::helpers::TestDb::seeded(backend).await;
     let check = brand_gateway::segments::check_cube(&seeded.db)
@@ -998,6 +1004,8 @@ pub(crate) async fn the_cube_matches_the_member_rows(backend: Backend) {
             .expect("budget slots");
     }
     let before = crate::helpers::scalar(&seeded.db, given).await;
+    let codes = "SELECT CAST(SUM(id * (interests * 64 + services)) AS BIGINT) FROM member";
+    let codes_before = crate::helpers::scalar(&seeded.db, codes).await;
     let mut one = sea_orm::ConnectOptions::new(seeded.url.clone());
     one.max_connections(1).sqlx_logging(false);
     let one = sea_orm::Database::connect(one)
@@ -1019,6 +1027,14 @@ pub(crate) async fn the_cube_matches_the_member_rows(backend: Backend) {
         (check.join_days, 0),
         "{upgraded:?}"
     );
+    // Migration 25 unpacked the members' interests and services into rows
+    // of their own and packed them again: the same members hold the same
+    // codes, and the cube still matches them.
+    assert_eq!(
+        crate::helpers::scalar(&seeded.db, codes).await,
+        codes_before
+    );
+    assert_eq!(upgraded.differing, 0, "{upgraded:?}");
 
     // The member rows change in the database only: the check must notice.
     let drift = async |sql: &str| {
@@ -1028,10 +1044,8 @@ pub(crate) async fn the_cube_matches_the_member_rows(backend: Backend) {
             .expect("check")
     };
     // One member's interests.
-    let drifted = drift(
-        "DELETE FROM member_interest WHERE member_id = (SELECT MIN(member_id) FROM member_interest)",
-    )
-    .await;
+    let drifted =
+        drift("UPDATE member SET interests = 0 WHERE id = (SELECT MIN(id) FROM member)").await;
     assert!(drifted.differing > 0, "{drifted:?}");
     assert_eq!(drifted.join_days_differing, 0, "{drifted:?}");
     // A store member's paid status.

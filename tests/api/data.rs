@@ -11,7 +11,9 @@ use brand_gateway::{
 use sea_orm::{ConnectionTrait as _, DatabaseBackend, DatabaseConnection, Statement};
 use serde_json::json;
 
-use crate::helpers::{BRANDS, Backend, MEMBERS, TestApp, TestDb, as_of, scalar, write};
+use crate::helpers::{
+    BRANDS, Backend, MEMBERS, TestApp, TestDb, as_of, member_codes, scalar, write,
+};
 
 /// A fingerprint of the member data: equal data, equal fingerprint.
 async fn fingerprint(db: &DatabaseConnection) -> Vec<i64> {
@@ -21,7 +23,7 @@ async fn fingerprint(db: &DatabaseConnection) -> Vec<i64> {
         "SELECT SUM(points) FROM member",
         "SELECT SUM(annual_spend_cents) FROM member",
         "SELECT SUM(birth_year * id) FROM member",
-        "SELECT COUNT(*) FROM member_interest",
+        "SELECT SUM(interests) + SUM(services) FROM member",
         "SELECT COUNT(*) FROM store_membership",
         "SELECT SUM(brand_id * member_id) FROM store_membership",
         "SELECT SUM(gmv_cents) FROM category_sales",
@@ -108,12 +110,22 @@ pub(crate) async fn seeding_is_deterministic_and_realistic(backend: Backend) {
     .await;
     assert!(high > low * 4, "mean spend low {low}, high {high}");
     // Several interests per member on average, every member at least one.
-    let interests = scalar(db, "SELECT COUNT(*) FROM member_interest").await;
+    let interests = scalar(
+        db,
+        &format!("SELECT COUNT(*) FROM {} c", member_codes("interests")),
+    )
+    .await;
     assert!(interests > i64::from(MEMBERS) * 2);
     assert_eq!(
-        scalar(db, "SELECT COUNT(*) FROM member m WHERE NOT EXISTS (SELECT 1 FROM member_interest i WHERE i.member_id = m.id)").await,
+        scalar(db, "SELECT COUNT(*) FROM member WHERE interests = 0").await,
         0
     );
+    let services = scalar(
+        db,
+        &format!("SELECT COUNT(*) FROM {} c", member_codes("services")),
+    )
+    .await;
+    assert!(services > i64::from(MEMBERS), "services: {services}");
     // Store overlap with paid members differs by brand.
     let spread = scalar(
         db,
@@ -153,7 +165,7 @@ pub(crate) async fn seeding_refuses_a_database_with_data(backend: Backend) {
     assert!(
         migrated
             .iter()
-            .any(|index| index.starts_with("idx_member_interest_interest")),
+            .any(|index| index.starts_with("idx_store_membership_member_id")),
         "{migrated:?}"
     );
     db.seed().await;
@@ -220,7 +232,6 @@ pub(crate) async fn a_load_the_database_refuses_changes_nothing(backend: Backend
         ("category", 1),
         ("brand", 0),
         ("member", 0),
-        ("member_interest", 0),
         ("member_snapshot", 0),
         ("audit_log", 0),
     ] {
@@ -298,7 +309,37 @@ pub(crate) async fn import_loads_csv_files(backend: Backend) {
         .expect("import");
     assert_eq!(report.rows.members, 3);
     assert_eq!(report.rows.renewals, 1);
-    assert_eq!(report.rows.total(), 2 + 2 + 3 + 4 + 2 + 1 + 3 + 1 + 2 + 1);
+    assert_eq!(report.rows.total(), 2 + 2 + 3 + 1 + 3 + 1 + 2 + 1);
+    // Interests and services are packed into their members' rows.
+    for (column, expected) in [
+        (
+            "interests",
+            json!([[1, "BEAUTY"], [2, "LUXURY"], [2, "TRAVEL"], [3, "PETS"]]),
+        ),
+        ("services", json!([[2, "TRAVEL"], [3, "MAPS"]])),
+    ] {
+        let rows = db
+            .db
+            .query_all_raw(Statement::from_string(
+                db.db.get_database_backend(),
+                format!(
+                    "SELECT member_id, code FROM {} c ORDER BY member_id, code",
+                    member_codes(column)
+                ),
+            ))
+            .await
+            .expect("codes");
+        let found: Vec<(i64, String)> = rows
+            .iter()
+            .map(|row| {
+                (
+                    row.try_get_by_index(0).expect("member"),
+                    row.try_get_by_index(1).expect("code"),
+                )
+            })
+            .collect();
+        assert_eq!(json!(found), expected, "{column}");
+    }
 
     // Imported brands are served, and new ids continue past imported ones.
     let app = TestApp::start(db, &[]).await;
@@ -323,8 +364,67 @@ pub(crate) async fn import_loads_csv_files(backend: Backend) {
     app.stop().await;
 }
 
+/// A member holding more than five interests counts in the cube under the
+/// first five in code order only (the cap that bounds a breakdown's
+/// sensitivity), and the member-row aggregates cap it the same way.
+pub(crate) async fn a_member_counts_under_at_most_five_of_its_interests(backend: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    write_valid_csv(dir.path());
+    write(
+        dir.path(),
+        "member_interests.csv",
+        "member_id,interest\n1,BEAUTY\n\
+         2,HEALTH\n2,GAMING\n2,FOOD\n2,FASHION\n2,DIGITAL\n2,BOOKS\n2,BEAUTY\n\
+         3,PETS\n3,GAMING\n",
+    );
+    let db = TestDb::new(backend).await;
+    let report = import::run(&db.db, &crate::helpers::blobs(), dir.path(), false)
+        .await
+        .expect("import");
+    assert_eq!(
+        report.cube.capped,
+        [brand_gateway::segments::Dimension::Interest]
+    );
+    let rows = db
+        .db
+        .query_all_raw(Statement::from_string(
+            db.db.get_database_backend(),
+            "SELECT CAST(multi_value AS BIGINT), CAST(SUM(members) AS BIGINT) FROM segment_cell \
+             WHERE population = 0 AND multi_dim = 1 GROUP BY multi_value ORDER BY multi_value",
+        ))
+        .await
+        .expect("cells");
+    let codes = brand_gateway::platform::Interest::codes();
+    let counted: Vec<(String, i64)> = rows
+        .iter()
+        .map(|row| {
+            let value: i64 = row.try_get_by_index(0).expect("value");
+            let members: i64 = row.try_get_by_index(1).expect("members");
+            (codes[value as usize].to_owned(), members)
+        })
+        .collect();
+    // Member 2's first five in code order: BEAUTY, BOOKS, DIGITAL, FASHION,
+    // FOOD; its GAMING and HEALTH are not counted.
+    assert_eq!(
+        json!(counted),
+        json!([
+            ["BEAUTY", 2],
+            ["FASHION", 1],
+            ["DIGITAL", 1],
+            ["PETS", 1],
+            ["FOOD", 1],
+            ["BOOKS", 1],
+            ["GAMING", 1]
+        ])
+    );
+    let check = brand_gateway::segments::check_cube(&db.db)
+        .await
+        .expect("check");
+    assert_eq!(check.differing, 0, "{check:?}");
+}
+
 pub(crate) async fn a_bad_csv_row_names_file_line_and_column_and_changes_nothing(backend: Backend) {
-    let cases: [(&str, &str, &str); 8] = [
+    let cases: [(&str, &str, &str); 10] = [
         (
             "paid_renewals.csv",
             "member_id,due_on,renewed\n1,2026-05-01,true\n",
@@ -356,6 +456,16 @@ pub(crate) async fn a_bad_csv_row_names_file_line_and_column_and_changes_nothing
             "member_interests.csv, line 3, column `interest`: duplicate row",
         ),
         (
+            "member_interests.csv",
+            "member_id,interest\n1,BEAUTY\n9,PETS\n",
+            "member_interests.csv, line 3, column `member_id`: unknown member id",
+        ),
+        (
+            "member_interests.csv",
+            "member_id,interest\n1,BEAUTY\n2,KNITTING\n",
+            "member_interests.csv, line 3, column `interest`: unknown interest; use one of BEAUTY,",
+        ),
+        (
             "store_memberships.csv",
             "brand_id,member_id,joined_on\n10,1,2026-01-01\n99,1,2026-01-01\n",
             "store_memberships.csv, line 3, column `brand_id`: unknown brand id",
@@ -384,7 +494,6 @@ pub(crate) async fn a_bad_csv_row_names_file_line_and_column_and_changes_nothing
             "brand",
             "member",
             "paid_renewal",
-            "member_interest",
             "store_membership",
             "audit_log",
         ] {

@@ -616,3 +616,24 @@ pub(crate) async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
 pub(crate) fn write(dir: &std::path::Path, name: &str, contents: &str) {
     std::fs::write(dir.join(name), contents).expect("write csv");
 }
+
+/// Each member's interests (`column` "interests") or services ("services")
+/// as rows `(member_id, code)`, unpacked from the member row's packed
+/// column as a derived table (bit i for the i-th code): what checks in SQL
+/// compare with.
+pub(crate) fn member_codes(column: &str) -> String {
+    let codes = match column {
+        "services" => brand_gateway::platform::SERVICES.to_vec(),
+        _ => brand_gateway::platform::Interest::codes(),
+    };
+    let vocabulary = codes
+        .iter()
+        .enumerate()
+        .map(|(value, code)| format!("SELECT '{code}' AS code, {} AS bit", 1 << value))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    format!(
+        "(SELECT p.id AS member_id, v.code AS code FROM member p \
+         JOIN ({vocabulary}) v ON (p.{column} & v.bit) <> 0)"
+    )
+}

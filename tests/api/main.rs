@@ -71,6 +71,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         data::a_refused_load_deletes_its_snapshot_files,
         data::a_load_prunes_older_snapshots,
         data::import_loads_csv_files,
+        data::a_member_counts_under_at_most_five_of_its_interests,
         data::a_bad_csv_row_names_file_line_and_column_and_changes_nothing,
         http::readyz_checks_the_database,
         audience::only_a_brands_own_analyst_gets_audience_answers,

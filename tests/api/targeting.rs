@@ -29,8 +29,8 @@ async fn member_where(app: &TestApp, condition: &str) -> i64 {
     .await
 }
 
-const SPORTS: &str =
-    "EXISTS (SELECT 1 FROM member_interest i WHERE i.member_id = m.id AND i.interest = 'SPORTS')";
+/// Holds the SPORTS interest (bit 2, SPORTS being the third interest).
+const SPORTS: &str = "(m.interests & 4) <> 0";
 
 pub(crate) async fn one_targeting_decides_checkout_analysis_and_reach(backend: Backend) {
     let app = TestApp::spawn_with(backend, GENEROUS_BUDGET).await;
