@@ -12,7 +12,9 @@
 //! `category_sales.csv` brand_id,month,gmv_cents,refund_cents,orders ·
 //! `sku_prices.csv` brand_id,sku,day,price_cents,units ·
 //! `social_mentions.csv` brand_id,period_start,voluntary,paid.
-//! The first three are required, the rest optional.
+//! The first three are required, the rest optional. Interests and services
+//! are packed into their member's row, so their files are read (and their
+//! codes checked) right after `members.csv`'s header, before its rows.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -400,14 +402,24 @@ where
     Ok(())
 }
 
-/// A member's interests and services, read before the members file (they
-/// are packed into the member row), and the first row naming the member
-/// there: where an unknown member is reported.
-#[derive(Debug)]
+/// The columns `members.csv` must have.
+const MEMBER_COLUMNS: &[&str] = &[
+    "id",
+    "points",
+    "paid_member",
+    "black_card",
+    "birth_year",
+    "gender",
+    "city_tier",
+    "annual_spend_cents",
+];
+
+/// A member's interests and services, read before the members file: they
+/// are packed into the member row.
+#[derive(Debug, Default)]
 struct MemberCodes {
     interests: i32,
     services: i32,
-    first_row: (usize, u64),
 }
 
 /// A multi-valued code file: its name, its code column, the codes, and
@@ -438,10 +450,11 @@ fn code_files() -> [CodeFile; 2] {
 }
 
 /// Reads the optional interest and service files into each member's
-/// packed codes, checking every code and refusing a repeated one.
+/// packed codes, checking every code and refusing a repeated one (members
+/// are checked once `members.csv` is read: [`unknown_member`]).
 fn read_member_codes(dir: &Path) -> Result<HashMap<i64, MemberCodes>, ImportError> {
     let mut members = HashMap::new();
-    for (index, code_file) in code_files().into_iter().enumerate() {
+    for code_file in code_files() {
         let Some(mut file) =
             CsvFile::open(dir, code_file.name, &["member_id", code_file.column], false)?
         else {
@@ -461,12 +474,7 @@ fn read_member_codes(dir: &Path) -> Result<HashMap<i64, MemberCodes>, ImportErro
                     ),
                 )
             })?;
-            let codes = members.entry(row.member_id).or_insert(MemberCodes {
-                interests: 0,
-                services: 0,
-                first_row: (index, line),
-            });
-            let packed = (code_file.packed)(codes);
+            let packed = (code_file.packed)(members.entry(row.member_id).or_default());
             if *packed & bit != 0 {
                 return Err(file.rejected(
                     line,
@@ -481,6 +489,29 @@ fn read_member_codes(dir: &Path) -> Result<HashMap<i64, MemberCodes>, ImportErro
         file.finish();
     }
     Ok(members)
+}
+
+/// The first row of the code files (in file order) naming one of
+/// `unknown`, the members `members.csv` does not hold, as the import's
+/// error. The files are read again only on this path, so the codes held
+/// for the whole import stay small.
+fn unknown_member(dir: &Path, unknown: &HashSet<i64>) -> ImportError {
+    for code_file in code_files() {
+        let opened = CsvFile::open(dir, code_file.name, &["member_id", code_file.column], false);
+        let Ok(Some(mut file)) = opened else {
+            continue;
+        };
+        while let Ok(Some((line, row))) = file.next::<MemberCodeRow>() {
+            if unknown.contains(&row.member_id) {
+                return file.rejected(line, reject("member_id", "unknown member id"));
+            }
+        }
+    }
+    // The files were read whole once already; reading them again failed.
+    ImportError::Read {
+        file: dir.join(code_files()[0].name),
+        message: "could not be read again to report an unknown member".to_owned(),
+    }
 }
 
 fn member_rule_column(error: &MemberRuleError) -> &'static str {
@@ -573,22 +604,16 @@ pub async fn run(
         )
         .await?;
 
+        // The members file's header is checked before the code files are
+        // read whole.
+        CsvFile::open(dir, "members.csv", MEMBER_COLUMNS, true)?;
         let mut member_codes = read_member_codes(dir)?;
         let mut member_ids = HashSet::new();
         let mut paid_ids = HashSet::new();
         load(
             dir,
             "members.csv",
-            &[
-                "id",
-                "points",
-                "paid_member",
-                "black_card",
-                "birth_year",
-                "gender",
-                "city_tier",
-                "annual_spend_cents",
-            ],
+            MEMBER_COLUMNS,
             true,
             &mut writer.members,
             |row: MemberRow| {
@@ -624,19 +649,10 @@ pub async fn run(
             },
         )
         .await?;
-        // Codes left over name members the members file does not hold: the
-        // first such row (in file order) is the one reported.
-        if let Some((index, line)) = member_codes
-            .into_values()
-            .map(|codes| codes.first_row)
-            .min()
-        {
-            return Err(ImportError::Row {
-                file: dir.join(code_files()[index].name),
-                line,
-                column: "member_id".to_owned(),
-                message: "unknown member id".to_owned(),
-            });
+        // Codes left over name members the members file does not hold.
+        if !member_codes.is_empty() {
+            let unknown = member_codes.into_keys().collect();
+            return Err(unknown_member(dir, &unknown));
         }
 
         let mut seen = HashSet::new();

@@ -293,6 +293,10 @@ mod tests {
         assert_eq!(Interest::unpack(bits), held);
         assert_eq!(code_bit(SERVICES, "MAPS"), Some(1 << 4));
         assert_eq!(code_bit(SERVICES, "BEAUTY"), None);
+        // Stored bits keep their meaning: the codes migration 25 packed
+        // come first, in its order; new codes may only follow them.
+        assert!(codes.starts_with(migration::PACKED_INTERESTS), "{codes:?}");
+        assert!(SERVICES.starts_with(migration::PACKED_SERVICES));
     }
 
     #[test]

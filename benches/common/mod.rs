@@ -34,6 +34,9 @@ pub(crate) struct Run {
     pub(crate) p50_ms: f64,
     /// 99th-percentile latency.
     pub(crate) p99_ms: f64,
+    /// The slowest request: the tail a target like "none beyond 250 ms"
+    /// is about.
+    pub(crate) max_ms: f64,
 }
 
 impl Run {
@@ -45,10 +48,11 @@ impl Run {
     /// One line of the report.
     pub(crate) fn line(&self) -> String {
         format!(
-            "{:.0} rps, p50 {:.2} ms, p99 {:.2} ms ({} requests)",
+            "{:.0} rps, p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms ({} requests)",
             self.rps(),
             self.p50_ms,
             self.p99_ms,
+            self.max_ms,
             self.requests
         )
     }
@@ -133,5 +137,6 @@ where
         seconds,
         p50_ms: at(0.5),
         p99_ms: at(0.99),
+        max_ms: at(1.0),
     }
 }

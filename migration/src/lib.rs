@@ -2,6 +2,7 @@
 //! `migrate`. The same migrations run on SQLite and PostgreSQL, so they use
 //! sea-query's portable builders and never engine-specific SQL.
 
+pub use m20261207_000025_packed_member_codes::{PACKED_INTERESTS, PACKED_SERVICES};
 pub use sea_orm_migration::prelude::*;
 pub use shared::STORE_JOIN_DAYS_SQL;
 

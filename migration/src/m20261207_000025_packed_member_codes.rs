@@ -31,73 +31,88 @@ struct Packed {
     codes: &'static [&'static str],
 }
 
+/// The interest codes in bit order as this migration packed them: the
+/// gateway's vocabulary must keep them in this order (new codes only
+/// added after them), which a test checks.
+pub const PACKED_INTERESTS: &[&str] = &[
+    "BEAUTY",
+    "FASHION",
+    "SPORTS",
+    "OUTDOOR",
+    "DIGITAL",
+    "HOME",
+    "MOTHER_BABY",
+    "PETS",
+    "FOOD",
+    "TRAVEL",
+    "BOOKS",
+    "GAMING",
+    "LUXURY",
+    "HEALTH",
+];
+
+/// The service codes in bit order as this migration packed them (see
+/// [`PACKED_INTERESTS`]).
+pub const PACKED_SERVICES: &[&str] = &["FOOD_DELIVERY", "TRAVEL", "VIDEO", "MOVIE_TICKETS", "MAPS"];
+
 const PACKED: [Packed; 2] = [
     Packed {
         column: "interests",
         table: "member_interest",
         code: "interest",
         index: "idx_member_interest_interest",
-        codes: &[
-            "BEAUTY",
-            "FASHION",
-            "SPORTS",
-            "OUTDOOR",
-            "DIGITAL",
-            "HOME",
-            "MOTHER_BABY",
-            "PETS",
-            "FOOD",
-            "TRAVEL",
-            "BOOKS",
-            "GAMING",
-            "LUXURY",
-            "HEALTH",
-        ],
+        codes: PACKED_INTERESTS,
     },
     Packed {
         column: "services",
         table: "member_service",
         code: "service",
         index: "idx_member_service_service",
-        codes: &["FOOD_DELIVERY", "TRAVEL", "VIDEO", "MOVIE_TICKETS", "MAPS"],
+        codes: PACKED_SERVICES,
     },
 ];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        for Packed {
-            column,
-            table,
-            code,
-            codes,
-            ..
-        } in PACKED
-        {
+        for packed in &PACKED {
             // SQLite adds a NOT NULL column only with a default.
             manager
                 .alter_table(
                     Table::alter()
                         .table("member")
-                        .add_column(integer(column).default(0))
+                        .add_column(integer(packed.column).default(0))
                         .take(),
                 )
                 .await?;
-            let bits = codes
-                .iter()
-                .enumerate()
-                .map(|(bit, value)| format!(" WHEN '{value}' THEN {}", 1 << bit))
-                .collect::<String>();
-            // A code outside the vocabulary could not have been loaded
-            // (seed and import check it); it would count as no bit.
-            db.execute_unprepared(&format!(
-                "UPDATE member SET {column} = COALESCE((SELECT SUM(CASE r.{code}{bits} ELSE 0 END) \
-                 FROM {table} r WHERE r.member_id = member.id), 0)"
-            ))
+        }
+        // Both columns in one pass over the members. A code outside the
+        // vocabulary could not have been loaded (seed and import check
+        // it); it would count as no bit.
+        let sets = PACKED
+            .iter()
+            .map(|packed| {
+                let bits = packed
+                    .codes
+                    .iter()
+                    .enumerate()
+                    .map(|(bit, value)| format!(" WHEN '{value}' THEN {}", 1 << bit))
+                    .collect::<String>();
+                format!(
+                    "{} = COALESCE((SELECT SUM(CASE r.{}{bits} ELSE 0 END) FROM {} r \
+                     WHERE r.member_id = member.id), 0)",
+                    packed.column, packed.code, packed.table
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        manager
+            .get_connection()
+            .execute_unprepared(&format!("UPDATE member SET {sets}"))
             .await?;
+        for packed in &PACKED {
             manager
-                .drop_table(Table::drop().table(Alias::new(table)).take())
+                .drop_table(Table::drop().table(Alias::new(packed.table)).take())
                 .await?;
         }
         Ok(())

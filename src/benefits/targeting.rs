@@ -181,7 +181,11 @@ impl Targeting {
         }
         if !self.interests.is_empty() {
             let mask = self.interests.iter().fold(0, |mask, i| mask | i.bit());
-            select = select.filter(Expr::col(member::Column::Interests).bit_and(mask).ne(0));
+            select = select.filter(
+                Expr::col((member::Entity, member::Column::Interests))
+                    .bit_and(mask)
+                    .ne(0),
+            );
         }
         select
     }

@@ -16,6 +16,7 @@ use rand_distr::{Distribution as _, LogNormal, Normal};
 
 use crate::platform::{
     BLACK_CARD_MIN_POINTS, GrowthTier, Interest, PAID_MEMBER_MIN_POINTS, SERVICES, code_bit,
+    value_bit,
 };
 
 /// Categories: code, name, the interest that drives store affinity, and
@@ -320,15 +321,15 @@ impl Generator {
         let services = SERVICES
             .iter()
             .zip([0.55, 0.2, 0.45, 0.15, 0.5])
-            .filter(|(_, base)| {
+            .enumerate()
+            .filter(|(_, (_, base))| {
                 rng.random_bool(if paid_member {
                     (base + 0.25_f64).min(0.95)
                 } else {
                     *base
                 })
             })
-            .filter_map(|(service, _)| code_bit(SERVICES, service))
-            .fold(0, |bits, bit| bits | bit);
+            .fold(0, |bits, (value, _)| bits | value_bit(value));
 
         let tier_factor = 0.6 + 0.25 * tier_rank as f64;
         // The long tail's stores are drawn from its own stream.

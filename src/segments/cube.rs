@@ -140,7 +140,8 @@ struct Part {
 
 impl Part {
     /// The parts, given the relation (a table or a parenthesised SELECT)
-    /// of each multi-valued dimension's `(member_id, value)` rows, capped.
+    /// of each multi-valued dimension's `(member_id, value)` rows, capped
+    /// where some member holds more than the cap.
     fn all(mut rows: impl FnMut(Dimension) -> String) -> Vec<Part> {
         let mut parts = vec![
             Part {

@@ -286,7 +286,8 @@ pub(crate) fn member_value_sql(year: i32) -> [(&'static str, String); 7] {
 }
 
 /// The member column holding a multi-valued dimension's codes, packed one
-/// bit per value ([`platform::value_bit`]).
+/// bit per value ([`platform::value_bit`]); callers pass a multi-valued
+/// dimension (any other reads as interests).
 pub(crate) fn packed_column(dimension: Dimension) -> &'static str {
     match dimension {
         Dimension::Service => "services",
@@ -294,12 +295,13 @@ pub(crate) fn packed_column(dimension: Dimension) -> &'static str {
     }
 }
 
-/// The members' packed-column `mask` holding any of `values`.
-pub(crate) fn values_mask(values: impl IntoIterator<Item = i16>) -> i64 {
+/// The packed-column mask holding any of `values` (a value that is no
+/// index adds no bit).
+pub(crate) fn values_mask(values: impl IntoIterator<Item = i16>) -> i32 {
     values
         .into_iter()
-        .map(|value| i64::from(platform::value_bit(value as usize)))
-        .fold(0, |mask, bit| mask | bit)
+        .filter_map(|value| usize::try_from(value).ok())
+        .fold(0, |mask, value| mask | platform::value_bit(value))
 }
 
 /// SQL counting the set bits of `packed`, a packed column's value (or a
@@ -329,8 +331,8 @@ pub(crate) fn member_values_sql(dimension: Dimension, cap: Option<i32>) -> Strin
             let before = codes
                 .iter()
                 .enumerate()
-                .filter(|(_, other)| *other < code)
-                .fold(0, |mask, (other, _)| mask | bit(other));
+                .filter(|(_, earlier)| *earlier < code)
+                .fold(0, |mask, (index, _)| mask | bit(index));
             format!(
                 "SELECT {value} AS value, {} AS bit, {before} AS before",
                 bit(value)

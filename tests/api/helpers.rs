@@ -624,12 +624,16 @@ pub(crate) fn write(dir: &std::path::Path, name: &str, contents: &str) {
 pub(crate) fn member_codes(column: &str) -> String {
     let codes = match column {
         "services" => brand_gateway::platform::SERVICES.to_vec(),
-        _ => brand_gateway::platform::Interest::codes(),
+        "interests" => brand_gateway::platform::Interest::codes(),
+        other => panic!("no packed column {other}"),
     };
     let vocabulary = codes
         .iter()
         .enumerate()
-        .map(|(value, code)| format!("SELECT '{code}' AS code, {} AS bit", 1 << value))
+        .map(|(value, code)| {
+            let bit = brand_gateway::platform::value_bit(value);
+            format!("SELECT '{code}' AS code, {bit} AS bit")
+        })
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
     format!(

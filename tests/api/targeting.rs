@@ -29,8 +29,13 @@ async fn member_where(app: &TestApp, condition: &str) -> i64 {
     .await
 }
 
-/// Holds the SPORTS interest (bit 2, SPORTS being the third interest).
-const SPORTS: &str = "(m.interests & 4) <> 0";
+/// Holds the SPORTS interest.
+fn sports() -> String {
+    format!(
+        "(m.interests & {}) <> 0",
+        brand_gateway::platform::Interest::Sports.bit()
+    )
+}
 
 pub(crate) async fn one_targeting_decides_checkout_analysis_and_reach(backend: Backend) {
     let app = TestApp::spawn_with(backend, GENEROUS_BUDGET).await;
@@ -46,10 +51,11 @@ pub(crate) async fn one_targeting_decides_checkout_analysis_and_reach(backend: B
 
     // Checkout: both clauses must hold.
     let tier1 = "m.city_tier = 'TIER1'";
+    let sports = sports();
     for (condition, outcome) in [
-        (format!("{SPORTS} AND {tier1}"), "GRANTED"),
-        (format!("{SPORTS} AND NOT {tier1}"), "NOT_TARGETED"),
-        (format!("NOT {SPORTS} AND {tier1}"), "NOT_TARGETED"),
+        (format!("{sports} AND {tier1}"), "GRANTED"),
+        (format!("{sports} AND NOT {tier1}"), "NOT_TARGETED"),
+        (format!("NOT {sports} AND {tier1}"), "NOT_TARGETED"),
     ] {
         let member = member_where(&app, &condition).await;
         assert!(member > 0, "the seed has a member where {condition}");
@@ -105,7 +111,7 @@ pub(crate) async fn one_targeting_decides_checkout_analysis_and_reach(backend: B
     // count, far from everybody.
     let exact = scalar(
         &app.db.db,
-        &format!("SELECT COUNT(*) FROM member m WHERE {SPORTS} AND {tier1}"),
+        &format!("SELECT COUNT(*) FROM member m WHERE {sports} AND {tier1}"),
     )
     .await;
     let everybody = scalar(&app.db.db, "SELECT COUNT(*) FROM member").await;
