@@ -113,15 +113,15 @@ fn reject(column: &'static str, message: impl Into<String>) -> Reject {
     }
 }
 
+/// Why a row whose key appeared before is refused.
+const DUPLICATE_ROW: &str = "duplicate row: this key already appeared earlier in the file";
+
 /// Requires a unique key, naming the column that repeats it.
 fn unique<K: Hash + Eq>(seen: &mut HashSet<K>, key: K, column: &'static str) -> Result<(), Reject> {
     if seen.insert(key) {
         Ok(())
     } else {
-        Err(reject(
-            column,
-            "duplicate row: this key already appeared earlier in the file",
-        ))
+        Err(reject(column, DUPLICATE_ROW))
     }
 }
 
@@ -239,13 +239,15 @@ struct MentionRow {
 const OPTIONAL_COLUMNS: &[(&str, &str)] = &[("members.csv", "birth_date")];
 
 /// One CSV file being read: its header checked, its rows deserialized one
-/// at a time, progress shown by bytes read.
+/// at a time, progress shown by bytes read once asked for
+/// ([`CsvFile::shown`]).
 struct CsvFile {
     file: PathBuf,
     reader: csv::Reader<std::fs::File>,
     headers: csv::StringRecord,
     record: csv::StringRecord,
-    progress: Progress,
+    size: u64,
+    progress: Option<Progress>,
     last_byte: u64,
 }
 
@@ -310,9 +312,19 @@ impl CsvFile {
             reader,
             headers,
             record: csv::StringRecord::new(),
-            progress: Progress::new(name, size),
+            size,
+            progress: None,
             last_byte: 0,
         }))
+    }
+
+    /// The file with its reading shown as progress (a bar or log lines)
+    /// under `name`.
+    fn shown(self, name: &'static str) -> Self {
+        Self {
+            progress: Some(Progress::new(name, self.size)),
+            ..self
+        }
     }
 
     /// The next row and its 1-based line; `None` at the end of the file.
@@ -352,14 +364,18 @@ impl CsvFile {
                 }
             })?;
         let byte = self.reader.position().byte();
-        self.progress.advance(byte - self.last_byte);
+        if let Some(progress) = &mut self.progress {
+            progress.advance(byte - self.last_byte);
+        }
         self.last_byte = byte;
         Ok(Some((line, row)))
     }
 
     /// Shows the file as read to its end.
     fn finish(self) {
-        self.progress.finish();
+        if let Some(progress) = self.progress {
+            progress.finish();
+        }
     }
 
     /// The import error for a value rejected at `line`.
@@ -388,9 +404,10 @@ where
     M: IntoActiveModel<A> + Send + Sync,
     A: ActiveModelTrait + Send,
 {
-    let Some(mut file) = CsvFile::open(dir, name, columns, required)? else {
+    let Some(file) = CsvFile::open(dir, name, columns, required)? else {
         return Ok(());
     };
+    let mut file = file.shown(name);
     while let Some((line, row)) = file.next()? {
         batch.push(validate(row).map_err(|r| file.rejected(line, r))?);
         if batch.is_full() {
@@ -431,6 +448,13 @@ struct CodeFile {
     packed: fn(&mut MemberCodes) -> &mut i32,
 }
 
+impl CodeFile {
+    /// Opens the file, if present, checking its header.
+    fn open(&self, dir: &Path) -> Result<Option<CsvFile>, ImportError> {
+        CsvFile::open(dir, self.name, &["member_id", self.column], false)
+    }
+}
+
 /// The code files, in the order they are read.
 fn code_files() -> [CodeFile; 2] {
     [
@@ -455,11 +479,10 @@ fn code_files() -> [CodeFile; 2] {
 fn read_member_codes(dir: &Path) -> Result<HashMap<i64, MemberCodes>, ImportError> {
     let mut members = HashMap::new();
     for code_file in code_files() {
-        let Some(mut file) =
-            CsvFile::open(dir, code_file.name, &["member_id", code_file.column], false)?
-        else {
+        let Some(file) = code_file.open(dir)? else {
             continue;
         };
+        let mut file = file.shown(code_file.name);
         while let Some((line, row)) = file.next::<MemberCodeRow>()? {
             let bit = platform::code_bit(&code_file.codes, &row.code).ok_or_else(|| {
                 file.rejected(
@@ -476,13 +499,7 @@ fn read_member_codes(dir: &Path) -> Result<HashMap<i64, MemberCodes>, ImportErro
             })?;
             let packed = (code_file.packed)(members.entry(row.member_id).or_default());
             if *packed & bit != 0 {
-                return Err(file.rejected(
-                    line,
-                    reject(
-                        code_file.column,
-                        "duplicate row: this key already appeared earlier in the file",
-                    ),
-                ));
+                return Err(file.rejected(line, reject(code_file.column, DUPLICATE_ROW)));
             }
             *packed |= bit;
         }
@@ -497,20 +514,27 @@ fn read_member_codes(dir: &Path) -> Result<HashMap<i64, MemberCodes>, ImportErro
 /// for the whole import stay small.
 fn unknown_member(dir: &Path, unknown: &HashSet<i64>) -> ImportError {
     for code_file in code_files() {
-        let opened = CsvFile::open(dir, code_file.name, &["member_id", code_file.column], false);
-        let Ok(Some(mut file)) = opened else {
-            continue;
+        let mut file = match code_file.open(dir) {
+            Ok(Some(file)) => file,
+            Ok(None) => continue,
+            Err(error) => return error,
         };
-        while let Ok(Some((line, row))) = file.next::<MemberCodeRow>() {
-            if unknown.contains(&row.member_id) {
-                return file.rejected(line, reject("member_id", "unknown member id"));
+        loop {
+            match file.next::<MemberCodeRow>() {
+                Ok(Some((line, row))) if unknown.contains(&row.member_id) => {
+                    return file.rejected(line, reject("member_id", "unknown member id"));
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(error) => return error,
             }
         }
     }
-    // The files were read whole once already; reading them again failed.
+    // Every unknown member was read from these files a moment ago: they
+    // changed while the import ran.
     ImportError::Read {
-        file: dir.join(code_files()[0].name),
-        message: "could not be read again to report an unknown member".to_owned(),
+        file: dir.to_owned(),
+        message: "member_interests.csv or member_services.csv changed during the import".to_owned(),
     }
 }
 

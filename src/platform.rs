@@ -183,7 +183,8 @@ pub fn birthday_window(
 }
 
 /// Interest categories a member can show (multi-valued). The stored and
-/// wire name is the SCREAMING_SNAKE_CASE code (`MOTHER_BABY`).
+/// wire name is the SCREAMING_SNAKE_CASE code (`MOTHER_BABY`). The order is
+/// stored too, as each code's bit in a member's row: add new ones last.
 #[derive(
     Debug,
     Clone,
@@ -259,7 +260,8 @@ impl Interest {
     }
 }
 
-/// Ecosystem services a member can use (multi-valued).
+/// Ecosystem services a member can use (multi-valued). The order is stored
+/// as each code's bit in a member's row: add new ones last.
 pub const SERVICES: &[&str] = &["FOOD_DELIVERY", "TRAVEL", "VIDEO", "MOVIE_TICKETS", "MAPS"];
 
 /// The bit a multi-valued code sets in a member's packed `interests` or
@@ -295,8 +297,14 @@ mod tests {
         assert_eq!(code_bit(SERVICES, "BEAUTY"), None);
         // Stored bits keep their meaning: the codes migration 25 packed
         // come first, in its order; new codes may only follow them.
-        assert!(codes.starts_with(migration::PACKED_INTERESTS), "{codes:?}");
-        assert!(SERVICES.starts_with(migration::PACKED_SERVICES));
+        for (packed, current) in [
+            (migration::PACKED_INTERESTS, codes.as_slice()),
+            (migration::PACKED_SERVICES, SERVICES),
+        ] {
+            for (bit, code) in packed.iter().enumerate() {
+                assert_eq!(code_bit(current, code), Some(1 << bit), "{code}");
+            }
+        }
     }
 
     #[test]

@@ -295,8 +295,8 @@ pub(crate) fn packed_column(dimension: Dimension) -> &'static str {
     }
 }
 
-/// The packed-column mask holding any of `values` (a value that is no
-/// index adds no bit).
+/// The packed-column mask holding any of `values`, the dimension's own
+/// (from [`Dimension::parse`]).
 pub(crate) fn values_mask(values: impl IntoIterator<Item = i16>) -> i32 {
     values
         .into_iter()
@@ -323,7 +323,6 @@ pub(crate) fn bit_count_sql(packed: &str, dimension: Dimension) -> String {
 /// dimensions by.
 pub(crate) fn member_values_sql(dimension: Dimension, cap: Option<i32>) -> String {
     let codes = dimension.codes();
-    let bit = |value: usize| platform::value_bit(value);
     let vocabulary = codes
         .iter()
         .enumerate()
@@ -332,10 +331,10 @@ pub(crate) fn member_values_sql(dimension: Dimension, cap: Option<i32>) -> Strin
                 .iter()
                 .enumerate()
                 .filter(|(_, earlier)| *earlier < code)
-                .fold(0, |mask, (index, _)| mask | bit(index));
+                .fold(0, |mask, (index, _)| mask | platform::value_bit(index));
             format!(
                 "SELECT {value} AS value, {} AS bit, {before} AS before",
-                bit(value)
+                platform::value_bit(value)
             )
         })
         .collect::<Vec<_>>()

@@ -12,7 +12,7 @@ use sea_orm::{ConnectionTrait as _, DatabaseBackend, DatabaseConnection, Stateme
 use serde_json::json;
 
 use crate::helpers::{
-    BRANDS, Backend, MEMBERS, TestApp, TestDb, as_of, member_codes, scalar, write,
+    BRANDS, Backend, MEMBERS, TestApp, TestDb, as_of, member_codes, pairs, scalar, write,
 };
 
 /// A fingerprint of the member data: equal data, equal fingerprint.
@@ -318,26 +318,14 @@ pub(crate) async fn import_loads_csv_files(backend: Backend) {
         ),
         ("services", json!([[2, "TRAVEL"], [3, "MAPS"]])),
     ] {
-        let rows = db
-            .db
-            .query_all_raw(Statement::from_string(
-                db.db.get_database_backend(),
-                format!(
-                    "SELECT member_id, code FROM {} c ORDER BY member_id, code",
-                    member_codes(column)
-                ),
-            ))
-            .await
-            .expect("codes");
-        let found: Vec<(i64, String)> = rows
-            .iter()
-            .map(|row| {
-                (
-                    row.try_get_by_index(0).expect("member"),
-                    row.try_get_by_index(1).expect("code"),
-                )
-            })
-            .collect();
+        let found = pairs(
+            &db.db,
+            &format!(
+                "SELECT member_id, code FROM {} c ORDER BY member_id, code",
+                member_codes(column)
+            ),
+        )
+        .await;
         assert_eq!(json!(found), expected, "{column}");
     }
 
@@ -460,7 +448,8 @@ pub(crate) async fn a_bad_csv_row_names_file_line_and_column_and_changes_nothing
             "member_id,interest\n1,BEAUTY\n9,PETS\n8,PETS\n",
             "member_interests.csv, line 3, column `member_id`: unknown member id",
         ),
-        // Named only in the services file (which the valid set has).
+        // Named only in the services file (the valid set's interests file
+        // names known members only).
         (
             "member_services.csv",
             "member_id,service\n2,TRAVEL\n3,MAPS\n7,MAPS\n",

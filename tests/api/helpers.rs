@@ -612,6 +612,24 @@ pub(crate) async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).expect("an integer")
 }
 
+/// The `(integer, text)` rows of `sql`, in its order.
+pub(crate) async fn pairs(db: &DatabaseConnection, sql: &str) -> Vec<(i64, String)> {
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        sql.to_owned(),
+    ))
+    .await
+    .expect("query")
+    .iter()
+    .map(|row| {
+        (
+            row.try_get_by_index(0).expect("integer"),
+            row.try_get_by_index(1).expect("text"),
+        )
+    })
+    .collect()
+}
+
 /// Writes one CSV file of an import test case.
 pub(crate) fn write(dir: &std::path::Path, name: &str, contents: &str) {
     std::fs::write(dir.join(name), contents).expect("write csv");
@@ -630,10 +648,9 @@ pub(crate) fn member_codes(column: &str) -> String {
     let vocabulary = codes
         .iter()
         .enumerate()
-        .map(|(value, code)| {
-            let bit = brand_gateway::platform::value_bit(value);
-            format!("SELECT '{code}' AS code, {bit} AS bit")
-        })
+        // Written out here rather than through the gateway's own rule, so
+        // the checks that use it hold that rule to bit i for the i-th code.
+        .map(|(value, code)| format!("SELECT '{code}' AS code, {} AS bit", 1 << value))
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
     format!(

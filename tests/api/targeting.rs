@@ -29,13 +29,9 @@ async fn member_where(app: &TestApp, condition: &str) -> i64 {
     .await
 }
 
-/// Holds the SPORTS interest.
-fn sports() -> String {
-    format!(
-        "(m.interests & {}) <> 0",
-        brand_gateway::platform::Interest::Sports.bit()
-    )
-}
+/// Holds the SPORTS interest: the third code, bit 2 (written out, not
+/// through the gateway's own rule).
+const SPORTS: &str = "(m.interests & 4) <> 0";
 
 pub(crate) async fn one_targeting_decides_checkout_analysis_and_reach(backend: Backend) {
     let app = TestApp::spawn_with(backend, GENEROUS_BUDGET).await;
@@ -51,7 +47,7 @@ pub(crate) async fn one_targeting_decides_checkout_analysis_and_reach(backend: B
 
     // Checkout: both clauses must hold.
     let tier1 = "m.city_tier = 'TIER1'";
-    let sports = sports();
+    let sports = SPORTS;
     for (condition, outcome) in [
         (format!("{sports} AND {tier1}"), "GRANTED"),
         (format!("{sports} AND NOT {tier1}"), "NOT_TARGETED"),
