@@ -815,10 +815,8 @@ pub async fn run(
     .await?;
     txn.commit().await?;
     let elapsed = start.elapsed();
-    let cube = crate::segments::cube::refresh(db, blobs, crate::platform::business_today()).await?;
-    crate::snapshot::prune(db, blobs).await;
-    let standings = crate::onboarding::adopt_existing(db, chrono::Utc::now()).await?;
-    tracing::info!(standings, "recorded the standing of admitted brands");
+    let cube =
+        platform_data::settle::<ImportError>(db, blobs, crate::platform::business_today()).await?;
     Ok(ImportReport {
         rows,
         elapsed,

@@ -13,8 +13,8 @@ use entity::{
     store_membership,
 };
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, PaginatorTrait as _, QueryTrait as _, Statement,
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    DbErr, EntityTrait, IntoActiveModel, PaginatorTrait as _, QueryTrait as _, Statement,
 };
 use tokio::sync::mpsc;
 
@@ -273,6 +273,24 @@ where
         tracing::warn!(%error, "could not delete a failed load's snapshot files");
     }
     loaded
+}
+
+/// What follows a committed load: the cube built from its snapshot for
+/// `as_of`, the snapshots before the newest two pruned, and the standing of
+/// admitted brands recorded; returns what the cube build made.
+pub async fn settle<E>(
+    db: &DatabaseConnection,
+    blobs: &BlobStore,
+    as_of: chrono::NaiveDate,
+) -> Result<crate::segments::cube::RefreshReport, E>
+where
+    E: From<SnapshotError> + From<DbErr>,
+{
+    let cube = crate::segments::cube::refresh(db, blobs, as_of).await?;
+    crate::snapshot::prune(db, blobs).await;
+    let standings = crate::onboarding::adopt_existing(db, chrono::Utc::now()).await?;
+    tracing::info!(standings, "recorded the standing of admitted brands");
+    Ok(cube)
 }
 
 /// [`load`], writing the snapshot into `snapshot`.

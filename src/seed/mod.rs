@@ -176,10 +176,7 @@ pub async fn run(
     .await?;
     txn.commit().await?;
     let elapsed = start.elapsed();
-    let cube = crate::segments::cube::refresh(db, blobs, options.as_of).await?;
-    crate::snapshot::prune(db, blobs).await;
-    let standings = crate::onboarding::adopt_existing(db, chrono::Utc::now()).await?;
-    tracing::info!(standings, "recorded the standing of admitted brands");
+    let cube = platform_data::settle::<SeedError>(db, blobs, options.as_of).await?;
     Ok(SeedReport {
         rows,
         elapsed,
