@@ -28,16 +28,14 @@ use entity::{
     brand, category, category_sales, enums::BrandStatus, member, paid_renewal, sku_price,
     social_mention, store_membership,
 };
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DbErr, IntoActiveModel, TransactionTrait as _,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, TransactionTrait as _};
 use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
     blobs::BlobStore,
     error::{CodedError, ErrorCode},
     platform::{self, MemberRuleError},
-    platform_data::{self, Batch, PlatformWriter, RowCounts},
+    platform_data::{self, Batch, PlatformWriter, Row, RowCounts},
     progress::Progress,
     snapshot::SnapshotError,
 };
@@ -401,7 +399,7 @@ async fn load<R, M, A>(
 ) -> Result<(), ImportError>
 where
     R: DeserializeOwned,
-    M: IntoActiveModel<A> + Send + Sync,
+    M: Row<A>,
     A: ActiveModelTrait + Send,
 {
     let Some(file) = CsvFile::open(dir, name, columns, required)? else {
@@ -563,7 +561,7 @@ pub async fn run(
         }
         platform_data::clear(&txn).await?;
     }
-    let rows = platform_data::load(&txn, blobs, async |writer: &mut PlatformWriter| {
+    let (rows, txn) = platform_data::load(txn, blobs, async |writer: &mut PlatformWriter| {
         let created_at = Utc::now();
 
         let mut categories: HashMap<String, i64> = HashMap::new();

@@ -100,7 +100,7 @@ pub async fn run(
     }
     let mut generator = Generator::new(options.seed, options.as_of);
     let created_at = Utc::now();
-    let rows = platform_data::load(&txn, blobs, async |writer: &mut PlatformWriter| {
+    let (rows, txn) = platform_data::load(txn, blobs, async |writer: &mut PlatformWriter| {
         for (index, (code, name, _, _)) in CATEGORIES.iter().enumerate() {
             writer.categories.push(category::Model {
                 id: index as i64 + 1,
