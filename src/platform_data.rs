@@ -18,6 +18,7 @@ use sea_orm::{
     QueryTrait as _, Statement,
 };
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 
 /// Bind parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535.
 const PARAMS_PER_STATEMENT: usize = 30_000;
@@ -68,8 +69,9 @@ pub struct Batch<M: IntoActiveModel<A>, A: ActiveModelTrait> {
     written: u64,
     mirror: Option<Box<dyn Mirror<M>>>,
     inserts: Inserts,
-    /// The text of the last statement sea-orm made, and its row count.
-    shape: Option<(usize, String)>,
+    /// The text of a full statement (`capacity` rows), once sea-orm has
+    /// made one.
+    full_text: Option<String>,
     _model: std::marker::PhantomData<A>,
 }
 
@@ -84,7 +86,7 @@ impl<M: Row<A>, A: ActiveModelTrait + Send> Batch<M, A> {
             written: 0,
             mirror: None,
             inserts: inserts.clone(),
-            shape: None,
+            full_text: None,
             _model: std::marker::PhantomData,
         }
     }
@@ -117,8 +119,8 @@ impl<M: Row<A>, A: ActiveModelTrait + Send> Batch<M, A> {
         self.flush_rows(self.rows.len()).await
     }
 
-    /// Queues as many whole statements as are buffered, keeping the rest
-    /// for later: a statement of a row count already seen reuses its text.
+    /// Queues as many full statements as are buffered, keeping the rest
+    /// for later: a full statement reuses the text of the first.
     async fn flush_whole(&mut self) -> Result<u64, SnapshotError> {
         self.flush_rows(self.rows.len() / self.capacity * self.capacity)
             .await
@@ -130,7 +132,8 @@ impl<M: Row<A>, A: ActiveModelTrait + Send> Batch<M, A> {
         if count == 0 {
             return Ok(self.written);
         }
-        // Taken out and put back, so the buffer keeps its allocation.
+        // Taken out and put back, so the buffer keeps its allocation
+        // from one statement to the next.
         let mut buffered = std::mem::take(&mut self.rows);
         let rows = &buffered[..count];
         if let Some(mirror) = &mut self.mirror {
@@ -138,8 +141,8 @@ impl<M: Row<A>, A: ActiveModelTrait + Send> Batch<M, A> {
         }
         for chunk in rows.chunks(self.capacity) {
             let statement = self.statement(chunk);
-            // The receiving end lives as long as the load, which reports
-            // the database's own error when that side fails.
+            // The inserting task stops taking statements only when one
+            // failed; the load then reports the database's own error.
             self.inserts.queue.send(statement).await.map_err(|_| {
                 DbErr::Custom("the database stopped taking the load's rows".to_owned())
             })?;
@@ -150,29 +153,31 @@ impl<M: Row<A>, A: ActiveModelTrait + Send> Batch<M, A> {
         Ok(self.written)
     }
 
-    /// The insert statement for `rows`. Its text depends only on the row
-    /// count, so sea-orm makes it once per count and later statements of
-    /// that count take the text and only list their values, in the order
-    /// sea-orm does (its per-value conversions were about a fifth of a
-    /// load's time); `fast_statements_match_sea_orms` holds the two equal.
+    /// The insert statement for `rows`. A full statement's text depends
+    /// only on its row count, so sea-orm makes the first one and later
+    /// full statements take its text and only list their values, in the
+    /// order sea-orm does (its per-value conversions were the largest part
+    /// of making a statement); `reused_statements_match_sea_orms` holds
+    /// the two equal. A partial statement is sea-orm's.
     fn statement(&mut self, rows: &[M]) -> Statement {
-        match &self.shape {
-            Some((count, sql)) if *count == rows.len() => Statement::from_sql_and_values(
+        let full = rows.len() == self.capacity;
+        if full && let Some(text) = &self.full_text {
+            return Statement::from_sql_and_values(
                 self.inserts.backend,
-                sql.clone(),
+                text.clone(),
                 rows.iter().flat_map(|row| {
                     <A::Entity as EntityTrait>::Column::iter().map(|column| row.get(column))
                 }),
-            ),
-            _ => {
-                let statement = <A::Entity as EntityTrait>::insert_many(
-                    rows.iter().cloned().map(IntoActiveModel::into_active_model),
-                )
-                .build(self.inserts.backend);
-                self.shape = Some((rows.len(), statement.sql.clone()));
-                statement
-            }
+            );
         }
+        let statement = <A::Entity as EntityTrait>::insert_many(
+            rows.iter().cloned().map(IntoActiveModel::into_active_model),
+        )
+        .build(self.inserts.backend);
+        if full {
+            self.full_text = Some(statement.sql.clone());
+        }
+        statement
     }
 
     /// Completes the mirror, if any.
@@ -258,11 +263,11 @@ impl PlatformWriter {
         })
     }
 
-    /// Once any table is full, writes whole statements of the last full
+    /// Once any table is full, writes full statements of the last full
     /// table (in [`TABLES`] order), after everything the tables before it
     /// hold: a row's parents come earlier in that order, so they are
-    /// always written first, and the tables that fill up write statements
-    /// of one size, whose text is made once (a partial statement is new
+    /// always written first, and the tables that fill up mostly write full
+    /// statements, whose text is made once (a partial statement is new
     /// text for sea-orm to make and the database to parse).
     pub async fn flush_if_full(&mut self) -> Result<(), SnapshotError> {
         let full = [
@@ -281,8 +286,8 @@ impl PlatformWriter {
         Ok(())
     }
 
-    /// Writes all of the tables before the `whole`-th (in [`TABLES`]
-    /// order) hold and whole statements of that one; `TABLES.len()` writes
+    /// Writes all that the tables before the `whole`-th (in [`TABLES`]
+    /// order) hold and full statements of that one; `TABLES.len()` writes
     /// everything. Returns the rows written so far.
     async fn flush(&mut self, whole: usize) -> Result<RowCounts, SnapshotError> {
         async fn table<M: Row<A>, A: ActiveModelTrait + Send>(
@@ -324,8 +329,8 @@ impl PlatformWriter {
 /// database's work and a finished statement is followed by the next at
 /// once. Then the snapshot is recorded as the current one, in the same
 /// transaction, and id sequences are brought past the explicit ids; `txn`
-/// is handed back for the caller to finish. A load that fails deletes the
-/// snapshot files it wrote.
+/// is handed back for the caller to finish. A load that returns an error
+/// deletes the snapshot files it wrote.
 pub async fn load<E>(
     txn: DatabaseTransaction,
     blobs: &BlobStore,
@@ -381,14 +386,17 @@ where
     let set_aside = set_aside_indexes(&txn).await?;
     // The task owns the transaction while the rows go in, and hands it
     // back when the queue closes or a statement fails.
-    let inserting = tokio::spawn(async move {
-        while let Some(statement) = queued.recv().await {
-            if let Err(error) = txn.execute_raw(statement).await {
-                return (Err(error), txn);
+    let inserting = tokio::spawn(
+        async move {
+            while let Some(statement) = queued.recv().await {
+                if let Err(error) = txn.execute_raw(statement).await {
+                    return (Err(error), txn);
+                }
             }
+            (Ok(()), txn)
         }
-        (Ok(()), txn)
-    });
+        .instrument(tracing::Span::current()),
+    );
     // The writer holds the queue's senders: finishing or dropping it ends
     // the inserting task.
     let made = match fill(&mut writer).await {
@@ -401,7 +409,10 @@ where
     let (inserted, txn) = match inserting.await {
         Ok(ended) => ended,
         Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
-        Err(_) => return Err(DbErr::Custom("the load was cancelled".to_owned()).into()),
+        Err(_) => {
+            let stopped = "the load's insert task was cancelled: the runtime is shutting down";
+            return Err(DbErr::Custom(stopped.to_owned()).into());
+        }
     };
     // The database's own error explains a writer that could not queue.
     inserted?;
@@ -478,22 +489,43 @@ mod tests {
     use super::*;
     use crate::seed::generate::{CATEGORIES, Generator};
 
-    /// The statement a batch makes for `rows` when it reuses the text of
-    /// an earlier one is sea-orm's own, on both engines.
-    fn reused_statement_is_sea_orms<M: Row<A> + std::fmt::Debug, A: ActiveModelTrait + Send>(
-        rows: &[M],
-    ) {
-        assert!(!rows.is_empty());
+    /// A full statement that reuses the text of an earlier one is the
+    /// statement sea-orm makes for its rows, on both engines: `rows` are
+    /// repeated to a full statement's length, and the reused statement
+    /// lists them shifted by one, so each row sits where another was.
+    fn reused_statement_is_sea_orms<M: Row<A>, A: ActiveModelTrait + Send>(rows: &[M]) {
+        assert!(rows.len() > 1);
         for backend in [DatabaseBackend::Sqlite, DatabaseBackend::Postgres] {
             let (queue, _queued) = mpsc::channel(1);
             let mut batch = Batch::<M, A>::new(&Inserts { queue, backend });
-            let made_by_sea_orm = batch.statement(rows);
-            assert_eq!(batch.statement(rows), made_by_sea_orm, "{rows:?}");
+            let full = |skip: usize| -> Vec<M> {
+                rows.iter()
+                    .cycle()
+                    .skip(skip)
+                    .take(batch.capacity)
+                    .cloned()
+                    .collect()
+            };
+            let (first, second) = (full(0), full(1));
+            batch.statement(&first);
+            assert!(batch.full_text.is_some());
+            let made_by_sea_orm = A::Entity::insert_many(
+                second
+                    .iter()
+                    .cloned()
+                    .map(IntoActiveModel::into_active_model),
+            )
+            .build(backend);
+            let table = std::any::type_name::<M>();
+            assert!(
+                batch.statement(&second) == made_by_sea_orm,
+                "{table} on {backend:?}"
+            );
         }
     }
 
     #[test]
-    fn fast_statements_match_sea_orms() {
+    fn reused_statements_match_sea_orms() {
         let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date");
         let mut generator = Generator::new(7, as_of);
         let plans = generator.brands(3, 0);
@@ -518,7 +550,7 @@ mod tests {
             })
             .collect();
         reused_statement_is_sea_orms(&brands);
-        let members: Vec<_> = (1..=50).map(|id| generator.member(id, &plans)).collect();
+        let members: Vec<_> = (1..=300).map(|id| generator.member(id, &plans)).collect();
         let mut rows: Vec<_> = members.iter().map(|plan| plan.member.clone()).collect();
         rows[0].birth_date = None;
         assert!(rows.iter().any(|m| m.birth_date.is_some()));
