@@ -281,7 +281,7 @@ impl PlatformWriter {
             self.mentions.is_full(),
         ];
         if let Some(last) = full.iter().rposition(|full| *full) {
-            self.flush(last).await?;
+            self.write_up_to(last).await?;
         }
         Ok(())
     }
@@ -289,7 +289,7 @@ impl PlatformWriter {
     /// Writes all that the tables before the `whole`-th (in [`TABLES`]
     /// order) hold and full statements of that one; `TABLES.len()` writes
     /// everything. Returns the rows written so far.
-    async fn flush(&mut self, whole: usize) -> Result<RowCounts, SnapshotError> {
+    async fn write_up_to(&mut self, whole: usize) -> Result<RowCounts, SnapshotError> {
         async fn table<M: Row<A>, A: ActiveModelTrait + Send>(
             batch: &mut Batch<M, A>,
             index: usize,
@@ -316,7 +316,7 @@ impl PlatformWriter {
     /// Flushes everything and completes the snapshot's files; dropping the
     /// batches closes the insert queue.
     async fn finish(mut self) -> Result<(RowCounts, SnapshotTarget), SnapshotError> {
-        let counts = self.flush(TABLES.len()).await?;
+        let counts = self.write_up_to(TABLES.len()).await?;
         self.members.close().await?;
         self.store_memberships.close().await?;
         Ok((counts, self.snapshot))
