@@ -15,21 +15,20 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, LogNormal, Normal};
 
 use crate::platform::{
-    BLACK_CARD_MIN_POINTS, GrowthTier, Interest, PAID_MEMBER_MIN_POINTS, SERVICES, code_bit,
-    value_bit,
+    BLACK_CARD_MIN_POINTS, GrowthTier, Interest, PAID_MEMBER_MIN_POINTS, SERVICES, value_bit,
 };
 
 /// Categories: code, name, the interest that drives store affinity, and
 /// yearly category GMV in yuan.
-pub const CATEGORIES: [(&str, &str, &str, f64); 8] = [
-    ("BEAUTY", "Beauty & Skincare", "BEAUTY", 9.0e9),
-    ("SPORTSWEAR", "Sportswear", "SPORTS", 6.0e9),
-    ("DIGITAL", "Consumer Electronics", "DIGITAL", 12.0e9),
-    ("HOME", "Home & Living", "HOME", 5.0e9),
-    ("FOOD", "Food & Snacks", "FOOD", 4.0e9),
-    ("MOTHER_BABY", "Mother & Baby", "MOTHER_BABY", 3.0e9),
-    ("PETS", "Pet Supplies", "PETS", 1.5e9),
-    ("LUXURY", "Luxury & Watches", "LUXURY", 7.0e9),
+pub const CATEGORIES: [(&str, &str, Interest, f64); 8] = [
+    ("BEAUTY", "Beauty & Skincare", Interest::Beauty, 9.0e9),
+    ("SPORTSWEAR", "Sportswear", Interest::Sports, 6.0e9),
+    ("DIGITAL", "Consumer Electronics", Interest::Digital, 12.0e9),
+    ("HOME", "Home & Living", Interest::Home, 5.0e9),
+    ("FOOD", "Food & Snacks", Interest::Food, 4.0e9),
+    ("MOTHER_BABY", "Mother & Baby", Interest::MotherBaby, 3.0e9),
+    ("PETS", "Pet Supplies", Interest::Pets, 1.5e9),
+    ("LUXURY", "Luxury & Watches", Interest::Luxury, 7.0e9),
 ];
 
 const NAME_HEADS: [&str; 24] = [
@@ -299,24 +298,22 @@ impl Generator {
 
         // Interests: 1 to 5, weighted by gender, age and spend.
         let age = as_of.year() - birth_year;
-        let codes = Interest::codes();
-        let weights: Vec<f64> = codes
-            .iter()
-            .map(|interest| match *interest {
-                "BEAUTY" if gender == Gender::Female => 3.0,
-                "FASHION" if gender == Gender::Female => 2.5,
-                "DIGITAL" | "GAMING" if gender == Gender::Male => 2.5,
-                "MOTHER_BABY" if (26..=40).contains(&age) => 1.8,
-                "MOTHER_BABY" => 0.2,
-                "LUXURY" if spend_yuan > 30_000.0 => 2.5,
-                "LUXURY" => 0.25,
-                "GAMING" if age > 40 => 0.3,
-                "HEALTH" if age > 40 => 2.0,
+        let mut weights: Vec<f64> = <Interest as strum::IntoEnumIterator>::iter()
+            .map(|interest| match interest {
+                Interest::Beauty if gender == Gender::Female => 3.0,
+                Interest::Fashion if gender == Gender::Female => 2.5,
+                Interest::Digital | Interest::Gaming if gender == Gender::Male => 2.5,
+                Interest::MotherBaby if (26..=40).contains(&age) => 1.8,
+                Interest::MotherBaby => 0.2,
+                Interest::Luxury if spend_yuan > 30_000.0 => 2.5,
+                Interest::Luxury => 0.25,
+                Interest::Gaming if age > 40 => 0.3,
+                Interest::Health if age > 40 => 2.0,
                 _ => 1.0,
             })
             .collect();
         let count = 1 + (0..4).filter(|_| rng.random_bool(0.45)).count();
-        let interests = weighted_sample(rng, &codes, &weights, count);
+        let interests = weighted_sample(rng, &mut weights, count);
 
         let services = SERVICES
             .iter()
@@ -342,7 +339,7 @@ impl Generator {
                 } else {
                     &mut *rng
                 };
-                let affinity = if interests.contains(&CATEGORIES[brand.category].2) {
+                let affinity = if interests & CATEGORIES[brand.category].2.bit() != 0 {
                     3.0
                 } else {
                     0.45
@@ -370,10 +367,7 @@ impl Generator {
                 gender,
                 city_tier,
                 annual_spend_cents,
-                interests: interests
-                    .iter()
-                    .filter_map(|interest| code_bit(&codes, interest))
-                    .fold(0, |bits, bit| bits | bit),
+                interests,
                 services,
                 birth_date,
             },
@@ -478,16 +472,12 @@ fn months_before(month: NaiveDate, back: u32) -> NaiveDate {
         .unwrap_or(month)
 }
 
-/// Draws `count` distinct items, each with probability proportional to its weight.
-fn weighted_sample<R: Rng>(
-    rng: &mut R,
-    items: &[&'static str],
-    weights: &[f64],
-    count: usize,
-) -> Vec<&'static str> {
-    let mut weights = weights.to_vec();
-    let mut chosen = Vec::with_capacity(count);
-    for _ in 0..count.min(items.len()) {
+/// Draws `count` distinct values, each with probability proportional to
+/// its weight (the drawn ones' weights are zeroed), and packs them: bit
+/// `value` for each value drawn, as a member's `interests` hold them.
+fn weighted_sample<R: Rng>(rng: &mut R, weights: &mut [f64], count: usize) -> i32 {
+    let mut chosen = 0;
+    for _ in 0..count.min(weights.len()) {
         let total: f64 = weights.iter().sum();
         let mut roll = rng.random_range(0.0..total);
         let index = weights
@@ -497,7 +487,7 @@ fn weighted_sample<R: Rng>(
                 roll < 0.0
             })
             .unwrap_or(weights.len() - 1);
-        chosen.push(items[index]);
+        chosen |= value_bit(index);
         weights[index] = 0.0;
     }
     chosen
