@@ -472,9 +472,10 @@ fn months_before(month: NaiveDate, back: u32) -> NaiveDate {
         .unwrap_or(month)
 }
 
-/// Draws `count` distinct values, each with probability proportional to
-/// its weight (the drawn ones' weights are zeroed), and packs them: bit
-/// `value` for each value drawn, as a member's `interests` hold them.
+/// Draws up to `count` indices into `weights`, each with probability
+/// proportional to its weight (a drawn one's weight is zeroed), and packs
+/// them as a member's `interests` hold them: bit `value_bit(index)` for
+/// each index drawn.
 fn weighted_sample<R: Rng>(rng: &mut R, weights: &mut [f64], count: usize) -> i32 {
     let mut chosen = 0;
     for _ in 0..count.min(weights.len()) {
