@@ -14,8 +14,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, IntoActiveModel, Iterable as _, ModelTrait, PaginatorTrait as _,
-    QueryTrait as _, Statement,
+    DbErr, EntityName as _, EntityTrait, IntoActiveModel, Iterable as _, ModelTrait,
+    PaginatorTrait as _, QueryTrait as _, Statement,
 };
 use tokio::sync::mpsc;
 use tracing::Instrument as _;
@@ -69,6 +69,8 @@ pub struct Batch<M: IntoActiveModel<A>, A: ActiveModelTrait> {
     written: u64,
     mirror: Option<Box<dyn Mirror<M>>>,
     inserts: Inserts,
+    /// The table's place in [`TABLES`]: parents are written before it.
+    position: usize,
     /// The text of a full statement (`capacity` rows), once sea-orm has
     /// made one.
     full_text: Option<String>,
@@ -76,16 +78,22 @@ pub struct Batch<M: IntoActiveModel<A>, A: ActiveModelTrait> {
 }
 
 impl<M: Row<A>, A: ActiveModelTrait + Send> Batch<M, A> {
-    /// A buffer for the entity's table.
+    /// A buffer for the entity's table, which must be one of [`TABLES`].
     fn new(inserts: &Inserts) -> Self {
         let columns = <A::Entity as EntityTrait>::Column::iter().count();
         let capacity = PARAMS_PER_STATEMENT / columns;
+        let table = A::Entity::default().table_name();
+        let position = TABLES
+            .iter()
+            .position(|name| *name == table)
+            .unwrap_or_else(|| panic!("{table} is not a platform table"));
         Self {
             rows: Vec::with_capacity(capacity),
             capacity,
             written: 0,
             mirror: None,
             inserts: inserts.clone(),
+            position,
             full_text: None,
             _model: std::marker::PhantomData,
         }
@@ -111,6 +119,23 @@ impl<M: Row<A>, A: ActiveModelTrait + Send> Batch<M, A> {
     /// Whether the next statement is as large as it may be.
     pub fn is_full(&self) -> bool {
         self.rows.len() >= self.capacity
+    }
+
+    /// The table's place in [`TABLES`] if it [`Batch::is_full`].
+    fn full_position(&self) -> Option<usize> {
+        self.is_full().then_some(self.position)
+    }
+
+    /// Queues what [`PlatformWriter::write_up_to`] asks of this table:
+    /// everything when it comes before the `whole`-th table, full
+    /// statements when it is that one, nothing after it. Returns the rows
+    /// written so far.
+    async fn write_for(&mut self, whole: usize) -> Result<u64, SnapshotError> {
+        match self.position.cmp(&whole) {
+            std::cmp::Ordering::Less => self.flush().await,
+            std::cmp::Ordering::Equal => self.flush_whole().await,
+            std::cmp::Ordering::Greater => Ok(self.written),
+        }
     }
 
     /// Queues what is buffered for insertion (and mirrors it); returns the
@@ -270,17 +295,20 @@ impl PlatformWriter {
     /// statements, whose text is made once (a partial statement is new
     /// text for sea-orm to make and the database to parse).
     pub async fn flush_if_full(&mut self) -> Result<(), SnapshotError> {
-        let full = [
-            self.categories.is_full(),
-            self.brands.is_full(),
-            self.members.is_full(),
-            self.renewals.is_full(),
-            self.store_memberships.is_full(),
-            self.sales.is_full(),
-            self.prices.is_full(),
-            self.mentions.is_full(),
-        ];
-        if let Some(last) = full.iter().rposition(|full| *full) {
+        let last_full = [
+            self.categories.full_position(),
+            self.brands.full_position(),
+            self.members.full_position(),
+            self.renewals.full_position(),
+            self.store_memberships.full_position(),
+            self.sales.full_position(),
+            self.prices.full_position(),
+            self.mentions.full_position(),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if let Some(last) = last_full {
             self.write_up_to(last).await?;
         }
         Ok(())
@@ -288,28 +316,19 @@ impl PlatformWriter {
 
     /// Writes all that the tables before the `whole`-th (in [`TABLES`]
     /// order) hold and full statements of that one; `TABLES.len()` writes
-    /// everything. Returns the rows written so far.
+    /// everything. The tables are visited in [`TABLES`] order (held by
+    /// `tests::a_writer_writes_parents_first`). Returns the rows written so
+    /// far.
     async fn write_up_to(&mut self, whole: usize) -> Result<RowCounts, SnapshotError> {
-        async fn table<M: Row<A>, A: ActiveModelTrait + Send>(
-            batch: &mut Batch<M, A>,
-            index: usize,
-            whole: usize,
-        ) -> Result<u64, SnapshotError> {
-            match index.cmp(&whole) {
-                std::cmp::Ordering::Less => batch.flush().await,
-                std::cmp::Ordering::Equal => batch.flush_whole().await,
-                std::cmp::Ordering::Greater => Ok(batch.written),
-            }
-        }
         Ok(RowCounts {
-            categories: table(&mut self.categories, 0, whole).await?,
-            brands: table(&mut self.brands, 1, whole).await?,
-            members: table(&mut self.members, 2, whole).await?,
-            renewals: table(&mut self.renewals, 3, whole).await?,
-            store_memberships: table(&mut self.store_memberships, 4, whole).await?,
-            sales: table(&mut self.sales, 5, whole).await?,
-            prices: table(&mut self.prices, 6, whole).await?,
-            mentions: table(&mut self.mentions, 7, whole).await?,
+            categories: self.categories.write_for(whole).await?,
+            brands: self.brands.write_for(whole).await?,
+            members: self.members.write_for(whole).await?,
+            renewals: self.renewals.write_for(whole).await?,
+            store_memberships: self.store_memberships.write_for(whole).await?,
+            sales: self.sales.write_for(whole).await?,
+            prices: self.prices.write_for(whole).await?,
+            mentions: self.mentions.write_for(whole).await?,
         })
     }
 
@@ -487,7 +506,7 @@ pub async fn clear(db: &impl ConnectionTrait) -> Result<(), DbErr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seed::generate::{CATEGORIES, Generator};
+    use crate::seed::generate::{Generator, category_rows};
 
     /// A full statement that reuses the text of an earlier one is the
     /// statement sea-orm makes for its rows, on both engines: `rows` are
@@ -524,30 +543,64 @@ mod tests {
         }
     }
 
+    /// Whatever the order of the writer's fields, a write visits the
+    /// tables in [`TABLES`] order, so a row's parents go in before it (the
+    /// foreign keys are checked per statement).
+    #[tokio::test]
+    async fn a_writer_writes_parents_first() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let blobs = BlobStore::open(&dir.path().to_string_lossy()).expect("a blob store");
+        let (queue, mut queued) = mpsc::channel(TABLES.len());
+        let inserts = Inserts {
+            queue,
+            backend: DatabaseBackend::Sqlite,
+        };
+        let mut writer =
+            PlatformWriter::new(SnapshotTarget::new(&blobs), &inserts).expect("a writer");
+        drop(inserts);
+        let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date");
+        let mut generator = Generator::new(7, as_of);
+        let plans = generator.brands(1, 0);
+        let member = (1..)
+            .map(|id| generator.member(id, &plans).member)
+            .find(|member| member.paid_member)
+            .expect("a paid member");
+        // Pushed children first, so only the write's own order can put
+        // the parents first.
+        writer
+            .mentions
+            .push(generator.mentions(&plans[0]).remove(0));
+        writer.prices.push(generator.prices(&plans[0]).remove(0));
+        writer.sales.push(generator.sales(&plans[0]).remove(0));
+        writer.store_memberships.push(store_membership::Model {
+            brand_id: plans[0].id,
+            member_id: member.id,
+            joined_on: as_of,
+        });
+        writer.renewals.push(generator.renewal(&member));
+        writer.members.push(member);
+        writer.brands.push(plans[0].row(chrono::Utc::now()));
+        writer.categories.push(category_rows().remove(0));
+        let counts = writer.write_up_to(TABLES.len()).await.expect("written");
+        assert_eq!(counts.total(), TABLES.len() as u64);
+        let mut written = Vec::new();
+        while let Ok(statement) = queued.try_recv() {
+            let table = statement.sql.split('"').nth(1).expect("a quoted table");
+            written.push(table.to_owned());
+        }
+        assert_eq!(written, TABLES);
+    }
+
     #[test]
     fn reused_statements_match_sea_orms() {
         let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date");
         let mut generator = Generator::new(7, as_of);
         let plans = generator.brands(3, 0);
-        let categories: Vec<_> = CATEGORIES
-            .iter()
-            .enumerate()
-            .map(|(index, (code, name, _, _))| category::Model {
-                id: index as i64 + 1,
-                code: (*code).to_owned(),
-                name: (*name).to_owned(),
-            })
-            .collect();
+        let categories = category_rows();
         reused_statement_is_sea_orms(&categories);
         let brands: Vec<_> = plans
             .iter()
-            .map(|plan| brand::Model {
-                id: plan.id,
-                name: plan.name.clone(),
-                category_id: plan.category as i64 + 1,
-                status: plan.status,
-                created_at: chrono::Utc::now(),
-            })
+            .map(|plan| plan.row(chrono::Utc::now()))
             .collect();
         reused_statement_is_sea_orms(&brands);
         let members: Vec<_> = (1..=300).map(|id| generator.member(id, &plans)).collect();

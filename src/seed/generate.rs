@@ -77,6 +77,33 @@ pub struct BrandPlan {
     pub long_tail: bool,
 }
 
+impl BrandPlan {
+    /// The brand's row, created at `created_at`.
+    pub fn row(&self, created_at: chrono::DateTime<chrono::Utc>) -> entity::brand::Model {
+        entity::brand::Model {
+            id: self.id,
+            name: self.name.clone(),
+            category_id: self.category as i64 + 1,
+            status: self.status,
+            created_at,
+        }
+    }
+}
+
+/// The category rows, numbered from 1 in [`CATEGORIES`] order (a brand's
+/// `category` is an index into it).
+pub fn category_rows() -> Vec<entity::category::Model> {
+    CATEGORIES
+        .iter()
+        .enumerate()
+        .map(|(index, (code, name, _, _))| entity::category::Model {
+            id: index as i64 + 1,
+            code: (*code).to_owned(),
+            name: (*name).to_owned(),
+        })
+        .collect()
+}
+
 /// A generated member and the stores it joined.
 #[derive(Debug, Clone)]
 pub struct MemberPlan {

@@ -8,7 +8,7 @@ pub mod generate;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
-use entity::{brand, category, store_membership};
+use entity::store_membership;
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait as _};
 
 use crate::{
@@ -18,7 +18,7 @@ use crate::{
     progress::Progress,
     snapshot::SnapshotError,
 };
-use generate::{CATEGORIES, Generator};
+use generate::{Generator, category_rows};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -101,22 +101,12 @@ pub async fn run(
     let mut generator = Generator::new(options.seed, options.as_of);
     let created_at = Utc::now();
     let (rows, txn) = platform_data::load(txn, blobs, async |writer: &mut PlatformWriter| {
-        for (index, (code, name, _, _)) in CATEGORIES.iter().enumerate() {
-            writer.categories.push(category::Model {
-                id: index as i64 + 1,
-                code: (*code).to_owned(),
-                name: (*name).to_owned(),
-            });
-        }
+        category_rows()
+            .into_iter()
+            .for_each(|row| writer.categories.push(row));
         let brands = generator.brands(options.brands, options.long_tail);
         for plan in &brands {
-            writer.brands.push(brand::Model {
-                id: plan.id,
-                name: plan.name.clone(),
-                category_id: plan.category as i64 + 1,
-                status: plan.status,
-                created_at,
-            });
+            writer.brands.push(plan.row(created_at));
         }
         let mut progress = Progress::new("brand history", brands.len() as u64);
         for plan in &brands {
