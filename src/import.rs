@@ -28,14 +28,14 @@ use entity::{
     brand, category, category_sales, enums::BrandStatus, member, paid_renewal, sku_price,
     social_mention, store_membership,
 };
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, TransactionTrait as _};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr};
 use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
     blobs::BlobStore,
     error::{CodedError, ErrorCode},
     platform::{self, MemberRuleError},
-    platform_data::{self, Batch, PlatformWriter, Row, RowCounts},
+    platform_data::{self, Batch, LoadTransaction, PlatformWriter, Row, RowCounts},
     progress::Progress,
     snapshot::SnapshotError,
 };
@@ -554,7 +554,7 @@ pub async fn run(
     replace: bool,
 ) -> Result<ImportReport, ImportError> {
     let start = Instant::now();
-    let txn = db.begin().await?;
+    let txn = LoadTransaction::begin(db).await?;
     if !platform_data::is_empty(&txn).await? {
         if !replace {
             return Err(ImportError::NotEmpty);

@@ -1,8 +1,8 @@
 //! Writing platform data in bulk, shared by `seed` and `import`: batched
 //! multi-row inserts sized to each engine's bind-parameter limit, inside
-//! the caller's transaction so a failed load leaves nothing behind. The
-//! rows are made (and written to the Parquet snapshot) while the database
-//! inserts the previous batches.
+//! the caller's [`LoadTransaction`] so a failed load leaves nothing behind.
+//! The rows are made, written to the Parquet snapshot and their values
+//! encoded for the driver while the database inserts the previous batches.
 
 use crate::{
     blobs::BlobStore,
@@ -13,12 +13,16 @@ use entity::{
     store_membership,
 };
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityName as _, EntityTrait, IntoActiveModel, Iterable as _, ModelTrait,
-    PaginatorTrait as _, QueryTrait as _, Statement,
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityName as _,
+    EntityTrait, IntoActiveModel, Iterable as _, ModelTrait, PaginatorTrait as _, QueryTrait as _,
+    Statement,
 };
 use tokio::sync::mpsc;
 use tracing::Instrument as _;
+pub use transaction::LoadTransaction;
+use transaction::{Encoded, Engine};
+
+mod transaction;
 
 /// Bind parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535.
 const PARAMS_PER_STATEMENT: usize = 30_000;
@@ -43,8 +47,8 @@ const TABLES: [&str; 8] = [
 /// Where a load's insert statements go: the queue [`load`] runs them from.
 #[derive(Clone)]
 struct Inserts {
-    queue: mpsc::Sender<Statement>,
-    backend: DatabaseBackend,
+    queue: mpsc::Sender<Encoded>,
+    engine: Engine,
 }
 
 /// A row of a platform table, as the bulk writer takes it: sea-orm makes
@@ -165,10 +169,11 @@ impl<M: Row<A>, A: ActiveModelTrait + Send> Batch<M, A> {
             mirror.write(rows).await?;
         }
         for chunk in rows.chunks(self.capacity) {
-            let statement = self.statement(chunk);
+            // Encoded here, so the inserting task only hands it over.
+            let encoded = Encoded::new(self.statement(chunk), self.inserts.engine);
             // The inserting task stops taking statements only when one
             // failed; the load then reports the database's own error.
-            self.inserts.queue.send(statement).await.map_err(|_| {
+            self.inserts.queue.send(encoded).await.map_err(|_| {
                 DbErr::Custom("the database stopped taking the load's rows".to_owned())
             })?;
         }
@@ -188,7 +193,7 @@ impl<M: Row<A>, A: ActiveModelTrait + Send> Batch<M, A> {
         let full = rows.len() == self.capacity;
         if full && let Some(text) = &self.full_text {
             return Statement::from_sql_and_values(
-                self.inserts.backend,
+                self.inserts.engine.backend(),
                 text.clone(),
                 rows.iter().flat_map(|row| {
                     <A::Entity as EntityTrait>::Column::iter().map(|column| row.get(column))
@@ -198,7 +203,7 @@ impl<M: Row<A>, A: ActiveModelTrait + Send> Batch<M, A> {
         let statement = <A::Entity as EntityTrait>::insert_many(
             rows.iter().cloned().map(IntoActiveModel::into_active_model),
         )
-        .build(self.inserts.backend);
+        .build(self.inserts.engine.backend());
         if full {
             self.full_text = Some(statement.sql.clone());
         }
@@ -343,18 +348,18 @@ impl PlatformWriter {
 }
 
 /// Loads platform data in `txn`: `fill` pushes rows into the writer while
-/// the statements it makes run on `txn`, in the order they were made, on a
-/// task of their own, so making rows (and their Parquet) overlaps the
-/// database's work and a finished statement is followed by the next at
-/// once. Then the snapshot is recorded as the current one, in the same
+/// the statements it makes (values already encoded) run on `txn`, in the
+/// order they were made, on a task of their own, so making rows (and their
+/// Parquet) overlaps the database's work and a finished statement is
+/// followed by the next at once. Then the snapshot is recorded as the current one, in the same
 /// transaction, and id sequences are brought past the explicit ids; `txn`
 /// is handed back for the caller to finish. A load that returns an error
 /// deletes the snapshot files it wrote.
 pub async fn load<E>(
-    txn: DatabaseTransaction,
+    txn: LoadTransaction,
     blobs: &BlobStore,
     fill: impl AsyncFnOnce(&mut PlatformWriter) -> Result<(), E>,
-) -> Result<(RowCounts, DatabaseTransaction), E>
+) -> Result<(RowCounts, LoadTransaction), E>
 where
     E: From<SnapshotError> + From<DbErr>,
 {
@@ -388,17 +393,17 @@ where
 
 /// [`load`], writing the snapshot into `snapshot`.
 async fn load_into<E>(
-    txn: DatabaseTransaction,
+    txn: LoadTransaction,
     snapshot: SnapshotTarget,
     fill: impl AsyncFnOnce(&mut PlatformWriter) -> Result<(), E>,
-) -> Result<(RowCounts, DatabaseTransaction), E>
+) -> Result<(RowCounts, LoadTransaction), E>
 where
     E: From<SnapshotError> + From<DbErr>,
 {
     let (queue, mut queued) = mpsc::channel(QUEUED_STATEMENTS);
     let inserts = Inserts {
         queue,
-        backend: txn.get_database_backend(),
+        engine: txn.engine(),
     };
     let mut writer = PlatformWriter::new(snapshot, &inserts)?;
     drop(inserts);
@@ -407,8 +412,8 @@ where
     // back when the queue closes or a statement fails.
     let inserting = tokio::spawn(
         async move {
-            while let Some(statement) = queued.recv().await {
-                if let Err(error) = txn.execute_raw(statement).await {
+            while let Some(encoded) = queued.recv().await {
+                if let Err(error) = txn.execute_encoded(encoded).await {
                     return (Err(error), txn);
                 }
             }
@@ -461,7 +466,7 @@ where
 /// own (`sqlite_master`), so the migrations stay their one home.
 /// PostgreSQL keeps its indexes: dropping one there would lock the table
 /// against readers, such as the checkout, until the load commits.
-async fn set_aside_indexes(txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+async fn set_aside_indexes(txn: &LoadTransaction) -> Result<Vec<String>, DbErr> {
     if txn.get_database_backend() != DatabaseBackend::Sqlite {
         return Ok(Vec::new());
     }
@@ -514,9 +519,9 @@ mod tests {
     /// lists them shifted by one, so each row sits where another was.
     fn reused_statement_is_sea_orms<M: Row<A>, A: ActiveModelTrait + Send>(rows: &[M]) {
         assert!(rows.len() > 1);
-        for backend in [DatabaseBackend::Sqlite, DatabaseBackend::Postgres] {
+        for engine in [Engine::Sqlite, Engine::Postgres] {
             let (queue, _queued) = mpsc::channel(1);
-            let mut batch = Batch::<M, A>::new(&Inserts { queue, backend });
+            let mut batch = Batch::<M, A>::new(&Inserts { queue, engine });
             let full = |skip: usize| -> Vec<M> {
                 rows.iter()
                     .cycle()
@@ -534,11 +539,11 @@ mod tests {
                     .cloned()
                     .map(IntoActiveModel::into_active_model),
             )
-            .build(backend);
+            .build(engine.backend());
             let table = std::any::type_name::<M>();
             assert!(
                 batch.statement(&second) == made_by_sea_orm,
-                "{table} on {backend:?}"
+                "{table} on {engine:?}"
             );
         }
     }
@@ -553,7 +558,7 @@ mod tests {
         let (queue, mut queued) = mpsc::channel(TABLES.len());
         let inserts = Inserts {
             queue,
-            backend: DatabaseBackend::Sqlite,
+            engine: Engine::Sqlite,
         };
         let mut writer =
             PlatformWriter::new(SnapshotTarget::new(&blobs), &inserts).expect("a writer");

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use entity::store_membership;
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait as _};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::{
     blobs::BlobStore,
     error::{CodedError, ErrorCode},
-    platform_data::{self, PlatformWriter, RowCounts},
+    platform_data::{self, LoadTransaction, PlatformWriter, RowCounts},
     progress::Progress,
     snapshot::SnapshotError,
 };
@@ -91,7 +91,7 @@ pub async fn run(
         return Err(SeedError::BadSize("--brands must be between 1 and 10,000"));
     }
     let start = Instant::now();
-    let txn = db.begin().await?;
+    let txn = LoadTransaction::begin(db).await?;
     if !platform_data::is_empty(&txn).await? {
         if !options.replace {
             return Err(SeedError::NotEmpty);
