@@ -310,6 +310,13 @@ pub(crate) async fn import_loads_csv_files(backend: Backend) {
     assert_eq!(report.rows.members, 3);
     assert_eq!(report.rows.renewals, 1);
     assert_eq!(report.rows.total(), 2 + 2 + 3 + 1 + 3 + 1 + 2 + 1);
+    // The load's transaction committed its records with its rows.
+    let audited = "SELECT COUNT(*) FROM audit_log WHERE action = 'data.imported'";
+    assert_eq!(scalar(&db.db, audited).await, 1);
+    assert_eq!(
+        scalar(&db.db, "SELECT members FROM member_snapshot").await,
+        3
+    );
     // Interests and services are packed into their members' rows.
     for (column, expected) in [
         (
