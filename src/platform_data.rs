@@ -351,10 +351,10 @@ impl PlatformWriter {
 /// the statements it makes (values already encoded) run on `txn`, in the
 /// order they were made, on a task of their own, so making rows (and their
 /// Parquet) overlaps the database's work and a finished statement is
-/// followed by the next at once. Then the snapshot is recorded as the current one, in the same
-/// transaction, and id sequences are brought past the explicit ids; `txn`
-/// is handed back for the caller to finish. A load that returns an error
-/// deletes the snapshot files it wrote.
+/// followed by the next at once. Then the snapshot is recorded as the
+/// current one, in the same transaction, and id sequences are brought past
+/// the explicit ids; `txn` is handed back for the caller to finish. A load
+/// that returns an error deletes the snapshot files it wrote.
 pub async fn load<E>(
     txn: LoadTransaction,
     blobs: &BlobStore,
