@@ -8,7 +8,7 @@ pub(crate) mod formulas;
 pub(crate) mod policy;
 pub(crate) mod risk;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike as _, Duration, Months, NaiveDate, Utc};
 use entity::{brand, category_sales, sku_price, social_mention};
@@ -259,20 +259,8 @@ fn measure(
     }
 }
 
-/// Computes the four measures of `brand_id` as of `as_of`.
-pub(crate) async fn evaluate(
-    db: &impl ConnectionTrait,
-    brand_id: i64,
-    as_of: NaiveDate,
-) -> Result<Measures, CriteriaError> {
-    let brand = brand::Entity::find_by_id(brand_id)
-        .one(db)
-        .await?
-        .ok_or(CriteriaError::NotFound)?;
-    evaluate_brand(db, &brand, as_of).await
-}
-
-/// A brand's entry measures as `reader` may read them ([`Reader`]). A
+/// A brand's entry `measures` as of `as_of` (read from its
+/// [`CategoryFigures`]), as `reader` may read them ([`Reader`]). A
 /// brand's own super-member ratio is a ratio of member counts, so it reaches
 /// the brand only through the privacy engine: its store's paid members and
 /// members released noisy (Δ 2, once per as-of day and data epoch, from the
@@ -282,11 +270,11 @@ pub(crate) async fn evaluate(
 pub(crate) async fn for_reader(
     db: &DatabaseConnection,
     settings: &PrivacySettings,
+    measures: Measures,
     (brand_id, reader, pool): (i64, Reader, ledger::Pool),
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Measures, CriteriaError> {
-    let measures = evaluate(db, brand_id, as_of).await?;
     if reader == Reader::Platform {
         return Ok(measures);
     }
@@ -340,239 +328,297 @@ pub(crate) async fn for_reader(
     Ok(seen)
 }
 
-/// As [`evaluate`], for a brand already read.
+/// Computes the measures of `brand` as of `as_of`.
 pub(crate) async fn evaluate_brand(
     db: &impl ConnectionTrait,
     brand: &brand::Model,
     as_of: NaiveDate,
 ) -> Result<Measures, CriteriaError> {
-    let brand_id = brand.id;
-    let brands: Vec<i64> = brand::Entity::find()
-        .filter(brand::Column::CategoryId.eq(brand.category_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| b.id)
-        .collect();
+    let figures = CategoryFigures::read(db, brand.category_id, as_of).await?;
+    Ok(figures.measures_of(brand.id))
+}
 
-    // Market share: net GMV over the 12 months ending with the as-of month.
-    let last_month = as_of.with_day0(0).unwrap_or(as_of);
-    let first_month = last_month
-        .checked_sub_months(Months::new(11))
-        .unwrap_or(last_month);
-    let sales_period = Period {
-        from: first_month,
-        to: as_of,
-    };
-    let sales = category_sales::Entity::find()
-        .filter(category_sales::Column::BrandId.is_in(brands.clone()))
-        .filter(category_sales::Column::Month.between(first_month, last_month))
-        .all(db)
-        .await?;
-    let mut net: HashMap<i64, i64> = HashMap::new();
-    for row in &sales {
-        *net.entry(row.brand_id).or_default() += row.gmv_cents - row.refund_cents;
-    }
-    let category_net: i64 = net.values().sum();
-    let shares: HashMap<i64, formulas::Ratio> = brands
-        .iter()
-        .map(|b| {
-            (
-                *b,
-                formulas::Ratio::new(net.get(b).copied().unwrap_or(0) as f64, category_net as f64),
-            )
-        })
-        .collect();
-    let market_share = measure(
-        brand_id,
-        &brands,
-        &shares,
-        sales_period,
-        ("brandNetGmvCents", "categoryNetGmvCents"),
-        "the category has no net sales in the period",
-    );
-    let category_hhi = formulas::hhi(
-        &brands
-            .iter()
-            .map(|b| net.get(b).copied().unwrap_or(0) as f64)
-            .collect::<Vec<_>>(),
-    );
+/// Every brand's figures in one category as of a day. A brand's measures
+/// are read from its whole category (shares, percentiles, the category's
+/// ratio), so whatever evaluates several brands of a category reads it
+/// once: read per brand, a list of a category's brands read brands × peers
+/// rows (at 2,531 brands, `brands(first: 40) { entryMeasures }` ran into
+/// the request timeout).
+pub(crate) struct CategoryFigures {
+    brands: Vec<i64>,
+    sales_period: Period,
+    lookback: Period,
+    as_of: NaiveDate,
+    shares: HashMap<i64, formulas::Ratio>,
+    category_hhi: Option<f64>,
+    /// Voluntary and paid mentions per brand over the lookback.
+    mentions: HashMap<i64, (i64, i64)>,
+    mention_shares: HashMap<i64, formulas::Ratio>,
+    volatility: HashMap<i64, formulas::Weighted>,
+    /// Store members and paid store members per brand.
+    stores: HashMap<i64, (i64, i64)>,
+    ratios: HashMap<i64, formulas::Ratio>,
+}
 
-    // Mentions over the last 90 days.
-    let lookback = Period {
-        from: as_of - Duration::days(LOOKBACK_DAYS - 1),
-        to: as_of,
-    };
-    let mentions = social_mention::Entity::find()
-        .filter(social_mention::Column::BrandId.is_in(brands.clone()))
-        .filter(social_mention::Column::PeriodStart.between(lookback.from, lookback.to))
-        .all(db)
-        .await?;
-    let mut voluntary: HashMap<i64, (i64, i64)> = HashMap::new();
-    for row in &mentions {
-        let entry = voluntary.entry(row.brand_id).or_default();
-        entry.0 += row.voluntary;
-        entry.1 += row.paid;
-    }
-    let category_voluntary: i64 = voluntary.values().map(|(v, _)| v).sum();
-    let mention_shares: HashMap<i64, formulas::Ratio> = brands
-        .iter()
-        .map(|b| {
-            let own = voluntary.get(b).map_or(0, |(v, _)| *v);
-            (
-                *b,
-                formulas::Ratio::new(own as f64, category_voluntary as f64),
-            )
-        })
-        .collect();
-    let mut voluntary_mention_share = measure(
-        brand_id,
-        &brands,
-        &mention_shares,
-        lookback,
-        ("brandVoluntaryMentions", "categoryVoluntaryMentions"),
-        "nobody in the category has voluntary mentions in the period",
-    );
-    let (own_voluntary, own_paid) = voluntary.get(&brand_id).copied().unwrap_or_default();
-    voluntary_mention_share
-        .inputs
-        .push(("brandPaidMentions", own_paid as f64));
-    if own_voluntary + own_paid > 0 {
-        voluntary_mention_share.inputs.push((
-            "brandVoluntaryFraction",
-            own_voluntary as f64 / (own_voluntary + own_paid) as f64,
-        ));
-    }
-
-    // Prices over the last 90 days, per SKU.
-    let prices = sku_price::Entity::find()
-        .filter(sku_price::Column::BrandId.is_in(brands.clone()))
-        .filter(sku_price::Column::Day.between(lookback.from, lookback.to))
-        .all(db)
-        .await?;
-    let mut series: HashMap<i64, HashMap<String, SkuSeries>> = HashMap::new();
-    for row in prices {
-        series
-            .entry(row.brand_id)
-            .or_default()
-            .entry(row.sku)
-            .or_default()
-            .push(PricePoint {
-                price_cents: row.price_cents,
-                units: row.units,
-            });
-    }
-    let volatility: HashMap<i64, formulas::Weighted> = brands
-        .iter()
-        .map(|b| {
-            (
-                *b,
-                formulas::price_volatility(
-                    series
-                        .get(b)
-                        .map(|s| s.values().collect())
-                        .unwrap_or_default(),
-                ),
-            )
-        })
-        .collect();
-    let price_measure = |pick: fn(&formulas::Weighted) -> Option<f64>, name: &'static str| {
-        let own = volatility.get(&brand_id).cloned().unwrap_or_default();
-        let all: Vec<Option<f64>> = brands
-            .iter()
-            .map(|b| volatility.get(b).and_then(pick))
+impl CategoryFigures {
+    /// Reads the figures of every brand of `category_id` as of `as_of`.
+    pub(crate) async fn read(
+        db: &impl ConnectionTrait,
+        category_id: i64,
+        as_of: NaiveDate,
+    ) -> Result<Self, DbErr> {
+        let brands: Vec<i64> = brand::Entity::find()
+            .filter(brand::Column::CategoryId.eq(category_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|b| b.id)
             .collect();
-        Measure {
-            value: pick(&own),
-            reason: pick(&own).is_none().then_some("no SKU sold in the period"),
-            inputs: vec![
-                (name, pick(&own).unwrap_or(0.0)),
-                ("skus", own.skus as f64),
-                ("gmvCents", own.gmv_cents),
-            ],
-            period: lookback,
-            percentile: percentile(pick(&own), &all),
-            peers: all.iter().flatten().filter(|v| **v > 0.0).count(),
-        }
-    };
-    let price_volatility = price_measure(|w| w.cv, "gmvWeightedCv");
-    let deep_discount_days = price_measure(|w| w.deep_discount, "gmvWeightedDeepDiscountDayShare");
 
-    // Super-member ratio: distinct store members (joined by `as_of`) who
-    // are paid members, summed from the current data epoch's store join
-    // days (a few rows per brand and day, however many members). Platform
-    // data keeps no history of paid status, so a past day's ratio counts
-    // today's paid members among the members it had then.
-    let list = brands
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    // Before any epoch there are no join days, as there are no members.
-    let epoch = crate::segments::cube::current_epoch(db)
-        .await?
-        .map_or(0, |epoch| epoch.id);
-    let sql = format!(
-        "SELECT brand_id, CAST(SUM(members) AS BIGINT), CAST(SUM(paid_members) AS BIGINT) \
-         FROM store_join_day WHERE epoch_id = {epoch} \
-         AND brand_id IN ({list}) AND joined_on <= '{as_of}' GROUP BY brand_id"
-    );
-    let mut stores: HashMap<i64, (i64, i64)> = HashMap::new();
-    for row in db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await?
-    {
-        stores.insert(
-            row.try_get_by_index(0)?,
-            (row.try_get_by_index(1)?, row.try_get_by_index(2)?),
-        );
-    }
-    let ratios: HashMap<i64, formulas::Ratio> = brands
-        .iter()
-        .map(|b| {
-            let (members, paid) = stores.get(b).copied().unwrap_or_default();
-            (*b, formulas::Ratio::new(paid as f64, members as f64))
-        })
-        .collect();
-    let mut super_member_ratio = measure(
-        brand_id,
-        &brands,
-        &ratios,
-        Period {
-            from: as_of,
+        // Market share: net GMV over the 12 months ending with the as-of month.
+        let last_month = as_of.with_day0(0).unwrap_or(as_of);
+        let first_month = last_month
+            .checked_sub_months(Months::new(11))
+            .unwrap_or(last_month);
+        let sales_period = Period {
+            from: first_month,
             to: as_of,
-        },
-        ("paidStoreMembers", "storeMembers"),
-        "the store has no members",
-    );
-    let (category_members, category_paid) = stores
-        .values()
-        .fold((0, 0), |acc, (m, p)| (acc.0 + m, acc.1 + p));
-    let (own_members, own_paid) = stores.get(&brand_id).copied().unwrap_or_default();
-    if category_members > 0 {
-        let category_ratio = category_paid as f64 / category_members as f64;
-        super_member_ratio
+        };
+        let sales = category_sales::Entity::find()
+            .filter(category_sales::Column::BrandId.is_in(brands.clone()))
+            .filter(category_sales::Column::Month.between(first_month, last_month))
+            .all(db)
+            .await?;
+        let mut net: HashMap<i64, i64> = HashMap::new();
+        for row in &sales {
+            *net.entry(row.brand_id).or_default() += row.gmv_cents - row.refund_cents;
+        }
+        let category_net: i64 = net.values().sum();
+        let shares = ratios_of(&brands, |b| {
+            (
+                net.get(&b).copied().unwrap_or(0) as f64,
+                category_net as f64,
+            )
+        });
+        let category_hhi = formulas::hhi(
+            &brands
+                .iter()
+                .map(|b| net.get(b).copied().unwrap_or(0) as f64)
+                .collect::<Vec<_>>(),
+        );
+
+        // Mentions over the last 90 days.
+        let lookback = Period {
+            from: as_of - Duration::days(LOOKBACK_DAYS - 1),
+            to: as_of,
+        };
+        let rows = social_mention::Entity::find()
+            .filter(social_mention::Column::BrandId.is_in(brands.clone()))
+            .filter(social_mention::Column::PeriodStart.between(lookback.from, lookback.to))
+            .all(db)
+            .await?;
+        let mut mentions: HashMap<i64, (i64, i64)> = HashMap::new();
+        for row in &rows {
+            let entry = mentions.entry(row.brand_id).or_default();
+            entry.0 += row.voluntary;
+            entry.1 += row.paid;
+        }
+        let category_voluntary: i64 = mentions.values().map(|(v, _)| v).sum();
+        let mention_shares = ratios_of(&brands, |b| {
+            let own = mentions.get(&b).map_or(0, |(v, _)| *v);
+            (own as f64, category_voluntary as f64)
+        });
+
+        // Prices over the last 90 days, per SKU.
+        let prices = sku_price::Entity::find()
+            .filter(sku_price::Column::BrandId.is_in(brands.clone()))
+            .filter(sku_price::Column::Day.between(lookback.from, lookback.to))
+            .all(db)
+            .await?;
+        // SKUs in name order, so a brand's GMV-weighted sums add up in the
+        // same order at every read (a hash order changed their last bit).
+        let mut series: HashMap<i64, BTreeMap<String, SkuSeries>> = HashMap::new();
+        for row in prices {
+            series
+                .entry(row.brand_id)
+                .or_default()
+                .entry(row.sku)
+                .or_default()
+                .push(PricePoint {
+                    price_cents: row.price_cents,
+                    units: row.units,
+                });
+        }
+        let volatility: HashMap<i64, formulas::Weighted> = brands
+            .iter()
+            .map(|b| {
+                (
+                    *b,
+                    formulas::price_volatility(
+                        series
+                            .get(b)
+                            .map(|s| s.values().collect())
+                            .unwrap_or_default(),
+                    ),
+                )
+            })
+            .collect();
+
+        // Super-member ratio: distinct store members (joined by `as_of`) who
+        // are paid members, summed from the current data epoch's store join
+        // days (a few rows per brand and day, however many members). Platform
+        // data keeps no history of paid status, so a past day's ratio counts
+        // today's paid members among the members it had then.
+        let list = brands
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        // Before any epoch there are no join days, as there are no members.
+        let epoch = crate::segments::cube::current_epoch(db)
+            .await?
+            .map_or(0, |epoch| epoch.id);
+        let sql = format!(
+            "SELECT brand_id, CAST(SUM(members) AS BIGINT), CAST(SUM(paid_members) AS BIGINT) \
+             FROM store_join_day WHERE epoch_id = {epoch} \
+             AND brand_id IN ({list}) AND joined_on <= '{as_of}' GROUP BY brand_id"
+        );
+        let mut stores: HashMap<i64, (i64, i64)> = HashMap::new();
+        for row in db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await?
+        {
+            stores.insert(
+                row.try_get_by_index(0)?,
+                (row.try_get_by_index(1)?, row.try_get_by_index(2)?),
+            );
+        }
+        let ratios = ratios_of(&brands, |b| {
+            let (members, paid) = stores.get(&b).copied().unwrap_or_default();
+            (paid as f64, members as f64)
+        });
+        Ok(Self {
+            brands,
+            sales_period,
+            lookback,
+            as_of,
+            shares,
+            category_hhi,
+            mentions,
+            mention_shares,
+            volatility,
+            stores,
+            ratios,
+        })
+    }
+
+    /// The measures of `brand_id`, one of the category's brands (any other
+    /// reads as a brand without sales, mentions, prices or members).
+    pub(crate) fn measures_of(&self, brand_id: i64) -> Measures {
+        let brands = &self.brands;
+        let market_share = measure(
+            brand_id,
+            brands,
+            &self.shares,
+            self.sales_period,
+            ("brandNetGmvCents", "categoryNetGmvCents"),
+            "the category has no net sales in the period",
+        );
+
+        let mut voluntary_mention_share = measure(
+            brand_id,
+            brands,
+            &self.mention_shares,
+            self.lookback,
+            ("brandVoluntaryMentions", "categoryVoluntaryMentions"),
+            "nobody in the category has voluntary mentions in the period",
+        );
+        let (own_voluntary, own_paid) = self.mentions.get(&brand_id).copied().unwrap_or_default();
+        voluntary_mention_share
             .inputs
-            .push(("categoryRatio", category_ratio));
-        if let Some(value) = super_member_ratio.value.filter(|_| category_ratio > 0.0) {
+            .push(("brandPaidMentions", own_paid as f64));
+        if own_voluntary + own_paid > 0 {
+            voluntary_mention_share.inputs.push((
+                "brandVoluntaryFraction",
+                own_voluntary as f64 / (own_voluntary + own_paid) as f64,
+            ));
+        }
+
+        let price_measure = |pick: fn(&formulas::Weighted) -> Option<f64>, name: &'static str| {
+            let own = self.volatility.get(&brand_id).cloned().unwrap_or_default();
+            let all: Vec<Option<f64>> = brands
+                .iter()
+                .map(|b| self.volatility.get(b).and_then(pick))
+                .collect();
+            Measure {
+                value: pick(&own),
+                reason: pick(&own).is_none().then_some("no SKU sold in the period"),
+                inputs: vec![
+                    (name, pick(&own).unwrap_or(0.0)),
+                    ("skus", own.skus as f64),
+                    ("gmvCents", own.gmv_cents),
+                ],
+                period: self.lookback,
+                percentile: percentile(pick(&own), &all),
+                peers: all.iter().flatten().filter(|v| **v > 0.0).count(),
+            }
+        };
+        let price_volatility = price_measure(|w| w.cv, "gmvWeightedCv");
+        let deep_discount_days =
+            price_measure(|w| w.deep_discount, "gmvWeightedDeepDiscountDayShare");
+
+        let mut super_member_ratio = measure(
+            brand_id,
+            brands,
+            &self.ratios,
+            Period {
+                from: self.as_of,
+                to: self.as_of,
+            },
+            ("paidStoreMembers", "storeMembers"),
+            "the store has no members",
+        );
+        let (category_members, category_paid) = self
+            .stores
+            .values()
+            .fold((0, 0), |acc, (m, p)| (acc.0 + m, acc.1 + p));
+        let (own_members, own_paid) = self.stores.get(&brand_id).copied().unwrap_or_default();
+        if category_members > 0 {
+            let category_ratio = category_paid as f64 / category_members as f64;
             super_member_ratio
                 .inputs
-                .push(("lift", value / category_ratio));
+                .push(("categoryRatio", category_ratio));
+            if let Some(value) = super_member_ratio.value.filter(|_| category_ratio > 0.0) {
+                super_member_ratio
+                    .inputs
+                    .push(("lift", value / category_ratio));
+            }
+        }
+        if let Some(lower) = formulas::wilson_lower_bound(own_paid, own_members) {
+            super_member_ratio
+                .inputs
+                .push(("wilsonLowerBound95", lower));
+        }
+
+        Measures {
+            market_share,
+            category_hhi: self.category_hhi,
+            voluntary_mention_share,
+            price_volatility,
+            deep_discount_days,
+            super_member_ratio,
+            formula_version: FORMULA_VERSION,
         }
     }
-    if let Some(lower) = formulas::wilson_lower_bound(own_paid, own_members) {
-        super_member_ratio
-            .inputs
-            .push(("wilsonLowerBound95", lower));
-    }
+}
 
-    Ok(Measures {
-        market_share,
-        category_hhi,
-        voluntary_mention_share,
-        price_volatility,
-        deep_discount_days,
-        super_member_ratio,
-        formula_version: FORMULA_VERSION,
-    })
+/// Each brand's ratio, from its `(part, whole)`.
+fn ratios_of(brands: &[i64], part_of: impl Fn(i64) -> (f64, f64)) -> HashMap<i64, formulas::Ratio> {
+    brands
+        .iter()
+        .map(|&b| {
+            let (part, whole) = part_of(b);
+            (b, formulas::Ratio::new(part, whole))
+        })
+        .collect()
 }

@@ -10,8 +10,10 @@ use sea_orm::{
     QueryOrder as _,
 };
 
+use std::collections::HashMap;
+
 use super::{
-    CriteriaError, evaluate_brand,
+    CategoryFigures, CriteriaError, Measures, evaluate_brand,
     evaluation::{self, Verdict},
     policy::{self, PolicyError, Thresholds},
 };
@@ -53,8 +55,18 @@ pub(crate) async fn failing_today(
     brand: &brand::Model,
     as_of: NaiveDate,
 ) -> Result<(i32, Vec<Verdict>), CriteriaError> {
-    let policy = policy::current(db, brand.category_id).await?;
     let measures = evaluate_brand(db, brand, as_of).await?;
+    failing_with(db, brand, measures).await
+}
+
+/// The measures `brand` fails with `measures`, against its category's
+/// policy in force, and that policy's version.
+async fn failing_with(
+    db: &impl ConnectionTrait,
+    brand: &brand::Model,
+    measures: Measures,
+) -> Result<(i32, Vec<Verdict>), CriteriaError> {
+    let policy = policy::current(db, brand.category_id).await?;
     Ok((
         policy.version,
         failing(evaluation::verdicts(measures, &policy.thresholds)),
@@ -68,8 +80,17 @@ pub(crate) async fn at_risk(
     as_of: NaiveDate,
 ) -> Result<Vec<AtRisk>, CriteriaError> {
     let mut out = Vec::new();
+    // Each category's figures are read once, for all its brands.
+    let mut categories: HashMap<i64, CategoryFigures> = HashMap::new();
     for brand in admitted(db, None).await? {
-        let (version, failing) = failing_today(db, &brand, as_of).await?;
+        let figures = match categories.entry(brand.category_id) {
+            std::collections::hash_map::Entry::Occupied(read) => read.into_mut(),
+            std::collections::hash_map::Entry::Vacant(unread) => {
+                unread.insert(CategoryFigures::read(db, brand.category_id, as_of).await?)
+            }
+        };
+        let measures = figures.measures_of(brand.id);
+        let (version, failing) = failing_with(db, &brand, measures).await?;
         if !failing.is_empty() {
             out.push(AtRisk {
                 brand,
@@ -108,8 +129,9 @@ pub(crate) async fn preview(
         newly_failing: Vec::new(),
         newly_passing: Vec::new(),
     };
+    let figures = CategoryFigures::read(db, category, as_of).await?;
     for brand in admitted(db, Some(category)).await? {
-        let measures = evaluate_brand(db, &brand, as_of).await.map_err(Box::new)?;
+        let measures = figures.measures_of(brand.id);
         let now = evaluation::verdicts(measures.clone(), &current.thresholds);
         let then = failing(evaluation::verdicts(measures, &proposed));
         let passes_now = now.iter().all(|v| v.passed);

@@ -1,6 +1,7 @@
 //! Per-request data loaders. They are built for each request (never stored
 //! in the schema), so no cache is shared across requests or brands. Each
-//! loader batches one kind of lookup by id into one query. Lookups of
+//! loader batches one kind of lookup by id into one query, but for
+//! category figures, read once per category and day of a request. Lookups of
 //! brand-owned objects by their own id (brands, applications, benefits:
 //! what `_entities` asks for) are restricted to the caller's scope in SQL;
 //! lookups by a parent's id (events, revisions) follow a parent the caller
@@ -13,6 +14,7 @@ use std::{
 };
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use chrono::NaiveDate;
 use entity::{
     application, application_condition, application_document, application_event, brand, category,
 };
@@ -21,7 +23,10 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::{
     auth::BrandScope,
     benefits::Benefit,
-    criteria::evaluation::{self, Evaluation},
+    criteria::{
+        CategoryFigures,
+        evaluation::{self, Evaluation},
+    },
     error::{CodedError, ErrorCode},
 };
 
@@ -251,6 +256,33 @@ impl Batch for Benefits {
     }
 }
 
+/// Category figures by `(category id, as-of day)`: the brands of a list
+/// read each of their categories once ([`CategoryFigures`]). Platform-wide
+/// figures: the caller shows a brand only its own measures, as it reads
+/// them through the privacy engine.
+pub(crate) struct CategoryFiguresByDay {
+    db: DatabaseConnection,
+}
+
+impl Loader<(i64, NaiveDate)> for CategoryFiguresByDay {
+    type Value = Arc<CategoryFigures>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(i64, NaiveDate)],
+    ) -> Result<HashMap<(i64, NaiveDate), Self::Value>, Self::Error> {
+        let mut read = HashMap::with_capacity(keys.len());
+        for &(category_id, as_of) in keys {
+            let figures = CategoryFigures::read(&self.db, category_id, as_of)
+                .await
+                .map_err(|e| LoadError(Arc::new(e)))?;
+            read.insert((category_id, as_of), Arc::new(figures));
+        }
+        Ok(read)
+    }
+}
+
 /// Declares [`Loaders`]: one loader per batch, each made on first use
 /// (a request uses one or two of them, and making all eleven for every
 /// request showed in the gateway's profile).
@@ -261,6 +293,7 @@ macro_rules! loaders {
             db: DatabaseConnection,
             scope: BrandScope,
             $($name: OnceLock<DataLoader<ByKey<$batch>>>,)*
+            category_figures: OnceLock<DataLoader<CategoryFiguresByDay>>,
         }
 
         impl Loaders {
@@ -271,7 +304,15 @@ macro_rules! loaders {
                     db: db.clone(),
                     scope,
                     $($name: OnceLock::new(),)*
+                    category_figures: OnceLock::new(),
                 }
+            }
+
+            /// Category figures by category and as-of day.
+            pub(crate) fn category_figures(&self) -> &DataLoader<CategoryFiguresByDay> {
+                self.category_figures.get_or_init(|| {
+                    DataLoader::new(CategoryFiguresByDay { db: self.db.clone() }, tokio::spawn)
+                })
             }
 
             $($(#[$doc])*

@@ -76,13 +76,19 @@ fn close(value: &Value, expected: f64) -> bool {
     value.as_f64().is_some_and(|v| (v - expected).abs() < 1e-4)
 }
 
-pub(crate) async fn measures_match_hand_computed_cases(backend: Backend) {
+/// A fresh database holding [`write_case`]'s data, loaded by `import`.
+async fn imported_case(backend: Backend) -> TestDb {
     let dir = tempfile::tempdir().expect("dir");
     write_case(dir.path());
     let db = TestDb::new(backend).await;
     import::run(&db.db, &crate::helpers::blobs(), dir.path(), false)
         .await
         .expect("import");
+    db
+}
+
+pub(crate) async fn measures_match_hand_computed_cases(backend: Backend) {
+    let db = imported_case(backend).await;
     let app = TestApp::start(db, &[]).await;
     let reviewer = app.token(Role::Reviewer, None).await;
 
@@ -233,6 +239,42 @@ pub(crate) async fn measures_match_hand_computed_cases(backend: Backend) {
     app.stop().await;
 }
 
+/// A list of brands reads each of its categories once for all of them
+/// (the two categories here in one batch); every brand's measures in the
+/// list are the ones it reads alone.
+pub(crate) async fn a_list_reads_each_brands_own_measures(backend: Backend) {
+    let db = imported_case(backend).await;
+    let app = TestApp::start(db, &[]).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let list = MEASURES
+        .replacen(
+            "query($id: ID!) { brand(id: $id) {",
+            "{ brands(first: 10) { nodes { id",
+            1,
+        )
+        .replacen("} } }\nfragment", "} } } }\nfragment", 1);
+    let listed = app.data(&reviewer, &list, json!({})).await;
+    let nodes = listed["brands"]["nodes"].as_array().expect("brands");
+    let ids: Vec<&Value> = nodes.iter().map(|node| &node["id"]).collect();
+    assert_eq!(
+        ids,
+        [&json!("10"), &json!("11"), &json!("12"), &json!("13")]
+    );
+    for node in nodes {
+        let alone = app
+            .data(&reviewer, MEASURES, json!({ "id": node["id"] }))
+            .await;
+        assert_eq!(
+            node["entryMeasures"], alone["brand"]["entryMeasures"],
+            "brand {}",
+            node["id"]
+        );
+    }
+    // Rosa's figures are its own, not Lumiere's read from the same category.
+    assert_ne!(nodes[0]["entryMeasures"], nodes[1]["entryMeasures"]);
+    app.stop().await;
+}
+
 const SET_POLICY: &str = r#"
 mutation($input: SetCriteriaPolicyInput!) { setCriteriaPolicy(input: $input) {
   policy { category version minMarketShare createdBy }
@@ -265,12 +307,7 @@ fn verdict<'a>(evaluation: &'a Value, measure: &str) -> &'a Value {
 }
 
 pub(crate) async fn policies_are_versioned_and_evaluations_immutable(backend: Backend) {
-    let dir = tempfile::tempdir().expect("dir");
-    write_case(dir.path());
-    let db = TestDb::new(backend).await;
-    import::run(&db.db, &crate::helpers::blobs(), dir.path(), false)
-        .await
-        .expect("import");
+    let db = imported_case(backend).await;
     let app = std::sync::Arc::new(TestApp::start(db, &[]).await);
     let admin = app.token(Role::Admin, None).await;
     let reviewer = app.token(Role::Reviewer, None).await;

@@ -216,9 +216,16 @@ impl Brand {
         let principal = principal(ctx)?;
         let reader = Reader::of(principal.brand_scope());
         let pool = crate::privacy::ledger::pool_of_role(principal.role);
+        // Read once per category and day for every brand of the request.
+        let figures = crate::graphql::loaders(ctx)?
+            .category_figures()
+            .load_one((self.category_id, as_of))
+            .await?
+            .ok_or_else(|| ApiError::internal("category figures were not read"))?;
         let measures = criteria::for_reader(
             db(ctx)?,
             privacy_settings(ctx)?,
+            figures.measures_of(id),
             (id, reader, pool),
             as_of,
             chrono::Utc::now(),
