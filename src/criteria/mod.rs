@@ -14,7 +14,7 @@ use chrono::{DateTime, Datelike as _, Duration, Months, NaiveDate, Utc};
 use entity::{brand, category_sales, sku_price, social_mention};
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
-    QueryFilter as _, Statement,
+    QueryFilter as _, QueryOrder as _, Statement,
 };
 
 use crate::{
@@ -259,8 +259,8 @@ fn measure(
     }
 }
 
-/// A brand's entry `measures` as of `as_of` (read from its
-/// [`CategoryFigures`]), as `reader` may read them ([`Reader`]). A
+/// The entry measures of `brand_id`, one of the brands of `figures` (its
+/// category's as of `as_of`), as `reader` may read them ([`Reader`]). A
 /// brand's own super-member ratio is a ratio of member counts, so it reaches
 /// the brand only through the privacy engine: its store's paid members and
 /// members released noisy (Δ 2, once per as-of day and data epoch, from the
@@ -270,11 +270,12 @@ fn measure(
 pub(crate) async fn for_reader(
     db: &DatabaseConnection,
     settings: &PrivacySettings,
-    measures: Measures,
+    figures: &CategoryFigures,
     (brand_id, reader, pool): (i64, Reader, ledger::Pool),
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Measures, CriteriaError> {
+    let measures = figures.measures_of(brand_id);
     if reader == Reader::Platform {
         return Ok(measures);
     }
@@ -433,10 +434,12 @@ impl CategoryFigures {
         let prices = sku_price::Entity::find()
             .filter(sku_price::Column::BrandId.is_in(brands.clone()))
             .filter(sku_price::Column::Day.between(lookback.from, lookback.to))
+            .order_by_asc(sku_price::Column::Day)
             .all(db)
             .await?;
-        // SKUs in name order, so a brand's GMV-weighted sums add up in the
-        // same order at every read (a hash order changed their last bit).
+        // SKUs in name order and their days in date order, so a brand's
+        // sums add up in the same order at every read (a hash order changed
+        // their last bit).
         let mut series: HashMap<i64, BTreeMap<String, SkuSeries>> = HashMap::new();
         for row in prices {
             series

@@ -67,7 +67,7 @@ impl PolicyError {
         match self {
             Self::OutOfRange { field, .. } => field,
             Self::Conflict { .. } => "expectedVersion",
-            Self::UnknownCategory(_) | Self::Measuring(_) | Self::Db(_) => "category",
+            Self::UnknownCategory(_) | Self::Db(_) => "category",
         }
     }
 }
@@ -126,9 +126,6 @@ pub enum PolicyError {
         /// The version now in force.
         current: i32,
     },
-    /// Measuring the brands a change would affect failed.
-    #[error(transparent)]
-    Measuring(#[from] Box<super::CriteriaError>),
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -140,7 +137,6 @@ impl CodedError for PolicyError {
             Self::UnknownCategory(_) => ErrorCode::NotFound,
             Self::OutOfRange { .. } => ErrorCode::BadUserInput,
             Self::Conflict { .. } => ErrorCode::Conflict,
-            Self::Measuring(error) => error.code(),
             Self::Db(_) => ErrorCode::Internal,
         }
     }

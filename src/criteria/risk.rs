@@ -5,12 +5,12 @@
 
 use chrono::NaiveDate;
 use entity::{brand, enums::BrandStatus};
+use std::collections::{HashMap, hash_map::Entry};
+
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter as _,
     QueryOrder as _,
 };
-
-use std::collections::HashMap;
 
 use super::{
     CategoryFigures, CriteriaError, Measures, evaluate_brand,
@@ -84,8 +84,8 @@ pub(crate) async fn at_risk(
     let mut categories: HashMap<i64, CategoryFigures> = HashMap::new();
     for brand in admitted(db, None).await? {
         let figures = match categories.entry(brand.category_id) {
-            std::collections::hash_map::Entry::Occupied(read) => read.into_mut(),
-            std::collections::hash_map::Entry::Vacant(unread) => {
+            Entry::Occupied(read) => read.into_mut(),
+            Entry::Vacant(unread) => {
                 unread.insert(CategoryFigures::read(db, brand.category_id, as_of).await?)
             }
         };

@@ -13,7 +13,7 @@ use std::{
     sync::{Arc, OnceLock},
 };
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::NaiveDate;
 use entity::{
     application, application_condition, application_document, application_event, brand, category,
@@ -293,7 +293,7 @@ macro_rules! loaders {
             db: DatabaseConnection,
             scope: BrandScope,
             $($name: OnceLock<DataLoader<ByKey<$batch>>>,)*
-            category_figures: OnceLock<DataLoader<CategoryFiguresByDay>>,
+            category_figures: OnceLock<DataLoader<CategoryFiguresByDay, HashMapCache>>,
         }
 
         impl Loaders {
@@ -309,9 +309,17 @@ macro_rules! loaders {
             }
 
             /// Category figures by category and as-of day.
-            pub(crate) fn category_figures(&self) -> &DataLoader<CategoryFiguresByDay> {
+            pub(crate) fn category_figures(
+                &self,
+            ) -> &DataLoader<CategoryFiguresByDay, HashMapCache> {
                 self.category_figures.get_or_init(|| {
-                    DataLoader::new(CategoryFiguresByDay { db: self.db.clone() }, tokio::spawn)
+                    // Cached for the request: a category asked for again
+                    // in a later round of resolution is not read again.
+                    DataLoader::with_cache(
+                        CategoryFiguresByDay { db: self.db.clone() },
+                        tokio::spawn,
+                        HashMapCache::default(),
+                    )
                 })
             }
 

@@ -225,7 +225,7 @@ impl Brand {
         let measures = criteria::for_reader(
             db(ctx)?,
             privacy_settings(ctx)?,
-            figures.measures_of(id),
+            &figures,
             (id, reader, pool),
             as_of,
             chrono::Utc::now(),
