@@ -3,10 +3,10 @@
 //! rule evaluations use ([`evaluation::verdicts`]), never stored: a
 //! reviewer looks before acting, an evaluation is what they act on.
 
-use chrono::NaiveDate;
-use entity::{brand, enums::BrandStatus};
 use std::collections::{HashMap, hash_map::Entry};
 
+use chrono::NaiveDate;
+use entity::{brand, enums::BrandStatus};
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter as _,
     QueryOrder as _,

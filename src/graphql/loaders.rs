@@ -35,6 +35,12 @@ use crate::{
 #[error("batched load failed: {0}")]
 pub struct LoadError(Arc<DbErr>);
 
+impl From<DbErr> for LoadError {
+    fn from(error: DbErr) -> Self {
+        Self(Arc::new(error))
+    }
+}
+
 impl CodedError for LoadError {
     fn code(&self) -> ErrorCode {
         ErrorCode::Internal
@@ -67,9 +73,7 @@ impl<B: Batch> Loader<i64> for ByKey<B> {
     type Error = LoadError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        B::load(&self.db, self.scope, keys)
-            .await
-            .map_err(|e| LoadError(Arc::new(e)))
+        Ok(B::load(&self.db, self.scope, keys).await?)
     }
 }
 
@@ -274,9 +278,7 @@ impl Loader<(i64, NaiveDate)> for CategoryFiguresByDay {
     ) -> Result<HashMap<(i64, NaiveDate), Self::Value>, Self::Error> {
         let mut read = HashMap::with_capacity(keys.len());
         for &(category_id, as_of) in keys {
-            let figures = CategoryFigures::read(&self.db, category_id, as_of)
-                .await
-                .map_err(|e| LoadError(Arc::new(e)))?;
+            let figures = CategoryFigures::read(&self.db, category_id, as_of).await?;
             read.insert((category_id, as_of), Arc::new(figures));
         }
         Ok(read)
