@@ -56,8 +56,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         }
         Some(Command::Refresh) => {
             let db = db::connect_and_migrate(url).await?;
-            let report =
-                segments::cube::refresh(&db, &blobs()?, platform::business_today()).await?;
+            let report = platform_data::refresh(&db, &blobs()?, platform::business_today()).await?;
             eprintln!(
                 "data epoch {}: {} cube cells in {:.1} s",
                 report.epoch_id,

@@ -373,6 +373,20 @@ where
     loaded
 }
 
+/// A new data epoch for `as_of` from the current member snapshot: its
+/// cube and store join days ([`crate::segments::cube::refresh`]), then
+/// every category's entry figures for that day, so the first list of entry
+/// measures finds them kept.
+pub async fn refresh(
+    db: &DatabaseConnection,
+    blobs: &BlobStore,
+    as_of: chrono::NaiveDate,
+) -> Result<crate::segments::cube::RefreshReport, SnapshotError> {
+    let cube = crate::segments::cube::refresh(db, blobs, as_of).await?;
+    crate::criteria::keep_all(db, as_of).await;
+    Ok(cube)
+}
+
 /// What follows a committed load: the cube built from its snapshot for
 /// `as_of`, the snapshots before the newest two pruned, and the standing of
 /// admitted brands recorded; returns what the cube build made.
@@ -384,7 +398,7 @@ pub async fn settle<E>(
 where
     E: From<SnapshotError> + From<DbErr>,
 {
-    let cube = crate::segments::cube::refresh(db, blobs, as_of).await?;
+    let cube = refresh(db, blobs, as_of).await?;
     crate::snapshot::prune(db, blobs).await;
     let standings = crate::onboarding::adopt_existing(db, chrono::Utc::now()).await?;
     tracing::info!(standings, "recorded the standing of admitted brands");

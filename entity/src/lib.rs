@@ -21,6 +21,7 @@ pub mod checkout_order;
 pub mod credential;
 pub mod criteria_policy;
 pub mod data_epoch;
+pub mod entry_figures;
 pub mod enums;
 pub mod evaluation;
 pub mod member;

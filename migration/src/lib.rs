@@ -33,6 +33,7 @@ mod m20261207_000022_redemption_days;
 mod m20261207_000023_member_redemption_times;
 mod m20261207_000024_budget_slots;
 mod m20261207_000025_packed_member_codes;
+mod m20261208_000026_entry_figures;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000023_member_redemption_times::Migration),
             Box::new(m20261207_000024_budget_slots::Migration),
             Box::new(m20261207_000025_packed_member_codes::Migration),
+            Box::new(m20261208_000026_entry_figures::Migration),
         ]
     }
 }

@@ -371,8 +371,10 @@ impl CellWriter {
     }
 }
 
-/// The tables `refresh` fills per epoch and keeps for the current one only.
-const EPOCH_TABLES: [&str; 2] = ["segment_cell", "store_join_day"];
+/// The tables kept per epoch, for the current one only: `refresh` fills
+/// the cells and join days, and the entry figures are kept as they are read
+/// ([`crate::criteria::CategoryFigures`]).
+const EPOCH_TABLES: [&str; 3] = ["segment_cell", "store_join_day", "entry_figures"];
 
 /// Computes [`STORE_JOIN_DAYS_SQL`] with `engine` into epoch `epoch` (a
 /// few rows per brand and day, in one transaction); returns the rows.

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use brand_gateway::{auth::Role, import};
+use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, TestDb, error_codes, write};
@@ -246,13 +247,7 @@ pub(crate) async fn a_list_reads_each_brands_own_measures(backend: Backend) {
     let db = imported_case(backend).await;
     let app = TestApp::start(db, &[]).await;
     let reviewer = app.token(Role::Reviewer, None).await;
-    let list = MEASURES
-        .replacen(
-            "query($id: ID!) { brand(id: $id) {",
-            "{ brands(first: 10) { nodes { id",
-            1,
-        )
-        .replacen("} } }\nfragment", "} } } }\nfragment", 1);
+    let list = measures_list();
     let listed = app.data(&reviewer, &list, json!({})).await;
     let nodes = listed["brands"]["nodes"].as_array().expect("brands");
     let ids: Vec<&Value> = nodes.iter().map(|node| &node["id"]).collect();
@@ -272,6 +267,105 @@ pub(crate) async fn a_list_reads_each_brands_own_measures(backend: Backend) {
     }
     // Rosa's figures are its own, not Lumiere's read from the same category.
     assert_ne!(nodes[0]["entryMeasures"], nodes[1]["entryMeasures"]);
+    app.stop().await;
+}
+
+/// Every brand's entry measures as of 2026-11-20, as a list.
+fn measures_list() -> String {
+    MEASURES
+        .replacen(
+            "query($id: ID!) { brand(id: $id) {",
+            "{ brands(first: 10) { nodes { id",
+            1,
+        )
+        .replacen("} } }\nfragment", "} } } }\nfragment", 1)
+}
+
+/// Entry figures are kept per data epoch and category and read back for
+/// the next question. What is read back must be what reading the data
+/// gives: at first, once the category has gained a brand (whose zero
+/// share moves its peers' percentiles), and after a new load.
+pub(crate) async fn kept_figures_are_the_figures_read(backend: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    write_case(dir.path());
+    let app = TestApp::start(imported_case(backend).await, &[]).await;
+    let reviewer = app.token(Role::Reviewer, None).await;
+    let admin = app.token(Role::Admin, None).await;
+    let db = &app.db.db;
+    let list = measures_list();
+    let kept = |category: i64| {
+        format!(
+            "SELECT COUNT(*) FROM entry_figures \
+             WHERE as_of = '2026-11-20' AND category_id = {category}"
+        )
+    };
+    // What reading the data gives, with nothing kept.
+    let read = async || {
+        db.execute_unprepared("DELETE FROM entry_figures")
+            .await
+            .expect("forget");
+        app.data(&reviewer, &list, json!({})).await
+    };
+
+    let measured = read().await;
+    assert_eq!(crate::helpers::scalar(db, &kept(1)).await, 3);
+    assert_eq!(crate::helpers::scalar(db, &kept(2)).await, 1);
+    assert_eq!(app.data(&reviewer, &list, json!({})).await, measured);
+
+    let created = app
+        .data(
+            &admin,
+            r#"mutation { createBrand(input: { name: "Nova", category: "BEAUTY" }) { brand { id } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(
+        created["createBrand"]["brand"]["id"].is_string(),
+        "{created}"
+    );
+    let joined = app.data(&reviewer, &list, json!({})).await;
+    assert_eq!(crate::helpers::scalar(db, &kept(1)).await, 4);
+    assert_eq!(joined, read().await);
+    // Rosa's share percentile was 2 of 3 defined shares, now 3 of 4.
+    let rosa = |listed: &Value| listed["brands"]["nodes"][1]["entryMeasures"].clone();
+    assert_eq!(
+        rosa(&measured)["marketShare"]["categoryPercentile"],
+        json!(2.0 / 3.0)
+    );
+    assert_eq!(
+        rosa(&joined)["marketShare"]["categoryPercentile"],
+        json!(0.75)
+    );
+
+    // A load whose epoch build failed: its rows and snapshot record are
+    // committed, the epoch is the one the figures were kept in.
+    for sql in [
+        "UPDATE category_sales SET gmv_cents = 900 WHERE brand_id = 10 AND month = '2026-11-01'",
+        "INSERT INTO member_snapshot (created_at, location, members) \
+         SELECT created_at, location, members FROM member_snapshot ORDER BY id DESC LIMIT 1",
+    ] {
+        db.execute_unprepared(sql).await.expect("a load");
+    }
+    let loaded = app.data(&reviewer, &list, json!({})).await;
+    let lumiere =
+        |listed: &Value| listed["brands"]["nodes"][0]["entryMeasures"]["marketShare"].clone();
+    assert_eq!(input(&lumiere(&loaded), "brandNetGmvCents"), 1_800.0);
+    assert_eq!(loaded, read().await);
+
+    // A new load: Lumiere's November doubles.
+    write(
+        dir.path(),
+        "category_sales.csv",
+        "brand_id,month,gmv_cents,refund_cents,orders\n\
+         10,2026-10-01,1000,100,3\n10,2026-11-01,1200,0,2\n11,2026-11-01,500,0,1\n",
+    );
+    import::run(db, &crate::helpers::blobs(), dir.path(), true)
+        .await
+        .expect("import again");
+    let reloaded = app.data(&reviewer, &list, json!({})).await;
+    assert_eq!(input(&lumiere(&reloaded), "brandNetGmvCents"), 2_100.0);
+    assert_eq!(input(&lumiere(&reloaded), "categoryNetGmvCents"), 2_600.0);
+    assert_eq!(reloaded, read().await);
     app.stop().await;
 }
 

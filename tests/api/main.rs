@@ -88,6 +88,7 @@ fn per_backend() -> Vec<(String, TestFn)> {
         audience::any_of_interests_and_interests_by_services,
         criteria::measures_match_hand_computed_cases,
         criteria::a_list_reads_each_brands_own_measures,
+        criteria::kept_figures_are_the_figures_read,
         criteria::policies_are_versioned_and_evaluations_immutable,
         criteria::at_risk_brands_and_policy_previews,
         onboarding::every_legal_transition_records_its_event,
