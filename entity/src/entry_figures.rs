@@ -1,9 +1,10 @@
 //! One brand's entry figures in one data epoch, as of one day: what its
 //! category's shares, percentiles and ratio are made from. A category's
 //! figures take a second or more to read from sales, mentions and 90 days
-//! of every SKU's prices, and change only with the data, so they are kept
-//! per epoch (and member snapshot): `refresh` writes the epoch's as-of day,
-//! and any other day is kept when first read.
+//! of every SKU's prices, and change only with the data and the formulas,
+//! so they are kept per formula version, epoch and member snapshot:
+//! `refresh` keeps the epoch's as-of day, and any other day is kept when
+//! first read.
 
 use sea_orm::entity::prelude::*;
 
@@ -14,6 +15,9 @@ pub struct Model {
     /// The data epoch whose store join days they sum (0 before any).
     #[sea_orm(primary_key, auto_increment = false)]
     pub epoch_id: i64,
+    /// The formula version that read them.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub formula_version: String,
     /// The member snapshot whose load wrote the sales, mentions and prices
     /// (0 before any).
     #[sea_orm(primary_key, auto_increment = false)]

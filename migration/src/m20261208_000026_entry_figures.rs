@@ -1,10 +1,10 @@
-//! Every brand's entry figures per data epoch, member snapshot, category
-//! and as-of day: a category's figures (sales, mentions, 90 days of every
+//! Every brand's entry figures per formula version, data epoch, member
+//! snapshot, category and as-of day: a category's figures (sales, mentions, 90 days of every
 //! SKU's prices, store join days) took a second or more to read at a few
 //! hundred brands, on every list of entry measures, at-risk list and policy
-//! preview. They change only with the data, so `refresh` writes its
-//! epoch's as-of day and any other day is kept when first read. Nothing to
-//! fill on upgrade: what is missing is read when asked for.
+//! preview. They change only with the data and the formulas, so `refresh`
+//! keeps its epoch's as-of day and any other day is kept when first read.
+//! Nothing to fill on upgrade: what is missing is read when asked for.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -25,6 +25,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table("entry_figures")
                     .col(big_integer("epoch_id"))
+                    .col(string_len("formula_version", 32))
                     .col(big_integer("snapshot_id"))
                     .col(big_integer("category_id"))
                     .col(date("as_of"))
@@ -41,6 +42,7 @@ impl MigrationTrait for Migration {
                     .primary_key(
                         Index::create()
                             .col("epoch_id")
+                            .col("formula_version")
                             .col("snapshot_id")
                             .col("category_id")
                             .col("as_of")

@@ -5,7 +5,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{brand, evaluation};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, QueryFilter as _,
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait as _, QueryFilter as _,
 };
 use serde::{Deserialize, Serialize};
 
@@ -339,7 +340,7 @@ fn from_row(row: evaluation::Model) -> Result<Evaluation, DbErr> {
 /// Measures `brand_id` on `as_of`, judges it against its category's policy
 /// in force, and stores the snapshot.
 pub(crate) async fn run(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     brand_id: i64,
     as_of: NaiveDate,
     actor: &str,

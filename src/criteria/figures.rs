@@ -5,10 +5,10 @@
 //! percentiles, the category's ratio), and reading a category's sales,
 //! mentions, 90 days of every SKU's prices and store join days took a
 //! second and a half at about 300 brands. The figures change only with the
-//! data, so they are kept in `entry_figures` per data epoch and member
-//! snapshot: the epoch's build writes its as-of day ([`keep_all`]), any other
-//! day is kept when first read, and a category whose brands have changed
-//! since is read again.
+//! data and the formulas, so they are kept in `entry_figures` per formula
+//! version, data epoch and member snapshot: the epoch's build keeps its
+//! as-of day ([`keep_all`]), any other day is kept when first read, and a
+//! category whose brands have changed since is read again.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -54,7 +54,7 @@ impl DataVersion {
 }
 
 /// Where a category's figures as of a day, read from one version of the
-/// data, are kept.
+/// data by one version of the formulas, are kept.
 #[derive(Debug, Clone, Copy)]
 struct KeptKey {
     version: DataVersion,
@@ -66,6 +66,7 @@ impl KeptKey {
     /// `query` narrowed to the rows kept under this key.
     fn select<Q: QueryFilter>(&self, query: Q) -> Q {
         query
+            .filter(entry_figures::Column::FormulaVersion.eq(FORMULA_VERSION))
             .filter(entry_figures::Column::EpochId.eq(self.version.epoch_id))
             .filter(entry_figures::Column::SnapshotId.eq(self.version.snapshot_id))
             .filter(entry_figures::Column::CategoryId.eq(self.category_id))
@@ -109,6 +110,7 @@ impl BrandFigures {
 
     fn to_kept(&self, key: KeptKey, brand_id: i64) -> entry_figures::ActiveModel {
         entry_figures::ActiveModel {
+            formula_version: Set(FORMULA_VERSION.to_owned()),
             epoch_id: Set(key.version.epoch_id),
             snapshot_id: Set(key.version.snapshot_id),
             category_id: Set(key.category_id),
@@ -165,17 +167,30 @@ pub(crate) struct CategoryFigures {
 impl CategoryFigures {
     /// The figures of every brand of `category_id` as of `as_of`: kept ones
     /// when they were read from the current data and the category's brands
-    /// are still the same, else read now and kept.
-    ///
-    /// Keeping is best effort: a failed write is logged and the figures
-    /// read are returned. On PostgreSQL, inside a caller's transaction,
-    /// such a failure fails that transaction, as any failed statement does.
+    /// are still the same, else read now. Figures read now are kept by a
+    /// task of their own, so no answer waits for SQLite's write lock (held
+    /// through a load or an epoch build); a failed keep is logged, and the
+    /// next read reads them again.
     pub(crate) async fn read(
-        db: &impl ConnectionTrait,
+        db: &DatabaseConnection,
         category_id: i64,
         as_of: NaiveDate,
     ) -> Result<Self, DbErr> {
-        let version = DataVersion::current(db).await?;
+        let (figures, unkept) = Self::lookup(db, category_id, as_of).await?;
+        if let Some(unkept) = unkept {
+            let db = db.clone();
+            tokio::spawn(async move { unkept.keep(&db).await });
+        }
+        Ok(figures)
+    }
+
+    /// The figures, and those read from the platform data that are not
+    /// kept yet.
+    async fn lookup(
+        db: &DatabaseConnection,
+        category_id: i64,
+        as_of: NaiveDate,
+    ) -> Result<(Self, Option<Unkept>), DbErr> {
         let brands: Vec<i64> = brand::Entity::find()
             .select_only()
             .column(brand::Column::Id)
@@ -184,32 +199,46 @@ impl CategoryFigures {
             .into_tuple()
             .all(db)
             .await?;
-        let key = KeptKey {
-            version,
-            category_id,
-            as_of,
-        };
-        let kept = key
-            .select(entry_figures::Entity::find())
-            .order_by_asc(entry_figures::Column::BrandId)
-            .all(db)
-            .await?;
-        if kept
-            .iter()
-            .map(|row| row.brand_id)
-            .eq(brands.iter().copied())
-        {
-            let figures = kept
+        let mut version = DataVersion::current(db).await?;
+        // A new epoch or load committed while the figures were read (a
+        // refresh deletes the join days of the epoch they were read from)
+        // means reading them again, once.
+        let mut retried = false;
+        loop {
+            let key = KeptKey {
+                version,
+                category_id,
+                as_of,
+            };
+            let kept = key
+                .select(entry_figures::Entity::find())
+                .order_by_asc(entry_figures::Column::BrandId)
+                .all(db)
+                .await?;
+            if kept
                 .iter()
-                .map(|row| (row.brand_id, BrandFigures::kept(row)))
-                .collect();
-            return Ok(Self::new(brands, figures, as_of));
+                .map(|row| row.brand_id)
+                .eq(brands.iter().copied())
+            {
+                let figures = kept
+                    .iter()
+                    .map(|row| (row.brand_id, BrandFigures::kept(row)))
+                    .collect();
+                return Ok((Self::new(brands, figures, as_of), None));
+            }
+            let figures = read_figures(db, version.epoch_id, &brands, as_of).await?;
+            let now = DataVersion::current(db).await?;
+            if now == version || retried {
+                let unkept = (now == version).then(|| Unkept {
+                    key,
+                    brands: brands.clone(),
+                    figures: figures.clone(),
+                });
+                return Ok((Self::new(brands, figures, as_of), unkept));
+            }
+            version = now;
+            retried = true;
         }
-        let figures = read_figures(db, version.epoch_id, &brands, as_of).await?;
-        if let Err(error) = keep(db, key, &brands, &figures).await {
-            tracing::warn!(%error, category_id, %as_of, "could not keep a category's entry figures");
-        }
-        Ok(Self::new(brands, figures, as_of))
     }
 
     /// The category's shares, concentration and ratios from its brands'
@@ -434,30 +463,53 @@ async fn read_figures(
     Ok(figures)
 }
 
-/// Keeps the figures of every one of `brands` (none read count as zero),
-/// in place of whatever was kept for the same category and day.
-async fn keep(
-    db: &impl ConnectionTrait,
+/// A category's figures as of a day, read from the platform data and not
+/// kept yet.
+struct Unkept {
     key: KeptKey,
-    brands: &[i64],
-    figures: &HashMap<i64, BrandFigures>,
-) -> Result<(), DbErr> {
-    key.select(entry_figures::Entity::delete_many())
-        .exec(db)
-        .await?;
-    for chunk in brands.chunks(KEPT_PER_STATEMENT) {
-        // Another reader keeping the same figures at once writes the same
-        // rows; either's stay.
-        entry_figures::Entity::insert_many(
-            chunk
-                .iter()
-                .map(|b| figures.get(b).cloned().unwrap_or_default().to_kept(key, *b)),
-        )
-        .on_conflict_do_nothing()
-        .exec(db)
-        .await?;
+    /// The category's brands when they were read.
+    brands: Vec<i64>,
+    figures: HashMap<i64, BrandFigures>,
+}
+
+impl Unkept {
+    /// Keeps the figures of each of the category's brands (none read count
+    /// as zero) and forgets those kept for brands that left it, in one
+    /// transaction that starts with its write, in this process's turn to
+    /// write ([`crate::db::begin_write`]). A brand's figures under one key
+    /// are facts of that data, so figures already kept stay as they are:
+    /// readers keeping the same key at once write the same rows.
+    async fn keep(self, db: &DatabaseConnection) {
+        let key = self.key;
+        let kept = async {
+            let (_turn, txn) = crate::db::begin_write(db).await?;
+            for chunk in self.brands.chunks(KEPT_PER_STATEMENT) {
+                entry_figures::Entity::insert_many(chunk.iter().map(|b| {
+                    self.figures
+                        .get(b)
+                        .cloned()
+                        .unwrap_or_default()
+                        .to_kept(key, *b)
+                }))
+                .on_conflict_do_nothing()
+                .exec_without_returning(&txn)
+                .await?;
+            }
+            key.select(entry_figures::Entity::delete_many())
+                .filter(entry_figures::Column::BrandId.is_not_in(self.brands.iter().copied()))
+                .exec(&txn)
+                .await?;
+            txn.commit().await
+        };
+        if let Err(error) = kept.await {
+            tracing::warn!(
+                %error,
+                category_id = key.category_id,
+                as_of = %key.as_of,
+                "could not keep a category's entry figures"
+            );
+        }
     }
-    Ok(())
 }
 
 /// Reads and keeps every category's figures as of `as_of` (what `refresh`
@@ -482,8 +534,12 @@ pub(crate) async fn keep_all(db: &DatabaseConnection, as_of: NaiveDate) {
     };
     let mut progress = crate::progress::Progress::new("entry figures", categories.len() as u64);
     for category_id in &categories {
-        if let Err(error) = CategoryFigures::read(db, *category_id, as_of).await {
-            tracing::warn!(%error, category_id, "could not read a category's entry figures");
+        match CategoryFigures::lookup(db, *category_id, as_of).await {
+            Ok((_, Some(unkept))) => unkept.keep(db).await,
+            Ok((_, None)) => {}
+            Err(error) => {
+                tracing::warn!(%error, category_id, "could not read a category's entry figures");
+            }
         }
         progress.advance(1);
     }

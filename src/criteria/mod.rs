@@ -11,7 +11,7 @@ pub(crate) mod risk;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::brand;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::{
     auth::BrandScope,
@@ -296,7 +296,7 @@ pub(crate) async fn for_reader(
 
 /// Computes the measures of `brand` as of `as_of`.
 pub(crate) async fn evaluate_brand(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     brand: &brand::Model,
     as_of: NaiveDate,
 ) -> Result<Measures, CriteriaError> {

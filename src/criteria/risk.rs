@@ -51,7 +51,7 @@ fn failing(verdicts: Vec<Verdict>) -> Vec<Verdict> {
 /// category's policy in force, and that policy's version: what the at-risk
 /// list and the deadline warnings say.
 pub(crate) async fn failing_today(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     brand: &brand::Model,
     as_of: NaiveDate,
 ) -> Result<(i32, Vec<Verdict>), CriteriaError> {

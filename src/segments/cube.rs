@@ -371,9 +371,11 @@ impl CellWriter {
     }
 }
 
-/// The tables kept per epoch, for the current one only: `refresh` fills
-/// the cells and join days, and the entry figures are kept as they are read
-/// ([`crate::criteria::CategoryFigures`]).
+/// The tables kept per epoch: `refresh` fills the cells and join days, the
+/// entry figures are kept as they are read
+/// ([`crate::criteria::CategoryFigures`]), and a new epoch deletes the rows
+/// of older ones (figures a reader keeps for an older epoch after that stay
+/// until the next).
 const EPOCH_TABLES: [&str; 3] = ["segment_cell", "store_join_day", "entry_figures"];
 
 /// Computes [`STORE_JOIN_DAYS_SQL`] with `engine` into epoch `epoch` (a

@@ -283,8 +283,9 @@ fn measures_list() -> String {
 
 /// Entry figures are kept per data epoch and category and read back for
 /// the next question. What is read back must be what reading the data
-/// gives: at first, once the category has gained a brand (whose zero
-/// share moves its peers' percentiles), and after a new load.
+/// gives: the epoch's day kept by the load, and any other day at first,
+/// once the category has gained a brand (whose zero share moves its peers'
+/// percentiles), after a load whose epoch build failed and after a new load.
 pub(crate) async fn kept_figures_are_the_figures_read(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");
     write_case(dir.path());
@@ -293,24 +294,42 @@ pub(crate) async fn kept_figures_are_the_figures_read(backend: Backend) {
     let admin = app.token(Role::Admin, None).await;
     let db = &app.db.db;
     let list = measures_list();
-    let kept = |category: i64| {
-        format!(
-            "SELECT COUNT(*) FROM entry_figures \
-             WHERE as_of = '2026-11-20' AND category_id = {category}"
-        )
-    };
+    let ask = async |query: &str| app.data(&reviewer, query, json!({})).await;
     // What reading the data gives, with nothing kept.
-    let read = async || {
+    let read = async |query: &str| {
         db.execute_unprepared("DELETE FROM entry_figures")
             .await
             .expect("forget");
-        app.data(&reviewer, &list, json!({})).await
+        ask(query).await
+    };
+    // Figures read are kept by a task of their own: waits (bounded) until
+    // a category's are kept as of 2026-11-20, from the newest load.
+    let kept = async |category: i64, rows: i64| {
+        let sql = format!(
+            "SELECT COUNT(*) FROM entry_figures WHERE as_of = '2026-11-20' \
+             AND category_id = {category} AND snapshot_id = (SELECT MAX(id) FROM member_snapshot)"
+        );
+        for _ in 0..200 {
+            if crate::helpers::scalar(db, &sql).await == rows {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("category {category}'s figures are not kept as {rows} rows");
     };
 
-    let measured = read().await;
-    assert_eq!(crate::helpers::scalar(db, &kept(1)).await, 3);
-    assert_eq!(crate::helpers::scalar(db, &kept(2)).await, 1);
-    assert_eq!(app.data(&reviewer, &list, json!({})).await, measured);
+    // The load kept every category's figures as of its epoch's day (today).
+    assert_eq!(
+        crate::helpers::scalar(db, "SELECT COUNT(*) FROM entry_figures").await,
+        4
+    );
+    let today = list.replacen(r#"(asOf: "2026-11-20")"#, "", 1);
+    assert_eq!(ask(&today).await, read(&today).await);
+
+    let measured = read(&list).await;
+    kept(1, 3).await;
+    kept(2, 1).await;
+    assert_eq!(ask(&list).await, measured);
 
     let created = app
         .data(
@@ -323,9 +342,10 @@ pub(crate) async fn kept_figures_are_the_figures_read(backend: Backend) {
         created["createBrand"]["brand"]["id"].is_string(),
         "{created}"
     );
-    let joined = app.data(&reviewer, &list, json!({})).await;
-    assert_eq!(crate::helpers::scalar(db, &kept(1)).await, 4);
-    assert_eq!(joined, read().await);
+    let joined = ask(&list).await;
+    kept(1, 4).await;
+    assert_eq!(ask(&list).await, joined);
+    assert_eq!(read(&list).await, joined);
     // Rosa's share percentile was 2 of 3 defined shares, now 3 of 4.
     let rosa = |listed: &Value| listed["brands"]["nodes"][1]["entryMeasures"].clone();
     assert_eq!(
@@ -339,6 +359,7 @@ pub(crate) async fn kept_figures_are_the_figures_read(backend: Backend) {
 
     // A load whose epoch build failed: its rows and snapshot record are
     // committed, the epoch is the one the figures were kept in.
+    kept(1, 4).await;
     for sql in [
         "UPDATE category_sales SET gmv_cents = 900 WHERE brand_id = 10 AND month = '2026-11-01'",
         "INSERT INTO member_snapshot (created_at, location, members) \
@@ -346,13 +367,15 @@ pub(crate) async fn kept_figures_are_the_figures_read(backend: Backend) {
     ] {
         db.execute_unprepared(sql).await.expect("a load");
     }
-    let loaded = app.data(&reviewer, &list, json!({})).await;
+    let loaded = ask(&list).await;
     let lumiere =
         |listed: &Value| listed["brands"]["nodes"][0]["entryMeasures"]["marketShare"].clone();
     assert_eq!(input(&lumiere(&loaded), "brandNetGmvCents"), 1_800.0);
-    assert_eq!(loaded, read().await);
+    kept(1, 4).await;
+    assert_eq!(ask(&list).await, loaded);
+    assert_eq!(read(&list).await, loaded);
 
-    // A new load: Lumiere's November doubles.
+    // A new load: Lumiere's November doubles, and Nova is gone.
     write(
         dir.path(),
         "category_sales.csv",
@@ -362,10 +385,12 @@ pub(crate) async fn kept_figures_are_the_figures_read(backend: Backend) {
     import::run(db, &crate::helpers::blobs(), dir.path(), true)
         .await
         .expect("import again");
-    let reloaded = app.data(&reviewer, &list, json!({})).await;
+    let reloaded = ask(&list).await;
     assert_eq!(input(&lumiere(&reloaded), "brandNetGmvCents"), 2_100.0);
     assert_eq!(input(&lumiere(&reloaded), "categoryNetGmvCents"), 2_600.0);
-    assert_eq!(reloaded, read().await);
+    kept(1, 3).await;
+    assert_eq!(ask(&list).await, reloaded);
+    assert_eq!(read(&list).await, reloaded);
     app.stop().await;
 }
 
