@@ -97,28 +97,25 @@ pub(crate) struct WriteTurn {
     _held: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
-/// A turn per SQLite file this process writes.
-static SQLITE_TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
-    LazyLock::new(Mutex::default);
+/// A turn per SQLite file, for one kind of this process's writers.
+type Turns = LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>>;
 
-/// Begins a transaction that will write at once and soon, on a busy path
-/// (redemptions, orders, refunds). On SQLite, which has one writer per
-/// file, this process's writers queue for their turn first, in arrival
-/// order, instead of each retrying the file's lock with SQLite's growing
-/// sleeps (which stretched the tail: placeOrder's p99 at 16 clients went
-/// from 146 to 75 ms with turns); writers in other processes still wait
-/// on the file's lock. On
-/// PostgreSQL rows are locked as the transaction goes.
-pub(crate) async fn begin_write(
-    db: &DatabaseConnection,
-) -> Result<(WriteTurn, DatabaseTransaction), DbErr> {
-    let turn = if db.get_database_backend() == DbBackend::Sqlite {
+/// The busy paths' turns ([`begin_write`]).
+static SQLITE_TURNS: Turns = LazyLock::new(Mutex::default);
+
+/// The turns of writes nobody waits for ([`background_turn`]).
+static SQLITE_BACKGROUND_TURNS: Turns = LazyLock::new(Mutex::default);
+
+/// Waits for this process's turn in `turns` to write `db`'s SQLite file
+/// (nothing on PostgreSQL).
+async fn take_turn(turns: &Turns, db: &DatabaseConnection) -> WriteTurn {
+    let held = if db.get_database_backend() == DbBackend::Sqlite {
         let file = db
             .get_sqlite_connection_pool()
             .connect_options()
             .get_filename()
             .to_owned();
-        let gate = SQLITE_TURNS
+        let gate = turns
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(file)
@@ -128,7 +125,49 @@ pub(crate) async fn begin_write(
     } else {
         None
     };
-    Ok((WriteTurn { _held: turn }, db.begin().await?))
+    WriteTurn { _held: held }
+}
+
+/// Begins a transaction that will write at once and soon, on a busy path
+/// (redemptions, orders, refunds). On SQLite, which has one writer per
+/// file, this process's writers queue for their turn first, in arrival
+/// order, instead of each retrying the file's lock with SQLite's growing
+/// sleeps (which stretched the tail: placeOrder's p99 at 16 clients went
+/// from 146 to 75 ms with turns); writers in other processes still wait
+/// on the file's lock. On PostgreSQL rows are locked as the transaction
+/// goes.
+pub(crate) async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<(WriteTurn, DatabaseTransaction), DbErr> {
+    let turn = take_turn(&SQLITE_TURNS, db).await;
+    Ok((turn, db.begin().await?))
+}
+
+/// This process's turn for a write nobody waits for (entry figures kept
+/// for later reads). On SQLite such writes take turns among themselves,
+/// per file: at most one holds a pooled connection while it waits for the
+/// file's lock (which a load or an epoch build holds for minutes), and
+/// none holds the busy paths' turn ([`begin_write`]), which would keep
+/// them waiting behind it. Nothing on PostgreSQL.
+pub(crate) async fn background_turn(db: &DatabaseConnection) -> WriteTurn {
+    take_turn(&SQLITE_BACKGROUND_TURNS, db).await
+}
+
+/// Begins a read-only transaction that reads one state of the database
+/// throughout: on SQLite a deferred transaction, which in WAL mode reads
+/// from the snapshot its first read takes; on PostgreSQL REPEATABLE READ
+/// (each statement of a default transaction sees what has committed
+/// before it).
+pub(crate) async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.begin_with_config(
+            Some(sea_orm::IsolationLevel::RepeatableRead),
+            Some(sea_orm::AccessMode::ReadOnly),
+        )
+        .await
+    } else {
+        db.begin().await
+    }
 }
 
 /// Connects and applies pending migrations under the migration lock

@@ -1,9 +1,10 @@
 //! Every brand's entry figures per formula version, data epoch, member
-//! snapshot, category and as-of day: a category's figures (sales, mentions, 90 days of every
-//! SKU's prices, store join days) took a second or more to read at a few
-//! hundred brands, on every list of entry measures, at-risk list and policy
-//! preview. They change only with the data and the formulas, so `refresh`
-//! keeps its epoch's as-of day and any other day is kept when first read.
+//! snapshot, category and as-of day: a category's figures (sales,
+//! mentions, 90 days of every SKU's prices, store join days) took a second
+//! or more to read at a few hundred brands, on every list of entry
+//! measures, at-risk list and policy preview. They change only with the
+//! data and the formulas, so `refresh` keeps its epoch's as-of day and any
+//! other day is kept when first read.
 //! Nothing to fill on upgrade: what is missing is read when asked for.
 
 use sea_orm_migration::{prelude::*, schema::*};

@@ -17,6 +17,7 @@ use entity::{brand, category, category_sales, entry_figures, sku_price, social_m
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait as _, QueryFilter, QueryOrder as _, QuerySelect as _, Statement,
+    TransactionTrait as _,
 };
 
 use super::{
@@ -24,7 +25,7 @@ use super::{
     formulas::{self, PricePoint, SkuSeries},
 };
 
-/// Rows per statement when keeping figures: 14 values a row stays under
+/// Rows per statement when keeping figures: 15 values a row stays under
 /// both engines' bind-parameter limits.
 const KEPT_PER_STATEMENT: usize = 1_000;
 
@@ -63,6 +64,14 @@ struct KeptKey {
 }
 
 impl KeptKey {
+    /// The rows kept under this key, by brand.
+    async fn rows(&self, db: &impl ConnectionTrait) -> Result<Vec<entry_figures::Model>, DbErr> {
+        self.select(entry_figures::Entity::find())
+            .order_by_asc(entry_figures::Column::BrandId)
+            .all(db)
+            .await
+    }
+
     /// `query` narrowed to the rows kept under this key.
     fn select<Q: QueryFilter>(&self, query: Q) -> Q {
         query
@@ -72,6 +81,13 @@ impl KeptKey {
             .filter(entry_figures::Column::CategoryId.eq(self.category_id))
             .filter(entry_figures::Column::AsOf.eq(self.as_of))
     }
+}
+
+/// Whether `kept` holds exactly the figures of `brands` (both by id).
+fn holds(kept: &[entry_figures::Model], brands: &[i64]) -> bool {
+    kept.iter()
+        .map(|row| row.brand_id)
+        .eq(brands.iter().copied())
 }
 
 /// One brand's figures: what its measures and its category's are made of.
@@ -185,60 +201,45 @@ impl CategoryFigures {
     }
 
     /// The figures, and those read from the platform data that are not
-    /// kept yet.
+    /// kept yet. Every read is from one state of the database, so a load or
+    /// a new epoch committing meanwhile (a new epoch deletes the older
+    /// epochs' join days) cannot mix into them.
     async fn lookup(
         db: &DatabaseConnection,
         category_id: i64,
         as_of: NaiveDate,
     ) -> Result<(Self, Option<Unkept>), DbErr> {
+        let snapshot = crate::db::begin_snapshot(db).await?;
         let brands: Vec<i64> = brand::Entity::find()
             .select_only()
             .column(brand::Column::Id)
             .filter(brand::Column::CategoryId.eq(category_id))
             .order_by_asc(brand::Column::Id)
             .into_tuple()
-            .all(db)
+            .all(&snapshot)
             .await?;
-        let mut version = DataVersion::current(db).await?;
-        // A new epoch or load committed while the figures were read (a
-        // refresh deletes the join days of the epoch they were read from)
-        // means reading them again, once.
-        let mut retried = false;
-        loop {
-            let key = KeptKey {
-                version,
-                category_id,
-                as_of,
-            };
-            let kept = key
-                .select(entry_figures::Entity::find())
-                .order_by_asc(entry_figures::Column::BrandId)
-                .all(db)
-                .await?;
-            if kept
+        let key = KeptKey {
+            version: DataVersion::current(&snapshot).await?,
+            category_id,
+            as_of,
+        };
+        let kept = key.rows(&snapshot).await?;
+        if holds(&kept, &brands) {
+            snapshot.commit().await?;
+            let figures = kept
                 .iter()
-                .map(|row| row.brand_id)
-                .eq(brands.iter().copied())
-            {
-                let figures = kept
-                    .iter()
-                    .map(|row| (row.brand_id, BrandFigures::kept(row)))
-                    .collect();
-                return Ok((Self::new(brands, figures, as_of), None));
-            }
-            let figures = read_figures(db, version.epoch_id, &brands, as_of).await?;
-            let now = DataVersion::current(db).await?;
-            if now == version || retried {
-                let unkept = (now == version).then(|| Unkept {
-                    key,
-                    brands: brands.clone(),
-                    figures: figures.clone(),
-                });
-                return Ok((Self::new(brands, figures, as_of), unkept));
-            }
-            version = now;
-            retried = true;
+                .map(|row| (row.brand_id, BrandFigures::kept(row)))
+                .collect();
+            return Ok((Self::new(brands, figures, as_of), None));
         }
+        let figures = read_figures(&snapshot, key.version.epoch_id, &brands, as_of).await?;
+        snapshot.commit().await?;
+        let unkept = Unkept {
+            key,
+            brands: brands.clone(),
+            figures: figures.clone(),
+        };
+        Ok((Self::new(brands, figures, as_of), Some(unkept)))
     }
 
     /// The category's shares, concentration and ratios from its brands'
@@ -475,14 +476,19 @@ struct Unkept {
 impl Unkept {
     /// Keeps the figures of each of the category's brands (none read count
     /// as zero) and forgets those kept for brands that left it, in one
-    /// transaction that starts with its write, in this process's turn to
-    /// write ([`crate::db::begin_write`]). A brand's figures under one key
-    /// are facts of that data, so figures already kept stay as they are:
-    /// readers keeping the same key at once write the same rows.
+    /// transaction that starts with its write, in this process's turn for
+    /// writes nobody waits for ([`crate::db::background_turn`]); skipped
+    /// when a keep before it in that turn kept them already. A brand's
+    /// figures under one key are facts of that data (none depends on
+    /// another brand's), so figures already kept stay as they are.
     async fn keep(self, db: &DatabaseConnection) {
         let key = self.key;
         let kept = async {
-            let (_turn, txn) = crate::db::begin_write(db).await?;
+            let _turn = crate::db::background_turn(db).await;
+            if holds(&key.rows(db).await?, &self.brands) {
+                return Ok(());
+            }
+            let txn = db.begin().await?;
             for chunk in self.brands.chunks(KEPT_PER_STATEMENT) {
                 entry_figures::Entity::insert_many(chunk.iter().map(|b| {
                     self.figures

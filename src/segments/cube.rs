@@ -452,9 +452,10 @@ async fn write_parts(
 /// member snapshot with the columnar engine, counting at most
 /// [`MULTI_VALUE_CAP`] interests (and services) per member, and its store
 /// join days (what the super-member ratio sums), then retires older
-/// epochs' cells and join days. Their stored answers and platform releases stay:
-/// trends read them, and nothing is released for an old epoch again. The
-/// new epoch becomes current only once complete.
+/// epochs' cells, join days and kept entry figures. Their stored answers
+/// and platform releases stay: trends read them, and nothing is released
+/// for an old epoch again. The new epoch becomes current only once
+/// complete.
 pub async fn refresh(
     db: &DatabaseConnection,
     blobs: &BlobStore,
