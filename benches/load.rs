@@ -312,12 +312,13 @@ async fn entry_measures(
         .await
         .expect("forget the kept figures");
     let (read, first) = ask().await;
-    // The read's figures are kept by a task of its own: wait for them.
+    // The read's figures are kept by a task of its own: wait (at most
+    // 30 s) for them.
     let brands = count("SELECT COUNT(*) FROM brand").await;
-    for _ in 0..200 {
-        if count("SELECT COUNT(*) FROM entry_figures").await >= brands {
-            break;
-        }
+    let mut waits = 0;
+    while count("SELECT COUNT(*) FROM entry_figures").await < brands {
+        waits += 1;
+        assert!(waits <= 1_200, "the read's entry figures were not kept");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let mut took = Vec::new();

@@ -153,8 +153,8 @@ pub(crate) async fn background_turn(db: &DatabaseConnection) -> WriteTurn {
     take_turn(&SQLITE_BACKGROUND_TURNS, db).await
 }
 
-/// Begins a read-only transaction that reads one state of the database
-/// throughout: on SQLite a deferred transaction, which in WAL mode reads
+/// Begins a transaction for reads only (enforced on PostgreSQL) that reads
+/// one state of the database throughout: on SQLite a deferred transaction, which in WAL mode reads
 /// from the snapshot its first read takes; on PostgreSQL REPEATABLE READ
 /// (each statement of a default transaction sees what has committed
 /// before it).

@@ -25,8 +25,8 @@ use super::{
     formulas::{self, PricePoint, SkuSeries},
 };
 
-/// Rows per statement when keeping figures: 15 values a row stays under
-/// both engines' bind-parameter limits.
+/// Rows per statement when keeping figures: 1,000 rows of 15 values
+/// (15,000 parameters) stay under both engines' bind-parameter limits.
 const KEPT_PER_STATEMENT: usize = 1_000;
 
 /// What the kept figures were read from: the current data epoch (its store
@@ -42,6 +42,7 @@ struct DataVersion {
 }
 
 impl DataVersion {
+    /// The version `db` holds now.
     async fn current(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
         Ok(Self {
             epoch_id: crate::segments::cube::current_epoch(db)
@@ -58,8 +59,11 @@ impl DataVersion {
 /// data by one version of the formulas, are kept.
 #[derive(Debug, Clone, Copy)]
 struct KeptKey {
+    /// The data they were read from.
     version: DataVersion,
+    /// The category whose brands they are.
     category_id: i64,
+    /// The day they are as of.
     as_of: NaiveDate,
 }
 
@@ -91,7 +95,7 @@ fn holds(kept: &[entry_figures::Model], brands: &[i64]) -> bool {
 }
 
 /// One brand's figures: what its measures and its category's are made of.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 struct BrandFigures {
     /// Net GMV over the sales period.
     net_gmv_cents: i64,
@@ -108,6 +112,7 @@ struct BrandFigures {
 }
 
 impl BrandFigures {
+    /// A brand's figures as kept.
     fn kept(row: &entry_figures::Model) -> Self {
         Self {
             net_gmv_cents: row.net_gmv_cents,
@@ -124,6 +129,7 @@ impl BrandFigures {
         }
     }
 
+    /// The row that keeps them under `key`.
     fn to_kept(&self, key: KeptKey, brand_id: i64) -> entry_figures::ActiveModel {
         entry_figures::ActiveModel {
             formula_version: Set(FORMULA_VERSION.to_owned()),
@@ -170,13 +176,21 @@ fn periods(as_of: NaiveDate) -> (Period, Period) {
 pub(crate) struct CategoryFigures {
     /// The category's brands, by id (the order every float sum runs in).
     brands: Vec<i64>,
+    /// Each brand's figures (a brand without any has none here).
     figures: HashMap<i64, BrandFigures>,
+    /// The months of net sales the market share sums.
     sales_period: Period,
+    /// The days of mentions and prices.
     lookback: Period,
+    /// The day they are as of.
     as_of: NaiveDate,
+    /// Each brand's share of the category's net GMV.
     shares: HashMap<i64, formulas::Ratio>,
+    /// The category's concentration over the same net GMV.
     category_hhi: Option<f64>,
+    /// Each brand's share of the category's voluntary mentions.
     mention_shares: HashMap<i64, formulas::Ratio>,
+    /// Each brand's paid store members over its store members.
     ratios: HashMap<i64, formulas::Ratio>,
 }
 
@@ -246,7 +260,8 @@ impl CategoryFigures {
     /// figures (`brands` in id order).
     fn new(brands: Vec<i64>, figures: HashMap<i64, BrandFigures>, as_of: NaiveDate) -> Self {
         let (sales_period, lookback) = periods(as_of);
-        let of = |b: &i64| figures.get(b).cloned().unwrap_or_default();
+        let none = BrandFigures::default();
+        let of = |b: &i64| figures.get(b).unwrap_or(&none);
         let category_net: i64 = brands.iter().map(|b| of(b).net_gmv_cents).sum();
         let shares = ratios_of(&brands, |b| {
             (of(&b).net_gmv_cents as f64, category_net as f64)
@@ -478,14 +493,19 @@ impl Unkept {
     /// as zero) and forgets those kept for brands that left it, in one
     /// transaction that starts with its write, in this process's turn for
     /// writes nobody waits for ([`crate::db::background_turn`]); skipped
-    /// when a keep before it in that turn kept them already. A brand's
+    /// when a keep before it in that turn kept them already, or when the
+    /// data is no longer current. A brand's
     /// figures under one key are facts of that data (none depends on
     /// another brand's), so figures already kept stay as they are.
     async fn keep(self, db: &DatabaseConnection) {
         let key = self.key;
         let kept = async {
             let _turn = crate::db::background_turn(db).await;
-            if holds(&key.rows(db).await?, &self.brands) {
+            // Figures of data no longer current (a load or an epoch
+            // committed while this keep waited) would never be read.
+            if DataVersion::current(db).await? != key.version
+                || holds(&key.rows(db).await?, &self.brands)
+            {
                 return Ok(());
             }
             let txn = db.begin().await?;

@@ -584,7 +584,7 @@ impl TestApp {
 
     /// Builds a new data epoch, as `brand-gateway refresh` does.
     pub(crate) async fn refresh(&self) {
-        brand_gateway::segments::cube::refresh(&self.db.db, &blobs(), as_of())
+        brand_gateway::platform_data::refresh(&self.db.db, &blobs(), as_of())
             .await
             .expect("refresh");
     }
