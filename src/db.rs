@@ -154,10 +154,10 @@ pub(crate) async fn background_turn(db: &DatabaseConnection) -> WriteTurn {
 }
 
 /// Begins a transaction for reads only (enforced on PostgreSQL) that reads
-/// one state of the database throughout: on SQLite a deferred transaction, which in WAL mode reads
-/// from the snapshot its first read takes; on PostgreSQL REPEATABLE READ
-/// (each statement of a default transaction sees what has committed
-/// before it).
+/// one state of the database throughout: on SQLite a deferred transaction,
+/// which in WAL mode reads from the snapshot its first read takes; on
+/// PostgreSQL REPEATABLE READ (each statement of a default transaction
+/// sees what has committed before it).
 pub(crate) async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     if db.get_database_backend() == DbBackend::Postgres {
         db.begin_with_config(
