@@ -8,14 +8,13 @@ use std::collections::{HashMap, hash_map::Entry};
 use chrono::NaiveDate;
 use entity::{brand, enums::BrandStatus};
 use sea_orm::{
-    ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter as _,
-    QueryOrder as _,
+    ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
 };
 
 use super::{
     CategoryFigures, CriteriaError, Measures, evaluate_brand,
     evaluation::{self, Verdict},
-    policy::{self, PolicyError, Thresholds},
+    policy::{self, Policy, PolicyError, Thresholds},
 };
 
 /// An admitted brand failing a policy, with the measures it fails.
@@ -56,21 +55,16 @@ pub(crate) async fn failing_today(
     as_of: NaiveDate,
 ) -> Result<(i32, Vec<Verdict>), CriteriaError> {
     let measures = evaluate_brand(db, brand, as_of).await?;
-    failing_with(db, brand, measures).await
+    let policy = policy::current(db, brand.category_id).await?;
+    Ok(failing_against(&policy, measures))
 }
 
-/// The measures `brand` fails with `measures`, against its category's
-/// policy in force, and that policy's version.
-async fn failing_with(
-    db: &impl ConnectionTrait,
-    brand: &brand::Model,
-    measures: Measures,
-) -> Result<(i32, Vec<Verdict>), CriteriaError> {
-    let policy = policy::current(db, brand.category_id).await?;
-    Ok((
+/// The measures of `measures` that fail `policy`, and its version.
+fn failing_against(policy: &Policy, measures: Measures) -> (i32, Vec<Verdict>) {
+    (
         policy.version,
         failing(evaluation::verdicts(measures, &policy.thresholds)),
-    ))
+    )
 }
 
 /// The admitted brands that would fail their category's policy in force
@@ -80,17 +74,17 @@ pub(crate) async fn at_risk(
     as_of: NaiveDate,
 ) -> Result<Vec<AtRisk>, CriteriaError> {
     let mut out = Vec::new();
-    // Each category's figures are read once, for all its brands.
-    let mut categories: HashMap<i64, CategoryFigures> = HashMap::new();
+    // Each category's figures and policy are read once, for all its brands.
+    let mut categories: HashMap<i64, (CategoryFigures, Policy)> = HashMap::new();
     for brand in admitted(db, None).await? {
-        let figures = match categories.entry(brand.category_id) {
+        let (figures, policy) = match categories.entry(brand.category_id) {
             Entry::Occupied(read) => read.into_mut(),
-            Entry::Vacant(unread) => {
-                unread.insert(CategoryFigures::read(db, brand.category_id, as_of).await?)
-            }
+            Entry::Vacant(unread) => unread.insert((
+                CategoryFigures::read(db, brand.category_id, as_of).await?,
+                policy::current(db, brand.category_id).await?,
+            )),
         };
-        let measures = figures.measures_of(brand.id);
-        let (version, failing) = failing_with(db, &brand, measures).await?;
+        let (version, failing) = failing_against(policy, figures.measures_of(brand.id));
         if !failing.is_empty() {
             out.push(AtRisk {
                 brand,
